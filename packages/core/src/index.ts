@@ -1,0 +1,9 @@
+export { ErrorCode, JetflowError, InvalidOptionError, UnknownTypeError, SchemaError } from "./errors.js";
+export type { ScalarKind, SqlType, StructField } from "./sql-type.js";
+export { parseSqlType, formatSqlType, scalar, SCALAR_KINDS } from "./sql-type.js";
+export { arrowTypeOf, sqlField, sqlTypeOfField, SQL_TYPE_METADATA_KEY } from "./arrow-type.js";
+export type { ColumnDef } from "./column.js";
+export { schemaOf, columnsOf } from "./column.js";
+export type { ChangeBatch } from "./change-batch.js";
+export { INSERT, RETRACT, insertsOf, opAt } from "./change-batch.js";
+export type { RawBatch, Offsets } from "./raw-batch.js";

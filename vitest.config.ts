@@ -1,0 +1,28 @@
+import { defineConfig } from "vitest/config";
+import { defaultServerConditions } from "vite";
+
+const packages = ["core", "decoders", "connector-nats", "state", "operators", "pipeline", "sql", "cli"];
+// Inside the workspace, packages resolve to each other's TypeScript sources.
+const conditions = ["@jetflow/source", ...defaultServerConditions];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    reporters: ["default", "./scripts/summary-reporter.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
+      })),
+      { extends: true as const, test: { name: "harness", include: ["test/harness/src/**/*.test.ts"] } },
+      { extends: true as const, test: { name: "e2e", include: ["test/e2e/src/**/*.test.ts"], testTimeout: 180_000 } },
+      {
+        extends: true as const,
+        test: { name: "benchmarks", include: ["benchmarks/src/**/*.test.ts"], testTimeout: 120_000 },
+      },
+    ],
+  },
+});
