@@ -1,1 +1,12 @@
-export {};
+export type {
+  IncludeColumn,
+  FormatSpec,
+  IngestSpec,
+  SourceSpec,
+  TableSpec,
+  ViewQuery,
+  Statement,
+  Catalog,
+  SqlFrontend,
+  ParsedStatement,
+} from "./spec.js";

@@ -1,1 +1,2 @@
-export {};
+export { KeyedStore } from "./keyed-store.js";
+export type { StateChunk } from "./keyed-store.js";

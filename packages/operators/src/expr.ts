@@ -1,0 +1,91 @@
+import type { SqlType } from "@jetflow/core";
+
+/**
+ * A scalar expression over the columns of one input, as SQL writes it. The SQL layer builds
+ * these; `compileExpr` turns one into a vectorized evaluator over Arrow columns.
+ * NULL follows SQL: three-valued logic for AND/OR/NOT, NULL in -> NULL out elsewhere.
+ */
+export type Expr =
+  | { readonly kind: "column"; readonly name: string }
+  /** `value` is a JS value of the type: boolean, number, bigint (bigint), string, Uint8Array, or null. */
+  | { readonly kind: "literal"; readonly value: LiteralValue; readonly type: SqlType | undefined }
+  | { readonly kind: "call"; readonly fn: ScalarFn; readonly args: readonly Expr[] }
+  | {
+      readonly kind: "case";
+      /** `CASE operand WHEN ...`; undefined for `CASE WHEN cond ...`. */
+      readonly operand: Expr | undefined;
+      readonly branches: readonly { readonly when: Expr; readonly then: Expr }[];
+      readonly else: Expr | undefined;
+    }
+  | { readonly kind: "cast"; readonly expr: Expr; readonly type: SqlType };
+
+export type LiteralValue = boolean | number | bigint | string | Uint8Array | null;
+
+/**
+ * Scalar functions and operators, by SQL name. Binary operators take two args,
+ * `not`/`neg`/`is_null`/`is_not_null` one; the rest as in PostgreSQL.
+ */
+export type ScalarFn =
+  | "+"
+  | "-"
+  | "*"
+  | "/"
+  | "%"
+  | "neg"
+  | "="
+  | "<>"
+  | "<"
+  | "<="
+  | ">"
+  | ">="
+  | "and"
+  | "or"
+  | "not"
+  | "is_null"
+  | "is_not_null"
+  | "is_true"
+  | "is_false"
+  | "in"
+  | "between"
+  | "like"
+  | "ilike"
+  | "||"
+  | "lower"
+  | "upper"
+  | "length"
+  | "substr"
+  | "trim"
+  | "concat"
+  | "coalesce"
+  | "nullif"
+  | "abs"
+  | "round"
+  | "floor"
+  | "ceil"
+  | "date_trunc"
+  | "extract"
+  | "to_timestamp"
+  | "now";
+
+/** Aggregate functions. `count` with no argument is `count(*)`. */
+export type AggregateFn = "count" | "sum" | "avg" | "min" | "max";
+
+export interface AggregateCall {
+  /** Output column name. */
+  readonly name: string;
+  readonly fn: AggregateFn;
+  /** The argument; undefined only for `count(*)`. */
+  readonly arg: Expr | undefined;
+  readonly distinct: boolean;
+}
+
+/** Shorthands for building expressions in code and tests. */
+export const col = (name: string): Expr => ({ kind: "column", name });
+export const lit = (value: LiteralValue, type?: SqlType): Expr => ({ kind: "literal", value, type });
+export const call = (fn: ScalarFn, ...args: Expr[]): Expr => ({ kind: "call", fn, args });
+
+/** An expression with its output column name. */
+export interface NamedExpr {
+  readonly name: string;
+  readonly expr: Expr;
+}

@@ -1,0 +1,112 @@
+import type { ColumnDef } from "@jetflow/core";
+import type { AggregateCall, Expr, NamedExpr } from "@jetflow/operators";
+
+/**
+ * A metadata column requested with `INCLUDE kind [key] [AS name]`.
+ * `subject`, `offset` (stream sequence, varchar like RisingWave), `partition` (the subject, as RisingWave
+ * uses it), `payload` (bytea), `header` (all headers as jsonb, or one header's value with `key`),
+ * `timestamp` (timestamptz of the message), `sequence` (the stream sequence as bigint).
+ */
+export interface IncludeColumn {
+  readonly kind: "subject" | "offset" | "partition" | "payload" | "header" | "timestamp" | "sequence";
+  readonly name: string;
+  /** For `header`: the one header to extract. */
+  readonly key?: string;
+}
+
+/** `FORMAT PLAIN ENCODE X (options)`. */
+export interface FormatSpec {
+  readonly format: "plain";
+  readonly encode: "json" | "protobuf" | "bytes" | "msgpack";
+  /** The `ENCODE X (k = 'v', ...)` options, e.g. `message`, `schema.location`. */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/**
+ * What `CREATE SOURCE` / `CREATE TABLE` says about an ingest relation.
+ * `with` holds every WITH option as written (`connector`, `server_url`, ...), validated at CREATE.
+ */
+export interface IngestSpec {
+  /** Undefined when the DDL has no column list (columns come from the protobuf message). */
+  readonly columns: readonly ColumnDef[] | undefined;
+  readonly include: readonly IncludeColumn[];
+  readonly with: Readonly<Record<string, string>>;
+  readonly format: FormatSpec;
+}
+
+/** `CREATE SOURCE`: append-only, nothing persisted. */
+export type SourceSpec = IngestSpec;
+
+/** `CREATE TABLE`: persisted; with a primary key a new row overwrites the one with its key. */
+export interface TableSpec extends IngestSpec {
+  /** Primary-key column names, in key order; empty for an append-only table. */
+  readonly primaryKey: readonly string[];
+}
+
+/**
+ * The query of a materialized view, as a tree of relational steps over named relations
+ * (tables, sources or other views). Built by the SQL layer or by hand.
+ */
+export type ViewQuery =
+  | { readonly kind: "scan"; readonly relation: string }
+  | { readonly kind: "filter"; readonly input: ViewQuery; readonly predicate: Expr }
+  | { readonly kind: "project"; readonly input: ViewQuery; readonly columns: readonly NamedExpr[] }
+  | {
+      readonly kind: "aggregate";
+      readonly input: ViewQuery;
+      /** Output group columns, in order, before the aggregates. */
+      readonly groupBy: readonly NamedExpr[];
+      readonly aggregates: readonly AggregateCall[];
+    }
+  | {
+      /** `TUMBLE(input, time_col, INTERVAL '...')`: adds window_start and window_end. */
+      readonly kind: "tumble";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      /** Window size in microseconds. */
+      readonly sizeUs: number;
+    }
+  | {
+      /** `ORDER BY ... LIMIT n [OFFSET m]`: the view keeps the first n rows by the order. */
+      readonly kind: "topN";
+      readonly input: ViewQuery;
+      readonly orderBy: readonly { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean }[];
+      readonly limit: number;
+      readonly offset: number;
+    };
+
+/** One statement of a SQL file, as the SQL front end hands it to the pipeline. */
+export type Statement =
+  | { readonly kind: "create_source"; readonly name: string; readonly ifNotExists: boolean; readonly spec: SourceSpec }
+  | { readonly kind: "create_table"; readonly name: string; readonly ifNotExists: boolean; readonly spec: TableSpec }
+  | { readonly kind: "create_view"; readonly name: string; readonly ifNotExists: boolean; readonly query: ViewQuery }
+  | {
+      readonly kind: "drop";
+      readonly what: "source" | "table" | "view";
+      readonly name: string;
+      readonly ifExists: boolean;
+    };
+
+/** What the SQL front end may ask of the pipeline while planning: the columns of a relation. */
+export interface Catalog {
+  /** The output columns of a source, table or view; undefined when no such relation exists. */
+  columnsOf(relation: string): readonly ColumnDef[] | undefined;
+}
+
+/**
+ * Turns SQL text into statements. Statements are planned one at a time against the catalog
+ * as it stands after the previous ones, so a view may use a table created above it.
+ * `@jetflow/sql` provides the implementation; the pipeline takes it as an option so the
+ * dependency points one way (pipeline <- sql).
+ */
+export interface SqlFrontend {
+  parse(text: string): readonly ParsedStatement[];
+}
+
+/** A statement not yet planned: `plan(catalog)` resolves names and types. */
+export interface ParsedStatement {
+  /** 1-based line and column of the statement's start, for errors. */
+  readonly line: number;
+  readonly column: number;
+  plan(catalog: Catalog): Statement;
+}
