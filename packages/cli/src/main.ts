@@ -1,0 +1,61 @@
+import { JetflowError } from "@jetflow/core";
+import { DEMO_HELP, demoCommand } from "./demo-command.js";
+import { UsageError } from "./errors.js";
+import { LOAD_HELP, loadCommand } from "./load-command.js";
+import { type Io, RUN_HELP, runCommand } from "./run-command.js";
+
+export const HELP = `jetflow: live tables and materialized views from NATS JetStream
+
+Usage:
+  jetflow run FILE.sql [--server URL] [--state-dir DIR] [--until-caught-up] [--print VIEW]
+                       [--format jsonl|table] [--metrics-port N]
+  jetflow demo [--server URL] [--duration SECONDS]
+  jetflow load --server URL --subject SUBJECT FILE.jsonl
+  jetflow COMMAND --help
+
+Errors exit non-zero with one line on stderr; --verbose adds the stack trace.
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  run: runCommand,
+  demo: demoCommand,
+  load: loadCommand,
+};
+
+export { RUN_HELP, DEMO_HELP, LOAD_HELP };
+
+/**
+ * Runs the CLI; returns the exit code: 0 ok, 1 runtime failure, 2 usage error.
+ * Errors are one line on stderr (`jetflow: ...`), with the stack only under --verbose.
+ */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    io.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === "--version") {
+    io.stdout.write("jetflow 0.1.0\n");
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    io.stderr.write(`jetflow: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(", ")}; see jetflow --help)\n`);
+    return 2;
+  }
+  try {
+    return await run(rest, io);
+  } catch (e) {
+    io.stderr.write(`jetflow: ${oneLine(e)}\n`);
+    if (rest.includes("--verbose") && e instanceof Error && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** The error as one line: its message, and its cause's when that adds something. */
+function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const cause = e instanceof JetflowError || !(e instanceof Error) ? undefined : e.cause;
+  const full = cause instanceof Error && !msg.includes(cause.message) ? `${msg}: ${cause.message}` : msg;
+  return full.replace(/\s*\n\s*/g, " ");
+}

@@ -1,0 +1,34 @@
+import fs from "node:fs";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { UsageError } from "./errors.js";
+
+/** Connection flags shared by `load` and `demo`. */
+export interface ClientFlags {
+  readonly servers: string[];
+  readonly user?: string | undefined;
+  readonly password?: string | undefined;
+  readonly token?: string | undefined;
+  readonly creds?: string | undefined;
+}
+
+/** Connects with the flags' credentials; the error names the servers, never a secret. */
+export async function connectClient(flags: ClientFlags): Promise<NatsConnection> {
+  const options: Parameters<typeof connect>[0] = { servers: flags.servers, name: "jetflow-cli" };
+  if (flags.user !== undefined) Object.assign(options, { user: flags.user, pass: flags.password ?? "" });
+  if (flags.token !== undefined) Object.assign(options, { token: flags.token });
+  if (flags.creds !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = fs.readFileSync(flags.creds);
+    } catch (e) {
+      throw new UsageError(`cannot read --creds ${flags.creds}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    Object.assign(options, { authenticator: credsAuthenticator(creds) });
+  }
+  try {
+    return await connect(options);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new Error(`cannot connect to ${flags.servers.join(", ")}: ${reason}`, { cause: e });
+  }
+}

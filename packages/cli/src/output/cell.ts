@@ -1,0 +1,179 @@
+import type { SqlType } from "@jetflow/core";
+import type { Data } from "apache-arrow";
+
+/**
+ * One output value: `json` is its JSON text (the CLI contract), `key` what rows sort by
+ * (null sorts last, like PostgreSQL's ascending order).
+ */
+export interface Cell {
+  readonly json: string;
+  readonly key: number | bigint | string | boolean | null;
+}
+
+const NULL_CELL: Cell = { json: "null", key: null };
+
+/**
+ * Reads row `i` of a column chunk as the CLI prints it. Values are read from the Arrow buffers
+ * directly where Arrow's own getters lose precision (timestamps and times in microseconds).
+ * - bigint: a JSON number when it is a safe integer, else a string;
+ * - numeric: a JSON number when a double holds it exactly, else its decimal text as a string;
+ * - timestamp / timestamptz: ISO-8601 UTC (`2024-05-01T12:00:00.000Z`, six fraction digits when
+ *   the microseconds need them); date `YYYY-MM-DD`; time `HH:MM:SS[.ffffff]`;
+ * - bytea: PostgreSQL hex text `\x0a0b`; jsonb: the JSON value itself; interval: PostgreSQL text;
+ * - struct: an object; list: an array.
+ */
+export function cellAt(data: Data, i: number, type: SqlType): Cell {
+  if (!data.getValid(i)) return NULL_CELL;
+  const values = data.values as ArrayLike<unknown>;
+  switch (type.kind) {
+    case "boolean": {
+      const b = ((data.values as Uint8Array)[(data.offset + i) >> 3] as number) & (1 << ((data.offset + i) & 7));
+      return { json: b !== 0 ? "true" : "false", key: b !== 0 };
+    }
+    case "smallint":
+    case "integer":
+    case "real":
+    case "double precision":
+      return numberCell(values[i] as number);
+    case "bigint":
+      return bigintCell(values[i] as bigint);
+    case "numeric":
+      return numericCell(utf8At(data, i));
+    case "varchar": {
+      const s = utf8At(data, i);
+      return { json: JSON.stringify(s), key: s };
+    }
+    case "jsonb": {
+      const s = utf8At(data, i);
+      return { json: s, key: s };
+    }
+    case "bytea": {
+      const hex = `\\x${Buffer.from(binaryAt(data, i)).toString("hex")}`;
+      return { json: JSON.stringify(hex), key: hex };
+    }
+    case "date": {
+      const days = values[i] as number;
+      const text = new Date(days * 86_400_000).toISOString().slice(0, 10);
+      return { json: JSON.stringify(text), key: days };
+    }
+    case "time": {
+      const us = BigInt(values[i] as bigint);
+      return { json: JSON.stringify(timeText(us)), key: us };
+    }
+    case "timestamp":
+    case "timestamptz": {
+      const us = BigInt(values[i] as bigint);
+      return { json: JSON.stringify(timestampText(us)), key: us };
+    }
+    case "interval": {
+      const v = data.values as Int32Array;
+      const text = intervalText(v[4 * i] as number, v[4 * i + 1] as number, nanosAt(v, i));
+      return { json: JSON.stringify(text), key: text };
+    }
+    case "struct": {
+      const parts = type.fields.map(
+        (f, k) => `${JSON.stringify(f.name)}:${cellAt(data.children[k] as Data, i, f.type).json}`,
+      );
+      const json = `{${parts.join(",")}}`;
+      return { json, key: json };
+    }
+    case "list": {
+      const offsets = data.valueOffsets as Int32Array;
+      const child = data.children[0] as Data;
+      const items: string[] = [];
+      for (let j = offsets[i] as number; j < (offsets[i + 1] as number); j++) items.push(cellAt(child, j, type.element).json);
+      const json = `[${items.join(",")}]`;
+      return { json, key: json };
+    }
+  }
+}
+
+function numberCell(n: number): Cell {
+  if (Number.isFinite(n)) return { json: JSON.stringify(n), key: n };
+  const text = Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
+  return { json: JSON.stringify(text), key: n };
+}
+
+function bigintCell(v: bigint): Cell {
+  const safe = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER);
+  return { json: safe ? v.toString() : JSON.stringify(v.toString()), key: v };
+}
+
+/** A numeric's text is printed as a number when a double holds the same value exactly. */
+function numericCell(text: string): Cell {
+  const n = Number(text);
+  const exact = Number.isFinite(n) && canonicalDecimal(String(n)) === canonicalDecimal(text);
+  return { json: exact ? JSON.stringify(n) : JSON.stringify(text), key: exact ? n : text };
+}
+
+/** `-001.2300` -> `-1.23`; exponent forms are expanded so both sides compare alike. */
+function canonicalDecimal(text: string): string {
+  let t = text.trim();
+  if (/e/i.test(t)) t = expandExponent(t);
+  const neg = t.startsWith("-");
+  t = t.replace(/^[-+]/, "");
+  let [int = "0", frac = ""] = t.split(".");
+  int = int.replace(/^0+(?=\d)/, "");
+  frac = frac.replace(/0+$/, "");
+  const body = frac === "" ? int : `${int}.${frac}`;
+  return neg && body !== "0" ? `-${body}` : body;
+}
+
+function expandExponent(t: string): string {
+  const m = /^([-+]?)(\d*)(?:\.(\d*))?e([-+]?\d+)$/i.exec(t);
+  if (m === null) return t;
+  const digits = `${m[2] ?? ""}${m[3] ?? ""}`;
+  const point = (m[2] ?? "").length + Number(m[4]);
+  if (point <= 0) return `${m[1]}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${m[1]}${digits}${"0".repeat(point - digits.length)}`;
+  return `${m[1]}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+const decoder = new TextDecoder();
+
+function utf8At(data: Data, i: number): string {
+  return decoder.decode(binaryAt(data, i));
+}
+
+function binaryAt(data: Data, i: number): Uint8Array {
+  const offsets = data.valueOffsets as Int32Array;
+  return (data.values as Uint8Array).subarray(offsets[i] as number, offsets[i + 1] as number);
+}
+
+/** Microseconds since the epoch -> ISO-8601 UTC. */
+export function timestampText(us: bigint): string {
+  const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n);
+  const subMs = Number(us - ms * 1000n);
+  const iso = new Date(Number(ms)).toISOString();
+  return subMs === 0 ? iso : `${iso.slice(0, -1)}${String(subMs).padStart(3, "0")}Z`;
+}
+
+function timeText(us: bigint): string {
+  const total = Number(us);
+  const secs = Math.floor(total / 1_000_000);
+  const frac = total % 1_000_000;
+  const hms = [Math.floor(secs / 3600), Math.floor(secs / 60) % 60, secs % 60].map((n) => String(n).padStart(2, "0")).join(":");
+  return frac === 0 ? hms : `${hms}.${String(frac).padStart(6, "0")}`;
+}
+
+function nanosAt(v: Int32Array, i: number): bigint {
+  const lo = BigInt((v[4 * i + 2] as number) >>> 0);
+  const hi = BigInt(v[4 * i + 3] as number);
+  return (hi << 32n) + lo;
+}
+
+/** PostgreSQL's interval text: `1 year 2 mons 3 days 04:05:06.5`. */
+function intervalText(months: number, days: number, nanos: bigint): string {
+  const parts: string[] = [];
+  const years = Math.trunc(months / 12);
+  const mons = months % 12;
+  if (years !== 0) parts.push(`${years} year${Math.abs(years) === 1 ? "" : "s"}`);
+  if (mons !== 0) parts.push(`${mons} mon${Math.abs(mons) === 1 ? "" : "s"}`);
+  if (days !== 0) parts.push(`${days} day${Math.abs(days) === 1 ? "" : "s"}`);
+  if (nanos !== 0n || parts.length === 0) {
+    const neg = nanos < 0n;
+    const us = (neg ? -nanos : nanos) / 1000n;
+    parts.push(`${neg ? "-" : ""}${timeText(us)}`);
+  }
+  return parts.join(" ");
+}

@@ -1,0 +1,43 @@
+import { columnsOf } from "@jetflow/core";
+import type { Table } from "apache-arrow";
+import { type Cell, cellAt } from "./cell.js";
+
+/** The rows of a table as cells, sorted by all columns in order (NULLs last), as the CLI prints them. */
+export function sortedCells(table: Table): { names: string[]; rows: Cell[][] } {
+  const columns = columnsOf(table.schema);
+  const rows: Cell[][] = [];
+  for (const batch of table.batches) {
+    const datas = columns.map((_, c) => batch.data.children[c]);
+    for (let i = 0; i < batch.numRows; i++) {
+      rows.push(columns.map((col, c) => (datas[c] === undefined ? { json: "null", key: null } : cellAt(datas[c], i, col.type))));
+    }
+  }
+  rows.sort(compareRows);
+  return { names: columns.map((c) => c.name), rows };
+}
+
+/** JSON Lines: one object per row, keys = column names, rows sorted by all columns. */
+export function toJsonLines(table: Table): string {
+  const { names, rows } = sortedCells(table);
+  const keys = names.map((n) => JSON.stringify(n));
+  return rows.map((row) => `{${row.map((cell, c) => `${keys[c]}:${cell.json}`).join(",")}}\n`).join("");
+}
+
+function compareRows(a: Cell[], b: Cell[]): number {
+  for (let c = 0; c < a.length; c++) {
+    const d = compareKeys((a[c] as Cell).key, (b[c] as Cell).key);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function compareKeys(x: Cell["key"], y: Cell["key"]): number {
+  if (x === y) return 0;
+  if (x === null) return 1;
+  if (y === null) return -1;
+  if (typeof x === "string" && typeof y === "string") return x < y ? -1 : 1;
+  if (typeof x === "boolean" || typeof y === "boolean") return Number(x) - Number(y);
+  if (typeof x === "number" && Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1; // NaN sorts after numbers, as in PostgreSQL
+  if (typeof y === "number" && Number.isNaN(y)) return -1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,109 @@
+import fs from "node:fs";
+import { type Pipeline, pipeline } from "@jetflow/pipeline";
+import { sqlFrontend } from "@jetflow/sql";
+import { choiceFlag, intFlag, parseFlags, serversFlag } from "./args.js";
+import { UsageError } from "./errors.js";
+import { LiveDisplay } from "./live-display.js";
+import { serveMetrics } from "./metrics-server.js";
+import { toJsonLines } from "./output/rows.js";
+import { toTextTable } from "./output/text-table.js";
+
+export const RUN_HELP = `Usage: jetflow run FILE.sql [options]
+
+Runs the pipeline a SQL file defines (CREATE SOURCE/TABLE ... WITH (connector='nats', ...),
+CREATE MATERIALIZED VIEW ...).
+
+Options:
+  --server URL[,URL]      replaces server_url of every source
+  --state-dir DIR         checkpoint state here; a restart resumes exactly where it stopped
+  --until-caught-up       consume what the streams held at start, print --print, exit 0
+  --print NAME            the view or table to print
+  --format jsonl|table    output format (default: jsonl)
+  --metrics-port N        serve Prometheus metrics on 127.0.0.1:N/metrics
+  --checkpoint-interval MS  milliseconds between checkpoints (default 1000)
+  --verbose               stack traces on errors
+`;
+
+/** What a command writes to; the tests pass buffers, the binary passes the process streams. */
+export interface Io {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
+  readonly stderr: NodeJS.WritableStream;
+  /** Resolves on SIGINT/SIGTERM. */
+  readonly interrupted: Promise<void>;
+}
+
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseFlags("run", argv, {
+    server: { type: "string" },
+    "state-dir": { type: "string" },
+    "until-caught-up": { type: "boolean" },
+    print: { type: "string" },
+    format: { type: "string" },
+    "metrics-port": { type: "string" },
+    "checkpoint-interval": { type: "string" },
+    verbose: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help === true) {
+    io.stdout.write(RUN_HELP);
+    return 0;
+  }
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError("run: missing FILE.sql (see jetflow run --help)");
+  if (positionals.length > 1) throw new UsageError(`run: unexpected argument "${positionals[1]}"`);
+  const format = choiceFlag("format", values.format, ["jsonl", "table"] as const, "jsonl");
+  const metricsPort = intFlag("metrics-port", values["metrics-port"], 0, 65535);
+  const interval = intFlag("checkpoint-interval", values["checkpoint-interval"], 0, 86_400_000);
+  const servers = serversFlag(values.server);
+  const stateDir = values["state-dir"];
+
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const p = pipeline({
+    sql: sqlFrontend,
+    ...(stateDir === undefined ? {} : { state: { kind: "filesystem", dir: stateDir } }),
+    ...(servers === undefined ? {} : { servers }),
+    ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
+  });
+  p.sql(text);
+
+  const metrics = metricsPort === undefined ? undefined : await serveMetrics(metricsPort, () => p.metrics.render());
+  try {
+    await p.start();
+    const printName = values.print;
+    if (printName !== undefined) p.view(printName); // an unknown name fails now, not after the backlog
+    const print = () => {
+      if (printName === undefined) return;
+      const table = p.view(printName).snapshot();
+      io.stdout.write(format === "jsonl" ? toJsonLines(table) : toTextTable(table));
+    };
+    if (values["until-caught-up"] === true) {
+      await Promise.race([p.caughtUp(), io.interrupted]);
+      print();
+      await p.stop();
+      return 0;
+    }
+    await runLive(p, printName, io);
+    print();
+    await p.stop();
+    return 0;
+  } finally {
+    await p.stop().catch(() => undefined);
+    await metrics?.close();
+  }
+}
+
+/** Until Ctrl-C: a live table and a progress bar on a terminal; quiet otherwise. Fails if the pipeline fails. */
+async function runLive(p: Pipeline, printName: string | undefined, io: Io): Promise<void> {
+  const display = io.stdout.isTTY === true ? new LiveDisplay(p, printName, io.stdout) : undefined;
+  display?.start();
+  try {
+    await Promise.race([io.interrupted, p.done]);
+  } finally {
+    display?.stop();
+  }
+}

@@ -1,0 +1,37 @@
+import { ErrorCode, JetflowError } from "@jetflow/core";
+
+/** A name (source, table, view) that is unknown, or taken when creating. */
+export class RelationNameError extends JetflowError {
+  override readonly name = "RelationNameError";
+  constructor(message: string) {
+    super(ErrorCode.SqlName, message);
+  }
+}
+
+/** A call the pipeline cannot take in its current lifecycle state (e.g. `checkpoint()` before `start()`). */
+export class PipelineStateError extends JetflowError {
+  override readonly name = "PipelineStateError";
+  constructor(message: string) {
+    super(ErrorCode.InvalidState, message);
+  }
+}
+
+/** A bad message under the `fail` policy: names the relation, stream sequence and reason. */
+export class BadMessageError extends JetflowError {
+  override readonly name = "BadMessageError";
+  constructor(
+    readonly relation: string,
+    readonly sequence: number,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.DecodeFailed, `${relation}: bad message at stream sequence ${sequence}: ${reason}`);
+  }
+}
+
+/** The pipeline cannot run as configured (e.g. its state belongs to another pipeline). */
+export class PipelineError extends JetflowError {
+  override readonly name = "PipelineError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.InvalidState, message, options);
+  }
+}

@@ -1,0 +1,135 @@
+import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf, type RawBatch } from "@jetflow/core";
+import { type NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jetflow/connector-nats";
+import { createDecoder, type Decoder, type BadMessage } from "@jetflow/decoders";
+import { appendOnly, type ChangeOperator, MaterializedView, upsert } from "@jetflow/operators";
+import type { KeyedStore } from "@jetflow/state";
+import type { Schema, Table } from "apache-arrow";
+import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
+import { BadMessageError } from "./errors.js";
+import { Relation } from "./relation.js";
+import type { IngestSpec, TableSpec } from "./spec.js";
+
+/** What an ingest relation reports per batch, for metrics. */
+export interface BatchReport {
+  readonly messages: number;
+  readonly bytes: number;
+  readonly rows: number;
+  readonly bad: readonly BadMessage[];
+}
+
+/**
+ * A CREATE SOURCE or CREATE TABLE: a NATS source, a decoder, and for a table the operator that
+ * keeps its rows (upsert by primary key, or append-only storage).
+ *
+ * Built in two steps: the constructor validates everything that needs no I/O (WITH options,
+ * bad-message policy), `prepare()` builds the decoder (a protobuf schema may be fetched) and
+ * with it the schema that views are planned against.
+ */
+export class IngestRelation extends Relation {
+  readonly config: NatsSourceConfig;
+  readonly policy: BadMessagePolicy;
+  private decoder: Decoder | undefined;
+  private operator: ChangeOperator | undefined;
+  /** Row storage of a table without a primary key (a table with one keeps rows in its upsert state). */
+  private storage: MaterializedView | undefined;
+  /** Per consumer key, the last stream sequence whose message is fully processed. */
+  readonly offsets = new Map<string, number>();
+  source: NatsSource | undefined;
+
+  constructor(
+    name: string,
+    kind: "source" | "table",
+    readonly spec: IngestSpec | TableSpec,
+  ) {
+    super(name, kind);
+    const { connector, policy } = splitWithOptions(spec.with);
+    this.config = resolveNatsOptions(connector);
+    this.policy = policy;
+  }
+
+  get primaryKey(): readonly string[] {
+    return "primaryKey" in this.spec ? this.spec.primaryKey : [];
+  }
+
+  async prepare(): Promise<void> {
+    this.decoder = await createDecoder({ format: this.spec.format, columns: this.spec.columns, include: this.spec.include });
+    const schema = this.decoder.schema;
+    if (this.kind === "source") {
+      this.operator = appendOnly(schema);
+    } else if (this.primaryKey.length > 0) {
+      this.operator = upsert(schema, this.primaryKey, { id: `${this.name}/upsert` });
+    } else {
+      this.operator = appendOnly(schema);
+      this.storage = new MaterializedView(this.name, schema, { id: `${this.name}/rows` });
+    }
+  }
+
+  get schema(): Schema {
+    return this.prepared().decoder.schema;
+  }
+
+  get columns(): readonly ColumnDef[] {
+    return columnsOf(this.schema);
+  }
+
+  snapshot(): Table | undefined {
+    if (this.kind === "source") return undefined;
+    if (this.storage !== undefined) return this.storage.snapshot();
+    return tableSnapshotOf(this.prepared().operator);
+  }
+
+  get size(): number {
+    if (this.storage !== undefined) return this.storage.size;
+    const op = this.operator as (ChangeOperator & { readonly size?: number }) | undefined;
+    return op?.size ?? 0;
+  }
+
+  stores(): readonly KeyedStore<unknown>[] {
+    return [...(this.operator?.stores ?? []), ...(this.storage === undefined ? [] : [this.storage.store])];
+  }
+
+  /** Restores derived indexes after the stores were loaded from a checkpoint. */
+  restored(): void {
+    this.operator?.restored?.();
+  }
+
+  /**
+   * Decodes a raw batch, applies the table semantics and pushes the change downstream, then
+   * records the batch's offsets as processed. Synchronous: when it returns, the whole graph
+   * reflects the batch.
+   * @throws BadMessageError under the `fail` policy (offsets are then not advanced)
+   */
+  process(raw: RawBatch): BatchReport {
+    const { decoder, operator } = this.prepared();
+    const { batch, bad } = decoder.decode(raw);
+    if (bad.length > 0 && this.policy.kind === "fail") {
+      const first = bad[0] as BadMessage;
+      throw new BadMessageError(this.name, first.sequence, first.reason);
+    }
+    if (batch.numRows > 0) {
+      const change: ChangeBatch | undefined = operator.process(insertsOf(batch));
+      if (change !== undefined && change.batch.numRows > 0) {
+        this.storage?.apply(change);
+        this.emit(change);
+      }
+    }
+    for (const [consumer, seq] of raw.offsets) this.offsets.set(consumer, seq);
+    let bytes = 0;
+    for (const p of raw.payloads) bytes += p.byteLength;
+    return { messages: raw.length, bytes, rows: batch.numRows, bad };
+  }
+
+  private prepared(): { decoder: Decoder; operator: ChangeOperator } {
+    if (this.decoder === undefined || this.operator === undefined) {
+      throw new Error(`internal: relation "${this.name}" used before prepare()`);
+    }
+    return { decoder: this.decoder, operator: this.operator };
+  }
+}
+
+/** The rows an upsert operator holds, through the snapshot method it exposes. */
+function tableSnapshotOf(op: ChangeOperator): Table {
+  const withSnapshot = op as ChangeOperator & { snapshot?: () => Table };
+  if (withSnapshot.snapshot === undefined) throw new Error("internal: upsert operator exposes no snapshot()");
+  return withSnapshot.snapshot();
+}
