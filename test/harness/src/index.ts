@@ -1,3 +1,15 @@
 export { NatsServer, natsServerBinary } from "./nats-server.js";
 export type { NatsServerOptions, ClientAuth, AuthSetup } from "./nats-server.js";
 export { freePort, waitForPort } from "./free-port.js";
+export { jwtOperator, nkey, tls, token, userPassword } from "./auth.js";
+export type {
+  JwtAuthSetup,
+  JwtClient,
+  JwtOperatorOptions,
+  JwtUserOptions,
+  TlsAuthSetup,
+  TlsClient,
+  TlsSetupOptions,
+  UserPermissions,
+} from "./auth.js";
+export { connectOptions } from "./connect-options.js";
