@@ -59,8 +59,9 @@ export function token(tok: string = randomSecret()): AuthSetup {
 
 /**
  * NKey auth with a user key pair generated now: the server lists the public key, the client
- * signs the server's nonce with the seed.
+ * signs the server's nonce with the seed. `publicKey` is returned for assertions.
  *
+ * @param permissions - subjects the user may not use. @default none
  * @example
  * ```ts
  * await using server = await NatsServer.start({ auth: nkey() });
