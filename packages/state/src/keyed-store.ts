@@ -11,11 +11,19 @@ export interface StateChunk {
 }
 
 // Values are plain data: numbers, bigints, strings, booleans, null, Uint8Array, arrays, plain objects.
-const packr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
+// copyBuffers: a restored Uint8Array value must not be a view that pins the whole checkpoint file.
+const packr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true, copyBuffers: true });
 
 /** Marks a deleted key in a delta. */
 const TOMBSTONE = 0;
 const VALUE = 1;
+
+/**
+ * Entries per packed segment. A chunk is a concatenation of msgpack arrays
+ * `[tag, key, value?, tag, key, value?, ...]`, one per segment, so a million-key snapshot never
+ * builds one giant JS array (on write or on read); one segment per chunk is the same format.
+ */
+const SEGMENT_ENTRIES = 4096;
 
 /**
  * A keyed state store: a Map from string keys to plain-data values that remembers which keys
@@ -61,6 +69,12 @@ export class KeyedStore<V> {
     return had;
   }
 
+  /** Removes every key; the next delta holds a tombstone for each. */
+  clear(): void {
+    for (const k of this.map.keys()) this.dirty.add(k);
+    this.map.clear();
+  }
+
   /** Marks `key` changed after its value was mutated in place. */
   touch(key: string): void {
     this.dirty.add(key);
@@ -86,43 +100,93 @@ export class KeyedStore<V> {
   /**
    * Serializes the store (`full`) or the changes since the last checkpoint (`delta`) and
    * starts a new delta. Synchronous, so the state it captures is the state between two batches.
+   * The returned bytes are never reused or changed afterwards.
    */
   checkpoint(full: boolean): StateChunk {
-    const flat: unknown[] = [];
+    const writer = new SegmentWriter();
     if (full) {
-      for (const [k, v] of this.map) flat.push(VALUE, k, v);
+      for (const [k, v] of this.map) writer.value(k, v);
     } else {
+      const map = this.map;
       for (const k of this.dirty) {
-        if (this.map.has(k)) flat.push(VALUE, k, this.map.get(k));
-        else flat.push(TOMBSTONE, k);
+        const v = map.get(k);
+        if (v !== undefined || map.has(k)) writer.value(k, v);
+        else writer.tombstone(k);
       }
     }
     this.dirty = new Set();
-    return { storeId: this.id, kind: full ? "full" : "delta", bytes: packr.pack(flat) };
+    return { storeId: this.id, kind: full ? "full" : "delta", bytes: writer.finish() };
   }
 
   /**
-   * Replaces the contents with a full chunk followed by the deltas written after it, in order.
+   * Replaces the contents with a full chunk followed by the deltas written after it, in order
+   * (a later full chunk replaces what came before it). An empty list empties the store. Nothing is dirty afterwards (the stores equal the checkpoint).
    * @throws TypeError when a chunk belongs to another store or the chain does not start full
    */
   restore(chunks: readonly StateChunk[]): void {
-    this.map.clear();
-    this.dirty = new Set();
     chunks.forEach((chunk, i) => {
       if (chunk.storeId !== this.id) throw new TypeError(`chunk of store "${chunk.storeId}" given to "${this.id}"`);
       if (i === 0 && chunk.kind !== "full") throw new TypeError(`state of "${this.id}" must start with a full chunk`);
-      const flat = packr.unpack(chunk.bytes) as unknown[];
-      for (let j = 0; j < flat.length; ) {
-        const tag = flat[j];
-        const key = flat[j + 1] as string;
-        if (tag === VALUE) {
-          this.map.set(key, flat[j + 2] as V);
-          j += 3;
-        } else {
-          this.map.delete(key);
-          j += 2;
-        }
-      }
     });
+    const map = this.map;
+    map.clear();
+    this.dirty = new Set();
+    for (const chunk of chunks) {
+      // A full chunk later in the list replaces everything before it.
+      if (chunk.kind === "full") map.clear();
+      packr.unpackMultiple(chunk.bytes, (segment: unknown) => {
+        if (!Array.isArray(segment)) throw new TypeError(`state chunk of "${this.id}" is malformed`);
+        const flat = segment as unknown[];
+        for (let j = 0; j < flat.length; ) {
+          const key = flat[j + 1] as string;
+          if (flat[j] === VALUE) {
+            map.set(key, flat[j + 2] as V);
+            j += 3;
+          } else {
+            map.delete(key);
+            j += 2;
+          }
+        }
+      });
+    }
+  }
+}
+
+/** Packs entries a segment at a time and joins the segments once at the end. */
+class SegmentWriter {
+  private readonly segment: unknown[] = [];
+  private entries = 0;
+  private readonly parts: Uint8Array[] = [];
+  private total = 0;
+
+  value(key: string, value: unknown): void {
+    this.segment.push(VALUE, key, value);
+    if (++this.entries === SEGMENT_ENTRIES) this.flush();
+  }
+
+  tombstone(key: string): void {
+    this.segment.push(TOMBSTONE, key);
+    if (++this.entries === SEGMENT_ENTRIES) this.flush();
+  }
+
+  finish(): Uint8Array {
+    if (this.entries > 0 || this.parts.length === 0) this.flush();
+    if (this.parts.length === 1) return this.parts[0] as Uint8Array;
+    const out = new Uint8Array(this.total);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  private flush(): void {
+    // msgpackr returns a view of its shared output buffer; later packs write past it, never over it.
+    const packed = packr.pack(this.segment);
+    this.parts.push(packed);
+    this.total += packed.length;
+    this.segment.length = 0;
+    this.entries = 0;
   }
 }
