@@ -1,1 +1,3 @@
-export {};
+export { parseSql, sqlFrontend } from "./parse-sql.js";
+export { SqlError } from "./errors.js";
+export type { SqlErrorCode } from "./errors.js";

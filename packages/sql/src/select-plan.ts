@@ -1,0 +1,440 @@
+import { ErrorCode } from "@jetflow/core";
+import type { AggregateFn, Expr, NamedExpr } from "@jetflow/operators";
+import type { Catalog, ViewQuery } from "@jetflow/pipeline";
+import type { FuncCall, Node, SelectStmt } from "libpg-query";
+import { outputColumnName } from "./column-name.js";
+import { exprEquals, readsColumns } from "./expr-util.js";
+import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "./expr-translate.js";
+import { type FromRelation, checkQualifier, resolveColumn, resolveFrom } from "./from-clause.js";
+import { type SelectSource, firstLocation, nameParts, nodeLocation } from "./select-ast.js";
+
+/** One output column of the select list, `*` already expanded. */
+interface Item {
+  readonly name: string;
+  readonly node: Node;
+  readonly location: number | undefined;
+}
+
+type Order = { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean };
+
+interface OrderPlan {
+  readonly orderBy: readonly Order[];
+  /** ORDER BY expressions that are not output columns: computed by the project, dropped after top-N. */
+  readonly hidden: readonly NamedExpr[];
+}
+
+interface Limit {
+  readonly count: number;
+  readonly offset: number;
+}
+
+interface Group {
+  readonly expr: Expr;
+  name: string | undefined;
+}
+
+interface Aggregate {
+  readonly fn: AggregateFn;
+  readonly arg: Expr | undefined;
+  readonly distinct: boolean;
+  name: string;
+}
+
+const col = (name: string): Expr => ({ kind: "column", name });
+
+/**
+ * Plans a materialized view's SELECT against the catalog, as the tree
+ * scan -> [tumble] -> [filter WHERE] -> [aggregate -> [filter HAVING]] -> project -> [topN -> [project]].
+ * Steps that would do nothing (a project that keeps every column as is) are left out.
+ *
+ * ORDER BY without LIMIT is checked, then ignored, as RisingWave does: a view is a set of rows.
+ * LIMIT needs ORDER BY (otherwise which rows stay would be arbitrary). Output columns are named
+ * as PostgreSQL names them; two with the same name are an error, since the view could not be queried.
+ */
+export function planSelect(sel: SelectSource, catalog: Catalog): ViewQuery {
+  return new SelectPlanner(sel, catalog).plan();
+}
+
+class SelectPlanner {
+  private readonly tx: ExprTranslator;
+  private readonly stmt: SelectStmt;
+  private rel: FromRelation = { query: { kind: "scan", relation: "" }, columns: [], qualifiers: [] };
+  private items: Item[] = [];
+  private readonly taken = new Set<string>();
+
+  constructor(
+    private readonly sel: SelectSource,
+    private readonly catalog: Catalog,
+  ) {
+    this.tx = new ExprTranslator(sel);
+    this.stmt = sel.stmt;
+  }
+
+  plan(): ViewQuery {
+    const stmt = this.stmt;
+    this.rejectUnsupported();
+    this.rel = resolveFrom(this.sel, stmt.fromClause, this.catalog);
+    let input = this.rel.query;
+    if (stmt.whereClause !== undefined) {
+      input = { kind: "filter", input, predicate: this.tx.expr(stmt.whereClause, this.rowScope("WHERE")) };
+    }
+    this.items = this.selectItems();
+    for (const item of this.items) this.taken.add(item.name);
+    const limit = this.limit();
+    const grouped =
+      (stmt.groupClause?.length ?? 0) > 0 ||
+      stmt.havingClause !== undefined ||
+      this.items.some((i) => containsAggregate(i.node)) ||
+      (stmt.sortClause ?? []).some(containsAggregate);
+    if (stmt.distinctClause !== undefined) {
+      if (grouped)
+        throw this.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT with GROUP BY or aggregates");
+      return this.planDistinct(input, limit);
+    }
+    return grouped ? this.planGrouped(input, limit) : this.planPlain(input, limit);
+  }
+
+  private planPlain(input: ViewQuery, limit: Limit | undefined): ViewQuery {
+    const scope = this.rowScope("the select list");
+    const outputs = this.items.map((i) => ({ name: i.name, expr: this.tx.expr(i.node, scope, i.location) }));
+    const order = this.orderBy(outputs, scope, "hidden");
+    return this.assemble(
+      input,
+      this.rel.columns.map((c) => c.name),
+      outputs,
+      limit === undefined ? undefined : order,
+      limit,
+    );
+  }
+
+  /** `SELECT DISTINCT a, b`: a group-by of the outputs with no aggregates. */
+  private planDistinct(input: ViewQuery, limit: Limit | undefined): ViewQuery {
+    const scope = this.rowScope("the select list");
+    const outputs = this.items.map((i) => ({ name: i.name, expr: this.tx.expr(i.node, scope, i.location) }));
+    const order = this.orderBy(outputs, scope, "outputs only");
+    const grouped: ViewQuery = { kind: "aggregate", input, groupBy: outputs, aggregates: [] };
+    const names = outputs.map((o) => o.name);
+    return this.assemble(
+      grouped,
+      names,
+      names.map((n) => ({ name: n, expr: col(n) })),
+      limit && order,
+      limit,
+    );
+  }
+
+  private planGrouped(input: ViewQuery, limit: Limit | undefined): ViewQuery {
+    const stmt = this.stmt;
+    const groups = this.groupKeys();
+    const aggregates: Aggregate[] = [];
+    const argScope = this.rowScope("aggregate");
+    const findAggregate = (fc: FuncCall, location: number | undefined) => {
+      const parts = this.tx.aggregateParts(fc, location, argScope);
+      const found = aggregates.find(
+        (a) =>
+          a.fn === parts.fn &&
+          a.distinct === parts.distinct &&
+          (a.arg === undefined ? parts.arg === undefined : parts.arg !== undefined && exprEquals(a.arg, parts.arg)),
+      );
+      return { parts, found };
+    };
+
+    // Outputs that are exactly a group key or an aggregate lend it their name, so that the common
+    // `SELECT k, count(*) AS n ... GROUP BY k` needs no project after the aggregate.
+    for (const item of this.items) {
+      const node = item.node;
+      if (isAggregateCall(node)) {
+        const { parts, found } = findAggregate(node.FuncCall, item.location);
+        if (found === undefined) aggregates.push({ ...parts, name: item.name });
+      } else if (!containsAggregate(node)) {
+        const e = this.tx.expr(node, this.rowScope("the select list"), item.location);
+        const group = groups.find((g) => exprEquals(g.expr, e));
+        if (group !== undefined && group.name === undefined) group.name = item.name;
+      }
+    }
+    for (const a of aggregates) this.taken.add(a.name);
+    for (const g of groups) {
+      if (g.name === undefined)
+        g.name = g.expr.kind === "column" && !this.taken.has(g.expr.name) ? g.expr.name : this.fresh("_g");
+      this.taken.add(g.name);
+    }
+
+    const scope: Scope = {
+      column: (ref, location) => {
+        const { name } = resolveColumn(this.sel, this.rel, ref, location) as { name: string };
+        throw this.sel.error(
+          ErrorCode.SqlName,
+          ref.location ?? location,
+          `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
+        );
+      },
+      aggregate: (fc, location) => {
+        const { parts, found } = findAggregate(fc, location);
+        if (found !== undefined) return col(found.name);
+        const name = this.fresh("_a");
+        aggregates.push({ ...parts, name });
+        return col(name);
+      },
+      intercept: (node, location) => {
+        if (containsAggregate(node)) return undefined;
+        const e = this.tx.expr(node, this.rowScope("GROUP BY"), location);
+        const group = groups.find((g) => exprEquals(g.expr, e));
+        if (group !== undefined) return col(group.name as string);
+        return readsColumns(e) ? undefined : e;
+      },
+    };
+
+    const outputs = this.items.map((i) => ({ name: i.name, expr: this.tx.expr(i.node, scope, i.location) }));
+    const having = stmt.havingClause === undefined ? undefined : this.tx.expr(stmt.havingClause, scope);
+    const before = aggregates.length;
+    const order = this.orderBy(outputs, scope, "hidden");
+    // Without LIMIT the ORDER BY was only checked: drop the aggregates it alone asked for.
+    if (limit === undefined) aggregates.length = before;
+
+    let query: ViewQuery = {
+      kind: "aggregate",
+      input,
+      groupBy: groups.map((g) => ({ name: g.name as string, expr: g.expr })),
+      aggregates: aggregates.map((a) => ({ name: a.name, fn: a.fn, arg: a.arg, distinct: a.distinct })),
+    };
+    if (having !== undefined) query = { kind: "filter", input: query, predicate: having };
+    const names = [...groups.map((g) => g.name as string), ...aggregates.map((a) => a.name)];
+    return this.assemble(query, names, outputs, limit === undefined ? undefined : order, limit);
+  }
+
+  /** project (unless it keeps the input as is) -> [topN -> [project dropping hidden order columns]]. */
+  private assemble(
+    input: ViewQuery,
+    inputNames: readonly string[],
+    outputs: readonly NamedExpr[],
+    order: OrderPlan | undefined,
+    limit: Limit | undefined,
+  ): ViewQuery {
+    const project = (columns: readonly NamedExpr[]): ViewQuery => {
+      const identity =
+        columns.length === inputNames.length &&
+        columns.every((c, i) => c.name === inputNames[i] && c.expr.kind === "column" && c.expr.name === c.name);
+      return identity ? input : { kind: "project", input, columns };
+    };
+    if (limit === undefined || order === undefined) return project(outputs);
+    const top: ViewQuery = {
+      kind: "topN",
+      input: project([...outputs, ...order.hidden]),
+      orderBy: order.orderBy,
+      limit: limit.count,
+      offset: limit.offset,
+    };
+    if (order.hidden.length === 0) return top;
+    return { kind: "project", input: top, columns: outputs.map((o) => ({ name: o.name, expr: col(o.name) })) };
+  }
+
+  private selectItems(): Item[] {
+    const items: Item[] = [];
+    for (const target of this.stmt.targetList ?? []) {
+      if (!("ResTarget" in target) || target.ResTarget.val === undefined) continue;
+      const { val, name, location } = target.ResTarget;
+      if ("ColumnRef" in val && nameParts(val.ColumnRef.fields).at(-1) === "*") {
+        const parts = nameParts(val.ColumnRef.fields);
+        if (parts.length > 2) throw this.unsupported(location, `qualified name ${parts.join(".")}`);
+        if (parts.length === 2) checkQualifier(this.sel, this.rel, parts[0] ?? "", location);
+        for (const c of this.rel.columns) {
+          const node: Node = { ColumnRef: { fields: [{ String: { sval: c.name } }], location: location ?? -1 } };
+          items.push({ name: c.name, node, location });
+        }
+      } else {
+        items.push({ name: name ?? outputColumnName(val), node: val, location });
+      }
+    }
+    if (items.length === 0) {
+      throw this.sel.error(ErrorCode.SqlSyntax, undefined, "a materialized view needs at least one output column");
+    }
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (seen.has(item.name)) {
+        throw this.sel.error(
+          ErrorCode.SqlName,
+          item.location,
+          `output column "${item.name}" appears more than once; name each with AS so the view's columns are distinct`,
+        );
+      }
+      seen.add(item.name);
+    }
+    return items;
+  }
+
+  /** GROUP BY items: expressions, ordinals (`GROUP BY 1`) and output aliases, deduplicated. */
+  private groupKeys(): Group[] {
+    const groups: Group[] = [];
+    for (const g of this.stmt.groupClause ?? []) {
+      if ("GroupingSet" in g) {
+        if (g.GroupingSet.kind === "GROUPING_SET_EMPTY") continue;
+        throw this.unsupported(g.GroupingSet.location, "ROLLUP, CUBE and GROUPING SETS", "are");
+      }
+      let node: Node = g;
+      const location = nodeLocation(g);
+      const byOutput = this.outputItem(g, "GROUP BY");
+      if (byOutput !== undefined) {
+        node = byOutput.node;
+      } else if ("ColumnRef" in g) {
+        // A bare name is an input column first, an output alias only if no input column has it.
+        const parts = nameParts(g.ColumnRef.fields);
+        const alias = parts.length === 1 ? this.items.find((i) => i.name === parts[0]) : undefined;
+        if (alias !== undefined && !this.rel.columns.some((c) => c.name === parts[0])) node = alias.node;
+      }
+      const e = this.tx.expr(node, this.rowScope("GROUP BY"), location);
+      if (!groups.some((x) => exprEquals(x.expr, e))) groups.push({ expr: e, name: undefined });
+    }
+    return groups;
+  }
+
+  /** An ordinal (`1`) names a select-list item; other constants are an error, as in PostgreSQL. */
+  private outputItem(node: Node, clause: string): Item | undefined {
+    if (!("A_Const" in node)) return undefined;
+    const c = node.A_Const;
+    if (c.ival === undefined)
+      throw this.sel.error(ErrorCode.SqlSyntax, c.location, `non-integer constant in ${clause}`);
+    const k = c.ival.ival ?? 0;
+    const item = this.items[k - 1];
+    if (item === undefined)
+      throw this.sel.error(ErrorCode.SqlSyntax, c.location, `${clause} position ${k} is not in select list`);
+    return item;
+  }
+
+  /**
+   * ORDER BY items as sort keys over the output columns: an ordinal or an output name refers to
+   * that column; another expression equal to an output uses it; any other becomes a hidden column
+   * (`"outputs only"` — SELECT DISTINCT — rejects those, as PostgreSQL does).
+   */
+  private orderBy(outputs: readonly NamedExpr[], scope: Scope, others: "hidden" | "outputs only"): OrderPlan {
+    const orderBy: Order[] = [];
+    const hidden: NamedExpr[] = [];
+    for (const s of this.stmt.sortClause ?? []) {
+      if (!("SortBy" in s) || s.SortBy.node === undefined) continue;
+      const { node, sortby_dir, sortby_nulls } = s.SortBy;
+      const location = nodeLocation(node);
+      if (sortby_dir === "SORTBY_USING") throw this.unsupported(location, "ORDER BY ... USING");
+      const desc = sortby_dir === "SORTBY_DESC";
+      const nullsFirst =
+        sortby_nulls === "SORTBY_NULLS_FIRST" ? true : sortby_nulls === "SORTBY_NULLS_LAST" ? false : desc;
+      let name = this.outputItem(node, "ORDER BY")?.name;
+      if (name === undefined && "ColumnRef" in node) {
+        const parts = nameParts(node.ColumnRef.fields);
+        if (parts.length === 1) name = outputs.find((o) => o.name === parts[0])?.name;
+      }
+      if (name === undefined) {
+        const e = this.tx.expr(node, scope, location);
+        name = outputs.find((o) => exprEquals(o.expr, e))?.name ?? hidden.find((h) => exprEquals(h.expr, e))?.name;
+        if (name === undefined) {
+          if (others === "outputs only") {
+            throw this.sel.error(
+              ErrorCode.SqlSyntax,
+              location,
+              "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+            );
+          }
+          name = this.fresh("_o");
+          hidden.push({ name, expr: e });
+        }
+      }
+      orderBy.push({ expr: col(name), desc, nullsFirst });
+    }
+    return { orderBy, hidden };
+  }
+
+  /** LIMIT / OFFSET as integer constants; LIMIT needs ORDER BY. */
+  private limit(): Limit | undefined {
+    const stmt = this.stmt;
+    if (stmt.limitOption === "LIMIT_OPTION_WITH_TIES") {
+      throw this.unsupported(nodeLocation(stmt.limitCount), "FETCH FIRST ... WITH TIES");
+    }
+    const count = this.constant(stmt.limitCount, "LIMIT");
+    const offset = this.constant(stmt.limitOffset, "OFFSET") ?? 0;
+    if (count === undefined) {
+      if (offset > 0) throw this.unsupported(nodeLocation(stmt.limitOffset), "OFFSET without LIMIT");
+      return undefined;
+    }
+    if ((stmt.sortClause?.length ?? 0) === 0) {
+      throw this.unsupported(
+        nodeLocation(stmt.limitCount),
+        "LIMIT without ORDER BY",
+        "is",
+        "which rows the view keeps would be arbitrary",
+      );
+    }
+    return { count, offset };
+  }
+
+  private constant(node: Node | undefined, clause: string): number | undefined {
+    if (node === undefined) return undefined;
+    const location = nodeLocation(node);
+    if ("A_Const" in node) {
+      const c = node.A_Const;
+      if (c.isnull === true) return undefined;
+      const value =
+        c.ival !== undefined
+          ? (c.ival.ival ?? 0)
+          : /^-?\d+$/.test(c.fval?.fval ?? "")
+            ? Number(c.fval?.fval)
+            : undefined;
+      if (value !== undefined) {
+        if (value < 0) throw this.sel.error(ErrorCode.SqlSyntax, location, `${clause} must not be negative`);
+        if (!Number.isSafeInteger(value))
+          throw this.unsupported(location, `${clause} ${c.fval?.fval}`, "is", "too large");
+        return value;
+      }
+    }
+    throw this.unsupported(location, `${clause} other than an integer constant`);
+  }
+
+  private rejectUnsupported(): void {
+    const stmt = this.stmt;
+    if (stmt.op !== undefined && stmt.op !== "SETOP_NONE") {
+      throw this.unsupported(firstLocation(stmt.rarg), stmt.op.replace("SETOP_", ""));
+    }
+    if (stmt.withClause !== undefined) {
+      throw this.unsupported(stmt.withClause.location, "WITH queries (common table expressions)", "are");
+    }
+    if (stmt.intoClause !== undefined) throw this.unsupported(firstLocation(stmt.intoClause), "SELECT INTO");
+    if (stmt.valuesLists !== undefined) throw this.unsupported(firstLocation(stmt.valuesLists), "VALUES lists", "are");
+    if (stmt.lockingClause !== undefined) {
+      throw this.unsupported(firstLocation(stmt.lockingClause), "FOR UPDATE / FOR SHARE");
+    }
+    if (stmt.windowClause !== undefined)
+      throw this.unsupported(firstLocation(stmt.windowClause), "WINDOW clauses", "are");
+    if (stmt.groupDistinct === true) throw this.unsupported(firstLocation(stmt.groupClause), "GROUP BY DISTINCT");
+    if (stmt.distinctClause?.some((n) => Object.keys(n).length > 0)) {
+      throw this.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT ON");
+    }
+  }
+
+  private rowScope(clause: string): Scope {
+    return {
+      column: (ref, location) => resolveColumn(this.sel, this.rel, ref, location),
+      aggregate: (_fc, location) => {
+        throw this.sel.error(
+          ErrorCode.SqlSyntax,
+          location,
+          clause === "aggregate"
+            ? "aggregate function calls cannot be nested"
+            : `aggregate functions are not allowed in ${clause}`,
+        );
+      },
+    };
+  }
+
+  /** A name for an internal column (`_a0`, `_g1`, `_o0`) no output or other internal column has. */
+  private fresh(prefix: string): string {
+    for (let i = 0; ; i++) {
+      const name = `${prefix}${i}`;
+      if (!this.taken.has(name)) {
+        this.taken.add(name);
+        return name;
+      }
+    }
+  }
+
+  private unsupported(location: number | undefined, what: string, verb: "is" | "are" = "is", hint = "") {
+    const detail = `${what} ${verb} not supported in materialized views${hint === "" ? "" : ` (${hint})`}`;
+    return this.sel.error(ErrorCode.SqlUnsupported, location, detail);
+  }
+}
