@@ -1,2 +1,12 @@
 export { KeyedStore } from "./keyed-store.js";
 export type { StateChunk } from "./keyed-store.js";
+export type { CheckpointBackend, CheckpointRecord, RestoredCheckpoint } from "./checkpoint-backend.js";
+export { CheckpointError } from "./errors.js";
+export type { CheckpointErrorReason } from "./errors.js";
+export { memoryBackend } from "./memory-backend.js";
+export { filesystemBackend } from "./filesystem-backend.js";
+export type { FilesystemBackendOptions } from "./filesystem-backend.js";
+export { natsBackend } from "./nats-backend.js";
+export type { NatsBackendOptions } from "./nats-backend.js";
+export { Checkpointer } from "./checkpointer.js";
+export type { CheckpointerOptions, CheckpointResult, RestoreResult } from "./checkpointer.js";
