@@ -1,2 +1,18 @@
 export type { Expr, LiteralValue, ScalarFn, AggregateFn, AggregateCall, NamedExpr } from "./expr.js";
 export { col, lit, call } from "./expr.js";
+export type { ChangeOperator } from "./operator.js";
+export { asOperatorFunction } from "./operator.js";
+export type { CompiledExpr } from "./expr/compile.js";
+export { compileExpr } from "./expr/compile.js";
+export type { EvalWarnings } from "./expr/context.js";
+export { ExpressionError } from "./errors.js";
+export { appendOnly } from "./append-only.js";
+export type { UpsertOperator } from "./upsert.js";
+export { upsert } from "./upsert.js";
+export { filter } from "./filter.js";
+export { project } from "./project.js";
+export { groupAggregate } from "./group-aggregate.js";
+export { tumble } from "./tumble.js";
+export type { OrderKey } from "./top-n.js";
+export { topN } from "./top-n.js";
+export { MaterializedView } from "./materialized-view.js";

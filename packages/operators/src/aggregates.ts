@@ -1,0 +1,131 @@
+import type { SqlType } from "@jetflow/core";
+import { repOf } from "./col.js";
+import { addDecimal, type Decimal, divDecimal, formatDecimal, parseDecimal } from "./decimal.js";
+import { unsupported } from "./errors.js";
+import { BIGINT, DOUBLE, isNumberType, NUMERIC, REAL, typeName } from "./expr/types.js";
+import type { AggregateCall } from "./expr.js";
+import type { Plain } from "./plain.js";
+
+/**
+ * How one aggregate accumulates, with PostgreSQL's result types:
+ * count -> bigint; sum(smallint|integer) -> bigint; sum(bigint|numeric) -> numeric;
+ * sum(real) -> real; sum(double) -> double; avg(any integer|numeric) -> numeric (PostgreSQL's
+ * division scale); avg(real|double) -> double; min/max -> the argument type.
+ */
+export interface AggSpec {
+  readonly call: AggregateCall;
+  readonly kind: "count_star" | "count" | "sum" | "avg" | "min" | "max";
+  /** How sums add: exact integers (number, switching to bigint past 2^53), bigints, decimals, or floats. */
+  readonly sumKind: "int" | "bigint" | "numeric" | "float" | undefined;
+  readonly outType: SqlType;
+  /** Needs a per-group multiset of argument values (min, max, DISTINCT). */
+  readonly multiset: boolean;
+}
+
+function sumKindOf(t: SqlType): AggSpec["sumKind"] {
+  switch (t.kind) {
+    case "smallint":
+    case "integer":
+      return "int";
+    case "bigint":
+      return "bigint";
+    case "numeric":
+      return "numeric";
+    default:
+      return "float";
+  }
+}
+
+/** Resolves an aggregate call against its argument's type. */
+export function aggSpec(call: AggregateCall, argType: SqlType | undefined): AggSpec {
+  const distinct = call.distinct;
+  if (call.fn === "count") {
+    if (argType === undefined)
+      return { call, kind: "count_star", sumKind: undefined, outType: BIGINT, multiset: false };
+    return { call, kind: "count", sumKind: undefined, outType: BIGINT, multiset: distinct };
+  }
+  if (argType === undefined) throw unsupported(`${call.fn}(*) is not an aggregate; give ${call.fn} an argument`);
+  if (call.fn === "min" || call.fn === "max") {
+    if (repOf(argType) === "nested") throw unsupported(`function ${call.fn}(${typeName(argType)}) does not exist`);
+    return { call, kind: call.fn, sumKind: undefined, outType: argType, multiset: true };
+  }
+  if (!isNumberType(argType)) throw unsupported(`function ${call.fn}(${typeName(argType)}) does not exist`);
+  const sumKind = sumKindOf(argType);
+  let outType: SqlType;
+  if (call.fn === "sum") {
+    outType = sumKind === "int" ? BIGINT : sumKind === "float" ? (argType.kind === "real" ? REAL : DOUBLE) : NUMERIC;
+  } else outType = sumKind === "float" ? DOUBLE : NUMERIC;
+  return { call, kind: call.fn, sumKind, outType, multiset: distinct };
+}
+
+/** The accumulator of a new group. */
+export function initialAcc(spec: AggSpec): Plain {
+  switch (spec.kind) {
+    case "count":
+      return 0;
+    case "sum":
+    case "avg":
+      return [0, spec.sumKind === "bigint" ? 0n : spec.sumKind === "numeric" ? { u: 0n, s: 0 } : 0];
+    default:
+      return null;
+  }
+}
+
+/** Adds (`sign` 1) or removes (`sign` -1) one non-NULL value from a count/sum/avg accumulator, in place. */
+export function accumulate(spec: AggSpec, acc: Plain, value: Plain, sign: number): Plain {
+  if (spec.kind === "count") return (acc as number) + sign;
+  const pair = acc as [number, Plain];
+  pair[0] += sign;
+  switch (spec.sumKind) {
+    case "int": {
+      const s = pair[1] as number | bigint;
+      const v = (value as number) * sign;
+      if (typeof s === "number") {
+        const r = s + v;
+        pair[1] = Number.isSafeInteger(r) ? r : BigInt(s) + BigInt(v);
+      } else pair[1] = s + BigInt(v);
+      break;
+    }
+    case "bigint":
+      pair[1] = (pair[1] as bigint) + (sign === 1 ? (value as bigint) : -(value as bigint));
+      break;
+    case "numeric": {
+      const d = parseDecimal(value as string);
+      if (d !== undefined) pair[1] = addDecimal(pair[1] as Decimal, sign === 1 ? d : { u: -d.u, s: d.s });
+      break;
+    }
+    default:
+      pair[1] = (pair[1] as number) + sign * (value as number);
+  }
+  return pair;
+}
+
+function asDecimal(spec: AggSpec, s: Plain): Decimal {
+  if (spec.sumKind === "numeric") return s as Decimal;
+  return { u: typeof s === "bigint" ? s : BigInt(s as number), s: 0 };
+}
+
+/** The output value of a count/sum/avg accumulator (`rows` is the group's row count for count(*)). */
+export function finalizeAcc(spec: AggSpec, acc: Plain, rows: number): Plain {
+  switch (spec.kind) {
+    case "count_star":
+      return BigInt(rows);
+    case "count":
+      return BigInt(acc as number);
+    case "sum": {
+      const [c, s] = acc as [number, Plain];
+      if (c === 0) return null;
+      if (spec.sumKind === "int") return typeof s === "bigint" ? s : BigInt(s as number);
+      if (spec.sumKind === "float") return spec.outType.kind === "real" ? Math.fround(s as number) : s;
+      return formatDecimal(asDecimal(spec, s));
+    }
+    case "avg": {
+      const [c, s] = acc as [number, Plain];
+      if (c === 0) return null;
+      if (spec.sumKind === "float") return (s as number) / c;
+      return formatDecimal(divDecimal(asDecimal(spec, s), { u: BigInt(c), s: 0 }) as Decimal);
+    }
+    default:
+      return null;
+  }
+}

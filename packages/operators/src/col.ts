@@ -1,0 +1,273 @@
+import { arrowTypeOf, type SqlType } from "@jetflow/core";
+import { fromPlain } from "./plain.js";
+import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct } from "apache-arrow";
+
+/**
+ * A column while expressions work on it: values in a JS typed array (or a plain array for
+ * strings and bytes) indexed from 0, plus a validity array. Arrow's bit-packed, offset-shifted
+ * buffers are unpacked once at the edge ({@link fromArrow}) and packed once on the way out
+ * ({@link toArrow}), so every kernel in between is a plain indexed loop.
+ *
+ * Representation by SQL kind:
+ * - boolean: Uint8Array of 0/1
+ * - smallint Int16Array, integer Int32Array, bigint BigInt64Array, real Float32Array, double Float64Array
+ * - numeric, varchar, jsonb: string[] (numeric as decimal text)
+ * - bytea: Uint8Array[]
+ * - date: Int32Array (days since 1970-01-01)
+ * - time, timestamp, timestamptz: BigInt64Array (microseconds)
+ * - interval: Int32Array, 4 per row: months, days, nanoseconds low 32 bits, high 32 bits
+ * - struct, list: the Arrow Data itself (only moved around, never computed on)
+ */
+export interface Col {
+  readonly type: SqlType;
+  readonly length: number;
+  readonly values: ColValues;
+  /** 1 = value present, 0 = NULL; undefined = no NULLs. */
+  readonly valid: Uint8Array | undefined;
+}
+
+export type ColValues =
+  | Uint8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array
+  | string[]
+  | Uint8Array[]
+  | Data;
+
+/** The kind of representation a SQL type uses, to pick a kernel. */
+export type Rep =
+  | "bool"
+  | "i16"
+  | "i32"
+  | "i64"
+  | "f32"
+  | "f64"
+  | "str"
+  | "bytes"
+  | "date"
+  | "micros"
+  | "interval"
+  | "nested";
+
+const REP: Readonly<Record<string, Rep>> = {
+  boolean: "bool",
+  smallint: "i16",
+  integer: "i32",
+  bigint: "i64",
+  real: "f32",
+  "double precision": "f64",
+  numeric: "str",
+  varchar: "str",
+  jsonb: "str",
+  bytea: "bytes",
+  date: "date",
+  time: "micros",
+  timestamp: "micros",
+  timestamptz: "micros",
+  interval: "interval",
+  struct: "nested",
+  list: "nested",
+};
+
+export function repOf(type: SqlType): Rep {
+  return REP[type.kind] as Rep;
+}
+
+/** Whether row `i` of `col` is NULL. */
+export function isNull(col: Col, i: number): boolean {
+  return col.valid !== undefined && col.valid[i] === 0;
+}
+
+/** An empty typed array / array of the representation of `type`, `n` long. */
+export function allocValues(type: SqlType, n: number): ColValues {
+  switch (repOf(type)) {
+    case "bool":
+      return new Uint8Array(n);
+    case "i16":
+      return new Int16Array(n);
+    case "i32":
+    case "date":
+      return new Int32Array(n);
+    case "i64":
+    case "micros":
+      return new BigInt64Array(n);
+    case "f32":
+      return new Float32Array(n);
+    case "f64":
+      return new Float64Array(n);
+    case "str":
+      return new Array<string>(n).fill("");
+    case "bytes":
+      return new Array<Uint8Array>(n).fill(EMPTY_BYTES);
+    case "interval":
+      return new Int32Array(4 * n);
+    case "nested":
+      throw new TypeError(`cannot allocate a computed ${type.kind} column`);
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const utf8Decoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+/** Unpacks one Arrow column (a RecordBatch child) into a {@link Col}. */
+export function fromArrow(data: Data, type: SqlType): Col {
+  const n = data.length;
+  const valid = data.nullCount > 0 ? unpackBits(data.nullBitmap as Uint8Array, data.offset, n) : undefined;
+  switch (repOf(type)) {
+    case "bool":
+      return { type, length: n, valid, values: unpackBits(data.values as Uint8Array, data.offset, n) };
+    case "str":
+      return { type, length: n, valid, values: decodeStrings(data) };
+    case "bytes": {
+      const offsets = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      const out = new Array<Uint8Array>(n);
+      for (let i = 0; i < n; i++) out[i] = bytes.subarray(offsets[i] as number, offsets[i + 1] as number);
+      return { type, length: n, valid, values: out };
+    }
+    case "interval":
+      return { type, length: n, valid, values: (data.values as Int32Array).subarray(0, 4 * n) };
+    case "nested":
+      return { type, length: n, valid, values: data };
+    default:
+      // Fixed-width values are already sliced to start at row 0 (Arrow slices them, not the bitmap).
+      return { type, length: n, valid, values: (data.values as Int32Array).subarray(0, n) };
+  }
+}
+
+/** Utf8 column to JS strings; one decode of the whole buffer when it is ASCII (the common case). */
+function decodeStrings(data: Data): string[] {
+  const n = data.length;
+  const offsets = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  const out = new Array<string>(n);
+  if (n === 0) return out;
+  const start = offsets[0] as number;
+  const end = offsets[n] as number;
+  let ascii = true;
+  for (let j = start; j < end; j++) {
+    if ((bytes[j] as number) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const all = utf8Decoder.decode(bytes.subarray(start, end));
+    for (let i = 0; i < n; i++) out[i] = all.slice((offsets[i] as number) - start, (offsets[i + 1] as number) - start);
+  } else {
+    for (let i = 0; i < n; i++)
+      out[i] = utf8Decoder.decode(bytes.subarray(offsets[i] as number, offsets[i + 1] as number));
+  }
+  return out;
+}
+
+function unpackBits(bits: Uint8Array, offset: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = offset + i;
+    out[i] = ((bits[j >> 3] as number) >> (j & 7)) & 1;
+  }
+  return out;
+}
+
+function packBits(bytes: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(((n + 63) & ~63) >> 3);
+  for (let i = 0; i < n; i++) if (bytes[i] !== 0) out[i >> 3] = (out[i >> 3] as number) | (1 << (i & 7));
+  return out;
+}
+
+/** Packs a {@link Col} into Arrow Data of the type {@link arrowTypeOf} gives its SQL type. */
+export function toArrow(col: Col): Data {
+  const rep = repOf(col.type);
+  if (rep === "nested") return col.values as Data;
+  const type: DataType = arrowTypeOf(col.type);
+  const n = col.length;
+  let nullCount = 0;
+  if (col.valid !== undefined) for (let i = 0; i < n; i++) nullCount += 1 - (col.valid[i] as number);
+  const nullBitmap = nullCount > 0 ? packBits(col.valid as Uint8Array, n) : undefined;
+  const base = { type, length: n, nullCount, ...(nullBitmap === undefined ? {} : { nullBitmap }) };
+  switch (rep) {
+    case "bool":
+      return makeData({ ...base, data: packBits(col.values as Uint8Array, n) } as never);
+    case "str": {
+      const { valueOffsets, data } = encodeStrings(col.values as string[], n);
+      return makeData({ ...base, valueOffsets, data } as never);
+    }
+    case "bytes": {
+      const values = col.values as Uint8Array[];
+      const valueOffsets = new Int32Array(n + 1);
+      let size = 0;
+      for (let i = 0; i < n; i++) {
+        size += (values[i] as Uint8Array).length;
+        valueOffsets[i + 1] = size;
+      }
+      const data = new Uint8Array(size);
+      for (let i = 0; i < n; i++) data.set(values[i] as Uint8Array, valueOffsets[i] as number);
+      return makeData({ ...base, valueOffsets, data } as never);
+    }
+    default:
+      return makeData({ ...base, data: col.values } as never);
+  }
+}
+
+function encodeStrings(values: string[], n: number): { valueOffsets: Int32Array; data: Uint8Array } {
+  const valueOffsets = new Int32Array(n + 1);
+  let cap = 16;
+  for (let i = 0; i < n; i++) cap += (values[i] as string).length;
+  let data = new Uint8Array(cap * 3 > 1 << 20 ? cap + 64 : cap * 3);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const s = values[i] as string;
+    // A UTF-16 unit is at most 3 UTF-8 bytes; grow before writing so encodeInto never truncates.
+    if (pos + s.length * 3 > data.length) {
+      const bigger = new Uint8Array(Math.max(data.length * 2, pos + s.length * 3));
+      bigger.set(data.subarray(0, pos));
+      data = bigger;
+    }
+    pos += utf8Encoder.encodeInto(s, data.subarray(pos)).written;
+    valueOffsets[i + 1] = pos;
+  }
+  return { valueOffsets, data: data.subarray(0, pos) };
+}
+
+/** A RecordBatch of `schema` from Data columns, all of length `n`. */
+export function batchOf(schema: Schema, columns: readonly Data[], n: number): RecordBatch {
+  const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children: columns as Data[] });
+  return new RecordBatch(schema, struct);
+}
+
+/** A column of `n` copies of one value (or NULLs when `value` is null). */
+export function constantCol(type: SqlType, n: number, value: unknown): Col {
+  if (value === null || value === undefined) {
+    if (repOf(type) === "nested") return fromPlain(new Array(n).fill(null), type);
+    return { type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) };
+  }
+  const values = allocValues(type, n);
+  switch (repOf(type)) {
+    case "bool":
+      (values as Uint8Array).fill(value ? 1 : 0);
+      break;
+    case "interval": {
+      const iv = value as Int32Array;
+      const out = values as Int32Array;
+      for (let i = 0; i < n; i++) out.set(iv, 4 * i);
+      break;
+    }
+    default:
+      (values as unknown[]).fill(value as never);
+  }
+  return { type, length: n, values, valid: undefined };
+}
+
+/** AND of two validity arrays (undefined = all valid). */
+export function andValid(a: Uint8Array | undefined, b: Uint8Array | undefined, n: number): Uint8Array | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (a[i] as number) & (b[i] as number);
+  return out;
+}

@@ -1,0 +1,140 @@
+import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
+import { KeyedStore } from "@jetflow/state";
+import type { Schema, Table } from "apache-arrow";
+import { concat, defer, type Observable, of, Subject } from "rxjs";
+import { sqlTypesOf } from "./expr/compile.js";
+import { plainColumns, RowSink } from "./operator.js";
+import type { Plain } from "./plain.js";
+import { rowKeys } from "./row-key.js";
+import { jsRow, tableOf } from "./table-rows.js";
+
+/** One distinct row of a view and how many times it is present. */
+interface Entry {
+  c: number;
+  r: Plain[];
+}
+
+/**
+ * A materialized view's current rows: a multiset of rows with counts, keyed by the exact row
+ * content (see row-key.ts; numeric text is kept as written). `apply()` folds a change in and
+ * re-emits it on `changes$`; `snapshot()` / `rows()` read the current rows.
+ *
+ * A view can feed another operator or view: subscribe to `stream$` (current rows as one
+ * insert batch, then every change) or, from the start, to `changes$`.
+ *
+ * State: one KeyedStore (`opts.id`) from row key to `{ c: count, r: row }`. After restoring
+ * it, call {@link restored} so `size` is recomputed.
+ *
+ * @example
+ * ```ts
+ * const v = new MaterializedView("totals", agg.schema, { id: "view:totals" });
+ * source$.pipe(asOperatorFunction(agg)).subscribe((c) => v.apply(c));
+ * v.rows(); // [{ customer: "a", total: 42n }, ...]
+ * ```
+ */
+export class MaterializedView {
+  readonly store: KeyedStore<unknown>;
+  private readonly entries: KeyedStore<Entry>;
+  private readonly types: readonly SqlType[];
+  private readonly names: readonly string[];
+  private readonly subject = new Subject<ChangeBatch>();
+  private rowCount = 0;
+  /** Retractions of rows the view did not hold (a bug upstream, or a view fed from the middle of a stream). */
+  unmatchedRetractions = 0;
+
+  /** Every change applied to the view, one emission per non-empty batch. */
+  readonly changes$: Observable<ChangeBatch> = this.subject.asObservable();
+
+  /** The current rows as one insert batch (when there are any), then every later change. */
+  readonly stream$: Observable<ChangeBatch> = defer(() => {
+    const now = this.snapshotChange();
+    return now === undefined ? this.changes$ : concat(of(now), this.changes$);
+  });
+
+  constructor(
+    readonly name: string,
+    readonly schema: Schema,
+    opts: { id: string },
+  ) {
+    this.entries = new KeyedStore<Entry>(opts.id);
+    this.store = this.entries as KeyedStore<unknown>;
+    this.types = sqlTypesOf(schema);
+    this.names = schema.fields.map((f) => f.name);
+  }
+
+  /** Number of rows, counting duplicates. */
+  get size(): number {
+    return this.rowCount;
+  }
+
+  /** Folds a change into the rows and emits it on `changes$`. */
+  apply(change: ChangeBatch): void {
+    const n = change.batch.numRows;
+    if (n === 0) return;
+    const columns = plainColumns(change.batch, this.types);
+    const keys = rowKeys(columns, this.types, n, false);
+    const ops = change.ops;
+    for (let i = 0; i < n; i++) {
+      const key = keys[i] as string;
+      const entry = this.entries.get(key);
+      if (ops !== undefined && ops[i] === RETRACT) {
+        if (entry === undefined) {
+          this.unmatchedRetractions++;
+          continue;
+        }
+        this.rowCount--;
+        if (entry.c === 1) this.entries.delete(key);
+        else {
+          entry.c--;
+          this.entries.touch(key);
+        }
+        continue;
+      }
+      this.rowCount++;
+      if (entry !== undefined) {
+        entry.c++;
+        this.entries.touch(key);
+      } else {
+        const row = new Array<Plain>(columns.length);
+        for (let c = 0; c < columns.length; c++) row[c] = (columns[c] as Plain[])[i];
+        this.entries.set(key, { c: 1, r: row });
+      }
+    }
+    this.subject.next(change);
+  }
+
+  /** Call after `store` was restored from a checkpoint. */
+  restored(): void {
+    this.rowCount = 0;
+    for (const e of this.entries.values()) this.rowCount += e.c;
+  }
+
+  private *expanded(): IterableIterator<Plain[]> {
+    for (const e of this.entries.values()) for (let k = 0; k < e.c; k++) yield e.r;
+  }
+
+  /** The current rows as an Arrow Table (duplicates repeated; no particular order). */
+  snapshot(): Table {
+    return tableOf(this.schema, this.types, this.expanded());
+  }
+
+  /**
+   * The current rows as JS objects keyed by column name. bigint stays bigint; numeric and jsonb
+   * are text; timestamptz is ISO-8601 UTC (`...T00:00:00.000Z`, 6 fractional digits when there are
+   * microseconds), timestamp the same without `Z`; date `YYYY-MM-DD`; bytea a Uint8Array.
+   */
+  rows(): Record<string, unknown>[] {
+    return Array.from(this.expanded(), (r) => jsRow(this.names, this.types, r));
+  }
+
+  private snapshotChange(): ChangeBatch | undefined {
+    const sink = new RowSink(this.schema, this.types);
+    for (const r of this.expanded()) sink.push(r, 1);
+    return sink.build();
+  }
+
+  /** Completes `changes$` (the pipeline calls this when the view is dropped). */
+  close(): void {
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,156 @@
+import type { ChangeBatch, SqlType } from "@jetflow/core";
+import type { KeyedStore } from "@jetflow/state";
+import type { Data, RecordBatch, Schema } from "apache-arrow";
+import { concat, defer, Observable, type OperatorFunction, of } from "rxjs";
+import { batchOf, type Col, fromArrow, repOf, toArrow } from "./col.js";
+import type { EvalWarnings } from "./expr/context.js";
+import { fromPlain, type Plain, plainValues } from "./plain.js";
+
+/**
+ * A synchronous, batch-at-a-time operator. `process()` returns the output change
+ * (undefined = nothing changed). All state lives in `stores`, so restoring them restores
+ * the operator (then call `restored()` to rebuild derived in-memory indexes).
+ *
+ * @example
+ * ```ts
+ * const f = filter(schema, call(">", col("amount"), lit(100)));
+ * const out = f.process({ batch, ops: undefined });
+ * ```
+ */
+export interface ChangeOperator {
+  /** Output schema (fields built with core's `sqlField`, so SQL types are known). */
+  readonly schema: Schema;
+  process(input: ChangeBatch): ChangeBatch | undefined;
+  /** State to checkpoint (empty for stateless operators). */
+  readonly stores: readonly KeyedStore<unknown>[];
+  /** Called after the stores were restored from a checkpoint. */
+  restored?(): void;
+  /**
+   * Output due before any input: a global aggregate's single row (`count` 0, `sum` NULL).
+   * Returns undefined when there is none, or when the state (e.g. restored) already emitted it.
+   */
+  initial?(): ChangeBatch | undefined;
+  /** Rows turned NULL by evaluation errors (division by zero, overflow, invalid casts). */
+  readonly warnings?: EvalWarnings;
+}
+
+/**
+ * The operator as an RxJS operator: one emission per non-empty output batch, in order.
+ * Emits the operator's {@link ChangeOperator.initial} output first, on subscribe.
+ *
+ * @example
+ * ```ts
+ * source$.pipe(asOperatorFunction(filter(schema, pred)), asOperatorFunction(groupAggregate(...)))
+ * ```
+ */
+export function asOperatorFunction(op: ChangeOperator): OperatorFunction<ChangeBatch, ChangeBatch> {
+  return (source: Observable<ChangeBatch>) =>
+    defer(() => {
+      const first = op.initial?.();
+      const rest = new Observable<ChangeBatch>((subscriber) =>
+        source.subscribe({
+          next(change) {
+            let out: ChangeBatch | undefined;
+            try {
+              out = op.process(change);
+            } catch (e) {
+              subscriber.error(e);
+              return;
+            }
+            if (out !== undefined && out.batch.numRows > 0) subscriber.next(out);
+          },
+          error: (e) => subscriber.error(e),
+          complete: () => subscriber.complete(),
+        }),
+      );
+      return first === undefined ? rest : concat(of(first), rest);
+    });
+}
+
+/** An empty-or-not check so operators return undefined instead of empty batches. */
+export function nonEmpty(change: ChangeBatch): ChangeBatch | undefined {
+  return change.batch.numRows === 0 ? undefined : change;
+}
+
+/** Every column of a batch as plain values (see plain.ts). */
+export function plainColumns(batch: RecordBatch, types: readonly SqlType[]): Plain[][] {
+  return types.map((t, c) => plainValues(fromArrow(batch.data.children[c] as Data, t)));
+}
+
+/**
+ * Collects output rows as plain values column by column plus their ops, then builds one
+ * ChangeBatch: how stateful operators emit rows taken from their stores.
+ */
+export class RowSink {
+  private readonly columns: Plain[][];
+  private readonly ops: number[] = [];
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly types: readonly SqlType[],
+  ) {
+    this.columns = types.map(() => []);
+  }
+
+  get length(): number {
+    return this.ops.length;
+  }
+
+  push(row: readonly Plain[], op: number): void {
+    for (let c = 0; c < this.columns.length; c++) (this.columns[c] as Plain[]).push(row[c]);
+    this.ops.push(op);
+  }
+
+  /** The collected rows as a ChangeBatch (ops undefined when all are inserts), or undefined when none. */
+  build(): ChangeBatch | undefined {
+    const n = this.ops.length;
+    if (n === 0) return undefined;
+    const data = this.columns.map((values, c) => toArrow(fromPlain(values, this.types[c] as SqlType)));
+    const allInserts = this.ops.every((o) => o === 1);
+    return { batch: batchOf(this.schema, data, n), ops: allInserts ? undefined : Int8Array.from(this.ops) };
+  }
+}
+
+/** Rows `idx` of a column, in that order. */
+export function takeCol(col: Col, idx: Int32Array): Col {
+  const m = idx.length;
+  const rep = repOf(col.type);
+  let valid: Uint8Array | undefined;
+  if (col.valid !== undefined) {
+    valid = new Uint8Array(m);
+    for (let j = 0; j < m; j++) valid[j] = col.valid[idx[j] as number] as number;
+  }
+  if (rep === "nested") {
+    const plain = plainValues(col);
+    const picked = new Array<Plain>(m);
+    for (let j = 0; j < m; j++) picked[j] = plain[idx[j] as number];
+    return fromPlain(picked, col.type);
+  }
+  if (rep === "interval") {
+    const v = col.values as Int32Array;
+    const out = new Int32Array(4 * m);
+    for (let j = 0; j < m; j++) out.set(v.subarray(4 * (idx[j] as number), 4 * (idx[j] as number) + 4), 4 * j);
+    return { type: col.type, length: m, values: out, valid };
+  }
+  const v = col.values as unknown as { [i: number]: unknown; constructor: new (n: number) => unknown[] };
+  const out = Array.isArray(v) ? new Array<unknown>(m) : new v.constructor(m);
+  for (let j = 0; j < m; j++) out[j] = v[idx[j] as number];
+  return { type: col.type, length: m, values: out as never, valid };
+}
+
+/** The rows `idx` of a change, columns kept columnar. */
+export function takeChange(
+  change: ChangeBatch,
+  schema: Schema,
+  types: readonly SqlType[],
+  idx: Int32Array,
+): ChangeBatch {
+  if (idx.length === change.batch.numRows) return change;
+  const data = types.map((t, c) => toArrow(takeCol(fromArrow(change.batch.data.children[c] as Data, t), idx)));
+  let ops: Int8Array | undefined;
+  if (change.ops !== undefined) {
+    ops = new Int8Array(idx.length);
+    for (let j = 0; j < idx.length; j++) ops[j] = change.ops[idx[j] as number] as number;
+  }
+  return { batch: batchOf(schema, data, idx.length), ops };
+}

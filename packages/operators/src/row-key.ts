@@ -1,0 +1,94 @@
+import type { SqlType } from "@jetflow/core";
+import { repOf } from "./col.js";
+import { normalizeDecimalText } from "./decimal.js";
+import type { Plain } from "./plain.js";
+
+/**
+ * Row keys: the string a state store keys a row (or a group, or a primary key) by.
+ *
+ * The encoding is exact (two keys are equal iff the values are) and needs no escaping, because
+ * every part either cannot contain the next part's start or carries its own length:
+ * - NULL: `~`
+ * - boolean: `t` / `f`
+ * - numbers (smallint, integer, real, double, date days): JS `String(n)` + `,` (shortest exact
+ *   round-trip text; `-0` prints as `0`, which SQL treats as equal; NaN is `NaN`)
+ * - bigint, time and timestamps (bigint microseconds): decimal digits + `,`
+ * - numeric: canonical decimal text + `,`; in group and primary keys trailing fractional zeros
+ *   are dropped so `1.0` and `1.00` are one key (SQL equality), in row identity they are kept
+ * - varchar, jsonb: `<length>:` + the text; bytea: `<length>:` + the bytes as Latin-1 characters
+ * - interval: `months,days,nanos,`; struct and list: `<length>:` + a JSON text of the plain value
+ *   (bigint as `"<digits>n"`, bytes as hex)
+ * The column types at each position are fixed per operator, so no type tag is needed.
+ */
+export function keyPart(value: Plain, type: SqlType, normalizeNumeric: boolean): string {
+  if (value === null || value === undefined) return "~";
+  switch (repOf(type)) {
+    case "bool":
+      return value ? "t" : "f";
+    case "str": {
+      const s = value as string;
+      if (type.kind === "numeric") return `${normalizeNumeric ? normalizeDecimalText(s) : s},`;
+      return `${s.length}:${s}`;
+    }
+    case "bytes": {
+      const s = latin1(value as Uint8Array);
+      return `${s.length}:${s}`;
+    }
+    case "interval": {
+      const [m, d, ns] = value as [number, number, bigint];
+      return `${m},${d},${ns},`;
+    }
+    case "nested": {
+      const s = JSON.stringify(value, jsonReplacer);
+      return `${s.length}:${s}`;
+    }
+    default:
+      return `${value as number | bigint},`;
+  }
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+function jsonReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return `${v}n`;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+  return v;
+}
+
+/**
+ * The key of every row over the given columns (plain values per column), into `out`.
+ * One pass per column, appending its part to each row's key.
+ */
+export function rowKeys(
+  columns: readonly (readonly Plain[])[],
+  types: readonly SqlType[],
+  n: number,
+  normalizeNumeric: boolean,
+): string[] {
+  const out = new Array<string>(n).fill("");
+  columns.forEach((values, c) => {
+    const type = types[c] as SqlType;
+    const rep = repOf(type);
+    // Fast paths for the common key types; keyPart handles the rest.
+    if (rep === "i32" || rep === "i16" || rep === "f64" || rep === "i64" || rep === "micros" || rep === "date") {
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        out[i] += v === null ? "~" : `${v as number},`;
+      }
+    } else if (rep === "str" && type.kind !== "numeric") {
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as string | null;
+        out[i] += v === null ? "~" : `${v.length}:${v}`;
+      }
+    } else {
+      for (let i = 0; i < n; i++) out[i] += keyPart(values[i], type, normalizeNumeric);
+    }
+  });
+  return out;
+}

@@ -1,0 +1,145 @@
+import { type ChangeBatch, InvalidOptionError, RETRACT } from "@jetflow/core";
+import { KeyedStore } from "@jetflow/state";
+import type { Schema } from "apache-arrow";
+import { type Comparator, comparatorOf } from "./compare.js";
+import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { newWarnings } from "./expr/context.js";
+import type { Expr } from "./expr.js";
+import { type ChangeOperator, plainColumns, RowSink } from "./operator.js";
+import { type Plain, plainValues } from "./plain.js";
+import { rowKeys } from "./row-key.js";
+import { SortedList } from "./sorted-list.js";
+
+/** A distinct input row: multiplicity, values, sort-key values. */
+type Entry = [count: number, row: Plain[], sort: Plain[]];
+
+/** What the ordered index holds: the sort values, the row key as the tie-breaker. */
+interface Ranked {
+  readonly sort: Plain[];
+  readonly key: string;
+}
+
+export interface OrderKey {
+  readonly expr: Expr;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
+
+/**
+ * `ORDER BY ... LIMIT limit OFFSET offset` kept live: the output holds the rows ranked
+ * [offset, offset + limit) by the order (ties broken by row content, so the result is
+ * deterministic). All input rows stay in state, so a retraction pulls the next row back in.
+ * Per batch it costs O(batch * log(state)) plus O(offset + limit) to diff the window.
+ *
+ * State: one KeyedStore (`opts.id`) from row key to [count, row, sort values]; the ordered
+ * index is rebuilt by `restored()`.
+ *
+ * @example
+ * ```ts
+ * const top = topN(schema, [{ expr: col("score"), desc: true, nullsFirst: true }], 10, 0, { id: "top10" });
+ * ```
+ */
+export function topN(
+  input: Schema,
+  orderBy: readonly OrderKey[],
+  limit: number,
+  offset: number,
+  opts: { id: string },
+): ChangeOperator {
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new InvalidOptionError("limit", `LIMIT must be a whole number >= 0, got ${limit}`);
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new InvalidOptionError("offset", `OFFSET must be a whole number >= 0, got ${offset}`);
+  }
+  const types = sqlTypesOf(input);
+  const nodes = orderBy.map((o) => compileNode(o.expr, input));
+  const cmps = nodes.map((n) => comparatorOf(n.type));
+  const store = new KeyedStore<Entry>(opts.id);
+  const warnings = newWarnings();
+
+  const compare = (a: Ranked, b: Ranked): number => {
+    for (let k = 0; k < orderBy.length; k++) {
+      const o = orderBy[k] as OrderKey;
+      const x = a.sort[k];
+      const y = b.sort[k];
+      let c: number;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        c = (x === null) === o.nullsFirst ? -1 : 1;
+      } else {
+        c = (cmps[k] as Comparator)(x, y);
+        if (o.desc) c = -c;
+      }
+      if (c !== 0) return c;
+    }
+    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  };
+  const index = new SortedList<Ranked>(compare);
+
+  /** The window's rows: key -> multiplicity within [offset, offset + limit). */
+  const window = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    let rank = 0;
+    const end = offset + limit;
+    for (const r of index) {
+      if (rank >= end) break;
+      const c = (store.get(r.key) as Entry)[0];
+      const from = Math.max(rank, offset);
+      const to = Math.min(rank + c, end);
+      if (to > from) out.set(r.key, to - from);
+      rank += c;
+    }
+    return out;
+  };
+
+  return {
+    schema: input,
+    stores: [store as KeyedStore<unknown>],
+    warnings,
+    restored(): void {
+      index.clear();
+      for (const [key, entry] of store.entries()) index.insert({ sort: entry[2], key });
+    },
+    process(change: ChangeBatch): ChangeBatch | undefined {
+      const n = change.batch.numRows;
+      if (n === 0 || limit === 0) return undefined;
+      const ctx = evalContext(change.batch, types, warnings);
+      const sortValues = nodes.map((node) => plainValues(node.evaluate(ctx)));
+      const columns = plainColumns(change.batch, types);
+      const keys = rowKeys(columns, types, n, false);
+      const before = window();
+      const gone = new Map<string, Plain[]>(); // rows that left the state this batch, to retract from the output
+      for (let i = 0; i < n; i++) {
+        const key = keys[i] as string;
+        const sign = change.ops !== undefined && change.ops[i] === RETRACT ? -1 : 1;
+        const entry = store.get(key);
+        if (entry === undefined) {
+          if (sign < 0) continue;
+          const row = columns.map((c) => c[i]);
+          const sort = sortValues.map((c) => c[i]);
+          store.set(key, [1, row, sort]);
+          index.insert({ sort, key });
+          continue;
+        }
+        entry[0] += sign;
+        if (entry[0] === 0) {
+          store.delete(key);
+          index.delete({ sort: entry[2], key });
+          gone.set(key, entry[1]);
+        } else store.touch(key);
+      }
+      const after = window();
+      const sink = new RowSink(input, types);
+      const rowOf = (key: string): Plain[] => (store.get(key)?.[1] ?? gone.get(key)) as Plain[];
+      for (const [key, was] of before) {
+        const extra = was - (after.get(key) ?? 0);
+        for (let k = 0; k < extra; k++) sink.push(rowOf(key), RETRACT);
+      }
+      for (const [key, now] of after) {
+        const extra = now - (before.get(key) ?? 0);
+        for (let k = 0; k < extra; k++) sink.push(rowOf(key), 1);
+      }
+      return sink.build();
+    },
+  };
+}
