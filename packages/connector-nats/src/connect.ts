@@ -1,0 +1,126 @@
+import fs from "node:fs";
+import { InvalidOptionError } from "@jetflow/core";
+import {
+  connect,
+  credsAuthenticator,
+  errors,
+  jwtAuthenticator,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  nkeyAuthenticator,
+} from "@nats-io/transport-node";
+import { type NatsSourceConfig, secretsOf } from "./config.js";
+import { AuthenticationFailedError, ConnectionFailedError, messageOf } from "./errors.js";
+import { scrub, toJetflowError } from "./nats-errors.js";
+
+/** Reconnect quickly after a server restart; a stream processor retries for ever (status events say so). */
+const RECONNECT_WAIT_MS = 500;
+
+/** What {@link connectNats} needs: the connection part of a {@link NatsSourceConfig}. */
+export type NatsConnectConfig = Pick<
+  NatsSourceConfig,
+  "servers" | "connectMode" | "username" | "password" | "jwt" | "nkey" | "token" | "credentialsFile" | "tls"
+>;
+
+/**
+ * Opens a NATS connection for a config: its servers (the first that answers), auth of
+ * `connect_mode` and TLS. The connection reconnects for ever. Failures are typed and never
+ * carry a secret: `AuthenticationFailedError` (credentials refused), `ConnectionFailedError`
+ * (no server reachable, TLS failure), `InvalidOptionError` (unreadable `credentials_file`/TLS file).
+ *
+ * @example
+ * ```ts
+ * const nc = await connectNats(resolveNatsOptions(withOptions), { name: "orders" });
+ * ```
+ */
+export async function connectNats(config: NatsConnectConfig, opts: { name?: string } = {}): Promise<NatsConnection> {
+  const options: NodeConnectionOptions = {
+    servers: [...config.servers],
+    name: opts.name === undefined ? "jetflow" : `jetflow:${opts.name}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: RECONNECT_WAIT_MS,
+    ...authOptions(config),
+  };
+  if (config.tls.required) {
+    options.tls = {
+      ...(config.tls.caFile === undefined ? {} : { caFile: readable("tls.ca_file", config.tls.caFile) }),
+      ...(config.tls.certFile === undefined ? {} : { certFile: readable("tls.cert_file", config.tls.certFile) }),
+      ...(config.tls.keyFile === undefined ? {} : { keyFile: readable("tls.key_file", config.tls.keyFile) }),
+    };
+  }
+  const secrets = secretsOf(config);
+  try {
+    return await connect(options);
+  } catch (e) {
+    const servers = config.servers.join(", ");
+    if (e instanceof errors.AuthorizationError || e instanceof errors.UserAuthenticationExpiredError) {
+      const who = config.username === undefined ? "" : ` for user '${config.username}'`;
+      throw new AuthenticationFailedError(
+        `NATS server (${servers}) refused the ${config.connectMode} credentials${who}: ${scrub(e.message, secrets)}`,
+        { cause: e },
+      );
+    }
+    if (isTlsError(e)) {
+      throw new ConnectionFailedError(`TLS with ${servers} failed: ${scrub(messageOf(e), secrets)}`, { cause: e });
+    }
+    if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || hasErrno(e)) {
+      throw new ConnectionFailedError(
+        `could not connect to any NATS server of server_url (${servers}): ${scrub(messageOf(e), secrets)}`,
+        { cause: e },
+      );
+    }
+    throw toJetflowError(e, { doing: `connecting to ${servers}`, secrets });
+  }
+}
+
+function authOptions(config: NatsConnectConfig): Partial<NodeConnectionOptions> {
+  switch (config.connectMode) {
+    case "plain":
+      return {};
+    case "user_and_password":
+      return { user: config.username ?? "", pass: config.password ?? "" };
+    case "token":
+      return { token: config.token ?? "" };
+    case "credential": {
+      if (config.credentialsFile !== undefined) {
+        return { authenticator: credsAuthenticator(readFile("credentials_file", config.credentialsFile)) };
+      }
+      const seed = new TextEncoder().encode(config.nkey ?? "");
+      return {
+        authenticator: config.jwt === undefined ? nkeyAuthenticator(seed) : jwtAuthenticator(config.jwt, seed),
+      };
+    }
+  }
+}
+
+function readFile(key: string, file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new InvalidOptionError(
+      key,
+      `${key} '${file}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? messageOf(e)}`,
+    );
+  }
+}
+
+/** Checks a TLS file is readable now, so the error names the option instead of surfacing mid-handshake. */
+function readable(key: string, file: string): string {
+  readFile(key, file);
+  return file;
+}
+
+function hasErrno(e: unknown): boolean {
+  return typeof (e as { code?: unknown })?.code === "string" && /^E[A-Z]+$/.test((e as { code: string }).code);
+}
+
+function isTlsError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (
+    typeof code === "string" &&
+    (code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /CERT|SIGNATURE|ISSUER/.test(code))
+  ) {
+    return true;
+  }
+  return e instanceof errors.InvalidArgumentError && /tls/i.test(e.message);
+}

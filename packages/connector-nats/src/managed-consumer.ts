@@ -1,0 +1,413 @@
+import type { JetflowError } from "@jetflow/core";
+import type {
+  Consumer,
+  ConsumerInfo,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+} from "@nats-io/jetstream";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsSourceConfig } from "./config.js";
+import { consumerConfig, type StartAt, startAtSequence, startOf } from "./consumer-config.js";
+import { DeliveryInfo } from "./delivery-info.js";
+import { AuthenticationFailedError, ConsumerFailedError, PermissionDeniedError } from "./errors.js";
+import { toJetflowError } from "./nats-errors.js";
+import type { SourceStatus } from "./source-status.js";
+
+const ACK = new TextEncoder().encode("+ACK");
+const CONSUMER_NOT_FOUND = 10014;
+
+/** What every consumer of a source shares. */
+export interface ConsumerContext {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly js: JetStreamClient;
+  readonly config: NatsSourceConfig;
+  readonly secrets: readonly string[];
+  /** Messages per pull request. */
+  readonly pullMessages: number;
+  /** Pull request expiry; idle heartbeats come every half of it. */
+  readonly expiresMs: number;
+  /** The stream's last sequence when the source opened: a consumer past it has caught up. */
+  readonly openLastSeq: number;
+}
+
+/** How a consumer hands over messages and events to its source. */
+export interface ConsumerListener {
+  onMessage(c: ManagedConsumer, m: JsMsg, seq: number, timestampUs: number): void;
+  onReachedEnd(c: ManagedConsumer): void;
+  onStatus(s: SourceStatus): void;
+  onFatal(e: JetflowError): void;
+}
+
+/**
+ * One JetStream pull consumer of a source (one per subject), kept alive for the source's life.
+ *
+ * Invariant: every message of the subject up to `lastSeq` has been handed to the listener, in
+ * stream order, exactly once. It holds because the server numbers every delivery (the consumer
+ * sequence) and first deliveries follow stream order: a consumer sequence that skips one means a
+ * delivery never reached us (lost with a dropped connection, sent to a stale pull), and the
+ * consumer is recreated at the right stream sequence; anything at or below `lastSeq` (a
+ * redelivery, a replay after recreation) is dropped. The same path handles a consumer deleted
+ * under the source, a server restart and a reconnect.
+ */
+export class ManagedConsumer {
+  /** Highest stream sequence handed over (or restored): anything at or below is a duplicate. */
+  lastSeq = 0;
+  /** Highest stream sequence emitted in a batch. */
+  emittedSeq = 0;
+  /** Messages left to deliver (num_pending), as of the last delivery. */
+  pending = 0;
+  /** Every message present at open has been handed over (not necessarily emitted yet). */
+  reachedEnd = false;
+  /** ...and emitted. */
+  caughtUp = false;
+
+  private readonly acks: boolean;
+  private readonly explicit: boolean;
+  /** Highest stream sequence acked (acks) or below the consumer's start: where a recreation restarts. */
+  private ackedSeq = 0;
+  private expectedDelivery = 1;
+  private consumer: Consumer | undefined;
+  private messages: ConsumerMessages | undefined;
+  private generation = 0;
+  private running = false;
+  /** Installed and never consumed from: `start()` can use it as is. */
+  private fresh = false;
+  private stopped = false;
+  private restarting: Promise<void> | undefined;
+  private restartAgain = false;
+  private wake: (() => void) | undefined;
+  private readonly info = new DeliveryInfo();
+  // Ack bookkeeping: explicit keeps every delivery; all keeps one per emitted batch.
+  private ackSeqs: number[] = [];
+  private ackReplies: string[] = [];
+  private ackHead = 0;
+  private lastReply = "";
+  private dupSeq = 0;
+  private dupReply = "";
+
+  constructor(
+    private readonly ctx: ConsumerContext,
+    private readonly listener: ConsumerListener,
+    /** The consumer key: its filter subject, stable across restarts. */
+    readonly key: string,
+    /** The JetStream consumer name. */
+    readonly name: string,
+  ) {
+    this.acks = ctx.config.consumer.ack_policy !== "none";
+    this.explicit = ctx.config.consumer.ack_policy === "explicit";
+  }
+
+  /**
+   * Creates the consumer: after `offset` when resuming from a checkpoint, else where an existing
+   * durable consumer of this subject had acked up to, else at `scan.startup.mode`. An existing
+   * consumer of the same name is replaced, so its config and position are exactly ours.
+   */
+  async open(offset: number | undefined): Promise<void> {
+    let start: StartAt = startOf(this.ctx.config.startup);
+    if (offset !== undefined) {
+      start = startAtSequence(offset + 1);
+      this.lastSeq = offset;
+    } else if (this.ctx.config.durableName !== undefined) {
+      const existing = await this.existing();
+      if (existing !== undefined && existing.config.filter_subject === this.key) {
+        const floor = this.acks ? existing.ack_floor.stream_seq : existing.delivered.stream_seq;
+        start = startAtSequence(floor + 1);
+      }
+    }
+    await this.remove();
+    this.install(await this.create(start));
+    this.emittedSeq = this.lastSeq;
+  }
+
+  /** Starts (or resumes) delivery. */
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    if (this.fresh && this.restarting === undefined) {
+      void this.consume().catch((e: unknown) => this.failed(e));
+    } else {
+      this.restart();
+    }
+  }
+
+  /** Stops delivery; what was handed over but not emitted is forgotten and read again on `start()`. */
+  pause(): void {
+    this.running = false;
+    this.halt();
+    this.lastSeq = this.emittedSeq;
+    if (!this.caughtUp) this.reachedEnd = false;
+  }
+
+  /** Recreates the consumer where delivery must continue (see the class invariant). */
+  restart(): void {
+    if (this.stopped) return;
+    this.halt();
+    if (this.restarting !== undefined) {
+      this.restartAgain = true;
+      return;
+    }
+    this.restarting = this.recreate().finally(() => {
+      this.restarting = undefined;
+      if (this.restartAgain && !this.stopped) {
+        this.restartAgain = false;
+        this.restart();
+      }
+    });
+  }
+
+  /** The source emitted a batch holding this consumer's messages up to `seq`. */
+  markEmitted(seq: number): void {
+    this.emittedSeq = seq;
+    if (this.acks && !this.explicit && seq === this.lastSeq) this.pushAck(seq, this.lastReply);
+  }
+
+  /**
+   * Acks everything up to `offset` (a checkpoint committed it): AckPolicy all acks the last
+   * delivery at or below it, explicit acks each one. Returns the number of acks sent.
+   */
+  ack(offset: number): number {
+    if (!this.acks) return 0;
+    let sent = 0;
+    let best = -1;
+    while (this.ackHead < this.ackSeqs.length && this.ackSeqs[this.ackHead]! <= offset) {
+      if (this.explicit) {
+        this.ctx.nc.publish(this.ackReplies[this.ackHead]!, ACK);
+        sent++;
+      }
+      best = this.ackHead++;
+    }
+    let bestSeq = best === -1 ? 0 : this.ackSeqs[best]!;
+    if (!this.explicit) {
+      let reply = best === -1 ? "" : this.ackReplies[best]!;
+      if (this.dupSeq > bestSeq && this.dupSeq <= offset) {
+        bestSeq = this.dupSeq;
+        reply = this.dupReply;
+      }
+      if (reply !== "") {
+        this.ctx.nc.publish(reply, ACK);
+        sent++;
+      }
+    }
+    if (bestSeq > this.ackedSeq) this.ackedSeq = bestSeq;
+    if (this.ackHead > 1024 && this.ackHead * 2 > this.ackSeqs.length) {
+      this.ackSeqs = this.ackSeqs.slice(this.ackHead);
+      this.ackReplies = this.ackReplies.slice(this.ackHead);
+      this.ackHead = 0;
+    }
+    return sent;
+  }
+
+  /** Stops for good; `remove` deletes the consumer on the server. */
+  async stop(remove: boolean): Promise<void> {
+    this.stopped = true;
+    this.running = false;
+    this.halt();
+    this.wake?.();
+    if (this.restarting !== undefined) {
+      // A recreation in flight may still create the consumer; let it finish so remove() sees it.
+      await Promise.race([this.restarting.catch(() => undefined), sleep(2_000)]);
+    }
+    if (remove) await this.remove();
+  }
+
+  private onMessage(m: JsMsg, generation: number): void {
+    if (generation !== this.generation) return;
+    const reply = (m as unknown as { reply: string }).reply;
+    const info = this.info;
+    if (!info.parse(reply)) return;
+    if (info.deliverySequence !== this.expectedDelivery) {
+      this.restart();
+      return;
+    }
+    this.expectedDelivery = info.deliverySequence + 1;
+    this.pending = info.pending;
+    const seq = info.streamSequence;
+    if (seq <= this.lastSeq) {
+      if (this.acks) this.recordDuplicate(seq, reply);
+      if (info.pending === 0) this.reached();
+      return;
+    }
+    this.lastSeq = seq;
+    if (this.acks) {
+      this.lastReply = reply;
+      if (this.explicit) this.pushAck(seq, reply);
+    }
+    this.listener.onMessage(this, m, seq, info.timestampUs);
+    if (info.pending === 0 || seq >= this.ctx.openLastSeq) this.reached();
+  }
+
+  private reached(): void {
+    if (this.reachedEnd) return;
+    this.reachedEnd = true;
+    this.listener.onReachedEnd(this);
+  }
+
+  private recordDuplicate(seq: number, reply: string): void {
+    if (this.explicit) this.pushAck(seq, reply);
+    else if (seq > this.dupSeq) {
+      this.dupSeq = seq;
+      this.dupReply = reply;
+    }
+  }
+
+  private pushAck(seq: number, reply: string): void {
+    this.ackSeqs.push(seq);
+    this.ackReplies.push(reply);
+  }
+
+  private async consume(): Promise<void> {
+    const consumer = this.consumer;
+    if (consumer === undefined) return;
+    this.fresh = false;
+    const generation = this.generation;
+    const messages = await consumer.consume({
+      max_messages: this.ctx.pullMessages,
+      expires: this.ctx.expiresMs,
+      callback: (m) => this.onMessage(m, generation),
+    });
+    if (generation !== this.generation || !this.running) {
+      messages.stop();
+      return;
+    }
+    this.messages = messages;
+    void this.watch(messages, generation);
+    void messages.closed().then((err) => {
+      if (err instanceof Error && generation === this.generation) this.failed(err);
+    });
+  }
+
+  private async watch(messages: ConsumerMessages, generation: number): Promise<void> {
+    for await (const n of messages.status()) {
+      if (generation !== this.generation) return;
+      switch (n.type) {
+        case "heartbeats_missed":
+          this.listener.onStatus({ type: "heartbeats_missed", count: n.count });
+          break;
+        case "consumer_deleted":
+        case "consumer_not_found":
+        case "stream_not_found":
+          this.restart();
+          return;
+        case "exceeded_limits":
+          this.listener.onStatus({
+            type: "error",
+            error: new ConsumerFailedError(this.key, `consumer '${this.name}' of '${this.key}': ${n.description}`),
+          });
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** A consume loop ended with an error: permissions are fatal, anything else recreates. */
+  private failed(e: unknown): void {
+    if (this.stopped) return;
+    const err = this.wrap(e, "consuming");
+    if (err instanceof PermissionDeniedError || err instanceof AuthenticationFailedError) {
+      this.listener.onFatal(err);
+      return;
+    }
+    this.listener.onStatus({ type: "error", error: err });
+    this.restart();
+  }
+
+  /** Stops the current consume loop; its late messages are ignored by generation. */
+  private halt(): void {
+    this.generation++;
+    const messages = this.messages;
+    this.messages = undefined;
+    messages?.stop();
+  }
+
+  private async recreate(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const from = (this.acks ? this.ackedSeq : this.lastSeq) + 1;
+      try {
+        await this.remove();
+        this.install(await this.create(startAtSequence(from)));
+        this.listener.onStatus({ type: "consumer_recreated", consumer: this.name, fromSequence: from });
+        if (this.running && !this.restartAgain && !this.stopped) await this.consume();
+        return;
+      } catch (e) {
+        const err = this.wrap(e, `recreating consumer '${this.name}'`);
+        if (err instanceof PermissionDeniedError || err instanceof AuthenticationFailedError) {
+          this.listener.onFatal(err);
+          return;
+        }
+        if (this.stopped) return;
+        this.listener.onStatus({ type: "error", error: err });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private install(ci: ConsumerInfo): void {
+    this.consumer = this.ctx.js.consumers.getConsumerFromInfo(ci);
+    this.fresh = true;
+    // The server reports the sequence before the start as delivered (e.g. the stream's last one for `latest`).
+    this.ackedSeq = ci.delivered.stream_seq;
+    if (ci.delivered.stream_seq > this.lastSeq) this.lastSeq = ci.delivered.stream_seq;
+    this.expectedDelivery = 1;
+    this.pending = ci.num_pending;
+    this.ackSeqs = [];
+    this.ackReplies = [];
+    this.ackHead = 0;
+    this.lastReply = "";
+    this.dupSeq = 0;
+    this.dupReply = "";
+    if (ci.num_pending === 0) this.reached();
+  }
+
+  private async create(start: StartAt): Promise<ConsumerInfo> {
+    const cfg = consumerConfig(this.ctx.config, this.name, this.key, start);
+    try {
+      return await this.ctx.jsm.consumers.add(this.ctx.config.stream, cfg);
+    } catch (e) {
+      throw this.wrap(e, `creating consumer '${this.name}'`);
+    }
+  }
+
+  private async existing(): Promise<ConsumerInfo | undefined> {
+    try {
+      return await this.ctx.jsm.consumers.info(this.ctx.config.stream, this.name);
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === CONSUMER_NOT_FOUND) return undefined;
+      throw this.wrap(e, `reading consumer '${this.name}'`);
+    }
+  }
+
+  /** Deletes the consumer on the server; one that is already gone is fine. */
+  private async remove(): Promise<void> {
+    try {
+      await this.ctx.jsm.consumers.delete(this.ctx.config.stream, this.name);
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === CONSUMER_NOT_FOUND) return;
+      throw this.wrap(e, `deleting consumer '${this.name}'`);
+    }
+  }
+
+  private wrap(e: unknown, doing: string): JetflowError {
+    return toJetflowError(e, {
+      doing: `${doing} for subject '${this.key}' of stream '${this.ctx.config.stream}'`,
+      stream: this.ctx.config.stream,
+      consumerKey: this.key,
+      secrets: this.ctx.secrets,
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,83 @@
+import { JetflowError } from "@jetflow/core";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import { errors } from "@nats-io/transport-node";
+import {
+  AuthenticationFailedError,
+  ConnectionFailedError,
+  ConsumerFailedError,
+  messageOf,
+  PermissionDeniedError,
+  StreamNotFoundError,
+} from "./errors.js";
+
+/** What was being done when a nats.js call failed, for the message and the error class. */
+export interface ErrorContext {
+  /** e.g. "creating the consumer for 'orders.*'" */
+  readonly doing: string;
+  readonly stream?: string;
+  readonly consumerKey?: string;
+  /** Secret values that must not appear in the message. */
+  readonly secrets: readonly string[];
+}
+
+/** JetStream API error codes (nats-server `JSErrCodes`) the source tells apart. */
+const JS_STREAM_NOT_FOUND = 10059;
+const JS_SUBJECT_NOT_IN_STREAM = 10093;
+const JS_NOT_ENABLED_FOR_ACCOUNT = 10039;
+const JS_NOT_ENABLED = 10076;
+
+/**
+ * Turns a nats.js error into the typed jetflow error a user can catch by class or code, with a
+ * message that says what was being done and never contains a secret.
+ */
+export function toJetflowError(e: unknown, ctx: ErrorContext): JetflowError {
+  if (e instanceof JetflowError) return e;
+  const msg = scrub(messageOf(e), ctx.secrets);
+  const cause = { cause: e };
+  if (e instanceof errors.PermissionViolationError) {
+    return new PermissionDeniedError(
+      `permission denied while ${ctx.doing}: the user may not ${e.operation} on '${e.subject}'`,
+      cause,
+    );
+  }
+  if (e instanceof errors.AuthorizationError || e instanceof errors.UserAuthenticationExpiredError) {
+    return new AuthenticationFailedError(`authentication failed while ${ctx.doing}: ${msg}`, cause);
+  }
+  if (e instanceof JetStreamApiError && e.code === JS_STREAM_NOT_FOUND) {
+    const stream = ctx.stream ?? "?";
+    return new StreamNotFoundError(stream, `stream '${stream}' not found while ${ctx.doing}`, cause);
+  }
+  if (
+    e instanceof errors.NoRespondersError ||
+    (e instanceof JetStreamApiError && (e.code === JS_NOT_ENABLED_FOR_ACCOUNT || e.code === JS_NOT_ENABLED))
+  ) {
+    return new ConnectionFailedError(
+      `JetStream is not enabled for this account or server (no answer from the JetStream API while ${ctx.doing})`,
+      cause,
+    );
+  }
+  if (e instanceof JetStreamApiError) {
+    if (e.code === JS_SUBJECT_NOT_IN_STREAM) {
+      return new ConsumerFailedError(
+        ctx.consumerKey,
+        `subject '${ctx.consumerKey ?? "?"}' is not one of the subjects of stream '${ctx.stream ?? "?"}' (${msg})`,
+        cause,
+      );
+    }
+    return new ConsumerFailedError(ctx.consumerKey, `JetStream refused ${ctx.doing}: ${msg}`, cause);
+  }
+  if (e instanceof errors.TimeoutError || e instanceof errors.RequestError) {
+    return new ConsumerFailedError(ctx.consumerKey, `no answer from the server while ${ctx.doing}: ${msg}`, cause);
+  }
+  if (e instanceof errors.ClosedConnectionError || e instanceof errors.ConnectionError) {
+    return new ConnectionFailedError(`connection failed while ${ctx.doing}: ${msg}`, cause);
+  }
+  return new ConsumerFailedError(ctx.consumerKey, `failed while ${ctx.doing}: ${msg}`, cause);
+}
+
+/** Replaces every secret value found in `text` by `***`. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("***");
+  return out;
+}

@@ -1,0 +1,78 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { NatsServer } from "@jetflow/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StreamNotFoundError } from "./errors.js";
+import { NatsSource } from "./nats-source.js";
+import type { SourceStatus } from "./source-status.js";
+import { adminConnection, collect, configFor, createStream, load, range } from "./test-helpers.js";
+
+let server: NatsServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await adminConnection(server);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+
+describe("NatsSource", () => {
+  it("emits every message of the stream once, in order, with subjects, payloads, timestamps and offsets", async () => {
+    await createStream(nc, "BASIC", ["basic.>"]);
+    await load(nc, "BASIC", "basic.a", 2500, { expectTotal: 2500 });
+    const source = await NatsSource.open(configFor(server, "BASIC", "basic.>"), { maxBatchRows: 1000 });
+    const statuses: SourceStatus[] = [];
+    source.status$.subscribe((s) => statuses.push(s));
+    const before = Date.now();
+    const caught = source.caughtUp();
+    const got = await collect(source, (c) => c.sequences.length >= 2500, { keep: true });
+    await caught;
+    expect(got.sequences).toEqual(range(1, 2500));
+    expect(got.payloads[0]).toBe("basic.a:0");
+    expect(got.payloads[2499]).toBe("basic.a:2499");
+    expect(new Set(got.subjects)).toEqual(new Set(["basic.a"]));
+    expect(Math.max(...got.batches.map((b) => b.length))).toBeLessThanOrEqual(1000);
+    const last = got.batches[got.batches.length - 1]!;
+    expect(last.offsets.get("basic.>")).toBe(2500);
+    const ts = last.timestampsUs[last.length - 1]!;
+    expect(ts).toBeGreaterThan((before - 60_000) * 1000);
+    expect(ts).toBeLessThan((Date.now() + 60_000) * 1000);
+    expect(statuses[0]?.type).toBe("connected");
+    expect(statuses.some((s) => s.type === "caught_up")).toBe(true);
+    expect(source.lag()).toBe(0);
+    await source.stop();
+  });
+
+  it("fails with StreamNotFoundError when the stream is missing, and creates it with allow_create_stream", async () => {
+    await expect(NatsSource.open(configFor(server, "MISSING", "missing.x"))).rejects.toBeInstanceOf(
+      StreamNotFoundError,
+    );
+    const source = await NatsSource.open(
+      configFor(server, "CREATED", "created.x", {
+        allow_create_stream: "true",
+        max_messages: "1000",
+        max_bytes: "1048576",
+      }),
+    );
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info("CREATED");
+    expect(info.config.subjects).toEqual(["created.x"]);
+    expect(info.config.max_msgs).toBe(1000);
+    expect(info.config.max_bytes).toBe(1048576);
+    await source.stop();
+  });
+
+  it("removes the ephemeral consumers it created on stop", async () => {
+    await createStream(nc, "EPH", ["eph.>"]);
+    const jsm = await jetstreamManager(nc);
+    const source = await NatsSource.open(configFor(server, "EPH", "eph.a,eph.b"));
+    expect((await jsm.streams.info("EPH")).state.consumer_count).toBe(2);
+    await source.stop();
+    await source.stop();
+    expect((await jsm.streams.info("EPH")).state.consumer_count).toBe(0);
+  });
+});

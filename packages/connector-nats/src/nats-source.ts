@@ -1,0 +1,338 @@
+import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core";
+import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import { Observable, Subject, type Subscriber } from "rxjs";
+import { BatchBuilder } from "./batch-builder.js";
+import { type NatsSourceConfig, secretsOf, withRedaction } from "./config.js";
+import { connectNats } from "./connect.js";
+import { consumerNames } from "./consumer-config.js";
+import { ConnectionFailedError, messageOf } from "./errors.js";
+import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
+import { scrub, toJetflowError } from "./nats-errors.js";
+import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
+import { parseServerUrls } from "./server-url.js";
+import type { SourceStatus } from "./source-status.js";
+import { ensureStream } from "./stream-setup.js";
+
+type ConnectionState = Extract<SourceStatus, { type: "connected" | "disconnected" | "reconnecting" }>;
+
+/**
+ * A NATS JetStream source: one pull consumer per subject, messages batched column-wise into
+ * {@link RawBatch}es with the offsets each covers.
+ *
+ * @example
+ * ```ts
+ * const source = await NatsSource.open(resolveNatsOptions(withOptions), { offsets: restored, name: "orders" });
+ * source.batches$.subscribe((batch) => decodeAndApply(batch)); // synchronous work = backpressure
+ * await source.caughtUp();
+ * await source.ack(checkpointedOffsets); // durable consumers: after the checkpoint committed
+ * await source.stop();
+ * ```
+ */
+export class NatsSource implements ConsumerListener {
+  /**
+   * Raw batches. Delivery starts on the first subscription and pauses when the last one leaves
+   * (what was received but not emitted is read again on resubscribe). Emissions happen
+   * synchronously inside the NATS read loop, so a subscriber that works synchronously holds the
+   * next pull back: memory stays bounded by the pull size, whatever the backlog.
+   */
+  readonly batches$: Observable<RawBatch>;
+  /** Status events; a new subscriber first gets the current connection state. */
+  readonly status$: Observable<SourceStatus>;
+
+  private readonly consumers: ManagedConsumer[] = [];
+  private readonly byKey = new Map<string, ManagedConsumer>();
+  private readonly subscribers = new Set<Subscriber<RawBatch>>();
+  private readonly statusSubject = new Subject<SourceStatus>();
+  private readonly builder: BatchBuilder;
+  private connection: ConnectionState;
+  private linger: NodeJS.Timeout | undefined;
+  private failure: JetflowError | undefined;
+  private allCaughtUp = false;
+  private caughtUpWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private stopping: Promise<void> | undefined;
+  private durableRemoved = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly ctx: ConsumerContext,
+    private readonly runtime: ResolvedRuntime,
+  ) {
+    this.builder = new BatchBuilder(runtime.keepHeaders);
+    this.connection = { type: "connected", server: nc.getServer() };
+    this.batches$ = new Observable<RawBatch>((subscriber) => this.attach(subscriber));
+    this.status$ = new Observable<SourceStatus>((subscriber) => {
+      subscriber.next(this.connection);
+      return this.statusSubject.subscribe(subscriber);
+    });
+  }
+
+  /**
+   * Connects, checks the stream (creates it with `allow_create_stream`) and creates the
+   * consumers: after `runtime.offsets` where given, else at `scan.startup.mode`. Fails with
+   * typed errors: `StreamNotFoundError`, `PermissionDeniedError`, `AuthenticationFailedError`,
+   * `ConnectionFailedError`, `ConsumerFailedError`, `InvalidOptionError`.
+   */
+  static async open(config: NatsSourceConfig, runtimeOptions: SourceRuntimeOptions = {}): Promise<NatsSource> {
+    const runtime = resolveRuntime(runtimeOptions);
+    let cfg = config;
+    if (runtimeOptions.servers !== undefined) {
+      const list = parseServerUrls("servers", runtimeOptions.servers);
+      cfg = withRedaction({
+        ...config,
+        servers: list.servers,
+        tls: { ...config.tls, required: config.tls.required || list.tls },
+      });
+    }
+    const secrets = secretsOf(cfg);
+    const nc = await connectNats(cfg, runtime.name === undefined ? {} : { name: runtime.name });
+    let source: NatsSource | undefined;
+    try {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const info = await ensureStream(jsm, cfg, secrets);
+      const maxBatch = cfg.consumer.max_batch ?? Number.MAX_SAFE_INTEGER;
+      const maxExpires = (cfg.consumer.max_expires_sec ?? Number.MAX_SAFE_INTEGER / 1000) * 1000;
+      const ctx: ConsumerContext = {
+        nc,
+        jsm,
+        js: jetstream(nc),
+        config: cfg,
+        secrets,
+        pullMessages: Math.min(runtime.pullMessages, maxBatch),
+        expiresMs: Math.max(1_000, Math.min(runtime.pullExpiresMs, maxExpires)),
+        openLastSeq: info.state.last_seq,
+      };
+      source = new NatsSource(nc, ctx, runtime);
+      const names = consumerNames(cfg, runtime.name);
+      for (let i = 0; i < cfg.subjects.length; i++) {
+        const subject = cfg.subjects[i]!;
+        const consumer = new ManagedConsumer(ctx, source, subject, names[i]!);
+        source.consumers.push(consumer);
+        source.byKey.set(subject, consumer);
+        await consumer.open(runtime.offsets.get(subject));
+      }
+      source.watchConnection();
+      source.checkCaughtUp();
+      return source;
+    } catch (e) {
+      if (source !== undefined)
+        await Promise.allSettled(source.consumers.map((c) => c.stop(cfg.durableName === undefined)));
+      await nc.close().catch(() => undefined);
+      throw toJetflowError(e, { doing: `opening stream '${cfg.stream}'`, stream: cfg.stream, secrets });
+    }
+  }
+
+  /** Messages not yet delivered, summed over the consumers (num_pending). */
+  lag(): number {
+    let n = 0;
+    for (const c of this.consumers) n += c.pending;
+    return n;
+  }
+
+  /**
+   * Resolves once every message that was in the stream (for the source's subjects) at `open()`
+   * has been emitted in a batch; a `latest` start is caught up at once. Also `status$` `caught_up`.
+   * Rejects if the source fails or stops first.
+   */
+  caughtUp(): Promise<void> {
+    if (this.allCaughtUp) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.stopping !== undefined) return Promise.reject(stoppedError("caughtUp()"));
+    return new Promise((resolve, reject) => this.caughtUpWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Acks everything up to `offsets` (per consumer key) on consumers with an ack policy (durable
+   * ones by default): call it only after the checkpoint covering them committed. A no-op for
+   * consumers with ack policy none.
+   */
+  async ack(offsets: ReadonlyMap<string, number>): Promise<void> {
+    let sent = 0;
+    for (const [key, seq] of offsets) sent += this.byKey.get(key)?.ack(seq) ?? 0;
+    if (sent === 0 || this.nc.isClosed()) return;
+    try {
+      await this.nc.flush();
+    } catch (e) {
+      throw toJetflowError(e, { doing: "sending acks", stream: this.ctx.config.stream, secrets: this.ctx.secrets });
+    }
+  }
+
+  /** Publishes a raw message (e.g. to a dead-letter subject) on the source's connection. */
+  async publish(subject: string, payload: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void> {
+    try {
+      let h: ReturnType<typeof natsHeaders> | undefined;
+      if (headers !== undefined) {
+        h = natsHeaders();
+        for (const [k, v] of Object.entries(headers)) h.set(k, v.replace(/[\r\n]+/g, " "));
+      }
+      this.nc.publish(subject, payload, h === undefined ? undefined : { headers: h });
+      await this.nc.flush();
+    } catch (e) {
+      throw toJetflowError(e, { doing: `publishing to '${subject}'`, secrets: this.ctx.secrets });
+    }
+  }
+
+  /** Stops consuming, deletes the consumers it created unless durable, closes the connection. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown(false);
+    return this.stopping;
+  }
+
+  /** Like `stop()`, and deletes durable consumers too (DROP TABLE/SOURCE). */
+  async drop(): Promise<void> {
+    if (this.stopping === undefined) {
+      this.stopping = this.shutdown(true);
+      return this.stopping;
+    }
+    await this.stopping;
+    if (this.ctx.config.durableName === undefined || this.durableRemoved) return;
+    // Stopped earlier without removing the durable consumers: connect once more to delete them.
+    const nc = await connectNats(this.ctx.config);
+    try {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      for (const c of this.consumers) {
+        await jsm.consumers.delete(this.ctx.config.stream, c.name).catch(() => false);
+      }
+      this.durableRemoved = true;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  // ConsumerListener: called by the consumers, synchronously from the NATS read loop.
+
+  onMessage(c: ManagedConsumer, m: JsMsg, seq: number, timestampUs: number): void {
+    const b = this.builder;
+    b.push(c.key, m.data, m.subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
+    if (b.length >= this.runtime.maxBatchRows || b.bytes >= this.runtime.maxBatchBytes) this.flush();
+    else if (this.linger === undefined) this.linger = setTimeout(() => this.flush(), this.runtime.lingerMs);
+  }
+
+  onReachedEnd(): void {
+    if (this.builder.length === 0) this.checkCaughtUp();
+  }
+
+  onStatus(s: SourceStatus): void {
+    this.statusSubject.next(s);
+  }
+
+  onFatal(e: JetflowError): void {
+    if (this.failure !== undefined || this.stopping !== undefined) return;
+    this.failure = e;
+    this.statusSubject.next({ type: "error", error: e });
+    for (const s of [...this.subscribers]) s.error(e);
+    this.subscribers.clear();
+    for (const w of this.caughtUpWaiters.splice(0)) w.reject(e);
+    void this.stop();
+  }
+
+  private attach(subscriber: Subscriber<RawBatch>): () => void {
+    if (this.failure !== undefined) {
+      subscriber.error(this.failure);
+      return () => undefined;
+    }
+    if (this.stopping !== undefined) {
+      subscriber.complete();
+      return () => undefined;
+    }
+    this.subscribers.add(subscriber);
+    if (this.subscribers.size === 1) for (const c of this.consumers) c.start();
+    return () => {
+      if (!this.subscribers.delete(subscriber) || this.subscribers.size > 0) return;
+      // Nobody to emit to: forget the unemitted messages; consumers resume after the emitted ones.
+      this.clearLinger();
+      this.builder.clear();
+      for (const c of this.consumers) c.pause();
+    };
+  }
+
+  private flush(): void {
+    this.clearLinger();
+    if (this.builder.length === 0) return;
+    const batch = this.builder.take();
+    for (const [key, seq] of batch.offsets) this.byKey.get(key)?.markEmitted(seq);
+    for (const s of this.subscribers) s.next(batch);
+    this.checkCaughtUp();
+  }
+
+  private clearLinger(): void {
+    if (this.linger !== undefined) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+    }
+  }
+
+  /** Marks consumers whose last pre-open message has been emitted; resolves waiters when all have. */
+  private checkCaughtUp(): void {
+    if (this.allCaughtUp) return;
+    let all = true;
+    for (const c of this.consumers) {
+      if (c.reachedEnd && this.builder.length === 0) c.caughtUp = true;
+      if (!c.caughtUp) all = false;
+    }
+    if (!all) return;
+    this.allCaughtUp = true;
+    this.statusSubject.next({ type: "caught_up" });
+    for (const w of this.caughtUpWaiters.splice(0)) w.resolve();
+  }
+
+  private watchConnection(): void {
+    const setState = (s: ConnectionState) => {
+      if (s.type === this.connection.type && s.type !== "connected") return;
+      this.connection = s;
+      this.statusSubject.next(s);
+    };
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        switch (s.type) {
+          case "disconnect":
+            setState({ type: "disconnected" });
+            break;
+          case "reconnecting":
+            setState({ type: "reconnecting" });
+            break;
+          case "reconnect":
+            setState({ type: "connected", server: s.server });
+            // Deliveries in flight on the old socket are gone, and ephemeral consumers may be too.
+            for (const c of this.consumers) c.restart();
+            break;
+          case "error":
+            this.statusSubject.next({
+              type: "error",
+              error: toJetflowError(s.error, { doing: "consuming", secrets: this.ctx.secrets }),
+            });
+            break;
+          default:
+            break;
+        }
+      }
+    })();
+    void this.nc.closed().then((err) => {
+      if (this.stopping !== undefined) return;
+      const why = err === undefined ? "" : `: ${scrub(messageOf(err), this.ctx.secrets)}`;
+      this.onFatal(
+        new ConnectionFailedError(`the NATS connection closed${why}`, err === undefined ? undefined : { cause: err }),
+      );
+    });
+  }
+
+  private async shutdown(removeDurable: boolean): Promise<void> {
+    this.clearLinger();
+    this.builder.clear();
+    const remove = removeDurable || this.ctx.config.durableName === undefined;
+    if (!this.nc.isClosed()) {
+      await Promise.allSettled(this.consumers.map((c) => c.stop(remove)));
+      await this.nc.close().catch(() => undefined);
+    }
+    this.durableRemoved = removeDurable;
+    for (const s of [...this.subscribers]) s.complete();
+    this.subscribers.clear();
+    const err = this.failure ?? stoppedError("caughtUp()");
+    for (const w of this.caughtUpWaiters.splice(0)) w.reject(err);
+    this.statusSubject.complete();
+  }
+}
+
+function stoppedError(call: string): JetflowError {
+  return new JetflowError(ErrorCode.InvalidState, `the NATS source stopped before ${call} resolved`);
+}

@@ -1,0 +1,71 @@
+import { InvalidOptionError } from "@jetflow/core";
+
+/** How a source runs, beyond the WITH options: resume point, batching, naming. */
+export interface SourceRuntimeOptions {
+  /** Resume point: per consumer key (its subject), the last processed stream sequence (from a checkpoint). */
+  offsets?: ReadonlyMap<string, number> | undefined;
+  /** Emit a batch once it holds this many messages. @default 10000 */
+  maxBatchRows?: number | undefined;
+  /** ...or this many payload bytes. @default 4 MiB */
+  maxBatchBytes?: number | undefined;
+  /** ...or when its first message is this old. @default 5 */
+  lingerMs?: number | undefined;
+  /** Keep message headers in `RawBatch.headers` (needed for INCLUDE header). @default false */
+  keepHeaders?: boolean | undefined;
+  /** Replaces `server_url` (the CLI's --server). */
+  servers?: readonly string[] | undefined;
+  /** Names the connection and generated consumers, e.g. the table name. */
+  name?: string | undefined;
+  /**
+   * Messages per pull request; memory holds at most this many in flight per subject.
+   * Capped by `consumer.max_batch`. @default 10000
+   */
+  pullMessages?: number | undefined;
+  /**
+   * Pull request expiry; the server sends idle heartbeats every half of it and two missed ones
+   * raise `heartbeats_missed`. Capped by `consumer.max_expires.sec`. @default 30000
+   */
+  pullExpiresMs?: number | undefined;
+}
+
+/** {@link SourceRuntimeOptions} with defaults applied. */
+export interface ResolvedRuntime {
+  readonly offsets: ReadonlyMap<string, number>;
+  readonly maxBatchRows: number;
+  readonly maxBatchBytes: number;
+  readonly lingerMs: number;
+  readonly keepHeaders: boolean;
+  readonly name: string | undefined;
+  readonly pullMessages: number;
+  readonly pullExpiresMs: number;
+}
+
+/** Applies defaults and checks ranges; errors name the runtime option. */
+export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
+  const int = (key: string, v: number | undefined, dflt: number, min: number): number => {
+    if (v === undefined) return dflt;
+    if (!Number.isSafeInteger(v) || v < min) {
+      throw new InvalidOptionError(key, `${key} must be a whole number of at least ${min}, got ${v}`);
+    }
+    return v;
+  };
+  const offsets = r.offsets ?? new Map<string, number>();
+  for (const [k, v] of offsets) {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new InvalidOptionError(
+        "offsets",
+        `offsets['${k}'] must be a stream sequence (a whole number >= 0), got ${v}`,
+      );
+    }
+  }
+  return {
+    offsets,
+    maxBatchRows: int("maxBatchRows", r.maxBatchRows, 10_000, 1),
+    maxBatchBytes: int("maxBatchBytes", r.maxBatchBytes, 4 * 1024 * 1024, 1),
+    lingerMs: int("lingerMs", r.lingerMs, 5, 0),
+    keepHeaders: r.keepHeaders ?? false,
+    name: r.name,
+    pullMessages: int("pullMessages", r.pullMessages, 10_000, 1),
+    pullExpiresMs: int("pullExpiresMs", r.pullExpiresMs, 30_000, 1_000),
+  };
+}

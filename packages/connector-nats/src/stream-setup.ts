@@ -1,0 +1,58 @@
+import { InvalidOptionError } from "@jetflow/core";
+import { JetStreamApiError, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import type { NatsSourceConfig } from "./config.js";
+import { StreamNotFoundError } from "./errors.js";
+import { toJetflowError } from "./nats-errors.js";
+
+const STREAM_NOT_FOUND = 10059;
+
+/**
+ * The stream's info; when it does not exist, creates it with `allow_create_stream` (subjects =
+ * `subject`, limits from the created-stream options) or fails with `StreamNotFoundError`.
+ * A new name that differs from an existing stream only by case is refused: the two would share
+ * a store directory on case-insensitive file systems.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: NatsSourceConfig,
+  secrets: readonly string[],
+): Promise<StreamInfo> {
+  const stream = config.stream;
+  const ctx = (doing: string) => ({ doing, stream, secrets });
+  try {
+    return await jsm.streams.info(stream);
+  } catch (e) {
+    if (!(e instanceof JetStreamApiError && e.code === STREAM_NOT_FOUND)) {
+      throw toJetflowError(e, ctx(`reading stream '${stream}'`));
+    }
+  }
+  if (!config.allowCreateStream) {
+    throw new StreamNotFoundError(
+      stream,
+      `stream '${stream}' does not exist on the NATS server; create it (subjects: ${config.subjects.join(", ")}) ` +
+        `or set allow_create_stream = 'true'`,
+    );
+  }
+  try {
+    for await (const name of jsm.streams.names()) {
+      if (name !== stream && name.toLowerCase() === stream.toLowerCase()) {
+        throw new InvalidOptionError(
+          "stream",
+          `stream '${stream}' would collide with the existing stream '${name}': names must not differ only by case`,
+        );
+      }
+    }
+    const s = config.createStream;
+    return await jsm.streams.add({
+      name: stream,
+      subjects: [...config.subjects],
+      max_bytes: s.max_bytes,
+      max_msgs: s.max_messages,
+      max_msgs_per_subject: s.max_messages_per_subject,
+      max_consumers: s.max_consumers,
+      max_msg_size: s.max_message_size,
+    });
+  } catch (e) {
+    throw toJetflowError(e, ctx(`creating stream '${stream}' (allow_create_stream)`));
+  }
+}
