@@ -27,6 +27,9 @@ const CONSTRAINT_WORDS = new Set([
   "collate",
 ]);
 
+/** Clause words that cannot be part of a type: a column list left open stops at them. */
+const CLAUSE_WORDS = new Set(["include", "with", "format", "encode"]);
+
 interface ColumnDraft {
   readonly name: string;
   readonly type: SqlType;
@@ -162,7 +165,16 @@ function parseColumn(cur: Cursor): { column: ColumnDraft; primaryKey: Token | un
     const t = cur.peek();
     if (t.kind === "eof" || t.kind === "string" || t.kind === "backtick") break;
     if (depth === 0 && t.kind === "symbol" && (t.value === "," || t.value === ")")) break;
-    if (depth === 0 && t.kind === "ident" && CONSTRAINT_WORDS.has(t.value)) break;
+    // `timestamp WITH time zone` is a type; any other WITH starts the clause.
+    const typeWith = t.value === "with" && cur.isKeyword("time", 1);
+    if (
+      depth === 0 &&
+      t.kind === "ident" &&
+      !typeWith &&
+      (CONSTRAINT_WORDS.has(t.value) || CLAUSE_WORDS.has(t.value))
+    ) {
+      break;
+    }
     if (t.kind === "symbol" && (t.value === "(" || t.value === "<" || t.value === "[")) depth++;
     if (t.kind === "symbol" && (t.value === ")" || t.value === ">" || t.value === "]")) depth--;
     typeTokens.push(cur.next());

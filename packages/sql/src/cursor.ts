@@ -3,6 +3,29 @@ import type { SqlError, SqlErrorCode } from "./errors.js";
 import type { SourceText } from "./source-text.js";
 import type { Token } from "./tokenizer.js";
 
+/** Reserved words (PostgreSQL's, among those DDL uses) that cannot be an unquoted name. */
+const RESERVED = new Set([
+  "all",
+  "and",
+  "as",
+  "by",
+  "case",
+  "create",
+  "from",
+  "group",
+  "having",
+  "limit",
+  "not",
+  "null",
+  "or",
+  "order",
+  "primary",
+  "select",
+  "table",
+  "where",
+  "with",
+]);
+
 /** How an error message shows a token: keywords and names as written, literals without their content. */
 export function describeToken(src: SourceText, token: Token): string {
   switch (token.kind) {
@@ -104,6 +127,7 @@ export class Cursor {
   name(what: string): { name: string; token: Token } {
     const token = this.peek();
     if (token.kind !== "ident" && token.kind !== "quoted") throw this.expected(what);
+    if (token.kind === "ident" && RESERVED.has(token.value)) throw this.expected(what);
     this.index++;
     if (this.isSymbol(".")) {
       throw this.error(ErrorCode.SqlUnsupported, token, `schema-qualified names are not supported: "${token.value}.…"`);
