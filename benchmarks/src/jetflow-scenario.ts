@@ -1,0 +1,61 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pipeline } from "@jetflow/sql";
+import type { Expected } from "./dataset.js";
+import { scenarioSql, VIEW } from "./jetflow-sql.js";
+import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
+
+/**
+ * A jetflow pipeline over a pre-loaded dataset, timed from `start()` to `caughtUp()`: connecting,
+ * creating the consumer, decoding, upserting and maintaining the group-by view all count.
+ * With `checkpoints`, state goes to a temporary directory every second; without, no checkpoint is taken.
+ */
+export async function runJetflow(
+  scenario: Extract<Scenario, { kind: "jetflow" }>,
+  url: string,
+  expected: Expected | undefined,
+): Promise<ScenarioResult> {
+  const stateDir = scenario.checkpoints ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-state-")) : undefined;
+  try {
+    const p = pipeline(
+      stateDir === undefined
+        ? { checkpointIntervalMs: 0 }
+        : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 },
+    );
+    p.sql(scenarioSql(url, scenario.dataset, scenario.shape));
+    const started = performance.now();
+    await p.start();
+    try {
+      await p.caughtUp();
+      const seconds = (performance.now() - started) / 1000;
+      const messages = p.metrics.total("jetflow_messages_in_total");
+      const bytes = p.metrics.total("jetflow_bytes_in_total");
+      const view = fingerprintOf(p.view(VIEW).rows());
+      const problems = checkResult(expected, scenario.shape, { messages, bytes }, view);
+      const checkpoints = p.metrics.total("jetflow_checkpoints_total");
+      if (scenario.checkpoints && seconds > 2 && checkpoints === 0) problems.push("no checkpoint was taken");
+      return {
+        ...throughput(scenario.id, scenario.label, "jetflow", scenario.dataset, messages, bytes, seconds),
+        peakRssMiB: peakRssMiB(),
+        view,
+        problems,
+      };
+    } finally {
+      await p.stop();
+    }
+  } finally {
+    if (stateDir !== undefined) fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Group count, counts and sums added up, from the rows of the group-by view. */
+export function fingerprintOf(rows: readonly Record<string, unknown>[]): NonNullable<ScenarioResult["view"]> {
+  let count = 0;
+  let sum = 0;
+  for (const row of rows) {
+    count += Number(row["count"]);
+    sum += Number(row["sum"]);
+  }
+  return { groups: rows.length, count, sum };
+}

@@ -1,0 +1,51 @@
+import { pathToFileURL } from "node:url";
+import { type DatasetSpec, FILTER_MIN_V, PROTO_FILE, PROTO_MESSAGE, streamOf } from "./dataset.js";
+import type { Shape } from "./scenario.js";
+
+/** The relation every jetflow scenario reads its group-by view from. */
+export const VIEW = "agg";
+/** The projection view the latency scenario observes (it carries each row's publish time). */
+export const LATENCY_VIEW = "seen";
+
+/** The WITH (...) and FORMAT ... ENCODE ... clauses reading a dataset's stream. */
+export function ingestClauses(url: string, dataset: DatasetSpec): string {
+  const { stream, subject } = streamOf(dataset);
+  const withClause =
+    `WITH (connector='nats', server_url='${url}', subject='${subject}', stream='${stream}', ` +
+    `connect_mode='plain', scan.startup.mode='earliest')`;
+  switch (dataset.encoding) {
+    case "json":
+      return `${withClause} FORMAT PLAIN ENCODE JSON`;
+    case "msgpack":
+      return `${withClause} FORMAT PLAIN ENCODE MSGPACK`;
+    case "protobuf":
+      return (
+        `${withClause} FORMAT PLAIN ENCODE PROTOBUF ` +
+        `(message = '${PROTO_MESSAGE}', schema.location = '${pathToFileURL(PROTO_FILE).href}')`
+      );
+  }
+}
+
+const COLUMNS = "k varchar, v double precision, ts double precision, pad varchar";
+
+/**
+ * The SQL of one scenario: a keyed table (or an append-only source) over the dataset and the
+ * group-by view {@link VIEW}; with `latency`, also the projection view {@link LATENCY_VIEW},
+ * declared after the group-by so its changes come out once the group-by has been updated.
+ */
+export function scenarioSql(url: string, dataset: DatasetSpec, shape: Shape, latency = false): string {
+  const ingest = ingestClauses(url, dataset);
+  const statements =
+    shape === "table"
+      ? [
+          `CREATE TABLE t (id bigint PRIMARY KEY, ${COLUMNS}) ${ingest}`,
+          `CREATE MATERIALIZED VIEW ${VIEW} AS SELECT k, count(*) AS count, sum(v) AS sum FROM t GROUP BY k`,
+        ]
+      : [
+          `CREATE SOURCE t (id bigint, ${COLUMNS}) ${ingest}`,
+          `CREATE MATERIALIZED VIEW ${VIEW} AS SELECT k, count(*) AS count, sum(v) AS sum FROM t ` +
+            `WHERE v >= ${FILTER_MIN_V} GROUP BY k`,
+        ];
+  if (latency) statements.push(`CREATE MATERIALIZED VIEW ${LATENCY_VIEW} AS SELECT id, ts FROM t`);
+  return `${statements.join(";\n")};`;
+}

@@ -1,0 +1,164 @@
+import type { DatasetSpec, Encoding } from "./dataset.js";
+import type { Scenario, Shape } from "./scenario.js";
+
+/** `full` measures; `quick` runs every scenario at tiny sizes so the harness never rots. */
+export type Mode = "quick" | "full";
+
+/** The datasets and scenarios of one run, in the order they run. */
+export interface Plan {
+  readonly mode: Mode;
+  /** Pre-loaded datasets (the latency one is published live instead). */
+  readonly datasets: readonly DatasetSpec[];
+  readonly scenarios: readonly Scenario[];
+}
+
+interface Sizes {
+  readonly messages: number;
+  readonly keys: number;
+  /** The "1M distinct keys" dataset. */
+  readonly manyKeys: number;
+  readonly manyKeysMessages: number;
+  /** The 1 KB dataset has fewer messages (the same number would be 10x the bytes). */
+  readonly largeMessages: number;
+  readonly groups: number;
+  /** The 5M-message backlog. */
+  readonly backlog: number;
+  readonly latencyRate: number;
+  readonly latencySeconds: number;
+  readonly latencyWarmupSeconds: number;
+}
+
+const SIZES: Record<Mode, Sizes> = {
+  full: {
+    messages: 1_000_000,
+    keys: 10_000,
+    manyKeys: 1_000_000,
+    manyKeysMessages: 2_000_000,
+    largeMessages: 500_000,
+    groups: 1_000,
+    backlog: 5_000_000,
+    latencyRate: 20_000,
+    latencySeconds: 15,
+    latencyWarmupSeconds: 3,
+  },
+  quick: {
+    messages: 5_000,
+    keys: 500,
+    manyKeys: 5_000,
+    manyKeysMessages: 10_000,
+    largeMessages: 2_000,
+    groups: 50,
+    backlog: 25_000,
+    latencyRate: 20_000,
+    latencySeconds: 1,
+    latencyWarmupSeconds: 0.25,
+  },
+};
+
+/** `1000000` -> `1M`, `10000` -> `10k`. */
+export function count(n: number): string {
+  if (n >= 1e6 && n % 1e5 === 0) return `${n / 1e6}M`;
+  if (n >= 1e3 && n % 100 === 0) return `${n / 1e3}k`;
+  return String(n);
+}
+
+function dataset(
+  encoding: Encoding,
+  payloadBytes: number,
+  messages: number,
+  keys: number,
+  groups: number,
+): DatasetSpec {
+  const size = payloadBytes >= 1000 ? `${payloadBytes / 1000}KB` : `${payloadBytes}B`;
+  return {
+    id: `${encoding}-${size}-${count(keys)}keys-${count(messages)}msgs`,
+    encoding,
+    messages,
+    keys,
+    groups,
+    payloadBytes,
+  };
+}
+
+/** Every dataset and scenario of a run. */
+export function planFor(mode: Mode): Plan {
+  const s = SIZES[mode];
+  const json = dataset("json", 100, s.messages, s.keys, s.groups);
+  const manyKeys = dataset("json", 100, s.manyKeysMessages, s.manyKeys, s.groups);
+  const large = dataset("json", 1000, s.largeMessages, s.keys, s.groups);
+  const msgpack = dataset("msgpack", 100, s.messages, s.keys, s.groups);
+  const protobuf = dataset("protobuf", 100, s.messages, s.keys, s.groups);
+  const backlog = dataset("json", 100, s.backlog, s.keys, s.groups);
+  const latencyMessages = Math.round(s.latencyRate * s.latencySeconds);
+  const live: DatasetSpec = { ...dataset("json", 100, latencyMessages, s.keys, s.groups), id: "latency-json-100B" };
+
+  const scenarios: Scenario[] = [];
+  const baselines = (d: DatasetSpec, shape: Shape = "table"): { ceiling: string; peer: string } => {
+    const ceiling = `ceiling/${d.id}`;
+    const peer = `peer-${shape}/${d.id}`;
+    if (!scenarios.some((x) => x.id === ceiling)) {
+      scenarios.push({ kind: "ceiling", id: ceiling, label: "ceiling: raw nats.js consume", dataset: d });
+    }
+    if (!scenarios.some((x) => x.id === peer)) {
+      const what = shape === "table" ? "Map upsert + group-by" : "filter + group-by";
+      scenarios.push({ kind: "peer", id: peer, label: `peer: per-message RxJS, ${what}`, dataset: d, shape });
+    }
+    return { ceiling, peer };
+  };
+  const jetflow = (id: string, label: string, d: DatasetSpec, shape: Shape, checkpoints = false): void => {
+    scenarios.push({
+      kind: "jetflow",
+      id,
+      label,
+      dataset: d,
+      shape,
+      checkpoints,
+      group: "throughput",
+      ...baselines(d, shape),
+    });
+  };
+
+  jetflow("jetflow-json-table", "jetflow JSON table(pk) + group-by", json, "table");
+  jetflow(
+    "jetflow-json-table-checkpoints",
+    "jetflow JSON table(pk) + group-by, fs checkpoint 1 s",
+    json,
+    "table",
+    true,
+  );
+  jetflow("jetflow-json-source-filter", "jetflow JSON source + filter + group-by", json, "source-filter");
+  jetflow("jetflow-msgpack-table", "jetflow MSGPACK table(pk) + group-by", msgpack, "table");
+  jetflow("jetflow-protobuf-table", "jetflow PROTOBUF table(pk) + group-by", protobuf, "table");
+  jetflow(
+    "jetflow-json-table-many-keys",
+    `jetflow JSON table(pk) + group-by, ${count(s.manyKeys)} keys`,
+    manyKeys,
+    "table",
+  );
+  jetflow("jetflow-json-1kb-table", "jetflow JSON 1 KB table(pk) + group-by", large, "table");
+
+  for (const d of [json, backlog]) {
+    const { ceiling, peer } = baselines(json);
+    scenarios.push({
+      kind: "jetflow",
+      id: `jetflow-backlog-${count(d.messages)}`,
+      label: `jetflow JSON table(pk) + group-by, drain ${count(d.messages)} backlog`,
+      dataset: d,
+      shape: "table",
+      checkpoints: false,
+      group: "memory",
+      ceiling,
+      peer,
+    });
+  }
+  scenarios.push({
+    kind: "latency",
+    id: "jetflow-latency",
+    label: `jetflow JSON table(pk) + group-by + projection, ${count(s.latencyRate)} msg/s`,
+    dataset: live,
+    rate: s.latencyRate,
+    warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
+  });
+  const datasets = [json, manyKeys, large, msgpack, protobuf, backlog];
+  return { mode, datasets, scenarios };
+}

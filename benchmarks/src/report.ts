@@ -1,0 +1,221 @@
+import type { Plan } from "./plan.js";
+import type { RowResult, Scenario, ScenarioResult } from "./scenario.js";
+
+/** One goal of the issue, evaluated on a run (a goal, never a test assertion). */
+export interface Target {
+  readonly goal: string;
+  readonly value: string;
+  readonly met: boolean | undefined;
+}
+
+/** Everything a run produced: written as `latest.json`, rendered as text and markdown. */
+export interface RunReport {
+  readonly mode: Plan["mode"];
+  readonly startedAt: string;
+  readonly machine: Record<string, string | number>;
+  readonly loads: readonly {
+    readonly dataset: string;
+    readonly messages: number;
+    readonly bytes: number;
+    readonly seconds: number;
+  }[];
+  readonly rows: readonly RowResult[];
+  readonly targets: readonly Target[];
+}
+
+/** Adds each jetflow row's ratios to the ceiling and the peer it is compared with. */
+export function withRatios(scenarios: readonly Scenario[], results: ReadonlyMap<string, RowResult>): RowResult[] {
+  const rows: RowResult[] = [];
+  for (const s of scenarios) {
+    const r = results.get(s.id);
+    if (r === undefined) continue;
+    if (s.kind === "peer") {
+      const ceiling = results.get(`ceiling/${s.dataset.id}`);
+      rows.push({ ...r, ...ratio("vsCeiling", r, ceiling) });
+    } else if (s.kind === "jetflow" && s.group === "throughput") {
+      rows.push({ ...r, ...ratio("vsCeiling", r, results.get(s.ceiling)), ...ratio("vsPeer", r, results.get(s.peer)) });
+    } else {
+      rows.push(r);
+    }
+  }
+  return rows;
+}
+
+function ratio(key: "vsCeiling" | "vsPeer", r: RowResult, base: RowResult | undefined): Partial<RowResult> {
+  if (r.error !== undefined || base === undefined || base.error !== undefined || base.msgPerSec <= 0) return {};
+  return { [key]: r.msgPerSec / base.msgPerSec };
+}
+
+/** The issue's targets, evaluated on the rows of a run. */
+export function targetsOf(rows: readonly RowResult[]): Target[] {
+  const by = new Map(rows.filter((r) => r.error === undefined).map((r) => [r.id, r]));
+  const out: Target[] = [];
+  const atLeast = (goal: string, value: number | undefined, min: number): void => {
+    out.push({
+      goal,
+      value: value === undefined ? "n/a" : `${value.toFixed(2)}x`,
+      met: value === undefined ? undefined : value >= min,
+    });
+  };
+  atLeast("JSON table(pk) + view >= 0.70x ceiling", by.get("jetflow-json-table")?.vsCeiling, 0.7);
+  atLeast("JSON table(pk) + view >= 1.2x peer", by.get("jetflow-json-table")?.vsPeer, 1.2);
+  atLeast("MSGPACK table(pk) + view >= 0.80x ceiling", by.get("jetflow-msgpack-table")?.vsCeiling, 0.8);
+  atLeast("PROTOBUF table(pk) + view >= 0.80x ceiling", by.get("jetflow-protobuf-table")?.vsCeiling, 0.8);
+  const plain = by.get("jetflow-json-table");
+  const checkpointed = by.get("jetflow-json-table-checkpoints");
+  const cost =
+    plain !== undefined && checkpointed !== undefined ? 1 - checkpointed.msgPerSec / plain.msgPerSec : undefined;
+  out.push({
+    goal: "checkpoints every second cost <= 10% throughput",
+    value: cost === undefined ? "n/a" : `${(cost * 100).toFixed(1)}%`,
+    met: cost === undefined ? undefined : cost <= 0.1,
+  });
+  const p99 = by.get("jetflow-latency")?.latency?.p99;
+  out.push({
+    goal: "p99 publish -> view change <= 10 ms at 20k msg/s",
+    value: p99 === undefined ? "n/a" : `${p99.toFixed(2)} ms`,
+    met: p99 === undefined ? undefined : p99 <= 10,
+  });
+  const backlogs = rows.filter((r) => r.id.startsWith("jetflow-backlog-") && r.error === undefined);
+  const small = backlogs[0];
+  const large = backlogs[1];
+  if (large !== undefined) {
+    out.push({
+      goal: `peak RSS draining ${large.messages} messages <= 300 MiB`,
+      value: `${large.peakRssMiB.toFixed(0)} MiB`,
+      met: large.peakRssMiB <= 300,
+    });
+  }
+  if (small !== undefined && large !== undefined) {
+    const growth = large.peakRssMiB / small.peakRssMiB - 1;
+    out.push({
+      goal: "peak RSS of the large backlog within 15% of the small one",
+      value: `${(growth * 100).toFixed(1)}%`,
+      met: growth <= 0.15,
+    });
+  }
+  return out;
+}
+
+const HEADER = [
+  "scenario",
+  "dataset",
+  "messages",
+  "s",
+  "msg/s",
+  "MB/s",
+  "x ceiling",
+  "x peer",
+  "peak RSS MiB",
+  "check",
+];
+
+function cells(r: RowResult): string[] {
+  if (r.error !== undefined)
+    return [r.label, r.dataset, "", "", "", "", "", "", "", `ERROR: ${r.error.split("\n")[0]}`];
+  return [
+    r.label,
+    r.dataset,
+    String(r.messages),
+    r.seconds.toFixed(2),
+    Math.round(r.msgPerSec).toLocaleString("en-US"),
+    r.mbPerSec.toFixed(1),
+    r.vsCeiling === undefined ? "" : r.vsCeiling.toFixed(2),
+    r.vsPeer === undefined ? "" : r.vsPeer.toFixed(2),
+    r.peakRssMiB.toFixed(0),
+    r.problems.length === 0 ? "ok" : r.problems.join("; "),
+  ];
+}
+
+function latencyCells(r: ScenarioResult): string[] {
+  const l = r.latency;
+  if (l === undefined) return [r.label, "", "", "", "", "", ""];
+  return [
+    r.label,
+    String(l.samples),
+    l.p50.toFixed(2),
+    l.p90.toFixed(2),
+    l.p99.toFixed(2),
+    l.p999.toFixed(2),
+    l.max.toFixed(2),
+  ];
+}
+
+const LATENCY_HEADER = ["latency (ms)", "samples", "p50", "p90", "p99", "p99.9", "max"];
+
+/** The report as aligned plain-text tables, for the terminal. */
+export function renderText(report: RunReport): string {
+  const throughputRows = report.rows.filter((r) => r.kind !== "latency");
+  const latencyRows = report.rows.filter((r) => r.kind === "latency" && r.error === undefined);
+  const parts = [
+    `jetflow benchmarks (${report.mode}), ${report.startedAt}, ${machineLine(report)}`,
+    "",
+    align([HEADER, ...throughputRows.map(cells)]),
+    "",
+    align([LATENCY_HEADER, ...latencyRows.map(latencyCells)]),
+    "",
+    align([["target", "value", "met"], ...report.targets.map((t) => [t.goal, t.value, metMark(t.met)])]),
+  ];
+  for (const r of report.rows.filter((x) => x.kind === "latency" && x.error !== undefined)) {
+    parts.push(`${r.label}: ERROR ${r.error}`);
+  }
+  return parts.join("\n");
+}
+
+/** The report as markdown tables. */
+export function renderMarkdown(report: RunReport): string {
+  const throughputRows = report.rows.filter((r) => r.kind !== "latency");
+  const latencyRows = report.rows.filter((r) => r.kind === "latency");
+  return [
+    `# jetflow benchmarks (${report.mode} run)`,
+    "",
+    `${report.startedAt}; ${machineLine(report)}.`,
+    "Every scenario ran in its own process against one nats-server holding the same pre-loaded streams.",
+    "Ratios compare messages/s with the raw nats.js ceiling and the hand-written RxJS peer on the same dataset.",
+    "",
+    markdownTable(HEADER, throughputRows.map(cells)),
+    "",
+    markdownTable(
+      LATENCY_HEADER,
+      latencyRows.map((r) =>
+        r.error === undefined ? latencyCells(r) : [r.label, `ERROR: ${r.error}`, "", "", "", "", ""],
+      ),
+    ),
+    "",
+    markdownTable(
+      ["target", "value", "met"],
+      report.targets.map((t) => [t.goal, t.value, metMark(t.met)]),
+    ),
+    "",
+  ].join("\n");
+}
+
+function machineLine(report: RunReport): string {
+  const m = report.machine;
+  return `${m["cpus"]} x ${m["cpu"]}, ${m["memoryGiB"]} GiB, node ${m["node"]}, ${m["natsServer"]}`;
+}
+
+function metMark(met: boolean | undefined): string {
+  return met === undefined ? "n/a" : met ? "yes" : "NO";
+}
+
+function align(rows: readonly string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+  const esc = (c: string): string => c.replaceAll("|", "\\|");
+  return [
+    `| ${header.map(esc).join(" | ")} |`,
+    `|${header.map(() => " --- ").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}

@@ -1,0 +1,159 @@
+import type { DatasetSpec, Expected } from "./dataset.js";
+
+/**
+ * What a pipeline computes over a dataset:
+ * - `table`: a table keyed by `id` (upsert, retraction of the old row) and a group-by view over it;
+ * - `source-filter`: an append-only source, `WHERE v >= FILTER_MIN_V`, and a group-by view.
+ */
+export type Shape = "table" | "source-filter";
+
+/** One measurement, run in its own child process. */
+export type Scenario =
+  | { readonly kind: "ceiling"; readonly id: string; readonly label: string; readonly dataset: DatasetSpec }
+  | {
+      readonly kind: "peer";
+      readonly id: string;
+      readonly label: string;
+      readonly dataset: DatasetSpec;
+      readonly shape: Shape;
+    }
+  | {
+      readonly kind: "jetflow";
+      readonly id: string;
+      readonly label: string;
+      readonly dataset: DatasetSpec;
+      readonly shape: Shape;
+      /** Checkpoint to the filesystem every second (else no checkpoints at all). */
+      readonly checkpoints: boolean;
+      /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
+      readonly group: "throughput" | "memory";
+      /** The scenario ids this one is compared with. */
+      readonly ceiling: string;
+      readonly peer: string;
+    }
+  | {
+      readonly kind: "latency";
+      readonly id: string;
+      readonly label: string;
+      /** The stream the parent publishes into while the child observes the view (empty at start). */
+      readonly dataset: DatasetSpec;
+      /** Messages per second the parent publishes. */
+      readonly rate: number;
+      /** Messages published before measuring starts. */
+      readonly warmup: number;
+    };
+
+/** What the parent hands a child: the scenario plus where and what to expect. */
+export interface WorkerRequest {
+  readonly scenario: Scenario;
+  readonly url: string;
+  readonly expected: Expected | undefined;
+}
+
+/** A latency distribution in milliseconds. */
+export interface Latency {
+  readonly samples: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+/** What a child measured. */
+export interface ScenarioResult {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: Scenario["kind"];
+  readonly dataset: string;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly msgPerSec: number;
+  /** Payload megabytes (10^6 bytes) per second. */
+  readonly mbPerSec: number;
+  /** Peak resident set size of the child process, in MiB. */
+  readonly peakRssMiB: number;
+  /** The view's fingerprint (undefined for the ceiling, which computes nothing). */
+  readonly view?: { readonly groups: number; readonly count: number; readonly sum: number };
+  readonly latency?: Latency;
+  /** What did not match the expected results; empty when everything did. */
+  readonly problems: readonly string[];
+}
+
+/** A result plus what the parent derives from the other results of the run. */
+export interface RowResult extends ScenarioResult {
+  readonly vsCeiling?: number;
+  readonly vsPeer?: number;
+  readonly error?: string;
+}
+
+/** The view fingerprint a shape should end with. */
+export function expectedView(expected: Expected, shape: Shape): Expected["table"] {
+  return shape === "table" ? expected.table : expected.filtered;
+}
+
+/** Compares what a scenario consumed and its view with the expectation; returns what differs. */
+export function checkResult(
+  expected: Expected | undefined,
+  shape: Shape | undefined,
+  counted: { readonly messages: number; readonly bytes: number },
+  view: ScenarioResult["view"],
+): string[] {
+  if (expected === undefined) return [];
+  const problems: string[] = [];
+  if (counted.messages !== expected.messages) {
+    problems.push(`consumed ${counted.messages} messages, expected ${expected.messages}`);
+  }
+  if (counted.bytes !== expected.bytes)
+    problems.push(`consumed ${counted.bytes} payload bytes, expected ${expected.bytes}`);
+  if (shape !== undefined && view !== undefined) {
+    const want = expectedView(expected, shape);
+    for (const field of ["groups", "count", "sum"] as const) {
+      if (view[field] !== want[field]) problems.push(`view ${field} ${view[field]}, expected ${want[field]}`);
+    }
+  }
+  return problems;
+}
+
+/** Nearest-rank percentiles of a sample (sorted in place). */
+export function latencyOf(samples: Float64Array): Latency {
+  samples.sort();
+  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)] ?? NaN;
+  return {
+    samples: samples.length,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    p999: at(0.999),
+    max: samples[samples.length - 1] ?? NaN,
+  };
+}
+
+/** Fills in the parts of a result every scenario computes the same way. */
+export function throughput(
+  id: string,
+  label: string,
+  kind: Scenario["kind"],
+  dataset: DatasetSpec,
+  messages: number,
+  bytes: number,
+  seconds: number,
+): Omit<ScenarioResult, "peakRssMiB" | "problems"> {
+  return {
+    id,
+    label,
+    kind,
+    dataset: dataset.id,
+    messages,
+    bytes,
+    seconds,
+    msgPerSec: messages / seconds,
+    mbPerSec: bytes / 1e6 / seconds,
+  };
+}
+
+/** Peak RSS of this process so far, in MiB. */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
