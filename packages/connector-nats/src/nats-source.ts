@@ -12,7 +12,7 @@ import { scrub, toJetflowError } from "./nats-errors.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
 import { parseServerUrls } from "./server-url.js";
 import type { SourceStatus } from "./source-status.js";
-import { ensureStream } from "./stream-setup.js";
+import { checkSubscribePermission, ensureStream } from "./stream-setup.js";
 
 type ConnectionState = Extract<SourceStatus, { type: "connected" | "disconnected" | "reconnecting" }>;
 
@@ -88,6 +88,7 @@ export class NatsSource implements ConsumerListener {
     const nc = await connectNats(cfg, runtime.name === undefined ? {} : { name: runtime.name });
     let source: NatsSource | undefined;
     try {
+      await checkSubscribePermission(nc, cfg.subjects);
       const jsm = await jetstreamManager(nc, { checkAPI: false });
       const info = await ensureStream(jsm, cfg, secrets);
       const maxBatch = cfg.consumer.max_batch ?? Number.MAX_SAFE_INTEGER;

@@ -1,7 +1,8 @@
 import { InvalidOptionError } from "@jetflow/core";
 import { JetStreamApiError, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsSourceConfig } from "./config.js";
-import { StreamNotFoundError } from "./errors.js";
+import { PermissionDeniedError, StreamNotFoundError } from "./errors.js";
 import { toJetflowError } from "./nats-errors.js";
 
 const STREAM_NOT_FOUND = 10059;
@@ -54,5 +55,27 @@ export async function ensureStream(
     });
   } catch (e) {
     throw toJetflowError(e, ctx(`creating stream '${stream}' (allow_create_stream)`));
+  }
+}
+
+/**
+ * Fails with `PermissionDeniedError` when the user may not subscribe to a subject. JetStream
+ * pull consumers deliver to the client's inbox, so the server would not stop such a user by
+ * itself; like RisingWave, jetflow requires the subscribe permission (the user is meant to read
+ * these subjects). Probe: SUB, then a PING round trip (a refusal arrives before the PONG), UNSUB.
+ */
+export async function checkSubscribePermission(nc: NatsConnection, subjects: readonly string[]): Promise<void> {
+  const subs = subjects.map((s) => nc.subscribe(s, { callback: () => undefined }));
+  await nc.flush();
+  for (const sub of subs) sub.unsubscribe();
+  const results = await Promise.all(subs.map((s) => s.closed));
+  for (let i = 0; i < subs.length; i++) {
+    const r = results[i];
+    if (r instanceof Error) {
+      throw new PermissionDeniedError(
+        `the NATS user may not subscribe to '${subjects[i]}' (subject); grant it subscribe permission on the subject`,
+        { cause: r },
+      );
+    }
   }
 }
