@@ -1,0 +1,27 @@
+import type { ColumnDef } from "@jetflow/core";
+import { Unpackr } from "msgpackr";
+import type { PayloadParser } from "../batch-decoder.js";
+import { RecordRowWriter } from "../row-writer.js";
+import type { EpochUnit } from "../values/datetime.js";
+import { jsonTextOfValue } from "../values/jsonb.js";
+
+/**
+ * MessagePack payloads to JS values: maps as plain objects, 64-bit integers as BigInts (exact),
+ * bin as bytes, the timestamp extension as a `Date` (milliseconds; msgpackr drops finer digits).
+ * Truncated data and trailing bytes are errors.
+ */
+class MsgpackParser implements PayloadParser {
+  private readonly unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "bigint" });
+
+  parse(payload: Uint8Array): unknown {
+    return this.unpackr.unpack(payload);
+  }
+}
+
+/** The parser and row writer of `ENCODE MSGPACK`: one map per message, columns by key, like JSON. */
+export function msgpackParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
+  return {
+    parser: new MsgpackParser(),
+    rows: RecordRowWriter.forColumns(columns, { timestamptzNumbers, jsonText: jsonTextOfValue }, "a MessagePack map"),
+  };
+}

@@ -1,0 +1,99 @@
+import { type ColumnDef, type RawBatch, type SqlType, sqlTypeOfField } from "@jetflow/core";
+import type { Data, RecordBatch } from "apache-arrow";
+
+/**
+ * Helpers for this package's tests: raw batches as the connector hands them over, and
+ * decoded batches read back as plain values (bigint-width integers as BigInt, timestamps as
+ * BigInt microseconds, intervals as { months, days, nanos }), so tests compare exactly.
+ */
+
+const encoder = new TextEncoder();
+
+export interface RawMessage {
+  payload: Uint8Array | string;
+  subject?: string;
+  sequence?: number;
+  timestampUs?: number;
+  headers?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A RawBatch of messages; strings are UTF-8 encoded; sequences default to 1, 2, 3, ... */
+export function rawBatch(messages: readonly (RawMessage | Uint8Array | string)[]): RawBatch {
+  const list = messages.map((m) => (typeof m === "string" || m instanceof Uint8Array ? { payload: m } : m));
+  const sequences = new Float64Array(list.map((m, i) => m.sequence ?? i + 1));
+  const anyHeaders = list.some((m) => m.headers !== undefined);
+  return {
+    length: list.length,
+    payloads: list.map((m) => (typeof m.payload === "string" ? encoder.encode(m.payload) : m.payload)),
+    subjects: list.map((m) => m.subject ?? "events"),
+    sequences,
+    timestampsUs: new Float64Array(list.map((m) => m.timestampUs ?? 1_700_000_000_000_000)),
+    headers: anyHeaders ? list.map((m) => m.headers) : undefined,
+    offsets: new Map([["c", sequences.length === 0 ? 0 : sequences[sequences.length - 1]!]]),
+  };
+}
+
+/** The columns of a batch, as rows of plain values keyed by column name. */
+export function rowsOf(batch: RecordBatch): Record<string, unknown>[] {
+  const fields = batch.schema.fields;
+  const columns = fields.map((f, c) => ({ name: f.name, type: sqlTypeOfField(f), data: batch.data.children[c]! }));
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < batch.numRows; i++) {
+    const row: Record<string, unknown> = {};
+    for (const c of columns) row[c.name] = valueAt(c.data, c.type, i);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** One column of a batch as plain values. */
+export function columnOf(batch: RecordBatch, name: string): unknown[] {
+  return rowsOf(batch).map((r) => r[name]);
+}
+
+/** The value at `i` of Arrow data built for `type`. */
+export function valueAt(data: Data, type: SqlType, i: number): unknown {
+  const at = data.offset + i;
+  if (data.nullBitmap !== undefined && data.nullBitmap.length > 0 && data.nullCount > 0) {
+    if ((data.nullBitmap[at >> 3]! & (1 << (at & 7))) === 0) return null;
+  }
+  const values = data.values as unknown as ArrayLike<number | bigint>;
+  switch (type.kind) {
+    case "struct": {
+      const out: Record<string, unknown> = {};
+      type.fields.forEach((f, k) => {
+        out[f.name] = valueAt(data.children[k]!, f.type, i);
+      });
+      return out;
+    }
+    case "list": {
+      const offsets = data.valueOffsets as Int32Array;
+      const out: unknown[] = [];
+      for (let j = offsets[at]!; j < offsets[at + 1]!; j++) out.push(valueAt(data.children[0]!, type.element, j));
+      return out;
+    }
+    case "boolean":
+      return ((data.values as Uint8Array)[at >> 3]! & (1 << (at & 7))) !== 0;
+    case "varchar":
+    case "numeric":
+    case "jsonb":
+    case "bytea": {
+      const offsets = data.valueOffsets as Int32Array;
+      const bytes = (data.values as Uint8Array).subarray(offsets[at]!, offsets[at + 1]!);
+      return type.kind === "bytea" ? Uint8Array.from(bytes) : new TextDecoder().decode(bytes);
+    }
+    case "interval": {
+      const v = data.values as Int32Array;
+      const lo = BigInt(v[at * 4 + 2]! >>> 0);
+      const hi = BigInt(v[at * 4 + 3]!);
+      return { months: v[at * 4]!, days: v[at * 4 + 1]!, nanos: (hi << 32n) + lo };
+    }
+    default:
+      return values[at];
+  }
+}
+
+/** Column definitions shorthand: `cols({ id: "bigint", tags: "varchar[]" })` via core's parser. */
+export function cols(spec: Record<string, SqlType>): ColumnDef[] {
+  return Object.entries(spec).map(([name, type]) => ({ name, type }));
+}

@@ -1,0 +1,271 @@
+import { Bool, Float32, Float64, Int16, Int32, Int64, Utf8 } from "apache-arrow";
+import { BoolColumn, Int64Column, NumberColumn } from "../columns/fixed-columns.js";
+import { Utf8Column } from "../columns/var-columns.js";
+import { badValue } from "./bad-value.js";
+import { canonicalDecimal, decimalFromNumber } from "./decimal.js";
+import type { ValueWriter } from "./value-writer.js";
+import { isLong, LongNumber, longToBigInt } from "./wide-numbers.js";
+
+/** Integer text as Rust's `str::parse::<i64>` takes it (RisingWave's rule): optional sign, digits. */
+const INTEGER_TEXT = /^[+-]?\d+$/;
+/** Float text: decimal or exponent notation. */
+const FLOAT_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const FLOAT_SPECIALS: Readonly<Record<string, number>> = {
+  nan: Number.NaN,
+  "+nan": Number.NaN,
+  "-nan": Number.NaN,
+  inf: Number.POSITIVE_INFINITY,
+  "+inf": Number.POSITIVE_INFINITY,
+  "-inf": Number.NEGATIVE_INFINITY,
+  infinity: Number.POSITIVE_INFINITY,
+  "+infinity": Number.POSITIVE_INFINITY,
+  "-infinity": Number.NEGATIVE_INFINITY,
+};
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** `boolean`: JSON/MessagePack booleans only (RisingWave's strict rule: no 0/1, no "true"). */
+export class BooleanWriter extends BoolColumn implements ValueWriter {
+  constructor(
+    private readonly path: string,
+    capacity: number,
+  ) {
+    super(new Bool(), capacity);
+  }
+
+  write(value: unknown): void {
+    if (value === null || value === undefined) {
+      this.writeNull();
+      return;
+    }
+    if (typeof value !== "boolean") throw badValue(this.path, "expected a boolean", value);
+    this.push(value);
+  }
+}
+
+/**
+ * `smallint` / `integer`: integral numbers in range; integer text (`"42"`, `"-7"`, `"+3"`);
+ * BigInts and 64-bit Longs in range. `1.5`, `"1.5"`, `"1e3"` and `" 42"` are refused.
+ */
+export class SmallIntegerWriter extends NumberColumn implements ValueWriter {
+  private readonly min: number;
+  private readonly max: number;
+  private readonly typeName: string;
+
+  constructor(
+    private readonly path: string,
+    capacity: number,
+    bits: 16 | 32,
+  ) {
+    super(bits === 16 ? new Int16() : new Int32(), capacity);
+    this.max = bits === 16 ? 32767 : 2147483647;
+    this.min = -this.max - 1;
+    this.typeName = bits === 16 ? "smallint" : "integer";
+  }
+
+  write(value: unknown): void {
+    if (value === null || value === undefined) {
+      this.writeNull();
+      return;
+    }
+    const n = this.integerOf(value);
+    if (n < this.min || n > this.max) {
+      throw badValue(this.path, `${this.typeName} out of range (${this.min}..${this.max})`, value);
+    }
+    this.push(n);
+  }
+
+  private integerOf(value: unknown): number {
+    switch (typeof value) {
+      case "number":
+        if (Number.isInteger(value)) return value;
+        break;
+      case "string":
+        if (INTEGER_TEXT.test(value)) return Number(value);
+        break;
+      case "bigint":
+        return Number(value);
+      case "object":
+        if (value instanceof LongNumber && INTEGER_TEXT.test(value.text)) return Number(value.text);
+        if (value !== null && isLong(value)) return Number(longToBigInt(value));
+        break;
+    }
+    throw badValue(this.path, `expected an integer (${this.typeName})`, value);
+  }
+}
+
+/**
+ * `bigint`: exact 64-bit integers. Numbers must be safe integers (|n| <= 2^53 - 1); longer
+ * integers are exact when written as digits (the JSON reader keeps long literals as text),
+ * as integer strings, as MessagePack int64 or as protobuf int64.
+ */
+export class BigIntWriter extends Int64Column implements ValueWriter {
+  constructor(
+    private readonly path: string,
+    capacity: number,
+  ) {
+    super(new Int64(), capacity);
+  }
+
+  write(value: unknown): void {
+    switch (typeof value) {
+      case "number":
+        if (Number.isSafeInteger(value)) {
+          this.pushSafe(value);
+          return;
+        }
+        if (Number.isInteger(value)) {
+          throw badValue(this.path, "bigint beyond 2^53 must be written as plain digits to stay exact", value);
+        }
+        break;
+      case "string":
+        if (INTEGER_TEXT.test(value)) {
+          this.pushText(value, value);
+          return;
+        }
+        break;
+      case "bigint":
+        this.pushChecked(value, value);
+        return;
+      case "object":
+        if (value === null) {
+          this.writeNull();
+          return;
+        }
+        if (value instanceof LongNumber) {
+          if (INTEGER_TEXT.test(value.text)) {
+            this.pushText(value.text, value);
+            return;
+          }
+          break;
+        }
+        if (isLong(value)) {
+          if (value.unsigned && value.high < 0) throw badValue(this.path, "bigint out of range", value);
+          this.pushHalves(value.low, value.high);
+          return;
+        }
+        break;
+      case "undefined":
+        this.writeNull();
+        return;
+    }
+    throw badValue(this.path, "expected an integer (bigint)", value);
+  }
+
+  private pushText(text: string, value: unknown): void {
+    if (text.length <= 16) {
+      const n = Number(text);
+      if (Number.isSafeInteger(n)) {
+        this.pushSafe(n);
+        return;
+      }
+    }
+    this.pushChecked(BigInt(text), value);
+  }
+
+  private pushChecked(big: bigint, value: unknown): void {
+    if (big < INT64_MIN || big > INT64_MAX) throw badValue(this.path, "bigint out of range", value);
+    this.pushBigInt(big);
+  }
+}
+
+/**
+ * `real` / `double precision`: any number (integers too); float text including `NaN`,
+ * `Infinity`, `inf`; BigInts and Longs (rounded). A finite value beyond float4's range is
+ * refused for `real`.
+ */
+export class FloatWriter extends NumberColumn implements ValueWriter {
+  private readonly single: boolean;
+
+  constructor(
+    private readonly path: string,
+    capacity: number,
+    bits: 32 | 64,
+  ) {
+    super(bits === 32 ? new Float32() : new Float64(), capacity);
+    this.single = bits === 32;
+  }
+
+  write(value: unknown): void {
+    if (value === null || value === undefined) {
+      this.writeNull();
+      return;
+    }
+    const n = this.numberOf(value);
+    if (this.single && Number.isFinite(n) && Math.abs(n) > FLOAT32_MAX) {
+      throw badValue(this.path, "real out of range", value);
+    }
+    this.push(n);
+  }
+
+  private numberOf(value: unknown): number {
+    switch (typeof value) {
+      case "number":
+        return value;
+      case "string": {
+        if (FLOAT_TEXT.test(value)) return Number(value);
+        const special = FLOAT_SPECIALS[value.toLowerCase()];
+        if (special !== undefined) return special;
+        break;
+      }
+      case "bigint":
+        return Number(value);
+      case "object":
+        if (value instanceof LongNumber) return Number(value.text);
+        if (value !== null && isLong(value)) return value.toNumber();
+        break;
+    }
+    throw badValue(this.path, `expected a number (${this.single ? "real" : "double precision"})`, value);
+  }
+}
+
+/**
+ * `numeric`: stored as canonical decimal text (see `decimal.ts`). Numbers, decimal text
+ * (`"12.50"`, `"1e-3"`, `"NaN"`, `"Infinity"`), BigInts, Longs; long JSON literals exactly.
+ */
+export class NumericWriter extends Utf8Column implements ValueWriter {
+  constructor(
+    private readonly path: string,
+    capacity: number,
+  ) {
+    super(new Utf8(), capacity);
+  }
+
+  write(value: unknown): void {
+    switch (typeof value) {
+      case "number":
+        this.pushDecimal(decimalFromNumber(value), value);
+        return;
+      case "string":
+        this.pushDecimal(canonicalDecimal(value), value);
+        return;
+      case "bigint":
+        this.push(value.toString());
+        return;
+      case "object":
+        if (value === null) {
+          this.writeNull();
+          return;
+        }
+        if (value instanceof LongNumber) {
+          this.pushDecimal(canonicalDecimal(value.text), value);
+          return;
+        }
+        if (isLong(value)) {
+          this.push(value.toString());
+          return;
+        }
+        break;
+      case "undefined":
+        this.writeNull();
+        return;
+    }
+    throw badValue(this.path, "expected a decimal number (numeric)", value);
+  }
+
+  private pushDecimal(result: ReturnType<typeof canonicalDecimal>, value: unknown): void {
+    if (!result.ok) throw badValue(this.path, result.rule, value);
+    this.push(result.text);
+  }
+}

@@ -1,0 +1,29 @@
+import type { Data } from "apache-arrow";
+import type { EpochUnit } from "./datetime.js";
+
+/**
+ * Writes decoded values of one SQL type into one Arrow column. `write` converts a value the
+ * way the column's rule says (see the package README) or throws a `BadValue` naming the
+ * column and the rule, without touching the column; `null` and `undefined` are SQL NULL.
+ * Nested writers may have written part of a value when a child throws: the row is then
+ * rolled back with `truncate`.
+ */
+export interface ValueWriter {
+  readonly length: number;
+  write(value: unknown): void;
+  writeNull(): void;
+  truncate(length: number): void;
+  reserve(capacity: number): void;
+  finish(): Data;
+}
+
+/** What a writer plan depends on besides the SQL type. */
+export interface WriterContext {
+  /**
+   * How an epoch number in a `timestamptz` column is read (`timestamptz.handling.mode`);
+   * `reject` refuses numbers.
+   */
+  readonly timestamptzNumbers: EpochUnit | "reject";
+  /** Canonical JSON text of a decoded value, for `jsonb` columns. */
+  readonly jsonText: (value: unknown) => string;
+}

@@ -1,0 +1,34 @@
+/**
+ * A JSON number literal that a JS number cannot hold exactly (more than 15 significant
+ * digits, or an integer beyond 2^53), kept as its source text. See `precise-json.ts`.
+ */
+export class LongNumber {
+  constructor(readonly text: string) {}
+  /** Serializes through a sentinel string that `jsonText` turns back into the literal. */
+  toJSON(): string {
+    return LONG_NUMBER_SENTINEL + this.text;
+  }
+}
+
+/** Prefix of the placeholder strings standing for long number literals inside JSON text. */
+export const LONG_NUMBER_SENTINEL = "\u0000#jetflow-number:";
+
+/** protobufjs's 64-bit integer (long.js `Long`), recognised by shape so no import is needed. */
+export interface LongLike {
+  readonly low: number;
+  readonly high: number;
+  readonly unsigned: boolean;
+  toString(): string;
+  toNumber(): number;
+}
+
+export function isLong(value: object): value is LongLike {
+  const v = value as Partial<LongLike>;
+  return typeof v.low === "number" && typeof v.high === "number" && typeof v.unsigned === "boolean";
+}
+
+/** A Long as a BigInt, respecting its signedness. */
+export function longToBigInt(value: LongLike): bigint {
+  const big = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
+  return value.unsigned ? big : BigInt.asIntN(64, big);
+}
