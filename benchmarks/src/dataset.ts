@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { pack } from "msgpackr";
 import protobuf from "protobufjs";
@@ -42,9 +43,12 @@ export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** The stream and subject a dataset lives in. */
+/**
+ * The stream and subject a dataset lives in. Named by a hash of the dataset id: stream names
+ * must stay within 32 characters (RisingWave's rule, which jetflow enforces).
+ */
 export function streamOf(dataset: Pick<DatasetSpec, "id">): { stream: string; subject: string } {
-  const name = dataset.id.replace(/[^A-Za-z0-9]/g, "_");
+  const name = createHash("sha256").update(dataset.id).digest("hex").slice(0, 16);
   return { stream: `bench_${name}`, subject: `bench.${name}` };
 }
 

@@ -1,5 +1,5 @@
 import { INSERT } from "@jetflow/core";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "./jetflow-pipeline.js";
 import { wallClockMs } from "./dataset.js";
 import { LATENCY_VIEW, scenarioSql } from "./jetflow-sql.js";
 import { latencyOf, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
@@ -20,7 +20,7 @@ export async function runLatency(
 ): Promise<ScenarioResult> {
   const total = scenario.dataset.messages;
   const samples = new Float64Array(Math.max(0, total - scenario.warmup));
-  const p = pipeline({ checkpointIntervalMs: 0 });
+  const p = sqlPipeline({ checkpointIntervalMs: 0 });
   p.sql(scenarioSql(url, scenario.dataset, "table", true));
   await p.start();
   try {

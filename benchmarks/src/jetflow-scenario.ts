@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "./jetflow-pipeline.js";
 import type { Expected } from "./dataset.js";
 import { scenarioSql, VIEW } from "./jetflow-sql.js";
 import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
@@ -18,7 +18,7 @@ export async function runJetflow(
 ): Promise<ScenarioResult> {
   const stateDir = scenario.checkpoints ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-state-")) : undefined;
   try {
-    const p = pipeline(
+    const p = sqlPipeline(
       stateDir === undefined
         ? { checkpointIntervalMs: 0 }
         : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 },

@@ -15,6 +15,10 @@ process.once("message", (request: WorkerRequest) => {
     });
   runScenario(request, () => void send({ type: "ready" }))
     .then((result) => send({ type: "result", result }))
-    .catch((e: unknown) => send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }))
+    .catch((e: unknown) => {
+      // The stack goes to the run's log; the report keeps the one-line message.
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      return send({ type: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    })
     .finally(() => process.exit(0));
 });
