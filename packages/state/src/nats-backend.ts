@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "@jetflow/core";
+import { jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm, setSha256Backend } from "@nats-io/obj";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
@@ -15,12 +16,15 @@ export interface NatsBackendOptions {
   keep?: number;
   /** Replicas of the two buckets when this call creates them. @default 1 */
   replicas?: number;
+  /** How long one JetStream request (a chunk publish, the manifest update) may take, in ms. @default 5000 */
+  timeoutMs?: number;
 }
 
 interface ResolvedNatsOptions {
   readonly bucket: string;
   readonly keep: number;
   readonly replicas: number;
+  readonly timeoutMs: number;
 }
 
 /** Applies defaults and validates; errors name the option and the accepted values. */
@@ -40,7 +44,11 @@ export function resolveNatsBackendOptions(opts: NatsBackendOptions): ResolvedNat
   if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > 5) {
     throw new InvalidOptionError("replicas", `replicas must be an integer from 1 to 5, got ${replicas}`);
   }
-  return { bucket, keep, replicas };
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new InvalidOptionError("timeoutMs", `timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  }
+  return { bucket, keep, replicas, timeoutMs };
 }
 
 const MANIFEST_KEY = "manifest";
@@ -79,8 +87,9 @@ export async function natsBackend(nc: NatsConnection, opts: NatsBackendOptions):
   const resolved = resolveNatsBackendOptions(opts);
   setSha256Backend("native");
   try {
-    const kv = await new Kvm(nc).create(resolved.bucket, { history: 1, replicas: resolved.replicas });
-    const os = await new Objm(nc).create(resolved.bucket, { replicas: resolved.replicas });
+    const js = jetstream(nc, { timeout: resolved.timeoutMs });
+    const kv = await new Kvm(js).create(resolved.bucket, { history: 1, replicas: resolved.replicas });
+    const os = await new Objm(js).create(resolved.bucket, { replicas: resolved.replicas });
     const backend = new NatsBackend(nc, resolved, kv, os);
     await backend.refresh();
     return backend;
