@@ -34,8 +34,7 @@ async function reconnectedAfter(f: () => Promise<void>): Promise<void> {
     for await (const s of status) if (s.type === "reconnect") return;
   })();
   await f();
-  await seen;
-  status.stop();
+  await seen; // leaving the for-await ends the status iterator
 }
 
 async function objectNames(bucket: string): Promise<string[]> {
