@@ -29,6 +29,7 @@ const aggregate = (input: ViewQuery, groupBy: NamedExpr[], ...aggregates: Aggreg
   groupBy,
   aggregates,
 });
+const branch = (when: Expr, then: Expr) => ({ when, then });
 const order = (expr: Expr, desc = false, nullsFirst = desc) => ({ expr, desc, nullsFirst });
 const topN = (input: ViewQuery, orderBy: ReturnType<typeof order>[], limit: number, offset = 0): ViewQuery => ({
   kind: "topN",
@@ -138,16 +139,13 @@ describe("expressions", () => {
       {
         kind: "case",
         operand: undefined,
-        branches: [
-          { when: call(">", col("a"), int(1)), then: str("big") },
-          { when: call("=", col("a"), int(1)), then: str("one") },
-        ],
+        branches: [branch(call(">", col("a"), int(1)), str("big")), branch(call("=", col("a"), int(1)), str("one"))],
         else: str("small"),
       },
     ],
     [
       "CASE a WHEN 1 THEN b END",
-      { kind: "case", operand: col("a"), branches: [{ when: int(1), then: col("b") }], else: undefined },
+      { kind: "case", operand: col("a"), branches: [branch(int(1), col("b"))], else: undefined },
     ],
     ["CAST(a AS bigint)", { kind: "cast", expr: col("a"), type: { kind: "bigint" } }],
     ["a::varchar(10)", { kind: "cast", expr: col("a"), type: { kind: "varchar" } }],
@@ -268,7 +266,7 @@ describe("grouping and aggregates", () => {
         named("n", {
           kind: "case",
           operand: undefined,
-          branches: [{ when: call("is_null", col("b")), then: int(0) }],
+          branches: [branch(call("is_null", col("b")), int(0))],
           else: col("_a0"),
         }),
       ),
