@@ -33,9 +33,17 @@ export type NatsConnectConfig = Pick<
  * const nc = await connectNats(resolveNatsOptions(withOptions), { name: "orders" });
  * ```
  */
-export async function connectNats(config: NatsConnectConfig, opts: { name?: string } = {}): Promise<NatsConnection> {
+export async function connectNats(
+  config: NatsConnectConfig,
+  opts: {
+    name?: string;
+    /** How long one connection attempt may take. @default 20000 */
+    timeoutMs?: number;
+  } = {},
+): Promise<NatsConnection> {
   const options: NodeConnectionOptions = {
     servers: [...config.servers],
+    timeout: opts.timeoutMs ?? 20_000,
     name: opts.name === undefined ? "jetflow" : `jetflow:${opts.name}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: RECONNECT_WAIT_MS,

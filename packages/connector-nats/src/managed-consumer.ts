@@ -118,7 +118,8 @@ export class ManagedConsumer {
         start = startAtSequence(floor + 1);
       }
     }
-    await this.remove();
+    // A consumer of the same name (durable, or a fixed consumer.name) is replaced; generated names are new.
+    if (this.ctx.config.durableName !== undefined || this.ctx.config.consumer.name !== undefined) await this.remove();
     this.install(await this.create(start));
     this.emittedSeq = this.lastSeq;
   }

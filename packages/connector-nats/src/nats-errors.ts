@@ -34,9 +34,11 @@ export function toJetflowError(e: unknown, ctx: ErrorContext): JetflowError {
   if (e instanceof JetflowError) return e;
   const msg = scrub(messageOf(e), ctx.secrets);
   const cause = { cause: e };
-  if (e instanceof errors.PermissionViolationError) {
+  // nats.js wraps a refused request's PermissionViolationError in a RequestError.
+  const denied = findCause(e, errors.PermissionViolationError);
+  if (denied !== undefined) {
     return new PermissionDeniedError(
-      `permission denied while ${ctx.doing}: the user may not ${e.operation} on '${e.subject}'`,
+      `permission denied while ${ctx.doing}: the user may not ${denied.operation} on '${denied.subject}'`,
       cause,
     );
   }
@@ -73,6 +75,13 @@ export function toJetflowError(e: unknown, ctx: ErrorContext): JetflowError {
     return new ConnectionFailedError(`connection failed while ${ctx.doing}: ${msg}`, cause);
   }
   return new ConsumerFailedError(ctx.consumerKey, `failed while ${ctx.doing}: ${msg}`, cause);
+}
+
+function findCause<T extends Error>(e: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
+    if (c instanceof type) return c;
+  }
+  return undefined;
 }
 
 /** Replaces every secret value found in `text` by `***`. */
