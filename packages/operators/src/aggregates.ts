@@ -65,7 +65,10 @@ export function initialAcc(spec: AggSpec): Plain {
       return 0;
     case "sum":
     case "avg":
-      return [0, spec.sumKind === "bigint" ? 0n : spec.sumKind === "numeric" ? { u: 0n, s: 0 } : 0];
+      // numeric also counts its values per scale: PostgreSQL prints a sum at the largest scale
+      // among the values present, which a retraction can lower.
+      if (spec.sumKind === "numeric") return [0, { u: 0n, s: 0 }, []];
+      return [0, spec.sumKind === "bigint" ? 0n : 0];
     default:
       return null;
   }
@@ -91,7 +94,12 @@ export function accumulate(spec: AggSpec, acc: Plain, value: Plain, sign: number
       break;
     case "numeric": {
       const d = parseDecimal(value as string);
-      if (d !== undefined) pair[1] = addDecimal(pair[1] as Decimal, sign === 1 ? d : { u: -d.u, s: d.s });
+      if (d === undefined) break;
+      pair[1] = addDecimal(pair[1] as Decimal, sign === 1 ? d : { u: -d.u, s: d.s });
+      const scales = (acc as [number, Plain, number[]])[2];
+      const s = Math.max(0, d.s);
+      for (let k = scales.length; k <= s; k++) scales.push(0);
+      scales[s] = (scales[s] as number) + sign;
       break;
     }
     default:
@@ -100,8 +108,17 @@ export function accumulate(spec: AggSpec, acc: Plain, value: Plain, sign: number
   return pair;
 }
 
-function asDecimal(spec: AggSpec, s: Plain): Decimal {
-  if (spec.sumKind === "numeric") return s as Decimal;
+/** The numeric sum at the largest scale of the values present (exact: the dropped digits are zeros). */
+function displayedSum(acc: [number, Plain, number[]]): Decimal {
+  const sum = acc[1] as Decimal;
+  let scale = acc[2].length - 1;
+  while (scale > 0 && acc[2][scale] === 0) scale--;
+  if (scale >= sum.s) return sum;
+  return { u: sum.u / 10n ** BigInt(sum.s - Math.max(0, scale)), s: Math.max(0, scale) };
+}
+
+function asDecimal(spec: AggSpec, s: Plain, acc: Plain): Decimal {
+  if (spec.sumKind === "numeric") return displayedSum(acc as [number, Plain, number[]]);
   return { u: typeof s === "bigint" ? s : BigInt(s as number), s: 0 };
 }
 
@@ -117,13 +134,13 @@ export function finalizeAcc(spec: AggSpec, acc: Plain, rows: number): Plain {
       if (c === 0) return null;
       if (spec.sumKind === "int") return typeof s === "bigint" ? s : BigInt(s as number);
       if (spec.sumKind === "float") return spec.outType.kind === "real" ? Math.fround(s as number) : s;
-      return formatDecimal(asDecimal(spec, s));
+      return formatDecimal(asDecimal(spec, s, acc));
     }
     case "avg": {
       const [c, s] = acc as [number, Plain];
       if (c === 0) return null;
       if (spec.sumKind === "float") return (s as number) / c;
-      return formatDecimal(divDecimal(asDecimal(spec, s), { u: BigInt(c), s: 0 }) as Decimal);
+      return formatDecimal(divDecimal(asDecimal(spec, s, acc), { u: BigInt(c), s: 0 }) as Decimal);
     }
     default:
       return null;

@@ -65,7 +65,17 @@ export type ScalarFn =
   | "date_trunc"
   | "extract"
   | "to_timestamp"
-  | "now";
+  | "now"
+  // Added by the operators package (all implemented in expr/functions.ts):
+  | "ltrim"
+  | "rtrim"
+  | "btrim"
+  | "char_length"
+  | "substring"
+  | "ceiling"
+  | "date_part"
+  | "replace"
+  | "starts_with";
 
 /** Aggregate functions. `count` with no argument is `count(*)`. */
 export type AggregateFn = "count" | "sum" | "avg" | "min" | "max";

@@ -14,6 +14,13 @@ import { keyPart, rowKeys } from "./row-key.js";
 import { SortedList } from "./sorted-list.js";
 import { sameRow } from "./upsert.js";
 
+/** The order of min/max values: SQL order, equal numerics (1.0, 1.00) told apart by their text. */
+function orderOf(type: SqlType): Comparator {
+  const cmp = comparatorOf(type);
+  if (type.kind !== "numeric") return cmp;
+  return (a, b) => cmp(a, b) || (a === b ? 0 : (a as string) < (b as string) ? -1 : 1);
+}
+
 /** A group's state: row count, group values, one accumulator per aggregate. */
 interface Group {
   n: number;
@@ -99,10 +106,11 @@ export function groupAggregate(
 
   /** Moves one value in or out of a group's multiset for aggregate j; true when its multiplicity crossed 0. */
   const moveValue = (j: number, groupKey: string, value: Plain, sign: number, type: SqlType): boolean => {
-    const mkey = `${j}:${groupKey}${keyPart(value, type, true)}`;
-    const entry = multisets.get(mkey);
     const spec = specs[j] as AggSpec;
     const ordered = spec.kind === "min" || spec.kind === "max";
+    // DISTINCT counts equal numerics once (1.0 = 1.00); min/max keep each text so the one shown is present.
+    const mkey = `${j}:${groupKey}${keyPart(value, type, !ordered)}`;
+    const entry = multisets.get(mkey);
     if (entry === undefined) {
       if (sign < 0) return false; // retraction of a value never counted: ignore rather than go negative
       multisets.set(mkey, [1, value, groupKey]);

@@ -15,11 +15,22 @@ export function schemaFrom(columns: Record<string, string>): Schema {
 
 export function batchFrom(schema: Schema, rows: readonly Record<string, Plain>[]): RecordBatch {
   const types = sqlTypesOf(schema);
-  const data = schema.fields.map((f, c) => toArrow(fromPlain(rows.map((r) => r[f.name] ?? null), types[c] as SqlType)));
+  const data = schema.fields.map((f, c) =>
+    toArrow(
+      fromPlain(
+        rows.map((r) => r[f.name] ?? null),
+        types[c] as SqlType,
+      ),
+    ),
+  );
   return batchOf(schema, data, rows.length);
 }
 
-export function changeFrom(schema: Schema, rows: readonly Record<string, Plain>[], ops?: readonly number[]): ChangeBatch {
+export function changeFrom(
+  schema: Schema,
+  rows: readonly Record<string, Plain>[],
+  ops?: readonly number[],
+): ChangeBatch {
   return { batch: batchFrom(schema, rows), ops: ops === undefined ? undefined : Int8Array.from(ops) };
 }
 
@@ -28,7 +39,9 @@ export function rowsOf(change: ChangeBatch | undefined): Record<string, Plain>[]
   if (change === undefined) return [];
   const schema = change.batch.schema;
   const types = sqlTypesOf(schema);
-  const cols = schema.fields.map((_f, c) => plainValues(fromArrow(change.batch.data.children[c] as Data, types[c] as SqlType)));
+  const cols = schema.fields.map((_f, c) =>
+    plainValues(fromArrow(change.batch.data.children[c] as Data, types[c] as SqlType)),
+  );
   const out: Record<string, Plain>[] = [];
   for (let i = 0; i < change.batch.numRows; i++) {
     const row: Record<string, Plain> = { _op: change.ops === undefined ? 1 : change.ops[i] };

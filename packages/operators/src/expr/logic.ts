@@ -144,7 +144,6 @@ function gatherColumns(cols: readonly Col[], pick: Int32Array, fallback: number)
   return { type: first.type, length: n, values: out as never, valid };
 }
 
-
 function fromPlainLazy(values: unknown[], like: Col): Col {
   return fromPlain(values, like.type);
 }
