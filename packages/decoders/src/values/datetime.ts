@@ -14,7 +14,7 @@ export type Micros = number | bigint;
 const DATE = /^([+-]?\d{4,6})-(\d{1,2})-(\d{1,2})$/;
 const TIME = /^(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,12}))?)?$/;
 const TIMESTAMP =
-  /^([+-]?\d{4,6})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,12}))?)?)?\s*(Z|z|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2})?$/;
+  /^([+-]?\d{4,6})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,12}))?)?\s*(Z|z|UTC|GMT|[+-]\d{1,2}(?::?\d{2}){0,2})?)?$/;
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 export function daysFromCivil(year: number, month: number, day: number): number {
