@@ -1,0 +1,148 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { NatsServer } from "@jetflow/test-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NatsSource } from "./nats-source.js";
+import { adminConnection, type Collected, collect, configFor, createStream, load, range } from "./test-helpers.js";
+
+let server: NatsServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await adminConnection(server);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.dispose();
+});
+
+/** Per consumer key, the highest offset in what was collected: what a checkpoint would hold. */
+function offsetsOf(c: Collected): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const b of c.batches) for (const [k, v] of b.offsets) out.set(k, Math.max(out.get(k) ?? 0, v));
+  return out;
+}
+
+async function ackFloor(stream: string, consumer: string, expected: number): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  let floor = -1;
+  for (let i = 0; i < 200; i++) {
+    floor = (await jsm.consumers.info(stream, consumer)).ack_floor.stream_seq;
+    if (floor === expected) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return floor;
+}
+
+describe("resume from checkpointed offsets", () => {
+  it("starts each consumer right after its offset: no loss, no duplicate", async () => {
+    await createStream(nc, "RES", ["res.>"]);
+    for (let i = 0; i < 200; i++) nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
+    await nc.flush();
+    const first = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), { maxBatchRows: 16 });
+    const c1 = await collect(first, (c) => c.sequences.length >= 50, { keep: true });
+    await first.stop();
+    const offsets = offsetsOf(c1);
+    expect([...offsets.keys()].sort()).toEqual(["res.a", "res.b"]);
+    // What was emitted up to the offsets, per subject.
+    const done = new Set(c1.sequences.filter((s, i) => s <= offsets.get(c1.subjects[i]!)!));
+    for (let i = 200; i < 300; i++) nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
+    await nc.flush();
+    const second = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), { offsets });
+    const rest = done.size;
+    const c2 = await collect(second, (c) => c.sequences.length >= 300 - rest);
+    await second.caughtUp();
+    for (const [i, s] of c2.sequences.entries()) expect(s).toBeGreaterThan(offsets.get(c2.subjects[i]!)!);
+    expect([...done, ...c2.sequences].sort((x, y) => x - y)).toEqual(range(1, 300));
+    await second.stop();
+  });
+
+  it("an offset at the end is caught up at once", async () => {
+    await createStream(nc, "RESEND", ["resend.>"]);
+    await load(nc, "RESEND", "resend.a", 10, { expectTotal: 10 });
+    const source = await NatsSource.open(configFor(server, "RESEND", "resend.a"), {
+      offsets: new Map([["resend.a", 10]]),
+    });
+    await source.caughtUp();
+    const got = collect(source, (c) => c.sequences.length >= 1);
+    await load(nc, "RESEND", "resend.a", 1, { from: 10 });
+    expect((await got).sequences).toEqual([11]);
+    await source.stop();
+  });
+});
+
+describe("durable consumers", () => {
+  it("ack only on ack() (AckPolicy all: the last one), and resume where acked without offsets", async () => {
+    await createStream(nc, "DUR", ["dur.>"]);
+    await load(nc, "DUR", "dur.a", 100, { expectTotal: 100 });
+    const config = configFor(server, "DUR", "dur.a", { "consumer.durable_name": "dur_reader" });
+    const source = await NatsSource.open(config, { maxBatchRows: 10 });
+    const c = await collect(source, (x) => x.sequences.length >= 100);
+    expect(c.sequences).toEqual(range(1, 100));
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.consumers.info("DUR", "dur_reader");
+    expect(info.ack_floor.stream_seq).toBe(0);
+    expect(info.num_ack_pending).toBe(100);
+    expect(info.config.ack_policy).toBe("all");
+    await source.ack(new Map([["dur.a", 60]]));
+    expect(await ackFloor("DUR", "dur_reader", 60)).toBe(60);
+    await source.ack(new Map([["dur.a", 70]]));
+    expect(await ackFloor("DUR", "dur_reader", 70)).toBe(70);
+    await source.stop();
+    // The durable consumer outlives stop() and resumes after what was acked.
+    expect((await jsm.consumers.info("DUR", "dur_reader")).name).toBe("dur_reader");
+    const again = await NatsSource.open(config);
+    const c2 = await collect(again, (x) => x.sequences.length >= 30);
+    await again.caughtUp();
+    expect(c2.sequences).toEqual(range(71, 100));
+    // A checkpoint is authoritative over the consumer's own position, either way.
+    await again.stop();
+    const behind = await NatsSource.open(config, { offsets: new Map([["dur.a", 40]]) });
+    expect((await collect(behind, (x) => x.sequences.length >= 60)).sequences).toEqual(range(41, 100));
+    await behind.stop();
+    const ahead = await NatsSource.open(config, { offsets: new Map([["dur.a", 90]]) });
+    expect((await collect(ahead, (x) => x.sequences.length >= 10)).sequences).toEqual(range(91, 100));
+    await ahead.drop();
+    await expect(jsm.consumers.info("DUR", "dur_reader")).rejects.toThrow(/not found/);
+  });
+
+  it("explicit ack policy acks each delivery up to the offset", async () => {
+    await createStream(nc, "DUREX", ["durex.>"]);
+    await load(nc, "DUREX", "durex.a", 50, { expectTotal: 50 });
+    const config = configFor(server, "DUREX", "durex.a", {
+      "consumer.durable_name": "durex_reader",
+      "consumer.ack_policy": "explicit",
+    });
+    const source = await NatsSource.open(config);
+    await collect(source, (x) => x.sequences.length >= 50);
+    await source.ack(new Map([["durex.a", 25]]));
+    expect(await ackFloor("DUREX", "durex_reader", 25)).toBe(25);
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.consumers.info("DUREX", "durex_reader")).num_ack_pending).toBe(25);
+    await source.drop();
+  });
+
+  it("drop() after stop() still removes the durable consumer", async () => {
+    await createStream(nc, "DURDROP", ["durdrop.>"]);
+    const source = await NatsSource.open(configFor(server, "DURDROP", "durdrop.a", { "consumer.durable_name": "dd" }));
+    await source.stop();
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info("DURDROP")).state.consumer_count).toBe(1);
+    await source.drop();
+    expect((await jsm.streams.info("DURDROP")).state.consumer_count).toBe(0);
+  });
+
+  it("ack() on an ephemeral consumer (ack policy none) sends nothing", async () => {
+    await createStream(nc, "EPHACK", ["ephack.>"]);
+    await load(nc, "EPHACK", "ephack.a", 5, { expectTotal: 5 });
+    const source = await NatsSource.open(configFor(server, "EPHACK", "ephack.a"));
+    await collect(source, (x) => x.sequences.length >= 5);
+    await source.ack(new Map([["ephack.a", 5]]));
+    const jsm = await jetstreamManager(nc);
+    const [info] = await jsm.consumers.list("EPHACK").next();
+    expect(info?.config.ack_policy).toBe("none");
+    await source.stop();
+  });
+});
