@@ -101,7 +101,7 @@ describe("ENCODE JSON: every SQL type", () => {
       0.1,
       0.001,
       3,
-      12345678901234567890,
+      Number("12345678901234567890"),
       bad("expected a number (double precision), got array"),
     ]);
   });
