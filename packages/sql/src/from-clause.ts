@@ -120,7 +120,7 @@ function tumble(sel: SelectSource, rf: import("libpg-query").RangeFunction, cata
   }
   const args = fc.args ?? [];
   if (args.length === 4)
-    throw sel.error(ErrorCode.SqlUnsupported, nodeLocation(args[3]), unsupported("a TUMBLE offset"));
+    throw sel.error(ErrorCode.SqlUnsupported, firstLocation(args[3]), unsupported("a TUMBLE offset"));
   const [relArg, timeArg, sizeArg] = args;
   if (args.length !== 3 || relArg === undefined || timeArg === undefined || sizeArg === undefined) {
     throw sel.error(
@@ -177,7 +177,8 @@ function tumble(sel: SelectSource, rf: import("libpg-query").RangeFunction, cata
 
 /** `INTERVAL '1 minute'`, `'1 minute'::interval`, `INTERVAL '5' MINUTE` or a bare '1 minute'. */
 function windowSize(sel: SelectSource, node: Node, fallback?: number): number {
-  const location = nodeLocation(node) ?? fallback;
+  // `INTERVAL '1 minute'` has no location of its own; its type name's is the INTERVAL keyword.
+  const location = nodeLocation(node) ?? firstLocation(node) ?? fallback;
   let text: string | undefined;
   let mask: number | undefined;
   if ("TypeCast" in node) {
