@@ -1,12 +1,11 @@
 import { type ChangeBatch, RETRACT } from "@jetflow/core";
-import type { KeyedStore, StateChunk } from "@jetflow/state";
+import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
 import { type AggregateCall, col, type NamedExpr } from "./expr.js";
 import { groupAggregate } from "./group-aggregate.js";
-import type { ChangeOperator } from "./operator.js";
-import { changeFrom, Multiset, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
+import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
 
 const schema = schemaFrom({ g: "varchar", x: "integer", y: "double precision", z: "numeric", b: "bigint" });
 
@@ -151,15 +150,6 @@ function avgText(sum: bigint, count: number): string {
 }
 
 const GROUP_BY: NamedExpr[] = [{ name: "g", expr: col("g") }];
-
-function checkpointAll(op: ChangeOperator, full: boolean): StateChunk[] {
-  return op.stores.map((s) => s.checkpoint(full));
-}
-
-function restoreInto(op: ChangeOperator, chains: StateChunk[][]): void {
-  op.stores.forEach((s: KeyedStore<unknown>, i) => s.restore(chains.map((chain) => chain[i] as StateChunk)));
-  op.restored?.();
-}
 
 describe("groupAggregate", () => {
   it("equals a from-scratch recomputation over the net rows, after any insert/retract sequence", () => {

@@ -3,6 +3,7 @@ import type { RecordBatch, Schema } from "apache-arrow";
 import { batchOf, toArrow } from "./col.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator } from "./operator.js";
+import type { StateChunk } from "@jetflow/state";
 import { fromPlain, type Plain, plainValues } from "./plain.js";
 import { fromArrow } from "./col.js";
 import type { Data } from "apache-arrow";
@@ -86,4 +87,17 @@ export function run(op: ChangeOperator, changes: readonly ChangeBatch[], into = 
   into.apply(op.initial?.());
   for (const c of changes) into.apply(op.process(c));
   return into;
+}
+
+/** One checkpoint of every store of an operator (full or delta). */
+export function checkpointAll(op: ChangeOperator, full: boolean): StateChunk[] {
+  return op.stores.map((s) => s.checkpoint(full));
+}
+
+/** Restores each store of `op` from a chain of checkpoints (full first, then deltas), then calls restored(). */
+export function restoreInto(op: ChangeOperator, chain: readonly StateChunk[][]): void {
+  op.stores.forEach((store, i) => {
+    store.restore(chain.map((cp) => cp[i] as StateChunk));
+  });
+  op.restored?.();
 }

@@ -1,0 +1,155 @@
+import { RETRACT } from "@jetflow/core";
+import type { StateChunk } from "@jetflow/state";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { col } from "./expr.js";
+import { groupAggregate } from "./group-aggregate.js";
+import { changeFrom, checkpointAll, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
+import { upsert } from "./upsert.js";
+
+const schema = schemaFrom({ id: "bigint", name: "varchar", ts: "timestamptz", amount: "integer" });
+
+describe("upsert", () => {
+  it("inserts new keys, overwrites existing ones as retract + insert, ignores identical rewrites", () => {
+    const t = upsert(schema, ["id"], { id: "t" });
+    expect(rowsOf(t.process(changeFrom(schema, [{ id: 1n, name: "a", amount: 1 }])))).toEqual([
+      { _op: 1, id: 1n, name: "a", ts: null, amount: 1 },
+    ]);
+    expect(t.process(changeFrom(schema, [{ id: 1n, name: "a", amount: 1 }]))).toBeUndefined();
+    expect(
+      rowsOf(
+        t.process(
+          changeFrom(schema, [
+            { id: 1n, name: "b", amount: 1 },
+            { id: 2n, name: "c", amount: 2 },
+          ]),
+        ),
+      ),
+    ).toEqual([
+      { _op: -1, id: 1n, name: "a", ts: null, amount: 1 },
+      { _op: 1, id: 1n, name: "b", ts: null, amount: 1 },
+      { _op: 1, id: 2n, name: "c", ts: null, amount: 2 },
+    ]);
+    expect(t.size).toBe(2);
+    expect(t.rows()).toContainEqual({ id: 1n, name: "b", ts: null, amount: 1 });
+    expect(t.snapshot().numRows).toBe(2);
+  });
+
+  it("handles the same key twice in one batch: the last write wins", () => {
+    const t = upsert(schema, ["id"], { id: "t" });
+    const out = rowsOf(
+      t.process(
+        changeFrom(schema, [
+          { id: 7n, amount: 1 },
+          { id: 7n, amount: 2 },
+        ]),
+      ),
+    );
+    expect(out.map((r) => [r._op, r.amount])).toEqual([
+      [1, 1],
+      [-1, 1],
+      [1, 2],
+    ]);
+    expect(t.rows()).toEqual([{ id: 7n, name: null, ts: null, amount: 2 }]);
+  });
+
+  it("keys on composite keys of varchar, timestamp and bigint exactly", () => {
+    const t = upsert(schema, ["name", "ts", "id"], { id: "t" });
+    t.process(
+      changeFrom(schema, [
+        { id: 1n, name: "a", ts: 5n, amount: 1 },
+        { id: 1n, name: "a", ts: 6n, amount: 2 },
+        { id: 1n, name: "a,", ts: 5n, amount: 3 }, // a separator inside a string must not collide
+        { id: 2n ** 60n, name: "a", ts: 5n, amount: 4 },
+        { id: 2n ** 60n + 1n, name: "a", ts: 5n, amount: 5 }, // beyond 2^53: exact
+      ]),
+    );
+    expect(t.size).toBe(5);
+    t.process(changeFrom(schema, [{ id: 2n ** 60n + 1n, name: "a", ts: 5n, amount: 50 }]));
+    expect(t.size).toBe(5);
+    expect(t.rows().find((r) => r.id === 2n ** 60n + 1n)?.amount).toBe(50);
+  });
+
+  it("drops rows with NULL in a key column and counts them", () => {
+    const t = upsert(schema, ["id"], { id: "t" });
+    expect(t.process(changeFrom(schema, [{ id: null, name: "x" }]))).toBeUndefined();
+    expect(t.droppedNullKeys).toBe(1);
+    expect(t.size).toBe(0);
+  });
+
+  it("deletes on an input retraction", () => {
+    const t = upsert(schema, ["id"], { id: "t" });
+    t.process(changeFrom(schema, [{ id: 1n, amount: 1 }]));
+    expect(rowsOf(t.process(changeFrom(schema, [{ id: 1n }], [RETRACT])))).toEqual([
+      { _op: -1, id: 1n, name: null, ts: null, amount: 1 },
+    ]);
+    expect(t.size).toBe(0);
+  });
+
+  it("rejects a key column the schema lacks", () => {
+    expect(() => upsert(schema, ["nope"], { id: "t" })).toThrow(/primary key column "nope" is not a column/);
+  });
+
+  const writesArb = fc.array(
+    fc.record({
+      id: fc.bigInt({ min: 0n, max: 15n }),
+      name: fc.constantFrom("x", "y", "z"),
+      amount: fc.option(fc.integer({ min: -50, max: 50 }), { nil: null }),
+    }),
+    { minLength: 1, maxLength: 60 },
+  );
+
+  it("then aggregate equals aggregating the final table", () => {
+    fc.assert(
+      fc.property(writesArb, fc.integer({ min: 1, max: 7 }), (writes, size) => {
+        const t = upsert(schema, ["id"], { id: "t" });
+        const aggs = [
+          { name: "n", fn: "count" as const, arg: undefined, distinct: false },
+          { name: "s", fn: "sum" as const, arg: col("amount"), distinct: false },
+          { name: "m", fn: "min" as const, arg: col("amount"), distinct: false },
+        ];
+        const incremental = groupAggregate(schema, [{ name: "name", expr: col("name") }], aggs, { id: "a" });
+        const changes = [];
+        for (let i = 0; i < writes.length; i += size) {
+          const out = t.process(changeFrom(schema, writes.slice(i, i + size)));
+          if (out !== undefined) changes.push(out);
+        }
+        const view = run(incremental, changes);
+        const final = [...new Map(writes.map((w) => [w.id, w])).values()];
+        const fromScratch = run(groupAggregate(schema, [{ name: "name", expr: col("name") }], aggs, { id: "b" }), [
+          changeFrom(schema, final),
+        ]);
+        expect(view.sorted()).toEqual(fromScratch.sorted());
+        expect(
+          t
+            .rows()
+            .map((r) => rowText(r as never))
+            .sort(),
+        ).toEqual(final.map((w) => rowText({ id: w.id, name: w.name, ts: null, amount: w.amount })).sort());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("continues identically after checkpoint and restore", () => {
+    fc.assert(
+      fc.property(writesArb, fc.nat(), (writes, cut) => {
+        const k = cut % (writes.length + 1);
+        const whole = upsert(schema, ["id"], { id: "t" });
+        const expected = [
+          rowsOf(whole.process(changeFrom(schema, writes.slice(0, k)))),
+          rowsOf(whole.process(changeFrom(schema, writes.slice(k)))),
+        ];
+        const first = upsert(schema, ["id"], { id: "t" });
+        const chain: StateChunk[][] = [checkpointAll(first, true)];
+        const got = [rowsOf(first.process(changeFrom(schema, writes.slice(0, k))))];
+        chain.push(checkpointAll(first, false));
+        const second = upsert(schema, ["id"], { id: "t" });
+        restoreInto(second, chain);
+        got.push(rowsOf(second.process(changeFrom(schema, writes.slice(k)))));
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
