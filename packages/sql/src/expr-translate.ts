@@ -88,16 +88,16 @@ const BINARY_OPERATORS: Readonly<Record<string, ScalarFn>> = {
 };
 
 /** Constructs PostgreSQL parses but jetflow does not evaluate, by parse-tree node kind. */
-const UNSUPPORTED_NODES: Readonly<Record<string, string>> = {
-  SubLink: "subqueries",
-  A_ArrayExpr: "ARRAY[...] constructors",
-  RowExpr: "row constructors",
-  MinMaxExpr: "GREATEST / LEAST",
-  A_Indirection: "subscripts and field selection",
-  CollateClause: "COLLATE",
-  ParamRef: "query parameters ($n)",
-  GroupingFunc: "GROUPING()",
-  A_Star: "* in expressions",
+const UNSUPPORTED_NODES: Readonly<Record<string, readonly [string, "is" | "are"]>> = {
+  SubLink: ["subqueries", "are"],
+  A_ArrayExpr: ["ARRAY[...] constructors", "are"],
+  RowExpr: ["row constructors", "are"],
+  MinMaxExpr: ["GREATEST / LEAST", "are"],
+  A_Indirection: ["subscripts and field selection", "are"],
+  CollateClause: ["COLLATE", "is"],
+  ParamRef: ["query parameters ($n)", "are"],
+  GroupingFunc: ["GROUPING()", "is"],
+  A_Star: ["* in expressions", "is"],
 };
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -202,7 +202,8 @@ export class ExprTranslator {
       throw this.unsupported(location, name, "is", "use now()");
     }
     const kind = nodeKind(node);
-    throw this.unsupported(location, UNSUPPORTED_NODES[kind] ?? `expressions of kind ${kind}`, "are");
+    const [what, verb] = UNSUPPORTED_NODES[kind] ?? [`expressions of kind ${kind}`, "are"];
+    throw this.unsupported(location, what, verb);
   }
 
   /** `fn`, `arg` and `distinct` of an aggregate call, its argument read in `argScope`. */

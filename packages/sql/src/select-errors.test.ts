@@ -88,7 +88,7 @@ describe("unsupported SQL fails naming the construct", () => {
       ["SELECT a FROM t WHERE a ^ 2 > 1", U, "^", `operator ^ is ${NOT}`],
       ["SELECT ARRAY[a, n] AS xs FROM t", U, "ARRAY", `ARRAY[...] constructors are ${NOT}`],
       ["SELECT (b::varchar[])[1] AS x FROM t", U, "(b", `subscripts and field selection are ${NOT}`],
-      ['SELECT b COLLATE "C" AS x FROM t', U, "COLLATE", `COLLATE are ${NOT}`],
+      ['SELECT b COLLATE "C" AS x FROM t', U, "COLLATE", `COLLATE is ${NOT}`],
       ["SELECT a FROM t WHERE a = $1", U, "$1", `query parameters ($n) are ${NOT}`],
       ["SELECT greatest(a, n) AS g FROM t", U, "greatest", `GREATEST / LEAST are ${NOT}`],
       ["SELECT ROW(a, n) AS r FROM t", U, "ROW", `row constructors are ${NOT}`],
