@@ -17,7 +17,7 @@ describe("filesystemBackend under SIGKILL", () => {
     let lastLoaded = 0;
     let lastSeq = 0;
     const kills: string[] = [];
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 5; round++) {
       const child = startWriter(dir, "write");
       try {
         const restoredLine = await child.waitFor(/^restored /);
