@@ -3,10 +3,16 @@ import { UsageError } from "./errors.js";
 
 type Spec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
+/** The parsed flags: strings for string flags, booleans for boolean ones, undefined when absent. */
+export interface Flags<S extends Spec> {
+  readonly values: { [K in keyof S]?: S[K]["type"] extends "string" ? string : boolean };
+  readonly positionals: string[];
+}
+
 /** Parses a command's flags strictly; an unknown flag or a missing value is a UsageError naming it. */
-export function parseFlags<S extends Spec>(command: string, argv: string[], spec: S) {
+export function parseFlags<S extends Spec>(command: string, argv: string[], spec: S): Flags<S> {
   try {
-    return parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options: spec, allowPositionals: true, strict: true }) as Flags<S>;
   } catch (e) {
     const msg = e instanceof Error ? e.message.replace(/\. To specify a positional argument.*$/s, "") : String(e);
     throw new UsageError(`${command}: ${msg} (see jetflow ${command} --help)`);
