@@ -41,7 +41,13 @@ test("INCLUDE columns are filled from the message, for the good rows only", asyn
   ]);
   const { batch, bad } = decoder.decode(
     rawBatch([
-      { payload: '{"v": 1}', subject: "orders.eu", sequence: 9007199254740991, timestampUs: 1_700_000_000_123_456, headers },
+      {
+        payload: '{"v": 1}',
+        subject: "orders.eu",
+        sequence: 9007199254740991,
+        timestampUs: 1_700_000_000_123_456,
+        headers,
+      },
       { payload: '{"v": "bad"}', subject: "orders.us", sequence: 7 },
       { payload: '{"v": 3}', subject: "orders.us", sequence: 8, timestampUs: 5 },
     ]),
@@ -83,10 +89,12 @@ test("INCLUDE names share the column namespace; only header takes a key", async 
   await expect(createDecoder({ format: json, columns, include: [{ kind: "subject", name: "v" }] })).rejects.toThrow(
     new SchemaError('column "v" is defined twice (payload and INCLUDE columns share one namespace)'),
   );
-  await expect(createDecoder({ format: json, columns, include: [{ kind: "subject", name: "s", key: "x" }] })).rejects.toThrow(
-    "INCLUDE subject takes no key",
-  );
+  await expect(
+    createDecoder({ format: json, columns, include: [{ kind: "subject", name: "s", key: "x" }] }),
+  ).rejects.toThrow("INCLUDE subject takes no key");
   await expect(
     createDecoder({ format: json, columns, include: [{ kind: "key" as "subject", name: "k" }] }),
-  ).rejects.toThrow("INCLUDE key is not supported (accepted: subject, offset, partition, payload, header, timestamp, sequence)");
+  ).rejects.toThrow(
+    "INCLUDE key is not supported (accepted: subject, offset, partition, payload, header, timestamp, sequence)",
+  );
 });

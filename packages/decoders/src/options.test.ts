@@ -29,8 +29,15 @@ describe("resolveFormat", () => {
     });
     expect(resolveFormat(spec("bytes"))).toEqual({ encode: "bytes" });
     expect(
-      resolveFormat(spec("protobuf", { message: "a.B", "schema.location": "file:///x.proto", messages_as_jsonb: ".a.C, a.D" })),
-    ).toEqual({ encode: "protobuf", message: "a.B", schemaLocation: "file:///x.proto", messagesAsJsonb: ["a.C", "a.D"] });
+      resolveFormat(
+        spec("protobuf", { message: "a.B", "schema.location": "file:///x.proto", messages_as_jsonb: ".a.C, a.D" }),
+      ),
+    ).toEqual({
+      encode: "protobuf",
+      message: "a.B",
+      schemaLocation: "file:///x.proto",
+      messagesAsJsonb: ["a.C", "a.D"],
+    });
   });
 
   test("unknown keys name the key and the accepted ones", () => {
@@ -47,11 +54,13 @@ describe("resolveFormat", () => {
   });
 
   test("protobuf needs message and schema.location", () => {
-    expect(optionError(() => resolveFormat(spec("protobuf", { "schema.location": "file:///x" }))).option).toBe("message");
-    expect(optionError(() => resolveFormat(spec("protobuf", { message: "a.B" }))).option).toBe("schema.location");
-    expect(optionError(() => resolveFormat(spec("protobuf", { message: " ", "schema.location": "file:///x" }))).message).toBe(
-      "ENCODE PROTOBUF needs option message (the fully-qualified message name, e.g. 'pkg.Message')",
+    expect(optionError(() => resolveFormat(spec("protobuf", { "schema.location": "file:///x" }))).option).toBe(
+      "message",
     );
+    expect(optionError(() => resolveFormat(spec("protobuf", { message: "a.B" }))).option).toBe("schema.location");
+    expect(
+      optionError(() => resolveFormat(spec("protobuf", { message: " ", "schema.location": "file:///x" }))).message,
+    ).toBe("ENCODE PROTOBUF needs option message (the fully-qualified message name, e.g. 'pkg.Message')");
   });
 
   test("only FORMAT PLAIN and the four encodes", () => {
@@ -65,8 +74,12 @@ describe("resolveFormat", () => {
 describe("createDecoder", () => {
   test("schema-driven encodings need a column list", async () => {
     for (const encode of ["json", "msgpack"] as const) {
-      await expect(createDecoder({ format: spec(encode), columns: undefined, include: [] })).rejects.toThrow(SchemaError);
-      await expect(createDecoder({ format: spec(encode), columns: [], include: [] })).rejects.toThrow("needs a column list");
+      await expect(createDecoder({ format: spec(encode), columns: undefined, include: [] })).rejects.toThrow(
+        SchemaError,
+      );
+      await expect(createDecoder({ format: spec(encode), columns: [], include: [] })).rejects.toThrow(
+        "needs a column list",
+      );
     }
   });
 
@@ -74,7 +87,18 @@ describe("createDecoder", () => {
     await expect(
       createDecoder({
         format: spec("json"),
-        columns: [{ name: "s", type: { kind: "struct", fields: [{ name: "a", type: parseSqlType("int") }, { name: "a", type: parseSqlType("int") }] } }],
+        columns: [
+          {
+            name: "s",
+            type: {
+              kind: "struct",
+              fields: [
+                { name: "a", type: parseSqlType("int") },
+                { name: "a", type: parseSqlType("int") },
+              ],
+            },
+          },
+        ],
         include: [],
       }),
     ).rejects.toThrow('column "s": struct field "a" is defined twice');

@@ -6,7 +6,11 @@ import { rawBatch, rowsOf } from "../test-support.js";
 const format = { format: "plain", encode: "bytes", options: {} } as const;
 
 test("ENCODE BYTES keeps each payload as is, copied out of the raw batch", async () => {
-  const decoder = await createDecoder({ format, columns: [{ name: "data", type: parseSqlType("bytea") }], include: [] });
+  const decoder = await createDecoder({
+    format,
+    columns: [{ name: "data", type: parseSqlType("bytea") }],
+    include: [],
+  });
   const payloads = [new Uint8Array([0, 1, 2, 255]), new Uint8Array(0), new TextEncoder().encode("not json {")];
   const raw = rawBatch(payloads);
   const { batch, bad } = decoder.decode(raw);
@@ -33,6 +37,10 @@ test("ENCODE BYTES needs exactly one bytea column, like RisingWave", async () =>
 
 test("ENCODE BYTES takes no options", async () => {
   await expect(
-    createDecoder({ format: { ...format, options: { message: "x" } }, columns: [{ name: "d", type: parseSqlType("bytea") }], include: [] }),
+    createDecoder({
+      format: { ...format, options: { message: "x" } },
+      columns: [{ name: "d", type: parseSqlType("bytea") }],
+      include: [],
+    }),
   ).rejects.toThrow('unknown ENCODE BYTES option "message" (it takes no options)');
 });

@@ -84,7 +84,10 @@ describe("ENCODE MSGPACK", () => {
         l: [1n, -(2n ** 63n), null],
       },
       Object.fromEntries(
-        ["b", "i2", "i4", "i8", "f4", "f8", "n", "s", "bin", "d", "t", "ts", "tstz", "iv", "j", "st", "l"].map((k) => [k, null]),
+        ["b", "i2", "i4", "i8", "f4", "f8", "n", "s", "bin", "d", "t", "ts", "tstz", "iv", "j", "st", "l"].map((k) => [
+          k,
+          null,
+        ]),
       ),
     ]);
   });
