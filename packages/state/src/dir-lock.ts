@@ -2,8 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { CheckpointError, messageOf } from "./errors.js";
 
-/** Directories locked by this process (real paths): a second backend on one directory fails too. */
-const held = new Set<string>();
+/**
+ * Directories locked by this process (real paths), so a second backend on one directory fails too.
+ * Kept on globalThis so two copies of this module (e.g. source and build) share it.
+ */
+const registry = globalThis as { [key: symbol]: Set<string> | undefined };
+const KEY = Symbol.for("@jetflow/state.lockedDirs");
+registry[KEY] ??= new Set<string>();
+const held: Set<string> = registry[KEY];
 
 export const LOCK_FILE = "LOCK";
 

@@ -28,6 +28,7 @@ const VALUES: Record<string, unknown> = {
   yes: true,
   no: false,
   nil: null,
+  undef: undefined,
   bytes: new Uint8Array([0, 1, 255]),
   noBytes: new Uint8Array(0),
   interval: [1, 2, 3_000_000_000n],
