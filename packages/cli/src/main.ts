@@ -1,8 +1,6 @@
 import { JetflowError } from "@jetflow/core";
-import { DEMO_HELP, demoCommand } from "./demo-command.js";
 import { UsageError } from "./errors.js";
-import { LOAD_HELP, loadCommand } from "./load-command.js";
-import { type Io, RUN_HELP, runCommand } from "./run-command.js";
+import type { Io } from "./run-command.js";
 
 export const HELP = `jetflow: live tables and materialized views from NATS JetStream
 
@@ -16,13 +14,12 @@ Usage:
 Errors exit non-zero with one line on stderr; --verbose adds the stack trace.
 `;
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
-  run: runCommand,
-  demo: demoCommand,
-  load: loadCommand,
+/** Commands load on demand, so `--help` and `load` do not pay for the SQL parser and the dataflow. */
+const COMMANDS: Record<string, () => Promise<(argv: string[], io: Io) => Promise<number>>> = {
+  run: async () => (await import("./run-command.js")).runCommand,
+  demo: async () => (await import("./demo-command.js")).demoCommand,
+  load: async () => (await import("./load-command.js")).loadCommand,
 };
-
-export { RUN_HELP, DEMO_HELP, LOAD_HELP };
 
 /**
  * Runs the CLI; returns the exit code: 0 ok, 1 runtime failure, 2 usage error.
@@ -38,12 +35,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write("jetflow 0.1.0\n");
     return 0;
   }
-  const run = COMMANDS[command];
-  if (run === undefined) {
+  const load = COMMANDS[command];
+  if (load === undefined) {
     io.stderr.write(`jetflow: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(", ")}; see jetflow --help)\n`);
     return 2;
   }
   try {
+    const run = await load();
     return await run(rest, io);
   } catch (e) {
     io.stderr.write(`jetflow: ${oneLine(e)}\n`);

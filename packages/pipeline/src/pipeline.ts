@@ -206,7 +206,7 @@ export class Pipeline {
       if (restored !== undefined) this.checkRestored(restored.meta, restored.id);
       for (const r of this.relations.values()) (r as IngestRelation | ViewRelation).restored();
       await this.openSources(restored?.offsets ?? {});
-      this.coordinator.start(this.options.checkpointIntervalMs, (e) => this.fail(e));
+      this.coordinator.start(this.checkpointTimerMs(), (e) => this.fail(e));
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -311,6 +311,16 @@ export class Pipeline {
         return { kind: backend.kind, load: () => backend.load(), commit: (r) => backend.commit(r), close: async () => { await backend.close(); await nc.close(); } };
       }
     }
+  }
+
+  /**
+   * In memory, a checkpoint only serves to ack durable consumers: without one there is nothing
+   * to gain from capturing state, so the timer stays off.
+   */
+  private checkpointTimerMs(): number {
+    if (this.options.state.kind !== "memory") return this.options.checkpointIntervalMs;
+    const durable = [...this.relations.values()].some((r) => r instanceof IngestRelation && r.config.durableName !== undefined);
+    return durable ? this.options.checkpointIntervalMs : 0;
   }
 
   private async openSources(offsets: Record<string, Record<string, number>>): Promise<void> {
