@@ -120,8 +120,7 @@ export class MaterializedView {
 
   /**
    * The current rows as JS objects keyed by column name. bigint stays bigint; numeric and jsonb
-   * are text; timestamptz is ISO-8601 UTC (`...T00:00:00.000Z`, 6 fractional digits when there are
-   * microseconds), timestamp the same without `Z`; date `YYYY-MM-DD`; bytea a Uint8Array.
+   * are text; timestamptz is ISO-8601 UTC with 6 fractional digits (`...T00:00:00.000000Z`, sortable as text), timestamp the same without `Z`; date `YYYY-MM-DD`; bytea a Uint8Array.
    */
   rows(): Record<string, unknown>[] {
     return Array.from(this.expanded(), (r) => jsRow(this.names, this.types, r));

@@ -19,8 +19,8 @@ export function tableOf(schema: Schema, types: readonly SqlType[], rows: Iterabl
 /**
  * A plain value as `rows()` returns it to users:
  * bigint stays bigint; numeric and jsonb are their text; bytea a Uint8Array;
- * timestamptz an ISO-8601 string in UTC (`2024-01-01T00:00:00.000Z`, 6 fractional digits when
- * there are microseconds), timestamp the same without `Z`; date `YYYY-MM-DD`; time `HH:MM:SS[.ffffff]`;
+ * timestamptz an ISO-8601 string in UTC (`2024-01-01T00:00:00.000000Z`, always 6 fractional digits
+ * so the text sorts like the time), timestamp the same without `Z`; date `YYYY-MM-DD`; time `HH:MM:SS[.ffffff]`;
  * interval PostgreSQL's text (`1 day 02:00:00`); struct a plain object; list an array.
  */
 export function jsValue(v: Plain, type: SqlType): unknown {

@@ -95,7 +95,10 @@ export function formatTimestamp(us: bigint, tz: boolean): string {
   return `${formatYear(y)}-${pad(m, 2)}-${pad(d, 2)} ${formatTimeOfDay(usOfDay)}${tz ? "+00" : ""}${bc}`;
 }
 
-/** ISO-8601 text: `toISOString()`'s form, with 6 fractional digits when there are sub-millisecond digits. */
+/**
+ * ISO-8601 text with always 6 fractional digits (`2024-01-01T00:00:00.000000Z`): lossless for
+ * microseconds, and fixed-width so the texts sort like the instants (for years 0000-9999).
+ */
 export function isoTimestamp(us: bigint, tz: boolean): string {
   const [day, usOfDay] = splitMicros(us);
   const [y, m, d] = civilFromDays(day);
@@ -103,7 +106,7 @@ export function isoTimestamp(us: bigint, tz: boolean): string {
   const mi = Math.floor(usOfDay / 60_000_000) % 60;
   const s = Math.floor(usOfDay / 1_000_000) % 60;
   const f = usOfDay % 1_000_000;
-  const frac = f % 1000 === 0 ? pad(f / 1000, 3) : pad(f, 6);
+  const frac = pad(f, 6);
   const year = y >= 0 && y <= 9999 ? pad(y, 4) : (y < 0 ? "-" : "+") + pad(Math.abs(y), 6);
   return `${year}-${pad(m, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${frac}${tz ? "Z" : ""}`;
 }

@@ -1,0 +1,107 @@
+import { type ChangeBatch, RETRACT, type SqlType, schemaOf } from "@jetflow/core";
+import { firstValueFrom, toArray } from "rxjs";
+import { describe, expect, it } from "vitest";
+import { MaterializedView } from "./materialized-view.js";
+import { changeFrom, rowsOf } from "./test-support.js";
+
+const t = (kind: string) => ({ kind }) as SqlType;
+const schema = schemaOf([
+  { name: "id", type: t("bigint") },
+  { name: "price", type: t("numeric") },
+  { name: "at", type: t("timestamptz") },
+  { name: "local", type: t("timestamp") },
+  { name: "day", type: t("date") },
+  { name: "raw", type: t("bytea") },
+  { name: "tags", type: { kind: "list", element: t("varchar") } },
+  { name: "pos", type: { kind: "struct", fields: [{ name: "x", type: t("integer") }] } },
+  { name: "gap", type: t("interval") },
+]);
+
+const row = {
+  id: 1n,
+  price: "1.50",
+  at: 1_704_067_200_000_001n,
+  local: 1_704_067_200_000_000n,
+  day: 19723,
+  raw: new Uint8Array([1, 2]),
+  tags: ["a", "b"],
+  pos: { x: 3 },
+  gap: [1, 2, 3_600_000_000_000n],
+};
+
+describe("MaterializedView", () => {
+  it("holds a multiset of rows: duplicates count, retractions remove one copy", () => {
+    const v = new MaterializedView("v", schema, { id: "view" });
+    v.apply(changeFrom(schema, [row, row, { ...row, id: 2n }]));
+    expect(v.size).toBe(3);
+    v.apply(changeFrom(schema, [row], [RETRACT]));
+    expect(v.size).toBe(2);
+    expect(v.snapshot().numRows).toBe(2);
+    v.apply(changeFrom(schema, [{ ...row, id: 9n }], [RETRACT]));
+    expect(v.unmatchedRetractions).toBe(1);
+  });
+
+  it("returns JS rows with documented value forms", () => {
+    const v = new MaterializedView("v", schema, { id: "view" });
+    v.apply(changeFrom(schema, [row]));
+    expect(v.rows()).toEqual([
+      {
+        id: 1n,
+        price: "1.50",
+        at: "2024-01-01T00:00:00.000001Z",
+        local: "2024-01-01T00:00:00.000000",
+        day: "2024-01-01",
+        raw: new Uint8Array([1, 2]),
+        tags: ["a", "b"],
+        pos: { x: 3 },
+        gap: "1 mon 2 days 01:00:00",
+      },
+    ]);
+  });
+
+  it("round-trips every column type through its snapshot", () => {
+    const v = new MaterializedView("v", schema, { id: "view" });
+    v.apply(changeFrom(schema, [row, { id: null }]));
+    const snap = v.snapshot();
+    const back = rowsOf({ batch: snap.batches[0] as never, ops: undefined });
+    expect(back).toContainEqual({ _op: 1, ...row });
+    expect(back).toContainEqual({
+      _op: 1,
+      id: null,
+      price: null,
+      at: null,
+      local: null,
+      day: null,
+      raw: null,
+      tags: null,
+      pos: null,
+      gap: null,
+    });
+  });
+
+  it("emits applied changes on changes$ and the current rows first on stream$", async () => {
+    const v = new MaterializedView("v", schema, { id: "view" });
+    const seen: ChangeBatch[] = [];
+    v.changes$.subscribe((c) => seen.push(c));
+    v.apply(changeFrom(schema, [row]));
+    expect(seen).toHaveLength(1);
+    const late = firstValueFrom(v.stream$.pipe(toArray()));
+    v.apply(changeFrom(schema, [{ ...row, id: 2n }]));
+    v.close();
+    const got = await late;
+    expect(got.map((c) => rowsOf(c).map((r) => r.id))).toEqual([[1n], [2n]]);
+  });
+
+  it("restores its rows and size from its store", () => {
+    const v = new MaterializedView("v", schema, { id: "view" });
+    v.apply(changeFrom(schema, [row, row]));
+    const full = v.store.checkpoint(true);
+    v.apply(changeFrom(schema, [row], [RETRACT]));
+    const delta = v.store.checkpoint(false);
+    const w = new MaterializedView("v", schema, { id: "view" });
+    w.store.restore([full, delta]);
+    w.restored();
+    expect(w.size).toBe(1);
+    expect(w.rows()).toEqual(v.rows());
+  });
+});
