@@ -19,10 +19,11 @@ export interface Token {
   readonly end: number;
 }
 
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
-const DIGIT = /[0-9]/;
-const SPACE = /\s/;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isIdentStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 0x80;
+const isIdentPart = (c: number) => isIdentStart(c) || isDigit(c) || c === 36;
+const isSpace = (c: number) =>
+  c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029;
 
 /** Folds an unquoted identifier the way PostgreSQL does: ASCII letters only. */
 export function foldIdentifier(word: string): string {
@@ -43,8 +44,9 @@ export function tokenize(src: SourceText): Token[] {
   const push = (kind: TokenKind, value: string, start: number) => tokens.push({ kind, value, start, end: i });
   while (i < text.length) {
     const c = text[i] as string;
+    const code = text.charCodeAt(i);
     const start = i;
-    if (SPACE.test(c)) {
+    if (isSpace(code)) {
       i++;
     } else if (c === "-" && text[i + 1] === "-") {
       while (i < text.length && text[i] !== "\n") i++;
@@ -74,14 +76,14 @@ export function tokenize(src: SourceText): Token[] {
         push("string", dollar.text, start);
       } else {
         i++;
-        while (i < text.length && DIGIT.test(text[i] as string)) i++;
+        while (i < text.length && isDigit(text.charCodeAt(i))) i++;
         push(i > start + 1 ? "param" : "symbol", text.slice(start, i), start);
       }
-    } else if (DIGIT.test(c) || (c === "." && DIGIT.test(text[i + 1] ?? ""))) {
+    } else if (isDigit(code) || (c === "." && isDigit(text.charCodeAt(i + 1)))) {
       i = numberEnd(text, i);
       push("number", text.slice(start, i), start);
-    } else if (IDENT_START.test(c)) {
-      while (i < text.length && IDENT_PART.test(text[i] as string)) i++;
+    } else if (isIdentStart(code)) {
+      while (i < text.length && isIdentPart(text.charCodeAt(i))) i++;
       push("ident", foldIdentifier(text.slice(start, i)), start);
     } else {
       i += c.codePointAt(0)! > 0xffff ? 2 : 1;
@@ -166,9 +168,11 @@ function escapedString(src: SourceText, from: number): { text: string; end: numb
 
 /** `$tag$ ... $tag$` (tag may be empty); undefined when the `$` does not open one. */
 function dollarQuote(src: SourceText, from: number): { text: string; end: number } | undefined {
-  const m = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(src.text.slice(from, from + 256));
-  if (m === null) return undefined;
-  const delimiter = m[0];
+  const m = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+  m.lastIndex = from;
+  const found = m.exec(src.text);
+  if (found === null) return undefined;
+  const delimiter = found[0];
   const bodyStart = from + delimiter.length;
   const close = src.text.indexOf(delimiter, bodyStart);
   if (close < 0) throw src.error(ErrorCode.SqlSyntax, from, "unterminated dollar-quoted string");
@@ -176,6 +180,8 @@ function dollarQuote(src: SourceText, from: number): { text: string; end: number
 }
 
 function numberEnd(text: string, from: number): number {
-  const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(text.slice(from, from + 400));
+  const re = /(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
+  re.lastIndex = from;
+  const m = re.exec(text);
   return from + (m === null ? 1 : m[0].length);
 }
