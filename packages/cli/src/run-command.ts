@@ -69,7 +69,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ...(servers === undefined ? {} : { servers }),
     ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
   });
-  p.sql(text);
+  try {
+    p.sql(text);
+  } catch (e) {
+    // SQL errors carry "line L, column C"; the file name makes them clickable.
+    if (e instanceof Error) e.message = `${file}: ${e.message}`;
+    throw e;
+  }
 
   const metrics = metricsPort === undefined ? undefined : await serveMetrics(metricsPort, () => p.metrics.render());
   try {
