@@ -41,7 +41,16 @@ export function parseSql(text: string): ParsedStatement[] {
   }
 }
 
-/** The jetflow SQL front end, for `pipeline({ sql: sqlFrontend })`: {@link parseSql} as a {@link SqlFrontend}. */
+/**
+ * The jetflow SQL front end: {@link parseSql} as the pipeline's {@link SqlFrontend} seam.
+ *
+ * @example
+ * ```ts
+ * for (const statement of sqlFrontend.parse(text)) {
+ *   const planned = statement.plan(catalog); // throws SqlError with line and column
+ * }
+ * ```
+ */
 export const sqlFrontend: SqlFrontend = { parse: parseSql };
 
 function parseStatement(cur: Cursor): ParsedStatement {
