@@ -199,11 +199,11 @@ export class ExprTranslator {
       const op = node.SQLValueFunction.op ?? "";
       if (op === "SVFOP_CURRENT_TIMESTAMP") return call("now");
       const name = op.replace(/^SVFOP_/, "").replace(/_N$/, "");
-      throw this.unsupported(location, name, "is", "use now()");
+      throw this.sel.unsupported(location, name, "is", "use now()");
     }
     const kind = nodeKind(node);
     const [what, verb] = UNSUPPORTED_NODES[kind] ?? [`expressions of kind ${kind}`, "are"];
-    throw this.unsupported(location, what, verb);
+    throw this.sel.unsupported(location, what, verb);
   }
 
   /** `fn`, `arg` and `distinct` of an aggregate call, its argument read in `argScope`. */
@@ -213,9 +213,9 @@ export class ExprTranslator {
     argScope: Scope,
   ): { fn: AggregateFn; arg: Expr | undefined; distinct: boolean } {
     const fn = functionName(fc) as AggregateFn;
-    if (fc.agg_filter !== undefined) throw this.unsupported(location, `FILTER (WHERE ...) on ${fn}()`);
-    if (fc.agg_order !== undefined) throw this.unsupported(location, `ORDER BY inside ${fn}()`);
-    if (fc.agg_within_group === true) throw this.unsupported(location, "WITHIN GROUP");
+    if (fc.agg_filter !== undefined) throw this.sel.unsupported(location, `FILTER (WHERE ...) on ${fn}()`);
+    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
+    if (fc.agg_within_group === true) throw this.sel.unsupported(location, "WITHIN GROUP");
     const args = fc.args ?? [];
     if (fc.agg_star === true) {
       if (fn !== "count")
@@ -237,21 +237,26 @@ export class ExprTranslator {
 
   private functionCall(fc: FuncCall, scope: Scope, sub: (n: Node | undefined) => Expr, location?: number): Expr {
     const name = functionName(fc);
-    if (name === undefined) throw this.unsupported(location, `function ${nameParts(fc.funcname).join(".")}()`);
-    if (fc.over !== undefined) throw this.unsupported(location, `window functions (${name}(...) OVER ...)`, "are");
+    if (name === undefined) throw this.sel.unsupported(location, `function ${nameParts(fc.funcname).join(".")}()`);
+    if (fc.over !== undefined) throw this.sel.unsupported(location, `window functions (${name}(...) OVER ...)`, "are");
     if (AGGREGATES.has(name)) return scope.aggregate(fc, location);
     if (OTHER_AGGREGATES.has(name)) {
-      throw this.unsupported(location, `aggregate function ${name}()`, "is", "supported: count, sum, avg, min, max");
+      throw this.sel.unsupported(
+        location,
+        `aggregate function ${name}()`,
+        "is",
+        "supported: count, sum, avg, min, max",
+      );
     }
     const scalar = SCALAR_FUNCTIONS[name];
     if (scalar === undefined) {
       const known = [...Object.keys(SCALAR_FUNCTIONS), "coalesce", "nullif"].sort().join(", ");
-      throw this.unsupported(location, `function ${name}()`, "is", `supported: ${known}`);
+      throw this.sel.unsupported(location, `function ${name}()`, "is", `supported: ${known}`);
     }
     if (fc.agg_star === true || fc.agg_distinct === true || fc.agg_order !== undefined || fc.agg_filter !== undefined) {
       throw this.sel.error(ErrorCode.SqlSyntax, location, `${name}() is not an aggregate function`);
     }
-    if (fc.func_variadic === true) throw this.unsupported(location, "VARIADIC arguments", "are");
+    if (fc.func_variadic === true) throw this.sel.unsupported(location, "VARIADIC arguments", "are");
     const args = (fc.args ?? []).map(sub);
     if (args.length < scalar.min || args.length > scalar.max) {
       const range = scalar.min === scalar.max ? `${scalar.min}` : `${scalar.min} to ${scalar.max}`;
@@ -276,7 +281,7 @@ export class ExprTranslator {
     const op = nameParts(e.name).at(-1) ?? "";
     const listItems = (): Expr[] => {
       const r = e.rexpr;
-      if (r === undefined || !("List" in r)) throw this.unsupported(location, "subqueries", "are");
+      if (r === undefined || !("List" in r)) throw this.sel.unsupported(location, "subqueries", "are");
       return (r.List.items ?? []).map(sub);
     };
     switch (e.kind) {
@@ -284,10 +289,10 @@ export class ExprTranslator {
         if (e.lexpr === undefined) {
           if (op === "-") return call("neg", sub(e.rexpr));
           if (op === "+") return sub(e.rexpr);
-          throw this.unsupported(location, `prefix operator ${op}`);
+          throw this.sel.unsupported(location, `prefix operator ${op}`);
         }
         const fn = BINARY_OPERATORS[op];
-        if (fn === undefined) throw this.unsupported(location, `operator ${op}`);
+        if (fn === undefined) throw this.sel.unsupported(location, `operator ${op}`);
         return call(fn, sub(e.lexpr), sub(e.rexpr));
       }
       case "AEXPR_NULLIF":
@@ -300,7 +305,7 @@ export class ExprTranslator {
       case "AEXPR_ILIKE": {
         const r = e.rexpr;
         if (r !== undefined && "FuncCall" in r && functionName(r.FuncCall) === "like_escape") {
-          throw this.unsupported(location, "LIKE ... ESCAPE");
+          throw this.sel.unsupported(location, "LIKE ... ESCAPE");
         }
         const like = call(e.kind === "AEXPR_LIKE" ? "like" : "ilike", sub(e.lexpr), sub(e.rexpr));
         return op.startsWith("!") ? not(like) : like;
@@ -320,7 +325,7 @@ export class ExprTranslator {
           AEXPR_BETWEEN_SYM: "BETWEEN SYMMETRIC",
           AEXPR_NOT_BETWEEN_SYM: "NOT BETWEEN SYMMETRIC",
         };
-        throw this.unsupported(location, names[e.kind ?? ""] ?? `operator ${op}`);
+        throw this.sel.unsupported(location, names[e.kind ?? ""] ?? `operator ${op}`);
       }
     }
   }
@@ -340,7 +345,7 @@ export class ExprTranslator {
       // Like PostgreSQL, a literal with a point or exponent is numeric; numeric values travel as decimal text.
       return { kind: "literal", value: text, type: { kind: "numeric" } };
     }
-    throw this.unsupported(location, "bit-string literals", "are");
+    throw this.sel.unsupported(location, "bit-string literals", "are");
   }
 
   /** A cast's target type, from PostgreSQL's internal type names (`int4`, `timestamptz`, ...). */
@@ -352,12 +357,7 @@ export class ExprTranslator {
       return parseSqlType(text, "cast");
     } catch (e) {
       if (!(e instanceof UnknownTypeError)) throw e;
-      throw this.unsupported(location, `type ${name}`);
+      throw this.sel.unsupported(location, `type ${name}`);
     }
-  }
-
-  private unsupported(location: number | undefined, what: string, verb: "is" | "are" = "is", hint = "") {
-    const detail = `${what} ${verb} not supported in materialized views${hint === "" ? "" : ` (${hint})`}`;
-    return this.sel.error(ErrorCode.SqlUnsupported, location, detail);
   }
 }

@@ -27,11 +27,7 @@ export function resolveFrom(sel: SelectSource, from: readonly Node[] | undefined
     throw sel.error(ErrorCode.SqlUnsupported, undefined, "a materialized view needs FROM a table, source or view");
   }
   if (from !== undefined && from.length > 1) {
-    throw sel.error(
-      ErrorCode.SqlUnsupported,
-      nodeLocation(from[1]),
-      unsupported("joins (several relations in FROM)", "are"),
-    );
+    throw sel.unsupported(nodeLocation(from[1]), "joins (several relations in FROM)", "are");
   }
   if ("RangeVar" in first) {
     const rv = first.RangeVar;
@@ -46,8 +42,7 @@ export function resolveFrom(sel: SelectSource, from: readonly Node[] | undefined
     const name = rv.relname ?? "";
     const columns = lookup(sel, catalog, name, location);
     const alias = rv.alias?.aliasname;
-    if (rv.alias?.colnames !== undefined)
-      throw sel.error(ErrorCode.SqlUnsupported, location, unsupported("column aliases in FROM", "are"));
+    if (rv.alias?.colnames !== undefined) throw sel.unsupported(location, "column aliases in FROM", "are");
     return { query: { kind: "scan", relation: name }, columns, qualifiers: [alias ?? name] };
   }
   if ("RangeFunction" in first) return tumble(sel, first.RangeFunction, catalog);
@@ -59,11 +54,7 @@ export function resolveFrom(sel: SelectSource, from: readonly Node[] | undefined
     JsonTable: "JSON_TABLE",
   };
   const kind = nodeKind(first);
-  throw sel.error(
-    ErrorCode.SqlUnsupported,
-    firstLocation(first),
-    unsupported(what[kind] ?? kind, what[kind] === "subqueries in FROM" ? "are" : "is"),
-  );
+  throw sel.unsupported(firstLocation(first), what[kind] ?? kind, what[kind] === "subqueries in FROM" ? "are" : "is");
 }
 
 /**
@@ -74,8 +65,8 @@ export function resolveFrom(sel: SelectSource, from: readonly Node[] | undefined
 export function resolveColumn(sel: SelectSource, rel: FromRelation, ref: ColumnRef, location?: number): Expr {
   const parts = nameParts(ref.fields);
   const at = ref.location ?? location;
-  if (parts.includes("*")) throw sel.error(ErrorCode.SqlUnsupported, at, unsupported("* in expressions"));
-  if (parts.length > 2) throw sel.error(ErrorCode.SqlUnsupported, at, unsupported(`qualified name ${parts.join(".")}`));
+  if (parts.includes("*")) throw sel.unsupported(at, "* in expressions");
+  if (parts.length > 2) throw sel.unsupported(at, `qualified name ${parts.join(".")}`);
   const name = parts.at(-1) ?? "";
   if (parts.length === 2) checkQualifier(sel, rel, parts[0] ?? "", at);
   if (!rel.columns.some((c) => c.name === name)) {
@@ -101,26 +92,20 @@ function tumble(sel: SelectSource, rf: import("libpg-query").RangeFunction, cata
   const list = rf.functions?.[0];
   const fnNode = list !== undefined && "List" in list ? list.List.items?.[0] : undefined;
   if (rf.lateral === true || rf.ordinality === true || rf.is_rowsfrom === true || (rf.functions?.length ?? 0) !== 1) {
-    throw sel.error(ErrorCode.SqlUnsupported, nodeLocation(fnNode), unsupported("this FROM function form"));
+    throw sel.unsupported(nodeLocation(fnNode), "this FROM function form");
   }
   if (fnNode === undefined || !("FuncCall" in fnNode)) {
-    throw sel.error(
-      ErrorCode.SqlUnsupported,
-      nodeLocation(fnNode),
-      unsupported("table functions other than TUMBLE", "are"),
-    );
+    throw sel.unsupported(nodeLocation(fnNode), "table functions other than TUMBLE", "are");
   }
   const fc: FuncCall = fnNode.FuncCall;
   const location = fc.location;
   const fname = functionName(fc) ?? nameParts(fc.funcname).join(".");
-  if (fname === "hop")
-    throw sel.error(ErrorCode.SqlUnsupported, location, unsupported("HOP windows", "are", "use TUMBLE"));
+  if (fname === "hop") throw sel.unsupported(location, "HOP windows", "are", "use TUMBLE");
   if (fname !== "tumble") {
-    throw sel.error(ErrorCode.SqlUnsupported, location, unsupported(`table function ${fname}()`, "is", "use TUMBLE"));
+    throw sel.unsupported(location, `table function ${fname}()`, "is", "use TUMBLE");
   }
   const args = fc.args ?? [];
-  if (args.length === 4)
-    throw sel.error(ErrorCode.SqlUnsupported, firstLocation(args[3]), unsupported("a TUMBLE offset"));
+  if (args.length === 4) throw sel.unsupported(firstLocation(args[3]), "a TUMBLE offset");
   const [relArg, timeArg, sizeArg] = args;
   if (args.length !== 3 || relArg === undefined || timeArg === undefined || sizeArg === undefined) {
     throw sel.error(
@@ -138,8 +123,7 @@ function tumble(sel: SelectSource, rf: import("libpg-query").RangeFunction, cata
     );
   const inner = lookup(sel, catalog, relation, nodeLocation(relArg));
   const alias = rf.alias?.aliasname;
-  if (rf.alias?.colnames !== undefined)
-    throw sel.error(ErrorCode.SqlUnsupported, location, unsupported("column aliases in FROM", "are"));
+  if (rf.alias?.colnames !== undefined) throw sel.unsupported(location, "column aliases in FROM", "are");
 
   const timeParts = "ColumnRef" in timeArg ? nameParts(timeArg.ColumnRef.fields) : [];
   const timeColumn = timeParts.at(-1);
@@ -217,8 +201,4 @@ function singleName(node: Node): string | undefined {
   if (!("ColumnRef" in node)) return undefined;
   const parts = nameParts(node.ColumnRef.fields);
   return parts.length === 1 && parts[0] !== "*" ? parts[0] : undefined;
-}
-
-function unsupported(what: string, verb: "is" | "are" = "is", hint = ""): string {
-  return `${what} ${verb} not supported in materialized views${hint === "" ? "" : ` (${hint})`}`;
 }

@@ -28,6 +28,12 @@ export class SelectSource {
     const offset = location === undefined ? this.start : this.src.offsetOfUtf8(this.start, location);
     return this.src.error(code, offset, detail);
   }
+
+  /** `<what> is (are) not supported in materialized views (<hint>)`, as SQL_UNSUPPORTED. */
+  unsupported(location: number | undefined, what: string, verb: "is" | "are" = "is", hint = ""): SqlError {
+    const detail = `${what} ${verb} not supported in materialized views${hint === "" ? "" : ` (${hint})`}`;
+    return this.error(ErrorCode.SqlUnsupported, location, detail);
+  }
 }
 
 /**

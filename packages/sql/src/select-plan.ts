@@ -7,6 +7,7 @@ import { exprEquals, readsColumns } from "./expr-util.js";
 import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "./expr-translate.js";
 import { type FromRelation, checkQualifier, resolveColumn, resolveFrom } from "./from-clause.js";
 import { type SelectSource, firstLocation, nameParts, nodeLocation } from "./select-ast.js";
+import { type Limit, limitOf, rejectUnsupportedClauses } from "./select-clauses.js";
 
 /** One output column of the select list, `*` already expanded. */
 interface Item {
@@ -21,11 +22,6 @@ interface OrderPlan {
   readonly orderBy: readonly Order[];
   /** ORDER BY expressions that are not output columns: computed by the project, dropped after top-N. */
   readonly hidden: readonly NamedExpr[];
-}
-
-interface Limit {
-  readonly count: number;
-  readonly offset: number;
 }
 
 interface Group {
@@ -72,7 +68,7 @@ class SelectPlanner {
 
   plan(): ViewQuery {
     const stmt = this.stmt;
-    this.rejectUnsupported();
+    rejectUnsupportedClauses(this.sel);
     this.rel = resolveFrom(this.sel, stmt.fromClause, this.catalog);
     let input = this.rel.query;
     if (stmt.whereClause !== undefined) {
@@ -80,7 +76,7 @@ class SelectPlanner {
     }
     this.items = this.selectItems();
     for (const item of this.items) this.taken.add(item.name);
-    const limit = this.limit();
+    const limit = limitOf(this.sel);
     const grouped =
       (stmt.groupClause?.length ?? 0) > 0 ||
       stmt.havingClause !== undefined ||
@@ -88,7 +84,7 @@ class SelectPlanner {
       (stmt.sortClause ?? []).some(containsAggregate);
     if (stmt.distinctClause !== undefined) {
       if (grouped)
-        throw this.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT with GROUP BY or aggregates");
+        throw this.sel.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT with GROUP BY or aggregates");
       return this.planDistinct(input, limit);
     }
     return grouped ? this.planGrouped(input, limit) : this.planPlain(input, limit);
@@ -235,7 +231,7 @@ class SelectPlanner {
       const { val, name, location } = target.ResTarget;
       if ("ColumnRef" in val && nameParts(val.ColumnRef.fields).at(-1) === "*") {
         const parts = nameParts(val.ColumnRef.fields);
-        if (parts.length > 2) throw this.unsupported(location, `qualified name ${parts.join(".")}`);
+        if (parts.length > 2) throw this.sel.unsupported(location, `qualified name ${parts.join(".")}`);
         if (parts.length === 2) checkQualifier(this.sel, this.rel, parts[0] ?? "", location);
         for (const c of this.rel.columns) {
           const node: Node = { ColumnRef: { fields: [{ String: { sval: c.name } }], location: location ?? -1 } };
@@ -268,7 +264,7 @@ class SelectPlanner {
     for (const g of this.stmt.groupClause ?? []) {
       if ("GroupingSet" in g) {
         if (g.GroupingSet.kind === "GROUPING_SET_EMPTY") continue;
-        throw this.unsupported(g.GroupingSet.location, "ROLLUP, CUBE and GROUPING SETS", "are");
+        throw this.sel.unsupported(g.GroupingSet.location, "ROLLUP, CUBE and GROUPING SETS", "are");
       }
       let node: Node = g;
       const location = nodeLocation(g);
@@ -312,7 +308,7 @@ class SelectPlanner {
       if (!("SortBy" in s) || s.SortBy.node === undefined) continue;
       const { node, sortby_dir, sortby_nulls } = s.SortBy;
       const location = nodeLocation(node);
-      if (sortby_dir === "SORTBY_USING") throw this.unsupported(location, "ORDER BY ... USING");
+      if (sortby_dir === "SORTBY_USING") throw this.sel.unsupported(location, "ORDER BY ... USING");
       const desc = sortby_dir === "SORTBY_DESC";
       const nullsFirst =
         sortby_nulls === "SORTBY_NULLS_FIRST" ? true : sortby_nulls === "SORTBY_NULLS_LAST" ? false : desc;
@@ -341,72 +337,6 @@ class SelectPlanner {
     return { orderBy, hidden };
   }
 
-  /** LIMIT / OFFSET as integer constants; LIMIT needs ORDER BY. */
-  private limit(): Limit | undefined {
-    const stmt = this.stmt;
-    if (stmt.limitOption === "LIMIT_OPTION_WITH_TIES") {
-      throw this.unsupported(nodeLocation(stmt.limitCount), "FETCH FIRST ... WITH TIES");
-    }
-    const count = this.constant(stmt.limitCount, "LIMIT");
-    const offset = this.constant(stmt.limitOffset, "OFFSET") ?? 0;
-    if (count === undefined) {
-      if (offset > 0) throw this.unsupported(nodeLocation(stmt.limitOffset), "OFFSET without LIMIT");
-      return undefined;
-    }
-    if ((stmt.sortClause?.length ?? 0) === 0) {
-      throw this.unsupported(
-        nodeLocation(stmt.limitCount),
-        "LIMIT without ORDER BY",
-        "is",
-        "which rows the view keeps would be arbitrary",
-      );
-    }
-    return { count, offset };
-  }
-
-  private constant(node: Node | undefined, clause: string): number | undefined {
-    if (node === undefined) return undefined;
-    const location = nodeLocation(node);
-    if ("A_Const" in node) {
-      const c = node.A_Const;
-      if (c.isnull === true) return undefined;
-      const value =
-        c.ival !== undefined
-          ? (c.ival.ival ?? 0)
-          : /^-?\d+$/.test(c.fval?.fval ?? "")
-            ? Number(c.fval?.fval)
-            : undefined;
-      if (value !== undefined) {
-        if (value < 0) throw this.sel.error(ErrorCode.SqlSyntax, location, `${clause} must not be negative`);
-        if (!Number.isSafeInteger(value))
-          throw this.unsupported(location, `${clause} ${c.fval?.fval}`, "is", "too large");
-        return value;
-      }
-    }
-    throw this.unsupported(location, `${clause} other than an integer constant`);
-  }
-
-  private rejectUnsupported(): void {
-    const stmt = this.stmt;
-    if (stmt.op !== undefined && stmt.op !== "SETOP_NONE") {
-      throw this.unsupported(firstLocation(stmt.rarg), stmt.op.replace("SETOP_", ""));
-    }
-    if (stmt.withClause !== undefined) {
-      throw this.unsupported(stmt.withClause.location, "WITH queries (common table expressions)", "are");
-    }
-    if (stmt.intoClause !== undefined) throw this.unsupported(firstLocation(stmt.intoClause), "SELECT INTO");
-    if (stmt.valuesLists !== undefined) throw this.unsupported(firstLocation(stmt.valuesLists), "VALUES lists", "are");
-    if (stmt.lockingClause !== undefined) {
-      throw this.unsupported(firstLocation(stmt.lockingClause), "FOR UPDATE / FOR SHARE");
-    }
-    if (stmt.windowClause !== undefined)
-      throw this.unsupported(firstLocation(stmt.windowClause), "WINDOW clauses", "are");
-    if (stmt.groupDistinct === true) throw this.unsupported(firstLocation(stmt.groupClause), "GROUP BY DISTINCT");
-    if (stmt.distinctClause?.some((n) => Object.keys(n).length > 0)) {
-      throw this.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT ON");
-    }
-  }
-
   private rowScope(clause: string): Scope {
     return {
       column: (ref, location) => resolveColumn(this.sel, this.rel, ref, location),
@@ -431,10 +361,5 @@ class SelectPlanner {
         return name;
       }
     }
-  }
-
-  private unsupported(location: number | undefined, what: string, verb: "is" | "are" = "is", hint = "") {
-    const detail = `${what} ${verb} not supported in materialized views${hint === "" ? "" : ` (${hint})`}`;
-    return this.sel.error(ErrorCode.SqlUnsupported, location, detail);
   }
 }

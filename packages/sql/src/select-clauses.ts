@@ -1,0 +1,70 @@
+import { ErrorCode } from "@jetflow/core";
+import type { Node } from "libpg-query";
+import { type SelectSource, firstLocation, nodeLocation } from "./select-ast.js";
+
+/** `LIMIT count OFFSET offset`, both integer constants. */
+export interface Limit {
+  readonly count: number;
+  readonly offset: number;
+}
+
+/** LIMIT / OFFSET as integer constants; LIMIT needs ORDER BY. */
+export function limitOf(sel: SelectSource): Limit | undefined {
+  const stmt = sel.stmt;
+  if (stmt.limitOption === "LIMIT_OPTION_WITH_TIES") {
+    throw sel.unsupported(nodeLocation(stmt.limitCount), "FETCH FIRST ... WITH TIES");
+  }
+  const count = constant(sel, stmt.limitCount, "LIMIT");
+  const offset = constant(sel, stmt.limitOffset, "OFFSET") ?? 0;
+  if (count === undefined) {
+    if (offset > 0) throw sel.unsupported(nodeLocation(stmt.limitOffset), "OFFSET without LIMIT");
+    return undefined;
+  }
+  if ((stmt.sortClause?.length ?? 0) === 0) {
+    throw sel.unsupported(
+      nodeLocation(stmt.limitCount),
+      "LIMIT without ORDER BY",
+      "is",
+      "which rows the view keeps would be arbitrary",
+    );
+  }
+  return { count, offset };
+}
+
+function constant(sel: SelectSource, node: Node | undefined, clause: string): number | undefined {
+  if (node === undefined) return undefined;
+  const location = nodeLocation(node);
+  if ("A_Const" in node) {
+    const c = node.A_Const;
+    if (c.isnull === true) return undefined;
+    const value =
+      c.ival !== undefined ? (c.ival.ival ?? 0) : /^-?\d+$/.test(c.fval?.fval ?? "") ? Number(c.fval?.fval) : undefined;
+    if (value !== undefined) {
+      if (value < 0) throw sel.error(ErrorCode.SqlSyntax, location, `${clause} must not be negative`);
+      if (!Number.isSafeInteger(value)) throw sel.unsupported(location, `${clause} ${c.fval?.fval}`, "is", "too large");
+      return value;
+    }
+  }
+  throw sel.unsupported(location, `${clause} other than an integer constant`);
+}
+
+/** Clauses that make a SELECT something other than one relation's rows, grouped or not. */
+export function rejectUnsupportedClauses(sel: SelectSource): void {
+  const stmt = sel.stmt;
+  if (stmt.op !== undefined && stmt.op !== "SETOP_NONE") {
+    throw sel.unsupported(firstLocation(stmt.rarg), stmt.op.replace("SETOP_", ""));
+  }
+  if (stmt.withClause !== undefined) {
+    throw sel.unsupported(stmt.withClause.location, "WITH queries (common table expressions)", "are");
+  }
+  if (stmt.intoClause !== undefined) throw sel.unsupported(firstLocation(stmt.intoClause), "SELECT INTO");
+  if (stmt.valuesLists !== undefined) throw sel.unsupported(firstLocation(stmt.valuesLists), "VALUES lists", "are");
+  if (stmt.lockingClause !== undefined) {
+    throw sel.unsupported(firstLocation(stmt.lockingClause), "FOR UPDATE / FOR SHARE");
+  }
+  if (stmt.windowClause !== undefined) throw sel.unsupported(firstLocation(stmt.windowClause), "WINDOW clauses", "are");
+  if (stmt.groupDistinct === true) throw sel.unsupported(firstLocation(stmt.groupClause), "GROUP BY DISTINCT");
+  if (stmt.distinctClause?.some((n) => Object.keys(n).length > 0)) {
+    throw sel.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT ON");
+  }
+}
