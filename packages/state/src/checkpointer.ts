@@ -159,7 +159,8 @@ export class Checkpointer {
         }
       }
       for (const s of stores) s.restore(r.chunks.get(s.id) ?? []);
-      this.lastId = Math.max(this.lastId ?? 0, r.id);
+      // Newer but unusable checkpoints (torn, broken chain) may exist: number above them too.
+      this.lastId = Math.max(this.lastId ?? 0, r.id, (await this.backend.newestId?.()) ?? 0);
       this.lastWriteOk = true;
       // Deltas may extend the restored chain; a store that had no chunk needs a full capture.
       this.needFull = stores.some((s) => !r.chunks.has(s.id));

@@ -4,6 +4,7 @@ import path from "node:path";
 import { InvalidOptionError } from "@jetflow/core";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CheckpointBackend, RestoredCheckpoint } from "./checkpoint-backend.js";
+import { Checkpointer } from "./checkpointer.js";
 import { CheckpointError } from "./errors.js";
 import { filesystemBackend } from "./filesystem-backend.js";
 import { KeyedStore } from "./keyed-store.js";
@@ -114,6 +115,28 @@ describe("filesystemBackend", () => {
     expect(r.id).toBe(7);
     expect(contentsOf(r)).toEqual(mapsOf([s]));
     await b.close();
+  });
+
+  it("with a Checkpointer: restores past a torn newest checkpoint and continues above its id", async () => {
+    const dir = freshDir();
+    const backend = filesystemBackend(dir);
+    const after = await sixCheckpoints(backend);
+    await backend.close();
+    fs.truncateSync(fileOf(dir, 6), 100);
+    const s = new KeyedStore<unknown>("s");
+    const reopened = filesystemBackend(dir);
+    const cp = new Checkpointer(reopened, () => [s]);
+    expect((await cp.restore())?.id).toBe(5);
+    expect(mapsOf([s])).toEqual(after[5]);
+    s.set("next", 1);
+    const r = await cp.checkpoint({});
+    expect([r.id, r.kind]).toEqual([7, "delta"]);
+    await reopened.close();
+    const last = filesystemBackend(dir);
+    const loaded = (await last.load()) as RestoredCheckpoint;
+    expect(loaded.id).toBe(7);
+    expect(contentsOf(loaded)).toEqual(mapsOf([s]));
+    await last.close();
   });
 
   it("returns undefined when nothing is intact", async () => {

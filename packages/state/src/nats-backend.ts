@@ -88,8 +88,15 @@ export async function natsBackend(nc: NatsConnection, opts: NatsBackendOptions):
   setSha256Backend("native");
   try {
     const js = jetstream(nc, { timeout: resolved.timeoutMs });
-    const kv = await new Kvm(js).create(resolved.bucket, { history: 1, replicas: resolved.replicas });
-    const os = await new Objm(js).create(resolved.bucket, { replicas: resolved.replicas });
+    // create() also opens an existing bucket; open() covers one made with other settings.
+    const kvm = new Kvm(js);
+    const objm = new Objm(js);
+    const kv = await kvm
+      .create(resolved.bucket, { history: 1, replicas: resolved.replicas })
+      .catch(() => kvm.open(resolved.bucket));
+    const os = await objm
+      .create(resolved.bucket, { replicas: resolved.replicas })
+      .catch(() => objm.open(resolved.bucket));
     const backend = new NatsBackend(nc, resolved, kv, os);
     await backend.refresh();
     return backend;
