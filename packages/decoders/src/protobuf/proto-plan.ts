@@ -1,6 +1,6 @@
 import { arrowTypeOf, type ColumnDef, formatSqlType, SchemaError, type SqlType } from "@jetflow/core";
 import protobuf from "protobufjs";
-import { equalsIgnoreAsciiCase, FieldKey } from "../values/field-lookup.js";
+import { equalsIgnoreAsciiCase, FieldKey, type FieldReader, OwnField } from "../values/field-lookup.js";
 import { ListWriter, type StructChild, StructWriter } from "../values/nested-writers.js";
 import { planWriter } from "../values/plan.js";
 import { JsonbWriter } from "../values/text-writers.js";
@@ -56,7 +56,9 @@ export class ProtoPlanner {
         `column "${path}" is not a field of protobuf message ${type.fullName.slice(1)} (fields: ${type.fieldsArray.map((f) => f.name).join(", ")})`,
       );
     }
-    return { key: new FieldKey(field.name), writer: this.field(field, column, path) };
+    // Fields with explicit presence read as NULL when unset; others read their proto3 default.
+    const key: FieldReader = field.partOf !== null ? new OwnField(field.name) : new FieldKey(field.name);
+    return { key, writer: this.field(field, column, path) };
   }
 
   private field(field: protobuf.FieldBase, column: SqlType, path: string): ValueWriter {

@@ -1,13 +1,13 @@
 import { type Data, type DataType, makeData } from "apache-arrow";
 import { Column, grown, NESTED_CAPACITY } from "../columns/column.js";
 import { badValue } from "./bad-value.js";
-import type { FieldKey } from "./field-lookup.js";
+import type { FieldKey, FieldReader } from "./field-lookup.js";
 import type { ValueWriter } from "./value-writer.js";
 import { isLong, LongNumber } from "./wide-numbers.js";
 
 /** A struct field: where to find it in an object, and the writer of its column. */
 export interface StructChild {
-  readonly key: FieldKey;
+  readonly key: FieldReader;
   readonly writer: ValueWriter;
 }
 
