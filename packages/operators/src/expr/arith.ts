@@ -120,7 +120,9 @@ export function arithNumbers(op: ArithOp, a: Col, b: Col, type: SqlType, w: Eval
         continue;
       } else r = op === "/" ? p / q : p % q;
       if (f32) r = Math.fround(r);
-      if (!Number.isFinite(r) && Number.isFinite(p) && Number.isFinite(q)) {
+      // PostgreSQL raises on float overflow, and on underflow of * and / to zero.
+      const underflow = r === 0 && p !== 0 && ((op === "*" && q !== 0) || (op === "/" && Number.isFinite(q)));
+      if ((!Number.isFinite(r) && Number.isFinite(p) && Number.isFinite(q)) || underflow) {
         w.overflow++;
         nulls.mark(i);
         continue;

@@ -97,11 +97,15 @@ function numberToNumber(from: SqlType, to: SqlType): Convert {
       return d === undefined ? INVALID : formatDecimal(d);
     };
   }
-  // to real / double precision
-  const fround = t === "real" ? Math.fround : (x: number) => x;
-  if (f === "bigint") return (v: bigint) => fround(Number(v));
-  if (f === "numeric") return (v: string) => fround(Number(v));
-  return (v: number) => fround(v);
+  // to real / double precision; like PostgreSQL, a finite value that does not fit is out of range
+  const fit = (x: number): Converted => {
+    if (t !== "real") return Number.isFinite(x) || f === "double precision" || f === "real" ? x : OVERFLOW;
+    const r = Math.fround(x);
+    return (!Number.isFinite(r) && Number.isFinite(x)) || (r === 0 && x !== 0) ? OVERFLOW : r;
+  };
+  if (f === "bigint") return (v: bigint) => fit(Number(v));
+  if (f === "numeric") return (v: string) => fit(Number(v));
+  return (v: number) => fit(v);
 }
 
 function trimScale(d: { u: bigint; s: number }): { u: bigint; s: number } {
