@@ -3,5 +3,3 @@ export { createDecoder } from "./create-decoder.js";
 export { resolveFormat } from "./options.js";
 export type { ResolvedFormat } from "./options.js";
 export { SchemaLoadError } from "./errors.js";
-export { deriveColumns } from "./protobuf/derive-columns.js";
-export { loadProtoSchema } from "./protobuf/schema-loader.js";

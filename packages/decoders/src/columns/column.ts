@@ -48,6 +48,10 @@ export abstract class Column {
     const data = this.build(length, this.nullCount, nullBitmap);
     this.length = 0;
     this.nullCount = 0;
+    // Size the next batch like this one: nested columns skip regrowing, and one huge batch
+    // does not pin huge buffers for every batch after it (top-level columns `reserve` anyway).
+    this.capacity = Math.max(NESTED_CAPACITY, length);
+    this.valid = new Uint8Array(this.capacity);
     this.reset();
     return data;
   }

@@ -348,6 +348,12 @@ describe("ENCODE JSON: bad messages", () => {
     expect(rowsOf(second.batch)).toEqual([{ id: 3n, tags: ["b", "c"] }]);
     expect(empty.batch.numRows).toBe(0);
     expect(empty.batch.schema.fields.map((f) => f.name)).toEqual(["id", "tags"]);
+    // Buffers resize between batches of very different sizes.
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `{"id": ${i}, "tags": ["${i}", null]}`);
+    for (const n of [3000, 2, 4000]) {
+      const { batch } = decoder.decode(rawBatch(many(n)));
+      expect(rowsOf(batch)).toEqual(Array.from({ length: n }, (_, i) => ({ id: BigInt(i), tags: [String(i), null] })));
+    }
   });
 
   test("large batches grow nested columns past their initial capacity", async () => {
