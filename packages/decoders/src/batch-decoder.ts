@@ -69,7 +69,8 @@ function badMessage(raw: RawBatch, index: number, reason: string): BadMessage {
     sequence: raw.sequences[index]!,
     subject: raw.subjects[index]!,
     reason,
-    payload: raw.payloads[index]!.slice(),
+    // A copy (`Buffer#slice` would be a view): the connector may reuse the payload's memory.
+    payload: new Uint8Array(raw.payloads[index]!),
   };
 }
 

@@ -314,6 +314,15 @@ describe("ENCODE JSON: bad messages", () => {
     expect(bad[0]!.payload).toEqual(new TextEncoder().encode("{"));
   });
 
+  test("a bad message's payload is a copy, even of a Buffer view", async () => {
+    const decoder = await jsonDecoder({ a: "int" });
+    const memory = Buffer.from('{"a": "x"}{"a": 1}');
+    const raw = rawBatch([memory.subarray(0, 10), memory.subarray(10)]);
+    const { bad } = decoder.decode(raw);
+    memory.fill(0);
+    expect(new TextDecoder().decode(bad[0]!.payload)).toBe('{"a": "x"}');
+  });
+
   test("a bad value mid-row rolls the whole row back and keeps every good row in order", async () => {
     const decoder = await jsonDecoder({ id: "int", name: "varchar", tags: "int[]", s: "struct<a int[], b varchar>" });
     const messages = [
