@@ -61,7 +61,7 @@ describe("jetflow run: errors are one clear line and a non-zero exit, quickly", 
 
   it("a SQL syntax error, with line and column", async () => {
     const file = write("syntax.sql", "CREATE TABLE t (id int PRIMARY KEY\n  v varchar) WITH (connector='nats');");
-    await fails(["run", file], /line 2, column 3/);
+    await fails(["run", file], /^jetflow: .*syntax\.sql: line 2, column 3: expected/);
   });
 
   it("an unknown WITH key, before anything connects", async () => {
