@@ -12,7 +12,12 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsSourceConfig } from "./config.js";
 import { consumerConfig, type StartAt, startAtSequence, startOf } from "./consumer-config.js";
 import { DeliveryInfo } from "./delivery-info.js";
-import { AuthenticationFailedError, ConsumerFailedError, PermissionDeniedError } from "./errors.js";
+import {
+  AuthenticationFailedError,
+  ConsumerFailedError,
+  PermissionDeniedError,
+  StreamNotFoundError,
+} from "./errors.js";
 import { toJetflowError } from "./nats-errors.js";
 import type { SourceStatus } from "./source-status.js";
 
@@ -32,6 +37,8 @@ export interface ConsumerContext {
   readonly expiresMs: number;
   /** The stream's last sequence when the source opened: a consumer past it has caught up. */
   readonly openLastSeq: number;
+  /** The stream's creation time at open: a different one means it was deleted and created again. */
+  readonly streamCreated: string;
 }
 
 /** How a consumer hands over messages and events to its source. */
@@ -288,9 +295,12 @@ export class ManagedConsumer {
         case "heartbeats_missed":
           this.listener.onStatus({ type: "heartbeats_missed", count: n.count });
           break;
+        // A pull to a deleted consumer gets no answer at all on 2.9 (the JetStream API import
+        // swallows it), so besides these, missed heartbeats are what reveals a lost consumer.
         case "consumer_deleted":
         case "consumer_not_found":
         case "stream_not_found":
+        case "no_responders":
           this.restart();
           return;
         case "exceeded_limits":
@@ -326,9 +336,11 @@ export class ManagedConsumer {
   }
 
   private async recreate(): Promise<void> {
+    let streamLost = false;
     for (let attempt = 0; !this.stopped; attempt++) {
       const from = (this.acks ? this.ackedSeq : this.lastSeq) + 1;
       try {
+        if (streamLost) await this.checkSameStream();
         await this.remove();
         this.install(await this.create(startAtSequence(from)));
         this.listener.onStatus({ type: "consumer_recreated", consumer: this.name, fromSequence: from });
@@ -336,10 +348,11 @@ export class ManagedConsumer {
         return;
       } catch (e) {
         const err = this.wrap(e, `recreating consumer '${this.name}'`);
-        if (err instanceof PermissionDeniedError || err instanceof AuthenticationFailedError) {
+        if (err instanceof PermissionDeniedError || err instanceof AuthenticationFailedError || err === this.replaced) {
           this.listener.onFatal(err);
           return;
         }
+        if (err instanceof StreamNotFoundError) streamLost = true;
         if (this.stopped) return;
         this.listener.onStatus({ type: "error", error: err });
         await new Promise<void>((resolve) => {
@@ -351,6 +364,21 @@ export class ManagedConsumer {
         });
         this.wake = undefined;
       }
+    }
+  }
+
+  private replaced: StreamNotFoundError | undefined;
+
+  /** After the stream vanished: a stream of the same name created since is another one (sequences restart). */
+  private async checkSameStream(): Promise<void> {
+    const info = await this.ctx.jsm.streams.info(this.ctx.config.stream);
+    if (info.created !== this.ctx.streamCreated) {
+      this.replaced = new StreamNotFoundError(
+        this.ctx.config.stream,
+        `stream '${this.ctx.config.stream}' was deleted and created again while being read; its sequences restarted, ` +
+          "so the source's offsets no longer apply (open the source again to start over)",
+      );
+      throw this.replaced;
     }
   }
 

@@ -102,6 +102,7 @@ export class NatsSource implements ConsumerListener {
         pullMessages: Math.min(runtime.pullMessages, maxBatch),
         expiresMs: Math.max(1_000, Math.min(runtime.pullExpiresMs, maxExpires)),
         openLastSeq: info.state.last_seq,
+        streamCreated: info.created,
       };
       source = new NatsSource(nc, ctx, runtime);
       const names = consumerNames(cfg, runtime.name);

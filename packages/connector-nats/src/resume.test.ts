@@ -3,7 +3,16 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NatsSource } from "./nats-source.js";
-import { adminConnection, type Collected, collect, configFor, createStream, load, range } from "./test-helpers.js";
+import {
+  adminConnection,
+  type Collected,
+  collect,
+  configFor,
+  createStream,
+  load,
+  range,
+  waitForStream,
+} from "./test-helpers.js";
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -41,8 +50,12 @@ describe("resume from checkpointed offsets", () => {
     await createStream(nc, "RES", ["res.>"]);
     for (let i = 0; i < 200; i++) nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
     await nc.flush();
-    const first = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), { maxBatchRows: 16 });
-    const c1 = await collect(first, (c) => c.sequences.length >= 50, { keep: true });
+    await waitForStream(nc, "RES", 200);
+    const first = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), {
+      maxBatchRows: 16,
+      pullMessages: 20,
+    });
+    const c1 = await collect(first, (c) => c.sequences.length >= 50 && new Set(c.subjects).size === 2, { keep: true });
     await first.stop();
     const offsets = offsetsOf(c1);
     expect([...offsets.keys()].sort()).toEqual(["res.a", "res.b"]);
@@ -50,6 +63,7 @@ describe("resume from checkpointed offsets", () => {
     const done = new Set(c1.sequences.filter((s, i) => s <= offsets.get(c1.subjects[i]!)!));
     for (let i = 200; i < 300; i++) nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
     await nc.flush();
+    await waitForStream(nc, "RES", 300);
     const second = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), { offsets });
     const rest = done.size;
     const c2 = await collect(second, (c) => c.sequences.length >= 300 - rest);

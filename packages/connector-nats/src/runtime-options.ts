@@ -23,7 +23,8 @@ export interface SourceRuntimeOptions {
   pullMessages?: number | undefined;
   /**
    * Pull request expiry; the server sends idle heartbeats every half of it and two missed ones
-   * raise `heartbeats_missed`. Capped by `consumer.max_expires.sec`. @default 30000
+   * raise `heartbeats_missed`, which is also how a consumer deleted between two pulls is noticed.
+   * Capped by `consumer.max_expires.sec`. @default 10000
    */
   pullExpiresMs?: number | undefined;
 }
@@ -66,6 +67,6 @@ export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
     keepHeaders: r.keepHeaders ?? false,
     name: r.name,
     pullMessages: int("pullMessages", r.pullMessages, 10_000, 1),
-    pullExpiresMs: int("pullExpiresMs", r.pullExpiresMs, 30_000, 1_000),
+    pullExpiresMs: int("pullExpiresMs", r.pullExpiresMs, 10_000, 1_000),
   };
 }

@@ -1,3 +1,4 @@
+import net from "node:net";
 import type { RawBatch } from "@jetflow/core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -6,6 +7,7 @@ import { connectOptions } from "@jetflow/test-harness";
 import type { NatsSource } from "./nats-source.js";
 import { resolveNatsOptions } from "./resolve-options.js";
 import type { NatsSourceConfig } from "./config.js";
+import type { SourceStatus } from "./source-status.js";
 
 /** Test-only helpers: load data fast and read what a source emits. */
 
@@ -116,4 +118,69 @@ export function collect(
 /** 1..n */
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/**
+ * A TCP proxy in front of a server whose traffic can be frozen (sockets stay open, nothing
+ * flows), to make a server look hung without touching its process.
+ */
+export interface FreezableProxy {
+  readonly url: string;
+  freeze(): void;
+  thaw(): void;
+  close(): Promise<void>;
+}
+
+export async function freezableProxy(targetPort: number): Promise<FreezableProxy> {
+  const sockets = new Set<net.Socket>();
+  let frozen = false;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+      if (frozen) s.pause();
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    freeze() {
+      frozen = true;
+      for (const s of sockets) s.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const s of sockets) s.resume();
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolves with the first status matching `pred`. */
+export function nextStatus<T extends SourceStatus>(source: NatsSource, pred: (s: SourceStatus) => s is T): Promise<T>;
+export function nextStatus(source: NatsSource, pred: (s: SourceStatus) => boolean): Promise<SourceStatus>;
+export function nextStatus(source: NatsSource, pred: (s: SourceStatus) => boolean): Promise<SourceStatus> {
+  return new Promise((resolve) => {
+    const sub = source.status$.subscribe((s) => {
+      if (pred(s)) {
+        queueMicrotask(() => sub.unsubscribe());
+        resolve(s);
+      }
+    });
+  });
+}
+
+/** Blocks the thread (a slow synchronous subscriber). */
+export function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
