@@ -7,7 +7,7 @@ export { compileExpr } from "./expr/compile.js";
 export type { EvalWarnings } from "./expr/context.js";
 export { ExpressionError } from "./errors.js";
 export { appendOnly } from "./append-only.js";
-export type { UpsertOperator } from "./upsert.js";
+export type { UpsertOperator, UpsertOptions } from "./upsert.js";
 export { upsert } from "./upsert.js";
 export { filter } from "./filter.js";
 export { project } from "./project.js";

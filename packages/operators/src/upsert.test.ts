@@ -70,11 +70,22 @@ describe("upsert", () => {
     expect(t.rows().find((r) => r.id === 2n ** 60n + 1n)?.amount).toBe(50);
   });
 
-  it("drops rows with NULL in a key column and counts them", () => {
+  it("treats NULL in a key column as a key value by default (RisingWave), or drops the row", () => {
     const t = upsert(schema, ["id"], { id: "t" });
-    expect(t.process(changeFrom(schema, [{ id: null, name: "x" }]))).toBeUndefined();
-    expect(t.droppedNullKeys).toBe(1);
-    expect(t.size).toBe(0);
+    t.process(changeFrom(schema, [{ id: null, name: "x" }]));
+    expect(rowsOf(t.process(changeFrom(schema, [{ id: null, name: "y" }])))).toEqual([
+      { _op: -1, id: null, name: "x", ts: null, amount: null },
+      { _op: 1, id: null, name: "y", ts: null, amount: null },
+    ]);
+    expect(t.nullKeyRows).toBe(2);
+    expect(t.size).toBe(1);
+    const strict = upsert(schema, ["id"], { id: "t", nullKeys: "drop" });
+    expect(strict.process(changeFrom(schema, [{ id: null, name: "x" }]))).toBeUndefined();
+    expect(strict.nullKeyRows).toBe(1);
+    expect(strict.size).toBe(0);
+    expect(() => upsert(schema, ["id"], { id: "t", nullKeys: "nope" as never })).toThrow(
+      /nullKeys must be "value" or "drop"/,
+    );
   });
 
   it("deletes on an input retraction", () => {

@@ -1,4 +1,4 @@
-import { type ChangeBatch, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
+import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import type { Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
@@ -18,8 +18,23 @@ export interface UpsertOperator extends ChangeOperator {
   rows(): Record<string, unknown>[];
   /** Number of rows (keys) in the table. */
   readonly size: number;
-  /** Input rows dropped because a primary-key column was NULL (since this operator was created). */
-  readonly droppedNullKeys: number;
+  /** Input rows with NULL in a primary-key column (kept or dropped per `nullKeys`), since creation. */
+  readonly nullKeyRows: number;
+}
+
+/** Options of {@link upsert}. */
+export interface UpsertOptions {
+  /** The id of the operator's state store (unique within a pipeline). */
+  readonly id: string;
+  /**
+   * What a NULL in a primary-key column means.
+   * - `"value"`: NULL is a key value like any other (two rows with NULL keys overwrite each
+   *   other), as RisingWave's primary keys allow NULL;
+   * - `"drop"`: the row is dropped, as PostgreSQL's NOT NULL primary keys would refuse it.
+   * Either way such rows are counted in `nullKeyRows`.
+   * @default "value"
+   */
+  readonly nullKeys?: "value" | "drop";
 }
 
 /**
@@ -28,9 +43,8 @@ export interface UpsertOperator extends ChangeOperator {
  * an identical rewrite. An input retraction deletes the row with its key (retract(old)).
  *
  * Keys are encoded exactly over the key columns (any type, composite keys in column order;
- * see row-key.ts). A row with NULL in a key column is dropped and counted in
- * `droppedNullKeys`: PostgreSQL and RisingWave refuse NULL primary keys, and a stream must not
- * stop for one bad message.
+ * see row-key.ts). NULL in a key column is a key value by default, as in RisingWave (see
+ * {@link UpsertOptions.nullKeys} to drop such rows instead); a stream never stops for one.
  *
  * State: one KeyedStore (`opts.id`) from key to the row's plain values.
  *
@@ -42,7 +56,11 @@ export interface UpsertOperator extends ChangeOperator {
  * ```
  * @throws SchemaError when the key is empty or names a column the schema lacks
  */
-export function upsert(input: Schema, primaryKey: readonly string[], opts: { id: string }): UpsertOperator {
+export function upsert(input: Schema, primaryKey: readonly string[], opts: UpsertOptions): UpsertOperator {
+  const nullKeys = opts.nullKeys ?? "value";
+  if (nullKeys !== "value" && nullKeys !== "drop") {
+    throw new InvalidOptionError("nullKeys", `nullKeys must be "value" or "drop", got ${JSON.stringify(nullKeys)}`);
+  }
   const names = input.fields.map((f) => f.name);
   if (primaryKey.length === 0) throw new SchemaError("a primary key needs at least one column");
   const keyIndex = primaryKey.map((k) => {
@@ -53,7 +71,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: { id:
   const types = sqlTypesOf(input);
   const keyTypes = keyIndex.map((i) => types[i] as SqlType);
   const store = new KeyedStore<Plain[]>(opts.id);
-  let droppedNullKeys = 0;
+  let nullKeyRows = 0;
 
   return {
     schema: input,
@@ -61,8 +79,8 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: { id:
     get size() {
       return store.size;
     },
-    get droppedNullKeys() {
-      return droppedNullKeys;
+    get nullKeyRows() {
+      return nullKeyRows;
     },
     snapshot: () => tableOf(input, types, store.values()),
     rows: () => Array.from(store.values(), (row) => jsRow(names, types, row)),
@@ -76,8 +94,8 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: { id:
       const width = columns.length;
       for (let i = 0; i < n; i++) {
         if (keyColumns.some((c) => c[i] === null)) {
-          droppedNullKeys++;
-          continue;
+          nullKeyRows++;
+          if (nullKeys === "drop") continue;
         }
         const key = keys[i] as string;
         const old = store.get(key);
