@@ -1,6 +1,6 @@
 import type { ChangeBatch, SqlType } from "@jetflow/core";
 import type { KeyedStore } from "@jetflow/state";
-import type { Data, RecordBatch, Schema } from "apache-arrow";
+import { type Data, makeData, type RecordBatch, type Schema } from "apache-arrow";
 import { concat, defer, Observable, type OperatorFunction, of } from "rxjs";
 import { batchOf, type Col, fromArrow, repOf, toArrow } from "./col.js";
 import type { EvalWarnings } from "./expr/context.js";
@@ -146,11 +146,55 @@ export function takeChange(
   idx: Int32Array,
 ): ChangeBatch {
   if (idx.length === change.batch.numRows) return change;
-  const data = types.map((t, c) => toArrow(takeCol(fromArrow(change.batch.data.children[c] as Data, t), idx)));
+  const data = types.map((t, c) => {
+    const src = change.batch.data.children[c] as Data;
+    const rep = repOf(t);
+    // Text and bytes are copied as bytes: no UTF-8 decode and re-encode on the hot filter path.
+    return rep === "str" || rep === "bytes" ? takeVarBinary(src, idx) : toArrow(takeCol(fromArrow(src, t), idx));
+  });
   let ops: Int8Array | undefined;
   if (change.ops !== undefined) {
     ops = new Int8Array(idx.length);
     for (let j = 0; j < idx.length; j++) ops[j] = change.ops[idx[j] as number] as number;
   }
   return { batch: batchOf(schema, data, idx.length), ops };
+}
+
+/** Rows `idx` of a Utf8 or Binary column, copying byte ranges. */
+function takeVarBinary(src: Data, idx: Int32Array): Data {
+  const m = idx.length;
+  const offsets = src.valueOffsets as Int32Array;
+  const bytes = src.values as Uint8Array;
+  const valueOffsets = new Int32Array(m + 1);
+  let size = 0;
+  for (let j = 0; j < m; j++) {
+    const i = idx[j] as number;
+    size += (offsets[i + 1] as number) - (offsets[i] as number);
+    valueOffsets[j + 1] = size;
+  }
+  const out = new Uint8Array(size);
+  for (let j = 0; j < m; j++) {
+    const i = idx[j] as number;
+    out.set(bytes.subarray(offsets[i] as number, offsets[i + 1] as number), valueOffsets[j] as number);
+  }
+  let nullCount = 0;
+  let nullBitmap: Uint8Array | undefined;
+  if (src.nullCount > 0) {
+    const bits = src.nullBitmap as Uint8Array;
+    nullBitmap = new Uint8Array(((m + 63) & ~63) >> 3);
+    for (let j = 0; j < m; j++) {
+      const k = src.offset + (idx[j] as number);
+      if ((((bits[k >> 3] as number) >> (k & 7)) & 1) === 1)
+        nullBitmap[j >> 3] = (nullBitmap[j >> 3] as number) | (1 << (j & 7));
+      else nullCount++;
+    }
+  }
+  return makeData({
+    type: src.type,
+    length: m,
+    nullCount,
+    valueOffsets,
+    data: out,
+    ...(nullBitmap === undefined || nullCount === 0 ? {} : { nullBitmap }),
+  } as never);
 }
