@@ -3,7 +3,8 @@ import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
-import { type AggregateCall, col, type NamedExpr } from "./expr.js";
+import { type AggregateCall, call, col, lit, type NamedExpr } from "./expr.js";
+import { filter } from "./filter.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
 
@@ -161,6 +162,27 @@ describe("groupAggregate", () => {
         expect(view.sorted()).toEqual(recompute(finalRows, grouped));
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it("with HAVING (a filter over its changes) equals the recomputation filtered", () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        const { changes, finalRows } = buildBatches(steps);
+        const op = groupAggregate(schema, GROUP_BY, AGGS, { id: "agg" });
+        const having = filter(op.schema, call("and", call(">", col("cnt"), lit(1)), call("is_not_null", col("max_x"))));
+        const view = new Multiset();
+        for (const c of changes) {
+          const out = op.process(c);
+          view.apply(out === undefined ? undefined : having.process(out));
+        }
+        const expected = recompute(finalRows, true).filter((text) => {
+          const r = JSON.parse(text) as { cnt: string; max_x: number | null };
+          return BigInt(r.cnt.slice(0, -1)) > 1n && r.max_x !== null;
+        });
+        expect(view.sorted()).toEqual(expected);
+      }),
+      { numRuns: 100 },
     );
   });
 
