@@ -111,8 +111,9 @@ const HEADER = [
 ];
 
 function cells(r: RowResult): string[] {
-  if (r.error !== undefined)
-    return [r.label, r.dataset, "", "", "", "", "", "", "", `ERROR: ${r.error.split("\n")[0]}`];
+  if (r.error !== undefined) {
+    return [r.label, r.dataset, ...HEADER.slice(2, -1).map(() => ""), `ERROR: ${r.error.split("\n")[0]}`];
+  }
   return [
     r.label,
     r.dataset,
@@ -123,6 +124,7 @@ function cells(r: RowResult): string[] {
     r.vsCeiling === undefined ? "" : r.vsCeiling.toFixed(2),
     r.vsPeer === undefined ? "" : r.vsPeer.toFixed(2),
     r.peakRssMiB.toFixed(0),
+    r.memory === undefined ? "" : r.memory.heapUsedMiB.toFixed(0),
     r.problems.length === 0 ? "ok" : r.problems.join("; "),
   ];
 }

@@ -1,4 +1,5 @@
 import type { DatasetSpec, Expected } from "./dataset.js";
+import type { MemoryPeaks } from "./memory-sampler.js";
 
 /**
  * What a pipeline computes over a dataset:
@@ -77,6 +78,8 @@ export interface ScenarioResult {
   /** The view's fingerprint (undefined for the ceiling, which computes nothing). */
   readonly view?: { readonly groups: number; readonly count: number; readonly sum: number };
   readonly latency?: Latency;
+  /** Peaks of heap and buffer memory (filled in by the child process that ran the scenario). */
+  readonly memory?: MemoryPeaks;
   /** What did not match the expected results; empty when everything did. */
   readonly problems: readonly string[];
 }

@@ -1,4 +1,5 @@
 import type { ScenarioResult, WorkerRequest } from "./scenario.js";
+import { sampleMemory } from "./memory-sampler.js";
 import { runScenario } from "./scenario-runner.js";
 
 /** What a worker tells its parent. */
@@ -13,8 +14,9 @@ process.once("message", (request: WorkerRequest) => {
     new Promise((resolve) => {
       process.send?.(message, undefined, {}, () => resolve());
     });
+  const memory = sampleMemory();
   runScenario(request, () => void send({ type: "ready" }))
-    .then((result) => send({ type: "result", result }))
+    .then((result) => send({ type: "result", result: { ...result, memory: memory.stop() } }))
     .catch((e: unknown) => {
       // The stack goes to the run's log; the report keeps the one-line message.
       process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
