@@ -30,7 +30,12 @@ export function intFlag(name: string, value: string | undefined, min: number, ma
 }
 
 /** One of the listed values. */
-export function choiceFlag<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T {
+export function choiceFlag<T extends string>(
+  name: string,
+  value: string | undefined,
+  choices: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) {
     throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
@@ -41,7 +46,10 @@ export function choiceFlag<T extends string>(name: string, value: string | undef
 /** A comma-separated list of server URLs. */
 export function serversFlag(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const servers = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const servers = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   if (servers.length === 0) throw new UsageError("--server needs at least one URL");
   return servers;
 }

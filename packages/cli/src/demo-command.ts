@@ -78,7 +78,8 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     await p.start();
     const display = io.stdout.isTTY === true ? new LiveDisplay(p, undefined, io.stdout) : undefined;
     display?.start();
-    const timeout = duration === undefined ? new Promise<void>(() => {}) : new Promise<void>((r) => setTimeout(r, duration * 1000));
+    const timeout =
+      duration === undefined ? new Promise<void>(() => {}) : new Promise<void>((r) => setTimeout(r, duration * 1000));
     await Promise.race([io.interrupted, timeout, p.done]);
     display?.stop();
     stop.stopped = true;

@@ -46,10 +46,18 @@ export async function loadCommand(argv: string[], io: Io): Promise<number> {
   const input = file === "-" ? process.stdin : fs.createReadStream(file);
   await new Promise<void>((resolve, reject) => {
     input.once("readable", () => resolve());
-    input.once("error", (e: NodeJS.ErrnoException) => reject(new UsageError(`cannot read ${file}: ${e.code ?? e.message}`)));
+    input.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new UsageError(`cannot read ${file}: ${e.code ?? e.message}`)),
+    );
   });
 
-  const nc = await connectClient({ servers, user: values.user, password: values.password, token: values.token, creds: values.creds });
+  const nc = await connectClient({
+    servers,
+    user: values.user,
+    password: values.password,
+    token: values.token,
+    creds: values.creds,
+  });
   try {
     const jsm = await jetstreamManager(nc);
     let stream = await jsm.streams.find(subject).catch(() => undefined);

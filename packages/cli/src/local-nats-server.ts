@@ -27,7 +27,9 @@ export async function startLocalNatsServer(): Promise<LocalServer> {
         ),
       ),
     );
-    proc.once("exit", (code) => reject(new Error(`nats-server exited with code ${code}: ${log.trim().split("\n").pop() ?? ""}`)));
+    proc.once("exit", (code) =>
+      reject(new Error(`nats-server exited with code ${code}: ${log.trim().split("\n").pop() ?? ""}`)),
+    );
     proc.stderr?.on("data", (b: Buffer) => {
       log += b.toString();
       if (log.includes("Server is ready")) resolve();

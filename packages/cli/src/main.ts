@@ -37,7 +37,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const load = COMMANDS[command];
   if (load === undefined) {
-    io.stderr.write(`jetflow: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(", ")}; see jetflow --help)\n`);
+    io.stderr.write(
+      `jetflow: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(", ")}; see jetflow --help)\n`,
+    );
     return 2;
   }
   try {

@@ -1,7 +1,10 @@
 import http from "node:http";
 
 /** Serves Prometheus text at `/metrics` on 127.0.0.1:`port` (0 = a free port). */
-export async function serveMetrics(port: number, render: () => string): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(
+  port: number,
+  render: () => string,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (req.url === "/metrics" || req.url === "/") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });

@@ -3,7 +3,9 @@ import { RateMeter, progressLine } from "./progress.js";
 
 describe("progressLine", () => {
   it("shows the share done, messages behind, rate and ETA", () => {
-    expect(progressLine({ done: 600, behind: 400, rate: 100 }, 10)).toBe("[██████░░░░]  60%  400 behind  100 msg/s  ETA 0:04");
+    expect(progressLine({ done: 600, behind: 400, rate: 100 }, 10)).toBe(
+      "[██████░░░░]  60%  400 behind  100 msg/s  ETA 0:04",
+    );
   });
 
   it("says caught up when nothing is behind", () => {

@@ -52,7 +52,11 @@ export class IngestRelation extends Relation {
   }
 
   async prepare(): Promise<void> {
-    this.decoder = await createDecoder({ format: this.spec.format, columns: this.spec.columns, include: this.spec.include });
+    this.decoder = await createDecoder({
+      format: this.spec.format,
+      columns: this.spec.columns,
+      include: this.spec.include,
+    });
     const schema = this.decoder.schema;
     if (this.kind === "source") {
       this.operator = appendOnly(schema);

@@ -14,7 +14,6 @@ import type { Relation } from "./relation.js";
 import type { Catalog, ParsedStatement, SourceSpec, Statement, TableSpec, ViewQuery } from "./spec.js";
 import { ViewRelation } from "./view.js";
 
-
 /** Lifecycle and progress, as data. */
 export type PipelineStatus =
   | { readonly type: "started"; readonly restoredCheckpoint: number | undefined }
@@ -159,7 +158,10 @@ export class Pipeline {
     return {
       name,
       snapshot,
-      rows: () => snapshot().toArray().map((row) => ({ ...row.toJSON() })),
+      rows: () =>
+        snapshot()
+          .toArray()
+          .map((row) => ({ ...row.toJSON() })),
       changes$: changesOf(ingest),
     };
   }
@@ -180,7 +182,10 @@ export class Pipeline {
     const sources = [...this.relations.values()].flatMap((r) =>
       r instanceof IngestRelation && r.source !== undefined ? [r.source.caughtUp()] : [],
     );
-    await Promise.race([Promise.all(sources), this.done.then(() => Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")))]);
+    await Promise.race([
+      Promise.all(sources),
+      this.done.then(() => Promise.reject(new PipelineStateError("the pipeline stopped before it caught up"))),
+    ]);
     this.statusSubject.next({ type: "caught_up" });
   }
 
@@ -304,11 +309,22 @@ export class Pipeline {
         return filesystemBackend(state.dir, state.keep === undefined ? {} : { keep: state.keep });
       case "nats": {
         const first = [...this.relations.values()].find((r): r is IngestRelation => r instanceof IngestRelation);
-        if (first === undefined) throw new PipelineStateError("the nats state backend needs a NATS source to borrow its connection settings from");
+        if (first === undefined)
+          throw new PipelineStateError(
+            "the nats state backend needs a NATS source to borrow its connection settings from",
+          );
         const servers = state.servers ?? this.options.servers;
         const nc = await connectNats(servers === undefined ? first.config : { ...first.config, servers: [...servers] });
         const backend = await natsBackend(nc, { bucket: state.bucket });
-        return { kind: backend.kind, load: () => backend.load(), commit: (r) => backend.commit(r), close: async () => { await backend.close(); await nc.close(); } };
+        return {
+          kind: backend.kind,
+          load: () => backend.load(),
+          commit: (r) => backend.commit(r),
+          close: async () => {
+            await backend.close();
+            await nc.close();
+          },
+        };
       }
     }
   }
@@ -319,7 +335,9 @@ export class Pipeline {
    */
   private checkpointTimerMs(): number {
     if (this.options.state.kind !== "memory") return this.options.checkpointIntervalMs;
-    const durable = [...this.relations.values()].some((r) => r instanceof IngestRelation && r.config.durableName !== undefined);
+    const durable = [...this.relations.values()].some(
+      (r) => r instanceof IngestRelation && r.config.durableName !== undefined,
+    );
     return durable ? this.options.checkpointIntervalMs : 0;
   }
 
@@ -364,7 +382,8 @@ export class Pipeline {
 
   private onBad(r: IngestRelation, bad: ReturnType<IngestRelation["process"]>["bad"]): void {
     this.count.bad(relationLabel(r.name), bad.length);
-    for (const b of bad) this.statusSubject.next({ type: "bad_message", relation: r.name, sequence: b.sequence, reason: b.reason });
+    for (const b of bad)
+      this.statusSubject.next({ type: "bad_message", relation: r.name, sequence: b.sequence, reason: b.reason });
     const policy = r.policy;
     if (policy.kind !== "dead_letter" || r.source === undefined) return;
     for (const b of bad) {
@@ -461,11 +480,13 @@ export class Pipeline {
   }
 
   private defining(call: string): void {
-    if (this.phase !== "defining") throw new PipelineStateError(`${call} is only allowed before start() (the pipeline is ${this.phase})`);
+    if (this.phase !== "defining")
+      throw new PipelineStateError(`${call} is only allowed before start() (the pipeline is ${this.phase})`);
   }
 
   private running(call: string): void {
-    if (this.phase !== "running") throw new PipelineStateError(`${call} needs a running pipeline (it is ${this.phase})`);
+    if (this.phase !== "running")
+      throw new PipelineStateError(`${call} needs a running pipeline (it is ${this.phase})`);
   }
 }
 

@@ -24,7 +24,15 @@ describe("jetflow run: errors are one clear line and a non-zero exit, quickly", 
     fs.writeFileSync(file, text);
     return file;
   };
-  const base = () => ({ connector: "nats", server_url: server.url, subject: "t.x", stream: "tstream", connect_mode: "user_and_password", username: "jetflow", password });
+  const base = () => ({
+    connector: "nats",
+    server_url: server.url,
+    subject: "t.x",
+    stream: "tstream",
+    connect_mode: "user_and_password",
+    username: "jetflow",
+    password,
+  });
 
   beforeAll(async () => {
     server = await NatsServer.start({ auth: userPassword("jetflow", password) });

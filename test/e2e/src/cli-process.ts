@@ -33,6 +33,36 @@ export function runCli(args: readonly string[], opts: { timeoutMs?: number; inpu
   });
 }
 
+/**
+ * Starts `jetflow ARGS` and SIGKILLs it after `killAfterMs` (as a crash would), unless it exits first.
+ * Resolves with how it ended.
+ */
+export function runCliKilledAfter(
+  args: readonly string[],
+  killAfterMs: number,
+): Promise<CliResult & { killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let killed = false;
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const timer = setTimeout(() => {
+      killed = child.kill("SIGKILL");
+    }, killAfterMs);
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, killed: killed && signal === "SIGKILL" });
+    });
+  });
+}
+
 /** Parses JSON Lines output into objects. */
 export function parseJsonLines(text: string): Record<string, unknown>[] {
   return text

@@ -46,11 +46,25 @@ function normalize(v: unknown): unknown {
   return v;
 }
 
-/** Sorts rows by all columns (as the CLI does) so two row sets compare with deep equality. */
+/** Sorts rows by all columns in order (as the CLI does: typed, NULL last) so two row sets compare with deep equality. */
 export function sortRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
   return [...rows].sort((a, b) => {
-    const ka = JSON.stringify(Object.values(a));
-    const kb = JSON.stringify(Object.values(b));
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
+    const va = Object.values(a);
+    const vb = Object.values(b);
+    for (let i = 0; i < va.length; i++) {
+      const d = compareValues(va[i], vb[i]);
+      if (d !== 0) return d;
+    }
+    return 0;
   });
+}
+
+function compareValues(x: unknown, y: unknown): number {
+  if (x === y) return 0;
+  if (x === null || x === undefined) return 1;
+  if (y === null || y === undefined) return -1;
+  if (typeof x === "number" && typeof y === "number") return x - y;
+  const sx = typeof x === "string" ? x : JSON.stringify(x);
+  const sy = typeof y === "string" ? y : JSON.stringify(y);
+  return sx < sy ? -1 : sx > sy ? 1 : 0;
 }

@@ -81,7 +81,8 @@ export function cellAt(data: Data, i: number, type: SqlType): Cell {
       const offsets = data.valueOffsets as Int32Array;
       const child = data.children[0] as Data;
       const items: string[] = [];
-      for (let j = offsets[i] as number; j < (offsets[i + 1] as number); j++) items.push(cellAt(child, j, type.element).json);
+      for (let j = offsets[i] as number; j < (offsets[i + 1] as number); j++)
+        items.push(cellAt(child, j, type.element).json);
       const json = `[${items.join(",")}]`;
       return { json, key: json };
     }
@@ -152,7 +153,9 @@ function timeText(us: bigint): string {
   const total = Number(us);
   const secs = Math.floor(total / 1_000_000);
   const frac = total % 1_000_000;
-  const hms = [Math.floor(secs / 3600), Math.floor(secs / 60) % 60, secs % 60].map((n) => String(n).padStart(2, "0")).join(":");
+  const hms = [Math.floor(secs / 3600), Math.floor(secs / 60) % 60, secs % 60]
+    .map((n) => String(n).padStart(2, "0"))
+    .join(":");
   return frac === 0 ? hms : `${hms}.${String(frac).padStart(6, "0")}`;
 }
 

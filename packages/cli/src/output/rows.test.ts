@@ -22,7 +22,11 @@ function bitmap(valid: boolean[]): Uint8Array {
 
 describe("toJsonLines", () => {
   it("prints bigint as a number when safe, else as a string", () => {
-    const t = tableOf("n", "bigint", makeData({ type: parseArrowType("bigint"), length: 2, data: new BigInt64Array([2n ** 60n, 42n]) }));
+    const t = tableOf(
+      "n",
+      "bigint",
+      makeData({ type: parseArrowType("bigint"), length: 2, data: new BigInt64Array([2n ** 60n, 42n]) }),
+    );
     expect(toJsonLines(t)).toBe('{"n":42}\n{"n":"1152921504606846976"}\n');
   });
 
@@ -35,10 +39,21 @@ describe("toJsonLines", () => {
   it("sorts rows by all columns with NULL last, and keeps column order in keys", () => {
     const schema = new Schema([sqlField("a", parseSqlType("varchar")), sqlField("b", parseSqlType("int"))]);
     const a = vectorFromArray(["y", "x", "x", null], new Utf8());
-    const b = makeData({ type: new Int32(), length: 4, data: new Int32Array([1, 2, 1, 5]), nullBitmap: bitmap([true, true, false, true]) });
-    const struct = makeData({ type: new Struct(schema.fields), length: 4, children: [a.data[0] as ReturnType<typeof makeData>, b] });
+    const b = makeData({
+      type: new Int32(),
+      length: 4,
+      data: new Int32Array([1, 2, 1, 5]),
+      nullBitmap: bitmap([true, true, false, true]),
+    });
+    const struct = makeData({
+      type: new Struct(schema.fields),
+      length: 4,
+      children: [a.data[0] as ReturnType<typeof makeData>, b],
+    });
     const t = new Table([new RecordBatch(schema, struct)]);
-    expect(toJsonLines(t)).toBe(['{"a":"x","b":2}', '{"a":"x","b":null}', '{"a":"y","b":1}', '{"a":null,"b":5}', ""].join("\n"));
+    expect(toJsonLines(t)).toBe(
+      ['{"a":"x","b":2}', '{"a":"x","b":null}', '{"a":"y","b":1}', '{"a":null,"b":5}', ""].join("\n"),
+    );
   });
 
   it("prints numeric text as a number when a double holds it exactly, else as a string", () => {
@@ -48,7 +63,11 @@ describe("toJsonLines", () => {
   });
 
   it("prints doubles as JSON numbers and NaN as a string", () => {
-    const t = tableOf("d", "double precision", makeData({ type: new Float64(), length: 2, data: new Float64Array([Number.NaN, 1.5]) }));
+    const t = tableOf(
+      "d",
+      "double precision",
+      makeData({ type: new Float64(), length: 2, data: new Float64Array([Number.NaN, 1.5]) }),
+    );
     expect(toJsonLines(t)).toBe('{"d":1.5}\n{"d":"NaN"}\n');
   });
 });

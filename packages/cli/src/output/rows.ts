@@ -9,7 +9,9 @@ export function sortedCells(table: Table): { names: string[]; rows: Cell[][] } {
   for (const batch of table.batches) {
     const datas = columns.map((_, c) => batch.data.children[c]);
     for (let i = 0; i < batch.numRows; i++) {
-      rows.push(columns.map((col, c) => (datas[c] === undefined ? { json: "null", key: null } : cellAt(datas[c], i, col.type))));
+      rows.push(
+        columns.map((col, c) => (datas[c] === undefined ? { json: "null", key: null } : cellAt(datas[c], i, col.type))),
+      );
     }
   }
   rows.sort(compareRows);

@@ -9,7 +9,9 @@ export function toTextTable(table: Table, maxRows = Number.POSITIVE_INFINITY): s
   const line = (cells: string[]) => ` ${cells.map((s, c) => s.padEnd(widths[c] as number)).join(" | ")}`.trimEnd();
   const out = [line(names), `-${widths.map((w) => "-".repeat(w)).join("-+-")}-`, ...shown.map(line)];
   const more = rows.length - shown.length;
-  out.push(more > 0 ? `(${rows.length} rows, ${more} not shown)` : `(${rows.length} row${rows.length === 1 ? "" : "s"})`);
+  out.push(
+    more > 0 ? `(${rows.length} rows, ${more} not shown)` : `(${rows.length} row${rows.length === 1 ? "" : "s"})`,
+  );
   return `${out.join("\n")}\n`;
 }
 
