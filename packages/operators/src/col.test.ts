@@ -3,6 +3,7 @@ import { type Data, makeVector } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromArrow, toArrow } from "./col.js";
+import { concatData } from "./concat.js";
 import { fromPlain, type Plain, plainValues } from "./plain.js";
 import { rowKeys } from "./row-key.js";
 
@@ -53,6 +54,34 @@ describe("columns", () => {
           expect(plainValues(fromArrow(sliced, type))).toEqual(values.slice(from));
         }),
         { numRuns: 60 },
+      );
+    },
+  );
+});
+
+describe("concatData", () => {
+  it.each(TYPES.map(([type, arb]) => [JSON.stringify(type), type, arb] as const))(
+    "%s joins parts, sliced or not",
+    (_name, type, arb) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.array(fc.option(arb, { nil: null }), { maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+          fc.nat(),
+          (parts, cut) => {
+            const datas = parts.map((values, k) => {
+              const data = toArrow(fromPlain(values, type));
+              // Every other part is a slice, so offsets and bit offsets are exercised.
+              return k % 2 === 1 && values.length > 0
+                ? (makeVector(data).slice(cut % values.length).data[0] as Data)
+                : data;
+            });
+            const expected = parts.flatMap((values, k) =>
+              k % 2 === 1 && values.length > 0 ? values.slice(cut % values.length) : values,
+            );
+            expect(plainValues(fromArrow(concatData(datas, type), type))).toEqual(expected);
+          },
+        ),
+        { numRuns: 40 },
       );
     },
   );

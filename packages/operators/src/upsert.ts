@@ -1,8 +1,10 @@
 import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { Data, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
-import { type ChangeOperator, plainColumns, RowSink } from "./operator.js";
+import { batchOf } from "./col.js";
+import { concatData } from "./concat.js";
+import { type ChangeOperator, plainColumns, RowSink, takeChange } from "./operator.js";
 import type { Plain } from "./plain.js";
 import { keyPart, rowKeys } from "./row-key.js";
 import { jsRow, tableOf } from "./table-rows.js";
@@ -41,6 +43,8 @@ export interface UpsertOptions {
  * CREATE TABLE with a primary key: each input row (an insert) replaces the row with its key.
  * Emits insert(new) for a new key, retract(old) + insert(new) for a changed row, nothing for
  * an identical rewrite. An input retraction deletes the row with its key (retract(old)).
+ * Within one batch only a key's last write counts; the output lists the retractions of stored
+ * rows first, then the inserted rows in input order.
  *
  * Keys are encoded exactly over the key columns (any type, composite keys in column order;
  * see row-key.ts). NULL in a key column is a key value by default, as in RisingWave (see
@@ -90,19 +94,27 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       const columns = plainColumns(change.batch, types);
       const keyColumns = keyIndex.map((i) => columns[i] as Plain[]);
       const keys = rowKeys(keyColumns, keyTypes, n, true);
-      const out = new RowSink(input, types);
-      const width = columns.length;
+      // Only a key's last write in the batch matters: row index, or ~index for a delete.
+      const last = new Map<string, number>();
       for (let i = 0; i < n; i++) {
         if (keyColumns.some((c) => c[i] === null)) {
           nullKeyRows++;
           if (nullKeys === "drop") continue;
         }
-        const key = keys[i] as string;
+        last.set(keys[i] as string, change.ops !== undefined && change.ops[i] === RETRACT ? ~i : i);
+      }
+      // Retractions of stored rows come first, then the new rows, taken from the input columns:
+      // every retraction refers to a row from an earlier batch, so the order is valid downstream.
+      const retracted = new RowSink(input, types);
+      const inserted = new Int32Array(last.size);
+      let k = 0;
+      const width = columns.length;
+      for (const [key, i] of last) {
         const old = store.get(key);
-        if (change.ops !== undefined && change.ops[i] === RETRACT) {
+        if (i < 0) {
           if (old !== undefined) {
             store.delete(key);
-            out.push(old, RETRACT);
+            retracted.push(old, RETRACT);
           }
           continue;
         }
@@ -110,14 +122,42 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
         for (let c = 0; c < width; c++) row[c] = (columns[c] as Plain[])[i];
         if (old !== undefined) {
           if (sameRow(old, row, types)) continue;
-          out.push(old, RETRACT);
+          retracted.push(old, RETRACT);
         }
         store.set(key, row);
-        out.push(row, 1);
+        inserted[k++] = i;
       }
-      return out.build();
+      return combine(
+        retracted.build(),
+        takeChange({ batch: change.batch, ops: undefined }, input, types, sortedPrefix(inserted, k)),
+        types,
+      );
     },
   };
+}
+
+/** The first `k` indexes, ascending (input order), as takeChange wants them. */
+function sortedPrefix(idx: Int32Array, k: number): Int32Array {
+  return idx.subarray(0, k).sort();
+}
+
+/** Retractions followed by inserts, as one change. */
+function combine(
+  retractions: ChangeBatch | undefined,
+  inserts: ChangeBatch,
+  types: readonly SqlType[],
+): ChangeBatch | undefined {
+  const r = retractions?.batch.numRows ?? 0;
+  const m = inserts.batch.numRows;
+  if (r === 0) return m === 0 ? undefined : inserts;
+  if (m === 0) return retractions;
+  const rb = (retractions as ChangeBatch).batch;
+  const data = types.map((t, c) =>
+    concatData([rb.data.children[c] as Data, inserts.batch.data.children[c] as Data], t),
+  );
+  const ops = new Int8Array(r + m).fill(1);
+  ops.fill(RETRACT, 0, r);
+  return { batch: batchOf(inserts.batch.schema, data, r + m), ops };
 }
 
 /** Exact equality of two rows of plain values (numeric text compared as written: 1.0 <> 1.00). */
