@@ -22,6 +22,7 @@ describe("DeliveryInfo", () => {
   it("rejects subjects that are not JetStream acks", () => {
     const d = new DeliveryInfo();
     expect(d.parse("_INBOX.abc.1")).toBe(false);
+    expect(d.parseBytes(new TextEncoder().encode("_INBOX.abc.1.2.3.4.5.6.7"))).toBe(false);
     expect(d.parse("$JS.ACK.S.c.1.2")).toBe(false);
     expect(d.parse("")).toBe(false);
   });

@@ -50,6 +50,37 @@ export class DeliveryInfo {
     this.pending = digits(reply, tsEnd + 1, first + 5 < n ? dots[first + 5]! : reply.length);
     return this.streamSequence > 0;
   }
+
+  /** {@link parse} on the reply subject's bytes, so the hot path never decodes it into a string. */
+  parseBytes(reply: Uint8Array): boolean {
+    const dots = this.dots;
+    let n = 0;
+    for (let i = 0; i < reply.length && n < dots.length; i++) {
+      if (reply[i] === 46) dots[n++] = i;
+    }
+    let first: number;
+    if (n === 8) first = 3;
+    else if (n === 10 || n === 11) first = 5;
+    else return false;
+    if (reply[0] !== 36 || reply[1] !== 74 || reply[4] !== 65) return false;
+    this.deliveryCount = digitBytes(reply, dots[first]! + 1, dots[first + 1]!);
+    this.streamSequence = digitBytes(reply, dots[first + 1]! + 1, dots[first + 2]!);
+    this.deliverySequence = digitBytes(reply, dots[first + 2]! + 1, dots[first + 3]!);
+    const tsEnd = dots[first + 4]!;
+    this.timestampUs = digitBytes(reply, dots[first + 3]! + 1, Math.max(dots[first + 3]! + 1, tsEnd - 3));
+    this.pending = digitBytes(reply, tsEnd + 1, first + 5 < n ? dots[first + 5]! : reply.length);
+    return this.streamSequence > 0;
+  }
+}
+
+function digitBytes(b: Uint8Array, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
 }
 
 function digits(s: string, from: number, to: number): number {

@@ -19,6 +19,7 @@ import {
   StreamNotFoundError,
 } from "./errors.js";
 import { toJetflowError } from "./nats-errors.js";
+import { SubjectCache, wireFields } from "./raw-msg.js";
 import type { SourceStatus } from "./source-status.js";
 
 const ACK = new TextEncoder().encode("+ACK");
@@ -43,7 +44,7 @@ export interface ConsumerContext {
 
 /** How a consumer hands over messages and events to its source. */
 export interface ConsumerListener {
-  onMessage(c: ManagedConsumer, m: JsMsg, seq: number, timestampUs: number): void;
+  onMessage(c: ManagedConsumer, m: JsMsg, subject: string, seq: number, timestampUs: number): void;
   onReachedEnd(c: ManagedConsumer): void;
   onStatus(s: SourceStatus): void;
   onFatal(e: JetflowError): void;
@@ -88,6 +89,7 @@ export class ManagedConsumer {
   private restartAgain = false;
   private wake: (() => void) | undefined;
   private readonly info = new DeliveryInfo();
+  private readonly subjects = new SubjectCache();
   // Ack bookkeeping: explicit keeps every delivery; all keeps one per emitted batch.
   private ackSeqs: number[] = [];
   private ackReplies: string[] = [];
@@ -224,9 +226,13 @@ export class ManagedConsumer {
 
   private onMessage(m: JsMsg, generation: number): void {
     if (generation !== this.generation) return;
-    const reply = (m as unknown as { reply: string }).reply;
+    const wire = wireFields(m);
     const info = this.info;
-    if (!info.parse(reply)) return;
+    const replyBytes = wire?.reply;
+    const parsed = replyBytes instanceof Uint8Array ? info.parseBytes(replyBytes) : info.parse(replyOf(m));
+    if (!parsed) return;
+    // The reply string is only needed to ack.
+    const reply = this.acks ? replyOf(m) : "";
     if (info.deliverySequence !== this.expectedDelivery) {
       this.restart();
       return;
@@ -244,7 +250,7 @@ export class ManagedConsumer {
       this.lastReply = reply;
       if (this.explicit) this.pushAck(seq, reply);
     }
-    this.listener.onMessage(this, m, seq, info.timestampUs);
+    this.listener.onMessage(this, m, this.subjects.subjectOf(m, wire), seq, info.timestampUs);
     if (info.pending === 0 || seq >= this.ctx.openLastSeq) this.reached();
   }
 
@@ -435,6 +441,10 @@ export class ManagedConsumer {
       secrets: this.ctx.secrets,
     });
   }
+}
+
+function replyOf(m: JsMsg): string {
+  return (m as unknown as { reply: string }).reply;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -203,9 +203,9 @@ export class NatsSource implements ConsumerListener {
 
   // ConsumerListener: called by the consumers, synchronously from the NATS read loop.
 
-  onMessage(c: ManagedConsumer, m: JsMsg, seq: number, timestampUs: number): void {
+  onMessage(c: ManagedConsumer, m: JsMsg, subject: string, seq: number, timestampUs: number): void {
     const b = this.builder;
-    b.push(c.key, m.data, m.subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
+    b.push(c.key, m.data, subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
     if (b.length >= this.runtime.maxBatchRows || b.bytes >= this.runtime.maxBatchBytes) this.flush();
     else if (this.linger === undefined) this.linger = setTimeout(() => this.flush(), this.runtime.lingerMs);
   }
@@ -252,8 +252,12 @@ export class NatsSource implements ConsumerListener {
     this.clearLinger();
     if (this.builder.length === 0) return;
     const batch = this.builder.take();
+    // Consumers whose last pre-open message is in this batch: caught up once it is emitted, even
+    // if the subscriber leaves (pausing them) while handling it.
+    const reaching = this.allCaughtUp ? [] : this.consumers.filter((c) => c.reachedEnd && !c.caughtUp);
     for (const [key, seq] of batch.offsets) this.byKey.get(key)?.markEmitted(seq);
     for (const s of this.subscribers) s.next(batch);
+    for (const c of reaching) c.caughtUp = true;
     this.checkCaughtUp();
   }
 

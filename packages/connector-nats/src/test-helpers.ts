@@ -1,5 +1,6 @@
 import net from "node:net";
 import type { RawBatch } from "@jetflow/core";
+import type { Subscription } from "rxjs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { NatsServer } from "@jetflow/test-harness";
@@ -90,7 +91,8 @@ export function collect(
   const td = new TextDecoder();
   return new Promise((resolve, reject) => {
     let finished = false;
-    const sub = source.batches$.subscribe({
+    let sub: Subscription | undefined;
+    sub = source.batches$.subscribe({
       next: (b) => {
         if (finished) return;
         if (opts.keep === true) c.batches.push(b);
@@ -101,7 +103,9 @@ export function collect(
         }
         if (done(c)) {
           finished = true;
-          queueMicrotask(() => sub.unsubscribe());
+          // Unsubscribing inside next() stops the source before it emits another batch.
+          if (sub === undefined) queueMicrotask(() => sub?.unsubscribe());
+          else sub.unsubscribe();
           resolve(c);
         }
       },
