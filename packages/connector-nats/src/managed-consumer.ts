@@ -11,6 +11,7 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsSourceConfig } from "./config.js";
 import { consumerConfig, type StartAt, startAtSequence, startOf } from "./consumer-config.js";
+import { AckTracker } from "./ack-tracker.js";
 import { DeliveryInfo } from "./delivery-info.js";
 import {
   AuthenticationFailedError,
@@ -74,9 +75,8 @@ export class ManagedConsumer {
   caughtUp = false;
 
   private readonly acks: boolean;
-  private readonly explicit: boolean;
-  /** Highest stream sequence acked (acks) or below the consumer's start: where a recreation restarts. */
-  private ackedSeq = 0;
+  /** Replies to ack after checkpoints; its `ackedSeq` is where a recreation restarts (acks). */
+  private readonly tracker: AckTracker;
   private expectedDelivery = 1;
   private consumer: Consumer | undefined;
   private messages: ConsumerMessages | undefined;
@@ -90,13 +90,6 @@ export class ManagedConsumer {
   private wake: (() => void) | undefined;
   private readonly info = new DeliveryInfo();
   private readonly subjects = new SubjectCache();
-  // Ack bookkeeping: explicit keeps every delivery; all keeps one per emitted batch.
-  private ackSeqs: number[] = [];
-  private ackReplies: string[] = [];
-  private ackHead = 0;
-  private lastReply = "";
-  private dupSeq = 0;
-  private dupReply = "";
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -107,7 +100,7 @@ export class ManagedConsumer {
     readonly name: string,
   ) {
     this.acks = ctx.config.consumer.ack_policy !== "none";
-    this.explicit = ctx.config.consumer.ack_policy === "explicit";
+    this.tracker = new AckTracker(ctx.config.consumer.ack_policy);
   }
 
   /**
@@ -172,7 +165,7 @@ export class ManagedConsumer {
   /** The source emitted a batch holding this consumer's messages up to `seq`. */
   markEmitted(seq: number): void {
     this.emittedSeq = seq;
-    if (this.acks && !this.explicit && seq === this.lastSeq) this.pushAck(seq, this.lastReply);
+    if (this.acks && seq === this.lastSeq) this.tracker.emitted(seq);
   }
 
   /**
@@ -181,34 +174,9 @@ export class ManagedConsumer {
    */
   ack(offset: number): number {
     if (!this.acks) return 0;
-    let sent = 0;
-    let best = -1;
-    while (this.ackHead < this.ackSeqs.length && this.ackSeqs[this.ackHead]! <= offset) {
-      if (this.explicit) {
-        this.ctx.nc.publish(this.ackReplies[this.ackHead]!, ACK);
-        sent++;
-      }
-      best = this.ackHead++;
-    }
-    let bestSeq = best === -1 ? 0 : this.ackSeqs[best]!;
-    if (!this.explicit) {
-      let reply = best === -1 ? "" : this.ackReplies[best]!;
-      if (this.dupSeq > bestSeq && this.dupSeq <= offset) {
-        bestSeq = this.dupSeq;
-        reply = this.dupReply;
-      }
-      if (reply !== "") {
-        this.ctx.nc.publish(reply, ACK);
-        sent++;
-      }
-    }
-    if (bestSeq > this.ackedSeq) this.ackedSeq = bestSeq;
-    if (this.ackHead > 1024 && this.ackHead * 2 > this.ackSeqs.length) {
-      this.ackSeqs = this.ackSeqs.slice(this.ackHead);
-      this.ackReplies = this.ackReplies.slice(this.ackHead);
-      this.ackHead = 0;
-    }
-    return sent;
+    const replies = this.tracker.take(offset);
+    for (const r of replies) this.ctx.nc.publish(r, ACK);
+    return replies.length;
   }
 
   /** Stops for good; `remove` deletes the consumer on the server. */
@@ -241,15 +209,12 @@ export class ManagedConsumer {
     this.pending = info.pending;
     const seq = info.streamSequence;
     if (seq <= this.lastSeq) {
-      if (this.acks) this.recordDuplicate(seq, reply);
+      if (this.acks) this.tracker.duplicate(seq, reply);
       if (info.pending === 0) this.reached();
       return;
     }
     this.lastSeq = seq;
-    if (this.acks) {
-      this.lastReply = reply;
-      if (this.explicit) this.pushAck(seq, reply);
-    }
+    if (this.acks) this.tracker.delivered(seq, reply);
     this.listener.onMessage(this, m, this.subjects.subjectOf(m, wire), seq, info.timestampUs);
     if (info.pending === 0 || seq >= this.ctx.openLastSeq) this.reached();
   }
@@ -258,19 +223,6 @@ export class ManagedConsumer {
     if (this.reachedEnd) return;
     this.reachedEnd = true;
     this.listener.onReachedEnd(this);
-  }
-
-  private recordDuplicate(seq: number, reply: string): void {
-    if (this.explicit) this.pushAck(seq, reply);
-    else if (seq > this.dupSeq) {
-      this.dupSeq = seq;
-      this.dupReply = reply;
-    }
-  }
-
-  private pushAck(seq: number, reply: string): void {
-    this.ackSeqs.push(seq);
-    this.ackReplies.push(reply);
   }
 
   private async consume(): Promise<void> {
@@ -344,7 +296,7 @@ export class ManagedConsumer {
   private async recreate(): Promise<void> {
     let streamLost = false;
     for (let attempt = 0; !this.stopped; attempt++) {
-      const from = (this.acks ? this.ackedSeq : this.lastSeq) + 1;
+      const from = (this.acks ? this.tracker.ackedSeq : this.lastSeq) + 1;
       try {
         if (streamLost) await this.checkSameStream();
         await this.remove();
@@ -392,16 +344,10 @@ export class ManagedConsumer {
     this.consumer = this.ctx.js.consumers.getConsumerFromInfo(ci);
     this.fresh = true;
     // The server reports the sequence before the start as delivered (e.g. the stream's last one for `latest`).
-    this.ackedSeq = ci.delivered.stream_seq;
+    this.tracker.reset(ci.delivered.stream_seq);
     if (ci.delivered.stream_seq > this.lastSeq) this.lastSeq = ci.delivered.stream_seq;
     this.expectedDelivery = 1;
     this.pending = ci.num_pending;
-    this.ackSeqs = [];
-    this.ackReplies = [];
-    this.ackHead = 0;
-    this.lastReply = "";
-    this.dupSeq = 0;
-    this.dupReply = "";
     if (ci.num_pending === 0) this.reached();
   }
 

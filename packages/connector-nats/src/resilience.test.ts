@@ -55,7 +55,10 @@ describe("resilience", () => {
       expect(atDisconnect).toBeLessThan(20_000);
       expect(c.sequences).toEqual(range(1, 21_000));
       expect(c.payloads[20_999]).toBe("rst.a:20999");
-      expect(statuses.map((s) => s.type)).toContain("consumer_recreated");
+      const types = statuses.map((s) => s.type);
+      expect(types).toContain("consumer_recreated");
+      expect(types.indexOf("disconnected")).toBeGreaterThan(0);
+      expect(types.lastIndexOf("connected")).toBeGreaterThan(types.indexOf("disconnected"));
       await source.drop();
       await nc.close();
     });

@@ -122,6 +122,34 @@ describe("durable consumers", () => {
     await expect(jsm.consumers.info("DUR", "dur_reader")).rejects.toThrow(/not found/);
   });
 
+  it("several subjects get one durable consumer each, named after the durable name and the subject", async () => {
+    await createStream(nc, "DURM", ["durm.>"]);
+    await load(nc, "DURM", "durm.a", 5);
+    await load(nc, "DURM", "durm.b", 5, { expectTotal: 10 });
+    const config = configFor(server, "DURM", "durm.a,durm.b", { "consumer.durable_name": "multi" });
+    const source = await NatsSource.open(config);
+    const c = await collect(source, (x) => x.sequences.length >= 10);
+    expect([...c.sequences].sort((a, b) => a - b)).toEqual(range(1, 10));
+    await source.ack(
+      new Map([
+        ["durm.a", 5],
+        ["durm.b", 10],
+      ]),
+    );
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const ci of jsm.consumers.list("DURM")) names.push(ci.name);
+    expect(names.sort()).toHaveLength(2);
+    expect(names.every((n) => n.startsWith("multi_durm_"))).toBe(true);
+    await source.stop();
+    // Reopened, both resume after their acks: nothing left.
+    const again = await NatsSource.open(config);
+    await again.caughtUp();
+    expect(again.lag()).toBe(0);
+    await again.drop();
+    expect((await jsm.streams.info("DURM")).state.consumer_count).toBe(0);
+  });
+
   it("explicit ack policy acks each delivery up to the offset", async () => {
     await createStream(nc, "DUREX", ["durex.>"]);
     await load(nc, "DUREX", "durex.a", 50, { expectTotal: 50 });
