@@ -1,9 +1,10 @@
 import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf, type RawBatch } from "@jetflow/core";
 import { type NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jetflow/connector-nats";
 import { createDecoder, type Decoder, type BadMessage } from "@jetflow/decoders";
-import { appendOnly, type ChangeOperator, MaterializedView, upsert } from "@jetflow/operators";
+import { appendOnly, type ChangeOperator, MaterializedView, type UpsertOperator, upsert } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { Schema, Table } from "apache-arrow";
+import { type Observable, Subject } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
 import { BadMessageError } from "./errors.js";
 import { Relation } from "./relation.js";
@@ -30,11 +31,14 @@ export class IngestRelation extends Relation {
   readonly policy: BadMessagePolicy;
   private decoder: Decoder | undefined;
   private operator: ChangeOperator | undefined;
-  /** Row storage of a table without a primary key (a table with one keeps rows in its upsert state). */
-  private storage: MaterializedView | undefined;
+  /** Where a table's rows live: its upsert state, or (no primary key) an append-only row store. */
+  private rowStore: UpsertOperator | MaterializedView | undefined;
+  /** Set for a table without a primary key: every change goes into it. */
+  private appendStore: MaterializedView | undefined;
   /** Per consumer key, the last stream sequence whose message is fully processed. */
   readonly offsets = new Map<string, number>();
   source: NatsSource | undefined;
+  private changes: Subject<ChangeBatch> | undefined;
 
   constructor(
     name: string,
@@ -61,10 +65,13 @@ export class IngestRelation extends Relation {
     if (this.kind === "source") {
       this.operator = appendOnly(schema);
     } else if (this.primaryKey.length > 0) {
-      this.operator = upsert(schema, this.primaryKey, { id: `${this.name}/upsert` });
+      const keyed = upsert(schema, this.primaryKey, { id: `${this.name}/upsert` });
+      this.operator = keyed;
+      this.rowStore = keyed;
     } else {
       this.operator = appendOnly(schema);
-      this.storage = new MaterializedView(this.name, schema, { id: `${this.name}/rows` });
+      this.appendStore = new MaterializedView(this.name, schema, { id: `${this.name}/rows` });
+      this.rowStore = this.appendStore;
     }
   }
 
@@ -77,19 +84,30 @@ export class IngestRelation extends Relation {
   }
 
   snapshot(): Table | undefined {
-    if (this.kind === "source") return undefined;
-    if (this.storage !== undefined) return this.storage.snapshot();
-    return tableSnapshotOf(this.prepared().operator);
+    return this.rowStore?.snapshot();
+  }
+
+  /** The table's rows as plain objects (the same conversion views use); undefined for a source. */
+  rows(): Record<string, unknown>[] | undefined {
+    return this.rowStore?.rows();
+  }
+
+  /** Every change of the table (or every insert of the source) from now on. */
+  get changes$(): Observable<ChangeBatch> {
+    if (this.changes === undefined) {
+      const subject = new Subject<ChangeBatch>();
+      this.feed((c) => subject.next(c));
+      this.changes = subject;
+    }
+    return this.changes.asObservable();
   }
 
   get size(): number {
-    if (this.storage !== undefined) return this.storage.size;
-    const op = this.operator as (ChangeOperator & { readonly size?: number }) | undefined;
-    return op?.size ?? 0;
+    return this.rowStore?.size ?? 0;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
-    return [...(this.operator?.stores ?? []), ...(this.storage === undefined ? [] : [this.storage.store])];
+    return [...(this.operator?.stores ?? []), ...(this.appendStore === undefined ? [] : [this.appendStore.store])];
   }
 
   /** Restores derived indexes after the stores were loaded from a checkpoint. */
@@ -113,7 +131,7 @@ export class IngestRelation extends Relation {
     if (batch.numRows > 0) {
       const change: ChangeBatch | undefined = operator.process(insertsOf(batch));
       if (change !== undefined && change.batch.numRows > 0) {
-        this.storage?.apply(change);
+        this.appendStore?.apply(change);
         this.emit(change);
       }
     }
@@ -129,11 +147,4 @@ export class IngestRelation extends Relation {
     }
     return { decoder: this.decoder, operator: this.operator };
   }
-}
-
-/** The rows an upsert operator holds, through the snapshot method it exposes. */
-function tableSnapshotOf(op: ChangeOperator): Table {
-  const withSnapshot = op as ChangeOperator & { snapshot?: () => Table };
-  if (withSnapshot.snapshot === undefined) throw new Error("internal: upsert operator exposes no snapshot()");
-  return withSnapshot.snapshot();
 }

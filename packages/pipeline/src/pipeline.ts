@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ColumnDef } from "@jetflow/core";
 import { connectNats, NatsSource, type SourceStatus } from "@jetflow/connector-nats";
-import { filesystemBackend, memoryBackend, natsBackend, type CheckpointBackend } from "@jetflow/state";
+import { CheckpointError, type CheckpointBackend, filesystemBackend, memoryBackend, natsBackend } from "@jetflow/state";
 import type { ChangeBatch } from "@jetflow/core";
 import type { Table } from "apache-arrow";
 import { type Observable, Subject, type Subscription } from "rxjs";
@@ -154,15 +154,11 @@ export class Pipeline {
       throw new RelationNameError(`"${name}" is a source: it keeps no rows; create a table or a view to read it`);
     }
     const ingest = r as IngestRelation;
-    const snapshot = (): Table => ingest.snapshot() as Table;
     return {
       name,
-      snapshot,
-      rows: () =>
-        snapshot()
-          .toArray()
-          .map((row) => ({ ...row.toJSON() })),
-      changes$: changesOf(ingest),
+      snapshot: () => ingest.snapshot() as Table,
+      rows: () => ingest.rows() as Record<string, unknown>[],
+      changes$: ingest.changes$,
     };
   }
 
@@ -207,11 +203,14 @@ export class Pipeline {
         committed: (report, offsets) => this.committed(report, offsets),
         meta: () => ({ fingerprint: this.fingerprint() }),
       });
-      const restored = await this.coordinator.restore();
-      if (restored !== undefined) this.checkRestored(restored.meta, restored.id);
+      const restored = await this.coordinator.restore().catch((e: unknown) => {
+        // A store the checkpoint has and the pipeline lacks: the definitions changed.
+        throw e instanceof CheckpointError && e.reason === "unknown-store" ? this.foreignState(e) : e;
+      });
+      if (restored !== undefined && restored.meta["fingerprint"] !== this.fingerprint()) throw this.foreignState();
       for (const r of this.relations.values()) (r as IngestRelation | ViewRelation).restored();
       await this.openSources(restored?.offsets ?? {});
-      this.coordinator.start(this.checkpointTimerMs(), (e) => this.fail(e));
+      this.coordinator.start(this.checkpointTimerMs(), (e) => this.checkpointFailed(e));
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -320,6 +319,9 @@ export class Pipeline {
           kind: backend.kind,
           load: () => backend.load(),
           commit: (r) => backend.commit(r),
+          ...(backend.newestId === undefined
+            ? {}
+            : { newestId: () => (backend.newestId as () => Promise<number | undefined>)() }),
           close: async () => {
             await backend.close();
             await nc.close();
@@ -437,13 +439,25 @@ export class Pipeline {
       .digest("hex");
   }
 
-  private checkRestored(meta: Record<string, string>, id: number): void {
-    if (meta["fingerprint"] !== this.fingerprint()) {
-      throw new PipelineError(
-        `the state holds checkpoint ${id} of a different pipeline (its relations, columns or queries changed); ` +
-          "start with a new state directory or remove the old one",
-      );
+  private foreignState(cause?: unknown): PipelineError {
+    const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
+    return new PipelineError(
+      `the state${where} holds a checkpoint of a different pipeline (its relations, columns or queries changed); ` +
+        "start with a new state directory or remove the old one",
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  /**
+   * A write that failed (disk full, server away) is reported and retried by the next checkpoint,
+   * which is then full; only a broken state (another writer, a lock, a changed pipeline) stops the run.
+   */
+  private checkpointFailed(e: unknown): void {
+    if (e instanceof CheckpointError && (e.reason === "write" || e.reason === "chain")) {
+      this.statusSubject.next({ type: "error", error: e });
+      return;
     }
+    this.fail(e);
   }
 
   private fail(e: unknown): void {
@@ -497,10 +511,4 @@ export function pipeline(options?: PipelineOptions): Pipeline {
 
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
-}
-
-function changesOf(r: IngestRelation): Observable<ChangeBatch> {
-  const subject = new Subject<ChangeBatch>();
-  r.feed((c) => subject.next(c));
-  return subject.asObservable();
 }

@@ -1,0 +1,247 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { call, col, lit } from "@jetflow/operators";
+import { NatsServer } from "@jetflow/test-harness";
+import { firstValueFrom, filter as rxFilter, toArray, take } from "rxjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BadMessageError, PipelineError, PipelineStateError, RelationNameError } from "./errors.js";
+import { pipeline, type PipelineStatus } from "./pipeline.js";
+import type { ParsedStatement, SqlFrontend, Statement, ViewQuery } from "./spec.js";
+import { jsonTable, readAll, seed } from "./test-support.js";
+
+const COLUMNS = { id: "int", region: "varchar", amount: "double precision" };
+
+/** SELECT region, count(*) AS n, sum(amount) AS total FROM <relation> [WHERE amount > min] GROUP BY region */
+function byRegion(relation: string, min?: number): ViewQuery {
+  const scan: ViewQuery = { kind: "scan", relation };
+  const input: ViewQuery =
+    min === undefined ? scan : { kind: "filter", input: scan, predicate: call(">", col("amount"), lit(min)) };
+  return {
+    kind: "aggregate",
+    input,
+    groupBy: [{ name: "region", expr: col("region") }],
+    aggregates: [
+      { name: "n", fn: "count", arg: undefined, distinct: false },
+      { name: "total", fn: "sum", arg: col("amount"), distinct: false },
+    ],
+  };
+}
+
+function rowsOf(p: ReturnType<typeof pipeline>, name: string): Record<string, unknown>[] {
+  return p
+    .view(name)
+    .rows()
+    .map((r): Record<string, unknown> => ({ ...r, n: Number(r["n"]) }))
+    .sort((a, b) => String(a["region"]).localeCompare(String(b["region"])));
+}
+
+describe("pipeline (DSL) against a real nats-server", () => {
+  let server: NatsServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-pipeline-"));
+  });
+  afterAll(async () => {
+    await server?.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps a keyed table and a view over it up to date, and reports its lifecycle", async () => {
+    await seed(server.url, "S1", "s1.x", [
+      { id: 1, region: "n", amount: 10 },
+      { id: 2, region: "s", amount: 5 },
+      { id: 1, region: "s", amount: 7 }, // moves order 1 from n to s
+    ]);
+    const p = pipeline()
+      .table("orders", jsonTable(server.url, "S1", "s1.x", COLUMNS, ["id"]))
+      .materializedView("by_region", byRegion("orders"));
+    const events: PipelineStatus["type"][] = [];
+    p.status$.subscribe((s) => events.push(s.type));
+    await p.start();
+    await p.caughtUp();
+    expect(rowsOf(p, "by_region")).toEqual([{ region: "s", n: 2, total: 12 }]);
+    expect(p.view("orders").rows()).toHaveLength(2);
+    expect(p.columnsOf("by_region").map((c) => c.name)).toEqual(["region", "n", "total"]);
+    expect(p.metrics.render()).toMatch(/jetflow_messages_in_total\{relation="orders"\} 3/);
+    await p.stop();
+    expect(events).toContain("started");
+    expect(events).toContain("caught_up");
+    expect(events.at(-1)).toBe("stopped");
+    await expect(p.done).resolves.toBeUndefined();
+  });
+
+  it("streams view changes as they happen", async () => {
+    await seed(server.url, "S2", "s2.x", [{ id: 1, region: "n", amount: 1 }]);
+    const p = pipeline()
+      .source("events", jsonTable(server.url, "S2", "s2.x", COLUMNS))
+      .materializedView("by_region", byRegion("events"));
+    await p.start();
+    await p.caughtUp();
+    const next = firstValueFrom(p.view("by_region").changes$);
+    await seed(server.url, "S2", "s2.x", [{ id: 2, region: "n", amount: 2 }]);
+    const change = await next;
+    // the old group row is retracted and the new one inserted, in one batch
+    expect(Array.from(change.ops ?? [])).toEqual([-1, 1]);
+    expect(rowsOf(p, "by_region")).toEqual([{ region: "n", n: 2, total: 3 }]);
+    expect(() => p.view("events")).toThrow(RelationNameError);
+    await p.stop();
+  });
+
+  it("skips bad messages by default, counts them, and keeps every good row of the batch", async () => {
+    await seed(server.url, "S3", "s3.x", [
+      { id: 1, region: "a", amount: 1 },
+      "{not json",
+      { id: 2, region: "a", amount: "x" },
+      { id: 3, region: "a", amount: 2 },
+    ]);
+    const p = pipeline()
+      .table("t", jsonTable(server.url, "S3", "s3.x", COLUMNS, ["id"]))
+      .materializedView("v", byRegion("t"));
+    const bad: number[] = [];
+    p.status$.subscribe((s) => s.type === "bad_message" && bad.push(s.sequence));
+    await p.start();
+    await p.caughtUp();
+    expect(rowsOf(p, "v")).toEqual([{ region: "a", n: 2, total: 3 }]);
+    expect(bad).toEqual([2, 3]);
+    expect(p.metrics.total("jetflow_decode_errors_total")).toBe(2);
+    await p.stop();
+  });
+
+  it("stops with an error naming the sequence under bad_message.policy = 'fail'", async () => {
+    await seed(server.url, "S4", "s4.x", [{ id: 1, region: "a", amount: 1 }, "garbage"]);
+    const p = pipeline().table(
+      "t",
+      jsonTable(server.url, "S4", "s4.x", COLUMNS, ["id"], { "bad_message.policy": "fail" }),
+    );
+    await p.start();
+    const error = await p.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BadMessageError);
+    expect((error as BadMessageError).message).toMatch(/^t: bad message at stream sequence 2: /);
+  });
+
+  it("publishes bad messages to the dead-letter subject with the reason in headers", async () => {
+    await seed(server.url, "DLQ", "dlq.x", []);
+    await seed(server.url, "S5", "s5.x", [{ id: 1, region: "a", amount: 1 }, "oops"]);
+    const p = pipeline().table(
+      "t",
+      jsonTable(server.url, "S5", "s5.x", COLUMNS, ["id"], {
+        "bad_message.policy": "dead_letter",
+        "bad_message.dead_letter_subject": "dlq.x",
+      }),
+    );
+    await p.start();
+    await p.caughtUp();
+    await p.stop();
+    const dead = await readAll(server.url, "DLQ");
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.data).toBe("oops");
+    expect(dead[0]?.headers["Jetflow-Sequence"]).toBe("2");
+    expect(dead[0]?.headers["Jetflow-Subject"]).toBe("s5.x");
+    expect(dead[0]?.headers["Jetflow-Error"]).toMatch(/JSON/i);
+  });
+
+  it("validates options when a relation is defined, before anything connects", () => {
+    const p = pipeline();
+    expect(() =>
+      p.table("t", jsonTable(server.url, "S", "s.x", COLUMNS, ["id"], { "bad_message.policy": "explode" })),
+    ).toThrow(/bad_message\.policy must be one of skip, fail, dead_letter/);
+    expect(() => p.table("t", jsonTable(server.url, "S", "s.x", COLUMNS, ["id"], { bogus: "1" }))).toThrow(/bogus/);
+    expect(() => p.sql("SELECT 1")).toThrow(PipelineStateError);
+  });
+
+  it("resumes from a filesystem checkpoint: only new messages are read, the state carries on", async () => {
+    const state = { kind: "filesystem" as const, dir: path.join(dir, "resume") };
+    await seed(
+      server.url,
+      "S6",
+      "s6.x",
+      [1, 2, 3].map((id) => ({ id, region: "a", amount: id })),
+    );
+    const define = () =>
+      pipeline({ state })
+        .source("e", jsonTable(server.url, "S6", "s6.x", COLUMNS))
+        .materializedView("v", byRegion("e"));
+    const first = define();
+    await first.start();
+    await first.caughtUp();
+    await first.stop(); // takes a last checkpoint
+    await seed(server.url, "S6", "s6.x", [{ id: 4, region: "a", amount: 4 }]);
+    const second = define();
+    const started = firstValueFrom(second.status$.pipe(rxFilter((s) => s.type === "started")));
+    await second.start();
+    expect(await started).toMatchObject({ type: "started", restoredCheckpoint: expect.any(Number) });
+    await second.caughtUp();
+    expect(rowsOf(second, "v")).toEqual([{ region: "a", n: 4, total: 10 }]);
+    expect(second.metrics.total("jetflow_messages_in_total")).toBe(1);
+    await second.stop();
+  });
+
+  it("refuses a state directory that belongs to a different pipeline", async () => {
+    const state = { kind: "filesystem" as const, dir: path.join(dir, "other") };
+    await seed(server.url, "S7", "s7.x", [{ id: 1, region: "a", amount: 1 }]);
+    const a = pipeline({ state })
+      .source("e", jsonTable(server.url, "S7", "s7.x", COLUMNS))
+      .materializedView("v", byRegion("e"));
+    await a.start();
+    await a.checkpoint();
+    await a.stop();
+    const b = pipeline({ state })
+      .source("e", jsonTable(server.url, "S7", "s7.x", COLUMNS))
+      .materializedView("v", byRegion("e", 100));
+    await expect(b.start()).rejects.toThrow(PipelineError);
+    await expect(b.start()).rejects.toThrow(PipelineStateError); // a failed pipeline cannot start again
+  });
+
+  it("plans SQL statements in order through the front end: IF NOT EXISTS, DROP, dependents", async () => {
+    await seed(server.url, "S8", "s8.x", [{ id: 1, region: "a", amount: 1 }]);
+    const statements = (list: Statement[]): SqlFrontend => ({
+      parse: () => list.map((s): ParsedStatement => ({ line: 1, column: 1, plan: () => s })),
+    });
+    const table = {
+      kind: "create_table" as const,
+      name: "t",
+      ifNotExists: true,
+      spec: jsonTable(server.url, "S8", "s8.x", COLUMNS, ["id"]),
+    };
+    const view = { kind: "create_view" as const, name: "v", ifNotExists: false, query: byRegion("t") };
+    const ok = pipeline({
+      sql: statements([table, table, view, { kind: "drop", what: "view", name: "v", ifExists: false }]),
+    }).sql("...");
+    await ok.start();
+    expect(ok.names()).toEqual(["t"]);
+    await ok.stop();
+    const blocked = pipeline({
+      sql: statements([table, view, { kind: "drop", what: "table", name: "t", ifExists: false }]),
+    }).sql("...");
+    await expect(blocked.start()).rejects.toThrow(/cannot drop table "t": view "v" depend\(s\) on it/);
+    const wrongKind = pipeline({
+      sql: statements([table, { kind: "drop", what: "view", name: "t", ifExists: false }]),
+    }).sql("...");
+    await expect(wrongKind.start()).rejects.toThrow(/"t" is a table, not a view/);
+  });
+
+  it("emits a checkpoint event per checkpoint taken", async () => {
+    await seed(server.url, "S9", "s9.x", [{ id: 1, region: "a", amount: 1 }]);
+    const p = pipeline({ state: { kind: "filesystem", dir: path.join(dir, "cp") }, checkpointIntervalMs: 50 }).table(
+      "t",
+      jsonTable(server.url, "S9", "s9.x", COLUMNS, ["id"]),
+    );
+    await p.start();
+    const two = await firstValueFrom(
+      p.status$.pipe(
+        rxFilter((s) => s.type === "checkpoint"),
+        take(2),
+        toArray(),
+      ),
+    );
+    expect(two).toHaveLength(2);
+    const report = await p.checkpoint();
+    expect(report.id).toBeGreaterThan(0);
+    await p.stop();
+  });
+});
