@@ -275,6 +275,17 @@ describe("groupAggregate", () => {
     ]);
   });
 
+  it("keeps min/max right when equal numerics with different texts come and go", () => {
+    const op = groupAggregate(schema, [], [agg("lo", "min", "z"), agg("hi", "max", "z")], { id: "m" });
+    const view = run(op, [
+      changeFrom(schema, [{ z: "1.0" }, { z: "1.00" }, { z: "2" }]),
+      changeFrom(schema, [{ z: "1.0" }], [RETRACT]),
+    ]);
+    expect(view.sorted()).toEqual([rowText({ lo: "1.00", hi: "2" })]);
+    op.process(changeFrom(schema, [{ z: "1.00" }, { z: "2" }], [RETRACT, RETRACT]));
+    expect(rowsOf(op.process(changeFrom(schema, [{ z: "3" }]))).at(-1)).toEqual({ _op: 1, lo: "3", hi: "3" });
+  });
+
   it("uses PostgreSQL result types", () => {
     const s2 = schemaFrom({
       i: "integer",

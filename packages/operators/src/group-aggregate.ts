@@ -75,7 +75,7 @@ export function groupAggregate(
   const groups = new KeyedStore<Group>(opts.id);
   const multisets = new KeyedStore<MultisetEntry>(`${opts.id}:values`);
   const orders = specs.map((s, j) =>
-    s.kind === "min" || s.kind === "max" ? comparatorOf(argNodes[j]?.type as SqlType) : undefined,
+    s.kind === "min" || s.kind === "max" ? orderOf(argNodes[j]?.type as SqlType) : undefined,
   );
   /** Ordered distinct values per `${j}:${groupKey}`, for min/max: derived from `multisets`. */
   const indexes = new Map<string, SortedList<Plain>>();
