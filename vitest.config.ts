@@ -18,6 +18,7 @@ export default defineConfig({
         test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
       })),
       { extends: true as const, test: { name: "harness", include: ["test/harness/src/**/*.test.ts"] } },
+      { extends: true as const, test: { name: "examples", include: ["examples/src/**/*.test.ts"] } },
       { extends: true as const, test: { name: "e2e", include: ["test/e2e/src/**/*.test.ts"], testTimeout: 180_000 } },
       {
         extends: true as const,

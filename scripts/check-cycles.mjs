@@ -9,6 +9,7 @@ const dirs = [
   path.join(root, "test/harness"),
   path.join(root, "test/e2e"),
   path.join(root, "benchmarks"),
+  path.join(root, "examples"),
 ].filter((d) => fs.existsSync(path.join(d, "package.json")));
 
 /** Strongly connected components of size > 1 (or self loops): the cycles. */
