@@ -1,4 +1,5 @@
 import { type ChangeBatch, RETRACT, type SqlType, schemaOf } from "@jetflow/core";
+import { tableFromIPC, tableToIPC } from "apache-arrow";
 import { firstValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { MaterializedView } from "./materialized-view.js";
@@ -77,6 +78,16 @@ describe("MaterializedView", () => {
       pos: null,
       gap: null,
     });
+  });
+
+  it("snapshots survive Arrow IPC", () => {
+    const v = new MaterializedView("v", schema, { id: "view" });
+    v.apply(changeFrom(schema, [row, { id: null, tags: [] }]));
+    const back = tableFromIPC(tableToIPC(v.snapshot()));
+    expect(back.numRows).toBe(2);
+    const w = new MaterializedView("w", schema, { id: "w" });
+    w.apply({ batch: back.batches[0] as never, ops: undefined });
+    expect(w.rows()).toEqual(v.rows());
   });
 
   it("emits applied changes on changes$ and the current rows first on stream$", async () => {
