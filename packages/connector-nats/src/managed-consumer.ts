@@ -143,6 +143,8 @@ export class ManagedConsumer {
     this.halt();
     this.lastSeq = this.emittedSeq;
     if (!this.caughtUp) this.reachedEnd = false;
+    // A recreation in flight started from the old position: redo it from the emitted one.
+    if (this.restarting !== undefined) this.restartAgain = true;
   }
 
   /** Recreates the consumer where delivery must continue (see the class invariant). */

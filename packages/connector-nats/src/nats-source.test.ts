@@ -56,6 +56,9 @@ describe("NatsSource", () => {
         allow_create_stream: "true",
         max_messages: "1000",
         max_bytes: "1048576",
+        max_messages_per_subject: "100",
+        max_consumers: "10",
+        max_message_size: "4096",
       }),
     );
     const jsm = await jetstreamManager(nc);
@@ -63,7 +66,14 @@ describe("NatsSource", () => {
     expect(info.config.subjects).toEqual(["created.x"]);
     expect(info.config.max_msgs).toBe(1000);
     expect(info.config.max_bytes).toBe(1048576);
+    expect(info.config.max_msgs_per_subject).toBe(100);
+    expect(info.config.max_consumers).toBe(10);
+    expect(info.config.max_msg_size).toBe(4096);
     await source.stop();
+    // A name differing only by case would share the store directory on case-insensitive file systems.
+    await expect(
+      NatsSource.open(configFor(server, "created", "created.y", { allow_create_stream: "true" })),
+    ).rejects.toThrow(/collide with the existing stream 'CREATED'/);
   });
 
   it("removes the ephemeral consumers it created on stop", async () => {

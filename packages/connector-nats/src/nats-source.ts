@@ -52,6 +52,7 @@ export class NatsSource implements ConsumerListener {
   private caughtUpWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private stopping: Promise<void> | undefined;
   private durableRemoved = false;
+  private opened = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -114,6 +115,7 @@ export class NatsSource implements ConsumerListener {
         await consumer.open(runtime.offsets.get(subject));
       }
       source.watchConnection();
+      source.opened = true;
       source.checkCaughtUp();
       return source;
     } catch (e) {
@@ -270,7 +272,8 @@ export class NatsSource implements ConsumerListener {
 
   /** Marks consumers whose last pre-open message has been emitted; resolves waiters when all have. */
   private checkCaughtUp(): void {
-    if (this.allCaughtUp) return;
+    // While open() is still creating consumers, "all" would mean only the ones created so far.
+    if (this.allCaughtUp || !this.opened) return;
     let all = true;
     for (const c of this.consumers) {
       if (c.reachedEnd && this.builder.length === 0) c.caughtUp = true;

@@ -111,6 +111,22 @@ describe("several subjects (one consumer per subject; nats-server 2.9 has no mul
     expect((await jsm.streams.info("MULTI")).state.consumer_count).toBe(0);
   });
 
+  it("is caught up only when every subject is, even if the first one has nothing", async () => {
+    const source = await NatsSource.open(configFor(server, "START", "st.none,st.a"));
+    let count = 0;
+    let countAtCaughtUp = -1;
+    void source.caughtUp().then(() => {
+      countAtCaughtUp = count;
+    });
+    await collect(source, (c) => {
+      count = c.sequences.length;
+      return count >= 20;
+    });
+    await source.caughtUp();
+    expect(countAtCaughtUp).toBe(20);
+    await source.stop();
+  });
+
   it("combines several subjects with a timestamp start", async () => {
     const source = await NatsSource.open(
       configFor(server, "START", "st.a,st.zzz", { "scan.startup.timestamp.millis": String(between) }),
