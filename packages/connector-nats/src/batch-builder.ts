@@ -52,9 +52,15 @@ export class BatchBuilder {
     this.size += payload.length;
   }
 
-  /** The messages pushed since the last call, as one batch; the builder starts empty again. */
-  take(): RawBatch {
+  /**
+   * The messages pushed since the last call, as one batch; the builder starts empty again.
+   * `consumers` adds the position of those without a message in the batch (see NatsSource).
+   */
+  take(consumers?: Iterable<{ readonly key: string; readonly emittedSeq: number }>): RawBatch {
     const n = this.n;
+    if (consumers !== undefined) {
+      for (const c of consumers) if (!this.offsets.has(c.key)) this.offsets.set(c.key, c.emittedSeq);
+    }
     const batch: RawBatch = {
       length: n,
       payloads: this.payloads,
@@ -75,6 +81,11 @@ export class BatchBuilder {
     this.n = 0;
     this.size = 0;
     return batch;
+  }
+
+  /** Per consumer key, the last sequence pushed since the last `take()`. */
+  pendingOffsets(): ReadonlyMap<string, number> {
+    return this.offsets;
   }
 
   /** Drops what was pushed (the subscriber left before it was emitted). */

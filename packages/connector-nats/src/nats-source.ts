@@ -253,11 +253,15 @@ export class NatsSource implements ConsumerListener {
   private flush(): void {
     this.clearLinger();
     if (this.builder.length === 0) return;
-    const batch = this.builder.take();
+    // Marked emitted first, so the positions added for consumers absent from the batch are current.
+    for (const [key, seq] of this.builder.pendingOffsets()) this.byKey.get(key)?.markEmitted(seq);
+    // Every consumer's position goes in the offsets, not only those with a message here: a
+    // checkpoint then resumes a quiet subject where it was (e.g. after a `latest` start) rather
+    // than at scan.startup.mode again.
+    const batch = this.builder.take(this.consumers);
     // Consumers whose last pre-open message is in this batch: caught up once it is emitted, even
     // if the subscriber leaves (pausing them) while handling it.
     const reaching = this.allCaughtUp ? [] : this.consumers.filter((c) => c.reachedEnd && !c.caughtUp);
-    for (const [key, seq] of batch.offsets) this.byKey.get(key)?.markEmitted(seq);
     for (const s of this.subscribers) s.next(batch);
     for (const c of reaching) c.caughtUp = true;
     this.checkCaughtUp();

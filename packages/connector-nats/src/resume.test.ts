@@ -73,6 +73,30 @@ describe("resume from checkpointed offsets", () => {
     await second.stop();
   });
 
+  it("batch offsets hold every consumer's position, so a quiet subject resumes where it was (latest start)", async () => {
+    await createStream(nc, "QUIET", ["quiet.>"]);
+    await load(nc, "QUIET", "quiet.a", 5);
+    await load(nc, "QUIET", "quiet.b", 5, { expectTotal: 10 });
+    const config = configFor(server, "QUIET", "quiet.a,quiet.b", { "scan.startup.mode": "latest" });
+    const first = await NatsSource.open(config);
+    const got = collect(first, (c) => c.sequences.length >= 1, { keep: true });
+    await load(nc, "QUIET", "quiet.a", 1, { from: 5 });
+    const offsets = offsetsOf(await got);
+    expect(offsets).toEqual(
+      new Map([
+        ["quiet.a", 11],
+        ["quiet.b", 10],
+      ]),
+    );
+    await first.stop();
+    // Published to the quiet subject while the source was down: read after a restart, not skipped.
+    await load(nc, "QUIET", "quiet.b", 1, { from: 5, expectTotal: 12 });
+    const second = await NatsSource.open(config, { offsets });
+    expect(second.lag()).toBe(1);
+    expect((await collect(second, (c) => c.sequences.length >= 1)).sequences).toEqual([12]);
+    await second.stop();
+  });
+
   it("an offset at the end is caught up at once", async () => {
     await createStream(nc, "RESEND", ["resend.>"]);
     await load(nc, "RESEND", "resend.a", 10, { expectTotal: 10 });
