@@ -113,6 +113,7 @@ export class IngestRelation extends Relation {
   /** Restores derived indexes after the stores were loaded from a checkpoint. */
   restored(): void {
     this.operator?.restored?.();
+    this.appendStore?.restored();
   }
 
   /**

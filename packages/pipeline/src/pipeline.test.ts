@@ -225,6 +225,35 @@ describe("pipeline (DSL) against a real nats-server", () => {
     await expect(wrongKind.start()).rejects.toThrow(/"t" is a table, not a view/);
   });
 
+  it("shows a global aggregate's row before any input, once, also after a restore", async () => {
+    await seed(server.url, "S10", "s10.x", []);
+    const total: ViewQuery = {
+      kind: "aggregate",
+      input: { kind: "scan", relation: "t" },
+      groupBy: [],
+      aggregates: [
+        { name: "n", fn: "count", arg: undefined, distinct: false },
+        { name: "total", fn: "sum", arg: col("amount"), distinct: false },
+      ],
+    };
+    const state = { kind: "filesystem" as const, dir: path.join(dir, "global") };
+    const define = () =>
+      pipeline({ state })
+        .table("t", jsonTable(server.url, "S10", "s10.x", COLUMNS, ["id"]))
+        .materializedView("v", total);
+    const first = define();
+    await first.start();
+    await first.caughtUp();
+    expect(rowsOf(first, "v")).toEqual([{ n: 0, total: null }]);
+    await first.stop();
+    await seed(server.url, "S10", "s10.x", [{ id: 1, region: "a", amount: 2 }]);
+    const second = define();
+    await second.start();
+    await second.caughtUp();
+    expect(rowsOf(second, "v")).toEqual([{ n: 1, total: 2 }]);
+    await second.stop();
+  });
+
   it("emits a checkpoint event per checkpoint taken", async () => {
     await seed(server.url, "S9", "s9.x", [{ id: 1, region: "a", amount: 1 }]);
     const p = pipeline({ state: { kind: "filesystem", dir: path.join(dir, "cp") }, checkpointIntervalMs: 50 }).table(

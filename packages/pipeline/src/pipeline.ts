@@ -84,6 +84,10 @@ export class Pipeline {
     size: this.metrics.gauge("jetflow_relation_rows", "Rows a table or view holds"),
     checkpointMs: this.metrics.gauge("jetflow_checkpoint_duration_ms", "Duration of the last checkpoint"),
     checkpointBytes: this.metrics.gauge("jetflow_checkpoint_bytes", "Size of the last checkpoint"),
+    warnings: this.metrics.gauge(
+      "jetflow_expression_nulls_total",
+      "Expression results turned into NULL instead of failing (division by zero, overflow, invalid input)",
+    ),
   };
 
   constructor(options: PipelineOptions = {}) {
@@ -209,6 +213,7 @@ export class Pipeline {
       });
       if (restored !== undefined && restored.meta["fingerprint"] !== this.fingerprint()) throw this.foreignState();
       for (const r of this.relations.values()) (r as IngestRelation | ViewRelation).restored();
+      for (const r of this.relations.values()) if (r instanceof ViewRelation) r.emitInitial();
       await this.openSources(restored?.offsets ?? {});
       this.coordinator.start(this.checkpointTimerMs(), (e) => this.checkpointFailed(e));
       this.phase = "running";
@@ -418,6 +423,10 @@ export class Pipeline {
     this.count.checkpointBytes("", report.bytes);
     for (const r of this.relations.values()) {
       this.count.size(relationLabel(r.name), r.size);
+      if (r instanceof ViewRelation) {
+        for (const [kind, n] of Object.entries(r.warnings()))
+          this.count.warnings(`${relationLabel(r.name)},kind="${kind}"`, n);
+      }
       if (r instanceof IngestRelation) {
         this.count.lag(relationLabel(r.name), r.source?.lag() ?? 0);
         await r.source?.ack(new Map(Object.entries(offsets[r.name] ?? {})));

@@ -57,8 +57,34 @@ export class ViewRelation extends Relation {
     return [...this.operators.flatMap((op) => op.stores), this.view.store];
   }
 
+  /** Rebuilds derived indexes after the stores were loaded from a checkpoint. */
   restored(): void {
     for (const op of this.operators) op.restored?.();
+    this.view.restored();
+  }
+
+  /**
+   * Pushes what operators hold before any input (a global aggregate's `count = 0` row) through
+   * the rest of the chain. Operators whose state already holds it give nothing, so this is safe
+   * after a restore.
+   */
+  emitInitial(): void {
+    this.operators.forEach((op, i) => {
+      const initial = op.initial?.();
+      if (initial !== undefined) this.push(initial, i + 1);
+    });
+  }
+
+  /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
+  warnings(): { divisionByZero: number; overflow: number; invalidInput: number } {
+    const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
+    for (const op of this.operators) {
+      if (op.warnings === undefined) continue;
+      total.divisionByZero += op.warnings.divisionByZero;
+      total.overflow += op.warnings.overflow;
+      total.invalidInput += op.warnings.invalidInput;
+    }
+    return total;
   }
 
   /** Stops listening to the input (DROP). */
@@ -67,9 +93,14 @@ export class ViewRelation extends Relation {
   }
 
   private onInput(change: ChangeBatch): void {
+    this.push(change, 0);
+  }
+
+  /** Runs a change through the operators from index `from` on, then into the view and downstream. */
+  private push(change: ChangeBatch, from: number): void {
     let current: ChangeBatch | undefined = change;
-    for (const op of this.operators) {
-      current = op.process(current);
+    for (let i = from; i < this.operators.length; i++) {
+      current = (this.operators[i] as ChangeOperator).process(current);
       if (current === undefined || current.batch.numRows === 0) return;
     }
     this.view.apply(current);
