@@ -7,7 +7,7 @@ import type { WorkerMessage } from "./worker.js";
 export interface ChildOptions {
   /** Kill the child after this long. */
   readonly timeoutMs: number;
-  /** Write a V8 CPU profile of the child into this directory (`node --cpu-prof`). */
+  /** Write a V8 CPU profile of the child into this directory as `<scenario id>.cpuprofile` (`node --cpu-prof`). */
   readonly cpuProfDir?: string;
   /** Called when a latency scenario's pipeline runs and waits for messages; resolves when publishing is done. */
   readonly onReady?: () => Promise<unknown>;
@@ -17,7 +17,11 @@ const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 
 /** Runs one scenario in a fresh child process (the built `worker.js`) and resolves with its result. */
 export function runInChild(request: WorkerRequest, options: ChildOptions): Promise<ScenarioResult> {
-  const execArgv = options.cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`];
+  const name = `${request.scenario.id.replace(/[^\w.-]/g, "_")}.cpuprofile`;
+  const execArgv =
+    options.cpuProfDir === undefined
+      ? []
+      : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}`];
   const child = fork(WORKER, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise<ScenarioResult>((resolve, reject) => {
     let settled = false;

@@ -8,7 +8,7 @@ export interface BenchOptions {
   readonly only: RegExp | undefined;
   /** `--repeat N`: run every scenario N times, round-robin, and keep each one's fastest run. @default 1 */
   readonly repeat: number;
-  /** `--cpu-prof`: write a V8 CPU profile of every jetflow scenario's process into `<out>/profiles`. @default false */
+  /** `--cpu-prof`: write a V8 CPU profile of every scenario's process into `<out>/profiles` (pick them with `--only`). @default false */
   readonly cpuProf: boolean;
   /** `--out DIR`: where the results go. @default benchmarks/results */
   readonly out: string | undefined;

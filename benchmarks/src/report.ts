@@ -164,8 +164,8 @@ export function renderText(report: RunReport): string {
   return parts.join("\n");
 }
 
-/** The report as markdown tables. */
-export function renderMarkdown(report: RunReport): string {
+/** The report as markdown tables (with the chart, when its file name is given). */
+export function renderMarkdown(report: RunReport, chart?: string): string {
   const throughputRows = report.rows.filter((r) => r.kind !== "latency");
   const latencyRows = report.rows.filter((r) => r.kind === "latency");
   return [
@@ -189,6 +189,7 @@ export function renderMarkdown(report: RunReport): string {
       report.targets.map((t) => [t.goal, t.value, metMark(t.met)]),
     ),
     "",
+    ...(chart === undefined ? [] : [`![messages/s per scenario](${chart})`, ""]),
   ].join("\n");
 }
 

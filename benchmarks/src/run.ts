@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { NatsServer, natsServerBinary } from "@jetflow/test-harness";
+import { renderChart } from "./chart.js";
 import { runInChild } from "./child.js";
 import type { Expected } from "./dataset.js";
 import { createEmptyStream, type LoadReport, loadDataset } from "./loader.js";
@@ -18,7 +19,7 @@ const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 /**
  * `pnpm bench`: one nats-server, every dataset pre-loaded once, every scenario in its own child
  * process against the same data; prints the table and writes `results/latest.{json,md}`
- * (`quick.*` for `--quick`, `partial.*` with `--only`). Exits non-zero when a scenario failed or
+ * and a chart `latest.svg` (`quick.*` for `--quick`, `partial.*` with `--only`). Exits non-zero when a scenario failed or
  * its results did not match the data, so the quick mode catches a broken harness.
  */
 async function main(options: BenchOptions): Promise<number> {
@@ -63,7 +64,8 @@ async function main(options: BenchOptions): Promise<number> {
     const stem = options.only !== undefined ? "partial" : plan.mode === "quick" ? "quick" : "latest";
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    fs.writeFileSync(path.join(out, `${stem}.md`), renderMarkdown(report));
+    fs.writeFileSync(path.join(out, `${stem}.md`), renderMarkdown(report, `${stem}.svg`));
+    fs.writeFileSync(path.join(out, `${stem}.svg`), renderChart(report));
     console.log(renderText(report));
     console.log(`\nwritten: ${path.join(out, `${stem}.json`)}, ${path.join(out, `${stem}.md`)}`);
     return rows.some((r) => r.error !== undefined || r.problems.length > 0) ? 1 : 0;
@@ -80,8 +82,7 @@ async function runOne(
   out: string,
 ): Promise<RowResult> {
   const timeoutMs = options.mode === "quick" ? 60_000 : 20 * 60_000;
-  const cpuProfDir =
-    options.cpuProf && (s.kind === "jetflow" || s.kind === "latency") ? path.join(out, "profiles") : undefined;
+  const cpuProfDir = options.cpuProf ? path.join(out, "profiles") : undefined;
   try {
     if (s.kind === "latency") await createEmptyStream(url, s.dataset);
     return await runInChild(
