@@ -1,5 +1,4 @@
 import { arrowTypeOf, type SqlType } from "@jetflow/core";
-import { fromPlain } from "./plain.js";
 import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct } from "apache-arrow";
 
 /**
@@ -238,29 +237,6 @@ function encodeStrings(values: string[], n: number): { valueOffsets: Int32Array;
 export function batchOf(schema: Schema, columns: readonly Data[], n: number): RecordBatch {
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children: columns as Data[] });
   return new RecordBatch(schema, struct);
-}
-
-/** A column of `n` copies of one value (or NULLs when `value` is null). */
-export function constantCol(type: SqlType, n: number, value: unknown): Col {
-  if (value === null || value === undefined) {
-    if (repOf(type) === "nested") return fromPlain(new Array(n).fill(null), type);
-    return { type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) };
-  }
-  const values = allocValues(type, n);
-  switch (repOf(type)) {
-    case "bool":
-      (values as Uint8Array).fill(value ? 1 : 0);
-      break;
-    case "interval": {
-      const iv = value as Int32Array;
-      const out = values as Int32Array;
-      for (let i = 0; i < n; i++) out.set(iv, 4 * i);
-      break;
-    }
-    default:
-      (values as unknown[]).fill(value as never);
-  }
-  return { type, length: n, values, valid: undefined };
 }
 
 /** AND of two validity arrays (undefined = all valid). */

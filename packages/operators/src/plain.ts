@@ -159,3 +159,26 @@ function nestedData(values: readonly Plain[], type: SqlType, valid: Uint8Array |
   }
   return makeData({ ...base, valueOffsets, child: toArrow(fromPlain(items, type.element)) } as never);
 }
+
+/** A column of `n` copies of one value (or NULLs when `value` is null). */
+export function constantCol(type: SqlType, n: number, value: unknown): Col {
+  if (value === null || value === undefined) {
+    if (repOf(type) === "nested") return fromPlain(new Array(n).fill(null), type);
+    return { type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) };
+  }
+  const values = allocValues(type, n);
+  switch (repOf(type)) {
+    case "bool":
+      (values as Uint8Array).fill(value ? 1 : 0);
+      break;
+    case "interval": {
+      const iv = value as Int32Array;
+      const out = values as Int32Array;
+      for (let i = 0; i < n; i++) out.set(iv, 4 * i);
+      break;
+    }
+    default:
+      (values as unknown[]).fill(value as never);
+  }
+  return { type, length: n, values, valid: undefined };
+}

@@ -1,6 +1,7 @@
 import { type SqlType, sqlTypeOfField } from "@jetflow/core";
 import { type Data, makeVector, type RecordBatch, type Schema, type Vector } from "apache-arrow";
-import { type Col, constantCol, fromArrow, toArrow } from "../col.js";
+import { type Col, fromArrow, toArrow } from "../col.js";
+import { constantCol } from "../plain.js";
 import { unknownColumn, unsupported } from "../errors.js";
 import type { Expr } from "../expr.js";
 import type { EvalContext, EvalWarnings } from "./context.js";

@@ -1,4 +1,5 @@
-import { type Col, constantCol } from "../col.js";
+import type { Col } from "../col.js";
+import { constantCol } from "../plain.js";
 import { unsupported } from "../errors.js";
 import { castCol } from "./cast.js";
 import { isNullCol, selectRows } from "./logic.js";
