@@ -7,7 +7,10 @@ import { main as dslMain } from "./live-orders-dsl.js";
 import { main as sqlMain } from "./sql-with-state.js";
 
 const plain = (rows: Record<string, unknown>[]) =>
-  JSON.parse(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v))) as Record<string, unknown>[];
+  JSON.parse(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v))) as Record<
+    string,
+    unknown
+  >[];
 
 describe("examples run against a real server", () => {
   let server: NatsServer;

@@ -13,7 +13,10 @@ import { pipeline, type TableSpec, type ViewQuery } from "@jetflow/pipeline";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
-export async function main(server: string, log: (line: string) => void = console.log): Promise<Record<string, unknown>[]> {
+export async function main(
+  server: string,
+  log: (line: string) => void = console.log,
+): Promise<Record<string, unknown>[]> {
   // 1. Some data: three orders, the third one updates order 1.
   const nc = await connect({ servers: server });
   const jsm = await jetstreamManager(nc);
@@ -44,7 +47,11 @@ export async function main(server: string, log: (line: string) => void = console
   // 3. The view: SELECT region, count(*) AS orders, sum(amount) AS revenue FROM orders WHERE status = 'paid' GROUP BY region
   const revenue: ViewQuery = {
     kind: "aggregate",
-    input: { kind: "filter", input: { kind: "scan", relation: "orders" }, predicate: call("=", col("status"), lit("paid")) },
+    input: {
+      kind: "filter",
+      input: { kind: "scan", relation: "orders" },
+      predicate: call("=", col("status"), lit("paid")),
+    },
     groupBy: [{ name: "region", expr: col("region") }],
     aggregates: [
       { name: "orders", fn: "count", arg: undefined, distinct: false },
@@ -54,7 +61,9 @@ export async function main(server: string, log: (line: string) => void = console
 
   const p = pipeline().table("orders", orders).materializedView("revenue", revenue);
   await p.start();
-  const changes = p.view("revenue").changes$.subscribe((change) => log(`revenue changed: ${change.batch.numRows} row changes`));
+  const changes = p
+    .view("revenue")
+    .changes$.subscribe((change) => log(`revenue changed: ${change.batch.numRows} row changes`));
   await p.caughtUp();
   const rows = p.view("revenue").rows();
   for (const row of rows) log(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));

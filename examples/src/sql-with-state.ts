@@ -27,11 +27,19 @@ CREATE MATERIALIZED VIEW slow_pages AS
 `;
 }
 
-export async function main(server: string, stateDir: string, log: (line: string) => void = console.log): Promise<Record<string, unknown>[]> {
+export async function main(
+  server: string,
+  stateDir: string,
+  log: (line: string) => void = console.log,
+): Promise<Record<string, unknown>[]> {
   const nc = await connect({ servers: server });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: "web", subjects: ["web.clicks.>"] }).catch(() => undefined);
-  for (let i = 0; i < 100; i++) nc.publish(`web.clicks.${i % 2 === 0 ? "eu" : "us"}`, JSON.stringify({ page: `/p${i % 3}`, user_id: i, ms: (i * 37) % 250 }));
+  for (let i = 0; i < 100; i++)
+    nc.publish(
+      `web.clicks.${i % 2 === 0 ? "eu" : "us"}`,
+      JSON.stringify({ page: `/p${i % 3}`, user_id: i, ms: (i * 37) % 250 }),
+    );
   await nc.flush();
   await nc.close();
 
