@@ -26,7 +26,7 @@ CREATE TABLE orders (
   order_id bigint PRIMARY KEY,
   customer varchar,
   region varchar,
-  amount double precision,
+  amount numeric(10, 2),
   status varchar,
   created_at timestamptz
 ) WITH (

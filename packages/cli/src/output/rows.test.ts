@@ -83,3 +83,17 @@ describe("toTextTable", () => {
 function parseArrowType(sql: string) {
   return sqlField("x", parseSqlType(sql)).type;
 }
+
+describe("toTextTable with a bound", () => {
+  it("shows the first rows sorted and says how many are not shown", () => {
+    const v = vectorFromArray(["c", "a", "b"], new Utf8());
+    const t = tableOf("x", "varchar", v.data[0] as ReturnType<typeof makeData>);
+    expect(toTextTable(t, 2)).toBe(" x\n---\n a\n b\n(3 rows, 1 not shown)\n");
+  });
+
+  it("does not sort a large relation for a bounded display", () => {
+    const values = Array.from({ length: 6000 }, (_, i) => String(6000 - i).padStart(5, "0"));
+    const t = tableOf("x", "varchar", vectorFromArray(values, new Utf8()).data[0] as ReturnType<typeof makeData>);
+    expect(toTextTable(t, 2)).toBe(" x\n-------\n 05999\n 06000\n(6000 rows, the first 2 as stored)\n");
+  });
+});
