@@ -150,12 +150,17 @@ export function decimalFromBigInt(v: bigint): Decimal {
   return { u: v, s: 0 };
 }
 
-/** A double as numeric, with the 15 significant digits PostgreSQL's float8 -> numeric cast keeps. */
+/**
+ * A double as numeric, with the 15 significant digits PostgreSQL's float8 -> numeric cast keeps
+ * (`%.15g`): rounded from the double's exact binary value, ties to even as C's printf does
+ * (`toPrecision` rounds ties away from zero: -9007199254740985 would end in 990, not 980).
+ */
 export function decimalFromDouble(v: number): Decimal | undefined {
   if (!Number.isFinite(v)) return undefined;
-  const d = parseDecimal(v.toPrecision(15)) as Decimal;
-  // toPrecision pads with zeros that PostgreSQL does not print.
-  let { u, s } = d;
+  if (v === 0) return { u: 0n, s: 0 };
+  const exact = exactDecimalOfDouble(v);
+  const digits = (exact.u < 0n ? -exact.u : exact.u).toString().length;
+  let { u, s } = roundHalfEven(exact, exact.s - (digits - 15));
   while (s > 0 && u % 10n === 0n) {
     u /= 10n;
     s--;
@@ -170,4 +175,34 @@ export function decimalToNumber(d: Decimal): number {
 /** Integer part, rounded half away from zero like PostgreSQL's numeric -> int casts. */
 export function decimalToBigInt(d: Decimal): bigint {
   return roundDecimal(d, 0).u;
+}
+
+/** The exact decimal value of a finite double (every double is m * 2^e, so a finite decimal). */
+function exactDecimalOfDouble(v: number): Decimal {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  const bits = view.getBigUint64(0);
+  const negative = bits >> 63n === 1n;
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const exponent = (biased === 0 ? 1 : biased) - 1075;
+  const signed = negative ? -mantissa : mantissa;
+  if (exponent >= 0) return { u: signed << BigInt(exponent), s: 0 };
+  // m / 2^k = m * 5^k / 10^k
+  return { u: signed * 5n ** BigInt(-exponent), s: -exponent };
+}
+
+/** Rounds to `scale` fractional digits (negative: to tens, hundreds, ...), ties to even. */
+function roundHalfEven(d: Decimal, scale: number): Decimal {
+  if (scale >= d.s) return d;
+  const p = pow10(d.s - scale);
+  const neg = d.u < 0n;
+  const a = neg ? -d.u : d.u;
+  let q = a / p;
+  const r = a % p;
+  const twice = 2n * r;
+  if (twice > p || (twice === p && q % 2n === 1n)) q += 1n;
+  const u = neg ? -q : q;
+  return scale >= 0 ? { u, s: scale } : { u: u * pow10(-scale), s: 0 };
 }
