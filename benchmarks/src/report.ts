@@ -107,6 +107,7 @@ const HEADER = [
   "x ceiling",
   "x peer",
   "peak RSS MiB",
+  "peak heap MiB",
   "check",
 ];
 
@@ -195,7 +196,8 @@ export function renderMarkdown(report: RunReport, chart?: string): string {
 
 function machineLine(report: RunReport): string {
   const m = report.machine;
-  return `${m["cpus"]} x ${m["cpu"]}, ${m["memoryGiB"]} GiB, node ${m["node"]}, ${m["natsServer"]}`;
+  const load = m["loadAverageAtEnd"] === undefined ? "" : `, load average at the end ${m["loadAverageAtEnd"]}`;
+  return `${m["cpus"]} x ${m["cpu"]}, ${m["memoryGiB"]} GiB, node ${m["node"]}, ${m["natsServer"]}${load}`;
 }
 
 function metMark(met: boolean | undefined): string {

@@ -144,6 +144,11 @@ function machine(): Record<string, string | number> {
     node: process.version,
     natsServer,
     platform: `${os.platform()} ${os.release()}`,
+    // Other work on the machine skews absolute numbers; the load average says how much there was.
+    loadAverageAtEnd: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" "),
     commit,
   };
 }
