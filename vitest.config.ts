@@ -10,6 +10,7 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
+    setupFiles: ["./scripts/vitest-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
