@@ -122,7 +122,8 @@ describe("against a real nats-server", () => {
   });
 
   it("measures jetflow's publish -> view latency of every published row", async () => {
-    const d: DatasetSpec = { ...tiny("json"), id: "test-latency", messages: 400 };
+    // Every id distinct: the upsert folds repeats of an id within a batch into one row.
+    const d: DatasetSpec = { ...tiny("json"), id: "test-latency", messages: 400, keys: 400 };
     await createEmptyStream(server.url, d);
     const scenario: Scenario = { kind: "latency", id: "l", label: "l", dataset: d, rate: 4000, warmup: 100 };
     let published: Promise<number> | undefined;
