@@ -47,6 +47,7 @@ export class NatsSource implements ConsumerListener {
   private readonly builder: BatchBuilder;
   private connection: ConnectionState;
   private linger: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Immediate | undefined;
   private failure: JetflowError | undefined;
   private allCaughtUp = false;
   private caughtUpWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -148,7 +149,8 @@ export class NatsSource implements ConsumerListener {
   /**
    * Acks everything up to `offsets` (per consumer key) on consumers with an ack policy (durable
    * ones by default): call it only after the checkpoint covering them committed. A no-op for
-   * consumers with ack policy none.
+   * consumers with ack policy none. Never fails: acks lost with the connection are reported on
+   * `status$` and cost nothing (see below).
    */
   async ack(offsets: ReadonlyMap<string, number>): Promise<void> {
     let sent = 0;
@@ -157,7 +159,15 @@ export class NatsSource implements ConsumerListener {
     try {
       await this.nc.flush();
     } catch (e) {
-      throw toJetflowError(e, { doing: "sending acks", stream: this.ctx.config.stream, secrets: this.ctx.secrets });
+      // The checkpoint committed; only the acks' fate is unknown (the server went away while they
+      // were on the wire). That loses nothing: under AckPolicy all the next checkpoint's ack
+      // covers these messages, under explicit the server redelivers them and the redelivery, a
+      // duplicate dropped on arrival, is acked then; a reconnect recreates the consumers anyway.
+      // Failing here would stop a pipeline whose state is fine.
+      this.statusSubject.next({
+        type: "error",
+        error: toJetflowError(e, { doing: "sending acks", stream: this.ctx.config.stream, secrets: this.ctx.secrets }),
+      });
     }
   }
 
@@ -209,7 +219,20 @@ export class NatsSource implements ConsumerListener {
     const b = this.builder;
     b.push(c.key, m.data, subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
     if (b.length >= this.runtime.maxBatchRows || b.bytes >= this.runtime.maxBatchBytes) this.flush();
+    else if (c.pending === 0 && this.lag() === 0) this.flushSoon();
     else if (this.linger === undefined) this.linger = setTimeout(() => this.flush(), this.runtime.lingerMs);
+  }
+
+  /**
+   * At the live edge (nothing left to deliver) waiting for more rows only adds latency: emit once
+   * the current socket read is processed, so messages that arrived together still share a batch.
+   * Behind a backlog the linger timer lets batches fill up instead.
+   */
+  private flushSoon(): void {
+    this.soon ??= setImmediate(() => {
+      this.soon = undefined;
+      this.flush();
+    });
   }
 
   onReachedEnd(): void {
@@ -271,6 +294,10 @@ export class NatsSource implements ConsumerListener {
     if (this.linger !== undefined) {
       clearTimeout(this.linger);
       this.linger = undefined;
+    }
+    if (this.soon !== undefined) {
+      clearImmediate(this.soon);
+      this.soon = undefined;
     }
   }
 

@@ -215,7 +215,10 @@ export class Pipeline {
       for (const r of this.relations.values()) (r as IngestRelation | ViewRelation).restored();
       for (const r of this.relations.values()) if (r instanceof ViewRelation) r.emitInitial();
       await this.openSources(restored?.offsets ?? {});
-      this.coordinator.start(this.checkpointTimerMs(), (e) => this.checkpointFailed(e));
+      const intervalMs = this.checkpointTimerMs();
+      // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
+      if (intervalMs === 0) for (const store of this.stores()) store.tracksChanges = false;
+      this.coordinator.start(intervalMs, (e) => this.checkpointFailed(e));
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {

@@ -266,3 +266,31 @@ describe("KeyedStore", () => {
     );
   });
 });
+
+describe("KeyedStore change tracking", () => {
+  it("remembers no changed keys while off, and then checkpoints in full", () => {
+    const s = new KeyedStore<number>("untracked");
+    s.tracksChanges = false;
+    for (let i = 0; i < 100; i++) s.set(`k${i % 10}-${i}`, i);
+    s.delete("k0-0");
+    expect(s.dirtyCount).toBe(0);
+    const chunk = s.checkpoint(false);
+    expect(chunk.kind).toBe("full");
+    const copy = new KeyedStore<number>("untracked");
+    copy.restore([chunk]);
+    expect([...copy.entries()]).toEqual([...s.entries()]);
+  });
+
+  it("after tracking is turned back on, the first checkpoint is full and the next a delta", () => {
+    const s = new KeyedStore<number>("retracked");
+    s.tracksChanges = false;
+    s.set("a", 1);
+    s.tracksChanges = true;
+    s.set("b", 2);
+    expect(s.checkpoint(false).kind).toBe("full");
+    s.set("c", 3);
+    const delta = s.checkpoint(false);
+    expect(delta.kind).toBe("delta");
+    expect(s.dirtyCount).toBe(0);
+  });
+});

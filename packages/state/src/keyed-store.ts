@@ -42,9 +42,28 @@ const SEGMENT_ENTRIES = 4096;
  */
 export class KeyedStore<V> {
   private readonly map = new Map<string, V>();
-  private dirty = new Set<string>();
+  /** Keys changed since the last checkpoint; undefined while changes are not tracked. */
+  private dirty: Set<string> | undefined = new Set<string>();
+  /** Changes went untracked since the last checkpoint, so the next one must be full. */
+  private untracked = false;
 
   constructor(readonly id: string) {}
+
+  /**
+   * Whether changed keys are remembered for the next delta. A pipeline that never checkpoints
+   * turns this off, or the set of changed keys would grow with every write and never be read.
+   * While off, a checkpoint is always full.
+   * @default true
+   */
+  get tracksChanges(): boolean {
+    return this.dirty !== undefined;
+  }
+
+  set tracksChanges(on: boolean) {
+    if (on === this.tracksChanges) return;
+    this.dirty = on ? new Set() : undefined;
+    this.untracked = true;
+  }
 
   get size(): number {
     return this.map.size;
@@ -60,24 +79,25 @@ export class KeyedStore<V> {
 
   set(key: string, value: V): void {
     this.map.set(key, value);
-    this.dirty.add(key);
+    this.dirty?.add(key);
   }
 
   delete(key: string): boolean {
     const had = this.map.delete(key);
-    if (had) this.dirty.add(key);
+    if (had) this.dirty?.add(key);
     return had;
   }
 
   /** Removes every key; the next delta holds a tombstone for each. */
   clear(): void {
-    for (const k of this.map.keys()) this.dirty.add(k);
+    const dirty = this.dirty;
+    if (dirty !== undefined) for (const k of this.map.keys()) dirty.add(k);
     this.map.clear();
   }
 
   /** Marks `key` changed after its value was mutated in place. */
   touch(key: string): void {
-    this.dirty.add(key);
+    this.dirty?.add(key);
   }
 
   keys(): IterableIterator<string> {
@@ -94,7 +114,7 @@ export class KeyedStore<V> {
 
   /** How many keys changed since the last checkpoint. */
   get dirtyCount(): number {
-    return this.dirty.size;
+    return this.dirty?.size ?? 0;
   }
 
   /**
@@ -104,17 +124,20 @@ export class KeyedStore<V> {
    */
   checkpoint(full: boolean): StateChunk {
     const writer = new SegmentWriter();
-    if (full) {
+    const dirty = this.dirty;
+    full ||= this.untracked || dirty === undefined;
+    if (full || dirty === undefined) {
       for (const [k, v] of this.map) writer.value(k, v);
     } else {
       const map = this.map;
-      for (const k of this.dirty) {
+      for (const k of dirty) {
         const v = map.get(k);
         if (v !== undefined || map.has(k)) writer.value(k, v);
         else writer.tombstone(k);
       }
     }
-    this.dirty = new Set();
+    if (dirty !== undefined) this.dirty = new Set();
+    this.untracked = false;
     return { storeId: this.id, kind: full ? "full" : "delta", bytes: writer.finish() };
   }
 
@@ -130,7 +153,7 @@ export class KeyedStore<V> {
     });
     const map = this.map;
     map.clear();
-    this.dirty = new Set();
+    if (this.dirty !== undefined) this.dirty = new Set();
     for (const chunk of chunks) {
       // A full chunk later in the list replaces everything before it.
       if (chunk.kind === "full") map.clear();
