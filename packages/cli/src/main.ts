@@ -5,8 +5,8 @@ import type { Io } from "./run-command.js";
 export const HELP = `jetflow: live tables and materialized views from NATS JetStream
 
 Usage:
-  jetflow run FILE.sql [--server URL] [--state-dir DIR] [--until-caught-up] [--print VIEW]
-                       [--format jsonl|table] [--metrics-port N]
+  jetflow run FILE.sql [--server URL] [--state-dir DIR | --state-bucket NAME] [--until-caught-up]
+                       [--print VIEW] [--format jsonl|table] [--metrics-port N]
   jetflow demo [--server URL] [--duration SECONDS]
   jetflow load --server URL --subject SUBJECT FILE.jsonl
   jetflow COMMAND --help

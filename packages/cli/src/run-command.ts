@@ -16,6 +16,8 @@ CREATE MATERIALIZED VIEW ...).
 Options:
   --server URL[,URL]      replaces server_url of every source
   --state-dir DIR         checkpoint state here; a restart resumes exactly where it stopped
+  --state-bucket NAME     checkpoint state in a NATS object store bucket instead (a worker on
+                          another machine resumes from it); uses the first source's server
   --until-caught-up       consume what the streams held at start, print --print, exit 0
   --print NAME            the view or table to print
   --format jsonl|table    output format (default: jsonl)
@@ -36,6 +38,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags("run", argv, {
     server: { type: "string" },
     "state-dir": { type: "string" },
+    "state-bucket": { type: "string" },
     "until-caught-up": { type: "boolean" },
     print: { type: "string" },
     format: { type: "string" },
@@ -56,6 +59,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const interval = intFlag("checkpoint-interval", values["checkpoint-interval"], 0, 86_400_000);
   const servers = serversFlag(values.server);
   const stateDir = values["state-dir"];
+  const stateBucket = values["state-bucket"];
+  if (stateDir !== undefined && stateBucket !== undefined) {
+    throw new UsageError("run: --state-dir and --state-bucket are alternatives; give one");
+  }
 
   let text: string;
   try {
@@ -66,6 +73,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const p = pipeline({
     sql: sqlFrontend,
     ...(stateDir === undefined ? {} : { state: { kind: "filesystem", dir: stateDir } }),
+    ...(stateBucket === undefined ? {} : { state: { kind: "nats", bucket: stateBucket } }),
     ...(servers === undefined ? {} : { servers }),
     ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
   });

@@ -181,6 +181,31 @@ describe("pipeline (DSL) against a real nats-server", () => {
     await second.stop();
   });
 
+  it("resumes from a NATS object-store checkpoint, as a worker on another machine would", async () => {
+    const state = { kind: "nats" as const, bucket: "jetflow_state_test" };
+    await seed(
+      server.url,
+      "S11",
+      "s11.x",
+      [1, 2].map((id) => ({ id, region: "b", amount: id })),
+    );
+    const define = () =>
+      pipeline({ state })
+        .source("e", jsonTable(server.url, "S11", "s11.x", COLUMNS))
+        .materializedView("v", byRegion("e"));
+    const first = define();
+    await first.start();
+    await first.caughtUp();
+    await first.stop();
+    await seed(server.url, "S11", "s11.x", [{ id: 3, region: "b", amount: 3 }]);
+    const second = define();
+    await second.start();
+    await second.caughtUp();
+    expect(rowsOf(second, "v")).toEqual([{ region: "b", n: 3, total: 6 }]);
+    expect(second.metrics.total("jetflow_messages_in_total")).toBe(1);
+    await second.stop();
+  });
+
   it("refuses a state directory that belongs to a different pipeline", async () => {
     const state = { kind: "filesystem" as const, dir: path.join(dir, "other") };
     await seed(server.url, "S7", "s7.x", [{ id: 1, region: "a", amount: 1 }]);

@@ -97,6 +97,36 @@ describe("exactly-once state across crashes", () => {
     await expectExact(sqlFile, stateDir, events);
   });
 
+  it("state in a NATS object store bucket: a SIGKILLed run resumes from it, nothing lost or twice", async () => {
+    await createStream(server.url, "orders3", ["orders3.*"]);
+    const sqlFile = path.join(dir, "bucket.sql");
+    fs.writeFileSync(
+      sqlFile,
+      pipelineSql(server.url)
+        .replaceAll("stream = 'orders'", "stream = 'orders3'")
+        .replaceAll("'orders.*'", "'orders3.*'"),
+    );
+    const events = orderEvents(60_000, 5_000, 13);
+    await publishEvents(server.url, "orders3", "orders3.a", events.slice(0, 40_000));
+    const state = ["--state-bucket", "jetflow_e2e_state", "--checkpoint-interval", "100"];
+    const killed = await runCliKilledAfter(["run", sqlFile, ...state, "--until-caught-up"], 1200);
+    expect(killed.killed || killed.code === 0, killed.stderr).toBe(true);
+    await publishEvents(server.url, "orders3", "orders3.b", events.slice(40_000));
+    const done = await runCli(["run", sqlFile, ...state, "--until-caught-up"]);
+    expect(done.code, done.stderr).toBe(0);
+    await purgeStream(server.url, "orders3");
+    const r = await runCli(["run", sqlFile, ...state, "--until-caught-up", "--print", "event_counts"]);
+    expect(r.stderr).toBe("");
+    const db = await ReferenceSql.open();
+    try {
+      await db.exec(`CREATE TABLE order_events (${TABLE_DDL.replace(" PRIMARY KEY", "")})`);
+      await db.insert("order_events", COLUMNS, events as unknown as Record<string, unknown>[]);
+      expect(parseJsonLines(r.stdout)).toEqual(sortRows(await db.rows(VIEWS["event_counts"] as string)));
+    } finally {
+      await db.close();
+    }
+  });
+
   it("a nats-server restart mid-stream: the run recovers by itself and the views are exact", async () => {
     await createStream(server.url, "orders2", ["orders2.*"]);
     const sqlFile = path.join(dir, "restart.sql");
