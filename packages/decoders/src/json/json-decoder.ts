@@ -7,7 +7,7 @@ import { PreciseJsonParser } from "./precise-json.js";
 /** The parser and row writer of `ENCODE JSON`: one JSON object per message, columns by field name. */
 export function jsonParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
   return {
-    parser: new PreciseJsonParser(),
+    parser: new PreciseJsonParser(columns),
     rows: RecordRowWriter.forColumns(columns, { timestamptzNumbers, jsonText: jsonTextOfParsed }, "a JSON object"),
   };
 }

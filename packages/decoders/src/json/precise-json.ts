@@ -1,25 +1,93 @@
+import type { ColumnDef } from "@jetflow/core";
 import type { PayloadParser } from "../batch-decoder.js";
+import { equalsIgnoreAsciiCase, FieldKey } from "../values/field-lookup.js";
 import { LONG_NUMBER_SENTINEL, LongNumber } from "../values/wide-numbers.js";
 
 /**
  * JSON payloads to JS values without losing digits. `JSON.parse` reads every number as a
- * double, so `9007199254740993` would silently become `...992`. A payload holding a run of
- * 16+ digits/dots is lexed first, and each number literal a double cannot hold exactly
- * (more than 15 significant digits, unless it is a safe integer) is handed to `JSON.parse`
- * as a placeholder string and comes back as a {@link LongNumber} with its exact text.
- * Other payloads (the usual case) cost one cheap probe on top of `JSON.parse`.
+ * double, so `9007199254740993` would silently become `...992`. A number literal a double
+ * cannot hold exactly (more than 15 significant digits, unless it is a safe integer) must
+ * reach its column as a {@link LongNumber} with its exact text: it is handed to `JSON.parse`
+ * as a placeholder string and revived.
+ *
+ * That precise parse (a lexer pass plus `JSON.parse` with a reviver) is ~4x slower than a
+ * plain `JSON.parse`, and most long literals are ordinary doubles (`1763714818123.521`, a
+ * time in ms) bound for `double precision` columns, where a LongNumber becomes the very same
+ * double. So the payload is parsed plainly first, and the precise parse runs only when a long
+ * literal may land anywhere else: every run of 16+ digits/dots in the payload (each long
+ * literal has one) must be matched by a `double precision` column of the message whose value
+ * needs 16+ significant digits (so its literal was long too). Otherwise, a long literal may
+ * sit in another column, a string or an unknown field, and the precise parse decides.
  */
 export class PreciseJsonParser implements PayloadParser {
   private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
+  private readonly doubles: readonly FieldKey[];
+
+  /** @param columns the payload columns; without them every long literal is kept exact. */
+  constructor(columns: readonly ColumnDef[] = []) {
+    this.doubles = doubleFields(columns);
+  }
 
   parse(payload: Uint8Array): unknown {
     const text = this.utf8.decode(payload);
-    if (hasLongDigitRun(payload)) {
-      const protectedText = protectLongNumbers(text);
-      if (protectedText !== undefined) return JSON.parse(protectedText, reviveLongNumber);
-    }
-    return JSON.parse(text);
+    const runs = countLongDigitRuns(payload);
+    const value = JSON.parse(text);
+    if (runs === 0 || runs <= this.longDoubles(value, runs)) return value;
+    const protectedText = protectLongNumbers(text);
+    return protectedText === undefined ? value : JSON.parse(protectedText, reviveLongNumber);
   }
+
+  /** How many double columns of `value` hold a number that needs 16+ significant digits (counting stops at `enough`). */
+  private longDoubles(value: unknown, enough: number): number {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return 0;
+    const doubles = this.doubles;
+    let found = 0;
+    for (let i = 0; i < doubles.length && found < enough; i++) {
+      const v = doubles[i]!.get(value as Record<string, unknown>);
+      if (typeof v === "number" && needsSixteenDigits(v)) found++;
+    }
+    return found;
+  }
+}
+
+/**
+ * The fields of the `double precision` columns, each read by no other column: two columns
+ * whose names differ only in case may read one field, which would then be counted twice.
+ */
+function doubleFields(columns: readonly ColumnDef[]): FieldKey[] {
+  return columns
+    .filter(
+      (c) =>
+        c.type.kind === "double precision" &&
+        columns.every((o) => o === c || o.name.length !== c.name.length || !equalsIgnoreAsciiCase(o.name, c.name)),
+    )
+    .map((c) => new FieldKey(c.name));
+}
+
+/**
+ * True when the shortest text of `n` has 16+ significant digits: then no literal of fewer
+ * digits reads as `n`, so the literal it came from held a run of 16+ digits/dots.
+ */
+export function needsSixteenDigits(n: number): boolean {
+  if (Number.isSafeInteger(n) && n < 1e15 && n > -1e15) return false;
+  if (!Number.isFinite(n)) return false;
+  const text = String(n);
+  let digits = 0;
+  let zeros = 0;
+  let leading = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 101) break; // "e": the exponent is not part of the digits
+    if (c < 48 || c > 57) continue;
+    if (c === 48) {
+      if (!leading) zeros++;
+      continue;
+    }
+    leading = false;
+    digits += zeros + 1;
+    zeros = 0;
+  }
+  return digits >= 16;
 }
 
 const RUN = 16;
@@ -29,20 +97,33 @@ function isNumberByte(c: number): boolean {
 }
 
 /**
- * True when the bytes hold 16 consecutive digits or dots. Any such run covers one of every
- * 16th position, so only those are probed and expanded: ~n/16 reads for the usual payload.
+ * How many maximal runs of 16+ consecutive digits/dots the bytes hold. Any such run covers
+ * one of every 16th position, so only those are probed and expanded: ~n/16 reads for the
+ * usual payload.
  */
-export function hasLongDigitRun(bytes: Uint8Array): boolean {
+export function countLongDigitRuns(bytes: Uint8Array): number {
   const n = bytes.length;
-  for (let i = RUN - 1; i < n; i += RUN) {
-    if (!isNumberByte(bytes[i]!)) continue;
+  let runs = 0;
+  let i = RUN - 1;
+  while (i < n) {
+    if (!isNumberByte(bytes[i]!)) {
+      i += RUN;
+      continue;
+    }
     let start = i;
     while (start > 0 && isNumberByte(bytes[start - 1]!)) start--;
     let end = i + 1;
-    while (end < n && end - start < RUN && isNumberByte(bytes[end]!)) end++;
-    if (end - start >= RUN) return true;
+    while (end < n && isNumberByte(bytes[end]!)) end++;
+    if (end - start >= RUN) runs++;
+    // The next probe past this run: a later run starts after `end`, so it covers one of these.
+    i += RUN * Math.ceil((end - i) / RUN);
   }
-  return false;
+  return runs;
+}
+
+/** True when the bytes hold 16 consecutive digits or dots. */
+export function hasLongDigitRun(bytes: Uint8Array): boolean {
+  return countLongDigitRuns(bytes) > 0;
 }
 
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
