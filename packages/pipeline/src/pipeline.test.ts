@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadMessageError, PipelineError, PipelineStateError, RelationNameError } from "./errors.js";
 import { pipeline, type PipelineStatus } from "./pipeline.js";
 import type { ParsedStatement, SqlFrontend, Statement, ViewQuery } from "./spec.js";
-import { jsonTable, readAll, seed } from "./test-support.js";
+import { consumerNames, jsonTable, readAll, seed } from "./test-support.js";
 
 const COLUMNS = { id: "int", region: "varchar", amount: "double precision" };
 
@@ -277,6 +277,39 @@ describe("pipeline (DSL) against a real nats-server", () => {
     await second.caughtUp();
     expect(rowsOf(second, "v")).toEqual([{ n: 1, total: 2 }]);
     await second.stop();
+  });
+
+  it("runs DDL on a running pipeline: a new view starts complete, DROP removes the durable consumers", async () => {
+    await seed(
+      server.url,
+      "S12",
+      "s12.x",
+      [1, 2, 3].map((id) => ({ id, region: id === 3 ? "y" : "x", amount: id })),
+    );
+    const queue: Statement[][] = [];
+    const frontend: SqlFrontend = {
+      parse: () => (queue.shift() ?? []).map((st): ParsedStatement => ({ line: 1, column: 1, plan: () => st })),
+    };
+    const spec = jsonTable(server.url, "S12", "s12.x", COLUMNS, ["id"], { "consumer.durable_name": "jf_durable" });
+    const p = pipeline({ sql: frontend }).table("t", spec);
+    await p.start();
+    await p.caughtUp();
+    queue.push([{ kind: "create_view", name: "late", ifNotExists: false, query: byRegion("t") }]);
+    await p.exec("CREATE MATERIALIZED VIEW late ...");
+    expect(rowsOf(p, "late")).toEqual([
+      { region: "x", n: 2, total: 3 },
+      { region: "y", n: 1, total: 3 },
+    ]);
+    queue.push([{ kind: "drop", what: "table", name: "t", ifExists: false }]);
+    await expect(p.exec("DROP TABLE t")).rejects.toThrow(/view "late" depend\(s\) on it/);
+    queue.push([
+      { kind: "drop", what: "view", name: "late", ifExists: false },
+      { kind: "drop", what: "table", name: "t", ifExists: false },
+    ]);
+    await p.exec("DROP MATERIALIZED VIEW late; DROP TABLE t;");
+    expect(p.names()).toEqual([]);
+    expect(await consumerNames(server.url, "S12")).toEqual([]);
+    await p.stop();
   });
 
   it("emits a checkpoint event per checkpoint taken", async () => {

@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import type { ColumnDef } from "@jetflow/core";
-import { connectNats, NatsSource, type SourceStatus } from "@jetflow/connector-nats";
-import { CheckpointError, type CheckpointBackend, filesystemBackend, memoryBackend, natsBackend } from "@jetflow/state";
+import { NatsSource, type SourceStatus } from "@jetflow/connector-nats";
+import { CheckpointError } from "@jetflow/state";
 import type { ChangeBatch } from "@jetflow/core";
 import type { Table } from "apache-arrow";
 import { type Observable, Subject, type Subscription } from "rxjs";
@@ -10,8 +9,10 @@ import { PipelineError, PipelineStateError, RelationNameError } from "./errors.j
 import { IngestRelation } from "./ingest.js";
 import { Metrics, relationLabel } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
-import type { Relation } from "./relation.js";
-import type { Catalog, ParsedStatement, SourceSpec, Statement, TableSpec, ViewQuery } from "./spec.js";
+import type { Relation, RelationKind } from "./relation.js";
+import { RelationGraph } from "./relation-graph.js";
+import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
+import { openStateBackend } from "./state-backend.js";
 import { ViewRelation } from "./view.js";
 
 /** Lifecycle and progress, as data. */
@@ -64,10 +65,12 @@ export class Pipeline {
   readonly options: ResolvedPipelineOptions;
   readonly metrics = new Metrics();
   private readonly steps: Step[] = [];
-  private readonly relations = new Map<string, Relation>();
+  private readonly graph = new RelationGraph();
   private readonly statusSubject = new Subject<PipelineStatus>();
-  private readonly subscriptions: Subscription[] = [];
+  /** Per source or table, its subscriptions to the NATS source. */
+  private readonly sourceSubscriptions = new Map<string, Subscription[]>();
   private coordinator: CheckpointCoordinator | undefined;
+  private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Settles when the pipeline stops (resolves) or fails (rejects). */
@@ -128,29 +131,41 @@ export class Pipeline {
   /** Adds the statements of a SQL text (DDL, CREATE MATERIALIZED VIEW, DROP). Parsed now, planned at start(). */
   sql(text: string): this {
     this.defining("sql()");
-    const frontend = this.options.sql;
-    if (frontend === undefined) {
-      throw new PipelineStateError(
-        "this pipeline has no SQL front end: create it with pipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
-      );
-    }
-    for (const statement of frontend.parse(text)) this.steps.push({ kind: "sql", statement });
+    for (const statement of this.frontend().parse(text)) this.steps.push({ kind: "sql", statement });
     return this;
+  }
+
+  /**
+   * Runs SQL against the running pipeline: a new view is filled from its input's current rows
+   * (a view over a source sees only what arrives from now on); a new source or table starts at
+   * its `scan.startup.mode`; DROP stops a source or table and removes its consumers, durable ones
+   * included. A statement that fails leaves the pipeline as it was.
+   *
+   * @example
+   * ```ts
+   * await p.exec("CREATE MATERIALIZED VIEW big AS SELECT * FROM orders WHERE amount > 100");
+   * await p.exec("DROP MATERIALIZED VIEW big");
+   * ```
+   */
+  async exec(text: string): Promise<void> {
+    this.running("exec()");
+    for (const statement of this.frontend().parse(text))
+      await this.applyStatement(statement.plan(this.graph.catalog()), true);
   }
 
   /** The relation names, in creation order. */
   names(): string[] {
-    return [...this.relations.keys()];
+    return this.graph.names();
   }
 
   /** The columns of a relation (after start()). */
   columnsOf(name: string): readonly ColumnDef[] {
-    return this.relation(name).columns;
+    return this.graph.require(name).columns;
   }
 
   /** A view or table by name, for reading. Sources hold no rows and have no handle. */
   view(name: string): ViewHandle {
-    const r = this.relation(name);
+    const r = this.graph.require(name);
     if (r instanceof ViewRelation) {
       return { name, snapshot: () => r.view.snapshot(), rows: () => r.view.rows(), changes$: r.view.changes$ };
     }
@@ -169,7 +184,7 @@ export class Pipeline {
   /** Messages not yet delivered, summed over every source. */
   lag(): number {
     let lag = 0;
-    for (const r of this.relations.values()) if (r instanceof IngestRelation) lag += r.source?.lag() ?? 0;
+    for (const r of this.graph.ingests()) lag += r.source?.lag() ?? 0;
     return lag;
   }
 
@@ -179,13 +194,11 @@ export class Pipeline {
    */
   async caughtUp(): Promise<void> {
     this.running("caughtUp()");
-    const sources = [...this.relations.values()].flatMap((r) =>
-      r instanceof IngestRelation && r.source !== undefined ? [r.source.caughtUp()] : [],
+    const sources = this.graph.ingests().flatMap((r) => (r.source === undefined ? [] : [r.source.caughtUp()]));
+    const stopped = this.done.then(() =>
+      Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
     );
-    await Promise.race([
-      Promise.all(sources),
-      this.done.then(() => Promise.reject(new PipelineStateError("the pipeline stopped before it caught up"))),
-    ]);
+    await Promise.race([Promise.all(sources), stopped]);
     this.statusSubject.next({ type: "caught_up" });
   }
 
@@ -201,24 +214,24 @@ export class Pipeline {
     this.phase = "starting";
     try {
       for (const step of this.steps) await this.apply(step);
-      this.coordinator = new CheckpointCoordinator(await this.openBackend(), {
-        stores: () => this.stores(),
-        offsets: () => this.offsets(),
+      const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
+      this.coordinator = new CheckpointCoordinator(backend, {
+        stores: () => this.graph.stores(),
+        offsets: () => this.graph.offsets(),
         committed: (report, offsets) => this.committed(report, offsets),
-        meta: () => ({ fingerprint: this.fingerprint() }),
+        meta: () => ({ fingerprint: this.graph.fingerprint() }),
       });
       const restored = await this.coordinator.restore().catch((e: unknown) => {
         // A store the checkpoint has and the pipeline lacks: the definitions changed.
         throw e instanceof CheckpointError && e.reason === "unknown-store" ? this.foreignState(e) : e;
       });
-      if (restored !== undefined && restored.meta["fingerprint"] !== this.fingerprint()) throw this.foreignState();
-      for (const r of this.relations.values()) (r as IngestRelation | ViewRelation).restored();
-      for (const r of this.relations.values()) if (r instanceof ViewRelation) r.emitInitial();
-      await this.openSources(restored?.offsets ?? {});
-      const intervalMs = this.checkpointTimerMs();
-      // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
-      if (intervalMs === 0) for (const store of this.stores()) store.tracksChanges = false;
-      this.coordinator.start(intervalMs, (e) => this.checkpointFailed(e));
+      if (restored !== undefined && restored.meta["fingerprint"] !== this.graph.fingerprint())
+        throw this.foreignState();
+      this.checkpointIntervalMs = this.checkpointTimerMs();
+      for (const r of this.graph.all()) this.prepareState(r);
+      for (const r of this.graph.views()) r.emitInitial();
+      for (const r of this.graph.ingests()) await this.openSource(r, restored?.offsets[r.name] ?? {});
+      this.coordinator.start(this.checkpointIntervalMs, (e) => this.checkpointFailed(e));
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -234,7 +247,7 @@ export class Pipeline {
     this.phase = "stopping";
     let error: unknown;
     try {
-      for (const s of this.subscriptions) s.unsubscribe();
+      this.unsubscribeSources();
       if (this.coordinator !== undefined && this.options.state.kind !== "memory") await this.coordinator.checkpoint();
     } catch (e) {
       error = e;
@@ -251,92 +264,76 @@ export class Pipeline {
     await this.stop();
   }
 
+  private frontend(): SqlFrontend {
+    const frontend = this.options.sql;
+    if (frontend === undefined) {
+      throw new PipelineStateError(
+        "this pipeline has no SQL front end: create it with pipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
+      );
+    }
+    return frontend;
+  }
+
   private async apply(step: Step): Promise<void> {
     switch (step.kind) {
       case "source":
       case "table":
-        this.claim(step.name);
-        await step.relation.prepare();
-        this.relations.set(step.name, step.relation);
-        return;
+        return this.addIngest(step.relation, false);
       case "view":
-        this.claim(step.name);
-        this.relations.set(step.name, new ViewRelation(step.name, step.query, (n) => this.relations.get(n)));
-        return;
+        return this.addView(step.name, step.query, false);
       case "sql":
-        return this.applyStatement(step.statement.plan(this.catalog()));
+        return this.applyStatement(step.statement.plan(this.graph.catalog()), false);
     }
   }
 
-  private async applyStatement(s: Statement): Promise<void> {
-    if (s.kind === "drop") return this.dropDefinition(s.what, s.name, s.ifExists);
-    if (s.ifNotExists && this.relations.has(s.name)) return;
+  /** One planned statement; `live` when the pipeline is running (see {@link exec}). */
+  private async applyStatement(s: Statement, live: boolean): Promise<void> {
+    if (s.kind === "drop") return this.drop(s.what, s.name, s.ifExists, live);
+    if (s.ifNotExists && this.graph.has(s.name)) return;
     switch (s.kind) {
       case "create_source":
-        return this.apply({ kind: "source", name: s.name, relation: new IngestRelation(s.name, "source", s.spec) });
+        return this.addIngest(new IngestRelation(s.name, "source", s.spec), live);
       case "create_table":
-        return this.apply({ kind: "table", name: s.name, relation: new IngestRelation(s.name, "table", s.spec) });
+        return this.addIngest(new IngestRelation(s.name, "table", s.spec), live);
       case "create_view":
-        return this.apply({ kind: "view", name: s.name, query: s.query });
+        return this.addView(s.name, s.query, live);
     }
   }
 
-  private dropDefinition(what: "source" | "table" | "view", name: string, ifExists: boolean): void {
-    const r = this.relations.get(name);
-    if (r === undefined) {
-      if (ifExists) return;
-      throw new RelationNameError(`cannot drop ${what} "${name}": it does not exist`);
-    }
-    if (r.kind !== what) throw new RelationNameError(`"${name}" is a ${r.kind}, not a ${what}`);
-    const dependents = [...this.relations.values()].filter((v) => v instanceof ViewRelation && v.input === r);
-    if (dependents.length > 0) {
-      throw new RelationNameError(
-        `cannot drop ${what} "${name}": ${dependents.map((d) => `view "${d.name}"`).join(", ")} depend(s) on it; drop those first`,
-      );
-    }
-    if (r instanceof ViewRelation) r.close();
-    this.relations.delete(name);
+  private async addIngest(r: IngestRelation, live: boolean): Promise<void> {
+    this.graph.claim(r.name);
+    await r.prepare();
+    this.graph.add(r);
+    if (!live) return;
+    this.prepareState(r);
+    await this.openSource(r, {});
   }
 
-  private catalog(): Catalog {
-    return { columnsOf: (relation) => this.relations.get(relation)?.columns };
+  private addView(name: string, query: ViewQuery, live: boolean): void {
+    this.graph.claim(name);
+    const view = new ViewRelation(name, query, (n) => this.graph.get(n));
+    this.graph.add(view);
+    if (!live) return;
+    this.prepareState(view);
+    view.emitInitial();
+    const rows = view.input.snapshot();
+    if (rows !== undefined) view.backfill(rows);
   }
 
-  private claim(name: string): void {
-    const existing = this.relations.get(name);
-    if (existing !== undefined) throw new RelationNameError(`${existing.kind} "${name}" already exists`);
+  private async drop(what: RelationKind, name: string, ifExists: boolean, live: boolean): Promise<void> {
+    const r = this.graph.remove(what, name, ifExists);
+    if (!live || !(r instanceof IngestRelation)) return;
+    for (const s of this.sourceSubscriptions.get(name) ?? []) s.unsubscribe();
+    this.sourceSubscriptions.delete(name);
+    await r.source?.drop();
+    r.source = undefined;
   }
 
-  private async openBackend(): Promise<CheckpointBackend> {
-    const state = this.options.state;
-    switch (state.kind) {
-      case "memory":
-        return memoryBackend();
-      case "filesystem":
-        return filesystemBackend(state.dir, state.keep === undefined ? {} : { keep: state.keep });
-      case "nats": {
-        const first = [...this.relations.values()].find((r): r is IngestRelation => r instanceof IngestRelation);
-        if (first === undefined)
-          throw new PipelineStateError(
-            "the nats state backend needs a NATS source to borrow its connection settings from",
-          );
-        const servers = state.servers ?? this.options.servers;
-        const nc = await connectNats(servers === undefined ? first.config : { ...first.config, servers: [...servers] });
-        const backend = await natsBackend(nc, { bucket: state.bucket });
-        return {
-          kind: backend.kind,
-          load: () => backend.load(),
-          commit: (r) => backend.commit(r),
-          ...(backend.newestId === undefined
-            ? {}
-            : { newestId: () => (backend.newestId as () => Promise<number | undefined>)() }),
-          close: async () => {
-            await backend.close();
-            await nc.close();
-          },
-        };
-      }
-    }
+  /** Restores a relation's derived indexes, and stops change tracking when nothing will checkpoint. */
+  private prepareState(r: Relation): void {
+    (r as IngestRelation | ViewRelation).restored();
+    // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
+    if (this.checkpointIntervalMs === 0) for (const store of r.stores()) store.tracksChanges = false;
   }
 
   /**
@@ -345,34 +342,29 @@ export class Pipeline {
    */
   private checkpointTimerMs(): number {
     if (this.options.state.kind !== "memory") return this.options.checkpointIntervalMs;
-    const durable = [...this.relations.values()].some(
-      (r) => r instanceof IngestRelation && r.config.durableName !== undefined,
-    );
+    const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
     return durable ? this.options.checkpointIntervalMs : 0;
   }
 
-  private async openSources(offsets: Record<string, Record<string, number>>): Promise<void> {
-    for (const r of this.relations.values()) {
-      if (!(r instanceof IngestRelation)) continue;
-      const restored = new Map(Object.entries(offsets[r.name] ?? {}));
-      for (const [k, v] of restored) r.offsets.set(k, v);
-      const source = await NatsSource.open(r.config, {
-        offsets: restored,
-        maxBatchRows: this.options.maxBatchRows,
-        lingerMs: this.options.lingerMs,
-        keepHeaders: r.spec.include.some((c) => c.kind === "header"),
-        name: r.name,
-        ...(this.options.servers === undefined ? {} : { servers: [...this.options.servers] }),
-      });
-      r.source = source;
-      this.subscriptions.push(
-        source.status$.subscribe((status) => this.statusSubject.next({ type: "source", relation: r.name, status })),
-        source.batches$.subscribe({
-          next: (raw) => this.onBatch(r, raw),
-          error: (e: unknown) => this.fail(e),
-        }),
-      );
-    }
+  private async openSource(r: IngestRelation, offsets: Record<string, number>): Promise<void> {
+    const restored = new Map(Object.entries(offsets));
+    for (const [k, v] of restored) r.offsets.set(k, v);
+    const source = await NatsSource.open(r.config, {
+      offsets: restored,
+      maxBatchRows: this.options.maxBatchRows,
+      lingerMs: this.options.lingerMs,
+      keepHeaders: r.spec.include.some((c) => c.kind === "header"),
+      name: r.name,
+      ...(this.options.servers === undefined ? {} : { servers: [...this.options.servers] }),
+    });
+    r.source = source;
+    this.sourceSubscriptions.set(r.name, [
+      source.status$.subscribe((status) => this.statusSubject.next({ type: "source", relation: r.name, status })),
+      source.batches$.subscribe({
+        next: (raw) => this.onBatch(r, raw),
+        error: (e: unknown) => this.fail(e),
+      }),
+    ]);
   }
 
   private onBatch(r: IngestRelation, raw: Parameters<IngestRelation["process"]>[0]): void {
@@ -392,8 +384,9 @@ export class Pipeline {
 
   private onBad(r: IngestRelation, bad: ReturnType<IngestRelation["process"]>["bad"]): void {
     this.count.bad(relationLabel(r.name), bad.length);
-    for (const b of bad)
+    for (const b of bad) {
       this.statusSubject.next({ type: "bad_message", relation: r.name, sequence: b.sequence, reason: b.reason });
+    }
     const policy = r.policy;
     if (policy.kind !== "dead_letter" || r.source === undefined) return;
     for (const b of bad) {
@@ -408,23 +401,11 @@ export class Pipeline {
     }
   }
 
-  private stores() {
-    return [...this.relations.values()].flatMap((r) => r.stores());
-  }
-
-  private offsets(): Record<string, Record<string, number>> {
-    const out: Record<string, Record<string, number>> = {};
-    for (const r of this.relations.values()) {
-      if (r instanceof IngestRelation) out[r.name] = Object.fromEntries(r.offsets);
-    }
-    return out;
-  }
-
   private async committed(report: CheckpointReport, offsets: Record<string, Record<string, number>>): Promise<void> {
     this.count.checkpoints("", 1);
     this.count.checkpointMs("", report.durationMs);
     this.count.checkpointBytes("", report.bytes);
-    for (const r of this.relations.values()) {
+    for (const r of this.graph.all()) {
       this.count.size(relationLabel(r.name), r.size);
       if (r instanceof ViewRelation) {
         for (const [kind, n] of Object.entries(r.warnings()))
@@ -436,19 +417,6 @@ export class Pipeline {
       }
     }
     this.statusSubject.next({ type: "checkpoint", report });
-  }
-
-  /** A hash of what the state means: relation names, kinds, columns, keys and queries (no WITH options). */
-  private fingerprint(): string {
-    const parts = [...this.relations.values()].map((r) => [
-      r.name,
-      r.kind,
-      r.columns.map((c) => [c.name, c.type]),
-      r instanceof IngestRelation ? r.primaryKey : r instanceof ViewRelation ? r.query : null,
-    ]);
-    return createHash("sha256")
-      .update(JSON.stringify(parts, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)))
-      .digest("hex");
   }
 
   private foreignState(cause?: unknown): PipelineError {
@@ -483,12 +451,16 @@ export class Pipeline {
     });
   }
 
+  private unsubscribeSources(): void {
+    for (const subs of this.sourceSubscriptions.values()) for (const s of subs) s.unsubscribe();
+    this.sourceSubscriptions.clear();
+  }
+
   private async teardown(): Promise<void> {
-    for (const s of this.subscriptions) s.unsubscribe();
-    this.subscriptions.length = 0;
+    this.unsubscribeSources();
     this.coordinator?.stopTimer();
-    for (const r of this.relations.values()) {
-      if (r instanceof IngestRelation && r.source !== undefined) {
+    for (const r of this.graph.ingests()) {
+      if (r.source !== undefined) {
         await r.source.stop().catch(() => undefined);
         r.source = undefined;
       }
@@ -496,18 +468,10 @@ export class Pipeline {
     await this.coordinator?.close().catch(() => undefined);
   }
 
-  private relation(name: string): Relation {
-    const r = this.relations.get(name);
-    if (r === undefined) {
-      const known = this.names();
-      throw new RelationNameError(`no relation "${name}"${known.length > 0 ? ` (known: ${known.join(", ")})` : ""}`);
-    }
-    return r;
-  }
-
   private defining(call: string): void {
-    if (this.phase !== "defining")
+    if (this.phase !== "defining") {
       throw new PipelineStateError(`${call} is only allowed before start() (the pipeline is ${this.phase})`);
+    }
   }
 
   private running(call: string): void {

@@ -62,3 +62,15 @@ export async function readAll(
     await nc.close();
   }
 }
+
+/** The names of the consumers a stream has now. */
+export async function consumerNames(url: string, stream: string): Promise<string[]> {
+  const nc = await connect({ servers: url });
+  try {
+    const names: string[] = [];
+    for await (const c of (await jetstreamManager(nc)).consumers.list(stream)) names.push(c.name);
+    return names;
+  } finally {
+    await nc.close();
+  }
+}

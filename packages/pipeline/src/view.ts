@@ -1,4 +1,4 @@
-import { type ChangeBatch, type ColumnDef, columnsOf } from "@jetflow/core";
+import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf } from "@jetflow/core";
 import {
   type ChangeOperator,
   filter,
@@ -90,6 +90,11 @@ export class ViewRelation extends Relation {
   /** Stops listening to the input (DROP). */
   close(): void {
     this.detach();
+  }
+
+  /** Feeds the input's current rows as inserts: a view created on a running pipeline starts complete. */
+  backfill(rows: Table): void {
+    for (const batch of rows.batches) if (batch.numRows > 0) this.push(insertsOf(batch), 0);
   }
 
   private onInput(change: ChangeBatch): void {

@@ -1,0 +1,43 @@
+import { connectNats, type NatsSourceConfig } from "@jetflow/connector-nats";
+import { type CheckpointBackend, filesystemBackend, memoryBackend, natsBackend } from "@jetflow/state";
+import { PipelineStateError } from "./errors.js";
+import type { StateOption } from "./options.js";
+
+/**
+ * Opens the checkpoint backend the options name. The NATS backend borrows the connection
+ * settings (servers, auth, TLS) of the first source, with `servers` replacing its URLs.
+ */
+export async function openStateBackend(
+  state: StateOption,
+  firstSource: NatsSourceConfig | undefined,
+  servers: readonly string[] | undefined,
+): Promise<CheckpointBackend> {
+  switch (state.kind) {
+    case "memory":
+      return memoryBackend();
+    case "filesystem":
+      return filesystemBackend(state.dir, state.keep === undefined ? {} : { keep: state.keep });
+    case "nats": {
+      if (firstSource === undefined) {
+        throw new PipelineStateError(
+          "the nats state backend needs a NATS source to borrow its connection settings from",
+        );
+      }
+      const urls = state.servers ?? servers;
+      const nc = await connectNats(urls === undefined ? firstSource : { ...firstSource, servers: [...urls] });
+      const backend = await natsBackend(nc, { bucket: state.bucket });
+      return {
+        kind: backend.kind,
+        load: () => backend.load(),
+        commit: (r) => backend.commit(r),
+        ...(backend.newestId === undefined
+          ? {}
+          : { newestId: () => (backend.newestId as () => Promise<number | undefined>)() }),
+        close: async () => {
+          await backend.close();
+          await nc.close();
+        },
+      };
+    }
+  }
+}
