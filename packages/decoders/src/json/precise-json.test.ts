@@ -37,17 +37,19 @@ describe("hasLongDigitRun", () => {
 });
 
 describe("countLongDigitRuns", () => {
-  test("counts every maximal run of 16+ digits or dots", () => {
+  test("counts every maximal run of digits and dots that holds 16+ digits", () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(fc.constantFrom("7", ".", "0", "x", '"', "-", "e")), { maxLength: 120 }),
         (chars) => {
           const text = chars.join("");
-          expect(countLongDigitRuns(bytes(text))).toBe(text.match(/[0-9.]{16,}/g)?.length ?? 0);
+          const runs = (text.match(/[0-9.]+/g) ?? []).filter((r) => r.replaceAll(".", "").length >= 16);
+          expect(countLongDigitRuns(bytes(text))).toBe(runs.length);
         },
       ),
     );
     expect(countLongDigitRuns(bytes(`${"1".repeat(40)}x${"2".repeat(16)}x${"3".repeat(15)}`))).toBe(2);
+    expect(countLongDigitRuns(bytes('{"ts": 1763714818123.52}'))).toBe(0);
   });
 });
 
@@ -60,15 +62,37 @@ describe("needsSixteenDigits", () => {
 
   test("is true exactly when the shortest text has 16+ significant digits", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger()), (n) => {
-        expect(needsSixteenDigits(n)).toBe(Number.isFinite(n) && significant(n) >= 16);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.double(),
+          fc.integer(),
+          fc.maxSafeInteger(),
+          fc
+            .tuple(fc.integer({ min: 1, max: 17 }), fc.double({ min: 1e-12, max: 1e30 }))
+            .map(([p, d]) => Number(d.toPrecision(p))),
+        ),
+        (n) => {
+          expect(needsSixteenDigits(n)).toBe(Number.isFinite(n) && significant(n) >= 16);
+        },
+      ),
     );
     expect(needsSixteenDigits(1763714818123.521)).toBe(true);
     expect(needsSixteenDigits(1152921504606847000)).toBe(true);
     expect(needsSixteenDigits(1e21)).toBe(false);
     expect(needsSixteenDigits(0.1)).toBe(false);
     expect(needsSixteenDigits(123456789012345)).toBe(false);
+    // Next to powers of ten, where log10 rounds; and tiny and huge exponents.
+    for (let e = -30; e <= 40; e++) {
+      for (const n of [
+        10 ** e,
+        10 ** e * (1 - Number.EPSILON),
+        10 ** e * (1 + Number.EPSILON),
+        9.99999999999999 * 10 ** e,
+      ]) {
+        expect(needsSixteenDigits(n)).toBe(significant(n) >= 16);
+        expect(needsSixteenDigits(-n)).toBe(significant(n) >= 16);
+      }
+    }
   });
 });
 

@@ -14,8 +14,8 @@ import { LONG_NUMBER_SENTINEL, LongNumber } from "../values/wide-numbers.js";
  * plain `JSON.parse`, and most long literals are ordinary doubles (`1763714818123.521`, a
  * time in ms) bound for `double precision` columns, where a LongNumber becomes the very same
  * double. So the payload is parsed plainly first, and the precise parse runs only when a long
- * literal may land anywhere else: every run of 16+ digits/dots in the payload (each long
- * literal has one) must be matched by a `double precision` column of the message whose value
+ * literal may land anywhere else: every run of digits/dots with 16+ digits in the payload
+ * (each long literal has one) must be matched by a `double precision` column of the message whose value
  * needs 16+ significant digits (so its literal was long too). Otherwise, a long literal may
  * sit in another column, a string or an unknown field, and the precise parse decides.
  */
@@ -66,12 +66,44 @@ function doubleFields(columns: readonly ColumnDef[]): FieldKey[] {
 
 /**
  * True when the shortest text of `n` has 16+ significant digits: then no literal of fewer
- * digits reads as `n`, so the literal it came from held a run of 16+ digits/dots.
+ * digits reads as `n`, so the literal it came from held a run of 16+ digits.
  */
 export function needsSixteenDigits(n: number): boolean {
   if (Number.isSafeInteger(n) && n < 1e15 && n > -1e15) return false;
   if (!Number.isFinite(n)) return false;
-  const text = String(n);
+  const fits = fitsFifteenDigits(Math.abs(n));
+  return fits === undefined ? significantDigits(String(n)) >= 16 : !fits;
+}
+
+/** Exact powers of ten (10^22 is the largest a double holds exactly). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/**
+ * Whether a positive double has a decimal form of at most 15 significant digits, without
+ * printing it (V8 prints most 17-digit doubles on a slow bignum path). `m`, the value scaled
+ * to 15 integer digits and rounded, is that form if there is one (the scaling errs by far less
+ * than 0.5 at that size); `m / 10^k` and `m * 10^k` are correctly rounded (both operands are
+ * exact), so they give back `a` exactly when it is.
+ * undefined outside the exponents where 10^k is exact.
+ */
+function fitsFifteenDigits(a: number): boolean | undefined {
+  let k = 14 - Math.floor(Math.log10(a));
+  for (let tries = 0; tries < 3; tries++) {
+    if (k > 22 || k < -22) return undefined;
+    const p = POW10[k < 0 ? -k : k] as number;
+    const scaled = k >= 0 ? a * p : a / p;
+    // log10 can be off by one next to a power of ten: rescale until `scaled` has 15 integer digits.
+    if (scaled >= 1e15) k--;
+    else if (scaled < 1e14) k++;
+    else {
+      const m = Math.round(scaled);
+      return (k >= 0 ? m / p : m * p) === a;
+    }
+  }
+  return undefined;
+}
+
+function significantDigits(text: string): number {
   let digits = 0;
   let zeros = 0;
   let leading = true;
@@ -87,7 +119,7 @@ export function needsSixteenDigits(n: number): boolean {
     digits += zeros + 1;
     zeros = 0;
   }
-  return digits >= 16;
+  return digits;
 }
 
 const RUN = 16;
@@ -97,9 +129,9 @@ function isNumberByte(c: number): boolean {
 }
 
 /**
- * How many maximal runs of 16+ consecutive digits/dots the bytes hold. Any such run covers
- * one of every 16th position, so only those are probed and expanded: ~n/16 reads for the
- * usual payload.
+ * How many maximal runs of digits and dots in the bytes hold 16+ digits (each number literal
+ * that may need protection has one). Such a run is 16+ bytes long, so it covers one of every
+ * 16th position: only those are probed and expanded, ~n/16 reads for the usual payload.
  */
 export function countLongDigitRuns(bytes: Uint8Array): number {
   const n = bytes.length;
@@ -114,14 +146,18 @@ export function countLongDigitRuns(bytes: Uint8Array): number {
     while (start > 0 && isNumberByte(bytes[start - 1]!)) start--;
     let end = i + 1;
     while (end < n && isNumberByte(bytes[end]!)) end++;
-    if (end - start >= RUN) runs++;
+    if (end - start >= RUN) {
+      let digits = 0;
+      for (let j = start; j < end; j++) if (bytes[j] !== 46) digits++;
+      if (digits >= RUN) runs++;
+    }
     // The next probe past this run: a later run starts after `end`, so it covers one of these.
     i += RUN * Math.ceil((end - i) / RUN);
   }
   return runs;
 }
 
-/** True when the bytes hold 16 consecutive digits or dots. */
+/** True when the bytes hold a run of digits and dots with 16+ digits. */
 export function hasLongDigitRun(bytes: Uint8Array): boolean {
   return countLongDigitRuns(bytes) > 0;
 }
