@@ -1,3 +1,4 @@
+import type { DecodeRow } from "./decode-bench.js";
 import type { Plan } from "./plan.js";
 import type { RowResult, Scenario, ScenarioResult } from "./scenario.js";
 
@@ -21,6 +22,22 @@ export interface RunReport {
   }[];
   readonly rows: readonly RowResult[];
   readonly targets: readonly Target[];
+  /** The decode micro-benchmark (in process, no NATS), when it ran. */
+  readonly decode?: readonly DecodeRow[];
+}
+
+const DECODE_HEADER = ["decode (in process)", "rows", "MB", "s", "rows/s", "MB/s", "bad"];
+
+function decodeCells(d: DecodeRow): string[] {
+  return [
+    d.encoding,
+    String(d.rows),
+    (d.bytes / 1e6).toFixed(1),
+    d.seconds.toFixed(3),
+    String(Math.round(d.rowsPerSec)),
+    d.mbPerSec.toFixed(1),
+    String(d.bad),
+  ];
 }
 
 /** Adds each jetflow row's ratios to the ceiling and the peer it is compared with. */
@@ -158,6 +175,7 @@ export function renderText(report: RunReport): string {
     align([LATENCY_HEADER, ...latencyRows.map(latencyCells)]),
     "",
     align([["target", "value", "met"], ...report.targets.map((t) => [t.goal, t.value, metMark(t.met)])]),
+    ...(report.decode === undefined ? [] : ["", align([DECODE_HEADER, ...report.decode.map(decodeCells)])]),
   ];
   for (const r of report.rows.filter((x) => x.kind === "latency" && x.error !== undefined)) {
     parts.push(`${r.label}: ERROR ${r.error}`);
@@ -190,6 +208,7 @@ export function renderMarkdown(report: RunReport, chart?: string): string {
       report.targets.map((t) => [t.goal, t.value, metMark(t.met)]),
     ),
     "",
+    ...(report.decode === undefined ? [] : [markdownTable(DECODE_HEADER, report.decode.map(decodeCells)), ""]),
     ...(chart === undefined ? [] : [`![messages/s per scenario](${chart})`, ""]),
   ].join("\n");
 }

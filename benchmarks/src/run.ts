@@ -13,6 +13,7 @@ import { planFor } from "./plan.js";
 import { publishSteady } from "./publisher.js";
 import { renderMarkdown, renderText, type RunReport, targetsOf, withRatios } from "./report.js";
 import type { RowResult, Scenario } from "./scenario.js";
+import type { DecodeRow } from "./decode-bench.js";
 
 const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 
@@ -25,7 +26,9 @@ const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 async function main(options: BenchOptions): Promise<number> {
   const plan = planFor(options.mode);
   const scenarios = plan.scenarios.filter((s) => options.only?.test(s.id) ?? true);
-  if (scenarios.length === 0) throw new Error(`--only ${options.only?.source} matches no scenario`);
+  if (scenarios.length === 0 && options.only?.test("decode") !== true) {
+    throw new Error(`--only ${options.only?.source} matches no scenario`);
+  }
   const out = options.out ?? RESULTS;
   const startedAt = new Date().toISOString();
   const server = await NatsServer.start();
@@ -48,6 +51,7 @@ async function main(options: BenchOptions): Promise<number> {
       }
     }
     const rows = withRatios(scenarios, best);
+    const decode = options.only === undefined || options.only.test("decode") ? await decodeBench(plan.mode) : undefined;
     const report: RunReport = {
       mode: plan.mode,
       startedAt,
@@ -60,6 +64,7 @@ async function main(options: BenchOptions): Promise<number> {
       })),
       rows,
       targets: targetsOf(rows),
+      ...(decode === undefined ? {} : { decode }),
     };
     const stem = options.only !== undefined ? "partial" : plan.mode === "quick" ? "quick" : "latest";
     fs.mkdirSync(out, { recursive: true });
@@ -68,10 +73,19 @@ async function main(options: BenchOptions): Promise<number> {
     fs.writeFileSync(path.join(out, `${stem}.svg`), renderChart(report));
     console.log(renderText(report));
     console.log(`\nwritten: ${path.join(out, `${stem}.json`)}, ${path.join(out, `${stem}.md`)}`);
-    return rows.some((r) => r.error !== undefined || r.problems.length > 0) ? 1 : 0;
+    const failed =
+      rows.some((r) => r.error !== undefined || r.problems.length > 0) || (decode ?? []).some((d) => d.bad > 0);
+    return failed ? 1 : 0;
   } finally {
     await server.dispose();
   }
+}
+
+/** The decode micro-benchmark, in this process (it needs no server). */
+async function decodeBench(mode: string): Promise<DecodeRow[]> {
+  log("decode micro-benchmark ...");
+  const { runDecodeBench } = await import("./decode-bench.js");
+  return runDecodeBench(mode === "quick" ? 8_192 : 400_000);
 }
 
 async function runOne(
