@@ -1,26 +1,9 @@
 import type { ColumnDef } from "@jetflow/core";
+import type { FormatSpec, IncludeColumn } from "@jetflow/decoders";
 import type { AggregateCall, Expr, NamedExpr } from "@jetflow/operators";
 
-/**
- * A metadata column requested with `INCLUDE kind [key] [AS name]`.
- * `subject`, `offset` (stream sequence, varchar like RisingWave), `partition` (the subject, as RisingWave
- * uses it), `payload` (bytea), `header` (all headers as jsonb, or one header's value with `key`),
- * `timestamp` (timestamptz of the message), `sequence` (the stream sequence as bigint).
- */
-export interface IncludeColumn {
-  readonly kind: "subject" | "offset" | "partition" | "payload" | "header" | "timestamp" | "sequence";
-  readonly name: string;
-  /** For `header`: the one header to extract. */
-  readonly key?: string;
-}
-
-/** `FORMAT PLAIN ENCODE X (options)`. */
-export interface FormatSpec {
-  readonly format: "plain";
-  readonly encode: "json" | "protobuf" | "bytes" | "msgpack";
-  /** The `ENCODE X (k = 'v', ...)` options, e.g. `message`, `schema.location`. */
-  readonly options: Readonly<Record<string, string>>;
-}
+/** INCLUDE metadata columns and `FORMAT ... ENCODE ...`: the decoders' vocabulary, shared as is. */
+export type { FormatSpec, IncludeColumn } from "@jetflow/decoders";
 
 /**
  * What `CREATE SOURCE` / `CREATE TABLE` says about an ingest relation.
