@@ -22,18 +22,26 @@ const VIEWS: Record<string, string> = {
     "SELECT region, status, count(*), sum(qty) AS items, sum(amount) AS amount FROM order_events GROUP BY region, status",
 };
 
-function pipelineSql(url: string): string {
+function pipelineSql(url: string, stream: string): string {
   const views = Object.entries(VIEWS)
     .map(([name, q]) => `CREATE MATERIALIZED VIEW ${name} AS ${q};`)
     .join("\n");
+  const source = `WITH (connector = 'nats', server_url = '${url}', subject = '${stream}.*', stream = '${stream}', connect_mode = 'plain')
+FORMAT PLAIN ENCODE JSON;`;
   return `CREATE TABLE orders (${TABLE_DDL})
-WITH (connector = 'nats', server_url = '${url}', subject = 'orders.*', stream = 'orders', connect_mode = 'plain')
-FORMAT PLAIN ENCODE JSON;
+${source}
 CREATE SOURCE order_events (${TABLE_DDL.replace(" PRIMARY KEY", "")})
-WITH (connector = 'nats', server_url = '${url}', subject = 'orders.*', stream = 'orders', connect_mode = 'plain')
-FORMAT PLAIN ENCODE JSON;
+${source}
 ${views}
 `;
+}
+
+/** A stream `name` (subjects `name.*`) and the SQL file of the pipeline over it. */
+async function setUp(url: string, dir: string, name: string): Promise<string> {
+  await createStream(url, name, [`${name}.*`]);
+  const sqlFile = path.join(dir, `${name}.sql`);
+  fs.writeFileSync(sqlFile, pipelineSql(url, name));
+  return sqlFile;
 }
 
 /** Prints every view and the table through the CLI (resuming from the state dir) and compares with PostgreSQL. */
@@ -72,9 +80,7 @@ describe("exactly-once state across crashes", () => {
   });
 
   it("SIGKILL at random moments, restart with the same state dir: nothing lost, nothing twice", async () => {
-    await createStream(server.url, "orders", ["orders.*"]);
-    const sqlFile = path.join(dir, "crash.sql");
-    fs.writeFileSync(sqlFile, pipelineSql(server.url));
+    const sqlFile = await setUp(server.url, dir, "orders");
     const stateDir = path.join(dir, "state-crash");
     const events = orderEvents(200_000, 20_000, 7);
     await publishEvents(server.url, "orders", "orders.a", events.slice(0, 150_000));
@@ -98,14 +104,7 @@ describe("exactly-once state across crashes", () => {
   });
 
   it("state in a NATS object store bucket: a SIGKILLed run resumes from it, nothing lost or twice", async () => {
-    await createStream(server.url, "orders3", ["orders3.*"]);
-    const sqlFile = path.join(dir, "bucket.sql");
-    fs.writeFileSync(
-      sqlFile,
-      pipelineSql(server.url)
-        .replaceAll("stream = 'orders'", "stream = 'orders3'")
-        .replaceAll("'orders.*'", "'orders3.*'"),
-    );
+    const sqlFile = await setUp(server.url, dir, "orders3");
     const events = orderEvents(60_000, 5_000, 13);
     await publishEvents(server.url, "orders3", "orders3.a", events.slice(0, 40_000));
     const state = ["--state-bucket", "jetflow_e2e_state", "--checkpoint-interval", "100"];
@@ -128,14 +127,7 @@ describe("exactly-once state across crashes", () => {
   });
 
   it("a nats-server restart mid-stream: the run recovers by itself and the views are exact", async () => {
-    await createStream(server.url, "orders2", ["orders2.*"]);
-    const sqlFile = path.join(dir, "restart.sql");
-    fs.writeFileSync(
-      sqlFile,
-      pipelineSql(server.url)
-        .replaceAll("stream = 'orders'", "stream = 'orders2'")
-        .replaceAll("'orders.*'", "'orders2.*'"),
-    );
+    const sqlFile = await setUp(server.url, dir, "orders2");
     const stateDir = path.join(dir, "state-restart");
     const events = orderEvents(150_000, 10_000, 11);
     await publishEvents(server.url, "orders2", "orders2.a", events);
