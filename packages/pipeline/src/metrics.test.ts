@@ -31,3 +31,16 @@ describe("Metrics", () => {
     expect(relationLabel('we"ird\\name')).toBe('relation="we\\"ird\\\\name"');
   });
 });
+
+describe("Metrics collectors", () => {
+  it("refresh gauges whenever metrics are read", () => {
+    const m = new Metrics();
+    const lag = m.gauge("jetflow_consumer_lag", "Lag");
+    let current = 5;
+    m.onCollect(() => lag(relationLabel("a"), current));
+    expect(m.render()).toContain('jetflow_consumer_lag{relation="a"} 5');
+    current = 2;
+    expect(m.value("jetflow_consumer_lag", relationLabel("a"))).toBe(2);
+    expect(m.total("jetflow_consumer_lag")).toBe(2);
+  });
+});

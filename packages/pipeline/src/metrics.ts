@@ -11,6 +11,12 @@ interface Family {
  */
 export class Metrics {
   private readonly families = new Map<string, Family>();
+  private readonly collectors: (() => void)[] = [];
+
+  /** Runs `collect` before each read, to refresh gauges that are cheaper to read than to keep current (lag, sizes). */
+  onCollect(collect: () => void): void {
+    this.collectors.push(collect);
+  }
 
   counter(name: string, help: string): (labels: string, by: number) => void {
     const f = this.family(name, help, "counter");
@@ -24,11 +30,13 @@ export class Metrics {
 
   /** The current value of one series, for tests and the progress display. */
   value(name: string, labels = ""): number {
+    this.collect();
     return this.families.get(name)?.values.get(labels) ?? 0;
   }
 
   /** The sum of one metric over all its label sets. */
   total(name: string): number {
+    this.collect();
     let sum = 0;
     for (const v of this.families.get(name)?.values.values() ?? []) sum += v;
     return sum;
@@ -36,12 +44,17 @@ export class Metrics {
 
   /** Prometheus text exposition format (version 0.0.4). */
   render(): string {
+    this.collect();
     const out: string[] = [];
     for (const [name, f] of this.families) {
       out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       for (const [labels, v] of f.values) out.push(`${name}${labels === "" ? "" : `{${labels}}`} ${v}`);
     }
     return `${out.join("\n")}\n`;
+  }
+
+  private collect(): void {
+    for (const c of this.collectors) c();
   }
 
   private family(name: string, help: string, type: Family["type"]): Family {

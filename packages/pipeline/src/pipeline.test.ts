@@ -65,6 +65,8 @@ describe("pipeline (DSL) against a real nats-server", () => {
     expect(p.view("orders").rows()).toHaveLength(2);
     expect(p.columnsOf("by_region").map((c) => c.name)).toEqual(["region", "n", "total"]);
     expect(p.metrics.render()).toMatch(/jetflow_messages_in_total\{relation="orders"\} 3/);
+    expect(p.metrics.render()).toMatch(/jetflow_relation_rows\{relation="by_region"\} 1/);
+    expect(p.metrics.render()).toMatch(/jetflow_consumer_lag\{relation="orders"\} 0/);
     await p.stop();
     expect(events).toContain("started");
     expect(events).toContain("caught_up");

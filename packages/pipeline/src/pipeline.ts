@@ -100,6 +100,7 @@ export class Pipeline {
     });
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
+    this.metrics.onCollect(() => this.collectGauges());
   }
 
   /** Status events: started, per-source connection events, checkpoints, bad messages, errors. */
@@ -405,18 +406,20 @@ export class Pipeline {
     this.count.checkpoints("", 1);
     this.count.checkpointMs("", report.durationMs);
     this.count.checkpointBytes("", report.bytes);
+    for (const r of this.graph.ingests()) await r.source?.ack(new Map(Object.entries(offsets[r.name] ?? {})));
+    this.statusSubject.next({ type: "checkpoint", report });
+  }
+
+  /** Gauges read when metrics are read: consumer lag, rows held, expression NULLs. */
+  private collectGauges(): void {
     for (const r of this.graph.all()) {
-      this.count.size(relationLabel(r.name), r.size);
+      const label = relationLabel(r.name);
+      this.count.size(label, r.size);
+      if (r instanceof IngestRelation) this.count.lag(label, r.source?.lag() ?? 0);
       if (r instanceof ViewRelation) {
-        for (const [kind, n] of Object.entries(r.warnings()))
-          this.count.warnings(`${relationLabel(r.name)},kind="${kind}"`, n);
-      }
-      if (r instanceof IngestRelation) {
-        this.count.lag(relationLabel(r.name), r.source?.lag() ?? 0);
-        await r.source?.ack(new Map(Object.entries(offsets[r.name] ?? {})));
+        for (const [kind, n] of Object.entries(r.warnings())) this.count.warnings(`${label},kind="${kind}"`, n);
       }
     }
-    this.statusSubject.next({ type: "checkpoint", report });
   }
 
   private foreignState(cause?: unknown): PipelineError {
