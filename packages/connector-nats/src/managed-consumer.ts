@@ -25,6 +25,13 @@ import type { SourceStatus } from "./source-status.js";
 
 const ACK = new TextEncoder().encode("+ACK");
 const CONSUMER_NOT_FOUND = 10014;
+/**
+ * Idle heartbeat of a pull, at most. nats-server 2.9 drops the pulls of a deleted consumer
+ * without a word, so two missed heartbeats are what reveals it: with the default (half the
+ * 10 s expiry) a deleted consumer stalled the source for ~15 s; at 1 s it is ~3 s. The server
+ * sends heartbeats only while a pull waits with nothing to deliver, so the cost is nil.
+ */
+const IDLE_HEARTBEAT_MS = 1_000;
 
 /** What every consumer of a source shares. */
 export interface ConsumerContext {
@@ -235,6 +242,7 @@ export class ManagedConsumer {
     const messages = await consumer.consume({
       max_messages: this.ctx.pullMessages,
       expires: this.ctx.expiresMs,
+      idle_heartbeat: Math.min(IDLE_HEARTBEAT_MS, this.ctx.expiresMs / 2),
       callback: (m) => this.onMessage(m, generation),
     });
     if (generation !== this.generation || !this.running) {

@@ -151,4 +151,24 @@ describe("resilience", () => {
     await source.stop();
     await nc.close();
   });
+
+  it("ack() whose connection drops before the server confirms resolves and reports it: the checkpoint stands", async () => {
+    await using server = await NatsServer.start();
+    const nc = await adminConnection(server);
+    await createStream(nc, "ACKLOST", ["acklost.>"]);
+    await load(nc, "ACKLOST", "acklost.a", 50, { expectTotal: 50 });
+    const proxy = await freezableProxy(server.port);
+    const source = await NatsSource.open(configFor(server, "ACKLOST", "acklost.a", { "consumer.durable_name": "al" }), {
+      servers: [proxy.url],
+    });
+    expect((await collect(source, (c) => c.sequences.length >= 50)).sequences).toEqual(range(1, 50));
+    const reported = nextStatus(source, (s) => s.type === "error" && /sending acks/.test(s.error.message));
+    proxy.freeze(); // the acks and the flush's PING leave, the PONG never comes back
+    const acking = source.ack(new Map([["acklost.a", 50]]));
+    await proxy.close(); // ...and the connection drops
+    await expect(acking).resolves.toBeUndefined();
+    await reported;
+    await source.stop();
+    await nc.close();
+  });
 });
