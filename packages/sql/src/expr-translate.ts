@@ -59,6 +59,10 @@ const SCALAR_FUNCTIONS: Readonly<Record<string, { fn: ScalarFn; min: number; max
   // `trim(x)` and `trim(both 'c' from x)` arrive as btrim(x [, 'c']).
   btrim: { fn: "trim", min: 1, max: 2 },
   trim: { fn: "trim", min: 1, max: 2 },
+  ltrim: { fn: "ltrim", min: 1, max: 2 },
+  rtrim: { fn: "rtrim", min: 1, max: 2 },
+  replace: { fn: "replace", min: 3, max: 3 },
+  starts_with: { fn: "starts_with", min: 2, max: 2 },
   concat: { fn: "concat", min: 1, max: Number.POSITIVE_INFINITY },
   abs: { fn: "abs", min: 1, max: 1 },
   round: { fn: "round", min: 1, max: 2 },
@@ -67,7 +71,8 @@ const SCALAR_FUNCTIONS: Readonly<Record<string, { fn: ScalarFn; min: number; max
   ceiling: { fn: "ceil", min: 1, max: 1 },
   date_trunc: { fn: "date_trunc", min: 2, max: 2 },
   extract: { fn: "extract", min: 2, max: 2 },
-  date_part: { fn: "extract", min: 2, max: 2 },
+  // date_part() is double precision where extract() is numeric (PostgreSQL 14+).
+  date_part: { fn: "date_part", min: 2, max: 2 },
   to_timestamp: { fn: "to_timestamp", min: 1, max: 1 },
   now: { fn: "now", min: 0, max: 0 },
 };
@@ -267,7 +272,7 @@ export class ExprTranslator {
         `${name}() takes ${count} argument${count === "1" ? "" : "s"}, got ${args.length}`,
       );
     }
-    if (scalar.fn === "extract") {
+    if (scalar.fn === "extract" || scalar.fn === "date_part") {
       // The field is a word PostgreSQL passes as a string ('epoch', 'hour'): normalize its case.
       const field = args[0];
       if (field?.kind === "literal" && typeof field.value === "string") {

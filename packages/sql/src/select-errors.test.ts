@@ -77,7 +77,7 @@ describe("unsupported SQL fails naming the construct", () => {
         "SELECT md5(b) AS h FROM t",
         U,
         "md5",
-        `function md5() is ${NOT} (supported: abs, btrim, ceil, ceiling, char_length, character_length, coalesce, concat, date_part, date_trunc, extract, floor, length, lower, now, nullif, round, substr, substring, to_timestamp, trim, upper)`,
+        `function md5() is ${NOT} (supported: abs, btrim, ceil, ceiling, char_length, character_length, coalesce, concat, date_part, date_trunc, extract, floor, length, lower, ltrim, now, nullif, replace, round, rtrim, starts_with, substr, substring, to_timestamp, trim, upper)`,
       ],
       ["SELECT myschema.f(a) AS x FROM t", U, "myschema", `function myschema.f() is ${NOT}`],
       ["SELECT a FROM t WHERE a IS DISTINCT FROM 1", U, "IS DISTINCT", `IS DISTINCT FROM is ${NOT}`],
