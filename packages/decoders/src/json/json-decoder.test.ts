@@ -106,11 +106,12 @@ describe("ENCODE JSON: every SQL type", () => {
     ]);
   });
 
-  test("numeric is lossless canonical text", async () => {
+  test("numeric is lossless canonical text, with the scale a string writes (a JSON number has none)", async () => {
     expect(
       await decodeValues("numeric", [
         "12345678901234567890.123456789",
         '"12.50"',
+        "12.50",
         "0.1",
         "1e3",
         '"-0"',
@@ -120,6 +121,7 @@ describe("ENCODE JSON: every SQL type", () => {
       ]),
     ).toEqual([
       "12345678901234567890.123456789",
+      "12.50",
       "12.5",
       "0.1",
       "1000",

@@ -3,12 +3,17 @@ import { canonicalDecimal, decimalFromNumber } from "./decimal.js";
 
 describe("canonicalDecimal", () => {
   test.each([
+    // As PostgreSQL's numeric input prints them (checked against PGlite): the written scale stays.
     ["0", "0"],
     ["-0", "0"],
-    ["000.000", "0"],
-    ["12.50", "12.5"],
-    ["+012.500", "12.5"],
-    ["-0012.500e1", "-125"],
+    ["-0.00", "0.00"],
+    ["000.000", "0.000"],
+    ["12.50", "12.50"],
+    ["+012.500", "12.500"],
+    ["-0012.500e1", "-125.00"],
+    ["1.50e1", "15.0"],
+    ["0e5", "0"],
+    ["0.0e-2", "0.000"],
     [".5", "0.5"],
     ["5.", "5"],
     ["1e3", "1000"],

@@ -1,8 +1,10 @@
 /**
  * Canonical decimal text for `numeric` columns (core stores numeric as lossless text):
- * plain notation (no exponent), no `+`, no leading zeros, no trailing fractional zeros,
- * `0` for any zero, and `NaN` / `Infinity` / `-Infinity` for the special values. Equal
- * numbers therefore have equal text, which keeps grouping and upserts on numeric keys right.
+ * plain notation (no exponent), no `+`, no leading zeros, no minus on a zero, and `NaN` /
+ * `Infinity` / `-Infinity` for the special values. Trailing fractional zeros are kept as
+ * PostgreSQL keeps them (its display scale: `12.50` stays `12.50`, `1.50e1` is `15.0`), since
+ * the scale decides how many digits a division or an avg shows; equal numbers with different
+ * scales (`1.0`, `1.00`) are one key wherever the operators group or upsert by numeric.
  */
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
@@ -36,7 +38,7 @@ const OUT_OF_RANGE: DecimalText = {
 /**
  * Reads decimal text (`-12.50`, `1e3`, `.5`, `NaN`, `Infinity`) into canonical form.
  *
- * @example canonicalDecimal("-0012.500e1") // { ok: true, text: "-125" }
+ * @example canonicalDecimal("-0012.500e1") // { ok: true, text: "-125.00" }
  */
 export function canonicalDecimal(text: string): DecimalText {
   const m = DECIMAL.exec(text);
@@ -48,7 +50,9 @@ export function canonicalDecimal(text: string): DecimalText {
   const fraction = m[3] ?? "";
   if (whole.length === 0 && fraction.length === 0) return NOT_A_NUMBER;
   const exponent = m[4] === undefined ? 0 : Number(m[4]);
-  return canonicalParts(m[1] === "-", whole + fraction, whole.length + exponent);
+  // PostgreSQL's display scale: the fraction digits written, less the exponent, at least 0.
+  const scale = Math.max(0, fraction.length - exponent);
+  return canonicalParts(m[1] === "-", whole + fraction, whole.length + exponent, scale);
 }
 
 /** Canonical text of a finite JS number (its shortest round-trip decimal). */
@@ -59,19 +63,35 @@ export function decimalFromNumber(value: number): DecimalText {
   return canonicalDecimal(String(value));
 }
 
-/** `digits` with the decimal point after `point` digits (may be <= 0 or past the end). */
-function canonicalParts(negative: boolean, digits: string, point: number): DecimalText {
+/**
+ * `digits` with the decimal point after `point` digits (may be <= 0 or past the end), shown
+ * with `scale` fraction digits (`scale` >= the digits after the point that are not zeros).
+ */
+function canonicalParts(negative: boolean, digits: string, point: number, scale: number): DecimalText {
+  if (scale > MAX_FRACTION_DIGITS) return OUT_OF_RANGE;
   let start = 0;
   while (start < digits.length && digits.charCodeAt(start) === 48) start++;
-  if (start === digits.length) return { ok: true, text: "0" };
-  let end = digits.length;
-  while (digits.charCodeAt(end - 1) === 48) end--;
-  const significant = digits.slice(start, end);
+  const zero = start === digits.length;
   const at = point - start;
-  if (at > MAX_INTEGER_DIGITS || significant.length - at > MAX_FRACTION_DIGITS) return OUT_OF_RANGE;
-  let body: string;
-  if (at <= 0) body = `0.${"0".repeat(-at)}${significant}`;
-  else if (at >= significant.length) body = significant + "0".repeat(at - significant.length);
-  else body = `${significant.slice(0, at)}.${significant.slice(at)}`;
-  return { ok: true, text: negative ? `-${body}` : body };
+  if (!zero && at > MAX_INTEGER_DIGITS) return OUT_OF_RANGE;
+  const significant = digits.slice(start);
+  let int: string;
+  let frac: string;
+  if (zero) {
+    int = "0";
+    frac = "";
+  } else if (at <= 0) {
+    int = "0";
+    frac = "0".repeat(-at) + significant;
+  } else if (at >= significant.length) {
+    int = significant + "0".repeat(at - significant.length);
+    frac = "";
+  } else {
+    int = significant.slice(0, at);
+    frac = significant.slice(at);
+  }
+  // The digits after the point are the written fraction (less the exponent): pad or cut zeros to `scale`.
+  frac = frac.length > scale ? frac.slice(0, scale) : frac.padEnd(scale, "0");
+  const body = scale === 0 ? int : `${int}.${frac}`;
+  return { ok: true, text: negative && !zero ? `-${body}` : body };
 }
