@@ -1,6 +1,14 @@
 import type { SqlType } from "@jetflow/core";
 import { repOf } from "./col.js";
-import { addDecimal, type Decimal, divDecimal, formatDecimal, parseDecimal } from "./decimal.js";
+import {
+  addDecimal,
+  type Decimal,
+  divDecimal,
+  formatDecimal,
+  numericSpecial,
+  parseDecimal,
+  specialText,
+} from "./decimal.js";
 import { unsupported } from "./errors.js";
 import { BIGINT, DOUBLE, isNumberType, NUMERIC, REAL, typeName } from "./expr/types.js";
 import type { AggregateCall } from "./expr.js";
@@ -67,7 +75,9 @@ export function initialAcc(spec: AggSpec): Plain {
     case "avg":
       // numeric also counts its values per scale: PostgreSQL prints a sum at the largest scale
       // among the values present, which a retraction can lower.
-      if (spec.sumKind === "numeric") return [0, { u: 0n, s: 0 }, []];
+      if (spec.sumKind === "numeric") return [0, { u: 0n, s: 0 }, [], [0, 0, 0]];
+      // Floats keep NaN and ±Infinity apart as counts (see SpecialCounts), their sum finite.
+      if (spec.sumKind === "float") return [0, 0, [0, 0, 0]];
       return [0, spec.sumKind === "bigint" ? 0n : 0];
     default:
       return null;
@@ -94,7 +104,11 @@ export function accumulate(spec: AggSpec, acc: Plain, value: Plain, sign: number
       break;
     case "numeric": {
       const d = parseDecimal(value as string);
-      if (d === undefined) break;
+      if (d === undefined) {
+        const special = numericSpecial(value as string);
+        if (special !== undefined) countSpecial((acc as unknown[])[3] as SpecialCounts, special, sign);
+        break;
+      }
       pair[1] = addDecimal(pair[1] as Decimal, sign === 1 ? d : { u: -d.u, s: d.s });
       const scales = (acc as [number, Plain, number[]])[2];
       const s = Math.max(0, d.s);
@@ -102,10 +116,34 @@ export function accumulate(spec: AggSpec, acc: Plain, value: Plain, sign: number
       scales[s] = (scales[s] as number) + sign;
       break;
     }
-    default:
-      pair[1] = (pair[1] as number) + sign * (value as number);
+    default: {
+      const v = value as number;
+      if (Number.isFinite(v)) pair[1] = (pair[1] as number) + sign * v;
+      else countSpecial((acc as unknown[])[2] as SpecialCounts, v, sign);
+    }
   }
   return pair;
+}
+
+/**
+ * How many NaN, +Infinity and -Infinity values a float or numeric sum holds. They are counted
+ * rather than added: a sum that once held Infinity would stay NaN after its retraction
+ * (Infinity - Infinity), where recomputing over the remaining rows gives a finite number.
+ */
+export type SpecialCounts = [nan: number, posInf: number, negInf: number];
+
+export function countSpecial(counts: SpecialCounts, v: number, sign: number): void {
+  const k = Number.isNaN(v) ? 0 : v > 0 ? 1 : 2;
+  counts[k] = (counts[k] as number) + sign;
+}
+
+/** The sum's value when it holds a special value, as PostgreSQL adds them; undefined when it holds none. */
+function specialSum(counts: SpecialCounts): number | undefined {
+  const [nan, pos, neg] = counts;
+  if (nan > 0 || (pos > 0 && neg > 0)) return Number.NaN;
+  if (pos > 0) return Number.POSITIVE_INFINITY;
+  if (neg > 0) return Number.NEGATIVE_INFINITY;
+  return undefined;
 }
 
 /** The numeric sum at the largest scale of the values present (exact: the dropped digits are zeros). */
@@ -129,18 +167,28 @@ export function finalizeAcc(spec: AggSpec, acc: Plain, rows: number): Plain {
       return BigInt(rows);
     case "count":
       return BigInt(acc as number);
-    case "sum": {
-      const [c, s] = acc as [number, Plain];
-      if (c === 0) return null;
-      if (spec.sumKind === "int") return typeof s === "bigint" ? s : BigInt(s as number);
-      if (spec.sumKind === "float") return spec.outType.kind === "real" ? Math.fround(s as number) : s;
-      return formatDecimal(asDecimal(spec, s, acc));
-    }
+    case "sum":
     case "avg": {
       const [c, s] = acc as [number, Plain];
       if (c === 0) return null;
-      if (spec.sumKind === "float") return (s as number) / c;
-      return formatDecimal(divDecimal(asDecimal(spec, s, acc), { u: BigInt(c), s: 0 }) as Decimal);
+      if (spec.sumKind === "int" || spec.sumKind === "bigint") {
+        if (spec.kind === "avg")
+          return formatDecimal(divDecimal(asDecimal(spec, s, acc), { u: BigInt(c), s: 0 }) as Decimal);
+        return spec.sumKind === "int"
+          ? typeof s === "bigint"
+            ? s
+            : BigInt(s as number)
+          : formatDecimal(asDecimal(spec, s, acc));
+      }
+      const special = specialSum((acc as unknown[])[spec.sumKind === "float" ? 2 : 3] as SpecialCounts);
+      if (spec.sumKind === "float") {
+        const sum = special ?? (s as number);
+        if (spec.kind === "avg") return sum / c;
+        return spec.outType.kind === "real" ? Math.fround(sum) : sum;
+      }
+      if (special !== undefined) return specialText(special);
+      const sum = asDecimal(spec, s, acc);
+      return formatDecimal(spec.kind === "avg" ? (divDecimal(sum, { u: BigInt(c), s: 0 }) as Decimal) : sum);
     }
     default:
       return null;

@@ -1,6 +1,6 @@
 import type { SqlType } from "@jetflow/core";
 import { repOf } from "./col.js";
-import { cmpDecimal, parseDecimal } from "./decimal.js";
+import { cmpDecimal, numericSpecial, parseDecimal } from "./decimal.js";
 import type { Plain } from "./plain.js";
 import { keyPart } from "./row-key.js";
 
@@ -19,13 +19,42 @@ const natural: Comparator = (a, b) => {
   return an === Number.isNaN(b) ? 0 : an ? 1 : -1;
 };
 
+/** numeric text: -Infinity < every finite value < Infinity < NaN (NaN equals NaN), as in PostgreSQL. */
 const numericText: Comparator = (a, b) => {
   if (a === b) return 0;
   const x = parseDecimal(a as string);
   const y = parseDecimal(b as string);
-  if (x === undefined || y === undefined) return natural(a, b);
-  return cmpDecimal(x, y);
+  if (x !== undefined && y !== undefined) return cmpDecimal(x, y);
+  const rank = (text: string, d: unknown): number | undefined => {
+    if (d !== undefined) return 0;
+    const special = numericSpecial(text);
+    return special === undefined ? undefined : Number.isNaN(special) ? 2 : Math.sign(special);
+  };
+  const rx = rank(a as string, x);
+  const ry = rank(b as string, y);
+  if (rx === undefined || ry === undefined) return natural(a, b);
+  return rx - ry;
 };
+
+/**
+ * Text in code point order, which is UTF-8 byte order (PostgreSQL's and RisingWave's C/binary
+ * collation). JS compares UTF-16 code units, which differs where a character beyond U+FFFF
+ * (a surrogate pair, D800..DFFF) meets one in U+E000..U+FFFF: the fixup moves surrogates above.
+ */
+const text: Comparator = (a, b) => {
+  const x = a as string;
+  const y = b as string;
+  if (x === y) return 0;
+  const n = Math.min(x.length, y.length);
+  let i = 0;
+  while (i < n && x.charCodeAt(i) === y.charCodeAt(i)) i++;
+  if (i === n) return x.length < y.length ? -1 : 1;
+  return codePointOrder(x.charCodeAt(i)) < codePointOrder(y.charCodeAt(i)) ? -1 : 1;
+};
+
+function codePointOrder(unit: number): number {
+  return unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800;
+}
 
 const bytes: Comparator = (a, b) => Buffer.compare(a as Uint8Array, b as Uint8Array);
 
@@ -41,6 +70,7 @@ const interval: Comparator = (a, b) => {
 /** The comparator for values of `type`. */
 export function comparatorOf(type: SqlType): Comparator {
   if (type.kind === "numeric") return numericText;
+  if (type.kind === "varchar") return text;
   switch (repOf(type)) {
     case "bytes":
       return bytes;

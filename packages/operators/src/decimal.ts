@@ -38,6 +38,33 @@ export function parseDecimal(text: string): Decimal | undefined {
   return { u, s };
 }
 
+/**
+ * numeric's special values (PostgreSQL 14+) as doubles: `NaN`, `Infinity`, `-Infinity` (also
+ * `inf`, any case); undefined for any other text. Called only where {@link parseDecimal} failed,
+ * so finite values pay nothing for it.
+ */
+export function numericSpecial(text: string): number | undefined {
+  switch (text.trim().toLowerCase()) {
+    case "nan":
+      return Number.NaN;
+    case "infinity":
+    case "+infinity":
+    case "inf":
+    case "+inf":
+      return Number.POSITIVE_INFINITY;
+    case "-infinity":
+    case "-inf":
+      return Number.NEGATIVE_INFINITY;
+    default:
+      return undefined;
+  }
+}
+
+/** The numeric text of NaN or ±Infinity, as PostgreSQL prints it. */
+export function specialText(x: number): string {
+  return Number.isNaN(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+}
+
 /** Decimal text with exactly `d.s` fractional digits, as PostgreSQL prints numeric. */
 export function formatDecimal(d: Decimal): string {
   const neg = d.u < 0n;

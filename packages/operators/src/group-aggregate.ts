@@ -1,7 +1,15 @@
 import { type ChangeBatch, RETRACT, type SqlType, sqlField } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import { Schema } from "apache-arrow";
-import { type AggSpec, accumulate, aggSpec, finalizeAcc, initialAcc } from "./aggregates.js";
+import {
+  type AggSpec,
+  accumulate,
+  aggSpec,
+  countSpecial,
+  finalizeAcc,
+  initialAcc,
+  type SpecialCounts,
+} from "./aggregates.js";
 import { type Comparator, comparatorOf } from "./compare.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -263,12 +271,19 @@ function accumulateColumn(
   }
   const sums = new Float64Array(m);
   const values = arg.values as Float64Array;
+  // Float NaN and ±Infinity are counted per group, not added (see SpecialCounts); rare, so found lazily.
+  let specials: { g: number; v: number; sign: number }[] | undefined;
   for (let i = 0; i < n; i++) {
     if (valid !== undefined && valid[i] === 0) continue;
     const g = slot[i] as number;
     const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
+    const v = values[i] as number;
     counts[g] = (counts[g] as number) + sign;
-    sums[g] = (sums[g] as number) + sign * (values[i] as number);
+    if (v - v === 0) sums[g] = (sums[g] as number) + sign * v;
+    else {
+      specials ??= [];
+      specials.push({ g, v, sign });
+    }
   }
   for (let g = 0; g < m; g++) {
     const c = counts[g] as number;
@@ -280,5 +295,8 @@ function accumulateColumn(
     if (spec.sumKind === "float") pair[1] = (s as number) + d;
     else if (typeof s === "number" && Number.isSafeInteger(s + d)) pair[1] = s + d;
     else pair[1] = BigInt(s) + BigInt(d);
+  }
+  for (const { g, v, sign } of specials ?? []) {
+    countSpecial(((recs[g] as Group).a[j] as unknown[])[2] as SpecialCounts, v, sign);
   }
 }

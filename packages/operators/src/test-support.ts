@@ -56,7 +56,15 @@ export function rowsOf(change: ChangeBatch | undefined): Record<string, Plain>[]
 
 /** A stable text of a plain row, for multiset comparisons in tests. */
 export function rowText(row: Record<string, Plain>): string {
-  return JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? `${v}n` : v instanceof Uint8Array ? [...v] : v));
+  return JSON.stringify(row, (_k, v) =>
+    typeof v === "bigint"
+      ? `${v}n`
+      : v instanceof Uint8Array
+        ? [...v]
+        : typeof v === "number" && !Number.isFinite(v)
+          ? String(v) // JSON would print NaN and ±Infinity as null
+          : v,
+  );
 }
 
 /**

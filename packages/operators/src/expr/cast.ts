@@ -1,6 +1,15 @@
 import type { SqlType } from "@jetflow/core";
 import { allocValues, type Col, repOf } from "../col.js";
-import { decimalFromDouble, decimalToBigInt, formatDecimal, parseDecimal, roundDecimal } from "../decimal.js";
+import {
+  type Decimal,
+  decimalFromDouble,
+  decimalToBigInt,
+  formatDecimal,
+  numericSpecial,
+  parseDecimal,
+  roundDecimal,
+  specialText,
+} from "../decimal.js";
 import { plainValues } from "../plain.js";
 import type { EvalWarnings } from "./context.js";
 import {
@@ -86,15 +95,16 @@ function numberToNumber(from: SqlType, to: SqlType): Convert {
   if (t === "numeric") {
     if (f === "bigint") return (v: bigint) => v.toString();
     if (isIntegerType(from)) return (v: number) => String(v);
+    // NaN and ±Infinity become numeric's own NaN and ±Infinity (PostgreSQL 14+).
     if (f === "real") {
       return (v: number) => {
-        const d = Number.isFinite(v) ? parseDecimal(v.toPrecision(6)) : undefined;
-        return d === undefined ? INVALID : formatDecimal(trimScale(d));
+        if (!Number.isFinite(v)) return specialText(v);
+        return formatDecimal(trimScale(parseDecimal(v.toPrecision(6)) as Decimal));
       };
     }
     return (v: number) => {
       const d = decimalFromDouble(v);
-      return d === undefined ? INVALID : formatDecimal(d);
+      return d === undefined ? specialText(v) : formatDecimal(d);
     };
   }
   // to real / double precision; like PostgreSQL, a finite value that does not fit is out of range
@@ -104,7 +114,13 @@ function numberToNumber(from: SqlType, to: SqlType): Convert {
     return (!Number.isFinite(r) && Number.isFinite(x)) || (r === 0 && x !== 0) ? OVERFLOW : r;
   };
   if (f === "bigint") return (v: bigint) => fit(Number(v));
-  if (f === "numeric") return (v: string) => fit(Number(v));
+  if (f === "numeric") {
+    // NaN and ±Infinity carry over; a finite numeric beyond the double range is out of range.
+    return (v: string) => {
+      const special = Number.isFinite(Number(v)) ? undefined : numericSpecial(v);
+      return special === undefined ? fit(Number(v)) : t === "real" ? Math.fround(special) : special;
+    };
+  }
   return (v: number) => fit(v);
 }
 
@@ -176,7 +192,9 @@ function fromText(type: SqlType): Convert | undefined {
     case "numeric":
       return (v: string) => {
         const d = parseDecimal(v);
-        return d === undefined ? INVALID : formatDecimal(d.s < 0 ? roundDecimal(d, 0) : d);
+        if (d !== undefined) return formatDecimal(d.s < 0 ? roundDecimal(d, 0) : d);
+        const special = numericSpecial(v);
+        return special === undefined ? INVALID : specialText(special);
       };
     case "jsonb":
       return (v: string) => normalizeJsonb(v) ?? INVALID;

@@ -1,4 +1,4 @@
-import { ErrorCode, type SqlType } from "@jetflow/core";
+import { ErrorCode, parseSqlType, schemaOf, type SqlType } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
 import { ExpressionError } from "../errors.js";
 import { call, col, type Expr, lit } from "../expr.js";
@@ -304,5 +304,83 @@ describe("functions", () => {
   it("rejects unknown date_trunc units and functions", () => {
     expect(() => compileExpr(call("date_trunc", lit("fortnight"), col("t")), schema)).toThrow(/unit "fortnight"/);
     expect(() => compileExpr(call("lower", col("i")), schema)).toThrow(/function lower\(integer\) does not exist/);
+  });
+});
+
+describe("PostgreSQL semantics the SQL differential tests found", () => {
+  it.each<[string, Expr, unknown]>([
+    // UTF-16 order would put U+1F680 (a surrogate pair, D83D DE80) before U+FF58.
+    ["text compares in code point order", call("<", lit("emoji 🚀"), lit("emoji ｘ")), false],
+    ["text compares in code point order (reverse)", call(">", lit("emoji 🚀"), lit("emoji ｘ")), true],
+    ["numeric NaN is above Infinity", call(">", typed("NaN", "numeric"), typed("Infinity", "numeric")), true],
+    [
+      "numeric Infinity - Infinity is NaN",
+      call("-", typed("Infinity", "numeric"), typed("Infinity", "numeric")),
+      "NaN",
+    ],
+    ["numeric NaN / 0 is NaN", call("/", typed("NaN", "numeric"), lit(0)), "NaN"],
+    ["numeric 5 / Infinity is 0", call("/", lit(5), typed("Infinity", "numeric")), "0"],
+    ["numeric 5.50 % -Infinity is 5.50", call("%", typed("5.50", "numeric"), typed("-Infinity", "numeric")), "5.50"],
+    ["-(numeric -Infinity)", call("neg", typed("-Infinity", "numeric")), "Infinity"],
+    [
+      "numeric NaN as double",
+      { kind: "cast", expr: typed("NaN", "numeric"), type: { kind: "double precision" } },
+      Number.NaN,
+    ],
+    [
+      "double -Infinity as numeric",
+      { kind: "cast", expr: lit(-Infinity, { kind: "double precision" }), type: { kind: "numeric" } },
+      "-Infinity",
+    ],
+    ["round(numeric NaN, 2)", call("round", typed("NaN", "numeric"), lit(2)), "NaN"],
+    ["double NaN / 0 is NaN", call("/", lit(Number.NaN, { kind: "double precision" }), lit(0)), Number.NaN],
+  ])("%s", (_name, e, value) => {
+    expect(ev(e)[1]).toEqual(value);
+  });
+
+  it("types COALESCE and CASE like UNION (real stays real), arithmetic like operators", () => {
+    expect(ev(call("coalesce", col("r"), lit(2)))[0]).toBe("real");
+    expect(ev(call("coalesce", lit(2), col("r")))[0]).toBe("real");
+    expect(ev(call("coalesce", col("n"), col("r")))[0]).toBe("real");
+    expect(ev(call("coalesce", col("i"), col("n")))[0]).toBe("numeric");
+    expect(ev(call("+", col("r"), lit(2)))[0]).toBe("double precision");
+  });
+
+  it("date + time, time ± interval (wrapping), time - time, interval * and / numbers", () => {
+    const time = (t: string) => typed(t, "time");
+    const interval = (t: string) => typed(t, "interval");
+    const text = (e: Expr) => ev({ kind: "cast", expr: e, type: { kind: "varchar" } })[1];
+    expect(text(call("+", col("dt"), time("12:30:00")))).toBe("2024-01-01 12:30:00");
+    expect(text(call("+", time("23:00"), interval("1 day 2 hours")))).toBe("01:00:00");
+    expect(text(call("-", time("01:00"), interval("90 minutes")))).toBe("23:30:00");
+    expect(text(call("-", time("01:00"), time("03:30")))).toBe("-02:30:00");
+    expect(text(call("*", interval("1 mon 2 days 03:00:00"), lit(2)))).toBe("2 mons 4 days 06:00:00");
+    expect(text(call("*", lit(1.5, { kind: "double precision" }), interval("1 mon 1 day")))).toBe(
+      "1 mon 16 days 12:00:00",
+    );
+    expect(text(call("/", interval("1 year 1 mon"), lit(2)))).toBe("6 mons 15 days");
+    expect(text(call("*", interval("1 day 02:00:00"), lit(-1)))).toBe("-1 days -02:00:00");
+    expect(ev(call("/", interval("1 day"), lit(0)))[1]).toBeNull();
+  });
+
+  it("prints intervals as PostgreSQL does: plural unless exactly 1, '+' after a negative field", () => {
+    const text = (t: string) => ev({ kind: "cast", expr: typed(t, "interval"), type: { kind: "varchar" } })[1];
+    expect(text("-1 day 2 hours")).toBe("-1 days +02:00:00");
+    expect(text("-1 mon 3 days")).toBe("-1 mons +3 days");
+    expect(text("1 year -1 mon")).toBe("11 mons");
+    expect(text("-1 year -2 mons")).toBe("-1 years -2 mons");
+  });
+});
+
+describe("struct IS [NOT] NULL tests the fields, as PostgreSQL tests a row", () => {
+  it("IS NULL: the value or every field is NULL; IS NOT NULL: the value and every field are not", () => {
+    const s = schemaOf([{ name: "st", type: parseSqlType("struct<a int, b varchar>") }]);
+    const rows = [{ st: null }, { st: { a: null, b: null } }, { st: { a: 1, b: null } }, { st: { a: 1, b: "x" } }];
+    const b = batchFrom(s, rows);
+    const test = (wantNull: boolean) => [
+      ...compileExpr(call(wantNull ? "is_null" : "is_not_null", col("st")), s).evaluate(b),
+    ];
+    expect(test(true)).toEqual([true, true, false, false]);
+    expect(test(false)).toEqual([false, false, false, true]);
   });
 });

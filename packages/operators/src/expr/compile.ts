@@ -172,7 +172,7 @@ function caseNode(expr: Extract<Expr, { kind: "case" }>, rec: (e: Expr) => Node)
     return w.untyped ? castNode(w, BOOLEAN) : w;
   });
   const results = [...expr.branches.map((b) => rec(b.then)), ...(expr.else === undefined ? [] : [rec(expr.else)])];
-  const { type, nodes } = unify(results, "CASE");
+  const { type, nodes } = unify(results, "CASE", "values");
   const thens = nodes.slice(0, expr.branches.length);
   const otherwise = expr.else === undefined ? undefined : (nodes[nodes.length - 1] as Node);
   return callNode(type, [...whens, ...thens, ...(otherwise === undefined ? [] : [otherwise])], (cols, ctx) => {

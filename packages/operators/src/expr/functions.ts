@@ -98,7 +98,7 @@ export function compileFunction(fn: string, args: readonly Node[]): Node {
       );
     case "coalesce": {
       arity(fn, args, 1, Number.POSITIVE_INFINITY);
-      const { type, nodes } = unify(args, "COALESCE");
+      const { type, nodes } = unify(args, "COALESCE", "values");
       return callNode(type, nodes, (cols) => {
         const last = cols[cols.length - 1] as Col;
         const firsts = cols.slice(0, -1);

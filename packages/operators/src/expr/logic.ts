@@ -90,6 +90,30 @@ export function isNullCol(a: Col, wantNull: boolean): Col {
   return { type: BOOLEAN, length: n, values: out, valid: undefined };
 }
 
+/**
+ * `x IS [NOT] NULL` for a struct, as PostgreSQL tests a row value: IS NULL when the value or
+ * every field is NULL, IS NOT NULL when the value and every field are not (so a struct with
+ * some NULL fields is neither). RisingWave tests the value as a whole, which its issue #10150
+ * calls a PostgreSQL incompatibility.
+ */
+export function rowNullTest(a: Col, wantNull: boolean): Col {
+  const n = a.length;
+  const out = new Uint8Array(n);
+  const rows = plainValues(a);
+  const fields = a.type.kind === "struct" ? a.type.fields.map((f) => f.name) : [];
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as Record<string, unknown> | null;
+    if (row === null) {
+      out[i] = wantNull ? 1 : 0;
+      continue;
+    }
+    let nulls = 0;
+    for (const f of fields) if (row[f] === null || row[f] === undefined) nulls++;
+    out[i] = (wantNull ? nulls === fields.length : nulls === 0) ? 1 : 0;
+  }
+  return { type: BOOLEAN, length: n, values: out, valid: undefined };
+}
+
 /** IS TRUE / IS FALSE: NULL counts as neither. */
 export function isBool(a: Col, want: boolean): Col {
   const n = a.length;

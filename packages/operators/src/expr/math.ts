@@ -1,5 +1,5 @@
 import { allocValues, andValid, type Col, repOf } from "../col.js";
-import { floorDecimal, formatDecimal, parseDecimal, roundDecimal } from "../decimal.js";
+import { floorDecimal, formatDecimal, numericSpecial, parseDecimal, roundDecimal, specialText } from "../decimal.js";
 import { rint } from "./cast.js";
 import type { EvalWarnings } from "./context.js";
 
@@ -53,7 +53,12 @@ export function roundNumeric(a: Col, scale: Col | undefined, mode: RoundMode): C
   for (let i = 0; i < n; i++) {
     if (valid !== undefined && valid[i] === 0) continue;
     const d = parseDecimal(x[i] as string);
-    if (d === undefined) continue;
+    if (d === undefined) {
+      // NaN and ±Infinity round to themselves.
+      const special = numericSpecial(x[i] as string);
+      out[i] = special === undefined ? "NaN" : specialText(special);
+      continue;
+    }
     const r =
       mode === "round" ? roundDecimal(d, s === undefined ? 0 : (s[i] as number)) : floorDecimal(d, mode === "ceil");
     out[i] = formatDecimal(r);

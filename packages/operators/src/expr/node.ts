@@ -4,7 +4,19 @@ import { unsupported } from "../errors.js";
 import { fromPlain } from "../plain.js";
 import { canCast, castCol, castValue } from "./cast.js";
 import type { EvalContext } from "./context.js";
-import { BIGINT, BOOLEAN, commonType, DOUBLE, INTEGER, NUMERIC, sameType, typeName, VARCHAR } from "./types.js";
+import {
+  BIGINT,
+  BOOLEAN,
+  commonType,
+  DOUBLE,
+  INTEGER,
+  isNumberType,
+  NUMERIC,
+  sameType,
+  typeName,
+  unionNumbers,
+  VARCHAR,
+} from "./types.js";
 
 /** A compiled expression: its SQL type and a column-at-a-time evaluator. */
 export interface Node {
@@ -84,14 +96,26 @@ export function coerce(node: Node, to: SqlType, what: string): Node {
   throw unsupported(`${what}: expected ${typeName(to)}, got ${typeName(node.type)}`);
 }
 
-/** The common type of several nodes (untyped literals follow the typed ones), each coerced to it. */
-export function unify(nodes: readonly Node[], what: string): { type: SqlType; nodes: Node[] } {
+/**
+ * The common type of several nodes (untyped literals follow the typed ones), each coerced to it.
+ * `values` is for CASE and COALESCE, whose results PostgreSQL types like UNION: among numbers the
+ * one the others implicitly cast to (`COALESCE(real, 1)` is real); comparisons, IN and BETWEEN
+ * (the default) compare as arithmetic does (`real = integer` in double precision).
+ */
+export function unify(
+  nodes: readonly Node[],
+  what: string,
+  mode: "compare" | "values" = "compare",
+): { type: SqlType; nodes: Node[] } {
   let type: SqlType | undefined;
   for (const n of nodes) {
     if (n.untyped) continue;
     if (type === undefined) type = n.type;
     else {
-      const t = commonType(type, n.type);
+      const t =
+        mode === "values" && isNumberType(type) && isNumberType(n.type)
+          ? unionNumbers(type, n.type)
+          : commonType(type, n.type);
       if (t === undefined)
         throw unsupported(`${what}: types ${typeName(type)} and ${typeName(n.type)} cannot be matched`);
       type = t;

@@ -3,21 +3,27 @@ import {
   type ArithOp,
   arithNumbers,
   dateArith,
+  datePlusTime,
   intervalArith,
+  intervalScale,
   negate,
+  timeDiff,
+  timePlusInterval,
   timestampDiff,
   timestampPlusInterval,
 } from "./arith.js";
-import { andOr, type CompareOp, compareCols, isBool, isNullCol, not } from "./logic.js";
+import { andOr, type CompareOp, compareCols, isBool, isNullCol, not, rowNullTest } from "./logic.js";
 import { callNode, castNode, coerce, type Node, unify } from "./node.js";
 import { concatOp, like } from "./strings.js";
 import {
   BOOLEAN,
+  DOUBLE,
   INTEGER,
   INTERVAL,
   isIntegerType,
   isNumberType,
   promoteNumbers,
+  TIME,
   TIMESTAMP,
   typeName,
   VARCHAR,
@@ -51,6 +57,25 @@ export function arithmetic(op: ArithOp, left: Node, right: Node): Node {
     return callNode(type, [a, b], ([x, y], ctx) => arithNumbers(op, x as never, y as never, type, ctx.warnings));
   }
   const isTs = (k: string) => k === "timestamp" || k === "timestamptz";
+  if ((op === "*" || op === "/") && lt === "interval" && isNumberType(r.type)) {
+    const f = castNode(r, DOUBLE);
+    return callNode(INTERVAL, [l, f], ([x, y], ctx) =>
+      intervalScale(x as never, y as never, op === "/", INTERVAL, ctx.warnings),
+    );
+  }
+  if (op === "*" && isNumberType(l.type) && rt === "interval") return arithmetic("*", right, left);
+  if (op === "+" && lt === "date" && rt === "time") {
+    return callNode(TIMESTAMP, [l, r], ([x, y]) => datePlusTime(x as never, y as never, TIMESTAMP));
+  }
+  if (op === "+" && lt === "time" && rt === "date") return arithmetic("+", right, left);
+  if ((op === "+" || op === "-") && lt === "time" && rt === "interval") {
+    const sign = op === "+" ? 1 : -1;
+    return callNode(TIME, [l, r], ([x, y]) => timePlusInterval(x as never, y as never, sign, TIME));
+  }
+  if (op === "+" && lt === "interval" && rt === "time") return arithmetic("+", right, left);
+  if (op === "-" && lt === "time" && rt === "time") {
+    return callNode(INTERVAL, [l, r], ([x, y]) => timeDiff(x as never, y as never, INTERVAL));
+  }
   if ((op === "+" || op === "-") && (isTs(lt) || lt === "date") && rt === "interval") {
     const type = lt === "date" ? TIMESTAMP : l.type;
     const sign = op === "+" ? 1 : -1;
@@ -112,6 +137,7 @@ export function negationNot(arg: Node): Node {
 }
 
 export function nullTest(arg: Node, wantNull: boolean): Node {
+  if (arg.type.kind === "struct") return callNode(BOOLEAN, [arg], ([x]) => rowNullTest(x as never, wantNull));
   return callNode(BOOLEAN, [arg], ([x]) => isNullCol(x as never, wantNull));
 }
 

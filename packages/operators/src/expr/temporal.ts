@@ -111,21 +111,29 @@ export function isoTimestamp(us: bigint, tz: boolean): string {
   return `${year}-${pad(m, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${frac}${tz ? "Z" : ""}`;
 }
 
-/** PostgreSQL's default (`postgres` style) interval text, e.g. `1 year 2 mons 3 days 04:05:06`. */
+/**
+ * PostgreSQL's default (`postgres` style) interval text, e.g. `1 year 2 mons 3 days 04:05:06`,
+ * as its EncodeInterval writes it: a unit is plural unless the value is exactly 1 (`-1 days`),
+ * and a field after a negative one carries an explicit `+` (`-1 days +02:00:00`).
+ */
 export function formatInterval(months: number, days: number, nanos: bigint): string {
   const parts: string[] = [];
-  const years = Math.trunc(months / 12);
-  const mons = months % 12;
-  if (years !== 0) parts.push(`${years} year${Math.abs(years) === 1 ? "" : "s"}`);
-  if (mons !== 0) parts.push(`${mons} mon${Math.abs(mons) === 1 ? "" : "s"}`);
-  if (days !== 0) parts.push(`${days} day${Math.abs(days) === 1 ? "" : "s"}`);
+  let before = false; // the previous field was negative
+  const field = (value: number, unit: string) => {
+    if (value === 0) return;
+    parts.push(`${before && value > 0 ? "+" : ""}${value} ${unit}${value === 1 ? "" : "s"}`);
+    before = value < 0;
+  };
+  field(Math.trunc(months / 12), "year");
+  field(months % 12, "mon");
+  field(days, "day");
   const us = nanos / 1000n;
   if (us !== 0n || parts.length === 0) {
     const neg = us < 0n;
     const abs = Number(neg ? -us : us);
     const h = Math.floor(abs / 3_600_000_000);
     const rest = formatTimeOfDay(abs % 3_600_000_000).slice(2);
-    parts.push(`${neg ? "-" : ""}${pad(h, 2)}${rest}`);
+    parts.push(`${neg ? "-" : before ? "+" : ""}${pad(h, 2)}${rest}`);
   }
   return parts.join(" ");
 }

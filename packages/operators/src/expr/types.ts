@@ -59,6 +59,15 @@ export function promoteNumbers(a: SqlType, b: SqlType): SqlType {
 }
 
 /**
+ * The type PostgreSQL gives numbers that meet in one result column (CASE, COALESCE, UNION): the
+ * one every other implicitly casts to, in the order smallint < integer < bigint < numeric < real
+ * < double precision. Unlike arithmetic, real with an integer or numeric stays real.
+ */
+export function unionNumbers(a: SqlType, b: SqlType): SqlType {
+  return (NUMBER_RANK[a.kind as ScalarKind] as number) >= (NUMBER_RANK[b.kind as ScalarKind] as number) ? a : b;
+}
+
+/**
  * The common type of values that meet in one column (CASE branches, COALESCE, IN lists,
  * comparisons): numbers promote, date/timestamp/timestamptz promote to the widest, else
  * the types must be equal. Undefined when there is none.
