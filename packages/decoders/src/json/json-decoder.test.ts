@@ -106,6 +106,26 @@ describe("ENCODE JSON: every SQL type", () => {
     ]);
   });
 
+  test("a literal beyond a double's range is out of range, not Infinity (as in PostgreSQL); Infinity by name stays", async () => {
+    expect(
+      await decodeValues("double precision", ["1e400", "-1e400", '"1e400"', `1${"0".repeat(400)}`, '"Infinity"']),
+    ).toEqual([
+      bad("double precision out of range"),
+      bad("double precision out of range"),
+      bad("double precision out of range"),
+      bad("double precision out of range"),
+      Number.POSITIVE_INFINITY,
+    ]);
+    expect(await decodeValues("real", ["1e400", '"-inf"'])).toEqual([
+      bad("real out of range"),
+      Number.NEGATIVE_INFINITY,
+    ]);
+    expect(await decodeValues("numeric", ["1e400", '"1e400"'])).toEqual([
+      bad("beyond a double's range"),
+      `1${"0".repeat(400)}`,
+    ]);
+  });
+
   test("numeric is lossless canonical text, with the scale a string writes (a JSON number has none)", async () => {
     expect(
       await decodeValues("numeric", [

@@ -8,6 +8,10 @@ import { PreciseJsonParser } from "./precise-json.js";
 export function jsonParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
   return {
     parser: new PreciseJsonParser(columns),
-    rows: RecordRowWriter.forColumns(columns, { timestamptzNumbers, jsonText: jsonTextOfParsed }, "a JSON object"),
+    rows: RecordRowWriter.forColumns(
+      columns,
+      { timestamptzNumbers, jsonText: jsonTextOfParsed, finiteNumbers: true },
+      "a JSON object",
+    ),
   };
 }

@@ -191,7 +191,7 @@ describe("PreciseJsonParser with columns: the plain parse when long literals onl
       parser,
       RecordRowWriter.forColumns(
         columns,
-        { timestamptzNumbers: "reject", jsonText: jsonTextOfParsed },
+        { timestamptzNumbers: "reject", jsonText: jsonTextOfParsed, finiteNumbers: true },
         "a JSON object",
       ),
       new IncludeColumns([]),

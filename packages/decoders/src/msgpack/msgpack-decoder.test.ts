@@ -116,4 +116,16 @@ describe("ENCODE MSGPACK", () => {
       expect.stringMatching(/^malformed MessagePack: .*end of buffer/),
     ]);
   });
+
+  test("a float64 Infinity or NaN is a value here (unlike a JSON literal that overflows)", async () => {
+    const decoder = await msgpackDecoder({ f8: "double precision", f4: "real" });
+    const { batch, bad } = decoder.decode(
+      rawBatch([pack({ f8: Number.POSITIVE_INFINITY, f4: Number.NEGATIVE_INFINITY }), pack({ f8: Number.NaN })]),
+    );
+    expect(bad).toEqual([]);
+    expect(rowsOf(batch)).toEqual([
+      { f8: Number.POSITIVE_INFINITY, f4: Number.NEGATIVE_INFINITY },
+      { f8: Number.NaN, f4: null },
+    ]);
+  });
 });

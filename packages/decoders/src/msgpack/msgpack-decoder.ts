@@ -22,6 +22,10 @@ class MsgpackParser implements PayloadParser {
 export function msgpackParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
   return {
     parser: new MsgpackParser(),
-    rows: RecordRowWriter.forColumns(columns, { timestamptzNumbers, jsonText: jsonTextOfValue }, "a MessagePack map"),
+    rows: RecordRowWriter.forColumns(
+      columns,
+      { timestamptzNumbers, jsonText: jsonTextOfValue, finiteNumbers: false },
+      "a MessagePack map",
+    ),
   };
 }

@@ -173,7 +173,9 @@ export class BigIntWriter extends Int64Column implements ValueWriter {
 /**
  * `real` / `double precision`: any number (integers too); float text including `NaN`,
  * `Infinity`, `inf`; BigInts and Longs (rounded). A finite value beyond float4's range is
- * refused for `real`.
+ * refused for `real`; a literal beyond a double's range (`"1e400"`, and with `finiteNumbers`
+ * a JSON number `1e400`, which the parser turned into Infinity) is refused for both, as
+ * PostgreSQL refuses it.
  */
 export class FloatWriter extends NumberColumn implements ValueWriter {
   private readonly single: boolean;
@@ -182,6 +184,8 @@ export class FloatWriter extends NumberColumn implements ValueWriter {
     private readonly path: string,
     capacity: number,
     bits: 32 | 64,
+    /** Numbers of this encoding are finite (JSON): an infinite one overflowed. @see WriterContext */
+    private readonly finiteNumbers = false,
   ) {
     super(bits === 32 ? new Float32() : new Float64(), capacity);
     this.single = bits === 32;
@@ -202,9 +206,10 @@ export class FloatWriter extends NumberColumn implements ValueWriter {
   private numberOf(value: unknown): number {
     switch (typeof value) {
       case "number":
+        if (this.finiteNumbers && !Number.isFinite(value)) throw this.outOfRange(value);
         return value;
       case "string": {
-        if (FLOAT_TEXT.test(value)) return Number(value);
+        if (FLOAT_TEXT.test(value)) return this.finite(Number(value), value);
         const special = FLOAT_SPECIALS[value.toLowerCase()];
         if (special !== undefined) return special;
         break;
@@ -212,11 +217,21 @@ export class FloatWriter extends NumberColumn implements ValueWriter {
       case "bigint":
         return Number(value);
       case "object":
-        if (value instanceof LongNumber) return Number(value.text);
+        if (value instanceof LongNumber) return this.finite(Number(value.text), value);
         if (value !== null && isLong(value)) return value.toNumber();
         break;
     }
     throw badValue(this.path, `expected a number (${this.single ? "real" : "double precision"})`, value);
+  }
+
+  /** A number read from digits: infinite means the literal overflowed. */
+  private finite(n: number, value: unknown): number {
+    if (!Number.isFinite(n)) throw this.outOfRange(value);
+    return n;
+  }
+
+  private outOfRange(value: unknown) {
+    return badValue(this.path, `${this.single ? "real" : "double precision"} out of range`, value);
   }
 }
 
@@ -228,6 +243,8 @@ export class NumericWriter extends Utf8Column implements ValueWriter {
   constructor(
     private readonly path: string,
     capacity: number,
+    /** Numbers of this encoding are finite (JSON): an infinite one overflowed. @see WriterContext */
+    private readonly finiteNumbers = false,
   ) {
     super(new Utf8(), capacity);
   }
@@ -235,6 +252,10 @@ export class NumericWriter extends Utf8Column implements ValueWriter {
   write(value: unknown): void {
     switch (typeof value) {
       case "number":
+        // The literal (e.g. 1e400) is lost: storing "Infinity" would be a different number.
+        if (this.finiteNumbers && !Number.isFinite(value)) {
+          throw badValue(this.path, "number beyond a double's range (send it as a string to keep it exactly)", value);
+        }
         this.pushDecimal(decimalFromNumber(value), value);
         return;
       case "string":
