@@ -1,5 +1,5 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { type MsgHdrs, connect, headers as natsHeaders } from "@nats-io/transport-node";
+import { type MsgHdrs, type NodeConnectionOptions, connect, headers as natsHeaders } from "@nats-io/transport-node";
 
 /** One message to publish: its payload as given (text or bytes), optional headers. */
 export interface RawMessage {
@@ -8,12 +8,8 @@ export interface RawMessage {
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** Connection options of a harness server's client (only what these tests use). */
-export interface ClientOptions {
-  readonly servers: string;
-  readonly user?: string;
-  readonly pass?: string;
-}
+/** nats.js connection options: `{ servers: url }`, or the harness's `connectOptions(server.client)` for auth. */
+export type ClientOptions = NodeConnectionOptions;
 
 /**
  * Publishes payloads as they are (the workload helper JSON-encodes objects; these tests publish
