@@ -183,6 +183,7 @@ async function storedMillis(client: ReturnType<typeof connectOptions>, seq: numb
   const nc = await connect(client);
   try {
     const m = await (await jetstreamManager(nc)).streams.getMessage("orders", { seq });
+    if (m === null) throw new Error(`message ${seq} is not in the stream`);
     return Math.floor(Date.parse(m.timestamp));
   } finally {
     await nc.close();
