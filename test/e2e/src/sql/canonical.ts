@@ -138,9 +138,9 @@ function timeText(v: string): string {
   return v.includes(".") ? v.replace(/0+$/, "").replace(/\.$/, "") : v;
 }
 
-/** A timestamp's microseconds since the epoch, from PostgreSQL text or ISO-8601. */
-function microsOf(v: string): string {
-  const m = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(v);
+/** A timestamp's microseconds since the epoch (as text), from PostgreSQL text or ISO-8601 (fractions past microseconds cut). */
+export function microsOf(v: string): string {
+  const m = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(v);
   if (m === null) return `not a timestamp: ${v}`;
   const [, y, mo, d, h, mi, s, f, zone] = m;
   let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
@@ -149,7 +149,7 @@ function microsOf(v: string): string {
     const offset = (Number(z?.[2]) * 60 + Number(z?.[3] ?? 0)) * 60_000;
     ms -= z?.[1] === "-" ? -offset : offset;
   }
-  return String(BigInt(ms) * 1000n + BigInt((f ?? "").padEnd(6, "0")));
+  return String(BigInt(ms) * 1000n + BigInt((f ?? "").padEnd(6, "0").slice(0, 6)));
 }
 
 /** PostgreSQL interval text (`1 year 2 mons -3 days +04:05:06.5`) -> `months,days,microseconds`. */
