@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { fromArrow, toArrow } from "./col.js";
 import { concatData } from "./concat.js";
 import { fromPlain, type Plain, plainValues } from "./plain.js";
-import { rowKeys } from "./row-key.js";
+import { RowSink } from "./row-sink.js";
+import { colKeys, rowKeys } from "./row-key.js";
+import { schemaFrom } from "./test-support.js";
 
 const t = (kind: string) => ({ kind }) as SqlType;
 
@@ -54,6 +56,42 @@ describe("columns", () => {
           expect(plainValues(fromArrow(sliced, type))).toEqual(values.slice(from));
         }),
         { numRuns: 60 },
+      );
+    },
+  );
+});
+
+describe("strings to Arrow", () => {
+  it("keeps lone surrogates of neighbouring strings apart (each becomes U+FFFD)", () => {
+    const type = t("varchar");
+    const data = toArrow(fromPlain(["a\ud83d", "\ude00b", "é", "\ud83d\ude00"], type));
+    expect(plainValues(fromArrow(data, type))).toEqual(["a\ufffd", "\ufffdb", "é", "\ud83d\ude00"]);
+  });
+});
+
+describe("RowSink", () => {
+  it.each(TYPES.map(([type, arb]) => [JSON.stringify(type), type, arb] as const))(
+    "%s: rows pushed come out as they went in, ops too",
+    (_name, type, arb) => {
+      const schema = schemaFrom({ v: "integer" });
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.option(arb, { nil: null }), fc.constantFrom(1, -1)), { maxLength: 150 }),
+          (rows) => {
+            const sink = new RowSink(schema, [type], 1);
+            for (const [v, op] of rows) sink.push([v], op);
+            const out = sink.build();
+            if (rows.length === 0) {
+              expect(out).toBeUndefined();
+              return;
+            }
+            expect(plainValues(fromArrow(out?.batch.data.children[0] as Data, type))).toEqual(rows.map(([v]) => v));
+            const ops = rows.map(([, op]) => op);
+            expect(out?.ops === undefined ? ops.map(() => 1) : [...out.ops]).toEqual(ops);
+            if (ops.every((o) => o === 1)) expect(out?.ops).toBeUndefined();
+          },
+        ),
+        { numRuns: 30 },
       );
     },
   );
@@ -108,6 +146,30 @@ describe("row keys", () => {
       if (i === 4) return Buffer.compare(x as Uint8Array, y as Uint8Array) === 0;
       return x === y;
     });
+
+  it.each(TYPES.map(([type, arb]) => [JSON.stringify(type), type, arb] as const))(
+    "%s: read from columns, the same as from plain values",
+    (_name, type, arb) => {
+      fc.assert(
+        fc.property(fc.array(fc.option(arb, { nil: null }), { maxLength: 30 }), fc.boolean(), (values, normalize) => {
+          const col = fromArrow(toArrow(fromPlain(values, type)), type);
+          const numbers = fromArrow(
+            toArrow(
+              fromPlain(
+                values.map((_v, i) => i),
+                t("integer"),
+              ),
+            ),
+            t("integer"),
+          );
+          expect(colKeys([col, numbers], values.length, normalize)).toEqual(
+            rowKeys([values, values.map((_v, i) => i)], [type, t("integer")], values.length, normalize),
+          );
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
 
   it("are equal exactly when the values are equal (as SQL groups them)", () => {
     fc.assert(

@@ -110,7 +110,6 @@ export function allocValues(type: SqlType, n: number): ColValues {
 
 const EMPTY_BYTES = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
-const utf8Encoder = new TextEncoder();
 
 /** Unpacks one Arrow column (a RecordBatch child) into a {@link Col}. */
 export function fromArrow(data: Data, type: SqlType): Col {
@@ -213,24 +212,29 @@ export function toArrow(col: Col): Data {
   }
 }
 
+/**
+ * Strings to Arrow UTF-8 buffers: one join and one native encode per column (no per-string
+ * view or call). All-ASCII text (the usual case) has one byte per UTF-16 unit, so the offsets
+ * are the string lengths; otherwise each string's byte length is measured.
+ */
 function encodeStrings(values: string[], n: number): { valueOffsets: Int32Array; data: Uint8Array } {
   const valueOffsets = new Int32Array(n + 1);
-  let cap = 16;
-  for (let i = 0; i < n; i++) cap += (values[i] as string).length;
-  let data = new Uint8Array(cap * 3 > 1 << 20 ? cap + 64 : cap * 3);
-  let pos = 0;
+  const joined = values.length === n ? values.join("") : values.slice(0, n).join("");
+  let data = Buffer.from(joined, "utf8");
+  const ascii = data.length === joined.length;
+  let end = 0;
   for (let i = 0; i < n; i++) {
     const s = values[i] as string;
-    // A UTF-16 unit is at most 3 UTF-8 bytes; grow before writing so encodeInto never truncates.
-    if (pos + s.length * 3 > data.length) {
-      const bigger = new Uint8Array(Math.max(data.length * 2, pos + s.length * 3));
-      bigger.set(data.subarray(0, pos));
-      data = bigger;
-    }
-    pos += utf8Encoder.encodeInto(s, data.subarray(pos)).written;
-    valueOffsets[i + 1] = pos;
+    end += ascii ? s.length : Buffer.byteLength(s, "utf8");
+    valueOffsets[i + 1] = end;
   }
-  return { valueOffsets, data: data.subarray(0, pos) };
+  // A lone surrogate ending one string and one starting the next would pair up in the joined
+  // text (4 bytes instead of 3 + 3): then encode string by string.
+  if (end !== data.length) {
+    data = Buffer.allocUnsafe(end);
+    for (let i = 0; i < n; i++) data.write(values[i] as string, valueOffsets[i] as number, "utf8");
+  }
+  return { valueOffsets, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 /** A RecordBatch of `schema` from Data columns, all of length `n`. */

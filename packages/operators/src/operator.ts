@@ -77,39 +77,7 @@ export function plainColumns(batch: RecordBatch, types: readonly SqlType[]): Pla
   return types.map((t, c) => plainValues(fromArrow(batch.data.children[c] as Data, t)));
 }
 
-/**
- * Collects output rows as plain values column by column plus their ops, then builds one
- * ChangeBatch: how stateful operators emit rows taken from their stores.
- */
-export class RowSink {
-  private readonly columns: Plain[][];
-  private readonly ops: number[] = [];
-
-  constructor(
-    private readonly schema: Schema,
-    private readonly types: readonly SqlType[],
-  ) {
-    this.columns = types.map(() => []);
-  }
-
-  get length(): number {
-    return this.ops.length;
-  }
-
-  push(row: readonly Plain[], op: number): void {
-    for (let c = 0; c < this.columns.length; c++) (this.columns[c] as Plain[]).push(row[c]);
-    this.ops.push(op);
-  }
-
-  /** The collected rows as a ChangeBatch (ops undefined when all are inserts), or undefined when none. */
-  build(): ChangeBatch | undefined {
-    const n = this.ops.length;
-    if (n === 0) return undefined;
-    const data = this.columns.map((values, c) => toArrow(fromPlain(values, this.types[c] as SqlType)));
-    const allInserts = this.ops.every((o) => o === 1);
-    return { batch: batchOf(this.schema, data, n), ops: allInserts ? undefined : Int8Array.from(this.ops) };
-  }
-}
+export { RowSink } from "./row-sink.js";
 
 /** Rows `idx` of a column, in that order. */
 export function takeCol(col: Col, idx: Int32Array): Col {

@@ -1,6 +1,6 @@
 import { arrowTypeOf, type SqlType } from "@jetflow/core";
 import { type Data, makeData } from "apache-arrow";
-import { allocValues, type Col, fromArrow, repOf, toArrow } from "./col.js";
+import { allocValues, type Col, fromArrow, type Rep, repOf, toArrow } from "./col.js";
 
 /**
  * Plain values: how operator state keeps row values (KeyedStore values must be plain data).
@@ -42,6 +42,52 @@ export function plainValues(col: Col): Plain[] {
   }
   if (valid !== undefined) for (let i = 0; i < n; i++) if (valid[i] === 0) out[i] = null;
   return out;
+}
+
+/**
+ * Single rows of columns as plain values (what {@link plainValues} gives, one row at a time),
+ * for operators that keep only some rows of a batch: no plain array per column.
+ */
+export class PlainRowReader {
+  private readonly reps: readonly Rep[];
+  private readonly nested: (Plain[] | undefined)[];
+
+  constructor(private readonly cols: readonly Col[]) {
+    this.reps = cols.map((c) => repOf(c.type));
+    this.nested = cols.map(() => undefined);
+  }
+
+  /** Row `i`, every column. */
+  row(i: number): Plain[] {
+    const w = this.cols.length;
+    const row = new Array<Plain>(w);
+    for (let c = 0; c < w; c++) row[c] = this.at(c, i);
+    return row;
+  }
+
+  /** Column `c` of row `i`. */
+  at(c: number, i: number): Plain {
+    const col = this.cols[c] as Col;
+    if (col.valid !== undefined && col.valid[i] === 0) return null;
+    switch (this.reps[c]) {
+      case "bool":
+        return (col.values as Uint8Array)[i] === 1;
+      case "bytes":
+        return ((col.values as Uint8Array[])[i] as Uint8Array).slice();
+      case "interval":
+        return intervalAt(col.values as Int32Array, i);
+      case "nested": {
+        let values = this.nested[c];
+        if (values === undefined) {
+          values = plainValues(col);
+          this.nested[c] = values;
+        }
+        return values[i];
+      }
+      default:
+        return (col.values as ArrayLike<Plain>)[i];
+    }
+  }
 }
 
 /** The interval at row `i` of a 4-ints-per-row interval array, as `[months, days, nanos]`. */

@@ -1,7 +1,7 @@
 import type { SqlType } from "@jetflow/core";
-import { repOf } from "./col.js";
+import { type Col, repOf } from "./col.js";
 import { normalizeDecimalText } from "./decimal.js";
-import type { Plain } from "./plain.js";
+import { type Plain, plainValues } from "./plain.js";
 
 /**
  * Row keys: the string a state store keys a row (or a group, or a primary key) by.
@@ -90,5 +90,70 @@ export function rowKeys(
       for (let i = 0; i < n; i++) out[i] += keyPart(values[i], type, normalizeNumeric);
     }
   });
+  return out;
+}
+
+const TWO_32 = 4294967296;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * {@link rowKeys} read straight from columns (no plain-value arrays, no BigInt per 64-bit
+ * integer): the same strings, so keys stay comparable with stored ones.
+ */
+export function colKeys(cols: readonly Col[], n: number, normalizeNumeric: boolean): string[] {
+  const out = new Array<string>(n).fill("");
+  for (const col of cols) {
+    const valid = col.valid;
+    switch (repOf(col.type)) {
+      case "i16":
+      case "i32":
+      case "f32":
+      case "f64":
+      case "date": {
+        const v = col.values as Float64Array;
+        for (let i = 0; i < n; i++) out[i] += valid !== undefined && valid[i] === 0 ? "~" : `${v[i] as number},`;
+        break;
+      }
+      case "i64":
+      case "micros": {
+        const v = col.values as BigInt64Array;
+        if (!LITTLE_ENDIAN) {
+          for (let i = 0; i < n; i++) out[i] += valid !== undefined && valid[i] === 0 ? "~" : `${v[i] as bigint},`;
+          break;
+        }
+        const words = new Int32Array(v.buffer, v.byteOffset, 2 * n);
+        for (let i = 0; i < n; i++) {
+          if (valid !== undefined && valid[i] === 0) {
+            out[i] += "~";
+            continue;
+          }
+          const hi = words[2 * i + 1] as number;
+          // |value| < 2^53: the number prints the same digits as the BigInt, without allocating one.
+          out[i] +=
+            hi >= -2097152 && hi < 2097152
+              ? `${hi * TWO_32 + ((words[2 * i] as number) >>> 0)},`
+              : `${v[i] as bigint},`;
+        }
+        break;
+      }
+      case "str": {
+        if (col.type.kind === "numeric") {
+          const plain = plainValues(col);
+          for (let i = 0; i < n; i++) out[i] += keyPart(plain[i], col.type, normalizeNumeric);
+          break;
+        }
+        const v = col.values as string[];
+        for (let i = 0; i < n; i++) {
+          const s = v[i] as string;
+          out[i] += valid !== undefined && valid[i] === 0 ? "~" : `${s.length}:${s}`;
+        }
+        break;
+      }
+      default: {
+        const plain = plainValues(col);
+        for (let i = 0; i < n; i++) out[i] += keyPart(plain[i], col.type, normalizeNumeric);
+      }
+    }
+  }
   return out;
 }

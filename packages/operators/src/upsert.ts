@@ -2,11 +2,12 @@ import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlTyp
 import { KeyedStore } from "@jetflow/state";
 import type { Data, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
-import { batchOf } from "./col.js";
+import { batchOf, type Col, fromArrow } from "./col.js";
 import { concatData } from "./concat.js";
-import { type ChangeOperator, plainColumns, RowSink, takeChange } from "./operator.js";
-import type { Plain } from "./plain.js";
-import { keyPart, rowKeys } from "./row-key.js";
+import { KeyTable } from "./key-table.js";
+import { type ChangeOperator, RowSink, takeChange } from "./operator.js";
+import { type Plain, PlainRowReader } from "./plain.js";
+import { colKeys, keyPart } from "./row-key.js";
 import { jsRow, tableOf } from "./table-rows.js";
 
 /**
@@ -73,8 +74,12 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     return i;
   });
   const types = sqlTypesOf(input);
-  const keyTypes = keyIndex.map((i) => types[i] as SqlType);
   const store = new KeyedStore<Plain[]>(opts.id);
+  const table = new KeyTable();
+  const width = types.length;
+  // Columns a stored row and its replacement can differ in: not the key, which is equal by
+  // construction (except numeric text, where 1.0 and 1.00 are one key but different rows).
+  const compared = types.flatMap((t, c) => (keyIndex.includes(c) && t.kind !== "numeric" ? [] : [c]));
   let nullKeyRows = 0;
 
   return {
@@ -91,25 +96,40 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     process(change: ChangeBatch): ChangeBatch | undefined {
       const n = change.batch.numRows;
       if (n === 0) return undefined;
-      const columns = plainColumns(change.batch, types);
-      const keyColumns = keyIndex.map((i) => columns[i] as Plain[]);
-      const keys = rowKeys(keyColumns, keyTypes, n, true);
-      // Only a key's last write in the batch matters: row index, or ~index for a delete.
-      const last = new Map<string, number>();
+      const children = change.batch.data.children;
+      const cols = types.map((t, c) => fromArrow(children[c] as Data, t));
+      const keyCols = keyIndex.map((i) => cols[i] as Col);
+      const keys = colKeys(keyCols, n, true);
+      const ops = change.ops;
+      // Only a key's last write in the batch matters: `writes[f]` is the last write (row index, or
+      // ~index for a delete) of the key first seen at row f; `firsts` lists those rows in order.
+      let dropped: Uint8Array | undefined;
       for (let i = 0; i < n; i++) {
-        if (keyColumns.some((c) => c[i] === null)) {
-          nullKeyRows++;
-          if (nullKeys === "drop") continue;
-        }
-        last.set(keys[i] as string, change.ops !== undefined && change.ops[i] === RETRACT ? ~i : i);
+        if (!hasNullKey(keyCols, i)) continue;
+        nullKeyRows++;
+        if (nullKeys === "drop") (dropped ??= new Uint8Array(n))[i] = 1;
       }
+      const firstOf = table.firsts(keys, n, dropped);
+      const writes = new Int32Array(n);
+      const firsts = new Int32Array(n);
+      let unique = 0;
+      for (let i = 0; i < n; i++) {
+        const f = firstOf[i] as number;
+        if (f < 0) continue;
+        if (f === i) firsts[unique++] = i;
+        writes[f] = ops !== undefined && ops[i] === RETRACT ? ~i : i;
+      }
+      const repeated = unique < n;
       // Retractions of stored rows come first, then the new rows, taken from the input columns:
       // every retraction refers to a row from an earlier batch, so the order is valid downstream.
-      const retracted = new RowSink(input, types);
-      const inserted = new Int32Array(last.size);
+      const retracted = new RowSink(input, types, unique);
+      const reader = new PlainRowReader(cols);
+      const inserted = new Int32Array(unique);
       let k = 0;
-      const width = columns.length;
-      for (const [key, i] of last) {
+      for (let j = 0; j < unique; j++) {
+        const first = firsts[j] as number;
+        const key = keys[first] as string;
+        const i = writes[first] as number;
         const old = store.get(key);
         if (i < 0) {
           if (old !== undefined) {
@@ -118,27 +138,38 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
           }
           continue;
         }
-        const row = new Array<Plain>(width);
-        for (let c = 0; c < width; c++) row[c] = (columns[c] as Plain[])[i];
-        if (old !== undefined) {
-          if (sameRow(old, row, types)) continue;
+        if (old === undefined) store.set(key, reader.row(i));
+        else {
+          if (sameAsStored(old, reader, i, compared, types)) continue;
           retracted.push(old, RETRACT);
+          // The sink copied the old values: the stored row takes the new ones in place.
+          for (let c = 0; c < width; c++) old[c] = reader.at(c, i);
+          store.touch(key);
         }
-        store.set(key, row);
         inserted[k++] = i;
       }
       return combine(
         retracted.build(),
-        takeChange({ batch: change.batch, ops: undefined }, input, types, sortedPrefix(inserted, k)),
+        takeChange({ batch: change.batch, ops: undefined }, input, types, sortedPrefix(inserted, k, repeated)),
         types,
       );
     },
   };
 }
 
-/** The first `k` indexes, ascending (input order), as takeChange wants them. */
-function sortedPrefix(idx: Int32Array, k: number): Int32Array {
-  return idx.subarray(0, k).sort();
+/** Whether row `i` has a NULL in a key column. */
+function hasNullKey(keyCols: readonly Col[], i: number): boolean {
+  for (let c = 0; c < keyCols.length; c++) {
+    const valid = (keyCols[c] as Col).valid;
+    if (valid !== undefined && valid[i] === 0) return true;
+  }
+  return false;
+}
+
+/** The first `k` indexes, ascending (input order), as takeChange wants them; already so without repeated keys. */
+function sortedPrefix(idx: Int32Array, k: number, repeated: boolean): Int32Array {
+  const prefix = idx.subarray(0, k);
+  return repeated ? prefix.sort() : prefix;
 }
 
 /** Retractions followed by inserts, as one change. */
@@ -158,6 +189,25 @@ function combine(
   const ops = new Int8Array(r + m).fill(1);
   ops.fill(RETRACT, 0, r);
   return { batch: batchOf(inserts.batch.schema, data, r + m), ops };
+}
+
+/** {@link sameRow} of a stored row and row `i` of the batch, over the `compared` columns. */
+function sameAsStored(
+  old: readonly Plain[],
+  reader: PlainRowReader,
+  i: number,
+  compared: readonly number[],
+  types: readonly SqlType[],
+): boolean {
+  for (let j = 0; j < compared.length; j++) {
+    const c = compared[j] as number;
+    const x = old[c];
+    const y = reader.at(c, i);
+    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
+    if (x === null || y === null || typeof x !== "object") return false;
+    if (keyPart(x, types[c] as SqlType, false) !== keyPart(y, types[c] as SqlType, false)) return false;
+  }
+  return true;
 }
 
 /** Exact equality of two rows of plain values (numeric text compared as written: 1.0 <> 1.00). */
