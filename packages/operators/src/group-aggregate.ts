@@ -18,8 +18,9 @@ import type { Node } from "./expr/node.js";
 import type { AggregateCall, NamedExpr } from "./expr.js";
 import { type ChangeOperator, RowSink } from "./operator.js";
 import type { Col } from "./col.js";
-import { type Plain, plainValues } from "./plain.js";
-import { keyPart, rowKeys } from "./row-key.js";
+import { KeyTable } from "./key-table.js";
+import { type Plain, PlainRowReader, plainValues } from "./plain.js";
+import { colKeys, keyPart } from "./row-key.js";
 import { SortedList } from "./sorted-list.js";
 import { sameRow } from "./upsert.js";
 
@@ -89,6 +90,7 @@ export function groupAggregate(
   const indexes = new Map<string, SortedList<Plain>>();
   const warnings = newWarnings();
   const global = groupBy.length === 0;
+  const table = new KeyTable();
 
   const indexOf = (j: number, groupKey: string): SortedList<Plain> => {
     const id = `${j}:${groupKey}`;
@@ -163,32 +165,33 @@ export function groupAggregate(
       const n = change.batch.numRows;
       if (n === 0) return undefined;
       const ctx = evalContext(change.batch, inputTypes, warnings);
-      const groupValues = groupNodes.map((node) => plainValues(node.evaluate(ctx)));
-      const keys = global ? new Array<string>(n).fill("") : rowKeys(groupValues, groupTypes, n, true);
+      const groupCols = groupNodes.map((node) => node.evaluate(ctx));
+      const keys = global ? new Array<string>(n).fill("") : colKeys(groupCols, n, true);
+      const firstOf = table.firsts(keys, n);
+      const groupValues = new PlainRowReader(groupCols);
       const ops = change.ops;
       // Rows -> batch-local group slots: one store lookup per group, not per row.
-      const local = new Map<string, number>();
       const slot = new Int32Array(n);
       const recs: Group[] = [];
       const gkeys: string[] = [];
       /** Old output row of each group this batch touches (null: the group did not exist). */
       const olds: (Plain[] | null)[] = [];
       for (let i = 0; i < n; i++) {
-        const key = keys[i] as string;
-        let g = local.get(key);
-        if (g === undefined) {
-          g = recs.length;
-          local.set(key, g);
-          gkeys.push(key);
-          let group = groups.get(key);
-          olds.push(group === undefined ? null : outputRow(key, group));
-          if (group === undefined) {
-            group = newGroup(groupValues.map((c) => c[i]));
-            groups.set(key, group);
-          } else groups.touch(key);
-          recs.push(group);
+        const f = firstOf[i] as number;
+        if (f < i) {
+          slot[i] = slot[f] as number;
+          continue;
         }
-        slot[i] = g;
+        const key = keys[i] as string;
+        slot[i] = recs.length;
+        gkeys.push(key);
+        let group = groups.get(key);
+        olds.push(group === undefined ? null : outputRow(key, group));
+        if (group === undefined) {
+          group = newGroup(groupValues.row(i));
+          groups.set(key, group);
+        } else groups.touch(key);
+        recs.push(group);
       }
       const m = recs.length;
       const rowCounts = new Int32Array(m);
