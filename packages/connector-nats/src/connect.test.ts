@@ -1,3 +1,4 @@
+import net from "node:net";
 import { ErrorCode, InvalidOptionError, type JetflowError } from "@jetflow/core";
 import { freePort, jwtOperator, NatsServer, nkey, tls, token, userPassword } from "@jetflow/test-harness";
 import { createUser } from "@nats-io/nkeys";
@@ -143,9 +144,25 @@ describe("connect modes against a real server", () => {
       connect_mode: "plain",
       "tls.ca_file": auth.client.caFile,
     });
-    // The server drops the TLS session after the handshake; nats.js notices only at its connect timeout.
-    const err = await failure(connectNats(noClientCert, { timeoutMs: 2_000 }));
-    expect(err.code).toBe(ErrorCode.ConnectionFailed);
+    // The server drops the TLS session after the handshake, which nats.js only reports at its
+    // connect timeout; its INFO line (tls_verify) lets the error come at once and say why.
+    const err = await failure(connectNats(noClientCert, { timeoutMs: 60_000 }));
+    expect(err).toBeInstanceOf(ConnectionFailedError);
+    expect(err.message).toMatch(/requires a client certificate \(mutual TLS\); set tls.cert_file and tls.key_file/);
+  });
+
+  it("a port that accepts connections and never speaks NATS: the timeout says so", async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const config = resolveNatsOptions({ ...withBase({ url: `127.0.0.1:${port}` }), connect_mode: "plain" });
+      const err = await failure(connectNats(config, { timeoutMs: 1_000 }));
+      expect(err).toBeInstanceOf(ConnectionFailedError);
+      expect(err.message).toContain(`nats://127.0.0.1:${port} accepted the connection but sent no NATS greeting`);
+    } finally {
+      silent.close();
+    }
   });
 
   it("several server URLs: connects when the first is down and a later one up", async () => {

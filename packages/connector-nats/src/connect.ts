@@ -11,10 +11,19 @@ import {
 } from "@nats-io/transport-node";
 import { type NatsSourceConfig, secretsOf } from "./config.js";
 import { AuthenticationFailedError, ConnectionFailedError, messageOf } from "./errors.js";
+import { allRequireClientCert, readGreeting } from "./greeting.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
 
 /** Reconnect quickly after a server restart; a stream processor retries for ever (status events say so). */
 const RECONNECT_WAIT_MS = 500;
+/**
+ * The whole first handshake (TCP, INFO, TLS, CONNECT, PING/PONG) takes milliseconds on a LAN and
+ * well under a second across the world; nats.js's 20 s default only delays the error of a server
+ * that accepts connections and never finishes the handshake.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** How long the diagnosis of a failed connect waits for a server's greeting. */
+const GREETING_MS = 500;
 
 /** What {@link connectNats} needs: the connection part of a {@link NatsSourceConfig}. */
 export type NatsConnectConfig = Pick<
@@ -37,13 +46,14 @@ export async function connectNats(
   config: NatsConnectConfig,
   opts: {
     name?: string;
-    /** How long one connection attempt may take. @default 20000 */
+    /** How long one connection attempt may take. @default 5000 */
     timeoutMs?: number;
   } = {},
 ): Promise<NatsConnection> {
+  const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS;
   const options: NodeConnectionOptions = {
     servers: [...config.servers],
-    timeout: opts.timeoutMs ?? 20_000,
+    timeout: timeoutMs,
     name: opts.name === undefined ? "jetflow" : `jetflow:${opts.name}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: RECONNECT_WAIT_MS,
@@ -58,8 +68,9 @@ export async function connectNats(
   }
   const secrets = secretsOf(config);
   try {
-    return await connect(options);
+    return await connectOrExplain(options, config);
   } catch (e) {
+    if (e instanceof ConnectionFailedError) throw e;
     const servers = config.servers.join(", ");
     if (e instanceof errors.AuthorizationError || e instanceof errors.UserAuthenticationExpiredError) {
       const who = config.username === undefined ? "" : ` for user '${config.username}'`;
@@ -71,7 +82,13 @@ export async function connectNats(
     if (isTlsError(e)) {
       throw new ConnectionFailedError(`TLS with ${servers} failed: ${scrub(messageOf(e), secrets)}`, { cause: e });
     }
-    if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || hasErrno(e)) {
+    if (e instanceof errors.TimeoutError) {
+      throw new ConnectionFailedError(
+        `could not connect to any NATS server of server_url (${servers}): ${await whyTimedOut(config.servers, timeoutMs)}`,
+        { cause: e },
+      );
+    }
+    if (e instanceof errors.ConnectionError || hasErrno(e)) {
       throw new ConnectionFailedError(
         `could not connect to any NATS server of server_url (${servers}): ${scrub(messageOf(e), secrets)}`,
         { cause: e },
@@ -79,6 +96,46 @@ export async function connectNats(
     }
     throw toJetflowError(e, { doing: `connecting to ${servers}`, secrets });
   }
+}
+
+/**
+ * nats.js's connect, except that a client without a certificate facing servers that all require
+ * one fails at once with a message saying so: such a server closes the TLS session after the
+ * handshake, which nats.js only reports as a timeout. Their INFO line says it (`tls_verify`).
+ */
+async function connectOrExplain(options: NodeConnectionOptions, config: NatsConnectConfig): Promise<NatsConnection> {
+  const attempt = connect(options);
+  if (!config.tls.required || config.tls.certFile !== undefined) return attempt;
+  const refused = allRequireClientCert(config.servers, GREETING_MS).then((all) =>
+    all
+      ? Promise.reject(
+          new ConnectionFailedError(
+            `TLS with ${config.servers.join(", ")} failed: the server requires a client certificate (mutual TLS); ` +
+              "set tls.cert_file and tls.key_file",
+          ),
+        )
+      : new Promise<never>(() => undefined),
+  );
+  try {
+    return await Promise.race([attempt, refused]);
+  } catch (e) {
+    // The attempt may still be in flight: whatever it ends in, it must not linger or go unhandled.
+    attempt.then(
+      (nc) => nc.close(),
+      () => undefined,
+    );
+    throw e;
+  }
+}
+
+/** Why a connect timed out, from what the servers say first on a plain TCP connection. */
+async function whyTimedOut(servers: readonly string[], timeoutMs: number): Promise<string> {
+  const greetings = await Promise.all(servers.map((s) => readGreeting(s, GREETING_MS)));
+  const silent = servers.filter((_, i) => greetings[i]?.kind === "silent");
+  if (silent.length > 0) {
+    return `${silent.join(", ")} accepted the connection but sent no NATS greeting: not a NATS client port, or the server is hung`;
+  }
+  return `the handshake did not complete within ${timeoutMs} ms`;
 }
 
 function authOptions(config: NatsConnectConfig): Partial<NodeConnectionOptions> {
