@@ -118,10 +118,15 @@ describe("pipeline (DSL) against a real nats-server", () => {
       jsonTable(server.url, "S4", "s4.x", COLUMNS, ["id"], { "bad_message.policy": "fail" }),
     );
     await p.start();
+    const waiting = p.caughtUp().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const error = await p.done.then(
       () => undefined,
       (e: unknown) => e,
     );
+    expect(await waiting).toBe(error); // a caller waiting to catch up learns why it never will
     expect(error).toBeInstanceOf(BadMessageError);
     expect((error as BadMessageError).message).toMatch(/^t: bad message at stream sequence 2: /);
   });

@@ -199,7 +199,18 @@ export class Pipeline {
     const stopped = this.done.then(() =>
       Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
     );
-    await Promise.race([Promise.all(sources), stopped]);
+    const outcome = await Promise.race([Promise.all(sources), stopped]).then(
+      () => undefined,
+      (e: unknown) => ({ error: e }),
+    );
+    // A failure (say, a bad message under the `fail` policy) can come with the last batch, or stop
+    // the sources, which then reject their waiters: either way, report why the pipeline failed.
+    if (this.phase === "failed")
+      throw await this.done.then(
+        () => outcome?.error,
+        (failure: unknown) => failure,
+      );
+    if (outcome !== undefined) throw outcome.error;
     this.statusSubject.next({ type: "caught_up" });
   }
 

@@ -32,9 +32,10 @@ export function cellAt(data: Data, i: number, type: SqlType): Cell {
     }
     case "smallint":
     case "integer":
-    case "real":
     case "double precision":
       return numberCell(values[i] as number);
+    case "real":
+      return numberCell(float4Value(values[i] as number));
     case "bigint":
       return bigintCell(values[i] as bigint);
     case "numeric":
@@ -93,6 +94,19 @@ function numberCell(n: number): Cell {
   if (Number.isFinite(n)) return { json: JSON.stringify(n), key: n };
   const text = Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
   return { json: JSON.stringify(text), key: n };
+}
+
+/**
+ * The shortest decimal that reads back as the same float4, as PostgreSQL prints a real:
+ * 0.1 stored in 32 bits is 0.10000000149011612 as a double, but prints as 0.1.
+ */
+function float4Value(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  for (let digits = 1; digits <= 9; digits++) {
+    const shorter = Number(x.toPrecision(digits));
+    if (Math.fround(shorter) === x) return shorter;
+  }
+  return x;
 }
 
 function bigintCell(v: bigint): Cell {
@@ -165,18 +179,26 @@ function nanosAt(v: Int32Array, i: number): bigint {
   return (hi << 32n) + lo;
 }
 
-/** PostgreSQL's interval text: `1 year 2 mons 3 days 04:05:06.5`. */
+/**
+ * PostgreSQL's interval text (`postgres` style): each non-zero field with its sign, plural unless
+ * exactly 1 (`-1 days`), and a `+` on a positive field that follows a negative one
+ * (`-1 days +02:00:00`).
+ */
 function intervalText(months: number, days: number, nanos: bigint): string {
   const parts: string[] = [];
-  const years = Math.trunc(months / 12);
-  const mons = months % 12;
-  if (years !== 0) parts.push(`${years} year${Math.abs(years) === 1 ? "" : "s"}`);
-  if (mons !== 0) parts.push(`${mons} mon${Math.abs(mons) === 1 ? "" : "s"}`);
-  if (days !== 0) parts.push(`${days} day${Math.abs(days) === 1 ? "" : "s"}`);
-  if (nanos !== 0n || parts.length === 0) {
-    const neg = nanos < 0n;
-    const us = (neg ? -nanos : nanos) / 1000n;
-    parts.push(`${neg ? "-" : ""}${timeText(us)}`);
+  let negativeBefore = false;
+  const field = (value: number, unit: string) => {
+    if (value === 0) return;
+    parts.push(`${negativeBefore && value > 0 ? "+" : ""}${value} ${unit}${value === 1 ? "" : "s"}`);
+    negativeBefore = value < 0;
+  };
+  field(Math.trunc(months / 12), "year");
+  field(months % 12, "mon");
+  field(days, "day");
+  const us = nanos / 1000n;
+  if (us !== 0n || parts.length === 0) {
+    const sign = us < 0n ? "-" : negativeBefore ? "+" : "";
+    parts.push(`${sign}${timeText(us < 0n ? -us : us)}`);
   }
   return parts.join(" ");
 }

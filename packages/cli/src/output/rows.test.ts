@@ -97,3 +97,51 @@ describe("toTextTable with a bound", () => {
     expect(toTextTable(t, 2)).toBe(" x\n-------\n 05999\n 06000\n(6000 rows, the first 2 as stored)\n");
   });
 });
+
+describe("PostgreSQL's text for the odd values", () => {
+  it("prints a real as its shortest float4 text", () => {
+    const t = tableOf(
+      "r",
+      "real",
+      makeData({ type: parseArrowType("real"), length: 2, data: new Float32Array([0.1, 3.4e38]) }),
+    );
+    expect(toJsonLines(t)).toBe('{"r":0.1}\n{"r":3.4e+38}\n');
+  });
+
+  it("prints intervals in postgres style, signs and plurals included", () => {
+    // months, days, nanoseconds (low, high 32 bits)
+    const values = new Int32Array([
+      0,
+      -1,
+      0,
+      0,
+      0,
+      -1,
+      2 * 3600 * 1e6 * 1000 - 2 ** 32 * 1676,
+      1676,
+      11,
+      0,
+      0,
+      0,
+      25,
+      1,
+      0,
+      0,
+    ]);
+    const t = tableOf("iv", "interval", makeData({ type: parseArrowType("interval"), length: 4, data: values }));
+    expect(toJsonLines(t)).toBe(
+      ['{"iv":"-1 days"}', '{"iv":"-1 days +02:00:00"}', '{"iv":"11 mons"}', '{"iv":"2 years 1 mon 1 day"}', ""].join(
+        "\n",
+      ),
+    );
+  });
+
+  it("sorts text in code point order, like PostgreSQL's C collation", () => {
+    const t = tableOf(
+      "s",
+      "varchar",
+      vectorFromArray(["🚀", "ｘ", "a"], new Utf8()).data[0] as ReturnType<typeof makeData>,
+    );
+    expect(toJsonLines(t)).toBe('{"s":"a"}\n{"s":"ｘ"}\n{"s":"🚀"}\n');
+  });
+});

@@ -37,9 +37,29 @@ function compareKeys(x: Cell["key"], y: Cell["key"]): number {
   if (x === y) return 0;
   if (x === null) return 1;
   if (y === null) return -1;
-  if (typeof x === "string" && typeof y === "string") return x < y ? -1 : 1;
+  if (typeof x === "string" && typeof y === "string") return compareCodePoints(x, y);
   if (typeof x === "boolean" || typeof y === "boolean") return Number(x) - Number(y);
   if (typeof x === "number" && Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1; // NaN sorts after numbers, as in PostgreSQL
   if (typeof y === "number" && Number.isNaN(y)) return -1;
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Code point order (PostgreSQL's C collation, UTF-8 byte order). JavaScript's `<` compares UTF-16
+ * code units, which puts U+1F680 (a surrogate pair, 0xD83D...) before U+FF58.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Surrogates (0xD800-0xDFFF) stand for code points above every other code unit. */
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
