@@ -281,10 +281,7 @@ FORMAT PLAIN ENCODE JSON;
     expect(r.stderr).toMatch(failLine());
   });
 
-  // BUG (packages/pipeline, Pipeline.caughtUp/fail): with --until-caught-up the CLI reports "the NATS
-  // source stopped before caughtUp() resolved" instead of the BadMessageError: fail() tears the
-  // sources down before rejecting `done`, so the sources' caughtUp() rejection wins the race.
-  it.fails("fail (--until-caught-up): the same line, not a generic 'source stopped'", async () => {
+  it("fail (--until-caught-up): the same line, not a generic 'source stopped'", async () => {
     const r = await runCli(["run", failSql(), "--until-caught-up", "--print", "strict"]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
