@@ -293,6 +293,12 @@ describe("DDL syntax errors say what was expected and what was found, where", ()
       "expected ',' or ')' after option connector, found 'username'",
     ],
     [
+      "CREATE TABLE t (a int) WITH (password = two words)",
+      S,
+      "words",
+      "expected ',' or ')' after option password (quote a value with spaces or symbols: '...')",
+    ],
+    [
       "CREATE TABLE t (a int) WITH (connector = 'nats', subject = )",
       S,
       ")",

@@ -30,7 +30,17 @@ export function parseOptionList(cur: Cursor, clause: string): WithOption[] {
     cur.expectSymbol("=", `after option ${key}`);
     const valueToken = cur.peek();
     options.push({ key, value: parseValue(cur, key), keyToken, valueToken });
-    if (!cur.takeSymbol(",") && !cur.isSymbol(")")) throw cur.expected(`',' or ')' after option ${key}`);
+    if (!cur.takeSymbol(",") && !cur.isSymbol(")")) {
+      // After a secret, what follows may be the rest of an unquoted passphrase: never echo it.
+      if (isSecretKey(key)) {
+        throw cur.error(
+          ErrorCode.SqlSyntax,
+          cur.peek(),
+          `expected ',' or ')' after option ${key} (quote a value with spaces or symbols: '...')`,
+        );
+      }
+      throw cur.expected(`',' or ')' after option ${key}`);
+    }
   }
   return options;
 }
@@ -77,4 +87,9 @@ function parseValue(cur: Cursor, key: string): string {
       break;
   }
   throw cur.expected(`a value for option ${key} ('text', a number or a word)`);
+}
+
+/** Options whose values are credentials (`password`, `token`, `jwt`, `nkey`, ...): errors never show what surrounds them. */
+export function isSecretKey(key: string): boolean {
+  return /(^|[._])(password|passwd|token|jwt|nkey|seed|secret)($|[._])/i.test(key);
 }
