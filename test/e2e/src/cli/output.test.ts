@@ -15,7 +15,8 @@ import { addStream, publishRaw } from "../sql/publish.js";
  * `--format table`, and what `--print` accepts (a table or a view, not a source).
  */
 
-const ITEMS = "id bigint PRIMARY KEY, name varchar, n int, big bigint, ts timestamptz, t timestamp, amount numeric, x double precision";
+const ITEMS =
+  "id bigint PRIMARY KEY, name varchar, n int, big bigint, ts timestamptz, t timestamp, amount numeric, x double precision";
 
 /** Payloads written by hand: digits beyond 2^53 must reach the decoder as written. */
 const ITEM_PAYLOADS = [
@@ -163,9 +164,7 @@ describe("jetflow run --until-caught-up --print: the output contract", () => {
     expect((await print("by_ts")).split("\n")).toHaveLength(7);
     const r = await runCli(["run", file, "--until-caught-up", "--print", "raw_items"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      'jetflow: "raw_items" is a source: it keeps no rows; create a table or a view to read it\n',
-    );
+    expect(r.stderr).toBe('jetflow: "raw_items" is a source: it keeps no rows; create a table or a view to read it\n');
     expect(r.stdout).toBe("");
   });
 
