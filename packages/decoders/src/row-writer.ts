@@ -4,7 +4,7 @@ import { BadValue, describe } from "./values/bad-value.js";
 import { FieldKey } from "./values/field-lookup.js";
 import { isRecord, type StructChild } from "./values/nested-writers.js";
 import { planWriter } from "./values/plan.js";
-import type { WriterContext } from "./values/value-writer.js";
+import type { ValueWriter, WriterContext } from "./values/value-writer.js";
 
 /**
  * Writes whole decoded messages as rows of the payload columns. `writeRow` throws a
@@ -19,6 +19,27 @@ export interface RowWriter {
   truncate(rows: number): void;
   /** One Arrow column per payload column, in order. */
   finish(): Data[];
+}
+
+/** Marks a {@link FlatRow} value that is UTF-8 text at `source[starts[c]..ends[c])`. */
+export const UTF8_TEXT: unique symbol = Symbol("utf8 text");
+
+/**
+ * A message already split into one value per payload column by a reader that knows the
+ * columns (the JSON fast path): written without field lookups. A value may be
+ * {@link UTF8_TEXT}, for a column whose writer takes UTF-8 bytes (`writeUtf8`).
+ */
+export class FlatRow {
+  readonly values: unknown[];
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  source: Uint8Array = new Uint8Array(0);
+
+  constructor(columns: number) {
+    this.values = new Array<unknown>(columns).fill(undefined);
+    this.starts = new Int32Array(columns);
+    this.ends = new Int32Array(columns);
+  }
 }
 
 /** The rows of a schema-driven encoding: the message is an object, each column one of its fields. */
@@ -45,11 +66,28 @@ export class RecordRowWriter implements RowWriter {
   }
 
   writeRow(value: unknown): void {
+    if (value instanceof FlatRow) {
+      this.writeFlat(value);
+      return;
+    }
     if (!isRecord(value)) throw new BadValue(`payload is not ${this.what} (got ${describe(value)})`);
     const children = this.children;
     for (let c = 0; c < children.length; c++) {
       const child = children[c]!;
       child.writer.write(child.key.get(value));
+    }
+    this.length++;
+  }
+
+  private writeFlat(row: FlatRow): void {
+    const children = this.children;
+    const values = row.values;
+    for (let c = 0; c < children.length; c++) {
+      const writer = children[c]!.writer;
+      const v = values[c];
+      if (v === UTF8_TEXT)
+        (writer.writeUtf8 as NonNullable<ValueWriter["writeUtf8"]>)(row.source, row.starts[c]!, row.ends[c]!);
+      else writer.write(v);
     }
     this.length++;
   }

@@ -1,49 +1,92 @@
 import { type Data, type DataType, makeData } from "apache-arrow";
 import { Column } from "./column.js";
 
+/** Bytes reserved per row of a new text column (grows as needed). */
+const BYTES_PER_ROW = 16;
+/** Strings shorter than this are encoded by a JS loop when ASCII; longer ones by one native call. */
+const SHORT_STRING = 24;
+
 /**
- * A UTF-8 column (varchar, numeric text, jsonb text). Strings are kept as JS strings while
- * writing and encoded once per batch: one `Buffer.from` of the joined text, so a batch costs
- * one native call instead of one per value.
+ * A UTF-8 column (varchar, numeric text, jsonb text), written as bytes as values arrive:
+ * strings are encoded into one growing buffer (short ASCII ones by a plain loop, others by
+ * `Buffer#write`), and readers that hold the UTF-8 bytes already (the JSON fast path) copy
+ * them in without making a string at all.
  */
 export abstract class Utf8Column extends Column {
-  private strings: string[] = [];
+  private bytes: Buffer;
+  private offsets: Int32Array;
+  /** Bytes of the last finished batch, to size the next one. */
+  private used = 0;
 
   constructor(type: DataType, capacity: number) {
     super(type, capacity);
+    this.bytes = Buffer.allocUnsafe(this.capacity * BYTES_PER_ROW);
+    this.offsets = new Int32Array(this.capacity + 1);
   }
 
   push(value: string): void {
     const i = this.validSlot();
-    this.strings[i] = value;
+    const n = value.length;
+    let at = this.offsets[i]!;
+    if (at + 3 * n > this.bytes.length) this.growBytes(at + 3 * n, at);
+    const bytes = this.bytes;
+    if (n < SHORT_STRING) {
+      const start = at;
+      for (let k = 0; k < n; k++) {
+        const c = value.charCodeAt(k);
+        if (c >= 0x80) {
+          at = start + bytes.write(value, start, "utf8");
+          break;
+        }
+        bytes[at++] = c;
+      }
+    } else {
+      // A UTF-16 unit is at most 3 UTF-8 bytes and the room was made, so nothing is cut off.
+      at += bytes.write(value, at, "utf8");
+    }
+    this.offsets[i + 1] = at;
   }
 
-  override truncate(length: number): void {
-    super.truncate(length);
-    if (this.strings.length > length) this.strings.length = length;
+  /** Appends bytes `start..end` of `source`, which must be valid UTF-8. */
+  pushUtf8(source: Uint8Array, start: number, end: number): void {
+    const i = this.validSlot();
+    let at = this.offsets[i]!;
+    const n = end - start;
+    if (at + n > this.bytes.length) this.growBytes(at + n, at);
+    const bytes = this.bytes;
+    if (n < SHORT_STRING) for (let k = start; k < end; k++) bytes[at++] = source[k]!;
+    else {
+      bytes.set(source.subarray(start, end), at);
+      at += n;
+    }
+    this.offsets[i + 1] = at;
   }
 
-  protected resize(): void {}
+  protected resize(capacity: number): void {
+    const offsets = new Int32Array(capacity + 1);
+    offsets.set(this.offsets.subarray(0, this.length + 1));
+    this.offsets = offsets;
+  }
   protected fillNull(index: number): void {
-    this.strings[index] = "";
+    this.offsets[index + 1] = this.offsets[index]!;
   }
   protected build(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
-    const strings = this.strings.length === length ? this.strings : this.strings.slice(0, length);
-    const joined = strings.join("");
-    const data = Buffer.from(joined, "utf8");
-    const valueOffsets = new Int32Array(length + 1);
-    // All-ASCII text (the usual case) has one byte per UTF-16 unit: offsets are string lengths.
-    const ascii = data.length === joined.length;
-    let end = 0;
-    for (let i = 0; i < length; i++) {
-      const s = strings[i]!;
-      end += ascii ? s.length : Buffer.byteLength(s, "utf8");
-      valueOffsets[i + 1] = end;
-    }
+    const end = this.offsets[length]!;
+    this.used = end;
+    const data = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset, end);
+    const valueOffsets = this.offsets.subarray(0, length + 1);
     return makeData({ type: this.type, length, nullCount, nullBitmap, valueOffsets, data } as never);
   }
   protected reset(): void {
-    this.strings = [];
+    // The finished Data keeps the old buffers; the next batch gets buffers sized like this one.
+    this.bytes = Buffer.allocUnsafe(Math.max(this.capacity * BYTES_PER_ROW, this.used));
+    this.offsets = new Int32Array(this.capacity + 1);
+  }
+
+  private growBytes(needed: number, keep: number): void {
+    const bytes = Buffer.allocUnsafe(Math.max(needed, 2 * this.bytes.length));
+    this.bytes.copy(bytes, 0, 0, keep);
+    this.bytes = bytes;
   }
 }
 

@@ -48,6 +48,10 @@ export class VarcharWriter extends Utf8Column implements ValueWriter {
     }
     throw badValue(this.path, "expected a string (varchar)", value);
   }
+
+  writeUtf8(source: Uint8Array, start: number, end: number): void {
+    this.pushUtf8(source, start, end);
+  }
 }
 
 /**

@@ -11,6 +11,11 @@ import type { EpochUnit } from "./datetime.js";
 export interface ValueWriter {
   readonly length: number;
   write(value: unknown): void;
+  /**
+   * Writes text given as UTF-8 bytes `start..end` of `source` (valid UTF-8), exactly as
+   * `write` would write the string they encode. Only text columns have it.
+   */
+  writeUtf8?(source: Uint8Array, start: number, end: number): void;
   writeNull(): void;
   truncate(length: number): void;
   reserve(capacity: number): void;

@@ -1,0 +1,267 @@
+import { isUtf8 } from "node:buffer";
+import type { ColumnDef } from "@jetflow/core";
+import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+/** 2^53: integers below it are exact doubles. */
+const EXACT = 9007199254740992;
+/** Exact powers of ten (10^22 is the largest a double holds exactly). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const utf8 = new TextDecoder();
+
+/** 1 for the bytes that end a plain run inside a string: controls, quote, backslash, non-ASCII. */
+const STOP = new Uint8Array(256);
+for (let c = 0; c < 256; c++) STOP[c] = c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x80 ? 1 : 0;
+
+/** A key that is not a column. */
+const UNKNOWN = -1;
+/** A key equal to a column name but for ASCII case: the general path decides which field the column reads. */
+const CASE_FOLDED = -2;
+
+/**
+ * Reads the usual JSON event, a flat object of strings, numbers, booleans and nulls, straight
+ * from its bytes into one value per column: no text decode, no object, no key strings, and
+ * text for `varchar` columns stays UTF-8 bytes. A repeated key keeps its last value, as with
+ * `JSON.parse`. Anything else is left to the general parser (`JSON.parse` plus the long-number
+ * protection) by returning undefined, so the rows written are exactly the ones it would give:
+ * nested values, escapes in strings or keys, keys that match a column only ignoring case, long
+ * number literals outside double columns or beyond a double's range, invalid UTF-8, and
+ * malformed JSON all take that path.
+ */
+export class FlatJsonReader {
+  private readonly names: readonly Uint8Array[];
+  private readonly lowerNames: readonly string[];
+  private readonly doubles: Uint8Array;
+  private readonly texts: Uint8Array;
+  private readonly row: FlatRow;
+
+  constructor(columns: readonly ColumnDef[]) {
+    const encoder = new TextEncoder();
+    this.names = columns.map((c) => encoder.encode(c.name));
+    this.lowerNames = columns.map((c) => asciiLower(c.name));
+    this.doubles = Uint8Array.from(columns, (c) => (c.type.kind === "double precision" ? 1 : 0));
+    this.texts = Uint8Array.from(columns, (c) => (c.type.kind === "varchar" ? 1 : 0));
+    this.row = new FlatRow(columns.length);
+  }
+
+  /**
+   * Whether the reader applies to these columns: not when values must be nested (struct,
+   * list), nor when two names differ only in case (one key may then fill both columns).
+   */
+  static fits(columns: readonly ColumnDef[]): boolean {
+    const lower = new Set(columns.map((c) => asciiLower(c.name)));
+    return lower.size === columns.length && columns.every((c) => c.type.kind !== "struct" && c.type.kind !== "list");
+  }
+
+  /** The payload's column values (reused by the next call), or undefined when the general parser must read it. */
+  read(b: Uint8Array): FlatRow | undefined {
+    const row = this.row;
+    const values = row.values;
+    values.fill(undefined);
+    row.source = b;
+    const n = b.length;
+    let high = false;
+    let i = skipSpace(b, 0, n);
+    if (b[i] !== OPEN) return undefined;
+    i = skipSpace(b, i + 1, n);
+    if (b[i] === CLOSE) i++;
+    else {
+      for (;;) {
+        if (b[i] !== QUOTE) return undefined;
+        const keyStart = i + 1;
+        let j = keyStart;
+        for (; j < n; j++) {
+          const c = b[j]!;
+          if (c === QUOTE) break;
+          if (c === BACKSLASH || c < 0x20 || c >= 0x80) return undefined;
+        }
+        if (j >= n) return undefined;
+        const col = this.columnOf(b, keyStart, j);
+        if (col === CASE_FOLDED) return undefined;
+        i = skipSpace(b, j + 1, n);
+        if (b[i] !== COLON) return undefined;
+        i = skipSpace(b, i + 1, n);
+        const c = b[i];
+        if (c === QUOTE) {
+          const start = i + 1;
+          let k = start;
+          for (;;) {
+            // Four bytes a step while none is a quote, backslash, control or non-ASCII byte.
+            while (k + 4 <= n && (STOP[b[k]!]! | STOP[b[k + 1]!]! | STOP[b[k + 2]!]! | STOP[b[k + 3]!]!) === 0) k += 4;
+            while (k < n && STOP[b[k]!] === 0) k++;
+            const d = b[k];
+            if (d === QUOTE) break;
+            if (d === undefined || d < 0x80) return undefined; // the end, a backslash or a control character
+            high = true;
+            k++;
+          }
+          if (col >= 0) {
+            if (this.texts[col] === 1) {
+              values[col] = UTF8_TEXT;
+              row.starts[col] = start;
+              row.ends[col] = k;
+            } else values[col] = high ? utf8.decode(b.subarray(start, k)) : latin1Slice.call(b, start, k);
+          }
+          i = k + 1;
+        } else if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) {
+          const end = numberEnd(b, i, n);
+          if (end < 0) return undefined;
+          if (col >= 0) {
+            const value = this.numberAt(b, i, end, col);
+            if (value === undefined) return undefined;
+            values[col] = value;
+          }
+          i = end;
+        } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
+          if (col >= 0) values[col] = true;
+          i += 4;
+        } else if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
+          if (col >= 0) values[col] = false;
+          i += 5;
+        } else if (c === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
+          if (col >= 0) values[col] = null;
+          i += 4;
+        } else return undefined;
+        i = skipSpace(b, i, n);
+        if (b[i] === COMMA) {
+          i = skipSpace(b, i + 1, n);
+          continue;
+        }
+        if (b[i] !== CLOSE) return undefined;
+        i++;
+        break;
+      }
+    }
+    if (skipSpace(b, i, n) !== n) return undefined;
+    // JSON.parse would have decoded the whole text first, refusing invalid UTF-8 anywhere.
+    if (high && !isUtf8(b)) return undefined;
+    return row;
+  }
+
+  /** The column whose name is bytes `start..end` (ASCII), UNKNOWN, or CASE_FOLDED. */
+  private columnOf(b: Uint8Array, start: number, end: number): number {
+    const names = this.names;
+    const length = end - start;
+    for (let c = 0; c < names.length; c++) {
+      const name = names[c]!;
+      if (name.length !== length) continue;
+      let k = 0;
+      while (k < length && name[k] === b[start + k]) k++;
+      if (k === length) return c;
+    }
+    for (let c = 0; c < names.length; c++) {
+      const lower = this.lowerNames[c]!;
+      if (lower.length !== length) continue;
+      let k = 0;
+      while (k < length && lower.charCodeAt(k) === (b[start + k]! | asciiCaseBit(b[start + k]!))) k++;
+      if (k === length) return CASE_FOLDED;
+    }
+    return UNKNOWN;
+  }
+
+  /**
+   * The double a number literal reads as (what JSON.parse gives), or undefined when it has more
+   * than 15 digits and the column is not a double column, or overflows (the general path keeps
+   * its digits).
+   */
+  private numberAt(b: Uint8Array, start: number, end: number, col: number): number | undefined {
+    let i = start;
+    const negative = b[i] === MINUS;
+    if (negative) i++;
+    let m = 0;
+    let digits = 0;
+    let fraction = 0;
+    let c = b[i]!;
+    for (; i < end && c >= ZERO && c <= NINE; c = b[++i]!) {
+      m = m * 10 + (c - ZERO);
+      digits++;
+    }
+    if (c === DOT) {
+      for (c = b[++i]!; i < end && c >= ZERO && c <= NINE; c = b[++i]!) {
+        m = m * 10 + (c - ZERO);
+        digits++;
+        fraction++;
+      }
+    }
+    if (digits > 15 && this.doubles[col] !== 1) return undefined;
+    let exponent = 0;
+    if (i < end) {
+      // e or E, an optional sign, digits (numberEnd checked the form).
+      const sign = b[i + 1] === MINUS ? -1 : 1;
+      i += b[i + 1] === MINUS || b[i + 1] === 0x2b ? 2 : 1;
+      for (; i < end && exponent < 1e6; i++) exponent = exponent * 10 + (b[i]! - ZERO);
+      exponent *= sign;
+    }
+    const e10 = exponent - fraction;
+    // Clinger's fast path: an exact mantissa and an exact power of ten make one correctly
+    // rounded operation, the double closest to the literal.
+    if (m < EXACT && e10 >= -22 && e10 <= 22) {
+      const value = e10 < 0 ? m / POW10[-e10]! : m * POW10[e10]!;
+      return negative ? -value : value;
+    }
+    const value = Number(latin1Slice.call(b, start, end));
+    // A long literal that overflows reaches a double column as its digits on the general path
+    // (named in the bad-value reason), not as Infinity.
+    return digits > 15 && !Number.isFinite(value) ? undefined : value;
+  }
+}
+
+/** Where the JSON number starting at `i` ends, or -1 when it is not a valid JSON number. */
+function numberEnd(b: Uint8Array, i: number, n: number): number {
+  if (b[i] === MINUS) i++;
+  let c = b[i];
+  if (c === ZERO) c = b[++i];
+  else if (c !== undefined && c > ZERO && c <= NINE) {
+    do c = b[++i];
+    while (c !== undefined && c >= ZERO && c <= NINE);
+  } else return -1;
+  if (c === DOT) {
+    c = b[++i];
+    if (c === undefined || c < ZERO || c > NINE) return -1;
+    do c = b[++i];
+    while (c !== undefined && c >= ZERO && c <= NINE);
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = b[++i];
+    if (c === MINUS || c === 0x2b) c = b[++i];
+    if (c === undefined || c < ZERO || c > NINE) return -1;
+    do c = b[++i];
+    while (c !== undefined && c >= ZERO && c <= NINE);
+  }
+  return i > n ? -1 : i;
+}
+
+/** Skips JSON whitespace (space, tab, LF, CR). */
+function skipSpace(b: Uint8Array, i: number, n: number): number {
+  while (i < n) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/** 0x20 for ASCII letters (OR-ing it lowercases them), 0 for anything else. */
+function asciiCaseBit(c: number): number {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 0x20 : 0;
+}
+
+/** The name with ASCII letters lowercased (other characters kept). */
+function asciiLower(name: string): string {
+  let out = "";
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  }
+  return out;
+}
