@@ -219,11 +219,7 @@ describe("secrets never leak", () => {
       await failsQuietly(file, /line 1, column \d+: expected ',' or '\)' after option token, found '-'/);
     });
 
-    // BUG (packages/sql, Cursor.expected + describeToken): an unquoted passphrase of several words
-    // leaks its second word: "expected ',' or ')' after option password, found 'Zk4HsN7bYc3J'".
-    // Fix: when the option before the error is password/token/jwt/nkey (or any WITH value), say
-    // "found a word" instead of quoting the token.
-    it.fails("an unquoted passphrase of two words does not leak its second word", async () => {
+    it("an unquoted passphrase of two words does not leak its second word", async () => {
       const passphrase = "Xq9vLm2PwRt8 Zk4HsN7bYc3J";
       secrets.push(...passphrase.split(" "));
       const file = path.join(dir, "passphrase.sql");
