@@ -51,4 +51,43 @@ describe("DeliveryInfo", () => {
       ),
     );
   });
+
+  it("parseBytes, which reuses the last reply's prefix, agrees with a fresh full parse (property)", () => {
+    const fresh = (reply: string) => {
+      const d = new DeliveryInfo();
+      const ok = d.parse(reply);
+      return ok ? [d.deliveryCount, d.streamSequence, d.deliverySequence, d.timestampUs, d.pending] : false;
+    };
+    const name = fc.constantFrom("S", "c", "12", "3", "bench_1", "jetflow-x");
+    const num = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }).map(String), fc.constantFrom("", "x", "1x", "007"));
+    const reply = fc
+      .tuple(
+        fc.constantFrom("old", "new", "token", "junk"),
+        name,
+        name,
+        name,
+        name,
+        fc.array(num, { minLength: 5, maxLength: 5 }),
+        fc.bigInt({ min: 0n, max: 2n ** 62n }),
+      )
+      .map(([form, a, b, s, c, [dc, sseq, dseq, , pending], ns]) => {
+        const tail = `${dc}.${sseq}.${dseq}.${ns}.${pending}`;
+        if (form === "old") return `$JS.ACK.${s}.${c}.${tail}`;
+        if (form === "new") return `$JS.ACK.${a}.${b}.${s}.${c}.${tail}`;
+        if (form === "token") return `$JS.ACK.${a}.${b}.${s}.${c}.${tail}.${a}${b}`;
+        return `$JS.ACK.${s}.${c}.${tail}.${a}`;
+      });
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.array(reply, { minLength: 1, maxLength: 12 }), (replies) => {
+        const d = new DeliveryInfo();
+        for (const r of replies) {
+          const ok = d.parseBytes(encoder.encode(r));
+          const got = ok ? [d.deliveryCount, d.streamSequence, d.deliverySequence, d.timestampUs, d.pending] : false;
+          expect(got, r).toEqual(fresh(r));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -18,6 +18,11 @@ export class DeliveryInfo {
   pending = 0;
 
   private readonly dots = new Int32Array(16);
+  private readonly fields = new Float64Array(5);
+  /** `$JS.ACK.<...>.<consumer>.` of the last reply parsed in full; empty before the first. */
+  private prefix: Uint8Array = new Uint8Array(0);
+  /** Whether that reply had a token after the pending count (the 12-token form). */
+  private token = false;
 
   /**
    * Reads `reply` into this object; false when it is not a JetStream ack subject.
@@ -51,8 +56,56 @@ export class DeliveryInfo {
     return this.streamSequence > 0;
   }
 
-  /** {@link parse} on the reply subject's bytes, so the hot path never decodes it into a string. */
+  /**
+   * {@link parse} on the reply subject's bytes, so the hot path never decodes it into a string.
+   * Every reply of a consumer starts with the same `$JS.ACK.<...>.<consumer>.`: once a reply
+   * was parsed in full, the next ones only compare that prefix and read the fields after it.
+   */
   parseBytes(reply: Uint8Array): boolean {
+    const prefix = this.prefix;
+    const at = prefix.length;
+    if (at > 0 && reply.length > at) {
+      let k = 0;
+      while (k < at && reply[k] === prefix[k]) k++;
+      if (k === at && this.fieldsAt(reply, at)) return true;
+    }
+    return this.parseAll(reply);
+  }
+
+  /**
+   * Reads `<delivered>.<sseq>.<dseq>.<ns>.<pending>` from `at`, followed by the end (or by one
+   * more token when the learned form has the random token); false when the reply has another
+   * shape, so the full parse decides.
+   */
+  private fieldsAt(reply: Uint8Array, at: number): boolean {
+    const n = reply.length;
+    const fields = this.fields;
+    let i = at;
+    for (let f = 0; f < 5; f++) {
+      const start = i;
+      while (i < n && reply[i]! >= 48 && reply[i]! <= 57) i++;
+      if (i === start) return false;
+      // nanoseconds exceed 2^53: dropping the last three digits first keeps microseconds exact.
+      fields[f] = f === 3 ? digitBytes(reply, start, Math.max(start, i - 3)) : digitBytes(reply, start, i);
+      if (f < 4) {
+        if (reply[i] !== 46) return false;
+        i++;
+      }
+    }
+    if (this.token) {
+      if (reply[i] !== 46 || i + 1 >= n) return false;
+      for (let k = i + 1; k < n; k++) if (reply[k] === 46) return false;
+    } else if (i !== n) return false;
+    if (fields[1]! <= 0) return false;
+    this.deliveryCount = fields[0]!;
+    this.streamSequence = fields[1]!;
+    this.deliverySequence = fields[2]!;
+    this.timestampUs = fields[3]!;
+    this.pending = fields[4]!;
+    return true;
+  }
+
+  private parseAll(reply: Uint8Array): boolean {
     const dots = this.dots;
     let n = 0;
     for (let i = 0; i < reply.length && n < dots.length; i++) {
@@ -69,7 +122,13 @@ export class DeliveryInfo {
     const tsEnd = dots[first + 4]!;
     this.timestampUs = digitBytes(reply, dots[first + 3]! + 1, Math.max(dots[first + 3]! + 1, tsEnd - 3));
     this.pending = digitBytes(reply, tsEnd + 1, first + 5 < n ? dots[first + 5]! : reply.length);
-    return this.streamSequence > 0;
+    const ok = this.streamSequence > 0;
+    if (ok) {
+      // A copy: the reply is a view of a socket read buffer.
+      this.prefix = reply.slice(0, dots[first]! + 1);
+      this.token = n === 11;
+    }
+    return ok;
   }
 }
 
