@@ -79,10 +79,11 @@ describe("backpressure from a slow view subscriber", () => {
     try {
       const jsm = await jetstreamManager(nc);
       const checks: { delivered: number; processed: number }[] = [];
-      // Watch the consumer for a few seconds of slow draining.
-      const until = Date.now() + 6_000;
-      while (Date.now() < until) {
+      // Watch the consumer over a dozen slow batches (by count, not time: a loaded machine is slower).
+      const deadline = Date.now() + 60_000;
+      while (samples.length < 12 || checks.length < 8) {
         expect(child.exitCode, stderr).toBeNull();
+        expect(Date.now(), `${samples.length} batches so far`).toBeLessThan(deadline);
         await sleep(250);
         const last = samples.at(-1);
         if (last === undefined) continue;
@@ -91,13 +92,11 @@ describe("backpressure from a slow view subscriber", () => {
           checks.push({ delivered: c.delivered.stream_seq, processed: last.processed });
         }
       }
-      expect(samples.length, stderr).toBeGreaterThan(4);
       const processed = samples.at(-1)?.processed ?? 0;
       // It drains, slowly: progress, and far from the end of the backlog.
       expect(processed).toBeGreaterThan(samples[0]?.processed ?? 0);
       expect(processed).toBeLessThan(MESSAGES / 2);
       // The consumer stops pulling: delivered stays within a few pulls of processed.
-      expect(checks.length).toBeGreaterThan(5);
       for (const c of checks) expect(c.delivered - c.processed, JSON.stringify(c)).toBeLessThan(IN_FLIGHT_BOUND);
       const maxRss = Math.max(...samples.map((s) => s.rss));
       expect(maxRss, `max RSS ${Math.round(maxRss / 2 ** 20)} MiB`).toBeLessThan(RSS_BOUND);

@@ -10,6 +10,7 @@ import { consumingStarted, createStream, orderEvents, publishEvents, purgeStream
 import {
   expectedRows,
   expectExactRun,
+  killLiveClis,
   loadReference,
   orderPipelineSql,
   printedRows,
@@ -46,6 +47,7 @@ describe("the server cut while checkpoints are written", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-cut-"));
   });
   afterAll(async () => {
+    killLiveClis();
     await server?.dispose();
     await db?.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJsonLines, runCli } from "../cli-process.js";
 import { sortRows } from "../reference-sql.js";
 import { createStream } from "../workload.js";
-import { metricValue, scrape, sleep, startCli, waitForMetric } from "./support.js";
+import { killLiveClis, metricValue, scrape, sleep, startCli, waitForMetric } from "./support.js";
 
 /**
  * Hostile input at a rate, mixed with good messages, through `jetflow run`: malformed JSON, wrong
@@ -172,6 +172,7 @@ WITH (connector = 'nats', server_url = '${server.url}', subject = '${stream}.in'
     );
   });
   afterAll(async () => {
+    killLiveClis();
     await nc?.close();
     await server?.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -222,7 +223,7 @@ CREATE MATERIALIZED VIEW item_counts AS SELECT count(*) AS n, sum(qty) AS qty FR
     expect(parseJsonLines(stopped.stdout)).toEqual(lastPerId(json));
 
     // Every bad message once on its dead-letter subject: the raw payload, and headers saying why and whence.
-    for (let i = 0; i < 100 && letters.length < badJson.length + badProto.length; i++) await sleep(20);
+    for (let i = 0; i < 500 && letters.length < badJson.length + badProto.length; i++) await sleep(20);
     sub.unsubscribe();
     const bySubject = (s: string) => letters.filter((m) => m.subject === s);
     for (const [subject, stream, mix, bad, relation] of [

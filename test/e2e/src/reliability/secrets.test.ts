@@ -18,7 +18,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli-process.js";
-import { scrape, sleep, startCli, waitForMetric } from "./support.js";
+import { killLiveClis, scrape, sleep, startCli, waitForMetric } from "./support.js";
 
 /**
  * Secrets (passwords, tokens, JWTs, NKey seeds) in the DDL never show, whatever fails: every error
@@ -65,6 +65,7 @@ describe("secrets never leak", () => {
     secrets = whole.flatMap((s) => [s, s.slice(0, 12), s.slice(-12)]);
   });
   afterAll(async () => {
+    killLiveClis();
     for (const s of [pwServer, tokenServer, nkeyServer, jwtServer]) await s?.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -33,9 +33,20 @@ export interface LiveCli {
   stop(): Promise<CliResult>;
 }
 
+/** Every background CLI still running: a failing test must not leave one behind. */
+const live = new Set<ChildProcess>();
+process.once("exit", killLiveClis);
+
+/** SIGKILLs every background `jetflow run` still running (call it in afterAll). */
+export function killLiveClis(): void {
+  for (const child of live) child.kill("SIGKILL");
+  live.clear();
+}
+
 /** Starts `jetflow ARGS` in the background; SIGKILLed after `timeoutMs` if still running. */
 export function startCli(args: readonly string[], timeoutMs = 90_000): LiveCli {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (b: Buffer) => {
@@ -50,6 +61,7 @@ export function startCli(args: readonly string[], timeoutMs = 90_000): LiveCli {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       done = true;
+      live.delete(child);
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
