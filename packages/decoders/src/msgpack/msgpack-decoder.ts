@@ -4,6 +4,7 @@ import type { PayloadParser } from "../batch-decoder.js";
 import { RecordRowWriter } from "../row-writer.js";
 import type { EpochUnit } from "../values/datetime.js";
 import { jsonTextOfValue } from "../values/jsonb.js";
+import { FlatMsgpackReader } from "./flat-msgpack.js";
 
 /**
  * MessagePack payloads to JS values: maps as plain objects, 64-bit integers as BigInts (exact),
@@ -12,16 +13,22 @@ import { jsonTextOfValue } from "../values/jsonb.js";
  */
 class MsgpackParser implements PayloadParser {
   private readonly unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "bigint" });
+  /** Flat maps straight from their bytes, to the same values (see {@link FlatMsgpackReader}). */
+  private readonly flat: FlatMsgpackReader | undefined;
+
+  constructor(columns: readonly ColumnDef[]) {
+    this.flat = FlatMsgpackReader.fits(columns) ? new FlatMsgpackReader(columns) : undefined;
+  }
 
   parse(payload: Uint8Array): unknown {
-    return this.unpackr.unpack(payload);
+    return this.flat?.read(payload) ?? this.unpackr.unpack(payload);
   }
 }
 
 /** The parser and row writer of `ENCODE MSGPACK`: one map per message, columns by key, like JSON. */
 export function msgpackParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
   return {
-    parser: new MsgpackParser(),
+    parser: new MsgpackParser(columns),
     rows: RecordRowWriter.forColumns(
       columns,
       { timestamptzNumbers, jsonText: jsonTextOfValue, finiteNumbers: false },

@@ -1,0 +1,247 @@
+import { isUtf8 } from "node:buffer";
+import type { ColumnDef } from "@jetflow/core";
+import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const utf8 = new TextDecoder();
+/** Big-endian float bytes are copied here (reversed on little-endian hosts) to read them. */
+const scratch = new Uint8Array(8);
+const scratch32 = new Float32Array(scratch.buffer, 0, 1);
+const scratch64 = new Float64Array(scratch.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const PROTO = new TextEncoder().encode("__proto__");
+
+/** A key that is not a column. */
+const UNKNOWN = -1;
+/** A key equal to a column name but for ASCII case, or one msgpackr renames: the general path decides. */
+const GENERAL = -2;
+
+/**
+ * Reads the usual MessagePack event, a flat map with string keys and nil, boolean, integer,
+ * float or string values, straight from its bytes into one value per column, giving exactly
+ * what msgpackr's `unpack` (maps as objects, 64-bit integers as BigInts) followed by the field
+ * lookups would: no object per message, and text for `varchar` columns stays UTF-8 bytes.
+ * Anything else returns undefined and goes through msgpackr: nested maps and arrays, bin and
+ * ext values, keys that are not strings, match a column only ignoring case or are `__proto__`,
+ * column text that is not valid UTF-8, truncated data and trailing bytes.
+ */
+export class FlatMsgpackReader {
+  private readonly names: readonly Uint8Array[];
+  private readonly lowerNames: readonly string[];
+  private readonly texts: Uint8Array;
+  private readonly row: FlatRow;
+  private at = 0;
+
+  constructor(columns: readonly ColumnDef[]) {
+    const encoder = new TextEncoder();
+    this.names = columns.map((c) => encoder.encode(c.name));
+    this.lowerNames = columns.map((c) => asciiLower(c.name));
+    this.texts = Uint8Array.from(columns, (c) => (c.type.kind === "varchar" ? 1 : 0));
+    this.row = new FlatRow(columns.length);
+  }
+
+  /**
+   * Whether the reader applies to these columns: not when values must be nested (struct,
+   * list), nor when two names differ only in case (one key may then fill both columns).
+   */
+  static fits(columns: readonly ColumnDef[]): boolean {
+    const lower = new Set(columns.map((c) => asciiLower(c.name)));
+    return lower.size === columns.length && columns.every((c) => c.type.kind !== "struct" && c.type.kind !== "list");
+  }
+
+  /** The payload's column values (reused by the next call), or undefined when msgpackr must read it. */
+  read(b: Uint8Array): FlatRow | undefined {
+    const row = this.row;
+    const values = row.values;
+    values.fill(undefined);
+    row.source = b;
+    const n = b.length;
+    const t = b[0];
+    let count: number;
+    let i: number;
+    if (t !== undefined && t >= 0x80 && t <= 0x8f) {
+      count = t & 0x0f;
+      i = 1;
+    } else if (t === 0xde && n >= 3) {
+      count = (b[1]! << 8) | b[2]!;
+      i = 3;
+    } else if (t === 0xdf && n >= 5) {
+      count = ((b[1]! << 24) | (b[2]! << 16) | (b[3]! << 8) | b[4]!) >>> 0;
+      i = 5;
+    } else return undefined;
+    for (let e = 0; e < count; e++) {
+      // The key: a string.
+      this.at = i;
+      const keyLength = this.stringLength(b, n);
+      if (keyLength < 0) return undefined;
+      const keyStart = this.at;
+      const keyEnd = keyStart + keyLength;
+      if (keyEnd > n) return undefined;
+      const col = this.columnOf(b, keyStart, keyEnd);
+      if (col === GENERAL) return undefined;
+      i = keyEnd;
+      // The value.
+      const v = b[i++];
+      if (v === undefined) return undefined;
+      let value: unknown;
+      if (v <= 0x7f) value = v;
+      else if (v >= 0xe0) value = v - 0x100;
+      else if ((v >= 0xa0 && v <= 0xbf) || v === 0xd9 || v === 0xda || v === 0xdb) {
+        this.at = i - 1;
+        const length = this.stringLength(b, n);
+        if (length < 0) return undefined;
+        const start = this.at;
+        const end = start + length;
+        if (end > n) return undefined;
+        i = end;
+        if (col < 0) continue;
+        let high = false;
+        for (let k = start; k < end; k++) {
+          if (b[k]! >= 0x80) {
+            high = true;
+            break;
+          }
+        }
+        if (high && !isUtf8(b.subarray(start, end))) return undefined;
+        if (this.texts[col] === 1) {
+          values[col] = UTF8_TEXT;
+          row.starts[col] = start;
+          row.ends[col] = end;
+          continue;
+        }
+        value = high ? utf8.decode(b.subarray(start, end)) : latin1Slice.call(b, start, end);
+      } else {
+        const size = FIXED_SIZE[v - 0xc0]!;
+        if (size < 0 || i + size > n) return undefined;
+        value = fixedValue(b, i, v);
+        i += size;
+      }
+      if (col >= 0) values[col] = value;
+    }
+    return i === n ? row : undefined;
+  }
+
+  /** Reads a string header at `this.at`: its byte length (then `this.at` is where the bytes start), or -1. */
+  private stringLength(b: Uint8Array, n: number): number {
+    const i = this.at;
+    const t = b[i];
+    if (t === undefined) return -1;
+    if (t >= 0xa0 && t <= 0xbf) {
+      this.at = i + 1;
+      return t & 0x1f;
+    }
+    if (t === 0xd9 && i + 2 <= n) {
+      this.at = i + 2;
+      return b[i + 1]!;
+    }
+    if (t === 0xda && i + 3 <= n) {
+      this.at = i + 3;
+      return (b[i + 1]! << 8) | b[i + 2]!;
+    }
+    if (t === 0xdb && i + 5 <= n) {
+      this.at = i + 5;
+      return ((b[i + 1]! << 24) | (b[i + 2]! << 16) | (b[i + 3]! << 8) | b[i + 4]!) >>> 0;
+    }
+    return -1;
+  }
+
+  /** The column whose name is bytes `start..end`, UNKNOWN, or GENERAL. */
+  private columnOf(b: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    for (let k = start; k < end; k++) if (b[k]! >= 0x80) return GENERAL;
+    if (length === PROTO.length && PROTO.every((c, k) => b[start + k] === c)) return GENERAL;
+    const names = this.names;
+    for (let c = 0; c < names.length; c++) {
+      const name = names[c]!;
+      if (name.length !== length) continue;
+      let k = 0;
+      while (k < length && name[k] === b[start + k]) k++;
+      if (k === length) return c;
+    }
+    for (let c = 0; c < names.length; c++) {
+      const lower = this.lowerNames[c]!;
+      if (lower.length !== length) continue;
+      let k = 0;
+      while (k < length && lower.charCodeAt(k) === lowerByte(b[start + k]!)) k++;
+      if (k === length) return GENERAL;
+    }
+    return UNKNOWN;
+  }
+}
+
+/**
+ * Bytes after the type byte of the fixed-size values 0xc0..0xdf this reader takes; -1 for
+ * the rest (bin, ext, arrays, maps, strings, the never-used 0xc1).
+ */
+const FIXED_SIZE = new Int8Array(32).fill(-1);
+FIXED_SIZE[0xc0 - 0xc0] = 0; // nil
+FIXED_SIZE[0xc2 - 0xc0] = 0; // false
+FIXED_SIZE[0xc3 - 0xc0] = 0; // true
+FIXED_SIZE[0xca - 0xc0] = 4; // float 32
+FIXED_SIZE[0xcb - 0xc0] = 8; // float 64
+FIXED_SIZE[0xcc - 0xc0] = 1; // uint 8
+FIXED_SIZE[0xcd - 0xc0] = 2; // uint 16
+FIXED_SIZE[0xce - 0xc0] = 4; // uint 32
+FIXED_SIZE[0xcf - 0xc0] = 8; // uint 64
+FIXED_SIZE[0xd0 - 0xc0] = 1; // int 8
+FIXED_SIZE[0xd1 - 0xc0] = 2; // int 16
+FIXED_SIZE[0xd2 - 0xc0] = 4; // int 32
+FIXED_SIZE[0xd3 - 0xc0] = 8; // int 64
+
+/** The value of fixed-size type `t` whose big-endian bytes start at `i` (as msgpackr reads it). */
+function fixedValue(b: Uint8Array, i: number, t: number): unknown {
+  switch (t) {
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xca:
+      copyBigEndian(b, i, 4);
+      return scratch32[0];
+    case 0xcb:
+      copyBigEndian(b, i, 8);
+      return scratch64[0];
+    case 0xcc:
+      return b[i];
+    case 0xcd:
+      return (b[i]! << 8) | b[i + 1]!;
+    case 0xce:
+      return uint32(b, i);
+    case 0xcf:
+      return (BigInt(uint32(b, i)) << 32n) | BigInt(uint32(b, i + 4));
+    case 0xd0:
+      return (b[i]! << 24) >> 24;
+    case 0xd1:
+      return (((b[i]! << 8) | b[i + 1]!) << 16) >> 16;
+    case 0xd2:
+      return uint32(b, i) | 0;
+    default:
+      // 0xd3, int 64
+      return BigInt.asIntN(64, (BigInt(uint32(b, i)) << 32n) | BigInt(uint32(b, i + 4)));
+  }
+}
+
+function uint32(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
+function copyBigEndian(b: Uint8Array, i: number, size: number): void {
+  if (LITTLE_ENDIAN) for (let k = 0; k < size; k++) scratch[k] = b[i + size - 1 - k]!;
+  else for (let k = 0; k < size; k++) scratch[k] = b[i + k]!;
+}
+
+function lowerByte(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/** The name with ASCII letters lowercased (other characters kept). */
+function asciiLower(name: string): string {
+  let out = "";
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  }
+  return out;
+}
