@@ -329,5 +329,44 @@ describe("secrets never leak", () => {
         await p.stop();
       }
     });
+
+    it("error events while running (dead letters the user may not publish, bad messages): status$ and metrics stay clean", async () => {
+      await using server = await NatsServer.start({
+        auth: userPassword("jetflow", PASSWORD, { denyPublish: ["dlq.>"] }),
+      });
+      const nc = await connect(connectOptions(server.client));
+      await (await jetstreamManager(nc)).streams.add({ name: "orders", subjects: ["orders.>"] });
+      for (let i = 0; i < 20; i++)
+        nc.publish("orders.a", i % 2 === 0 ? JSON.stringify({ id: i, v: "x" }) : "not json {");
+      await nc.flush();
+      await nc.close();
+      const p = pipeline();
+      const statuses: PipelineStatus[] = [];
+      p.status$.subscribe((s) => statuses.push(s));
+      const withOptions = pw(server, {
+        "bad_message.policy": "dead_letter",
+        "bad_message.dead_letter_subject": "dlq.orders",
+      });
+      p.sql(
+        `CREATE TABLE t (id int PRIMARY KEY, v varchar) WITH (${Object.entries(withOptions)
+          .map(([k, v]) => `${k} = '${v}'`)
+          .join(", ")}) FORMAT PLAIN ENCODE JSON;`,
+      );
+      await p.start();
+      try {
+        await p.caughtUp();
+        const denied = () =>
+          statuses.some(
+            (s) => (s.type === "error" || (s.type === "source" && s.status.type === "error")) && /dlq/.test(inspect(s)),
+          );
+        for (let i = 0; i < 100 && !denied(); i++) await sleep(50);
+        expect(denied(), inspect(statuses, { depth: 3 })).toBe(true);
+        expect(statuses.filter((s) => s.type === "bad_message")).toHaveLength(10);
+        expectNoSecret(inspect(statuses, { depth: 8 }), "status$");
+        expectNoSecret(p.metrics.render(), "metrics");
+      } finally {
+        await p.stop();
+      }
+    });
   });
 });
