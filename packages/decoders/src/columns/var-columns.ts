@@ -4,12 +4,14 @@ import { Column } from "./column.js";
 /** Bytes reserved per row of a new text column (grows as needed). */
 const BYTES_PER_ROW = 16;
 /** Strings shorter than this are encoded by a JS loop when ASCII; longer ones by one native call. */
-const SHORT_STRING = 24;
+const SHORT_STRING = 64;
+/** `Buffer#write` without its argument juggling: (string, offset, length) -> bytes written. */
+const utf8Write = Buffer.prototype.utf8Write as (this: Buffer, text: string, offset: number, length: number) => number;
 
 /**
  * A UTF-8 column (varchar, numeric text, jsonb text), written as bytes as values arrive:
  * strings are encoded into one growing buffer (short ASCII ones by a plain loop, others by
- * `Buffer#write`), and readers that hold the UTF-8 bytes already (the JSON fast path) copy
+ * one native UTF-8 write), and readers that hold the UTF-8 bytes already (the JSON fast path) copy
  * them in without making a string at all.
  */
 export abstract class Utf8Column extends Column {
@@ -35,14 +37,14 @@ export abstract class Utf8Column extends Column {
       for (let k = 0; k < n; k++) {
         const c = value.charCodeAt(k);
         if (c >= 0x80) {
-          at = start + bytes.write(value, start, "utf8");
+          at = start + utf8Write.call(bytes, value, start, bytes.length - start);
           break;
         }
         bytes[at++] = c;
       }
     } else {
       // A UTF-16 unit is at most 3 UTF-8 bytes and the room was made, so nothing is cut off.
-      at += bytes.write(value, at, "utf8");
+      at += utf8Write.call(bytes, value, at, bytes.length - at);
     }
     this.offsets[i + 1] = at;
   }

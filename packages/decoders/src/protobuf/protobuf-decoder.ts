@@ -4,15 +4,20 @@ import type { PayloadParser } from "../batch-decoder.js";
 import { RecordRowWriter } from "../row-writer.js";
 import { jsonTextOfValue } from "../values/jsonb.js";
 import { deriveColumns } from "./derive-columns.js";
+import { FlatProtoReader } from "./flat-proto.js";
 import { ProtoPlanner } from "./proto-plan.js";
 import { loadProtoSchema } from "./schema-loader.js";
 
 /** Decodes a payload as one message of the configured type (truncated or mis-typed wire data throws). */
 class ProtobufParser implements PayloadParser {
-  constructor(private readonly type: protobuf.Type) {}
+  constructor(
+    private readonly type: protobuf.Type,
+    /** Messages of plain scalar columns straight from the wire, to the same values (see {@link FlatProtoReader}). */
+    private readonly flat: FlatProtoReader | undefined,
+  ) {}
 
   parse(payload: Uint8Array): unknown {
-    return this.type.decode(payload);
+    return this.flat?.read(payload) ?? this.type.decode(payload);
   }
 }
 
@@ -41,7 +46,7 @@ export async function protobufParts(settings: ProtobufSettings, declared: readon
   );
   return {
     columns,
-    parser: new ProtobufParser(type),
+    parser: new ProtobufParser(type, FlatProtoReader.plan(type, columns)),
     rows: new RecordRowWriter(planner.columns(type, columns), "a protobuf message"),
   };
 }

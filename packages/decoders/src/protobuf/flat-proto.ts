@@ -1,0 +1,399 @@
+import { isUtf8 } from "node:buffer";
+import type { ColumnDef } from "@jetflow/core";
+import protobuf from "protobufjs";
+import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+import { findField } from "./proto-plan.js";
+
+/** Scalar field types the reader decodes, with their wire type. */
+const WIRE: Readonly<Record<string, number>> = {
+  double: 1,
+  float: 5,
+  int32: 0,
+  uint32: 0,
+  sint32: 0,
+  fixed32: 5,
+  sfixed32: 5,
+  int64: 0,
+  uint64: 0,
+  sint64: 0,
+  fixed64: 1,
+  sfixed64: 1,
+  bool: 0,
+  string: 2,
+};
+
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const utf8 = new TextDecoder();
+const scratch = new Uint8Array(8);
+const scratch32 = new Float32Array(scratch.buffer, 0, 1);
+const scratch64 = new Float64Array(scratch.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** One column's field, as the reader decodes it. */
+interface Slot {
+  readonly id: number;
+  readonly column: number;
+  readonly type: string;
+  readonly wire: number;
+  /** A set value equal to the default is deleted (protobufjs), so the prototype's default is read. */
+  readonly implicit: boolean;
+  /** What the message's prototype holds for the field: the value of an unset field. */
+  readonly unset: unknown;
+  readonly text: boolean;
+}
+
+/** Thrown inside the reader when the payload needs protobufjs; caught in `read`. */
+const GENERAL = Symbol("general");
+
+/**
+ * Reads messages whose columns are all plain scalar fields (numbers, bools, strings; not
+ * enums, bytes, messages, repeated, maps, oneofs) straight from the wire bytes into one value
+ * per column, giving what protobufjs's `decode` plus the field lookups give: the same
+ * varint/fixed/float readings, the same Long objects for 64-bit fields, the prototype's
+ * default for unset (or default-valued) fields, the last value of a repeated tag, unknown
+ * fields and wire-type mismatches skipped. Anything it does not mirror exactly (groups,
+ * invalid tags, truncation, over-long varints, invalid UTF-8 in a column's text) returns
+ * undefined, and protobufjs decodes the payload.
+ */
+export class FlatProtoReader {
+  private readonly byId: ReadonlyMap<number, readonly Slot[]>;
+  private readonly row: FlatRow;
+  private readonly Long: typeof protobuf.util.Long;
+  private pos = 0;
+
+  private constructor(
+    private readonly slots: readonly Slot[],
+    Long: typeof protobuf.util.Long,
+  ) {
+    const byId = new Map<number, Slot[]>();
+    for (const s of slots) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
+    this.byId = byId;
+    this.row = new FlatRow(slots.length);
+    this.Long = Long;
+  }
+
+  /** The reader for these columns of `type`, or undefined when a column needs what it does not read. */
+  static plan(type: protobuf.Type, columns: readonly ColumnDef[]): FlatProtoReader | undefined {
+    const Long = protobuf.util.Long;
+    if (Long === undefined || Long === null) return undefined;
+    if (type.fieldsArray.some((f) => f.required)) return undefined;
+    type.setup();
+    const prototype = type.ctor.prototype as Record<string, unknown>;
+    const slots: Slot[] = [];
+    for (const [column, c] of columns.entries()) {
+      const field = findField(type, c.name);
+      if (field === undefined || field.map || field.repeated || field.partOf !== null) return undefined;
+      field.resolve();
+      const wire = WIRE[field.type];
+      if (wire === undefined || field.resolvedType !== null) return undefined;
+      const kind = c.type.kind;
+      if (kind === "jsonb" || kind === "struct" || kind === "list") return undefined;
+      if (field.name in Object.prototype) return undefined;
+      slots.push({
+        id: field.id,
+        column,
+        type: field.type,
+        wire,
+        implicit: !field.hasPresence,
+        unset: prototype[field.name],
+        text: kind === "varchar",
+      });
+    }
+    return new FlatProtoReader(slots, Long);
+  }
+
+  /** The payload's column values (reused by the next call), or undefined when protobufjs must decode it. */
+  read(b: Uint8Array): FlatRow | undefined {
+    const row = this.row;
+    const values = row.values;
+    const slots = this.slots;
+    for (let c = 0; c < slots.length; c++) values[c] = slots[c]!.unset;
+    row.source = b;
+    this.pos = 0;
+    try {
+      const n = b.length;
+      while (this.pos < n) {
+        const tag = this.tag(b, n);
+        const id = tag >>> 3;
+        const wire = tag & 7;
+        const known = this.byId.get(id);
+        const slot = known?.[0];
+        if (slot === undefined || slot.wire !== wire) {
+          this.skip(b, n, wire, id);
+          continue;
+        }
+        const value = this.value(b, n, slot);
+        for (const s of known as readonly Slot[]) {
+          if (value === UTF8_TEXT) {
+            if (s.text) {
+              values[s.column] = UTF8_TEXT;
+              row.starts[s.column] = this.textStart;
+              row.ends[s.column] = this.pos;
+            } else values[s.column] = this.textValue(b, this.textStart, this.pos);
+          } else values[s.column] = value;
+        }
+      }
+      return row;
+    } catch (e) {
+      if (e === GENERAL) return undefined;
+      throw e;
+    }
+  }
+
+  private textStart = 0;
+  private textHigh = false;
+
+  /** The field's value as protobufjs leaves it readable; UTF8_TEXT for a non-empty string (bytes from `textStart`). */
+  private value(b: Uint8Array, n: number, slot: Slot): unknown {
+    let value: unknown;
+    let isDefault: boolean;
+    switch (slot.type) {
+      case "string": {
+        const length = this.size(b, n);
+        const start = this.pos;
+        const end = start + length;
+        if (end > n) throw GENERAL;
+        let high = false;
+        for (let k = start; k < end; k++) {
+          if (b[k]! >= 0x80) {
+            high = true;
+            break;
+          }
+        }
+        if (high && !isUtf8(b.subarray(start, end))) throw GENERAL;
+        this.pos = end;
+        if (length === 0) return slot.implicit ? slot.unset : "";
+        this.textStart = start;
+        this.textHigh = high;
+        return UTF8_TEXT;
+      }
+      case "double":
+      case "float": {
+        const size = slot.type === "double" ? 8 : 4;
+        if (this.pos + size > n) throw GENERAL;
+        for (let k = 0; k < size; k++) scratch[LITTLE_ENDIAN ? k : size - 1 - k] = b[this.pos + k]!;
+        this.pos += size;
+        value = size === 8 ? scratch64[0] : scratch32[0];
+        isDefault = Object.is(value, 0);
+        break;
+      }
+      case "bool":
+        value = this.bool(b, n);
+        isDefault = value === false;
+        break;
+      case "int32":
+        value = this.uint32(b, n) | 0;
+        isDefault = value === 0;
+        break;
+      case "uint32":
+        value = this.uint32(b, n);
+        isDefault = value === 0;
+        break;
+      case "sint32": {
+        const v = this.uint32(b, n);
+        value = ((v >>> 1) ^ -(v & 1)) | 0;
+        isDefault = value === 0;
+        break;
+      }
+      case "fixed32":
+      case "sfixed32": {
+        if (this.pos + 4 > n) throw GENERAL;
+        const v = fixed32(b, this.pos);
+        this.pos += 4;
+        value = slot.type === "fixed32" ? v : v | 0;
+        isDefault = value === 0;
+        break;
+      }
+      default: {
+        // 64-bit: int64, uint64, sint64 (varints), fixed64, sfixed64.
+        let lo: number;
+        let hi: number;
+        if (slot.type === "fixed64" || slot.type === "sfixed64") {
+          if (this.pos + 8 > n) throw GENERAL;
+          lo = fixed32(b, this.pos);
+          hi = fixed32(b, this.pos + 4);
+          this.pos += 8;
+        } else {
+          this.longVarint(b, n);
+          lo = this.lo;
+          hi = this.hi;
+          if (slot.type === "sint64") {
+            const mask = -(lo & 1);
+            lo = (((lo >>> 1) | (hi << 31)) ^ mask) >>> 0;
+            hi = ((hi >>> 1) ^ mask) >>> 0;
+          }
+        }
+        value = new this.Long(lo | 0, hi | 0, slot.type === "uint64" || slot.type === "fixed64");
+        isDefault = lo === 0 && hi === 0;
+      }
+    }
+    return slot.implicit && isDefault ? slot.unset : value;
+  }
+
+  private textValue(b: Uint8Array, start: number, end: number): string {
+    return this.textHigh ? utf8.decode(b.subarray(start, end)) : latin1Slice.call(b, start, end);
+  }
+
+  /** `Reader#tag`; field number 0 is refused (by `skipType`, as no field has it). */
+  private tag(b: Uint8Array, n: number): number {
+    const value = this.varint32(b, n, true);
+    if (value >>> 3 === 0) throw GENERAL;
+    return value;
+  }
+
+  /** `Reader#size`: a length varint. */
+  private size(b: Uint8Array, n: number): number {
+    return this.varint32(b, n, true);
+  }
+
+  /**
+   * `Reader#uint32`: the low 32 bits of a varint. Near the end of the data protobufjs reads at
+   * most 4 bytes; elsewhere 5, then skips up to 5 more continuation bytes.
+   */
+  private uint32(b: Uint8Array, n: number): number {
+    return this.varint32(b, n, false);
+  }
+
+  /** A 32-bit varint; `short` ones (tags, lengths) of more than 4 bytes go to protobufjs. */
+  private varint32(b: Uint8Array, n: number, short: boolean): number {
+    let pos = this.pos;
+    if (pos >= n) throw GENERAL;
+    if (n - pos < 5) {
+      // readVarint32NearEnd: four bytes at most.
+      let value = 0;
+      for (let i = 0; i < 4; i++) {
+        if (pos >= n) throw GENERAL;
+        const c = b[pos++]!;
+        value = (value | ((c & 127) << (i * 7))) >>> 0;
+        if (c < 128) {
+          this.pos = pos;
+          return value;
+        }
+      }
+      throw GENERAL;
+    }
+    let value = 0;
+    for (let i = 0; i < 4; i++) {
+      const c = b[pos++]!;
+      value = (value | ((c & 127) << (i * 7))) >>> 0;
+      if (c < 128) {
+        this.pos = pos;
+        return value;
+      }
+    }
+    // Tags and lengths of 5 bytes have their own rules in protobufjs; they never occur in
+    // practice (field numbers past 2^25, lengths past 256 MiB), so they go to protobufjs.
+    if (short) throw GENERAL;
+    const fifth = b[pos++]!;
+    value = (value | ((fifth & 15) << 28)) >>> 0;
+    if (fifth < 128) {
+      this.pos = pos;
+      return value;
+    }
+    for (let i = 0; i < 5; i++) {
+      if (pos >= n) throw GENERAL;
+      if (b[pos++]! < 128) {
+        this.pos = pos;
+        return value;
+      }
+    }
+    throw GENERAL;
+  }
+
+  private lo = 0;
+  private hi = 0;
+
+  /** `readLongVarint`: up to 10 bytes into `lo`/`hi` (4 at most near the end of the data). */
+  private longVarint(b: Uint8Array, n: number): void {
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    if (n - pos > 4) {
+      for (let i = 0; i < 4; i++) {
+        const c = b[pos++]!;
+        lo = (lo | ((c & 127) << (i * 7))) >>> 0;
+        if (c < 128) {
+          this.long(pos, lo, hi);
+          return;
+        }
+      }
+      const c = b[pos++]!;
+      lo = (lo | ((c & 127) << 28)) >>> 0;
+      hi = (hi | ((c & 127) >> 4)) >>> 0;
+      if (c < 128) {
+        this.long(pos, lo, hi);
+        return;
+      }
+    } else {
+      for (let i = 0; i < 4; i++) {
+        if (pos >= n) throw GENERAL;
+        const c = b[pos++]!;
+        lo = (lo | ((c & 127) << (i * 7))) >>> 0;
+        if (c < 128) {
+          this.long(pos, lo, hi);
+          return;
+        }
+      }
+      throw GENERAL;
+    }
+    for (let i = 0; i < 5; i++) {
+      if (pos >= n) throw GENERAL;
+      const c = b[pos++]!;
+      hi = (hi | ((c & 127) << (i * 7 + 3))) >>> 0;
+      if (c < 128) {
+        this.long(pos, lo, hi);
+        return;
+      }
+    }
+    throw GENERAL;
+  }
+
+  private long(pos: number, lo: number, hi: number): void {
+    this.pos = pos;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  /** `Reader#bool`: any non-zero bit in up to 10 varint bytes. */
+  private bool(b: Uint8Array, n: number): boolean {
+    let value = false;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= n) throw GENERAL;
+      const c = b[this.pos++]!;
+      if (c & 127) value = true;
+      if (c < 128) return value;
+    }
+    throw GENERAL;
+  }
+
+  /** `Reader#skipType` for an unknown field (groups and invalid wire types go to protobufjs). */
+  private skip(b: Uint8Array, n: number, wire: number, _id: number): void {
+    switch (wire) {
+      case 0:
+        do {
+          if (this.pos >= n) throw GENERAL;
+        } while (b[this.pos++]! & 128);
+        return;
+      case 1:
+        if (this.pos + 8 > n) throw GENERAL;
+        this.pos += 8;
+        return;
+      case 2: {
+        const length = this.size(b, n);
+        if (this.pos + length > n) throw GENERAL;
+        this.pos += length;
+        return;
+      }
+      case 5:
+        if (this.pos + 4 > n) throw GENERAL;
+        this.pos += 4;
+        return;
+      default:
+        throw GENERAL;
+    }
+  }
+}
+
+function fixed32(b: Uint8Array, i: number): number {
+  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+}
