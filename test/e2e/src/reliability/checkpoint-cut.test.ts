@@ -54,30 +54,30 @@ describe("the server cut while checkpoints are written", () => {
   });
 
   it("CLI, durable consumers acked after each checkpoint: 6 kills at random moments, exact", async () => {
-    const events = orderEvents(70_000, 5_000, 45);
+    const events = orderEvents(50_000, 4_000, 45);
     // Loaded first: PGlite blocks this process (and so the kill timing) while it loads.
     await loadReference(db, "acked", events);
     await createStream(server.url, "acked", ["acked.*"]);
-    await publishEvents(server.url, "acked", "acked.a", events.slice(0, 40_000));
+    await publishEvents(server.url, "acked", "acked.a", events.slice(0, 26_000));
     const run = await startOrderRun(dir, server.url, "acked", "acked.*", {
       checkpointIntervalMs: 20,
       extraWith: (relation) => `, consumer.durable_name = 'jf_${relation}'`,
     });
     await consumingStarted(server.url, "acked", 2);
     await cutRepeatedly(server, 6, async (round) => {
-      await publishEvents(server.url, "acked", "acked.a", events.slice(40_000 + round * 5_000, 45_000 + round * 5_000));
+      await publishEvents(server.url, "acked", "acked.a", events.slice(26_000 + round * 4_000, 30_000 + round * 4_000));
       expect(run.cli.running(), run.cli.stderr()).toBe(true);
     });
     await expectExactRun(run, server.url, "acked", db, events.length);
   });
 
   it("library, checkpoints stored in NATS: 6 kills at random moments, exact; the NATS checkpoint restores exactly", async () => {
-    const events = orderEvents(70_000, 5_000, 57);
+    const events = orderEvents(50_000, 4_000, 57);
     // Loaded first: loading blocks this process's event loop for seconds, which would stall the
     // in-process pipeline's NATS requests into timeouts that are the test's own doing.
     await loadReference(db, "instate", events);
     await createStream(server.url, "instate", ["instate.*"]);
-    await publishEvents(server.url, "instate", "instate.a", events.slice(0, 40_000));
+    await publishEvents(server.url, "instate", "instate.a", events.slice(0, 26_000));
     const sql = orderPipelineSql(server.url, "instate", "instate.*");
     const state = { kind: "nats", bucket: "jetflow-cut" } as const;
     const p = pipeline({ state, checkpointIntervalMs: 20 });
@@ -87,7 +87,7 @@ describe("the server cut while checkpoints are written", () => {
     await p.start();
     try {
       await cutRepeatedly(server, 6, (round) =>
-        publishEvents(server.url, "instate", "instate.a", events.slice(40_000 + round * 5_000, 45_000 + round * 5_000)),
+        publishEvents(server.url, "instate", "instate.a", events.slice(26_000 + round * 4_000, 30_000 + round * 4_000)),
       );
       const processed = (relation: string) => p.metrics.value("jetflow_messages_in_total", `relation="${relation}"`);
       const deadline = Date.now() + 60_000;
