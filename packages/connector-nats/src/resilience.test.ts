@@ -15,6 +15,7 @@ import {
   nextStatus,
   range,
   waitForStream,
+  whenConnected,
 } from "./test-helpers.js";
 
 describe("resilience", () => {
@@ -47,6 +48,7 @@ describe("resilience", () => {
       });
       await reconnected;
       await restart;
+      await whenConnected(nc);
       // Messages published after the restart arrive too.
       await load(nc, "RST", "rst.a", 1_000, { from: 20_000 });
       await waitForStream(nc, "RST", 21_000);

@@ -16,6 +16,23 @@ export async function adminConnection(server: NatsServer): Promise<NatsConnectio
   return connect({ ...connectOptions(server.client), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
 }
 
+/**
+ * Resolves once the admin connection is back after a server restart: a flush that goes through.
+ * The source under test may reconnect before it does.
+ */
+export async function whenConnected(nc: NatsConnection, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await nc.flush();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export async function createStream(nc: NatsConnection, name: string, subjects: string[]): Promise<void> {
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name, subjects });
