@@ -11,6 +11,10 @@ export default defineConfig({
   test: {
     reporters: ["default", "./scripts/summary-reporter.ts"],
     setupFiles: ["./scripts/vitest-setup.ts"],
+    // Most suites wait on nats-servers and child processes rather than compute: two files at a
+    // time on two cores (vitest's default is cores - 1).
+    maxWorkers: 2,
+    minWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
