@@ -1,6 +1,6 @@
 import { type ChangeBatch, RETRACT, type SqlType, sqlField } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
-import { Schema } from "apache-arrow";
+import { type Data, Schema } from "apache-arrow";
 import {
   type AggSpec,
   accumulate,
@@ -91,6 +91,8 @@ export function groupAggregate(
   const warnings = newWarnings();
   const global = groupBy.length === 0;
   const table = new KeyTable();
+  /** The input column of a GROUP BY on one text column (varchar, jsonb), grouped by its bytes; else -1. */
+  const textColumn = textGroupColumn(groupBy, input);
 
   const indexOf = (j: number, groupKey: string): SortedList<Plain> => {
     const id = `${j}:${groupKey}`;
@@ -165,10 +167,27 @@ export function groupAggregate(
       const n = change.batch.numRows;
       if (n === 0) return undefined;
       const ctx = evalContext(change.batch, inputTypes, warnings);
-      const groupCols = groupNodes.map((node) => node.evaluate(ctx));
-      const keys = global ? new Array<string>(n).fill("") : colKeys(groupCols, n, true);
-      const firstOf = table.firsts(keys, n);
-      const groupValues = new PlainRowReader(groupCols);
+      let keyAt: (i: number) => string;
+      let valuesAt: (i: number) => Plain[];
+      let firstOf: Int32Array;
+      if (textColumn >= 0) {
+        // One text column: rows are grouped by their bytes, and only each group's first row is read as text.
+        const data = change.batch.data.children[textColumn] as Data;
+        firstOf = table.firstsOfText(data, n);
+        const text = (i: number): string | null => textAt(data, i);
+        keyAt = (i) => {
+          const t = text(i);
+          return t === null ? "~" : `${t.length}:${t}`;
+        };
+        valuesAt = (i) => [text(i)];
+      } else {
+        const groupCols = groupNodes.map((node) => node.evaluate(ctx));
+        const keys = global ? new Array<string>(n).fill("") : colKeys(groupCols, n, true);
+        const reader = new PlainRowReader(groupCols);
+        firstOf = table.firsts(keys, n);
+        keyAt = (i) => keys[i] as string;
+        valuesAt = (i) => reader.row(i);
+      }
       const ops = change.ops;
       // Rows -> batch-local group slots: one store lookup per group, not per row.
       const slot = new Int32Array(n);
@@ -182,13 +201,13 @@ export function groupAggregate(
           slot[i] = slot[f] as number;
           continue;
         }
-        const key = keys[i] as string;
+        const key = keyAt(i);
         slot[i] = recs.length;
         gkeys.push(key);
         let group = groups.get(key);
         olds.push(group === undefined ? null : outputRow(key, group));
         if (group === undefined) {
-          group = newGroup(groupValues.row(i));
+          group = newGroup(valuesAt(i));
           groups.set(key, group);
         } else groups.touch(key);
         recs.push(group);
@@ -240,6 +259,26 @@ export function groupAggregate(
       return sink.build();
     },
   };
+}
+
+/** The input column index when the only group key is a varchar or jsonb column as it is; else -1. */
+function textGroupColumn(groupBy: readonly NamedExpr[], input: Schema): number {
+  const only = groupBy.length === 1 ? groupBy[0]?.expr : undefined;
+  if (only?.kind !== "column") return -1;
+  const index = input.fields.findIndex((f) => f.name === only.name);
+  if (index < 0) return -1;
+  const kind = sqlTypesOf(input)[index]?.kind;
+  return kind === "varchar" || kind === "jsonb" ? index : -1;
+}
+
+const utf8 = new TextDecoder();
+
+/** Row `i` of UTF-8 Arrow data as text, or null. */
+function textAt(data: Data, i: number): string | null {
+  const at = data.offset + i;
+  if (data.nullCount > 0 && (((data.nullBitmap as Uint8Array)[at >> 3] as number) & (1 << (at & 7))) === 0) return null;
+  const offsets = data.valueOffsets as Int32Array; // sliced with the data (the bitmap is not)
+  return utf8.decode((data.values as Uint8Array).subarray(offsets[i] as number, offsets[i + 1] as number));
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { Data } from "apache-arrow";
+
 /**
  * Finds the rows of a batch that share a key: an open-addressing hash table over the rows'
  * key strings (see row-key.ts), kept in typed arrays and reused from batch to batch, so
@@ -43,6 +45,60 @@ export class KeyTable {
         if (keys[at - 1] === key) {
           out[i] = at - 1;
           break;
+        }
+        s = (s + 1) & mask;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@link firsts} for one UTF-8 column (Arrow Utf8 data, maybe sliced): rows are grouped by
+   * their bytes, with no string made per row. Equal bytes are equal text (the data is valid
+   * UTF-8), so the groups are those of the text's key strings; NULLs form one group.
+   */
+  firstsOfText(data: Data, n: number): Int32Array {
+    const size = tableSize(n);
+    if (this.slots.length !== size) this.slots = new Int32Array(size);
+    else this.slots.fill(0);
+    if (this.firstRows.length < n) this.firstRows = new Int32Array(Math.max(n, 2 * this.firstRows.length));
+    const slots = this.slots;
+    const mask = size - 1;
+    const out = this.firstRows;
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    const bits = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : undefined;
+    const base = data.offset;
+    let firstNull = -1;
+    for (let i = 0; i < n; i++) {
+      const at = base + i;
+      if (bits !== undefined && ((bits[at >> 3] as number) & (1 << (at & 7))) === 0) {
+        if (firstNull < 0) firstNull = i;
+        out[i] = firstNull;
+        continue;
+      }
+      // Arrow slices the offsets with the data; only the validity bitmap keeps the data's offset.
+      const start = offsets[i] as number;
+      const end = offsets[i + 1] as number;
+      let h = 0x811c9dc5;
+      for (let k = start; k < end; k++) h = Math.imul(h ^ (bytes[k] as number), 0x01000193);
+      let s = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0) & mask;
+      for (;;) {
+        const row = slots[s] as number;
+        if (row === 0) {
+          slots[s] = i + 1;
+          out[i] = i;
+          break;
+        }
+        const other = row - 1;
+        const otherStart = offsets[other] as number;
+        if ((offsets[other + 1] as number) - otherStart === end - start) {
+          let k = 0;
+          while (start + k < end && bytes[start + k] === bytes[otherStart + k]) k++;
+          if (start + k === end) {
+            out[i] = row - 1;
+            break;
+          }
         }
         s = (s + 1) & mask;
       }
