@@ -54,6 +54,7 @@ message Row {
   Point pt = 10;
   bytes blob = 11;
   Node tree = 12;
+  Point zz = 30;
 }
 `;
 
@@ -327,6 +328,15 @@ function items(enc: Encoding): fc.Arbitrary<Item[]> {
 
 let dir: string;
 const decoders = new Map<FormatSpec["encode"], { fuzzed: Decoder; alone: Decoder }>();
+/** Per encoding: a decoder of plain scalar columns (its fast path reads them from the bytes) and
+ * one of the same columns plus a struct (which keeps it on the general parser). */
+const fastAndGeneral = new Map<FormatSpec["encode"], { fast: Decoder; general: Decoder; names: string[] }>();
+
+/** Scalar columns each fast path takes: protobuf's has no jsonb or bytes. */
+function flatColumns(encode: FormatSpec["encode"]): ColumnDef[] {
+  const skip = encode === "protobuf" ? ["tags", "pt", "meta", "blob"] : ["tags", "pt"];
+  return COLUMNS.filter((c) => !skip.includes(c.name));
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "jetflow-fuzz-"));
@@ -339,6 +349,18 @@ beforeAll(async () => {
     const columns = encode === "bytes" ? [{ name: "data", type: parseSqlType("bytea") }] : COLUMNS;
     const make = () => createDecoder({ format: { format: "plain", encode, options }, columns, include: [] });
     decoders.set(encode, { fuzzed: await make(), alone: await make() });
+    if (encode === "bytes") continue;
+    const flat = flatColumns(encode);
+    // A struct column no payload sets (protobuf: a message field no generator writes): it only
+    // keeps the decoder off its fast path.
+    const zz = { name: "zz", type: parseSqlType("struct<x int, y int>") };
+    const withColumns = (columns: ColumnDef[]) =>
+      createDecoder({ format: { format: "plain", encode, options }, columns, include: [] });
+    fastAndGeneral.set(encode, {
+      fast: await withColumns(flat),
+      general: await withColumns([...flat, zz]),
+      names: flat.map((c) => c.name),
+    });
   }
 });
 
@@ -405,5 +427,44 @@ describe.each([json, msgpack, protobufEncoding, bytes])("fuzz: ENCODE $encode", 
       const rows = rowsOf(batch);
       expect(rows[rows.length - 1]).toEqual(expected);
     }
+  });
+});
+
+describe.each([json, msgpack, protobufEncoding])("fuzz: ENCODE $encode fast path against the general parser", (enc) => {
+  test("the same messages are bad, the good ones give the same values", () => {
+    const { fast, general, names } = fastAndGeneral.get(enc.encode)!;
+    const pick = (row: Record<string, unknown>) => Object.fromEntries(names.map((n) => [n, row[n]]));
+    fc.assert(
+      fc.property(items(enc), (list) => {
+        const raw = rawBatch(list.map((it) => it.payload));
+        const a = fast.decode(raw);
+        const b = general.decode(raw);
+        // Whether a message is bad must agree; the reason may differ (the fast path may meet
+        // another fault of the same message first).
+        const shown = () =>
+          `payloads ${JSON.stringify(list.map((it) => Array.from(it.payload)))}; general: ${b.bad.map((m) => `${m.index} ${m.reason}`).join("; ")}`;
+        expect(
+          a.bad.map((m) => m.index),
+          shown(),
+        ).toEqual(b.bad.map((m) => m.index));
+        expect(rowsOf(a.batch)).toEqual(rowsOf(b.batch).map(pick));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test.runIf(enc.encode === "protobuf")("fields that are no column are checked as protobufjs checks them", () => {
+    const { fast, general } = fastAndGeneral.get("protobuf")!;
+    const cases = [
+      [0x3a, 0x01, 0x80], // tags: invalid UTF-8 in a proto3 string
+      [0x42, 0x02, 0xc3, 0x28], // meta: likewise
+      [0x52, 0x02, 0x08, 0xff], // pt: a nested message cut inside a varint
+      [0x52, 0x02, 0x08, 0x01], // pt: a fine nested message (good)
+      [0x5a, 0x01, 0x80], // blob: bytes are not UTF-8 (good)
+    ].map((c) => Uint8Array.from([0x08, 0x07, 0x32, 0x01, 0x31, ...c])); // id 7, amount "1"
+    const raw = rawBatch(cases);
+    const bad = (d: Decoder) => d.decode(raw).bad.map((m) => m.index);
+    expect(bad(general)).toEqual([0, 1, 2]);
+    expect(bad(fast)).toEqual([0, 1, 2]);
   });
 });

@@ -64,6 +64,8 @@ export class FlatProtoReader {
   private constructor(
     private readonly slots: readonly Slot[],
     Long: typeof protobuf.util.Long,
+    /** The message's fields that are no column, by field number then wire type: see {@link Other}. */
+    private readonly others: ReadonlyMap<number, ReadonlyMap<number, Other>>,
   ) {
     const byId = new Map<number, Slot[]>();
     for (const s of slots) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
@@ -99,7 +101,7 @@ export class FlatProtoReader {
         text: kind === "varchar",
       });
     }
-    return new FlatProtoReader(slots, Long);
+    return new FlatProtoReader(slots, Long, othersOf(type, new Set(slots.map((s) => s.id))));
   }
 
   /** The payload's column values (reused by the next call), or undefined when protobufjs must decode it. */
@@ -119,7 +121,9 @@ export class FlatProtoReader {
         const known = this.byId.get(id);
         const slot = known?.[0];
         if (slot === undefined || slot.wire !== wire) {
-          this.skip(b, n, wire, id);
+          const other = slot === undefined ? this.others.get(id)?.get(wire) : undefined;
+          if (other === undefined) this.skip(b, n, wire, id);
+          else this.readOther(b, n, other);
           continue;
         }
         const value = this.value(b, n, slot);
@@ -366,6 +370,35 @@ export class FlatProtoReader {
     throw GENERAL;
   }
 
+  /**
+   * A field that is no column, read the way protobufjs's `decode` reads it and dropped: a value
+   * it refuses (invalid UTF-8 in a proto3 string, an over-long varint, a broken nested message)
+   * makes the message go to protobufjs, which refuses it too. Skipping it unread would accept
+   * messages the general path calls bad, so declaring one more column would change which
+   * messages are bad.
+   */
+  private readOther(b: Uint8Array, n: number, other: Other): void {
+    switch (other.read) {
+      case "value":
+        this.value(b, n, other.slot);
+        return;
+      case "message": {
+        const length = this.size(b, n);
+        const end = this.pos + length;
+        if (end > n) throw GENERAL;
+        try {
+          other.type.decode(b.subarray(this.pos, end));
+        } catch {
+          throw GENERAL;
+        }
+        this.pos = end;
+        return;
+      }
+      case "general":
+        throw GENERAL;
+    }
+  }
+
   /** `Reader#skipType` for an unknown field (groups and invalid wire types go to protobufjs). */
   private skip(b: Uint8Array, n: number, wire: number, _id: number): void {
     switch (wire) {
@@ -396,4 +429,46 @@ export class FlatProtoReader {
 
 function fixed32(b: Uint8Array, i: number): number {
   return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+}
+
+/**
+ * How a field that is no column is read (only with its own wire type: protobufjs skips a
+ * mismatched one like an unknown field): `value` through the scalar readers, `message` by
+ * protobufjs on the nested bytes, `general` (maps, packed repeated scalars, groups) by handing
+ * the whole message to protobufjs. Bytes fields need no entry: skipping checks what reading does.
+ */
+type Other =
+  | { readonly read: "value"; readonly slot: Slot }
+  | { readonly read: "message"; readonly type: protobuf.Type }
+  | { readonly read: "general" };
+
+function othersOf(type: protobuf.Type, columnIds: ReadonlySet<number>): Map<number, Map<number, Other>> {
+  const out = new Map<number, Map<number, Other>>();
+  const add = (id: number, wire: number, other: Other) => {
+    const byWire = out.get(id) ?? new Map<number, Other>();
+    byWire.set(wire, other);
+    out.set(id, byWire);
+  };
+  for (const field of type.fieldsArray) {
+    if (columnIds.has(field.id)) continue;
+    field.resolve();
+    if (field.map) {
+      add(field.id, 2, { read: "general" });
+      continue;
+    }
+    const resolved = field.resolvedType;
+    if (resolved instanceof protobuf.Type) {
+      add(field.id, 2, { read: "message", type: resolved });
+      add(field.id, 3, { read: "general" });
+      continue;
+    }
+    const scalar = resolved instanceof protobuf.Enum ? "int32" : field.type;
+    const wire = WIRE[scalar];
+    if (wire === undefined) continue; // bytes
+    // Packed repeated scalars (and strings, whose wire type is 2 anyway) go to protobufjs.
+    if (field.repeated && scalar !== "string") add(field.id, 2, { read: "general" });
+    const slot: Slot = { id: field.id, column: -1, type: scalar, wire, implicit: false, unset: undefined, text: false };
+    add(field.id, wire, { read: "value", slot });
+  }
+  return out;
 }
