@@ -2,7 +2,7 @@ import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlTyp
 import { KeyedStore } from "@jetflow/state";
 import type { Data, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
-import { batchOf, type Col, fromArrow } from "./col.js";
+import { batchOf, type Col, fromArrow, repOf } from "./col.js";
 import { concatData } from "./concat.js";
 import { KeyTable } from "./key-table.js";
 import { type ChangeOperator, RowSink, takeChange } from "./operator.js";
@@ -76,10 +76,14 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
   const types = sqlTypesOf(input);
   const store = new KeyedStore<Plain[]>(opts.id);
   const table = new KeyTable();
-  const width = types.length;
   // Columns a stored row and its replacement can differ in: not the key, which is equal by
   // construction (except numeric text, where 1.0 and 1.00 are one key but different rows).
   const compared = types.flatMap((t, c) => (keyIndex.includes(c) && t.kind !== "numeric" ? [] : [c]));
+  // Columns an overwrite must copy: all but key columns whose equal keys mean identical values
+  // (floats and nested values can differ under one key: -0 and 0).
+  const copied = types.flatMap((t, c) =>
+    keyIndex.includes(c) && SAME_WHEN_KEYS_EQUAL.has(repOf(t)) && t.kind !== "numeric" ? [] : [c],
+  );
   let nullKeyRows = 0;
 
   return {
@@ -143,7 +147,10 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
           if (sameAsStored(old, reader, i, compared, types)) continue;
           retracted.push(old, RETRACT);
           // The sink copied the old values: the stored row takes the new ones in place.
-          for (let c = 0; c < width; c++) old[c] = reader.at(c, i);
+          for (let j = 0; j < copied.length; j++) {
+            const c = copied[j] as number;
+            old[c] = reader.at(c, i);
+          }
           store.touch(key);
         }
         inserted[k++] = i;
@@ -156,6 +163,9 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     },
   };
 }
+
+/** Representations whose key text (row-key.ts) is equal only for identical values. */
+const SAME_WHEN_KEYS_EQUAL = new Set(["bool", "i16", "i32", "i64", "date", "micros", "str", "bytes", "interval"]);
 
 /** Whether row `i` has a NULL in a key column. */
 function hasNullKey(keyCols: readonly Col[], i: number): boolean {
