@@ -51,7 +51,8 @@ const GENERAL = Symbol("general");
  * per column, giving what protobufjs's `decode` plus the field lookups give: the same
  * varint/fixed/float readings, the same Long objects for 64-bit fields, the prototype's
  * default for unset (or default-valued) fields, the last value of a repeated tag, unknown
- * fields and wire-type mismatches skipped. Anything it does not mirror exactly (groups,
+ * fields and wire-type mismatches skipped, the schema's other fields read and checked as
+ * protobufjs reads them (so both refuse the same messages). Anything it does not mirror exactly (groups,
  * invalid tags, truncation, over-long varints, invalid UTF-8 in a column's text) returns
  * undefined, and protobufjs decodes the payload.
  */
