@@ -3,18 +3,15 @@ import {
   type ArithOp,
   arithNumbers,
   dateArith,
-  datePlusTime,
   intervalArith,
-  intervalScale,
   negate,
-  timeDiff,
-  timePlusInterval,
   timestampDiff,
   timestampPlusInterval,
 } from "./arith.js";
 import { andOr, type CompareOp, compareCols, isBool, isNullCol, not, rowNullTest } from "./logic.js";
 import { callNode, castNode, coerce, type Node, unify } from "./node.js";
 import { concatOp, like } from "./strings.js";
+import { datePlusTime, intervalScale, timeDiff, timePlusInterval } from "./time-arith.js";
 import {
   BOOLEAN,
   DOUBLE,
