@@ -44,3 +44,15 @@ describe("Metrics collectors", () => {
     expect(m.total("jetflow_consumer_lag")).toBe(2);
   });
 });
+
+describe("observed counters", () => {
+  it("are typed counter and take the total as read", () => {
+    const m = new Metrics();
+    const nulls = m.observedCounter("jetflow_expression_nulls_total", "NULLs");
+    nulls(relationLabel("v"), 3);
+    nulls(relationLabel("v"), 4);
+    expect(m.render()).toContain(
+      '# TYPE jetflow_expression_nulls_total counter\njetflow_expression_nulls_total{relation="v"} 4\n',
+    );
+  });
+});

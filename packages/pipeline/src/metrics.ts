@@ -28,6 +28,12 @@ export class Metrics {
     return (labels, value) => f.values.set(labels, value);
   }
 
+  /** A counter kept elsewhere (by an operator) and copied in when metrics are read: set, never added to. */
+  observedCounter(name: string, help: string): (labels: string, total: number) => void {
+    const f = this.family(name, help, "counter");
+    return (labels, total) => f.values.set(labels, total);
+  }
+
   /** The current value of one series, for tests and the progress display. */
   value(name: string, labels = ""): number {
     this.collect();

@@ -87,7 +87,7 @@ export class Pipeline {
     size: this.metrics.gauge("jetflow_relation_rows", "Rows a table or view holds"),
     checkpointMs: this.metrics.gauge("jetflow_checkpoint_duration_ms", "Duration of the last checkpoint"),
     checkpointBytes: this.metrics.gauge("jetflow_checkpoint_bytes", "Size of the last checkpoint"),
-    warnings: this.metrics.gauge(
+    warnings: this.metrics.observedCounter(
       "jetflow_expression_nulls_total",
       "Expression results turned into NULL instead of failing (division by zero, overflow, invalid input)",
     ),
