@@ -7,3 +7,21 @@ export { schemaOf, columnsOf } from "./column.js";
 export type { ChangeBatch } from "./change-batch.js";
 export { INSERT, RETRACT, insertsOf, opAt } from "./change-batch.js";
 export type { RawBatch, Offsets } from "./raw-batch.js";
+export {
+  US_PER_SECOND,
+  US_PER_DAY,
+  daysFromCivil,
+  civilFromDays,
+  splitMicros,
+  joinMicros,
+  addInterval,
+  formatDate,
+  formatTimeOfDay,
+  formatTimestamp,
+  isoTimestamp,
+  formatInterval,
+  parseTimeOfDay,
+  parseDate,
+  parseTimestamp,
+  parseInterval,
+} from "./temporal.js";

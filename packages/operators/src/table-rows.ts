@@ -1,7 +1,7 @@
 import type { SqlType } from "@jetflow/core";
 import { type Schema, Table } from "apache-arrow";
 import { batchOf, repOf, toArrow } from "./col.js";
-import { formatDate, formatInterval, formatTimeOfDay, isoTimestamp } from "./expr/temporal.js";
+import { formatDate, formatInterval, formatTimeOfDay, isoTimestamp } from "@jetflow/core";
 import { fromPlain, type Plain } from "./plain.js";
 
 /** An Arrow Table of `schema` from rows of plain values (one batch; an empty table when no rows). */

@@ -1,4 +1,4 @@
-import type { SqlType } from "@jetflow/core";
+import { formatDate, formatInterval, formatTimeOfDay, isoTimestamp, type SqlType } from "@jetflow/core";
 import type { Data } from "apache-arrow";
 
 /**
@@ -54,12 +54,11 @@ export function cellAt(data: Data, i: number, type: SqlType): Cell {
     }
     case "date": {
       const days = values[i] as number;
-      const text = new Date(days * 86_400_000).toISOString().slice(0, 10);
-      return { json: JSON.stringify(text), key: days };
+      return { json: JSON.stringify(formatDate(days)), key: days };
     }
     case "time": {
       const us = BigInt(values[i] as bigint);
-      return { json: JSON.stringify(timeText(us)), key: us };
+      return { json: JSON.stringify(formatTimeOfDay(Number(us))), key: us };
     }
     case "timestamp":
     case "timestamptz": {
@@ -68,7 +67,7 @@ export function cellAt(data: Data, i: number, type: SqlType): Cell {
     }
     case "interval": {
       const v = data.values as Int32Array;
-      const text = intervalText(v[4 * i] as number, v[4 * i + 1] as number, nanosAt(v, i));
+      const text = formatInterval(v[4 * i] as number, v[4 * i + 1] as number, nanosAt(v, i));
       return { json: JSON.stringify(text), key: text };
     }
     case "struct": {
@@ -155,50 +154,14 @@ function binaryAt(data: Data, i: number): Uint8Array {
   return (data.values as Uint8Array).subarray(offsets[i] as number, offsets[i + 1] as number);
 }
 
-/** Microseconds since the epoch -> ISO-8601 UTC. */
+/** Microseconds since the epoch -> ISO-8601 UTC, milliseconds unless the microseconds need six digits. */
 export function timestampText(us: bigint): string {
-  const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n);
-  const subMs = Number(us - ms * 1000n);
-  const iso = new Date(Number(ms)).toISOString();
-  return subMs === 0 ? iso : `${iso.slice(0, -1)}${String(subMs).padStart(3, "0")}Z`;
-}
-
-function timeText(us: bigint): string {
-  const total = Number(us);
-  const secs = Math.floor(total / 1_000_000);
-  const frac = total % 1_000_000;
-  const hms = [Math.floor(secs / 3600), Math.floor(secs / 60) % 60, secs % 60]
-    .map((n) => String(n).padStart(2, "0"))
-    .join(":");
-  return frac === 0 ? hms : `${hms}.${String(frac).padStart(6, "0")}`;
+  const iso = isoTimestamp(us, true);
+  return iso.endsWith("000Z") ? `${iso.slice(0, -4)}Z` : iso;
 }
 
 function nanosAt(v: Int32Array, i: number): bigint {
   const lo = BigInt((v[4 * i + 2] as number) >>> 0);
   const hi = BigInt(v[4 * i + 3] as number);
   return (hi << 32n) + lo;
-}
-
-/**
- * PostgreSQL's interval text (`postgres` style): each non-zero field with its sign, plural unless
- * exactly 1 (`-1 days`), and a `+` on a positive field that follows a negative one
- * (`-1 days +02:00:00`).
- */
-function intervalText(months: number, days: number, nanos: bigint): string {
-  const parts: string[] = [];
-  let negativeBefore = false;
-  const field = (value: number, unit: string) => {
-    if (value === 0) return;
-    parts.push(`${negativeBefore && value > 0 ? "+" : ""}${value} ${unit}${value === 1 ? "" : "s"}`);
-    negativeBefore = value < 0;
-  };
-  field(Math.trunc(months / 12), "year");
-  field(months % 12, "mon");
-  field(days, "day");
-  const us = nanos / 1000n;
-  if (us !== 0n || parts.length === 0) {
-    const sign = us < 0n ? "-" : negativeBefore ? "+" : "";
-    parts.push(`${sign}${timeText(us < 0n ? -us : us)}`);
-  }
-  return parts.join(" ");
 }

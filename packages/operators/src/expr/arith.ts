@@ -14,7 +14,7 @@ import {
   subDecimal,
 } from "../decimal.js";
 import type { EvalWarnings } from "./context.js";
-import { addInterval, US_PER_DAY } from "./temporal.js";
+import { addInterval, US_PER_DAY } from "@jetflow/core";
 
 export type ArithOp = "+" | "-" | "*" | "/" | "%";
 

@@ -23,7 +23,7 @@ import {
   parseTimestamp,
   splitMicros,
   US_PER_DAY,
-} from "./temporal.js";
+} from "@jetflow/core";
 import {
   formatBytea,
   formatFloat4,

@@ -3,7 +3,7 @@ import { andValid, type Col } from "../col.js";
 import { intervalParts, NullMarker } from "./arith.js";
 import { rint } from "./cast.js";
 import type { EvalWarnings } from "./context.js";
-import { US_PER_DAY } from "./temporal.js";
+import { US_PER_DAY } from "@jetflow/core";
 
 /**
  * Date, time and interval arithmetic beyond timestamp ± interval (arith.ts): date + time,

@@ -2,7 +2,7 @@ import type { SqlType } from "@jetflow/core";
 import { andValid, type Col } from "../col.js";
 import { formatDecimal } from "../decimal.js";
 import type { EvalWarnings } from "./context.js";
-import { civilFromDays, daysFromCivil, joinMicros, splitMicros, US_PER_DAY } from "./temporal.js";
+import { civilFromDays, daysFromCivil, joinMicros, splitMicros, US_PER_DAY } from "@jetflow/core";
 import { NUMERIC, TIMESTAMPTZ } from "./types.js";
 
 /** date_trunc, extract / date_part and to_timestamp over microsecond timestamps (UTC). */

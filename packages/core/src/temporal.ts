@@ -1,6 +1,8 @@
 /**
  * Calendar arithmetic on microsecond timestamps and day numbers, without Date objects
- * (proleptic Gregorian, UTC: jetflow's session time zone is UTC, like RisingWave's default).
+ * (proleptic Gregorian, UTC: jetflow's session time zone is UTC, like RisingWave's default),
+ * and the PostgreSQL text of dates, times, timestamps and intervals: one place for what the
+ * operators (casts, rows()) and the CLI's output print.
  */
 
 export const US_PER_SECOND = 1_000_000n;
