@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { arrowTypeOf, type SqlType } from "@jetflow/core";
 import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct } from "apache-arrow";
 
@@ -146,15 +147,9 @@ function decodeStrings(data: Data): string[] {
   if (n === 0) return out;
   const start = offsets[0] as number;
   const end = offsets[n] as number;
-  let ascii = true;
-  for (let j = start; j < end; j++) {
-    if ((bytes[j] as number) > 0x7f) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
-    const all = utf8Decoder.decode(bytes.subarray(start, end));
+  const text = bytes.subarray(start, end);
+  if (isAscii(text)) {
+    const all = utf8Decoder.decode(text);
     for (let i = 0; i < n; i++) out[i] = all.slice((offsets[i] as number) - start, (offsets[i + 1] as number) - start);
   } else {
     for (let i = 0; i < n; i++)
