@@ -111,7 +111,9 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       for (let i = 0; i < n; i++) {
         if (!hasNullKey(keyCols, i)) continue;
         nullKeyRows++;
-        if (nullKeys === "drop") (dropped ??= new Uint8Array(n))[i] = 1;
+        if (nullKeys !== "drop") continue;
+        dropped ??= new Uint8Array(n);
+        dropped[i] = 1;
       }
       const firstOf = table.firsts(keys, n, dropped);
       const writes = new Int32Array(n);
