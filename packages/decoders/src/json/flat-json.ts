@@ -114,13 +114,9 @@ export class FlatJsonReader {
           }
           i = k + 1;
         } else if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) {
-          const end = numberEnd(b, i, n);
+          const end = this.number(b, i, col);
           if (end < 0) return undefined;
-          if (col >= 0) {
-            const value = this.numberAt(b, i, end, col);
-            if (value === undefined) return undefined;
-            values[col] = value;
-          }
+          if (col >= 0) values[col] = this.value;
           i = end;
         } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
           if (col >= 0) values[col] = true;
@@ -169,76 +165,75 @@ export class FlatJsonReader {
     return UNKNOWN;
   }
 
+  /** The value of the last number read for a column. */
+  private value = 0;
+
   /**
-   * The double a number literal reads as (what JSON.parse gives), or undefined when it has more
-   * than 15 digits and the column is not a double column, or overflows (the general path keeps
-   * its digits).
+   * Reads the JSON number at `i` in one pass: where it ends, or -1 when it is not a valid JSON
+   * number or the general path must read it. For a column (`col` >= 0) `value` is the double
+   * it reads as (what JSON.parse gives); the general path reads literals of more than 15 digits
+   * for other than double columns, and those that overflow, to keep their digits.
    */
-  private numberAt(b: Uint8Array, start: number, end: number, col: number): number | undefined {
-    let i = start;
-    const negative = b[i] === MINUS;
-    if (negative) i++;
+  private number(b: Uint8Array, i: number, col: number): number {
+    const start = i;
+    let c = b[i];
+    const negative = c === MINUS;
+    if (negative) c = b[++i];
     let m = 0;
     let digits = 0;
     let fraction = 0;
-    let c = b[i]!;
-    for (; i < end && c >= ZERO && c <= NINE; c = b[++i]!) {
-      m = m * 10 + (c - ZERO);
-      digits++;
-    }
+    if (c === ZERO) {
+      c = b[++i];
+      digits = 1;
+    } else if (c !== undefined && c > ZERO && c <= NINE) {
+      do {
+        m = m * 10 + (c - ZERO);
+        digits++;
+        c = b[++i];
+      } while (c !== undefined && c >= ZERO && c <= NINE);
+    } else return -1;
     if (c === DOT) {
-      for (c = b[++i]!; i < end && c >= ZERO && c <= NINE; c = b[++i]!) {
+      c = b[++i];
+      if (c === undefined || c < ZERO || c > NINE) return -1;
+      do {
         m = m * 10 + (c - ZERO);
         digits++;
         fraction++;
-      }
+        c = b[++i];
+      } while (c !== undefined && c >= ZERO && c <= NINE);
     }
-    if (digits > 15 && this.doubles[col] !== 1) return undefined;
     let exponent = 0;
-    if (i < end) {
-      // e or E, an optional sign, digits (numberEnd checked the form).
-      const sign = b[i + 1] === MINUS ? -1 : 1;
-      i += b[i + 1] === MINUS || b[i + 1] === 0x2b ? 2 : 1;
-      for (; i < end && exponent < 1e6; i++) exponent = exponent * 10 + (b[i]! - ZERO);
+    if (c === 0x65 || c === 0x45) {
+      c = b[++i];
+      let sign = 1;
+      if (c === MINUS) {
+        sign = -1;
+        c = b[++i];
+      } else if (c === 0x2b) c = b[++i];
+      if (c === undefined || c < ZERO || c > NINE) return -1;
+      do {
+        if (exponent < 1e6) exponent = exponent * 10 + (c - ZERO);
+        c = b[++i];
+      } while (c !== undefined && c >= ZERO && c <= NINE);
       exponent *= sign;
     }
+    if (col < 0) return i;
+    if (digits > 15 && this.doubles[col] !== 1) return -1;
     const e10 = exponent - fraction;
     // Clinger's fast path: an exact mantissa and an exact power of ten make one correctly
     // rounded operation, the double closest to the literal.
     if (m < EXACT && e10 >= -22 && e10 <= 22) {
       const value = e10 < 0 ? m / POW10[-e10]! : m * POW10[e10]!;
-      return negative ? -value : value;
+      this.value = negative ? -value : value;
+      return i;
     }
-    const value = Number(latin1Slice.call(b, start, end));
+    const value = Number(latin1Slice.call(b, start, i));
     // A long literal that overflows reaches a double column as its digits on the general path
     // (named in the bad-value reason), not as Infinity.
-    return digits > 15 && !Number.isFinite(value) ? undefined : value;
+    if (digits > 15 && !Number.isFinite(value)) return -1;
+    this.value = value;
+    return i;
   }
-}
-
-/** Where the JSON number starting at `i` ends, or -1 when it is not a valid JSON number. */
-function numberEnd(b: Uint8Array, i: number, n: number): number {
-  if (b[i] === MINUS) i++;
-  let c = b[i];
-  if (c === ZERO) c = b[++i];
-  else if (c !== undefined && c > ZERO && c <= NINE) {
-    do c = b[++i];
-    while (c !== undefined && c >= ZERO && c <= NINE);
-  } else return -1;
-  if (c === DOT) {
-    c = b[++i];
-    if (c === undefined || c < ZERO || c > NINE) return -1;
-    do c = b[++i];
-    while (c !== undefined && c >= ZERO && c <= NINE);
-  }
-  if (c === 0x65 || c === 0x45) {
-    c = b[++i];
-    if (c === MINUS || c === 0x2b) c = b[++i];
-    if (c === undefined || c < ZERO || c > NINE) return -1;
-    do c = b[++i];
-    while (c !== undefined && c >= ZERO && c <= NINE);
-  }
-  return i > n ? -1 : i;
 }
 
 /** Skips JSON whitespace (space, tab, LF, CR). */
