@@ -1,5 +1,7 @@
 /** PostgreSQL's text forms of scalar values that JS formats differently. */
 
+import { numericSpecial } from "../decimal.js";
+
 /** float8 output (PostgreSQL 12+): shortest round-trip digits, exponent form outside 1e-4 <= |x| < 1e15. */
 export function formatFloat8(v: number): string {
   return formatShortest(v, v.toExponential(), 15);
@@ -48,20 +50,7 @@ const FLOAT_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 export function parseFloatText(text: string): number | undefined {
   const t = text.trim();
   if (FLOAT_RE.test(t)) return Number(t);
-  switch (t.toLowerCase()) {
-    case "nan":
-      return Number.NaN;
-    case "infinity":
-    case "+infinity":
-    case "inf":
-    case "+inf":
-      return Number.POSITIVE_INFINITY;
-    case "-infinity":
-    case "-inf":
-      return Number.NEGATIVE_INFINITY;
-    default:
-      return undefined;
-  }
+  return numericSpecial(t);
 }
 
 const INT_RE = /^\s*[+-]?\d+\s*$/;
