@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
+import { FlatColumns, FOLDED_KEY, UNKNOWN_KEY } from "../flat-columns.js";
 import { FlatRow, UTF8_TEXT } from "../row-writer.js";
 
 const QUOTE = 0x22;
@@ -24,9 +25,9 @@ const STOP = new Uint8Array(256);
 for (let c = 0; c < 256; c++) STOP[c] = c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x80 ? 1 : 0;
 
 /** A key that is not a column. */
-const UNKNOWN = -1;
+const UNKNOWN = UNKNOWN_KEY;
 /** A key equal to a column name but for ASCII case: the general path decides which field the column reads. */
-const CASE_FOLDED = -2;
+const CASE_FOLDED = FOLDED_KEY;
 
 /**
  * Reads the usual JSON event, a flat object of strings, numbers, booleans and nulls, straight
@@ -39,28 +40,21 @@ const CASE_FOLDED = -2;
  * malformed JSON all take that path.
  */
 export class FlatJsonReader {
-  private readonly names: readonly Uint8Array[];
-  private readonly lowerNames: readonly string[];
+  private readonly columns: FlatColumns;
   private readonly doubles: Uint8Array;
   private readonly texts: Uint8Array;
   private readonly row: FlatRow;
 
   constructor(columns: readonly ColumnDef[]) {
-    const encoder = new TextEncoder();
-    this.names = columns.map((c) => encoder.encode(c.name));
-    this.lowerNames = columns.map((c) => asciiLower(c.name));
+    this.columns = new FlatColumns(columns);
     this.doubles = Uint8Array.from(columns, (c) => (c.type.kind === "double precision" ? 1 : 0));
-    this.texts = Uint8Array.from(columns, (c) => (c.type.kind === "varchar" ? 1 : 0));
+    this.texts = this.columns.texts;
     this.row = new FlatRow(columns.length);
   }
 
-  /**
-   * Whether the reader applies to these columns: not when values must be nested (struct,
-   * list), nor when two names differ only in case (one key may then fill both columns).
-   */
+  /** Whether the reader applies to these columns (see {@link FlatColumns.fits}). */
   static fits(columns: readonly ColumnDef[]): boolean {
-    const lower = new Set(columns.map((c) => asciiLower(c.name)));
-    return lower.size === columns.length && columns.every((c) => c.type.kind !== "struct" && c.type.kind !== "list");
+    return FlatColumns.fits(columns);
   }
 
   /** The payload's column values (reused by the next call), or undefined when the general parser must read it. */
@@ -146,23 +140,7 @@ export class FlatJsonReader {
 
   /** The column whose name is bytes `start..end` (ASCII), UNKNOWN, or CASE_FOLDED. */
   private columnOf(b: Uint8Array, start: number, end: number): number {
-    const names = this.names;
-    const length = end - start;
-    for (let c = 0; c < names.length; c++) {
-      const name = names[c]!;
-      if (name.length !== length) continue;
-      let k = 0;
-      while (k < length && name[k] === b[start + k]) k++;
-      if (k === length) return c;
-    }
-    for (let c = 0; c < names.length; c++) {
-      const lower = this.lowerNames[c]!;
-      if (lower.length !== length) continue;
-      let k = 0;
-      while (k < length && lower.charCodeAt(k) === (b[start + k]! | asciiCaseBit(b[start + k]!))) k++;
-      if (k === length) return CASE_FOLDED;
-    }
-    return UNKNOWN;
+    return this.columns.match(b, start, end);
   }
 
   /** The value of the last number read for a column. */
@@ -244,19 +222,4 @@ function skipSpace(b: Uint8Array, i: number, n: number): number {
     i++;
   }
   return i;
-}
-
-/** 0x20 for ASCII letters (OR-ing it lowercases them), 0 for anything else. */
-function asciiCaseBit(c: number): number {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 0x20 : 0;
-}
-
-/** The name with ASCII letters lowercased (other characters kept). */
-function asciiLower(name: string): string {
-  let out = "";
-  for (let k = 0; k < name.length; k++) {
-    const c = name.charCodeAt(k);
-    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
+import { FlatColumns, FOLDED_KEY, UNKNOWN_KEY } from "../flat-columns.js";
 import { FlatRow, UTF8_TEXT } from "../row-writer.js";
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
@@ -12,9 +13,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const PROTO = new TextEncoder().encode("__proto__");
 
 /** A key that is not a column. */
-const UNKNOWN = -1;
+const UNKNOWN = UNKNOWN_KEY;
 /** A key equal to a column name but for ASCII case, or one msgpackr renames: the general path decides. */
-const GENERAL = -2;
+const GENERAL = FOLDED_KEY;
 
 /**
  * Reads the usual MessagePack event, a flat map with string keys and nil, boolean, integer,
@@ -26,27 +27,20 @@ const GENERAL = -2;
  * column text that is not valid UTF-8, truncated data and trailing bytes.
  */
 export class FlatMsgpackReader {
-  private readonly names: readonly Uint8Array[];
-  private readonly lowerNames: readonly string[];
+  private readonly columns: FlatColumns;
   private readonly texts: Uint8Array;
   private readonly row: FlatRow;
   private at = 0;
 
   constructor(columns: readonly ColumnDef[]) {
-    const encoder = new TextEncoder();
-    this.names = columns.map((c) => encoder.encode(c.name));
-    this.lowerNames = columns.map((c) => asciiLower(c.name));
-    this.texts = Uint8Array.from(columns, (c) => (c.type.kind === "varchar" ? 1 : 0));
+    this.columns = new FlatColumns(columns);
+    this.texts = this.columns.texts;
     this.row = new FlatRow(columns.length);
   }
 
-  /**
-   * Whether the reader applies to these columns: not when values must be nested (struct,
-   * list), nor when two names differ only in case (one key may then fill both columns).
-   */
+  /** Whether the reader applies to these columns (see {@link FlatColumns.fits}). */
   static fits(columns: readonly ColumnDef[]): boolean {
-    const lower = new Set(columns.map((c) => asciiLower(c.name)));
-    return lower.size === columns.length && columns.every((c) => c.type.kind !== "struct" && c.type.kind !== "list");
+    return FlatColumns.fits(columns);
   }
 
   /** The payload's column values (reused by the next call), or undefined when msgpackr must read it. */
@@ -147,25 +141,10 @@ export class FlatMsgpackReader {
 
   /** The column whose name is bytes `start..end`, UNKNOWN, or GENERAL. */
   private columnOf(b: Uint8Array, start: number, end: number): number {
-    const length = end - start;
     for (let k = start; k < end; k++) if (b[k]! >= 0x80) return GENERAL;
+    const length = end - start;
     if (length === PROTO.length && PROTO.every((c, k) => b[start + k] === c)) return GENERAL;
-    const names = this.names;
-    for (let c = 0; c < names.length; c++) {
-      const name = names[c]!;
-      if (name.length !== length) continue;
-      let k = 0;
-      while (k < length && name[k] === b[start + k]) k++;
-      if (k === length) return c;
-    }
-    for (let c = 0; c < names.length; c++) {
-      const lower = this.lowerNames[c]!;
-      if (lower.length !== length) continue;
-      let k = 0;
-      while (k < length && lower.charCodeAt(k) === lowerByte(b[start + k]!)) k++;
-      if (k === length) return GENERAL;
-    }
-    return UNKNOWN;
+    return this.columns.match(b, start, end); // a case-folded match is GENERAL too
   }
 }
 
@@ -230,18 +209,4 @@ function uint32(b: Uint8Array, i: number): number {
 function copyBigEndian(b: Uint8Array, i: number, size: number): void {
   if (LITTLE_ENDIAN) for (let k = 0; k < size; k++) scratch[k] = b[i + size - 1 - k]!;
   else for (let k = 0; k < size; k++) scratch[k] = b[i + k]!;
-}
-
-function lowerByte(c: number): number {
-  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
-}
-
-/** The name with ASCII letters lowercased (other characters kept). */
-function asciiLower(name: string): string {
-  let out = "";
-  for (let k = 0; k < name.length; k++) {
-    const c = name.charCodeAt(k);
-    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
-  }
-  return out;
 }

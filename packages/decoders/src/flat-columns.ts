@@ -1,0 +1,65 @@
+import type { ColumnDef } from "@jetflow/core";
+
+/** {@link FlatColumns.match}: a key that is not a column. */
+export const UNKNOWN_KEY = -1;
+/** {@link FlatColumns.match}: a key equal to a column name but for ASCII case; the general parser decides. */
+export const FOLDED_KEY = -2;
+
+/**
+ * The columns a flat reader (JSON or MessagePack) fills, with what it matches keys against:
+ * each name as bytes for an exact match, and ASCII-lowercased to notice a case-folded one.
+ */
+export class FlatColumns {
+  /** 1 for the `varchar` columns, whose text stays UTF-8 bytes. */
+  readonly texts: Uint8Array;
+  private readonly names: readonly Uint8Array[];
+  private readonly lowerNames: readonly string[];
+
+  constructor(columns: readonly ColumnDef[]) {
+    const encoder = new TextEncoder();
+    this.names = columns.map((c) => encoder.encode(c.name));
+    this.lowerNames = columns.map((c) => asciiLower(c.name));
+    this.texts = Uint8Array.from(columns, (c) => (c.type.kind === "varchar" ? 1 : 0));
+  }
+
+  /**
+   * Whether a flat reader applies to these columns: not when values must be nested (struct,
+   * list), nor when two names differ only in case (one key may then fill both columns).
+   */
+  static fits(columns: readonly ColumnDef[]): boolean {
+    const lower = new Set(columns.map((c) => asciiLower(c.name)));
+    return lower.size === columns.length && columns.every((c) => c.type.kind !== "struct" && c.type.kind !== "list");
+  }
+
+  /** The column whose name is the ASCII bytes `start..end`, {@link UNKNOWN_KEY} or {@link FOLDED_KEY}. */
+  match(b: Uint8Array, start: number, end: number): number {
+    const names = this.names;
+    const length = end - start;
+    for (let c = 0; c < names.length; c++) {
+      const name = names[c]!;
+      if (name.length !== length) continue;
+      let k = 0;
+      while (k < length && name[k] === b[start + k]) k++;
+      if (k === length) return c;
+    }
+    for (let c = 0; c < names.length; c++) {
+      const lower = this.lowerNames[c]!;
+      if (lower.length !== length) continue;
+      let k = 0;
+      while (k < length && lower.charCodeAt(k) === lowerByte(b[start + k]!)) k++;
+      if (k === length) return FOLDED_KEY;
+    }
+    return UNKNOWN_KEY;
+  }
+}
+
+function lowerByte(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/** The name with ASCII letters lowercased (other characters kept). */
+function asciiLower(name: string): string {
+  let out = "";
+  for (let k = 0; k < name.length; k++) out += String.fromCharCode(lowerByte(name.charCodeAt(k)));
+  return out;
+}
