@@ -1,3 +1,4 @@
+import type { StoreKey } from "@jetflow/state";
 import type { Data } from "apache-arrow";
 
 /**
@@ -20,7 +21,7 @@ export class KeyTable {
    * For each row `i < n`, the first row whose key equals `keys[i]` (`i` itself for the first
    * one); -1 for rows `skip` excludes. The result is reused by the next call.
    */
-  firsts(keys: readonly string[], n: number, skip?: Uint8Array): Int32Array {
+  firsts(keys: readonly StoreKey[], n: number, skip?: Uint8Array): Int32Array {
     const size = tableSize(n);
     if (this.slots.length !== size) this.slots = new Int32Array(size);
     else this.slots.fill(0);
@@ -33,8 +34,8 @@ export class KeyTable {
         out[i] = -1;
         continue;
       }
-      const key = keys[i] as string;
-      let s = hashOf(key) & mask;
+      const key = keys[i] as StoreKey;
+      let s = (typeof key === "number" ? hashOfNumber(key) : hashOf(key)) & mask;
       for (;;) {
         const at = slots[s] as number;
         if (at === 0) {
@@ -112,6 +113,17 @@ function tableSize(n: number): number {
   let size = 16;
   while (size < 2 * n) size *= 2;
   return size;
+}
+
+const F64 = new Float64Array(1);
+const F64_WORDS = new Int32Array(F64.buffer);
+
+/** A number key's hash: its two 32-bit halves mixed (0 and -0 are equal keys, so -0 hashes as 0). */
+function hashOfNumber(key: number): number {
+  if ((key | 0) === key) return Math.imul(key ^ (key >>> 15), 0x2c1b3c6d) >>> 0;
+  F64[0] = key === 0 ? 0 : key;
+  const h = Math.imul((F64_WORDS[0] as number) ^ Math.imul(F64_WORDS[1] as number, 0x01000193), 0x2c1b3c6d);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** FNV-1a over the UTF-16 units, finished with a multiply so short keys spread over the low bits. */

@@ -1,4 +1,5 @@
 import type { SqlType } from "@jetflow/core";
+import type { StoreKey } from "@jetflow/state";
 import { type Col, repOf } from "./col.js";
 import { normalizeDecimalText } from "./decimal.js";
 import { type Plain, plainValues } from "./plain.js";
@@ -154,6 +155,46 @@ export function colKeys(cols: readonly Col[], n: number, normalizeNumeric: boole
         for (let i = 0; i < n; i++) out[i] += keyPart(plain[i], col.type, normalizeNumeric);
       }
     }
+  }
+  return out;
+}
+
+/** The representations whose one-column keys can be the number itself (see {@link scalarKeys}). */
+const SCALAR = new Set(["i16", "i32", "i64", "micros", "f32", "f64", "date"]);
+
+/** Whether a key over columns of these types is one number per row: {@link scalarKeys} applies. */
+export function hasScalarKeys(types: readonly SqlType[]): boolean {
+  return types.length === 1 && SCALAR.has(repOf(types[0] as SqlType));
+}
+
+/**
+ * Keys over ONE numeric column as the numbers themselves, so a store's Map hashes a number
+ * instead of building and hashing a string per row. Exact like {@link colKeys}: a 64-bit integer
+ * is a number while |value| < 2^53; beyond that, NULL and NaN it is its {@link keyPart} string,
+ * which no number equals. `-0` and `0` are one key (SQL equality, and Map's).
+ */
+export function scalarKeys(col: Col, n: number): StoreKey[] {
+  const out = new Array<StoreKey>(n);
+  const valid = col.valid;
+  const rep = repOf(col.type);
+  if (rep === "i64" || rep === "micros") {
+    const v = col.values as BigInt64Array;
+    const words = new Int32Array(v.buffer, v.byteOffset, 2 * n);
+    for (let i = 0; i < n; i++) {
+      if (valid !== undefined && valid[i] === 0) {
+        out[i] = "~";
+        continue;
+      }
+      const hi = LITTLE_ENDIAN ? (words[2 * i + 1] as number) : (words[2 * i] as number);
+      const lo = LITTLE_ENDIAN ? (words[2 * i] as number) : (words[2 * i + 1] as number);
+      out[i] = hi >= -2097152 && hi < 2097152 ? hi * TWO_32 + (lo >>> 0) : `${v[i] as bigint},`;
+    }
+    return out;
+  }
+  const v = col.values as Float64Array;
+  for (let i = 0; i < n; i++) {
+    const x = v[i] as number;
+    out[i] = valid !== undefined && valid[i] === 0 ? "~" : x === x ? x : "NaN,";
   }
   return out;
 }

@@ -230,4 +230,55 @@ describe("upsert", () => {
       { numRuns: 300 },
     );
   });
+
+  it("keys one numeric column by the number itself, as exactly as the string keys", () => {
+    // bigint around 2^53 (numbers there and strings beyond), doubles with -0 = 0 and NaN = NaN, NULL.
+    const big = 2n ** 53n;
+    const cases = [
+      { type: "bigint", values: fc.constantFrom(0n, -1n, 2n ** 31n, 2n ** 32n, -(2n ** 32n), big - 1n, big, big + 1n, -big - 1n, 2n ** 63n - 1n) },
+      { type: "double precision", values: fc.constantFrom(0, -0, 1.5, Number.NaN, 2 ** 60, -3, 2 ** 31) },
+      { type: "integer", values: fc.constantFrom(0, -1, 5, 2 ** 31 - 1, -(2 ** 31)) },
+    ] as const;
+    for (const { type, values } of cases) {
+      const keyed = schemaFrom({ k: type, note: "varchar" });
+      const canonical = (k: unknown): string =>
+        k === null ? "~" : typeof k === "number" && Number.isNaN(k) ? "NaN" : String(k === 0 ? 0 : k);
+      const write = fc.record({
+        k: fc.option(values as fc.Arbitrary<unknown>, { nil: null, freq: 6 }),
+        note: fc.constantFrom("x", "y"),
+      });
+      fc.assert(
+        fc.property(fc.array(fc.array(write, { maxLength: 10 }), { minLength: 1, maxLength: 4 }), (batches) => {
+          const t = upsert(keyed, ["k"], { id: "t" });
+          const model = new Map<string, string>();
+          for (const batch of batches) {
+            const before = new Map(model);
+            for (const w of batch) model.set(canonical(w.k), w.note);
+            const out = rowsOf(t.process(changeFrom(keyed, batch)));
+            const retracted = out.filter((r) => r._op === RETRACT).map((r) => canonical(r.k));
+            const inserted = out.filter((r) => r._op === 1).map((r) => `${canonical(r.k)}=${r.note as string}`);
+            const changed = [...model].filter(([k, note]) => before.get(k) !== note);
+            expect(retracted.sort()).toEqual(
+              changed
+                .filter(([k]) => before.has(k))
+                .map(([k]) => k)
+                .sort(),
+            );
+            expect(inserted.sort()).toEqual(changed.map(([k, note]) => `${k}=${note}`).sort());
+          }
+          expect(t.size).toBe(model.size);
+          const chain = [checkpointAll(t, true)];
+          const restored = upsert(keyed, ["k"], { id: "t" });
+          restoreInto(restored, chain);
+          expect(
+            restored
+              .rows()
+              .map((r) => `${canonical(r["k"])}=${r["note"] as string}`)
+              .sort(),
+          ).toEqual([...model].map(([k, note]) => `${k}=${note}`).sort());
+        }),
+        { numRuns: 150 },
+      );
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
-import { KeyedStore } from "@jetflow/state";
+import { KeyedStore, type StoreKey } from "@jetflow/state";
 import type { Data, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
 import { batchOf, type Col, fromArrow, repOf } from "./col.js";
@@ -7,7 +7,7 @@ import { concatData } from "./concat.js";
 import { KeyTable } from "./key-table.js";
 import { type ChangeOperator, RowSink, takeChange } from "./operator.js";
 import { type Plain, PlainRowReader } from "./plain.js";
-import { colKeys, keyPart } from "./row-key.js";
+import { colKeys, hasScalarKeys, keyPart, scalarKeys } from "./row-key.js";
 import { jsRow, tableOf } from "./table-rows.js";
 
 /**
@@ -48,7 +48,7 @@ export interface UpsertOptions {
  * rows first, then the inserted rows in input order.
  *
  * Keys are encoded exactly over the key columns (any type, composite keys in column order;
- * see row-key.ts). NULL in a key column is a key value by default, as in RisingWave (see
+ * see row-key.ts); a key of one numeric column is the number itself ({@link scalarKeys}). NULL in a key column is a key value by default, as in RisingWave (see
  * {@link UpsertOptions.nullKeys} to drop such rows instead); a stream never stops for one.
  *
  * State: one KeyedStore (`opts.id`) from key to the row's plain values.
@@ -74,7 +74,9 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     return i;
   });
   const types = sqlTypesOf(input);
-  const store = new KeyedStore<Plain[]>(opts.id);
+  // A key of one integer (or float, or date) column is the number itself: no string per row.
+  const scalar = hasScalarKeys(keyIndex.map((i) => types[i] as SqlType));
+  const store = new KeyedStore<Plain[], StoreKey>(opts.id);
   const table = new KeyTable();
   // Columns a stored row and its replacement can differ in: not the key, which is equal by
   // construction (except numeric text, where 1.0 and 1.00 are one key but different rows).
@@ -103,7 +105,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       const children = change.batch.data.children;
       const cols = types.map((t, c) => fromArrow(children[c] as Data, t));
       const keyCols = keyIndex.map((i) => cols[i] as Col);
-      const keys = colKeys(keyCols, n, true);
+      const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
       const ops = change.ops;
       // Only a key's last write in the batch matters: `writes[f]` is the last write (row index, or
       // ~index for a delete) of the key first seen at row f; `firsts` lists those rows in order.
@@ -134,7 +136,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       let k = 0;
       for (let j = 0; j < unique; j++) {
         const first = firsts[j] as number;
-        const key = keys[first] as string;
+        const key = keys[first] as StoreKey;
         const i = writes[first] as number;
         const old = store.get(key);
         if (i < 0) {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { call, col, lit } from "@jetflow/operators";
+import { Checkpointer, filesystemBackend } from "@jetflow/state";
 import { NatsServer } from "@jetflow/test-harness";
 import { firstValueFrom, filter as rxFilter, toArray, take } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -227,6 +228,20 @@ describe("pipeline (DSL) against a real nats-server", () => {
       .materializedView("v", byRegion("e", 100));
     await expect(b.start()).rejects.toThrow(PipelineError);
     await expect(b.start()).rejects.toThrow(PipelineStateError); // a failed pipeline cannot start again
+  });
+
+  it("refuses state written in an older state format, naming both formats", async () => {
+    const dir2 = path.join(dir, "old-format");
+    // What jetflow wrote before state formats existed: a checkpoint whose meta has no state_format.
+    const backend = filesystemBackend(dir2);
+    await new Checkpointer(backend, () => []).checkpoint({}, { fingerprint: "whatever" });
+    await backend.close();
+    await seed(server.url, "S12", "s12.x", [{ id: 1, region: "a", amount: 1 }]);
+    const p = pipeline({ state: { kind: "filesystem", dir: dir2 } }).source(
+      "e",
+      jsonTable(server.url, "S12", "s12.x", COLUMNS),
+    );
+    await expect(p.start()).rejects.toThrow(/state format 1, this jetflow reads format 2/);
   });
 
   it("plans SQL statements in order through the front end: IF NOT EXISTS, DROP, dependents", async () => {

@@ -15,6 +15,11 @@ import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, Vi
 import { openStateBackend } from "./state-backend.js";
 import { ViewRelation } from "./view.js";
 
+/**
+ * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
+ * misread. 2: a primary key of one numeric column is stored under the number itself.
+ */
+const STATE_FORMAT = "2";
 /** Lifecycle and progress, as data. */
 export type PipelineStatus =
   | { readonly type: "started"; readonly restoredCheckpoint: number | undefined }
@@ -231,12 +236,14 @@ export class Pipeline {
         stores: () => this.graph.stores(),
         offsets: () => this.graph.offsets(),
         committed: (report, offsets) => this.committed(report, offsets),
-        meta: () => ({ fingerprint: this.graph.fingerprint() }),
+        meta: () => ({ fingerprint: this.graph.fingerprint(), state_format: STATE_FORMAT }),
       });
       const restored = await this.coordinator.restore().catch((e: unknown) => {
         // A store the checkpoint has and the pipeline lacks: the definitions changed.
         throw e instanceof CheckpointError && e.reason === "unknown-store" ? this.foreignState(e) : e;
       });
+      if (restored !== undefined && restored.meta["state_format"] !== STATE_FORMAT)
+        throw this.oldState(restored.meta["state_format"]);
       if (restored !== undefined && restored.meta["fingerprint"] !== this.graph.fingerprint())
         throw this.foreignState();
       this.checkpointIntervalMs = this.checkpointTimerMs();
@@ -431,6 +438,14 @@ export class Pipeline {
         for (const [kind, n] of Object.entries(r.warnings())) this.count.warnings(`${label},kind="${kind}"`, n);
       }
     }
+  }
+
+  private oldState(format: string | undefined): PipelineError {
+    const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
+    return new PipelineError(
+      `the state${where} was written in state format ${format ?? "1"}, this jetflow reads format ${STATE_FORMAT}; ` +
+        "start with a new state directory or remove the old one (the stream rebuilds it)",
+    );
   }
 
   private foreignState(cause?: unknown): PipelineError {

@@ -26,7 +26,13 @@ const VALUE = 1;
 const SEGMENT_ENTRIES = 4096;
 
 /**
- * A keyed state store: a Map from string keys to plain-data values that remembers which keys
+ * What a store is keyed by: a string, or a number where a key is one number (an integer primary
+ * key). A number and a string never stand for the same key; each operator keeps one encoding.
+ */
+export type StoreKey = string | number;
+
+/**
+ * A keyed state store: a Map from keys (see {@link StoreKey}) to plain-data values that remembers which keys
  * changed since the last checkpoint, so a checkpoint writes only those (a delta).
  * Every stateful operator keeps ALL its state in stores like this one, so restoring the
  * stores restores the operator.
@@ -40,10 +46,10 @@ const SEGMENT_ENTRIES = 4096;
  * const chunk = s.checkpoint(false); // a delta with "a"
  * ```
  */
-export class KeyedStore<V> {
-  private readonly map = new Map<string, V>();
+export class KeyedStore<V, K extends StoreKey = string> {
+  private readonly map = new Map<K, V>();
   /** Keys changed since the last checkpoint; undefined while changes are not tracked. */
-  private dirty: Set<string> | undefined = new Set<string>();
+  private dirty: Set<K> | undefined = new Set<K>();
   /** Changes went untracked since the last checkpoint, so the next one must be full. */
   private untracked = false;
 
@@ -69,20 +75,20 @@ export class KeyedStore<V> {
     return this.map.size;
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     return this.map.get(key);
   }
 
-  has(key: string): boolean {
+  has(key: K): boolean {
     return this.map.has(key);
   }
 
-  set(key: string, value: V): void {
+  set(key: K, value: V): void {
     this.map.set(key, value);
     this.dirty?.add(key);
   }
 
-  delete(key: string): boolean {
+  delete(key: K): boolean {
     const had = this.map.delete(key);
     if (had) this.dirty?.add(key);
     return had;
@@ -96,11 +102,11 @@ export class KeyedStore<V> {
   }
 
   /** Marks `key` changed after its value was mutated in place. */
-  touch(key: string): void {
+  touch(key: K): void {
     this.dirty?.add(key);
   }
 
-  keys(): IterableIterator<string> {
+  keys(): IterableIterator<K> {
     return this.map.keys();
   }
 
@@ -108,7 +114,7 @@ export class KeyedStore<V> {
     return this.map.values();
   }
 
-  entries(): IterableIterator<[string, V]> {
+  entries(): IterableIterator<[K, V]> {
     return this.map.entries();
   }
 
@@ -161,7 +167,7 @@ export class KeyedStore<V> {
         if (!Array.isArray(segment)) throw new TypeError(`state chunk of "${this.id}" is malformed`);
         const flat = segment as unknown[];
         for (let j = 0; j < flat.length; ) {
-          const key = flat[j + 1] as string;
+          const key = flat[j + 1] as K;
           if (flat[j] === VALUE) {
             map.set(key, flat[j + 2] as V);
             j += 3;
@@ -182,12 +188,12 @@ class SegmentWriter {
   private readonly parts: Uint8Array[] = [];
   private total = 0;
 
-  value(key: string, value: unknown): void {
+  value(key: StoreKey, value: unknown): void {
     this.segment.push(VALUE, key, value);
     if (++this.entries === SEGMENT_ENTRIES) this.flush();
   }
 
-  tombstone(key: string): void {
+  tombstone(key: StoreKey): void {
     this.segment.push(TOMBSTONE, key);
     if (++this.entries === SEGMENT_ENTRIES) this.flush();
   }

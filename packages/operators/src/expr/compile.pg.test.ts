@@ -206,3 +206,14 @@ describe("expressions against PostgreSQL", () => {
     );
   });
 });
+
+describe("to_timestamp rounds as PostgreSQL does", () => {
+  // Halfway between two microseconds once shifted to PostgreSQL's 2000-01-01 epoch: rint (half to even).
+  const SECONDS = [1.0682425, 0.0000005, 0.0000015, -0.0000005, 1.5e-7, 1_700_000_000.0000005, -1_234.5678905];
+  it.each(SECONDS)("to_timestamp(%s)", async (d) => {
+    const compiled = compileExpr(cast(call("to_timestamp", col("d")), "varchar"), schema);
+    const row: Row = { i: null, s: null, b: null, d, n: null, v: null, t: null };
+    const [ours] = [...compiled.evaluate(batchFrom(schema, [row]))];
+    expect(ours).toBe(await pgValue("to_timestamp(d)", row));
+  });
+});

@@ -214,7 +214,24 @@ export function toTimestamp(seconds: Col, w: EvalWarnings): Col {
       (valid as Uint8Array)[i] = 0;
       continue;
     }
-    out[i] = BigInt(Math.round(s * 1e6));
+    out[i] = epochMicros(s);
   }
   return { type: TIMESTAMPTZ, length: n, values: out, valid };
+}
+
+/** Seconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+const PG_EPOCH_SECONDS = 946_684_800;
+const PG_EPOCH_MICROS = 946_684_800_000_000n;
+
+/**
+ * Microseconds since the Unix epoch of `s` seconds, rounded as PostgreSQL's to_timestamp does:
+ * shifted to its 2000-01-01 epoch first, then scaled and rounded half to even (`rint`), so a
+ * value halfway between two microseconds lands where PostgreSQL puts it.
+ */
+function epochMicros(s: number): bigint {
+  const x = (s - PG_EPOCH_SECONDS) * 1e6;
+  const f = Math.floor(x);
+  const d = x - f;
+  const r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  return BigInt(r) + PG_EPOCH_MICROS;
 }
