@@ -7,6 +7,20 @@ const interrupted = new Promise<void>((resolve) => {
 });
 
 const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, interrupted });
-// Open handles (a timer, a socket closing) must not keep a finished command alive.
+// A finished command exits now: nats.js can leave a socket or a timer behind after a failed
+// connect (a silent port, a refused TLS handshake), which would keep the process alive. Pipes
+// are written asynchronously, so exiting before they drain would cut the output short.
 process.exitCode = code;
-setTimeout(() => process.exit(code), 2000).unref();
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);
+
+/**
+ * Resolves once everything written to `stream` so far has been handed to the OS: a write's
+ * callback runs after the writes queued before it (also when the stream failed, e.g. the
+ * reader closed the pipe).
+ */
+function flushed(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write("", () => resolve());
+  });
+}
