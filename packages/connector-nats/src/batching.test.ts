@@ -1,10 +1,8 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { headers } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
 import { NatsSource } from "./nats-source.js";
 import {
-  adminConnection,
   blockFor,
   collect,
   configFor,
@@ -12,26 +10,17 @@ import {
   load,
   range,
   waitForStream,
+  sharedServer,
 } from "./test-helpers.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await adminConnection(server);
+const nats = sharedServer(async ({ nc }) => {
   await createStream(nc, "BAT", ["bat.>"]);
   await load(nc, "BAT", "bat.a", 1_000, { expectTotal: 1_000 });
 });
 
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
-});
-
 describe("batching", () => {
   it("emits one batch per maxBatchRows messages at most", async () => {
-    const source = await NatsSource.open(configFor(server, "BAT", "bat.a"), { maxBatchRows: 64 });
+    const source = await NatsSource.open(configFor(nats.server, "BAT", "bat.a"), { maxBatchRows: 64 });
     const got = await collect(source, (c) => c.sequences.length >= 1_000, { keep: true });
     expect(got.sequences).toEqual(range(1, 1_000));
     expect(Math.max(...got.batches.map((b) => b.length))).toBeLessThanOrEqual(64);
@@ -41,12 +30,12 @@ describe("batching", () => {
   });
 
   it("emits a batch once it holds maxBatchBytes of payload", async () => {
-    await createStream(nc, "BIG", ["big.>"]);
+    await createStream(nats.nc, "BIG", ["big.>"]);
     const payload = new Uint8Array(1_000).fill(65);
-    for (let i = 0; i < 100; i++) nc.publish("big.a", payload);
-    await nc.flush();
-    await waitForStream(nc, "BIG", 100);
-    const source = await NatsSource.open(configFor(server, "BIG", "big.a"), { maxBatchBytes: 10_000 });
+    for (let i = 0; i < 100; i++) nats.nc.publish("big.a", payload);
+    await nats.nc.flush();
+    await waitForStream(nats.nc, "BIG", 100);
+    const source = await NatsSource.open(configFor(nats.server, "BIG", "big.a"), { maxBatchBytes: 10_000 });
     const got = await collect(source, (c) => c.sequences.length >= 100, { keep: true });
     expect(got.sequences).toEqual(range(1, 100));
     expect(Math.max(...got.batches.map((b) => b.length))).toBeLessThanOrEqual(10);
@@ -54,11 +43,11 @@ describe("batching", () => {
   });
 
   it("emits a lone live message after the linger time (no row or byte limit reached)", async () => {
-    const source = await NatsSource.open(configFor(server, "BAT", "bat.live", { "scan.startup.mode": "latest" }), {
+    const source = await NatsSource.open(configFor(nats.server, "BAT", "bat.live", { "scan.startup.mode": "latest" }), {
       lingerMs: 20,
     });
     const got = collect(source, (c) => c.sequences.length >= 1, { keep: true });
-    await load(nc, "BAT", "bat.live", 1, { prefix: "one" });
+    await load(nats.nc, "BAT", "bat.live", 1, { prefix: "one" });
     const c = await got;
     expect(c.payloads).toEqual(["one0"]);
     expect(c.batches).toHaveLength(1);
@@ -66,30 +55,30 @@ describe("batching", () => {
   });
 
   it("keeps headers when asked (INCLUDE header) and leaves them out otherwise", async () => {
-    await createStream(nc, "HDR", ["hdr.>"]);
+    await createStream(nats.nc, "HDR", ["hdr.>"]);
     const h = headers();
     h.append("trace-id", "abc");
     h.append("tag", "x");
     h.append("tag", "y");
-    nc.publish("hdr.a", "with", { headers: h });
-    nc.publish("hdr.a", "without");
-    await nc.flush();
-    await waitForStream(nc, "HDR", 2);
-    const withHeaders = await NatsSource.open(configFor(server, "HDR", "hdr.a"), { keepHeaders: true });
+    nats.nc.publish("hdr.a", "with", { headers: h });
+    nats.nc.publish("hdr.a", "without");
+    await nats.nc.flush();
+    await waitForStream(nats.nc, "HDR", 2);
+    const withHeaders = await NatsSource.open(configFor(nats.server, "HDR", "hdr.a"), { keepHeaders: true });
     const got = await collect(withHeaders, (c) => c.sequences.length >= 2, { keep: true });
     const hs = got.batches.flatMap((b) => b.headers ?? []);
     expect(hs[0]?.get("trace-id")).toEqual(["abc"]);
     expect(hs[0]?.get("tag")).toEqual(["x", "y"]);
     expect(hs[1]).toBeUndefined();
     await withHeaders.stop();
-    const plain = await NatsSource.open(configFor(server, "HDR", "hdr.a"));
+    const plain = await NatsSource.open(configFor(nats.server, "HDR", "hdr.a"));
     const got2 = await collect(plain, (c) => c.sequences.length >= 2, { keep: true });
     expect(got2.batches.every((b) => b.headers === undefined)).toBe(true);
     await plain.stop();
   });
 
   it("emits the batch holding the last pre-open message before caughtUp() resolves; lag() counts what is left", async () => {
-    const source = await NatsSource.open(configFor(server, "BAT", "bat.a"), { maxBatchRows: 100 });
+    const source = await NatsSource.open(configFor(nats.server, "BAT", "bat.a"), { maxBatchRows: 100 });
     expect(source.lag()).toBe(1_000);
     let caught = false;
     let caughtWhenLastSeen: boolean | undefined;
@@ -108,7 +97,7 @@ describe("batching", () => {
   });
 
   it("caughtUp() rejects when the source stops first", async () => {
-    const source = await NatsSource.open(configFor(server, "BAT", "bat.a"));
+    const source = await NatsSource.open(configFor(nats.server, "BAT", "bat.a"));
     const waiting = source.caughtUp();
     await source.stop();
     await expect(waiting).rejects.toThrow(/stopped/);
@@ -116,7 +105,10 @@ describe("batching", () => {
   });
 
   it("pauses when the last subscriber leaves and resumes after what was emitted: no loss, no duplicate", async () => {
-    const source = await NatsSource.open(configFor(server, "BAT", "bat.a"), { maxBatchRows: 50, pullMessages: 100 });
+    const source = await NatsSource.open(configFor(nats.server, "BAT", "bat.a"), {
+      maxBatchRows: 50,
+      pullMessages: 100,
+    });
     const seen: number[] = [];
     for (let round = 0; seen.length < 1_000 && round < 100; round++) {
       const c = await collect(source, (x) => x.sequences.length >= 120 || seen.length + x.sequences.length >= 1_000);
@@ -127,11 +119,14 @@ describe("batching", () => {
   });
 
   it("pulls only as fast as a slow subscriber drains: in flight stays within the pull size", async () => {
-    await createStream(nc, "SLOW", ["slow.>"]);
-    await load(nc, "SLOW", "slow.a", 3_000, { expectTotal: 3_000 });
+    await createStream(nats.nc, "SLOW", ["slow.>"]);
+    await load(nats.nc, "SLOW", "slow.a", 3_000, { expectTotal: 3_000 });
     const pull = 200;
-    const source = await NatsSource.open(configFor(server, "SLOW", "slow.a"), { maxBatchRows: 50, pullMessages: pull });
-    const jsm = await jetstreamManager(nc);
+    const source = await NatsSource.open(configFor(nats.server, "SLOW", "slow.a"), {
+      maxBatchRows: 50,
+      pullMessages: pull,
+    });
+    const jsm = await jetstreamManager(nats.nc);
     const [info] = await jsm.consumers.list("SLOW").next();
     let emitted = 0;
     let worst = 0;
@@ -160,14 +155,14 @@ describe("batching", () => {
   });
 
   it("publishes raw payloads with headers (dead letters) on its connection", async () => {
-    await createStream(nc, "DLQ", ["dlq.>"]);
-    const source = await NatsSource.open(configFor(server, "BAT", "bat.a"));
+    await createStream(nats.nc, "DLQ", ["dlq.>"]);
+    const source = await NatsSource.open(configFor(nats.server, "BAT", "bat.a"));
     await source.publish("dlq.bad", new TextEncoder().encode("{broken"), {
       "Jetflow-Error": "bad\\njson",
       "Jetflow-Sequence": "7",
     });
-    await waitForStream(nc, "DLQ", 1);
-    const jsm = await jetstreamManager(nc);
+    await waitForStream(nats.nc, "DLQ", 1);
+    const jsm = await jetstreamManager(nats.nc);
     const m = await jsm.streams.getMessage("DLQ", { seq: 1 });
     expect(new TextDecoder().decode(m!.data)).toBe("{broken");
     expect(m!.header.get("Jetflow-Sequence")).toBe("7");

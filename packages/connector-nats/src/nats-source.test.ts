@@ -1,30 +1,17 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StreamNotFoundError } from "./errors.js";
 import { NatsSource } from "./nats-source.js";
 import type { SourceStatus } from "./source-status.js";
-import { adminConnection, collect, configFor, createStream, load, range } from "./test-helpers.js";
+import { collect, configFor, createStream, load, range, sharedServer } from "./test-helpers.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await adminConnection(server);
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
-});
+const nats = sharedServer();
 
 describe("NatsSource", () => {
   it("emits every message of the stream once, in order, with subjects, payloads, timestamps and offsets", async () => {
-    await createStream(nc, "BASIC", ["basic.>"]);
-    await load(nc, "BASIC", "basic.a", 2500, { expectTotal: 2500 });
-    const source = await NatsSource.open(configFor(server, "BASIC", "basic.>"), { maxBatchRows: 1000 });
+    await createStream(nats.nc, "BASIC", ["basic.>"]);
+    await load(nats.nc, "BASIC", "basic.a", 2500, { expectTotal: 2500 });
+    const source = await NatsSource.open(configFor(nats.server, "BASIC", "basic.>"), { maxBatchRows: 1000 });
     const statuses: SourceStatus[] = [];
     source.status$.subscribe((s) => statuses.push(s));
     const before = Date.now();
@@ -48,11 +35,11 @@ describe("NatsSource", () => {
   });
 
   it("fails with StreamNotFoundError when the stream is missing, and creates it with allow_create_stream", async () => {
-    await expect(NatsSource.open(configFor(server, "MISSING", "missing.x"))).rejects.toBeInstanceOf(
+    await expect(NatsSource.open(configFor(nats.server, "MISSING", "missing.x"))).rejects.toBeInstanceOf(
       StreamNotFoundError,
     );
     const source = await NatsSource.open(
-      configFor(server, "CREATED", "created.x", {
+      configFor(nats.server, "CREATED", "created.x", {
         allow_create_stream: "true",
         max_messages: "1000",
         max_bytes: "1048576",
@@ -61,7 +48,7 @@ describe("NatsSource", () => {
         max_message_size: "4096",
       }),
     );
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const info = await jsm.streams.info("CREATED");
     expect(info.config.subjects).toEqual(["created.x"]);
     expect(info.config.max_msgs).toBe(1000);
@@ -72,14 +59,14 @@ describe("NatsSource", () => {
     await source.stop();
     // A name differing only by case would share the store directory on case-insensitive file systems.
     await expect(
-      NatsSource.open(configFor(server, "created", "created.y", { allow_create_stream: "true" })),
+      NatsSource.open(configFor(nats.server, "created", "created.y", { allow_create_stream: "true" })),
     ).rejects.toThrow(/collide with the existing stream 'CREATED'/);
   });
 
   it("removes the ephemeral consumers it created on stop", async () => {
-    await createStream(nc, "EPH", ["eph.>"]);
-    const jsm = await jetstreamManager(nc);
-    const source = await NatsSource.open(configFor(server, "EPH", "eph.a,eph.b"));
+    await createStream(nats.nc, "EPH", ["eph.>"]);
+    const jsm = await jetstreamManager(nats.nc);
+    const source = await NatsSource.open(configFor(nats.server, "EPH", "eph.a,eph.b"));
     expect((await jsm.streams.info("EPH")).state.consumer_count).toBe(2);
     await source.stop();
     await source.stop();

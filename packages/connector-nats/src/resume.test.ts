@@ -1,10 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NatsSource } from "./nats-source.js";
 import {
-  adminConnection,
   type Collected,
   collect,
   configFor,
@@ -12,20 +9,10 @@ import {
   load,
   range,
   waitForStream,
+  sharedServer,
 } from "./test-helpers.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
-
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await adminConnection(server);
-});
-
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
-});
+const nats = sharedServer();
 
 /** Per consumer key, the highest offset in what was collected: what a checkpoint would hold. */
 function offsetsOf(c: Collected): Map<string, number> {
@@ -35,7 +22,7 @@ function offsetsOf(c: Collected): Map<string, number> {
 }
 
 async function ackFloor(stream: string, consumer: string, expected: number): Promise<number> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nats.nc);
   let floor = -1;
   for (let i = 0; i < 200; i++) {
     floor = (await jsm.consumers.info(stream, consumer)).ack_floor.stream_seq;
@@ -47,11 +34,11 @@ async function ackFloor(stream: string, consumer: string, expected: number): Pro
 
 describe("resume from checkpointed offsets", () => {
   it("starts each consumer right after its offset: no loss, no duplicate", async () => {
-    await createStream(nc, "RES", ["res.>"]);
-    for (let i = 0; i < 200; i++) nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
-    await nc.flush();
-    await waitForStream(nc, "RES", 200);
-    const first = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), {
+    await createStream(nats.nc, "RES", ["res.>"]);
+    for (let i = 0; i < 200; i++) nats.nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
+    await nats.nc.flush();
+    await waitForStream(nats.nc, "RES", 200);
+    const first = await NatsSource.open(configFor(nats.server, "RES", "res.a,res.b"), {
       maxBatchRows: 16,
       pullMessages: 20,
     });
@@ -61,10 +48,10 @@ describe("resume from checkpointed offsets", () => {
     expect([...offsets.keys()].sort()).toEqual(["res.a", "res.b"]);
     // What was emitted up to the offsets, per subject.
     const done = new Set(c1.sequences.filter((s, i) => s <= offsets.get(c1.subjects[i]!)!));
-    for (let i = 200; i < 300; i++) nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
-    await nc.flush();
-    await waitForStream(nc, "RES", 300);
-    const second = await NatsSource.open(configFor(server, "RES", "res.a,res.b"), { offsets });
+    for (let i = 200; i < 300; i++) nats.nc.publish(i % 2 === 0 ? "res.a" : "res.b", `${i}`);
+    await nats.nc.flush();
+    await waitForStream(nats.nc, "RES", 300);
+    const second = await NatsSource.open(configFor(nats.server, "RES", "res.a,res.b"), { offsets });
     const rest = done.size;
     const c2 = await collect(second, (c) => c.sequences.length >= 300 - rest);
     await second.caughtUp();
@@ -74,13 +61,13 @@ describe("resume from checkpointed offsets", () => {
   });
 
   it("batch offsets hold every consumer's position, so a quiet subject resumes where it was (latest start)", async () => {
-    await createStream(nc, "QUIET", ["quiet.>"]);
-    await load(nc, "QUIET", "quiet.a", 5);
-    await load(nc, "QUIET", "quiet.b", 5, { expectTotal: 10 });
-    const config = configFor(server, "QUIET", "quiet.a,quiet.b", { "scan.startup.mode": "latest" });
+    await createStream(nats.nc, "QUIET", ["quiet.>"]);
+    await load(nats.nc, "QUIET", "quiet.a", 5);
+    await load(nats.nc, "QUIET", "quiet.b", 5, { expectTotal: 10 });
+    const config = configFor(nats.server, "QUIET", "quiet.a,quiet.b", { "scan.startup.mode": "latest" });
     const first = await NatsSource.open(config);
     const got = collect(first, (c) => c.sequences.length >= 1, { keep: true });
-    await load(nc, "QUIET", "quiet.a", 1, { from: 5 });
+    await load(nats.nc, "QUIET", "quiet.a", 1, { from: 5 });
     const offsets = offsetsOf(await got);
     expect(offsets).toEqual(
       new Map([
@@ -90,7 +77,7 @@ describe("resume from checkpointed offsets", () => {
     );
     await first.stop();
     // Published to the quiet subject while the source was down: read after a restart, not skipped.
-    await load(nc, "QUIET", "quiet.b", 1, { from: 5, expectTotal: 12 });
+    await load(nats.nc, "QUIET", "quiet.b", 1, { from: 5, expectTotal: 12 });
     const second = await NatsSource.open(config, { offsets });
     expect(second.lag()).toBe(1);
     expect((await collect(second, (c) => c.sequences.length >= 1)).sequences).toEqual([12]);
@@ -98,14 +85,14 @@ describe("resume from checkpointed offsets", () => {
   });
 
   it("an offset at the end is caught up at once", async () => {
-    await createStream(nc, "RESEND", ["resend.>"]);
-    await load(nc, "RESEND", "resend.a", 10, { expectTotal: 10 });
-    const source = await NatsSource.open(configFor(server, "RESEND", "resend.a"), {
+    await createStream(nats.nc, "RESEND", ["resend.>"]);
+    await load(nats.nc, "RESEND", "resend.a", 10, { expectTotal: 10 });
+    const source = await NatsSource.open(configFor(nats.server, "RESEND", "resend.a"), {
       offsets: new Map([["resend.a", 10]]),
     });
     await source.caughtUp();
     const got = collect(source, (c) => c.sequences.length >= 1);
-    await load(nc, "RESEND", "resend.a", 1, { from: 10 });
+    await load(nats.nc, "RESEND", "resend.a", 1, { from: 10 });
     expect((await got).sequences).toEqual([11]);
     await source.stop();
   });
@@ -113,13 +100,13 @@ describe("resume from checkpointed offsets", () => {
 
 describe("durable consumers", () => {
   it("ack only on ack() (AckPolicy all: the last one), and resume where acked without offsets", async () => {
-    await createStream(nc, "DUR", ["dur.>"]);
-    await load(nc, "DUR", "dur.a", 100, { expectTotal: 100 });
-    const config = configFor(server, "DUR", "dur.a", { "consumer.durable_name": "dur_reader" });
+    await createStream(nats.nc, "DUR", ["dur.>"]);
+    await load(nats.nc, "DUR", "dur.a", 100, { expectTotal: 100 });
+    const config = configFor(nats.server, "DUR", "dur.a", { "consumer.durable_name": "dur_reader" });
     const source = await NatsSource.open(config, { maxBatchRows: 10 });
     const c = await collect(source, (x) => x.sequences.length >= 100);
     expect(c.sequences).toEqual(range(1, 100));
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const info = await jsm.consumers.info("DUR", "dur_reader");
     expect(info.ack_floor.stream_seq).toBe(0);
     expect(info.num_ack_pending).toBe(100);
@@ -147,10 +134,10 @@ describe("durable consumers", () => {
   });
 
   it("several subjects get one durable consumer each, named after the durable name and the subject", async () => {
-    await createStream(nc, "DURM", ["durm.>"]);
-    await load(nc, "DURM", "durm.a", 5);
-    await load(nc, "DURM", "durm.b", 5, { expectTotal: 10 });
-    const config = configFor(server, "DURM", "durm.a,durm.b", { "consumer.durable_name": "multi" });
+    await createStream(nats.nc, "DURM", ["durm.>"]);
+    await load(nats.nc, "DURM", "durm.a", 5);
+    await load(nats.nc, "DURM", "durm.b", 5, { expectTotal: 10 });
+    const config = configFor(nats.server, "DURM", "durm.a,durm.b", { "consumer.durable_name": "multi" });
     const source = await NatsSource.open(config);
     const c = await collect(source, (x) => x.sequences.length >= 10);
     expect([...c.sequences].sort((a, b) => a - b)).toEqual(range(1, 10));
@@ -160,7 +147,7 @@ describe("durable consumers", () => {
         ["durm.b", 10],
       ]),
     );
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const names: string[] = [];
     for await (const ci of jsm.consumers.list("DURM")) names.push(ci.name);
     expect(names.sort()).toHaveLength(2);
@@ -175,9 +162,9 @@ describe("durable consumers", () => {
   });
 
   it("explicit ack policy acks each delivery up to the offset", async () => {
-    await createStream(nc, "DUREX", ["durex.>"]);
-    await load(nc, "DUREX", "durex.a", 50, { expectTotal: 50 });
-    const config = configFor(server, "DUREX", "durex.a", {
+    await createStream(nats.nc, "DUREX", ["durex.>"]);
+    await load(nats.nc, "DUREX", "durex.a", 50, { expectTotal: 50 });
+    const config = configFor(nats.server, "DUREX", "durex.a", {
       "consumer.durable_name": "durex_reader",
       "consumer.ack_policy": "explicit",
     });
@@ -185,28 +172,30 @@ describe("durable consumers", () => {
     await collect(source, (x) => x.sequences.length >= 50);
     await source.ack(new Map([["durex.a", 25]]));
     expect(await ackFloor("DUREX", "durex_reader", 25)).toBe(25);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     expect((await jsm.consumers.info("DUREX", "durex_reader")).num_ack_pending).toBe(25);
     await source.drop();
   });
 
   it("drop() after stop() still removes the durable consumer", async () => {
-    await createStream(nc, "DURDROP", ["durdrop.>"]);
-    const source = await NatsSource.open(configFor(server, "DURDROP", "durdrop.a", { "consumer.durable_name": "dd" }));
+    await createStream(nats.nc, "DURDROP", ["durdrop.>"]);
+    const source = await NatsSource.open(
+      configFor(nats.server, "DURDROP", "durdrop.a", { "consumer.durable_name": "dd" }),
+    );
     await source.stop();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     expect((await jsm.streams.info("DURDROP")).state.consumer_count).toBe(1);
     await source.drop();
     expect((await jsm.streams.info("DURDROP")).state.consumer_count).toBe(0);
   });
 
   it("ack() on an ephemeral consumer (ack policy none) sends nothing", async () => {
-    await createStream(nc, "EPHACK", ["ephack.>"]);
-    await load(nc, "EPHACK", "ephack.a", 5, { expectTotal: 5 });
-    const source = await NatsSource.open(configFor(server, "EPHACK", "ephack.a"));
+    await createStream(nats.nc, "EPHACK", ["ephack.>"]);
+    await load(nats.nc, "EPHACK", "ephack.a", 5, { expectTotal: 5 });
+    const source = await NatsSource.open(configFor(nats.server, "EPHACK", "ephack.a"));
     await collect(source, (x) => x.sequences.length >= 5);
     await source.ack(new Map([["ephack.a", 5]]));
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     const [info] = await jsm.consumers.list("EPHACK").next();
     expect(info?.config.ack_policy).toBe("none");
     await source.stop();

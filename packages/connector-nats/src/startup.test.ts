@@ -1,20 +1,14 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NatsSource } from "./nats-source.js";
-import { adminConnection, collect, configFor, createStream, load, range, waitForStream } from "./test-helpers.js";
+import { collect, configFor, createStream, load, range, waitForStream, sharedServer } from "./test-helpers.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
 /** Server time between the two loads: messages 1..10 are before it, 11..20 after. */
 let between: number;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await adminConnection(server);
+const nats = sharedServer(async ({ nc }) => {
   await createStream(nc, "START", ["st.>"]);
   await load(nc, "START", "st.a", 10, { expectTotal: 10 });
   await sleep(30);
@@ -23,14 +17,9 @@ beforeAll(async () => {
   await load(nc, "START", "st.a", 10, { from: 10, expectTotal: 20 });
 });
 
-afterAll(async () => {
-  await nc?.close();
-  await server?.dispose();
-});
-
 describe("scan.startup.mode", () => {
   it("earliest (the default) starts at the first message", async () => {
-    const source = await NatsSource.open(configFor(server, "START", "st.>"));
+    const source = await NatsSource.open(configFor(nats.server, "START", "st.>"));
     const got = await collect(source, (c) => c.sequences.length >= 20);
     await source.caughtUp();
     expect(got.sequences).toEqual(range(1, 20));
@@ -39,11 +28,11 @@ describe("scan.startup.mode", () => {
   });
 
   it("latest starts after the last message and is caught up at once", async () => {
-    const source = await NatsSource.open(configFor(server, "START", "st.>", { "scan.startup.mode": "latest" }));
+    const source = await NatsSource.open(configFor(nats.server, "START", "st.>", { "scan.startup.mode": "latest" }));
     await source.caughtUp();
     expect(source.lag()).toBe(0);
     const got = collect(source, (c) => c.sequences.length >= 3);
-    await load(nc, "START", "st.b", 3, { prefix: "new:" });
+    await load(nats.nc, "START", "st.b", 3, { prefix: "new:" });
     const c = await got;
     expect(c.payloads).toEqual(["new:0", "new:1", "new:2"]);
     expect(c.sequences[0]).toBeGreaterThan(20);
@@ -53,7 +42,7 @@ describe("scan.startup.mode", () => {
   it("timestamp_millis starts at the first message at or after the timestamp", async () => {
     for (const key of ["scan.startup.timestamp.millis", "scan.startup.timestamp_millis"]) {
       const source = await NatsSource.open(
-        configFor(server, "START", "st.a", { "scan.startup.mode": "timestamp_millis", [key]: String(between) }),
+        configFor(nats.server, "START", "st.a", { "scan.startup.mode": "timestamp_millis", [key]: String(between) }),
       );
       const got = await collect(source, (c) => c.sequences.length >= 10);
       await source.caughtUp();
@@ -65,7 +54,7 @@ describe("scan.startup.mode", () => {
 
   it("sequence starts exactly at the given stream sequence", async () => {
     const source = await NatsSource.open(
-      configFor(server, "START", "st.a", { "scan.startup.mode": "sequence", "scan.startup.sequence": "7" }),
+      configFor(nats.server, "START", "st.a", { "scan.startup.mode": "sequence", "scan.startup.sequence": "7" }),
     );
     const got = await collect(source, (c) => c.sequences.length >= 14);
     await source.caughtUp();
@@ -77,14 +66,14 @@ describe("scan.startup.mode", () => {
 
 describe("several subjects (one consumer per subject; nats-server 2.9 has no multi-filter consumers)", () => {
   it("reads each subject once, in order per subject, keyed by subject, and skips the others", async () => {
-    await createStream(nc, "MULTI", ["m.a", "m.b", "m.c.>"]);
+    await createStream(nats.nc, "MULTI", ["m.a", "m.b", "m.c.>"]);
     for (let i = 0; i < 300; i++) {
-      nc.publish(["m.a", "m.b", "m.c.x"][i % 3]!, `${i}`);
+      nats.nc.publish(["m.a", "m.b", "m.c.x"][i % 3]!, `${i}`);
     }
-    await nc.flush();
-    await waitForStream(nc, "MULTI", 300);
-    const source = await NatsSource.open(configFor(server, "MULTI", "m.a,m.c.>"), { maxBatchRows: 64 });
-    const jsm = await jetstreamManager(nc);
+    await nats.nc.flush();
+    await waitForStream(nats.nc, "MULTI", 300);
+    const source = await NatsSource.open(configFor(nats.server, "MULTI", "m.a,m.c.>"), { maxBatchRows: 64 });
+    const jsm = await jetstreamManager(nats.nc);
     expect((await jsm.streams.info("MULTI")).state.consumer_count).toBe(2);
     const offsets = new Map<string, number>();
     const got = await collect(
@@ -112,7 +101,7 @@ describe("several subjects (one consumer per subject; nats-server 2.9 has no mul
   });
 
   it("is caught up only when every subject is, even if the first one has nothing", async () => {
-    const source = await NatsSource.open(configFor(server, "START", "st.none,st.a"));
+    const source = await NatsSource.open(configFor(nats.server, "START", "st.none,st.a"));
     let count = 0;
     let countAtCaughtUp = -1;
     void source.caughtUp().then(() => {
@@ -129,7 +118,7 @@ describe("several subjects (one consumer per subject; nats-server 2.9 has no mul
 
   it("combines several subjects with a timestamp start", async () => {
     const source = await NatsSource.open(
-      configFor(server, "START", "st.a,st.zzz", { "scan.startup.timestamp.millis": String(between) }),
+      configFor(nats.server, "START", "st.a,st.zzz", { "scan.startup.timestamp.millis": String(between) }),
     );
     const got = await collect(source, (c) => c.sequences.length >= 10);
     await source.caughtUp();

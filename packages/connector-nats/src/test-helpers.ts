@@ -3,8 +3,8 @@ import type { RawBatch } from "@jetflow/core";
 import type { Subscription } from "rxjs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { NatsServer } from "@jetflow/test-harness";
-import { connectOptions } from "@jetflow/test-harness";
+import { connectOptions, NatsServer } from "@jetflow/test-harness";
+import { afterAll, beforeAll } from "vitest";
 import type { NatsSource } from "./nats-source.js";
 import { resolveNatsOptions } from "./resolve-options.js";
 import type { NatsSourceConfig } from "./config.js";
@@ -14,6 +14,42 @@ import type { SourceStatus } from "./source-status.js";
 
 export async function adminConnection(server: NatsServer): Promise<NatsConnection> {
   return connect({ ...connectOptions(server.client), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+}
+
+/** One nats-server for a whole test file, and an admin connection to it. */
+export interface SharedServer {
+  readonly server: NatsServer;
+  readonly nc: NatsConnection;
+}
+
+/**
+ * Registers a {@link SharedServer} for the calling test file (or describe block): started in
+ * beforeAll, then `setUp` runs (streams the tests share, say); the connection closed and the
+ * server removed in afterAll. Read the fields inside hooks and tests, not at load time.
+ */
+export function sharedServer(setUp?: (shared: SharedServer) => Promise<void>): SharedServer {
+  let server: NatsServer | undefined;
+  let nc: NatsConnection | undefined;
+  const shared: SharedServer = {
+    get server() {
+      if (server === undefined) throw new Error("sharedServer: the server starts in beforeAll");
+      return server;
+    },
+    get nc() {
+      if (nc === undefined) throw new Error("sharedServer: the connection opens in beforeAll");
+      return nc;
+    },
+  };
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await adminConnection(server);
+    await setUp?.(shared);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.dispose();
+  });
+  return shared;
 }
 
 /**
