@@ -5,7 +5,7 @@ import path from "node:path";
 import { NatsServer, tls } from "@jetflow/test-harness";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 /**
  * How the `jetflow` binary ends: promptly once it printed its last line, even when nats.js left a
@@ -71,13 +71,8 @@ function spawnCli(args: readonly string[], opts: { holdStdout?: boolean } = {}):
 }
 
 describe("jetflow exits once it is done", () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bin-"));
-  });
-  afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bin-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function tableSql(name: string, url: string, extra = ""): string {
     const file = path.join(dir, `${name}.sql`);
