@@ -99,9 +99,12 @@ describe("FlatJsonReader", () => {
       fc.property(literal, (text) => {
         const expected = JSON.parse(text) as number;
         const row = one.read(bytes(`{"v": ${text}}`));
-        const digits = text.split(/[eE]/)[0]!.replace(/[-.]/g, "").length;
-        if (row === undefined) expect(digits > 15 && !Number.isFinite(expected)).toBe(true);
-        else expect(Object.is(row.values[0], expected)).toBe(true);
+        // Beyond a double's range (overflowing, or a nonzero literal rounding to zero): the
+        // general parser keeps the literal for the column to refuse by name.
+        const nonzero = /[1-9]/.test(text.split(/[eE]/)[0]!);
+        const outOfRange = !Number.isFinite(expected) || (expected === 0 && nonzero);
+        expect(row === undefined).toBe(outOfRange);
+        if (row !== undefined) expect(Object.is(row.values[0], expected)).toBe(true);
       }),
       { numRuns: 3000 },
     );

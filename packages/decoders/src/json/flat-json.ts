@@ -36,7 +36,7 @@ const CASE_FOLDED = FOLDED_KEY;
  * `JSON.parse`. Anything else is left to the general parser (`JSON.parse` plus the long-number
  * protection) by returning undefined, so the rows written are exactly the ones it would give:
  * nested values, escapes in strings or keys, keys that match a column only ignoring case, long
- * number literals outside double columns or beyond a double's range, invalid UTF-8, and
+ * number literals outside double columns, literals beyond a double's range, invalid UTF-8, and
  * malformed JSON all take that path.
  */
 export class FlatJsonReader {
@@ -150,7 +150,7 @@ export class FlatJsonReader {
    * Reads the JSON number at `i` in one pass: where it ends, or -1 when it is not a valid JSON
    * number or the general path must read it. For a column (`col` >= 0) `value` is the double
    * it reads as (what JSON.parse gives); the general path reads literals of more than 15 digits
-   * for other than double columns, and those that overflow, to keep their digits.
+   * for other than double columns, and those beyond a double's range, to keep their digits.
    */
   private number(b: Uint8Array, i: number, col: number): number {
     const start = i;
@@ -206,9 +206,9 @@ export class FlatJsonReader {
       return i;
     }
     const value = Number(latin1Slice.call(b, start, i));
-    // A long literal that overflows reaches a double column as its digits on the general path
-    // (named in the bad-value reason), not as Infinity.
-    if (digits > 15 && !Number.isFinite(value)) return -1;
+    // A literal beyond a double's range, overflowing or not zero (m) yet reading as 0, reaches
+    // its column as written on the general path (refused naming it), not as Infinity or 0.
+    if (!Number.isFinite(value) || (value === 0 && m !== 0)) return -1;
     this.value = value;
     return i;
   }

@@ -1,4 +1,5 @@
 import { parseSqlType } from "@jetflow/core";
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createDecoder } from "../create-decoder.js";
 import type { Decoder } from "../decoder.js";
@@ -93,7 +94,7 @@ describe("ENCODE JSON: every SQL type", () => {
       1.5,
       2.25,
       Number.NaN,
-      bad("real out of range"),
+      bad("out of range for type real"),
       Number.NEGATIVE_INFINITY,
       bad("expected a number (real)"),
     ]);
@@ -110,20 +111,106 @@ describe("ENCODE JSON: every SQL type", () => {
     expect(
       await decodeValues("double precision", ["1e400", "-1e400", '"1e400"', `1${"0".repeat(400)}`, '"Infinity"']),
     ).toEqual([
-      bad("double precision out of range"),
-      bad("double precision out of range"),
-      bad("double precision out of range"),
-      bad("double precision out of range"),
+      bad('column "v": out of range for type double precision, got number 1e400'),
+      bad('column "v": out of range for type double precision, got number -1e400'),
+      bad('column "v": out of range for type double precision, got string "1e400"'),
+      bad("out of range for type double precision"),
       Number.POSITIVE_INFINITY,
     ]);
     expect(await decodeValues("real", ["1e400", '"-inf"'])).toEqual([
-      bad("real out of range"),
+      bad('column "v": out of range for type real, got number 1e400'),
       Number.NEGATIVE_INFINITY,
     ]);
-    expect(await decodeValues("numeric", ["1e400", '"1e400"'])).toEqual([
-      bad("beyond a double's range"),
-      `1${"0".repeat(400)}`,
-    ]);
+    // numeric has room for it: the literal is kept exactly.
+    expect(await decodeValues("numeric", ["1e400", '"1e400"'])).toEqual([`1${"0".repeat(400)}`, `1${"0".repeat(400)}`]);
+  });
+
+  test("a nonzero literal that rounds to zero is out of range too (PostgreSQL's float8in/float4in); zeros stay zero", async () => {
+    const tiny = `0.${"0".repeat(400)}1`;
+    const outOfRange = (literal: string, type: string) =>
+      bad(`column "v": out of range for type ${type}, got number ${literal}`);
+    for (const extra of ["", ', "o": [1]']) {
+      // Without and with a nested value elsewhere: the flat reader and the general parser agree.
+      const values = async (type: string, texts: readonly string[]) =>
+        decodeValues(type, extra === "" ? texts : texts.map((t) => `${t}${extra}`));
+      expect(
+        await values("double precision", [
+          "1e-400",
+          "-2E-324",
+          tiny,
+          '"1e-400"',
+          "5e-324",
+          "0",
+          "-0",
+          "0e5",
+          "0.000e-999",
+        ]),
+      ).toEqual([
+        outOfRange("1e-400", "double precision"),
+        outOfRange("-2E-324", "double precision"),
+        outOfRange(`${tiny.slice(0, 40)}...`, "double precision"),
+        bad('out of range for type double precision, got string "1e-400"'),
+        5e-324,
+        0,
+        -0,
+        0,
+        0,
+      ]);
+      expect(
+        await values("real", ["1e-50", '"1e-46"', "1e-400", "1e39", "1e-45", "3.4028235e38", "0.0e-50", "-0.0"]),
+      ).toEqual([
+        outOfRange("1e-50", "real"),
+        bad('out of range for type real, got string "1e-46"'),
+        outOfRange("1e-400", "real"),
+        outOfRange("1e+39", "real"), // the double read: within a double's range, the literal is not kept
+        Math.fround(1e-45),
+        Math.fround(3.4028235e38),
+        0,
+        -0,
+      ]);
+      // numeric, varchar and jsonb keep such a literal as written instead of a silent 0 or Infinity.
+      expect(await values("numeric", ["1e-400", "-1e400"])).toEqual([`0.${"0".repeat(399)}1`, `-1${"0".repeat(400)}`]);
+      expect(await values("varchar", ["1e-400", "1E400"])).toEqual(["1e-400", "1E400"]);
+      expect(await values("jsonb", ["[1e-400]"])).toEqual(["[1e-400]"]);
+    }
+  });
+
+  test("property: a number literal reads as the nearest double (float4 for real), or is out of range by PostgreSQL's rule", async () => {
+    const literal = fc
+      .tuple(
+        fc.constantFrom("", "-"),
+        fc.stringMatching(/^(0|[1-9][0-9]{0,17})$/),
+        fc.option(fc.stringMatching(/^[0-9]{1,20}$/)),
+        fc.option(fc.tuple(fc.constantFrom("e", "E-", "e+", "e-"), fc.integer({ min: 0, max: 420 }))),
+      )
+      .map(
+        ([sign, int, frac, exp]) =>
+          `${sign}${int}${frac === null ? "" : `.${frac}`}${exp === null ? "" : exp.join("")}`,
+      );
+    await fc.assert(
+      fc.asyncProperty(fc.array(literal, { minLength: 1, maxLength: 12 }), fc.boolean(), async (texts, nested) => {
+        // A nested value elsewhere sends the payload to the general parser instead of the flat reader.
+        const payloads = nested ? texts.map((t) => `${t}, "o": [1]`) : texts;
+        for (const [type, round] of [
+          ["double precision", (n: number) => n],
+          ["real", Math.fround],
+        ] as const) {
+          const expected = texts.map((text) => {
+            const d = Number(text);
+            const n = round(d);
+            const zero = !/[1-9]/.test(text.split(/[eE]/)[0]!);
+            if (Number.isFinite(n) && (n !== 0 || zero)) return n;
+            const reason = `column "v": out of range for type ${type}, got number `;
+            // Beyond a double's range the literal is named as written; beyond float4's, as read
+            // (the double, or the literal when it has 16+ digits).
+            if (Number.isFinite(d) && (d !== 0 || zero)) return { bad: expect.stringMatching(`^${reason}`) };
+            return { bad: `${reason}${text.length > 40 ? `${text.slice(0, 40)}...` : text}` };
+          });
+          expect(await decodeValues(type, payloads)).toEqual(expected);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   test("numeric is lossless canonical text, with the scale a string writes (a JSON number has none)", async () => {

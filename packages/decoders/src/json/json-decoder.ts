@@ -10,11 +10,7 @@ import { PreciseJsonParser } from "./precise-json.js";
 export function jsonParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
   return {
     parser: new JsonParser(columns),
-    rows: RecordRowWriter.forColumns(
-      columns,
-      { timestamptzNumbers, jsonText: jsonTextOfParsed, finiteNumbers: true },
-      "a JSON object",
-    ),
+    rows: RecordRowWriter.forColumns(columns, { timestamptzNumbers, jsonText: jsonTextOfParsed }, "a JSON object"),
   };
 }
 

@@ -113,6 +113,13 @@ describe("protectLongNumbers", () => {
     expect(parsed.f).toMatch(/0\.12345678901234567$/);
   });
 
+  test("wraps literals beyond a double's range: overflowing, or not zero yet reading as 0", () => {
+    const out = protectLongNumbers('{"a": 1e-400, "b": [-2E+400], "c": 1e-300, "d": 0.0e-999, "e": 5e-324}');
+    expect(JSON.parse(out!)).toMatchObject({ c: 1e-300, d: 0, e: 5e-324 });
+    expect(JSON.parse(out!).a).toMatch(/1e-400$/);
+    expect(JSON.parse(out!).b[0]).toMatch(/-2E\+400$/);
+  });
+
   test("does not turn invalid number tokens into valid JSON", () => {
     expect(protectLongNumbers("[1.2.3.4.5.6.7.8.9.0.1.2.3.4.5.6]")).toBeUndefined();
   });
@@ -120,6 +127,12 @@ describe("protectLongNumbers", () => {
 
 describe("PreciseJsonParser", () => {
   const parser = new PreciseJsonParser();
+
+  test("keeps a literal beyond a double's range as written, not as 0 or Infinity", () => {
+    const columns = [{ name: "v", type: parseSqlType("double precision") }];
+    const value = new PreciseJsonParser(columns).parse(bytes('{"v": 1e-400, "w": {"x": 1E999}, "z": 0e-999}'));
+    expect(value).toEqual({ v: new LongNumber("1e-400"), w: { x: new LongNumber("1E999") }, z: 0 });
+  });
 
   test("keeps every digit of long literals, and only of those", () => {
     const value = parser.parse(
@@ -191,7 +204,7 @@ describe("PreciseJsonParser with columns: the plain parse when long literals onl
       parser,
       RecordRowWriter.forColumns(
         columns,
-        { timestamptzNumbers: "reject", jsonText: jsonTextOfParsed, finiteNumbers: true },
+        { timestamptzNumbers: "reject", jsonText: jsonTextOfParsed },
         "a JSON object",
       ),
       new IncludeColumns([]),

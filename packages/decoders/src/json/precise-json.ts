@@ -1,7 +1,7 @@
 import type { ColumnDef } from "@jetflow/core";
 import type { PayloadParser } from "../batch-decoder.js";
 import { equalsIgnoreAsciiCase, FieldKey } from "../values/field-lookup.js";
-import { LONG_NUMBER_SENTINEL, LongNumber } from "../values/wide-numbers.js";
+import { isBeyondDouble, LONG_NUMBER_SENTINEL, LongNumber } from "../values/wide-numbers.js";
 
 /**
  * JSON payloads to JS values without losing digits. `JSON.parse` reads every number as a
@@ -18,6 +18,11 @@ import { LONG_NUMBER_SENTINEL, LongNumber } from "../values/wide-numbers.js";
  * (each long literal has one) must be matched by a `double precision` column of the message whose value
  * needs 16+ significant digits (so its literal was long too). Otherwise, a long literal may
  * sit in another column, a string or an unknown field, and the precise parse decides.
+ *
+ * A literal beyond a double's range (`1e400`, or `1e-400`, not zero yet read as 0) is kept too,
+ * so a column refuses it by name as PostgreSQL does, or keeps it (numeric, varchar, jsonb),
+ * rather than taking Infinity or a silent 0. It has either a run of 16+ digits or an exponent
+ * of 3+ digits ({@link WIDE_EXPONENT}, one regular-expression scan of the text).
  */
 export class PreciseJsonParser implements PayloadParser {
   private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -32,7 +37,7 @@ export class PreciseJsonParser implements PayloadParser {
     const text = this.utf8.decode(payload);
     const runs = countLongDigitRuns(payload);
     const value = JSON.parse(text);
-    if (runs === 0 || runs <= this.longDoubles(value, runs)) return value;
+    if (!WIDE_EXPONENT.test(text) && (runs === 0 || runs <= this.longDoubles(value, runs))) return value;
     const protectedText = protectLongNumbers(text);
     return protectedText === undefined ? value : JSON.parse(protectedText, reviveLongNumber);
   }
@@ -162,23 +167,32 @@ export function hasLongDigitRun(bytes: Uint8Array): boolean {
   return countLongDigitRuns(bytes) > 0;
 }
 
+/**
+ * A number's exponent of 3+ digits. Only such a literal, or one with 16+ digits, can be beyond
+ * a double's range: with a 2-digit exponent it needs 200+ digits to get past 1e308 or 1e-324.
+ */
+const WIDE_EXPONENT = /\d[eE][+-]?\d\d\d/;
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const PLACEHOLDER_PREFIX = `"${JSON.stringify(LONG_NUMBER_SENTINEL).slice(1, -1)}`;
 
-/** True for a valid JSON number literal that a double does not hold exactly. */
+/**
+ * True for a valid JSON number literal that a double does not hold exactly: one of 16+ digits
+ * (but a safe integer), or one beyond a double's range (see {@link isBeyondDouble}).
+ */
 function needsProtection(literal: string): boolean {
   let digits = 0;
   let integer = true;
+  let exponent = false;
   for (let i = 0; i < literal.length; i++) {
     const c = literal.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
     else if (c === 101 || c === 69) {
-      integer = false;
+      exponent = true;
       break;
     } else if (c === 46) integer = false;
   }
-  if (digits <= 15) return false;
-  if (integer && Number.isSafeInteger(Number(literal))) return false;
+  if (digits <= 15) return exponent && isBeyondDouble(literal) && JSON_NUMBER.test(literal);
+  if (integer && !exponent && Number.isSafeInteger(Number(literal))) return false;
   return JSON_NUMBER.test(literal);
 }
 

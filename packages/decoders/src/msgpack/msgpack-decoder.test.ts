@@ -117,6 +117,23 @@ describe("ENCODE MSGPACK", () => {
     ]);
   });
 
+  test("a float64 that float4 cannot hold is out of range for real (overflow, or nonzero rounding to zero)", async () => {
+    const decoder = await msgpackDecoder({ f4: "real", f8: "double precision" });
+    const { batch, bad } = decoder.decode(
+      rawBatch([1e-50, 1e39, -1e-46, 3.4028235e38, 1e-45, 0.1].map((f4) => pack({ f4, f8: f4 }))),
+    );
+    expect(bad.map((b) => b.reason)).toEqual([
+      'column "f4": out of range for type real, got number 1e-50',
+      'column "f4": out of range for type real, got number 1e+39',
+      'column "f4": out of range for type real, got number -1e-46',
+    ]);
+    expect(rowsOf(batch)).toEqual([
+      { f4: Math.fround(3.4028235e38), f8: 3.4028235e38 },
+      { f4: Math.fround(1e-45), f8: 1e-45 },
+      { f4: Math.fround(0.1), f8: 0.1 },
+    ]);
+  });
+
   test("a float64 Infinity or NaN is a value here (unlike a JSON literal that overflows)", async () => {
     const decoder = await msgpackDecoder({ f8: "double precision", f4: "real" });
     const { batch, bad } = decoder.decode(

@@ -29,10 +29,6 @@ class MsgpackParser implements PayloadParser {
 export function msgpackParts(columns: readonly ColumnDef[], timestamptzNumbers: EpochUnit | "reject") {
   return {
     parser: new MsgpackParser(columns),
-    rows: RecordRowWriter.forColumns(
-      columns,
-      { timestamptzNumbers, jsonText: jsonTextOfValue, finiteNumbers: false },
-      "a MessagePack map",
-    ),
+    rows: RecordRowWriter.forColumns(columns, { timestamptzNumbers, jsonText: jsonTextOfValue }, "a MessagePack map"),
   };
 }

@@ -86,11 +86,7 @@ describe("ENCODE PROTOBUF fast path", () => {
   const schema = new Schema(columns.map((c) => sqlField(c.name, c.type)));
   const rows = () =>
     new RecordRowWriter(
-      new ProtoPlanner(
-        root,
-        { timestamptzNumbers: "guess", jsonText: jsonTextOfValue, finiteNumbers: false },
-        64,
-      ).columns(Flat, columns),
+      new ProtoPlanner(root, { timestamptzNumbers: "guess", jsonText: jsonTextOfValue }, 64).columns(Flat, columns),
       "a protobuf message",
     );
   const reader = FlatProtoReader.plan(Flat, columns) as FlatProtoReader;

@@ -382,6 +382,20 @@ describe("ENCODE PROTOBUF: bad messages", () => {
     expect(bad[1]!.reason).toMatch(/^malformed protobuf: .*wire type/);
   });
 
+  test("a double field into a real column: out of range when float4 cannot hold it, as in PostgreSQL", async () => {
+    const decoder = await protobufDecoder(pathToFileURL(join(dir, "shop.proto")).href, [
+      { name: "total", type: parseSqlType("real") },
+    ]);
+    const { batch, bad } = decoder.decode(
+      rawBatch([1e-50, 1e39, 0.1, 0].map((total) => encode(Order, { total, customer: "x" }))),
+    );
+    expect(bad.map((b) => b.reason)).toEqual([
+      'column "total": out of range for type real, got number 1e-50',
+      'column "total": out of range for type real, got number 1e+39',
+    ]);
+    expect(rowsOf(batch)).toEqual([{ total: Math.fround(0.1) }, { total: 0 }]);
+  });
+
   test("a value the declared column cannot hold is a bad message naming the column", async () => {
     const decoder = await protobufDecoder(pathToFileURL(join(dir, "shop.proto")).href, [
       { name: "big_counter", type: parseSqlType("bigint") },

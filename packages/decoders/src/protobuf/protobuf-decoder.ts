@@ -39,11 +39,7 @@ export async function protobufParts(settings: ProtobufSettings, declared: readon
   const root = await loadProtoSchema(settings.schemaLocation);
   const type = lookupMessage(root, settings);
   const columns = declared ?? deriveColumns(type, settings.messagesAsJsonb);
-  const planner = new ProtoPlanner(
-    root,
-    { timestamptzNumbers: "guess", jsonText: jsonTextOfValue, finiteNumbers: false },
-    1024,
-  );
+  const planner = new ProtoPlanner(root, { timestamptzNumbers: "guess", jsonText: jsonTextOfValue }, 1024);
   return {
     columns,
     parser: new ProtobufParser(type, FlatProtoReader.plan(type, columns)),

@@ -1,4 +1,4 @@
-import { Bool, Float32, Float64, Int16, Int32, Int64, Utf8 } from "apache-arrow";
+import { Bool, Int16, Int32, Int64, Utf8 } from "apache-arrow";
 import { BoolColumn, Int64Column, NumberColumn } from "../columns/fixed-columns.js";
 import { Utf8Column } from "../columns/var-columns.js";
 import { badValue } from "./bad-value.js";
@@ -8,22 +8,8 @@ import { isLong, LongNumber, longToBigInt } from "./wide-numbers.js";
 
 /** Integer text as Rust's `str::parse::<i64>` takes it (RisingWave's rule): optional sign, digits. */
 const INTEGER_TEXT = /^[+-]?\d+$/;
-/** Float text: decimal or exponent notation. */
-const FLOAT_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const FLOAT_SPECIALS: Readonly<Record<string, number>> = {
-  nan: Number.NaN,
-  "+nan": Number.NaN,
-  "-nan": Number.NaN,
-  inf: Number.POSITIVE_INFINITY,
-  "+inf": Number.POSITIVE_INFINITY,
-  "-inf": Number.NEGATIVE_INFINITY,
-  infinity: Number.POSITIVE_INFINITY,
-  "+infinity": Number.POSITIVE_INFINITY,
-  "-infinity": Number.NEGATIVE_INFINITY,
-};
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** `boolean`: JSON/MessagePack booleans only (RisingWave's strict rule: no 0/1, no "true"). */
 export class BooleanWriter extends BoolColumn implements ValueWriter {
@@ -171,71 +157,6 @@ export class BigIntWriter extends Int64Column implements ValueWriter {
 }
 
 /**
- * `real` / `double precision`: any number (integers too); float text including `NaN`,
- * `Infinity`, `inf`; BigInts and Longs (rounded). A finite value beyond float4's range is
- * refused for `real`; a literal beyond a double's range (`"1e400"`, and with `finiteNumbers`
- * a JSON number `1e400`, which the parser turned into Infinity) is refused for both, as
- * PostgreSQL refuses it.
- */
-export class FloatWriter extends NumberColumn implements ValueWriter {
-  private readonly single: boolean;
-
-  constructor(
-    private readonly path: string,
-    capacity: number,
-    bits: 32 | 64,
-    /** Numbers of this encoding are finite (JSON): an infinite one overflowed. @see WriterContext */
-    private readonly finiteNumbers = false,
-  ) {
-    super(bits === 32 ? new Float32() : new Float64(), capacity);
-    this.single = bits === 32;
-  }
-
-  write(value: unknown): void {
-    if (value === null || value === undefined) {
-      this.writeNull();
-      return;
-    }
-    const n = this.numberOf(value);
-    if (this.single && Number.isFinite(n) && Math.abs(n) > FLOAT32_MAX) {
-      throw badValue(this.path, "real out of range", value);
-    }
-    this.push(n);
-  }
-
-  private numberOf(value: unknown): number {
-    switch (typeof value) {
-      case "number":
-        if (this.finiteNumbers && !Number.isFinite(value)) throw this.outOfRange(value);
-        return value;
-      case "string": {
-        if (FLOAT_TEXT.test(value)) return this.finite(Number(value), value);
-        const special = FLOAT_SPECIALS[value.toLowerCase()];
-        if (special !== undefined) return special;
-        break;
-      }
-      case "bigint":
-        return Number(value);
-      case "object":
-        if (value instanceof LongNumber) return this.finite(Number(value.text), value);
-        if (value !== null && isLong(value)) return value.toNumber();
-        break;
-    }
-    throw badValue(this.path, `expected a number (${this.single ? "real" : "double precision"})`, value);
-  }
-
-  /** A number read from digits: infinite means the literal overflowed. */
-  private finite(n: number, value: unknown): number {
-    if (!Number.isFinite(n)) throw this.outOfRange(value);
-    return n;
-  }
-
-  private outOfRange(value: unknown) {
-    return badValue(this.path, `${this.single ? "real" : "double precision"} out of range`, value);
-  }
-}
-
-/**
  * `numeric`: stored as canonical decimal text (see `decimal.ts`). Numbers, decimal text
  * (`"12.50"`, `"1e-3"`, `"NaN"`, `"Infinity"`), BigInts, Longs; long JSON literals exactly.
  */
@@ -243,8 +164,6 @@ export class NumericWriter extends Utf8Column implements ValueWriter {
   constructor(
     private readonly path: string,
     capacity: number,
-    /** Numbers of this encoding are finite (JSON): an infinite one overflowed. @see WriterContext */
-    private readonly finiteNumbers = false,
   ) {
     super(new Utf8(), capacity);
   }
@@ -252,10 +171,6 @@ export class NumericWriter extends Utf8Column implements ValueWriter {
   write(value: unknown): void {
     switch (typeof value) {
       case "number":
-        // The literal (e.g. 1e400) is lost: storing "Infinity" would be a different number.
-        if (this.finiteNumbers && !Number.isFinite(value)) {
-          throw badValue(this.path, "number beyond a double's range (send it as a string to keep it exactly)", value);
-        }
         this.pushDecimal(decimalFromNumber(value), value);
         return;
       case "string":

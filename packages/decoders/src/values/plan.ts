@@ -1,7 +1,8 @@
 import { arrowTypeOf, type ScalarKind, type SqlType } from "@jetflow/core";
 import { FieldKey } from "./field-lookup.js";
 import { ListWriter, StructWriter } from "./nested-writers.js";
-import { BigIntWriter, BooleanWriter, FloatWriter, NumericWriter, SmallIntegerWriter } from "./number-writers.js";
+import { FloatWriter } from "./float-writer.js";
+import { BigIntWriter, BooleanWriter, NumericWriter, SmallIntegerWriter } from "./number-writers.js";
 import { ByteaWriter, JsonbWriter, VarcharWriter } from "./text-writers.js";
 import { DateWriter, IntervalWriter, TimestampWriter, TimeWriter } from "./time-writers.js";
 import type { ValueWriter, WriterContext } from "./value-writer.js";
@@ -14,9 +15,9 @@ const SCALAR_WRITERS: Readonly<Record<ScalarKind, ScalarPlan>> = {
   smallint: (path, capacity) => new SmallIntegerWriter(path, capacity, 16),
   integer: (path, capacity) => new SmallIntegerWriter(path, capacity, 32),
   bigint: (path, capacity) => new BigIntWriter(path, capacity),
-  real: (path, capacity, ctx) => new FloatWriter(path, capacity, 32, ctx.finiteNumbers),
-  "double precision": (path, capacity, ctx) => new FloatWriter(path, capacity, 64, ctx.finiteNumbers),
-  numeric: (path, capacity, ctx) => new NumericWriter(path, capacity, ctx.finiteNumbers),
+  real: (path, capacity) => new FloatWriter(path, capacity, 32),
+  "double precision": (path, capacity) => new FloatWriter(path, capacity, 64),
+  numeric: (path, capacity) => new NumericWriter(path, capacity),
   varchar: (path, capacity) => new VarcharWriter(path, capacity),
   bytea: (path, capacity) => new ByteaWriter(path, capacity),
   date: (path, capacity) => new DateWriter(path, capacity),

@@ -31,10 +31,4 @@ export interface WriterContext {
   readonly timestamptzNumbers: EpochUnit | "reject";
   /** Canonical JSON text of a decoded value, for `jsonb` columns. */
   readonly jsonText: (value: unknown) => string;
-  /**
-   * True when the encoding cannot carry an infinite number (JSON): an infinite one is a literal
-   * like `1e400` that overflowed a double, refused as out of range (as PostgreSQL refuses it)
-   * rather than stored as Infinity. False where Infinity is a value (MessagePack, protobuf floats).
-   */
-  readonly finiteNumbers: boolean;
 }

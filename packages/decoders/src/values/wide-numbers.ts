@@ -13,6 +13,21 @@ export class LongNumber {
 /** Prefix of the placeholder strings standing for long number literals inside JSON text. */
 export const LONG_NUMBER_SENTINEL = "\u0000#jetflow-number:";
 
+/**
+ * True when number text is beyond a double's range: it overflows (reads as Infinity), or it
+ * is not zero yet reads as 0. PostgreSQL's float8in refuses both; `0e-999` is a zero.
+ */
+export function isBeyondDouble(text: string): boolean {
+  const n = Number(text);
+  if (n !== 0) return n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x65 || c === 0x45) return false; // "e": only the digits before it count
+    if (c >= 0x31 && c <= 0x39) return true;
+  }
+  return false;
+}
+
 /** protobufjs's 64-bit integer (long.js `Long`), recognised by shape so no import is needed. */
 export interface LongLike {
   readonly low: number;
