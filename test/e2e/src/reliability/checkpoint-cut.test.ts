@@ -1,22 +1,10 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { PipelineStatus } from "@jetflow/pipeline";
 import { pipeline } from "@jetflow/sql";
-import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReferenceSql } from "../reference-sql.js";
-import { consumingStarted, createStream, orderEvents, publishEvents, purgeStream } from "../workload.js";
-import {
-  expectedRows,
-  expectExactRun,
-  killLiveClis,
-  loadReference,
-  orderPipelineSql,
-  printedRows,
-  sleep,
-  startOrderRun,
-} from "./support.js";
+import type { NatsServer } from "@jetflow/test-harness";
+import { describe, expect, it } from "vitest";
+import { orderEvents, publishEvents, purgeStream } from "../workload.js";
+import { faultSuite, prepareStream, startFaultRun } from "./fault-suite.js";
+import { expectedRows, expectExactRun, orderPipelineSql, printedRows, sleep } from "./support.js";
 
 /** Kills the server at random moments `times` times while `between(round)` keeps messages coming. */
 async function cutRepeatedly(server: NatsServer, times: number, between: (round: number) => Promise<void>) {
@@ -37,33 +25,15 @@ async function cutRepeatedly(server: NatsServer, times: number, between: (round:
  * The run recovers by itself each time and ends exact; the last checkpoint restores exactly.
  */
 describe("the server cut while checkpoints are written", () => {
-  let server: NatsServer;
-  let db: ReferenceSql;
-  let dir: string;
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    db = await ReferenceSql.open();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-cut-"));
-  });
-  afterAll(async () => {
-    killLiveClis();
-    await server?.dispose();
-    await db?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = faultSuite("cut");
 
   it("CLI, durable consumers acked after each checkpoint: 6 kills at random moments, exact", async () => {
+    const { server, db } = suite;
     const events = orderEvents(50_000, 4_000, 45);
-    // Loaded first: PGlite blocks this process (and so the kill timing) while it loads.
-    await loadReference(db, "acked", events);
-    await createStream(server.url, "acked", ["acked.*"]);
-    await publishEvents(server.url, "acked", "acked.a", events.slice(0, 26_000));
-    const run = await startOrderRun(dir, server.url, "acked", "acked.*", {
+    const run = await startFaultRun(suite, "acked", events, 26_000, {
       checkpointIntervalMs: 20,
       extraWith: (relation) => `, consumer.durable_name = 'jf_${relation}'`,
     });
-    await consumingStarted(server.url, "acked", 2);
     await cutRepeatedly(server, 6, async (round) => {
       await publishEvents(server.url, "acked", "acked.a", events.slice(26_000 + round * 4_000, 30_000 + round * 4_000));
       expect(run.cli.running(), run.cli.stderr()).toBe(true);
@@ -72,12 +42,9 @@ describe("the server cut while checkpoints are written", () => {
   });
 
   it("library, checkpoints stored in NATS: 6 kills at random moments, exact; the NATS checkpoint restores exactly", async () => {
+    const { server, db } = suite;
     const events = orderEvents(50_000, 4_000, 57);
-    // Loaded first: loading blocks this process's event loop for seconds, which would stall the
-    // in-process pipeline's NATS requests into timeouts that are the test's own doing.
-    await loadReference(db, "instate", events);
-    await createStream(server.url, "instate", ["instate.*"]);
-    await publishEvents(server.url, "instate", "instate.a", events.slice(0, 26_000));
+    await prepareStream(suite, "instate", events, 26_000);
     const sql = orderPipelineSql(server.url, "instate", "instate.*");
     const state = { kind: "nats", bucket: "jetflow-cut" } as const;
     const p = pipeline({ state, checkpointIntervalMs: 20 });

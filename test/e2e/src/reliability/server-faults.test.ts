@@ -1,13 +1,9 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { NatsServer } from "@jetflow/test-harness";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReferenceSql } from "../reference-sql.js";
-import { consumingStarted, createStream, orderEvents, publishEvents } from "../workload.js";
-import { consumerNames, expectExactRun, killLiveClis, loadReference, sleep, startOrderRun } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { orderEvents, publishEvents } from "../workload.js";
+import { faultSuite, startFaultRun } from "./fault-suite.js";
+import { consumerNames, expectExactRun, sleep } from "./support.js";
 
 /**
  * The nats-server misbehaves under a running `jetflow run` (live mode, as in production): it is
@@ -16,30 +12,12 @@ import { consumerNames, expectExactRun, killLiveClis, loadReference, sleep, star
  * the checkpointed state after a purge, all against PostgreSQL).
  */
 describe("server faults under a running jetflow run", () => {
-  let server: NatsServer;
-  let db: ReferenceSql;
-  let dir: string;
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    db = await ReferenceSql.open();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-faults-"));
-  });
-  afterAll(async () => {
-    killLiveClis();
-    await server?.dispose();
-    await db?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = faultSuite("faults");
 
   it("nats-server SIGKILLed for 3 s mid-stream, then back on the same store: recovers, exact", async () => {
+    const { server, db } = suite;
     const events = orderEvents(80_000, 6_000, 21);
-    // Loaded first: PGlite blocks this process (and so the fault timing) while it loads.
-    await loadReference(db, "kill9", events);
-    await createStream(server.url, "kill9", ["kill9.*"]);
-    await publishEvents(server.url, "kill9", "kill9.a", events.slice(0, 60_000));
-    const run = await startOrderRun(dir, server.url, "kill9", "kill9.*");
-    await consumingStarted(server.url, "kill9", 2);
+    const run = await startFaultRun(suite, "kill9", events, 60_000);
     await server.kill();
     expect(run.cli.running()).toBe(true); // the fault hit a run in progress
     await sleep(3000);
@@ -50,12 +28,9 @@ describe("server faults under a running jetflow run", () => {
   });
 
   it("the consumers deleted under the running source, twice: recreated where they were, exact", async () => {
+    const { server, db } = suite;
     const events = orderEvents(75_000, 6_000, 33);
-    await loadReference(db, "gone", events);
-    await createStream(server.url, "gone", ["gone.*"]);
-    await publishEvents(server.url, "gone", "gone.a", events.slice(0, 25_000));
-    const run = await startOrderRun(dir, server.url, "gone", "gone.*");
-    await consumingStarted(server.url, "gone", 2);
+    const run = await startFaultRun(suite, "gone", events, 25_000);
     const nc = await connect({ servers: server.url });
     try {
       const jsm = await jetstreamManager(nc);
