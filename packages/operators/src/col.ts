@@ -112,6 +112,11 @@ export function allocValues(type: SqlType, n: number): ColValues {
 const EMPTY_BYTES = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
 
+/** A column of `n` NULLs (not for nested types, which have no allocatable values). */
+export function nullData(type: SqlType, n: number): Data {
+  return toArrow({ type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) });
+}
+
 /** Unpacks one Arrow column (a RecordBatch child) into a {@link Col}. */
 export function fromArrow(data: Data, type: SqlType): Col {
   const n = data.length;

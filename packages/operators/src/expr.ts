@@ -94,6 +94,32 @@ export const col = (name: string): Expr => ({ kind: "column", name });
 export const lit = (value: LiteralValue, type?: SqlType): Expr => ({ kind: "literal", value, type });
 export const call = (fn: ScalarFn, ...args: Expr[]): Expr => ({ kind: "call", fn, args });
 
+/** Adds the names of the columns `expr` reads to `into`. */
+export function exprColumns(expr: Expr, into: Set<string>): Set<string> {
+  switch (expr.kind) {
+    case "column":
+      into.add(expr.name);
+      break;
+    case "literal":
+      break;
+    case "call":
+      for (const a of expr.args) exprColumns(a, into);
+      break;
+    case "case":
+      if (expr.operand !== undefined) exprColumns(expr.operand, into);
+      for (const b of expr.branches) {
+        exprColumns(b.when, into);
+        exprColumns(b.then, into);
+      }
+      if (expr.else !== undefined) exprColumns(expr.else, into);
+      break;
+    case "cast":
+      exprColumns(expr.expr, into);
+      break;
+  }
+  return into;
+}
+
 /** An expression with its output column name. */
 export interface NamedExpr {
   readonly name: string;

@@ -194,7 +194,7 @@ export function scalarKeys(col: Col, n: number): StoreKey[] {
   const v = col.values as Float64Array;
   for (let i = 0; i < n; i++) {
     const x = v[i] as number;
-    out[i] = valid !== undefined && valid[i] === 0 ? "~" : x === x ? x : "NaN,";
+    out[i] = valid !== undefined && valid[i] === 0 ? "~" : Number.isNaN(x) ? "NaN," : x;
   }
   return out;
 }

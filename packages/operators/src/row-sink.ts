@@ -1,6 +1,6 @@
 import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
 import type { Schema } from "apache-arrow";
-import { batchOf, type Col, type ColValues, type Rep, repOf, toArrow } from "./col.js";
+import { batchOf, type Col, type ColValues, nullData, type Rep, repOf, toArrow } from "./col.js";
 import { fromPlain, type Plain } from "./plain.js";
 
 const INITIAL_CAPACITY = 64;
@@ -119,18 +119,28 @@ function newFixed(rep: Rep, capacity: number): Fixed | undefined {
  */
 export class RowSink {
   private readonly columns: SinkColumn[];
+  /** Whether every column is filled; else only those in {@link filled}. */
+  private readonly all: boolean;
+  private readonly filled: readonly number[];
   private ops: Int8Array;
   private n = 0;
   private retractions = 0;
   private capacity: number;
 
+  /**
+   * @param only which columns to fill; the others come out all NULL without being written
+   *   (an operator whose consumers read only some columns). @default every column
+   */
   constructor(
     private readonly schema: Schema,
     types: readonly SqlType[],
     capacity = INITIAL_CAPACITY,
+    only?: readonly boolean[],
   ) {
     this.capacity = Math.max(1, capacity);
     this.columns = types.map((t) => new SinkColumn(t, this.capacity));
+    this.filled = only === undefined ? [] : types.flatMap((_, c) => (only[c] === false ? [] : [c]));
+    this.all = only === undefined;
     this.ops = new Int8Array(this.capacity);
   }
 
@@ -142,7 +152,14 @@ export class RowSink {
     const i = this.n;
     if (i === this.capacity) this.grow();
     const columns = this.columns;
-    for (let c = 0; c < columns.length; c++) (columns[c] as SinkColumn).set(i, row[c]);
+    if (this.all) for (let c = 0; c < columns.length; c++) (columns[c] as SinkColumn).set(i, row[c]);
+    else {
+      const filled = this.filled;
+      for (let j = 0; j < filled.length; j++) {
+        const c = filled[j] as number;
+        (columns[c] as SinkColumn).set(i, row[c]);
+      }
+    }
     this.ops[i] = op;
     if (op === RETRACT) this.retractions++;
     this.n = i + 1;
@@ -152,7 +169,9 @@ export class RowSink {
   build(): ChangeBatch | undefined {
     const n = this.n;
     if (n === 0) return undefined;
-    const data = this.columns.map((c) => toArrow(c.col(n)));
+    const data = this.columns.map((c, j) =>
+      this.all || this.filled.includes(j) ? toArrow(c.col(n)) : nullData(c.type, n),
+    );
     return { batch: batchOf(this.schema, data, n), ops: this.retractions === 0 ? undefined : this.ops.slice(0, n) };
   }
 

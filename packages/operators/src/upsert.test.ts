@@ -235,7 +235,21 @@ describe("upsert", () => {
     // bigint around 2^53 (numbers there and strings beyond), doubles with -0 = 0 and NaN = NaN, NULL.
     const big = 2n ** 53n;
     const cases = [
-      { type: "bigint", values: fc.constantFrom(0n, -1n, 2n ** 31n, 2n ** 32n, -(2n ** 32n), big - 1n, big, big + 1n, -big - 1n, 2n ** 63n - 1n) },
+      {
+        type: "bigint",
+        values: fc.constantFrom(
+          0n,
+          -1n,
+          2n ** 31n,
+          2n ** 32n,
+          -(2n ** 32n),
+          big - 1n,
+          big,
+          big + 1n,
+          -big - 1n,
+          2n ** 63n - 1n,
+        ),
+      },
       { type: "double precision", values: fc.constantFrom(0, -0, 1.5, Number.NaN, 2 ** 60, -3, 2 ** 31) },
       { type: "integer", values: fc.constantFrom(0, -1, 5, 2 ** 31 - 1, -(2 ** 31)) },
     ] as const;
@@ -279,6 +293,31 @@ describe("upsert", () => {
         }),
         { numRuns: 150 },
       );
+    }
+  });
+
+  it("emits only the columns its consumers read, keeping whole rows in its store", () => {
+    const t = upsert(schema, ["id"], { id: "t" });
+    t.emitOnly(["amount"]);
+    t.process(changeFrom(schema, [{ id: 1n, name: "a", amount: 1 }]));
+    const out = rowsOf(t.process(changeFrom(schema, [{ id: 1n, name: "b", amount: 2 }])));
+    // The retraction lacks the unread columns; the key column is unread too.
+    expect(out).toEqual([
+      { _op: -1, id: null, name: null, ts: null, amount: 1 },
+      { _op: 1, id: null, name: null, ts: null, amount: 2 },
+    ]);
+    expect(t.rows()).toEqual([{ id: 1n, name: "b", ts: null, amount: 2 }]);
+    // A name that is no column means every column, as does undefined.
+    for (const columns of [["amount", "AMOUNT"], undefined]) {
+      t.emitOnly(columns);
+      expect(rowsOf(t.process(changeFrom(schema, [{ id: 1n, name: "c", amount: 3 }])))[0]).toEqual({
+        _op: -1,
+        id: 1n,
+        name: "b",
+        ts: null,
+        amount: 2,
+      });
+      t.process(changeFrom(schema, [{ id: 1n, name: "b", amount: 2 }]));
     }
   });
 });

@@ -2,7 +2,7 @@ import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlTyp
 import { KeyedStore, type StoreKey } from "@jetflow/state";
 import type { Data, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
-import { batchOf, type Col, fromArrow, repOf } from "./col.js";
+import { batchOf, type Col, fromArrow, nullData, repOf } from "./col.js";
 import { concatData } from "./concat.js";
 import { KeyTable } from "./key-table.js";
 import { type ChangeOperator, RowSink, takeChange } from "./operator.js";
@@ -23,6 +23,12 @@ export interface UpsertOperator extends ChangeOperator {
   readonly size: number;
   /** Input rows with NULL in a primary-key column (kept or dropped per `nullKeys`), since creation. */
   readonly nullKeyRows: number;
+  /**
+   * Tells the operator which columns its consumers read: retracted rows then carry only those
+   * (the others are NULL), which saves re-encoding wide rows nobody reads. Names that are not
+   * columns, and `undefined`, mean every column. Stored rows always keep every column.
+   */
+  emitOnly(columns: readonly string[] | undefined): void;
 }
 
 /** Options of {@link upsert}. */
@@ -87,6 +93,8 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     keyIndex.includes(c) && SAME_WHEN_KEYS_EQUAL.has(repOf(t)) && t.kind !== "numeric" ? [] : [c],
   );
   let nullKeyRows = 0;
+  /** Per column, whether consumers read it; undefined: every column. */
+  let only: boolean[] | undefined;
 
   return {
     schema: input,
@@ -96,6 +104,15 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     },
     get nullKeyRows() {
       return nullKeyRows;
+    },
+    emitOnly(columns) {
+      const read = new Set(columns);
+      if (columns === undefined || [...read].some((c) => !names.includes(c))) {
+        only = undefined;
+        return;
+      }
+      const mask = types.map((t, c) => read.has(names[c] as string) || repOf(t) === "nested");
+      only = mask.every(Boolean) ? undefined : mask;
     },
     snapshot: () => tableOf(input, types, store.values()),
     rows: () => Array.from(store.values(), (row) => jsRow(names, types, row)),
@@ -130,7 +147,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       const repeated = unique < n;
       // Retractions of stored rows come first, then the new rows, taken from the input columns:
       // every retraction refers to a row from an earlier batch, so the order is valid downstream.
-      const retracted = new RowSink(input, types, unique);
+      const retracted = new RowSink(input, types, unique, only);
       const reader = new PlainRowReader(cols);
       const inserted = new Int32Array(unique);
       let k = 0;
@@ -163,6 +180,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
         retracted.build(),
         takeChange({ batch: change.batch, ops: undefined }, input, types, sortedPrefix(inserted, k, repeated)),
         types,
+        only,
       );
     },
   };
@@ -186,11 +204,12 @@ function sortedPrefix(idx: Int32Array, k: number, repeated: boolean): Int32Array
   return repeated ? prefix.sort() : prefix;
 }
 
-/** Retractions followed by inserts, as one change. */
+/** Retractions followed by inserts, as one change; columns `only` leaves out come out NULL. */
 function combine(
   retractions: ChangeBatch | undefined,
   inserts: ChangeBatch,
   types: readonly SqlType[],
+  only: readonly boolean[] | undefined,
 ): ChangeBatch | undefined {
   const r = retractions?.batch.numRows ?? 0;
   const m = inserts.batch.numRows;
@@ -198,7 +217,9 @@ function combine(
   if (m === 0) return retractions;
   const rb = (retractions as ChangeBatch).batch;
   const data = types.map((t, c) =>
-    concatData([rb.data.children[c] as Data, inserts.batch.data.children[c] as Data], t),
+    only?.[c] === false
+      ? nullData(t, r + m)
+      : concatData([rb.data.children[c] as Data, inserts.batch.data.children[c] as Data], t),
   );
   const ops = new Int8Array(r + m).fill(1);
   ops.fill(RETRACT, 0, r);

@@ -33,6 +33,8 @@ export class IngestRelation extends Relation {
   private operator: ChangeOperator | undefined;
   /** Where a table's rows live: its upsert state, or (no primary key) an append-only row store. */
   private rowStore: UpsertOperator | MaterializedView | undefined;
+  /** Set for a table with a primary key. */
+  private keyed: UpsertOperator | undefined;
   /** Set for a table without a primary key: every change goes into it. */
   private appendStore: MaterializedView | undefined;
   /** Per consumer key, the last stream sequence whose message is fully processed. */
@@ -68,6 +70,8 @@ export class IngestRelation extends Relation {
       const keyed = upsert(schema, this.primaryKey, { id: `${this.name}/upsert` });
       this.operator = keyed;
       this.rowStore = keyed;
+      this.keyed = keyed;
+      this.downstreamChanged();
     } else {
       this.operator = appendOnly(schema);
       this.appendStore = new MaterializedView(this.name, schema, { id: `${this.name}/rows` });
@@ -77,6 +81,11 @@ export class IngestRelation extends Relation {
 
   get schema(): Schema {
     return this.prepared().decoder.schema;
+  }
+
+  /** A keyed table's retractions carry only the columns its views read (see `UpsertOperator.emitOnly`). */
+  protected override downstreamChanged(): void {
+    this.keyed?.emitOnly(this.columnsRead());
   }
 
   get columns(): readonly ColumnDef[] {

@@ -10,6 +10,8 @@ export type RelationKind = "source" | "table" | "view";
  */
 export abstract class Relation {
   private readonly downstream: ((change: ChangeBatch) => void)[] = [];
+  /** Per sink, the columns it reads; undefined: every column. */
+  private readonly reads = new Map<(change: ChangeBatch) => void, readonly string[] | undefined>();
 
   constructor(
     readonly name: string,
@@ -25,14 +27,34 @@ export abstract class Relation {
   /** Rows it holds now (0 for a source). */
   abstract get size(): number;
 
-  /** Feeds every change of this relation to `sink` (a downstream view). Returns the unsubscribe. */
-  feed(sink: (change: ChangeBatch) => void): () => void {
+  /**
+   * Feeds every change of this relation to `sink` (a downstream view), which reads only
+   * `columns` of it when given (other columns may then arrive NULL). Returns the unsubscribe.
+   */
+  feed(sink: (change: ChangeBatch) => void, columns?: readonly string[]): () => void {
     this.downstream.push(sink);
+    this.reads.set(sink, columns);
+    this.downstreamChanged();
     return () => {
       const i = this.downstream.indexOf(sink);
       if (i >= 0) this.downstream.splice(i, 1);
+      this.reads.delete(sink);
+      this.downstreamChanged();
     };
   }
+
+  /** The names of the columns downstream reads; undefined when some sink reads every column. */
+  protected columnsRead(): string[] | undefined {
+    const read = new Set<string>();
+    for (const columns of this.reads.values()) {
+      if (columns === undefined) return undefined;
+      for (const c of columns) read.add(c);
+    }
+    return [...read];
+  }
+
+  /** Called when a sink is added or removed. */
+  protected downstreamChanged(): void {}
 
   get hasDownstream(): boolean {
     return this.downstream.length > 0;

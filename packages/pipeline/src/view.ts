@@ -10,6 +10,7 @@ import {
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { Schema, Table } from "apache-arrow";
+import { columnsRead } from "./columns-read.js";
 import { RelationNameError } from "./errors.js";
 import { Relation } from "./relation.js";
 import type { ViewQuery } from "./spec.js";
@@ -34,7 +35,7 @@ export class ViewRelation extends Relation {
     this.input = input;
     this.operators = operators;
     this.view = new MaterializedView(name, schema, { id: `${name}/rows` });
-    this.detach = input.feed((change) => this.onInput(change));
+    this.detach = input.feed((change) => this.onInput(change), columnsRead(query));
   }
 
   get schema(): Schema {
