@@ -1,4 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
+import { FlatRow } from "./row-writer.js";
 
 /** {@link FlatColumns.match}: a key that is not a column. */
 export const UNKNOWN_KEY = -1;
@@ -7,11 +8,13 @@ export const FOLDED_KEY = -2;
 
 /**
  * The columns a flat reader (JSON or MessagePack) fills, with what it matches keys against:
- * each name as bytes for an exact match, and ASCII-lowercased to notice a case-folded one.
+ * each name as bytes for an exact match, and ASCII-lowercased to notice a case-folded one;
+ * and the row it fills, reused message after message.
  */
 export class FlatColumns {
   /** 1 for the `varchar` columns, whose text stays UTF-8 bytes. */
   readonly texts: Uint8Array;
+  readonly row: FlatRow;
   private readonly names: readonly Uint8Array[];
   private readonly lowerNames: readonly string[];
 
@@ -20,6 +23,7 @@ export class FlatColumns {
     this.names = columns.map((c) => encoder.encode(c.name));
     this.lowerNames = columns.map((c) => asciiLower(c.name));
     this.texts = Uint8Array.from(columns, (c) => (c.type.kind === "varchar" ? 1 : 0));
+    this.row = new FlatRow(columns.length);
   }
 
   /**

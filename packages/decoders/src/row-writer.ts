@@ -40,6 +40,14 @@ export class FlatRow {
     this.starts = new Int32Array(columns);
     this.ends = new Int32Array(columns);
   }
+
+  /** Starts reading `source` into this row: every column absent (undefined) until a key sets it. */
+  begin(source: Uint8Array): unknown[] {
+    const values = this.values;
+    values.fill(undefined);
+    this.source = source;
+    return values;
+  }
 }
 
 /** The rows of a schema-driven encoding: the message is an object, each column one of its fields. */

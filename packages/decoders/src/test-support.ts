@@ -1,10 +1,15 @@
-import { type ColumnDef, type RawBatch, type SqlType, sqlTypeOfField } from "@jetflow/core";
-import type { Data, RecordBatch } from "apache-arrow";
+import { type ColumnDef, parseSqlType, type RawBatch, type SqlType, sqlField, sqlTypeOfField } from "@jetflow/core";
+import { type Data, type RecordBatch, Schema } from "apache-arrow";
+import fc from "fast-check";
+import { BatchDecoder, type PayloadParser } from "./batch-decoder.js";
+import { IncludeColumns } from "./include-columns.js";
+import type { RowWriter } from "./row-writer.js";
 
 /**
  * Helpers for this package's tests: raw batches as the connector hands them over, and
  * decoded batches read back as plain values (bigint-width integers as BigInt, timestamps as
- * BigInt microseconds, intervals as { months, days, nanos }), so tests compare exactly.
+ * BigInt microseconds, intervals as { months, days, nanos }), so tests compare exactly; and
+ * what the fast-path properties share: decoders built from an encoding's parts, damaged payloads.
  */
 
 const encoder = new TextEncoder();
@@ -96,4 +101,41 @@ export function valueAt(data: Data, type: SqlType, i: number): unknown {
 /** Column definitions shorthand: `cols({ id: "bigint", tags: "varchar[]" })` via core's parser. */
 export function cols(spec: Record<string, SqlType>): ColumnDef[] {
   return Object.entries(spec).map(([name, type]) => ({ name, type }));
+}
+
+/** Column definitions from SQL type text: `columnsOf({ id: "bigint", tags: "varchar[]" })`. */
+export function columnsOf(spec: Record<string, string>): ColumnDef[] {
+  return Object.entries(spec).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
+}
+
+/** A decoder of these payload columns (no INCLUDE columns) from an encoding's parser and row writer. */
+export function payloadDecoder(
+  columns: readonly ColumnDef[],
+  encoding: string,
+  parser: PayloadParser,
+  rows: RowWriter,
+): BatchDecoder {
+  const schema = new Schema(columns.map((c) => sqlField(c.name, c.type)));
+  return new BatchDecoder(schema, encoding, parser, rows, new IncludeColumns([]));
+}
+
+/** How {@link damaged} spoils a payload at a position: a byte set, inserted or cut, or the rest cut. */
+export type Damage = "set" | "insert" | "cut" | "truncate";
+
+/** Payloads of `payload` spoiled one of these ways at one position (malformed, truncated, invalid text...). */
+export function damaged(
+  payload: fc.Arbitrary<Uint8Array>,
+  ways: readonly Damage[] = ["set", "insert", "cut"],
+): fc.Arbitrary<Uint8Array> {
+  return fc
+    .tuple(payload, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom(...ways))
+    .map(([bytes, at, byte, how]) => {
+      const b = [...bytes];
+      const i = b.length === 0 ? 0 : at % b.length;
+      if (how === "set") b[i] = byte;
+      else if (how === "insert") b.splice(i, 0, byte);
+      else if (how === "cut") b.splice(i, 1);
+      else b.length = i;
+      return Uint8Array.from(b);
+    });
 }

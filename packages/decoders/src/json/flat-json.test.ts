@@ -1,17 +1,11 @@
-import { type ColumnDef, parseSqlType, sqlField } from "@jetflow/core";
-import { Schema } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { BatchDecoder } from "../batch-decoder.js";
-import { IncludeColumns } from "../include-columns.js";
+import { FlatColumns } from "../flat-columns.js";
 import { FlatRow, UTF8_TEXT } from "../row-writer.js";
-import { rawBatch, rowsOf } from "../test-support.js";
+import { columnsOf, damaged, payloadDecoder, rawBatch, rowsOf } from "../test-support.js";
 import { FlatJsonReader } from "./flat-json.js";
 import { jsonParts } from "./json-decoder.js";
 import { PreciseJsonParser } from "./precise-json.js";
-
-const columnsOf = (spec: Record<string, string>): ColumnDef[] =>
-  Object.entries(spec).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
 
 const columns = columnsOf({
   id: "bigint",
@@ -73,10 +67,10 @@ describe("FlatJsonReader", () => {
   });
 
   test("does not apply to nested columns or names that differ only in case", () => {
-    expect(FlatJsonReader.fits(columns)).toBe(true);
-    expect(FlatJsonReader.fits(columnsOf({ a: "int", s: "struct<x int>" }))).toBe(false);
-    expect(FlatJsonReader.fits(columnsOf({ a: "int", l: "int[]" }))).toBe(false);
-    expect(FlatJsonReader.fits([...columnsOf({ a: "int" }), ...columnsOf({ A: "int" })])).toBe(false);
+    expect(FlatColumns.fits(columns)).toBe(true);
+    expect(FlatColumns.fits(columnsOf({ a: "int", s: "struct<x int>" }))).toBe(false);
+    expect(FlatColumns.fits(columnsOf({ a: "int", l: "int[]" }))).toBe(false);
+    expect(FlatColumns.fits([...columnsOf({ a: "int" }), ...columnsOf({ A: "int" })])).toBe(false);
   });
 
   test("numbers read as JSON.parse reads them, to the last bit", () => {
@@ -112,19 +106,12 @@ describe("FlatJsonReader", () => {
 });
 
 describe("ENCODE JSON fast path", () => {
-  const schema = new Schema(columns.map((c) => sqlField(c.name, c.type)));
   const fastDecoder = () => {
     const { parser, rows } = jsonParts(columns, "milli");
-    return new BatchDecoder(schema, "JSON", parser, rows, new IncludeColumns([]));
+    return payloadDecoder(columns, "JSON", parser, rows);
   };
   const generalDecoder = () =>
-    new BatchDecoder(
-      schema,
-      "JSON",
-      new PreciseJsonParser(columns),
-      jsonParts(columns, "milli").rows,
-      new IncludeColumns([]),
-    );
+    payloadDecoder(columns, "JSON", new PreciseJsonParser(columns), jsonParts(columns, "milli").rows);
 
   const key = fc.constantFrom(
     "id",
@@ -158,19 +145,7 @@ describe("ENCODE JSON fast path", () => {
   const payload = fc.oneof(
     { weight: 8, arbitrary: object.map(bytes) },
     // Damaged: a byte changed, inserted or removed (malformed JSON, invalid UTF-8, ...).
-    {
-      weight: 2,
-      arbitrary: fc
-        .tuple(object, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "insert", "cut"))
-        .map(([text, at, byte, how]) => {
-          const b = [...bytes(text)];
-          const i = b.length === 0 ? 0 : at % b.length;
-          if (how === "set") b[i] = byte;
-          else if (how === "insert") b.splice(i, 0, byte);
-          else b.splice(i, 1);
-          return Uint8Array.from(b);
-        }),
-    },
+    { weight: 2, arbitrary: damaged(object.map(bytes)) },
     { weight: 1, arbitrary: fc.constantFrom("[1]", '"x"', "", "{", "\uFEFF{}", "null").map(bytes) },
   );
 

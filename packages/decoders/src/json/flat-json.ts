@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
-import { FlatColumns, FOLDED_KEY, UNKNOWN_KEY } from "../flat-columns.js";
-import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+import { FlatColumns, FOLDED_KEY } from "../flat-columns.js";
+import { type FlatRow, UTF8_TEXT } from "../row-writer.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -24,11 +24,6 @@ const utf8 = new TextDecoder();
 const STOP = new Uint8Array(256);
 for (let c = 0; c < 256; c++) STOP[c] = c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x80 ? 1 : 0;
 
-/** A key that is not a column. */
-const UNKNOWN = UNKNOWN_KEY;
-/** A key equal to a column name but for ASCII case: the general path decides which field the column reads. */
-const CASE_FOLDED = FOLDED_KEY;
-
 /**
  * Reads the usual JSON event, a flat object of strings, numbers, booleans and nulls, straight
  * from its bytes into one value per column: no text decode, no object, no key strings, and
@@ -41,28 +36,20 @@ const CASE_FOLDED = FOLDED_KEY;
  */
 export class FlatJsonReader {
   private readonly columns: FlatColumns;
+  /** 1 for the `double precision` columns, which read long literals as doubles too. */
   private readonly doubles: Uint8Array;
-  private readonly texts: Uint8Array;
-  private readonly row: FlatRow;
 
+  /** For columns that {@link FlatColumns.fits}. */
   constructor(columns: readonly ColumnDef[]) {
     this.columns = new FlatColumns(columns);
     this.doubles = Uint8Array.from(columns, (c) => (c.type.kind === "double precision" ? 1 : 0));
-    this.texts = this.columns.texts;
-    this.row = new FlatRow(columns.length);
-  }
-
-  /** Whether the reader applies to these columns (see {@link FlatColumns.fits}). */
-  static fits(columns: readonly ColumnDef[]): boolean {
-    return FlatColumns.fits(columns);
   }
 
   /** The payload's column values (reused by the next call), or undefined when the general parser must read it. */
   read(b: Uint8Array): FlatRow | undefined {
-    const row = this.row;
-    const values = row.values;
-    values.fill(undefined);
-    row.source = b;
+    const row = this.columns.row;
+    const values = row.begin(b);
+    const texts = this.columns.texts;
     const n = b.length;
     let high = false;
     let i = skipSpace(b, 0, n);
@@ -80,8 +67,9 @@ export class FlatJsonReader {
           if (c === BACKSLASH || c < 0x20 || c >= 0x80) return undefined;
         }
         if (j >= n) return undefined;
-        const col = this.columnOf(b, keyStart, j);
-        if (col === CASE_FOLDED) return undefined;
+        // A key equal to a column name but for ASCII case: the general path decides which field the column reads.
+        const col = this.columns.match(b, keyStart, j);
+        if (col === FOLDED_KEY) return undefined;
         i = skipSpace(b, j + 1, n);
         if (b[i] !== COLON) return undefined;
         i = skipSpace(b, i + 1, n);
@@ -100,7 +88,7 @@ export class FlatJsonReader {
             k++;
           }
           if (col >= 0) {
-            if (this.texts[col] === 1) {
+            if (texts[col] === 1) {
               values[col] = UTF8_TEXT;
               row.starts[col] = start;
               row.ends[col] = k;
@@ -136,11 +124,6 @@ export class FlatJsonReader {
     // JSON.parse would have decoded the whole text first, refusing invalid UTF-8 anywhere.
     if (high && !isUtf8(b)) return undefined;
     return row;
-  }
-
-  /** The column whose name is bytes `start..end` (ASCII), UNKNOWN, or CASE_FOLDED. */
-  private columnOf(b: Uint8Array, start: number, end: number): number {
-    return this.columns.match(b, start, end);
   }
 
   /** The value of the last number read for a column. */

@@ -4,6 +4,7 @@ import { RecordRowWriter } from "../row-writer.js";
 import type { EpochUnit } from "../values/datetime.js";
 import { jsonTextOfParsed } from "../values/jsonb.js";
 import { FlatJsonReader } from "./flat-json.js";
+import { FlatColumns } from "../flat-columns.js";
 import { PreciseJsonParser } from "./precise-json.js";
 
 /** The parser and row writer of `ENCODE JSON`: one JSON object per message, columns by field name. */
@@ -23,7 +24,7 @@ class JsonParser implements PayloadParser {
   private readonly precise: PreciseJsonParser;
 
   constructor(columns: readonly ColumnDef[]) {
-    this.flat = FlatJsonReader.fits(columns) ? new FlatJsonReader(columns) : undefined;
+    this.flat = FlatColumns.fits(columns) ? new FlatJsonReader(columns) : undefined;
     this.precise = new PreciseJsonParser(columns);
   }
 

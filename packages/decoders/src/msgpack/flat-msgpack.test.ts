@@ -1,17 +1,11 @@
-import { type ColumnDef, parseSqlType, sqlField } from "@jetflow/core";
-import { Schema } from "apache-arrow";
 import fc from "fast-check";
 import { Packr, Unpackr } from "msgpackr";
 import { describe, expect, test } from "vitest";
-import { BatchDecoder, type PayloadParser } from "../batch-decoder.js";
-import { IncludeColumns } from "../include-columns.js";
+import type { PayloadParser } from "../batch-decoder.js";
 import { FlatRow, UTF8_TEXT } from "../row-writer.js";
-import { rawBatch, rowsOf } from "../test-support.js";
+import { columnsOf, damaged, payloadDecoder, rawBatch, rowsOf } from "../test-support.js";
 import { FlatMsgpackReader } from "./flat-msgpack.js";
 import { msgpackParts } from "./msgpack-decoder.js";
-
-const columnsOf = (spec: Record<string, string>): ColumnDef[] =>
-  Object.entries(spec).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
 
 const columns = columnsOf({
   id: "bigint",
@@ -67,15 +61,13 @@ describe("FlatMsgpackReader", () => {
 });
 
 describe("ENCODE MSGPACK fast path", () => {
-  const schema = new Schema(columns.map((c) => sqlField(c.name, c.type)));
   const fastDecoder = () => {
     const { parser, rows } = msgpackParts(columns, "milli");
-    return new BatchDecoder(schema, "MessagePack", parser, rows, new IncludeColumns([]));
+    return payloadDecoder(columns, "MessagePack", parser, rows);
   };
   const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "bigint" });
   const general: PayloadParser = { parse: (payload) => unpackr.unpack(payload) };
-  const generalDecoder = () =>
-    new BatchDecoder(schema, "MessagePack", general, msgpackParts(columns, "milli").rows, new IncludeColumns([]));
+  const generalDecoder = () => payloadDecoder(columns, "MessagePack", general, msgpackParts(columns, "milli").rows);
 
   const key = fc.constantFrom(
     "id",
@@ -130,19 +122,7 @@ describe("ENCODE MSGPACK fast path", () => {
   const packers = [packr, new Packr({ useRecords: false, useFloat32: 1 })];
   const payload = fc.oneof(
     { weight: 8, arbitrary: fc.tuple(map, fc.nat(1)).map(([m, p]) => new Uint8Array((packers[p] as Packr).pack(m))) },
-    {
-      weight: 2,
-      arbitrary: fc
-        .tuple(map, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "insert", "cut"))
-        .map(([m, at, byte, how]) => {
-          const b = [...pack(m)];
-          const i = b.length === 0 ? 0 : at % b.length;
-          if (how === "set") b[i] = byte;
-          else if (how === "insert") b.splice(i, 0, byte);
-          else b.splice(i, 1);
-          return Uint8Array.from(b);
-        }),
-    },
+    { weight: 2, arbitrary: damaged(map.map(pack)) },
   );
 
   test("property: the same rows and bad messages as msgpackr", () => {

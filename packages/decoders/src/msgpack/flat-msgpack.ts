@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
-import { FlatColumns, FOLDED_KEY, UNKNOWN_KEY } from "../flat-columns.js";
-import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+import { FlatColumns, FOLDED_KEY } from "../flat-columns.js";
+import { type FlatRow, UTF8_TEXT } from "../row-writer.js";
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const utf8 = new TextDecoder();
@@ -12,9 +12,7 @@ const scratch64 = new Float64Array(scratch.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const PROTO = new TextEncoder().encode("__proto__");
 
-/** A key that is not a column. */
-const UNKNOWN = UNKNOWN_KEY;
-/** A key equal to a column name but for ASCII case, or one msgpackr renames: the general path decides. */
+/** {@link FlatMsgpackReader.columnOf}: a key equal to a column name but for ASCII case, or one msgpackr renames. */
 const GENERAL = FOLDED_KEY;
 
 /**
@@ -28,27 +26,18 @@ const GENERAL = FOLDED_KEY;
  */
 export class FlatMsgpackReader {
   private readonly columns: FlatColumns;
-  private readonly texts: Uint8Array;
-  private readonly row: FlatRow;
   private at = 0;
 
+  /** For columns that {@link FlatColumns.fits}. */
   constructor(columns: readonly ColumnDef[]) {
     this.columns = new FlatColumns(columns);
-    this.texts = this.columns.texts;
-    this.row = new FlatRow(columns.length);
-  }
-
-  /** Whether the reader applies to these columns (see {@link FlatColumns.fits}). */
-  static fits(columns: readonly ColumnDef[]): boolean {
-    return FlatColumns.fits(columns);
   }
 
   /** The payload's column values (reused by the next call), or undefined when msgpackr must read it. */
   read(b: Uint8Array): FlatRow | undefined {
-    const row = this.row;
-    const values = row.values;
-    values.fill(undefined);
-    row.source = b;
+    const row = this.columns.row;
+    const values = row.begin(b);
+    const texts = this.columns.texts;
     const n = b.length;
     const t = b[0];
     let count: number;
@@ -97,7 +86,7 @@ export class FlatMsgpackReader {
           }
         }
         if (high && !isUtf8(b.subarray(start, end))) return undefined;
-        if (this.texts[col] === 1) {
+        if (texts[col] === 1) {
           values[col] = UTF8_TEXT;
           row.starts[col] = start;
           row.ends[col] = end;
@@ -139,7 +128,7 @@ export class FlatMsgpackReader {
     return -1;
   }
 
-  /** The column whose name is bytes `start..end`, UNKNOWN, or GENERAL. */
+  /** The column whose name is bytes `start..end` as {@link FlatColumns.match} gives it, or GENERAL. */
   private columnOf(b: Uint8Array, start: number, end: number): number {
     for (let k = start; k < end; k++) if (b[k]! >= 0x80) return GENERAL;
     const length = end - start;

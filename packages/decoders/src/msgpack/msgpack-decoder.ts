@@ -5,6 +5,7 @@ import { RecordRowWriter } from "../row-writer.js";
 import type { EpochUnit } from "../values/datetime.js";
 import { jsonTextOfValue } from "../values/jsonb.js";
 import { FlatMsgpackReader } from "./flat-msgpack.js";
+import { FlatColumns } from "../flat-columns.js";
 
 /**
  * MessagePack payloads to JS values: maps as plain objects, 64-bit integers as BigInts (exact),
@@ -17,7 +18,7 @@ class MsgpackParser implements PayloadParser {
   private readonly flat: FlatMsgpackReader | undefined;
 
   constructor(columns: readonly ColumnDef[]) {
-    this.flat = FlatMsgpackReader.fits(columns) ? new FlatMsgpackReader(columns) : undefined;
+    this.flat = FlatColumns.fits(columns) ? new FlatMsgpackReader(columns) : undefined;
   }
 
   parse(payload: Uint8Array): unknown {

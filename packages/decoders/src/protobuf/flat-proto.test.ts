@@ -1,12 +1,9 @@
-import { type ColumnDef, parseSqlType, sqlField } from "@jetflow/core";
-import { Schema } from "apache-arrow";
 import fc from "fast-check";
 import protobuf from "protobufjs";
 import { describe, expect, test } from "vitest";
-import { BatchDecoder, type PayloadParser } from "../batch-decoder.js";
-import { IncludeColumns } from "../include-columns.js";
+import type { PayloadParser } from "../batch-decoder.js";
 import { RecordRowWriter, UTF8_TEXT } from "../row-writer.js";
-import { rawBatch, rowsOf } from "../test-support.js";
+import { columnsOf, damaged, payloadDecoder, rawBatch, rowsOf } from "../test-support.js";
 import { jsonTextOfValue } from "../values/jsonb.js";
 import { FlatProtoReader } from "./flat-proto.js";
 import { ProtoPlanner } from "./proto-plan.js";
@@ -35,9 +32,6 @@ const Other = root.lookupType("t.Other");
 
 /** long.js's `Long.fromString` (protobufjs types `util.Long` as a bare constructor). */
 const longOf = (text: string) => (protobuf.util.Long as unknown as { fromString(s: string): unknown }).fromString(text);
-
-const columnsOf = (spec: Record<string, string>): ColumnDef[] =>
-  Object.entries(spec).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
 
 const columns = columnsOf({
   d: "double precision",
@@ -83,7 +77,6 @@ describe("FlatProtoReader", () => {
 });
 
 describe("ENCODE PROTOBUF fast path", () => {
-  const schema = new Schema(columns.map((c) => sqlField(c.name, c.type)));
   const rows = () =>
     new RecordRowWriter(
       new ProtoPlanner(root, { timestamptzNumbers: "guess", jsonText: jsonTextOfValue }, 64).columns(Flat, columns),
@@ -92,8 +85,7 @@ describe("ENCODE PROTOBUF fast path", () => {
   const reader = FlatProtoReader.plan(Flat, columns) as FlatProtoReader;
   const fast: PayloadParser = { parse: (p) => reader.read(p) ?? Flat.decode(p) };
   const general: PayloadParser = { parse: (p) => Flat.decode(p) };
-  const decoderOf = (parser: PayloadParser) =>
-    new BatchDecoder(schema, "protobuf", parser, rows(), new IncludeColumns([]));
+  const decoderOf = (parser: PayloadParser) => payloadDecoder(columns, "protobuf", parser, rows());
 
   const long = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }).map((b) => longOf(String(b)));
   const flat = fc.record(
@@ -138,17 +130,7 @@ describe("ENCODE PROTOBUF fast path", () => {
     flat.map((m) => Flat.encode(Flat.fromObject(m)).finish()),
     other.map((m) => Other.encode(Other.fromObject(m)).finish()),
   );
-  const damaged = fc
-    .tuple(encoded, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "insert", "cut", "truncate"))
-    .map(([bytes, at, byte, how]) => {
-      const b = [...bytes];
-      const i = b.length === 0 ? 0 : at % b.length;
-      if (how === "set") b[i] = byte;
-      else if (how === "insert") b.splice(i, 0, byte);
-      else if (how === "cut") b.splice(i, 1);
-      else b.length = i;
-      return Uint8Array.from(b);
-    });
+  const spoiled = damaged(encoded, ["set", "insert", "cut", "truncate"]);
   // One field alone, so it is the last bytes of the payload (protobufjs reads varints there differently).
   const single = fc
     .tuple(fc.constantFrom(...Object.keys(Flat.fields)), flat)
@@ -163,7 +145,7 @@ describe("ENCODE PROTOBUF fast path", () => {
     { weight: 2, arbitrary: rawText },
     // A field repeated across two encodings: the last value wins.
     { weight: 2, arbitrary: fc.tuple(encoded, encoded).map(([a, b]) => Uint8Array.from([...a, ...b])) },
-    { weight: 3, arbitrary: damaged },
+    { weight: 3, arbitrary: spoiled },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
   );
 
