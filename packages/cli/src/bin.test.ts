@@ -102,11 +102,10 @@ FORMAT PLAIN ENCODE JSON;
     expect(r.exitAfterStderrMs).toBeLessThan(1500);
   });
 
-  it("only after a slow reader took all of its output", async () => {
-    await using server = await NatsServer.start();
-    const rows = 3000;
+  /** A stream `orders` holding `rows` rows of about 500 bytes. */
+  async function bigStream(url: string, rows: number): Promise<void> {
     const pad = "x".repeat(500);
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: url });
     try {
       await (await jetstreamManager(nc)).streams.add({ name: "orders", subjects: ["orders.>"] });
       const js = jetstream(nc);
@@ -116,6 +115,26 @@ FORMAT PLAIN ENCODE JSON;
     } finally {
       await nc.close();
     }
+  }
+
+  it("quietly when its reader goes away early, as in `jetflow run ... | head`", async () => {
+    await using server = await NatsServer.start();
+    await bigStream(server.url, 3000);
+    const { child, ended } = spawnCli(["run", tableSql("head", server.url), "--until-caught-up", "--print", "t"], {
+      holdStdout: true,
+    });
+    await new Promise<void>((resolve) => child.stdout.once("readable", () => resolve()));
+    child.stdout.destroy(); // the reader exits: the next write fails with EPIPE
+    const r = await ended;
+    expect(r.signal, `killed after ${KILL_MS} ms: it hung`).toBeNull();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("only after a slow reader took all of its output", async () => {
+    await using server = await NatsServer.start();
+    const rows = 3000;
+    await bigStream(server.url, rows);
     const { child, readStdout, ended } = spawnCli(
       ["run", tableSql("big", server.url), "--until-caught-up", "--print", "t"],
       { holdStdout: true },

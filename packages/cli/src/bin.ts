@@ -4,6 +4,17 @@ import { main } from "./main.js";
 const interrupted = new Promise<void>((resolve) => {
   process.once("SIGINT", () => resolve());
   process.once("SIGTERM", () => resolve());
+  // The reader of stdout went away (`jetflow run ... | head`): stop as on Ctrl-C (a last
+  // checkpoint, then exit 0) instead of dying on an unhandled EPIPE. Later writes fail the same way.
+  let gone = false;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (gone || e.code === "EPIPE") {
+      gone = true;
+      resolve();
+      return;
+    }
+    throw e;
+  });
 });
 
 const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, interrupted });

@@ -13,7 +13,8 @@ export interface ClientFlags {
 
 /** Connects with the flags' credentials; the error names the servers, never a secret. */
 export async function connectClient(flags: ClientFlags): Promise<NatsConnection> {
-  const options: Parameters<typeof connect>[0] = { servers: flags.servers, name: "jetflow-cli" };
+  // A silent port fails after 5 s, as a source's first connect does (nats.js waits 20 s).
+  const options: Parameters<typeof connect>[0] = { servers: flags.servers, name: "jetflow-cli", timeout: 5_000 };
   if (flags.user !== undefined) Object.assign(options, { user: flags.user, pass: flags.password ?? "" });
   if (flags.token !== undefined) Object.assign(options, { token: flags.token });
   if (flags.creds !== undefined) {
