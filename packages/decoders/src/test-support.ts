@@ -1,7 +1,9 @@
 import { type ColumnDef, parseSqlType, type RawBatch, type SqlType, sqlField, sqlTypeOfField } from "@jetflow/core";
 import { type Data, type RecordBatch, Schema } from "apache-arrow";
 import fc from "fast-check";
+import { expect } from "vitest";
 import { BatchDecoder, type PayloadParser } from "./batch-decoder.js";
+import type { Decoder } from "./decoder.js";
 import { IncludeColumns } from "./include-columns.js";
 import type { RowWriter } from "./row-writer.js";
 
@@ -108,6 +110,17 @@ export function columnsOf(spec: Record<string, string>): ColumnDef[] {
   return Object.entries(spec).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
 }
 
+/** The first columns of the flat readers' tests (JSON, MessagePack), in this order: one of each kind a flat event fills. */
+export const FLAT_EVENT_COLUMNS: Readonly<Record<string, string>> = {
+  id: "bigint",
+  name: "varchar",
+  score: "double precision",
+  amount: "numeric",
+  flag: "boolean",
+  n: "integer",
+  doc: "jsonb",
+};
+
 /** A decoder of these payload columns (no INCLUDE columns) from an encoding's parser and row writer. */
 export function payloadDecoder(
   columns: readonly ColumnDef[],
@@ -138,4 +151,23 @@ export function damaged(
       else b.length = i;
       return Uint8Array.from(b);
     });
+}
+
+/**
+ * The property of a fast path: for batches of up to `maxBatch` payloads, the decoder with it
+ * (`fast`) and the one without (`general`), each made fresh per batch, give the same rows and
+ * the same bad messages.
+ */
+export function sameDecoding(
+  fast: () => Decoder,
+  general: () => Decoder,
+  payload: fc.Arbitrary<Uint8Array>,
+  maxBatch = 8,
+): fc.IPropertyWithHooks<[Uint8Array[]]> {
+  return fc.property(fc.array(payload, { minLength: 1, maxLength: maxBatch }), (payloads) => {
+    const a = fast().decode(rawBatch(payloads));
+    const b = general().decode(rawBatch(payloads));
+    expect(a.bad).toEqual(b.bad);
+    expect(rowsOf(a.batch)).toEqual(rowsOf(b.batch));
+  });
 }
