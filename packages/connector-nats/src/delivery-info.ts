@@ -124,8 +124,8 @@ export class DeliveryInfo {
     this.pending = digitBytes(reply, tsEnd + 1, first + 5 < n ? dots[first + 5]! : reply.length);
     const ok = this.streamSequence > 0;
     if (ok) {
-      // A copy: the reply is a view of a socket read buffer.
-      this.prefix = reply.slice(0, dots[first]! + 1);
+      // A copy: the reply is a view of a socket read buffer, and on a Node Buffer `slice` is a view too.
+      this.prefix = Uint8Array.from(reply.subarray(0, dots[first]! + 1));
       this.token = n === 11;
     }
     return ok;

@@ -114,7 +114,20 @@ const utf8Decoder = new TextDecoder();
 
 /** A column of `n` NULLs (not for nested types, which have no allocatable values). */
 export function nullData(type: SqlType, n: number): Data {
-  return toArrow({ type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) });
+  const rep = repOf(type);
+  if (rep !== "str" && rep !== "bytes") {
+    return toArrow({ type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) });
+  }
+  // Every value empty: offsets all 0, no bytes, and a zeroed validity bitmap.
+  const nullBitmap = new Uint8Array(((n + 63) & ~63) >> 3);
+  return makeData({
+    type: arrowTypeOf(type),
+    length: n,
+    nullCount: n,
+    nullBitmap,
+    valueOffsets: new Int32Array(n + 1),
+    data: new Uint8Array(0),
+  } as never);
 }
 
 /** Unpacks one Arrow column (a RecordBatch child) into a {@link Col}. */

@@ -209,11 +209,23 @@ describe("expressions against PostgreSQL", () => {
 
 describe("to_timestamp rounds as PostgreSQL does", () => {
   // Halfway between two microseconds once shifted to PostgreSQL's 2000-01-01 epoch: rint (half to even).
-  const SECONDS = [1.0682425, 0.0000005, 0.0000015, -0.0000005, 1.5e-7, 1_700_000_000.0000005, -1_234.5678905];
+  const SECONDS = [
+    1.0682425, 0.0000005, 0.0000015, -0.0000005, 1.5e-7, 1_700_000_000.0000005, -1_234.5678905,
+    // PostgreSQL's range: 4714-11-24 BC to 294277 AD; outside it, an error (NULL here).
+    -210_866_803_200, -210_866_803_200.5, -210_866_803_199.5, -62_135_596_800.5, -1e12, 9_223_372_036_000.5,
+    9_224_318_016_000, 9.2e12,
+  ];
   it.each(SECONDS)("to_timestamp(%s)", async (d) => {
     const compiled = compileExpr(cast(call("to_timestamp", col("d")), "varchar"), schema);
     const row: Row = { i: null, s: null, b: null, d, n: null, v: null, t: null };
     const [ours] = [...compiled.evaluate(batchFrom(schema, [row]))];
-    expect(ours).toBe(await pgValue("to_timestamp(d)", row));
+    const theirs = await pgValue("to_timestamp(d)", row);
+    expect(ours ?? null).toBe(theirs === "ERROR" ? null : theirs);
+  });
+
+  it("gives NULL past int64 microseconds since 1970 (294247 AD), where PostgreSQL still has years", () => {
+    const compiled = compileExpr(call("to_timestamp", col("d")), schema);
+    const row: Row = { i: null, s: null, b: null, d: 9_224_318_015_999.5, n: null, v: null, t: null };
+    expect([...compiled.evaluate(batchFrom(schema, [row]))]).toEqual([null]);
   });
 });

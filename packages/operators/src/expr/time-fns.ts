@@ -199,7 +199,11 @@ export function extract(fields: Col, x: Col, w: EvalWarnings): Col {
   return { type: NUMERIC, length: n, values: out, valid };
 }
 
-/** to_timestamp(seconds since the epoch) -> timestamptz; NaN and infinities give NULL. */
+/**
+ * to_timestamp(seconds since the epoch) -> timestamptz. Where PostgreSQL raises "timestamp out of
+ * range" (before 4714-11-24 BC, from 294277 AD on) and for NaN and infinities, NULL (counted);
+ * also past 294247-01-10, where int64 microseconds since 1970 end.
+ */
 export function toTimestamp(seconds: Col, w: EvalWarnings): Col {
   const n = seconds.length;
   const x = seconds.values as Float64Array;
@@ -207,14 +211,14 @@ export function toTimestamp(seconds: Col, w: EvalWarnings): Col {
   let valid = seconds.valid;
   for (let i = 0; i < n; i++) {
     if (valid !== undefined && valid[i] === 0) continue;
-    const s = x[i] as number;
-    if (!Number.isFinite(s) || Math.abs(s) > 9.2e12) {
+    const us = epochMicros(x[i] as number);
+    if (us === undefined) {
       w.overflow++;
       if (valid === seconds.valid) valid = valid === undefined ? new Uint8Array(n).fill(1) : valid.slice();
       (valid as Uint8Array)[i] = 0;
       continue;
     }
-    out[i] = epochMicros(s);
+    out[i] = us;
   }
   return { type: TIMESTAMPTZ, length: n, values: out, valid };
 }
@@ -226,12 +230,28 @@ const PG_EPOCH_MICROS = 946_684_800_000_000n;
 /**
  * Microseconds since the Unix epoch of `s` seconds, rounded as PostgreSQL's to_timestamp does:
  * shifted to its 2000-01-01 epoch first, then scaled and rounded half to even (`rint`), so a
- * value halfway between two microseconds lands where PostgreSQL puts it.
+ * value halfway between two microseconds lands where PostgreSQL puts it. Undefined outside
+ * PostgreSQL's range.
  */
-function epochMicros(s: number): bigint {
+function epochMicros(s: number): bigint | undefined {
+  // NaN fails both comparisons' negations; infinities fall outside.
+  if (!(s >= MIN_SECONDS && s < END_SECONDS)) return undefined;
   const x = (s - PG_EPOCH_SECONDS) * 1e6;
   const f = Math.floor(x);
   const d = x - f;
-  const r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
-  return BigInt(r) + PG_EPOCH_MICROS;
+  const r = BigInt(d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f);
+  // Rounding can still step past the range (PostgreSQL checks again too).
+  if (r < MIN_PG_MICROS || r >= END_PG_MICROS) return undefined;
+  const us = r + PG_EPOCH_MICROS;
+  // A timestamp is int64 microseconds since 1970, which ends 30 years before PostgreSQL's range.
+  return us > INT64_MAX ? undefined : us;
 }
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** PostgreSQL's float8 to_timestamp range, in Unix seconds: julian day 0 up to its timestamp end. */
+const MIN_SECONDS = -210_866_803_200;
+const END_SECONDS = 9_224_318_016_000;
+/** Its valid timestamps, in microseconds since 2000-01-01 (MIN_TIMESTAMP, END_TIMESTAMP). */
+const MIN_PG_MICROS = -211_813_488_000_000_000n;
+const END_PG_MICROS = 9_223_371_331_200_000_000n;
