@@ -17,15 +17,10 @@ export async function runCeiling(
   const { stream } = streamOf(scenario.dataset);
   let messages = 0;
   let bytes = 0;
-  const seconds = await consumeAll(
-    url,
-    stream,
-    scenario.dataset.messages,
-    (m) => {
-      messages++;
-      bytes += m.data.length;
-    },
-  );
+  const seconds = await consumeAll(url, stream, scenario.dataset.messages, (m) => {
+    messages++;
+    bytes += m.data.length;
+  });
   return {
     ...throughput(scenario.id, scenario.label, "ceiling", scenario.dataset, messages, bytes, seconds),
     peakRssMiB: peakRssMiB(),
