@@ -18,7 +18,8 @@ export class DeliveryInfo {
   pending = 0;
 
   private readonly dots = new Int32Array(16);
-  private readonly fields = new Float64Array(5);
+  /** The value of the last digit run read (a typed slot: no number boxed per message). */
+  private readonly num = new Float64Array(1);
   /** `$JS.ACK.<...>.<consumer>.` of the last reply parsed in full; empty before the first. */
   private prefix: Uint8Array = new Uint8Array(0);
   /** Whether that reply had a token after the pending count (the 12-token form). */
@@ -59,16 +60,14 @@ export class DeliveryInfo {
   /**
    * {@link parse} on the reply subject's bytes, so the hot path never decodes it into a string.
    * Every reply of a consumer starts with the same `$JS.ACK.<...>.<consumer>.`: once a reply
-   * was parsed in full, the next ones only compare that prefix and read the fields after it.
+   * was parsed in full, the next ones read the fields after a prefix of that length. The prefix
+   * is checked at its ends only (`$JS.ACK.` and the last bytes of the consumer name): a
+   * subscription only receives its own consumer's replies, and the fields are checked in full.
    */
   parseBytes(reply: Uint8Array): boolean {
     const prefix = this.prefix;
     const at = prefix.length;
-    if (at > 0 && reply.length > at) {
-      let k = 0;
-      while (k < at && reply[k] === prefix[k]) k++;
-      if (k === at && this.fieldsAt(reply, at)) return true;
-    }
+    if (at > 0 && reply.length > at && samePrefixEnds(reply, prefix, at) && this.fieldsAt(reply, at)) return true;
     return this.parseAll(reply);
   }
 
@@ -79,30 +78,54 @@ export class DeliveryInfo {
    */
   private fieldsAt(reply: Uint8Array, at: number): boolean {
     const n = reply.length;
-    const fields = this.fields;
-    let i = at;
-    for (let f = 0; f < 5; f++) {
-      const start = i;
-      while (i < n && reply[i]! >= 48 && reply[i]! <= 57) i++;
-      if (i === start) return false;
-      // nanoseconds exceed 2^53: dropping the last three digits first keeps microseconds exact.
-      fields[f] = f === 3 ? digitBytes(reply, start, Math.max(start, i - 3)) : digitBytes(reply, start, i);
-      if (f < 4) {
-        if (reply[i] !== 46) return false;
-        i++;
-      }
-    }
+    const num = this.num;
+    let i = this.digitRun(reply, at, n);
+    if (i < 0 || reply[i] !== 46) return false;
+    const delivered = num[0]!;
+    i = this.digitRun(reply, i + 1, n);
+    if (i < 0 || reply[i] !== 46) return false;
+    const stream = num[0]!;
+    i = this.digitRun(reply, i + 1, n);
+    if (i < 0 || reply[i] !== 46) return false;
+    const delivery = num[0]!;
+    i = this.microsRun(reply, i + 1, n);
+    if (i < 0 || reply[i] !== 46) return false;
+    const micros = num[0]!;
+    i = this.digitRun(reply, i + 1, n);
+    if (i < 0) return false;
     if (this.token) {
       if (reply[i] !== 46 || i + 1 >= n) return false;
       for (let k = i + 1; k < n; k++) if (reply[k] === 46) return false;
     } else if (i !== n) return false;
-    if (fields[1]! <= 0) return false;
-    this.deliveryCount = fields[0]!;
-    this.streamSequence = fields[1]!;
-    this.deliverySequence = fields[2]!;
-    this.timestampUs = fields[3]!;
-    this.pending = fields[4]!;
+    if (stream <= 0) return false;
+    this.deliveryCount = delivered;
+    this.streamSequence = stream;
+    this.deliverySequence = delivery;
+    this.timestampUs = micros;
+    this.pending = num[0]!;
     return true;
+  }
+
+  /** Reads the digits from `i` in one pass: their value into `num[0]`; the end, or -1 when there are none. */
+  private digitRun(reply: Uint8Array, i: number, n: number): number {
+    const start = i;
+    let v = 0;
+    for (; i < n; i++) {
+      const c = reply[i]! - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    this.num[0] = v;
+    return i === start ? -1 : i;
+  }
+
+  /** {@link digitRun} for nanoseconds, giving microseconds: the last three digits are dropped first, so they stay exact past 2^53. */
+  private microsRun(reply: Uint8Array, i: number, n: number): number {
+    const start = i;
+    while (i < n && reply[i]! >= 48 && reply[i]! <= 57) i++;
+    if (i === start) return -1;
+    this.num[0] = digitBytes(reply, start, Math.max(start, i - 3));
+    return i;
   }
 
   private parseAll(reply: Uint8Array): boolean {
@@ -130,6 +153,13 @@ export class DeliveryInfo {
     }
     return ok;
   }
+}
+
+/** Whether `reply` starts like `prefix` (length `at` >= 8): its first 8 and last 8 bytes. */
+function samePrefixEnds(reply: Uint8Array, prefix: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 8; k++) if (reply[k] !== prefix[k]) return false;
+  for (let k = Math.max(8, at - 8); k < at; k++) if (reply[k] !== prefix[k]) return false;
+  return true;
 }
 
 function digitBytes(b: Uint8Array, from: number, to: number): number {
