@@ -1,6 +1,7 @@
 import { Float32, Float64 } from "apache-arrow";
 import { NumberColumn } from "../columns/fixed-columns.js";
 import { badValue } from "./bad-value.js";
+import { namedColumn } from "./named-column.js";
 import type { ValueWriter } from "./value-writer.js";
 import { isBeyondDouble, isLong, LongNumber } from "./wide-numbers.js";
 
@@ -26,17 +27,13 @@ const FLOAT_SPECIALS: Readonly<Record<string, number>> = {
  * `real` a value float4 cannot hold (finite but rounding to infinity, or not zero but
  * rounding to zero: `1e39`, `1e-50`). Infinity and NaN as values stay.
  */
-export class FloatWriter extends NumberColumn implements ValueWriter {
+export class FloatWriter extends namedColumn(NumberColumn) implements ValueWriter {
   private readonly single: boolean;
   /** The rule an out-of-range value breaks, worded as PostgreSQL's error. */
   private readonly outOfRange: string;
 
-  constructor(
-    private readonly path: string,
-    capacity: number,
-    bits: 32 | 64,
-  ) {
-    super(bits === 32 ? new Float32() : new Float64(), capacity);
+  constructor(path: string, capacity: number, bits: 32 | 64) {
+    super(path, capacity, bits === 32 ? new Float32() : new Float64());
     this.single = bits === 32;
     this.outOfRange = `out of range for type ${bits === 32 ? "real" : "double precision"}`;
   }

@@ -3,6 +3,7 @@ import { BoolColumn, Int64Column, NumberColumn } from "../columns/fixed-columns.
 import { Utf8Column } from "../columns/var-columns.js";
 import { badValue } from "./bad-value.js";
 import { canonicalDecimal, decimalFromNumber } from "./decimal.js";
+import { namedColumn } from "./named-column.js";
 import type { ValueWriter } from "./value-writer.js";
 import { isLong, LongNumber, longToBigInt } from "./wide-numbers.js";
 
@@ -12,14 +13,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** `boolean`: JSON/MessagePack booleans only (RisingWave's strict rule: no 0/1, no "true"). */
-export class BooleanWriter extends BoolColumn implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new Bool(), capacity);
-  }
-
+export class BooleanWriter extends namedColumn(BoolColumn, Bool) implements ValueWriter {
   write(value: unknown): void {
     if (value === null || value === undefined) {
       this.writeNull();
@@ -34,17 +28,13 @@ export class BooleanWriter extends BoolColumn implements ValueWriter {
  * `smallint` / `integer`: integral numbers in range; integer text (`"42"`, `"-7"`, `"+3"`);
  * BigInts and 64-bit Longs in range. `1.5`, `"1.5"`, `"1e3"` and `" 42"` are refused.
  */
-export class SmallIntegerWriter extends NumberColumn implements ValueWriter {
+export class SmallIntegerWriter extends namedColumn(NumberColumn) implements ValueWriter {
   private readonly min: number;
   private readonly max: number;
   private readonly typeName: string;
 
-  constructor(
-    private readonly path: string,
-    capacity: number,
-    bits: 16 | 32,
-  ) {
-    super(bits === 16 ? new Int16() : new Int32(), capacity);
+  constructor(path: string, capacity: number, bits: 16 | 32) {
+    super(path, capacity, bits === 16 ? new Int16() : new Int32());
     this.max = bits === 16 ? 32767 : 2147483647;
     this.min = -this.max - 1;
     this.typeName = bits === 16 ? "smallint" : "integer";
@@ -86,14 +76,7 @@ export class SmallIntegerWriter extends NumberColumn implements ValueWriter {
  * integers are exact when written as digits (the JSON reader keeps long literals as text),
  * as integer strings, as MessagePack int64 or as protobuf int64.
  */
-export class BigIntWriter extends Int64Column implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new Int64(), capacity);
-  }
-
+export class BigIntWriter extends namedColumn(Int64Column, Int64) implements ValueWriter {
   write(value: unknown): void {
     switch (typeof value) {
       case "number":
@@ -160,14 +143,7 @@ export class BigIntWriter extends Int64Column implements ValueWriter {
  * `numeric`: stored as canonical decimal text (see `decimal.ts`). Numbers, decimal text
  * (`"12.50"`, `"1e-3"`, `"NaN"`, `"Infinity"`), BigInts, Longs; long JSON literals exactly.
  */
-export class NumericWriter extends Utf8Column implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new Utf8(), capacity);
-  }
-
+export class NumericWriter extends namedColumn(Utf8Column, Utf8) implements ValueWriter {
   write(value: unknown): void {
     switch (typeof value) {
       case "number":

@@ -2,6 +2,7 @@ import { Binary, Utf8 } from "apache-arrow";
 import { BinaryColumn, Utf8Column } from "../columns/var-columns.js";
 import { badValue } from "./bad-value.js";
 import { byteaFromText } from "./bytea.js";
+import { namedColumn } from "./named-column.js";
 import type { ValueWriter } from "./value-writer.js";
 import { isLong, LongNumber } from "./wide-numbers.js";
 
@@ -10,14 +11,7 @@ import { isLong, LongNumber } from "./wide-numbers.js";
  * (`42` -> `"42"`, `true` -> `"true"`; RisingWave's "primary types" rule). Arrays and
  * objects are refused (use `jsonb`).
  */
-export class VarcharWriter extends Utf8Column implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new Utf8(), capacity);
-  }
-
+export class VarcharWriter extends namedColumn(Utf8Column, Utf8) implements ValueWriter {
   write(value: unknown): void {
     switch (typeof value) {
       case "string":
@@ -58,14 +52,7 @@ export class VarcharWriter extends Utf8Column implements ValueWriter {
  * `bytea`: binary values (MessagePack bin, protobuf bytes) as they are; strings in
  * PostgreSQL's bytea text forms (`"\\xdeadbeef"`, or escape format).
  */
-export class ByteaWriter extends BinaryColumn implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new Binary(), capacity);
-  }
-
+export class ByteaWriter extends namedColumn(BinaryColumn, Binary) implements ValueWriter {
   write(value: unknown): void {
     if (value === null || value === undefined) {
       this.writeNull();
@@ -88,13 +75,13 @@ export class ByteaWriter extends BinaryColumn implements ValueWriter {
 }
 
 /** `jsonb`: any value, stored as its canonical JSON text (a JSON null is SQL NULL). */
-export class JsonbWriter extends Utf8Column implements ValueWriter {
+export class JsonbWriter extends namedColumn(Utf8Column, Utf8) implements ValueWriter {
   constructor(
-    private readonly path: string,
+    path: string,
     capacity: number,
     private readonly jsonText: (value: unknown) => string,
   ) {
-    super(new Utf8(), capacity);
+    super(path, capacity);
   }
 
   write(value: unknown): void {

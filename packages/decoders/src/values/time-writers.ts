@@ -14,6 +14,7 @@ import {
   type ZoneRule,
 } from "./datetime.js";
 import { parseInterval } from "./interval.js";
+import { namedColumn } from "./named-column.js";
 import type { ValueWriter } from "./value-writer.js";
 import { isLong, LongNumber, longToBigInt } from "./wide-numbers.js";
 
@@ -21,14 +22,7 @@ const INTEGER_TEXT = /^[+-]?\d+$/;
 const MS_PER_DAY = 86_400_000;
 
 /** `date`: `YYYY-MM-DD` text, an integer count of days since 1970-01-01, or a date-time value (its UTC day). */
-export class DateWriter extends NumberColumn implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new DateDay(), capacity);
-  }
-
+export class DateWriter extends namedColumn(NumberColumn, DateDay) implements ValueWriter {
   write(value: unknown): void {
     if (value === null || value === undefined) {
       this.writeNull();
@@ -48,14 +42,7 @@ export class DateWriter extends NumberColumn implements ValueWriter {
 }
 
 /** `time`: `HH:MM[:SS[.ffffff]]` text, or an integer count of microseconds since midnight. */
-export class TimeWriter extends Int64Column implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new TimeMicrosecond(), capacity);
-  }
-
+export class TimeWriter extends namedColumn(Int64Column, TimeMicrosecond) implements ValueWriter {
   write(value: unknown): void {
     if (value === null || value === undefined) {
       this.writeNull();
@@ -79,16 +66,16 @@ export class TimeWriter extends Int64Column implements ValueWriter {
  * milliseconds). `timestamp` ignores a zone suffix; `timestamptz` applies it and reads
  * text without one as UTC.
  */
-export class TimestampWriter extends Int64Column implements ValueWriter {
+export class TimestampWriter extends namedColumn(Int64Column) implements ValueWriter {
   private readonly rule: string;
 
   constructor(
-    private readonly path: string,
+    path: string,
     capacity: number,
     private readonly zone: ZoneRule,
     private readonly numbers: EpochUnit | "reject",
   ) {
-    super(new TimestampMicrosecond(zone === "apply" ? "UTC" : null), capacity);
+    super(path, capacity, new TimestampMicrosecond(zone === "apply" ? "UTC" : null));
     const name = zone === "apply" ? "timestamptz" : "timestamp";
     this.rule =
       numbers === "reject"
@@ -140,14 +127,7 @@ export class TimestampWriter extends Int64Column implements ValueWriter {
 }
 
 /** `interval`: PostgreSQL or ISO-8601 interval text (see `interval.ts`). */
-export class IntervalWriter extends IntervalColumn implements ValueWriter {
-  constructor(
-    private readonly path: string,
-    capacity: number,
-  ) {
-    super(new IntervalMonthDayNano(), capacity);
-  }
-
+export class IntervalWriter extends namedColumn(IntervalColumn, IntervalMonthDayNano) implements ValueWriter {
   write(value: unknown): void {
     if (value === null || value === undefined) {
       this.writeNull();
