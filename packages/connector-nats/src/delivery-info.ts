@@ -18,8 +18,8 @@ export class DeliveryInfo {
   pending = 0;
 
   private readonly dots = new Int32Array(16);
-  /** The value of the last digit run read (a typed slot: no number boxed per message). */
-  private readonly num = new Float64Array(1);
+  /** num[0]: the value of the last digit run read; num[1..3]: fields kept (typed slots: no number boxed per message). */
+  private readonly num = new Float64Array(4);
   /** `$JS.ACK.<...>.<consumer>.` of the last reply parsed in full; empty before the first. */
   private prefix: Uint8Array = new Uint8Array(0);
   /** Whether that reply had a token after the pending count (the 12-token form). */
@@ -79,15 +79,16 @@ export class DeliveryInfo {
   private fieldsAt(reply: Uint8Array, at: number): boolean {
     const n = reply.length;
     const num = this.num;
-    let i = this.digitRun(reply, at, n);
-    if (i < 0 || reply[i] !== 46) return false;
-    const delivered = num[0]!;
-    i = this.digitRun(reply, i + 1, n);
-    if (i < 0 || reply[i] !== 46) return false;
-    const stream = num[0]!;
-    i = this.digitRun(reply, i + 1, n);
-    if (i < 0 || reply[i] !== 46) return false;
-    const delivery = num[0]!;
+    // <delivered>.<sseq>.<dseq>. into num[1..3]
+    let i = at - 1;
+    for (let f = 1; f <= 3; f++) {
+      i = this.digitRun(reply, i + 1, n);
+      if (i < 0 || reply[i] !== 46) return false;
+      num[f] = num[0]!;
+    }
+    const delivered = num[1]!;
+    const stream = num[2]!;
+    const delivery = num[3]!;
     i = this.microsRun(reply, i + 1, n);
     if (i < 0 || reply[i] !== 46) return false;
     const micros = num[0]!;
