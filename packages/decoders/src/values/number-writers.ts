@@ -5,7 +5,7 @@ import { badValue } from "./bad-value.js";
 import { canonicalDecimal, decimalFromNumber } from "./decimal.js";
 import { namedColumn } from "./named-column.js";
 import type { ValueWriter } from "./value-writer.js";
-import { isLong, LongNumber, longToBigInt } from "./wide-numbers.js";
+import { isLong, LongNumber, longToBigInt, wideNumberText } from "./wide-numbers.js";
 
 /** Integer text as Rust's `str::parse::<i64>` takes it (RisingWave's rule): optional sign, digits. */
 const INTEGER_TEXT = /^[+-]?\d+$/;
@@ -98,10 +98,6 @@ export class BigIntWriter extends namedColumn(Int64Column, Int64) implements Val
         this.pushChecked(value, value);
         return;
       case "object":
-        if (value === null) {
-          this.writeNull();
-          return;
-        }
         if (value instanceof LongNumber) {
           if (INTEGER_TEXT.test(value.text)) {
             this.pushText(value.text, value);
@@ -109,17 +105,16 @@ export class BigIntWriter extends namedColumn(Int64Column, Int64) implements Val
           }
           break;
         }
-        if (isLong(value)) {
+        // A Long is written from its halves: no text, no BigInt.
+        if (value !== null && isLong(value)) {
           if (value.unsigned && value.high < 0) throw badValue(this.path, "bigint out of range", value);
           this.pushHalves(value.low, value.high);
           return;
         }
         break;
-      case "undefined":
-        this.writeNull();
-        return;
     }
-    throw badValue(this.path, "expected an integer (bigint)", value);
+    if (value === null || value === undefined) this.writeNull();
+    else throw badValue(this.path, "expected an integer (bigint)", value);
   }
 
   private pushText(text: string, value: unknown): void {
@@ -155,25 +150,18 @@ export class NumericWriter extends namedColumn(Utf8Column, Utf8) implements Valu
       case "bigint":
         this.push(value.toString());
         return;
-      case "object":
-        if (value === null) {
-          this.writeNull();
-          return;
-        }
-        if (value instanceof LongNumber) {
-          this.pushDecimal(canonicalDecimal(value.text), value);
-          return;
-        }
-        if (isLong(value)) {
-          this.push(value.toString());
+      case "object": {
+        // A Long's digits are canonical already; checking them again costs little on a rare path.
+        const text = wideNumberText(value);
+        if (text !== undefined) {
+          this.pushDecimal(canonicalDecimal(text), value);
           return;
         }
         break;
-      case "undefined":
-        this.writeNull();
-        return;
+      }
     }
-    throw badValue(this.path, "expected a decimal number (numeric)", value);
+    if (value === null || value === undefined) this.writeNull();
+    else throw badValue(this.path, "expected a decimal number (numeric)", value);
   }
 
   private pushDecimal(result: ReturnType<typeof canonicalDecimal>, value: unknown): void {

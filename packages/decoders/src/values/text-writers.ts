@@ -4,7 +4,7 @@ import { badValue } from "./bad-value.js";
 import { byteaFromText } from "./bytea.js";
 import { namedColumn } from "./named-column.js";
 import type { ValueWriter } from "./value-writer.js";
-import { isLong, LongNumber } from "./wide-numbers.js";
+import { wideNumberText } from "./wide-numbers.js";
 
 /**
  * `varchar`: strings as they are; numbers, booleans and integers of any width as their text
@@ -22,25 +22,17 @@ export class VarcharWriter extends namedColumn(Utf8Column, Utf8) implements Valu
       case "bigint":
         this.push(String(value));
         return;
-      case "object":
-        if (value === null) {
-          this.writeNull();
-          return;
-        }
-        if (value instanceof LongNumber) {
-          this.push(value.text);
-          return;
-        }
-        if (isLong(value)) {
-          this.push(value.toString());
+      case "object": {
+        const text = wideNumberText(value);
+        if (text !== undefined) {
+          this.push(text);
           return;
         }
         break;
-      case "undefined":
-        this.writeNull();
-        return;
+      }
     }
-    throw badValue(this.path, "expected a string (varchar)", value);
+    if (value === null || value === undefined) this.writeNull();
+    else throw badValue(this.path, "expected a string (varchar)", value);
   }
 
   writeUtf8(source: Uint8Array, start: number, end: number): void {

@@ -42,6 +42,16 @@ export function isLong(value: object): value is LongLike {
   return typeof v.low === "number" && typeof v.high === "number" && typeof v.unsigned === "boolean";
 }
 
+/**
+ * The decimal text of a wide number: a `LongNumber`'s literal as written, a Long's digits;
+ * `undefined` for null and any other object. For columns that keep numbers as text.
+ */
+export function wideNumberText(value: object | null): string | undefined {
+  if (value instanceof LongNumber) return value.text;
+  if (value !== null && isLong(value)) return value.toString();
+  return undefined;
+}
+
 /** A Long as a BigInt, respecting its signedness. */
 export function longToBigInt(value: LongLike): bigint {
   const big = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
