@@ -2,8 +2,9 @@ import type { RunReport } from "./report.js";
 
 const COLORS: Record<string, string> = { ceiling: "#9e9e9e", peer: "#f4a261", jetflow: "#2a9d8f" };
 const ROW = 22;
-const LABEL = 430;
 const BAR = 420;
+/** Average width of a character of 11px sans-serif, generous so labels never run off the left edge. */
+const CHAR_PX = 6.4;
 
 /**
  * A horizontal bar chart (SVG, no dependencies) of messages/s per throughput scenario, grouped
@@ -16,17 +17,20 @@ export function renderChart(report: RunReport): string {
       (r.kind === "ceiling" || r.kind === "peer" || (r.kind === "jetflow" && r.vsCeiling !== undefined)),
   );
   const max = Math.max(1, ...rows.map((r) => r.msgPerSec));
+  const labelOf = (r: (typeof rows)[number]): string => `${r.label} — ${r.dataset}`;
+  const LABEL = Math.ceil(Math.max(200, ...rows.map((r) => labelOf(r).length * CHAR_PX))) + 16;
   const height = 40 + rows.length * ROW + 20;
-  const width = LABEL + BAR + 110;
+  const width = LABEL + BAR + 150;
   const esc = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
   const bars = rows.map((r, i) => {
     const y = 40 + i * ROW;
     const w = Math.max(1, Math.round((r.msgPerSec / max) * BAR));
-    const label = `${r.label} — ${r.dataset}`;
+    const label = labelOf(r);
+    const ratio = r.vsCeiling === undefined ? "" : ` (${r.vsCeiling.toFixed(2)}x ceiling)`;
     return [
       `<text x="${LABEL - 8}" y="${y + 14}" text-anchor="end">${esc(label)}</text>`,
       `<rect x="${LABEL}" y="${y + 3}" width="${w}" height="${ROW - 6}" fill="${COLORS[r.kind] ?? "#264653"}"/>`,
-      `<text x="${LABEL + w + 6}" y="${y + 14}">${Math.round(r.msgPerSec).toLocaleString("en-US")}</text>`,
+      `<text x="${LABEL + w + 6}" y="${y + 14}">${Math.round(r.msgPerSec).toLocaleString("en-US")}${ratio}</text>`,
     ].join("");
   });
   return [
