@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import net from "node:net";
 import { ErrorCode, InvalidOptionError, type JetflowError } from "@jetflow/core";
 import { freePort, jwtOperator, NatsServer, nkey, tls, token, userPassword } from "@jetflow/test-harness";
@@ -149,6 +151,30 @@ describe("connect modes against a real server", () => {
     const err = await failure(connectNats(noClientCert, { timeoutMs: 60_000 }));
     expect(err).toBeInstanceOf(ConnectionFailedError);
     expect(err.message).toMatch(/requires a client certificate \(mutual TLS\); set tls.cert_file and tls.key_file/);
+  });
+
+  it("mutual TLS refused leaves nothing running: a process ends right after the error", async () => {
+    const auth = await tls({ verify: true });
+    await using server = await NatsServer.start({ auth });
+    const options = { ...withBase(server), connect_mode: "plain", "tls.ca_file": auth.client.caFile };
+    // A child process: an attempt nats.js was left with would hold it for the whole connect timeout (60 s here).
+    const code = `
+      import { connectNats, resolveNatsOptions } from "@jetflow/connector-nats";
+      let failedAt = 0;
+      process.on("exit", () => console.log(JSON.stringify({ lingeredMs: Date.now() - failedAt })));
+      await connectNats(resolveNatsOptions(${JSON.stringify(options)}), { timeoutMs: 60000 }).catch(() => { failedAt = Date.now(); });
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", code], { cwd: import.meta.dirname });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    const [exitCode] = (await once(child, "exit")) as [number | null];
+    clearTimeout(killer);
+    expect(exitCode, "killed: the process lingered").toBe(0);
+    // A generous bound, not a speed claim: the old code lingered for the full timeout.
+    expect((JSON.parse(out) as { lingeredMs: number }).lingeredMs).toBeLessThan(3_000);
   });
 
   it("a port that accepts connections and never speaks NATS: the timeout says so", async () => {

@@ -102,30 +102,19 @@ export async function connectNats(
  * nats.js's connect, except that a client without a certificate facing servers that all require
  * one fails at once with a message saying so: such a server closes the TLS session after the
  * handshake, which nats.js only reports as a timeout. Their INFO line says it (`tls_verify`).
+ * The INFO lines are read before nats.js starts: an attempt of its own could not be called off,
+ * and its timer would keep the process alive for the whole connect timeout.
  */
 async function connectOrExplain(options: NodeConnectionOptions, config: NatsConnectConfig): Promise<NatsConnection> {
-  const attempt = connect(options);
-  if (!config.tls.required || config.tls.certFile !== undefined) return attempt;
-  const refused = allRequireClientCert(config.servers, GREETING_MS).then((all) =>
-    all
-      ? Promise.reject(
-          new ConnectionFailedError(
-            `TLS with ${config.servers.join(", ")} failed: the server requires a client certificate (mutual TLS); ` +
-              "set tls.cert_file and tls.key_file",
-          ),
-        )
-      : new Promise<never>(() => undefined),
-  );
-  try {
-    return await Promise.race([attempt, refused]);
-  } catch (e) {
-    // The attempt may still be in flight: whatever it ends in, it must not linger or go unhandled.
-    attempt.then(
-      (nc) => nc.close(),
-      () => undefined,
-    );
-    throw e;
+  if (config.tls.required && config.tls.certFile === undefined) {
+    if (await allRequireClientCert(config.servers, GREETING_MS)) {
+      throw new ConnectionFailedError(
+        `TLS with ${config.servers.join(", ")} failed: the server requires a client certificate (mutual TLS); ` +
+          "set tls.cert_file and tls.key_file",
+      );
+    }
   }
+  return connect(options);
 }
 
 /** Why a connect timed out, from what the servers say first on a plain TCP connection. */
