@@ -36,8 +36,9 @@ export class SubjectCache {
       if (same) return this.text;
     }
     this.text = m.subject;
-    // A copy: holding the view would keep the whole socket read buffer alive.
-    this.bytes = b.slice();
+    // A copy: holding the view would keep the whole socket read buffer alive (on a Node Buffer,
+    // `slice` is a view too).
+    this.bytes = Uint8Array.from(b);
     return this.text;
   }
 }
