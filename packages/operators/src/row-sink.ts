@@ -119,9 +119,8 @@ function newFixed(rep: Rep, capacity: number): Fixed | undefined {
  */
 export class RowSink {
   private readonly columns: SinkColumn[];
-  /** Whether every column is filled; else only those in {@link filled}. */
-  private readonly all: boolean;
-  private readonly filled: readonly number[];
+  /** The columns written, when not all are (see the constructor's `only`). */
+  private readonly filled: readonly number[] | undefined;
   private ops: Int8Array;
   private n = 0;
   private retractions = 0;
@@ -139,8 +138,7 @@ export class RowSink {
   ) {
     this.capacity = Math.max(1, capacity);
     this.columns = types.map((t) => new SinkColumn(t, this.capacity));
-    this.filled = only === undefined ? [] : types.flatMap((_, c) => (only[c] === false ? [] : [c]));
-    this.all = only === undefined;
+    this.filled = only === undefined ? undefined : types.flatMap((_, c) => (only[c] === false ? [] : [c]));
     this.ops = new Int8Array(this.capacity);
   }
 
@@ -152,9 +150,9 @@ export class RowSink {
     const i = this.n;
     if (i === this.capacity) this.grow();
     const columns = this.columns;
-    if (this.all) for (let c = 0; c < columns.length; c++) (columns[c] as SinkColumn).set(i, row[c]);
+    const filled = this.filled;
+    if (filled === undefined) for (let c = 0; c < columns.length; c++) (columns[c] as SinkColumn).set(i, row[c]);
     else {
-      const filled = this.filled;
       for (let j = 0; j < filled.length; j++) {
         const c = filled[j] as number;
         (columns[c] as SinkColumn).set(i, row[c]);
@@ -170,7 +168,7 @@ export class RowSink {
     const n = this.n;
     if (n === 0) return undefined;
     const data = this.columns.map((c, j) =>
-      this.all || this.filled.includes(j) ? toArrow(c.col(n)) : nullData(c.type, n),
+      this.filled === undefined || this.filled.includes(j) ? toArrow(c.col(n)) : nullData(c.type, n),
     );
     return { batch: batchOf(this.schema, data, n), ops: this.retractions === 0 ? undefined : this.ops.slice(0, n) };
   }

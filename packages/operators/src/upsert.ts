@@ -54,7 +54,8 @@ export interface UpsertOptions {
  * rows first, then the inserted rows in input order.
  *
  * Keys are encoded exactly over the key columns (any type, composite keys in column order;
- * see row-key.ts); a key of one numeric column is the number itself ({@link scalarKeys}). NULL in a key column is a key value by default, as in RisingWave (see
+ * see row-key.ts); a key of one numeric column is the number itself ({@link scalarKeys}).
+ * NULL in a key column is a key value by default, as in RisingWave (see
  * {@link UpsertOptions.nullKeys} to drop such rows instead); a stream never stops for one.
  *
  * State: one KeyedStore (`opts.id`) from key to the row's plain values.

@@ -9,9 +9,8 @@ export type RelationKind = "source" | "table" | "view";
  * relations downstream synchronously, so between two source batches the whole graph is consistent.
  */
 export abstract class Relation {
-  private readonly downstream: ((change: ChangeBatch) => void)[] = [];
-  /** Per sink, the columns it reads; undefined: every column. */
-  private readonly reads = new Map<(change: ChangeBatch) => void, readonly string[] | undefined>();
+  /** The sinks fed, in the order they came, each with the columns it reads (undefined: every column). */
+  private readonly downstream = new Map<(change: ChangeBatch) => void, readonly string[] | undefined>();
 
   constructor(
     readonly name: string,
@@ -32,13 +31,10 @@ export abstract class Relation {
    * `columns` of it when given (other columns may then arrive NULL). Returns the unsubscribe.
    */
   feed(sink: (change: ChangeBatch) => void, columns?: readonly string[]): () => void {
-    this.downstream.push(sink);
-    this.reads.set(sink, columns);
+    this.downstream.set(sink, columns);
     this.downstreamChanged();
     return () => {
-      const i = this.downstream.indexOf(sink);
-      if (i >= 0) this.downstream.splice(i, 1);
-      this.reads.delete(sink);
+      this.downstream.delete(sink);
       this.downstreamChanged();
     };
   }
@@ -46,7 +42,7 @@ export abstract class Relation {
   /** The names of the columns downstream reads; undefined when some sink reads every column. */
   protected columnsRead(): string[] | undefined {
     const read = new Set<string>();
-    for (const columns of this.reads.values()) {
+    for (const columns of this.downstream.values()) {
       if (columns === undefined) return undefined;
       for (const c of columns) read.add(c);
     }
@@ -57,10 +53,10 @@ export abstract class Relation {
   protected downstreamChanged(): void {}
 
   get hasDownstream(): boolean {
-    return this.downstream.length > 0;
+    return this.downstream.size > 0;
   }
 
   protected emit(change: ChangeBatch): void {
-    for (const sink of this.downstream) sink(change);
+    for (const sink of this.downstream.keys()) sink(change);
   }
 }
