@@ -118,10 +118,10 @@ function tableSize(n: number): number {
 const F64 = new Float64Array(1);
 const F64_WORDS = new Int32Array(F64.buffer);
 
-/** A number key's hash: its two 32-bit halves mixed (0 and -0 are equal keys, so -0 hashes as 0). */
+/** A number key's hash: an int32 mixed, else its two 32-bit halves (-0 takes the int32 path, as 0). */
 function hashOfNumber(key: number): number {
   if ((key | 0) === key) return Math.imul(key ^ (key >>> 15), 0x2c1b3c6d) >>> 0;
-  F64[0] = key === 0 ? 0 : key;
+  F64[0] = key;
   const h = Math.imul((F64_WORDS[0] as number) ^ Math.imul(F64_WORDS[1] as number, 0x01000193), 0x2c1b3c6d);
   return (h ^ (h >>> 15)) >>> 0;
 }

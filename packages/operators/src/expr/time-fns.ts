@@ -234,7 +234,7 @@ const PG_EPOCH_MICROS = 946_684_800_000_000n;
  * PostgreSQL's range.
  */
 function epochMicros(s: number): bigint | undefined {
-  // NaN fails both comparisons' negations; infinities fall outside.
+  // NaN compares false, so it falls outside like the infinities.
   if (!(s >= MIN_SECONDS && s < END_SECONDS)) return undefined;
   const x = (s - PG_EPOCH_SECONDS) * 1e6;
   const f = Math.floor(x);
