@@ -20,6 +20,7 @@ import { ViewRelation } from "./view.js";
  * misread. 2: a primary key of one numeric column is stored under the number itself.
  */
 const STATE_FORMAT = "2";
+
 /** Lifecycle and progress, as data. */
 export type PipelineStatus =
   | { readonly type: "started"; readonly restoredCheckpoint: number | undefined }
@@ -440,18 +441,21 @@ export class Pipeline {
     }
   }
 
+  /** ` in DIR` for a state directory, else nothing: where the refused state lives, for errors. */
+  private stateWhere(): string {
+    return this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
+  }
+
   private oldState(format: string | undefined): PipelineError {
-    const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
     return new PipelineError(
-      `the state${where} was written in state format ${format ?? "1"}, this jetflow reads format ${STATE_FORMAT}; ` +
+      `the state${this.stateWhere()} was written in state format ${format ?? "1"}, this jetflow reads format ${STATE_FORMAT}; ` +
         "start with a new state directory or remove the old one (the stream rebuilds it)",
     );
   }
 
   private foreignState(cause?: unknown): PipelineError {
-    const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
     return new PipelineError(
-      `the state${where} holds a checkpoint of a different pipeline (its relations, columns or queries changed); ` +
+      `the state${this.stateWhere()} holds a checkpoint of a different pipeline (its relations, columns or queries changed); ` +
         "start with a new state directory or remove the old one",
       cause === undefined ? undefined : { cause },
     );
