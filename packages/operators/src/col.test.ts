@@ -1,3 +1,7 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { SqlType } from "@jetflow/core";
 import { type Data, makeVector } from "apache-arrow";
 import fc from "fast-check";
@@ -180,5 +184,46 @@ describe("row keys", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("text read from a column", () => {
+  it("does not keep the column's whole text alive through a stored value (no V8 sliced strings)", async () => {
+    // Each batch: one row under a key of its own, kept for good, and 999 rows overwriting the
+    // same keys. A stored string that is a view into its batch's decoded text would keep all
+    // 1 MB of that text alive: 40 MB after 40 batches, against ~1 MB of live rows.
+    const dist = pathToFileURL(path.join(import.meta.dirname, "../dist/")).href;
+    const code = `
+      import { upsert } from "${dist}upsert.js";
+      import { changeFrom, schemaFrom } from "${dist}test-support.js";
+      const schema = schemaFrom({ id: "integer", note: "varchar" });
+      const t = upsert(schema, ["id"], { id: "t" });
+      for (const s of t.stores) s.tracksChanges = false;
+      const heapAfter = (batches, from) => {
+        for (let b = from; b < from + batches; b++) {
+          const rows = [{ id: 1_000_000 + b, note: "k".repeat(1000) + b }];
+          for (let i = 0; i < 999; i++) rows.push({ id: i, note: "x".repeat(1000) + b + "." + i });
+          t.process(changeFrom(schema, rows));
+        }
+        globalThis.gc();
+        return process.memoryUsage().heapUsed;
+      };
+      const base = heapAfter(2, 0);
+      console.log(JSON.stringify({ grownMiB: (heapAfter(40, 2) - base) / 2 ** 20, rows: t.size }));
+    `;
+    const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", code]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      err += b.toString();
+    });
+    const [code_] = (await once(child, "exit")) as [number | null];
+    expect(code_, err).toBe(0);
+    const { grownMiB, rows } = JSON.parse(out) as { grownMiB: number; rows: number };
+    expect(rows).toBe(999 + 42);
+    expect(grownMiB).toBeLessThan(10);
   });
 });

@@ -156,7 +156,13 @@ export function fromArrow(data: Data, type: SqlType): Col {
   }
 }
 
-/** Utf8 column to JS strings; one decode of the whole buffer when it is ASCII (the common case). */
+/**
+ * Utf8 column to JS strings. In ASCII text (the common case) short strings are cut from one
+ * decode of the whole column. Longer ones are copied out one by one: V8 makes a substring of 13
+ * characters or more a view into its parent (a SlicedString), so a stored value would keep the
+ * whole column's text alive as long as it is stored, and a table with long text and many keys
+ * would hold on to the text of every batch that still has a row in it.
+ */
 function decodeStrings(data: Data): string[] {
   const n = data.length;
   const offsets = data.valueOffsets as Int32Array;
@@ -167,14 +173,25 @@ function decodeStrings(data: Data): string[] {
   const end = offsets[n] as number;
   const text = bytes.subarray(start, end);
   if (isAscii(text)) {
-    const all = utf8Decoder.decode(text);
-    for (let i = 0; i < n; i++) out[i] = all.slice((offsets[i] as number) - start, (offsets[i + 1] as number) - start);
+    let all: string | undefined;
+    for (let i = 0; i < n; i++) {
+      const from = offsets[i] as number;
+      const to = offsets[i + 1] as number;
+      if (to - from < SLICED_STRING_MIN) {
+        all ??= utf8Decoder.decode(text);
+        out[i] = all.slice(from - start, to - start);
+      } else out[i] = latin1Slice.call(bytes, from, to);
+    }
   } else {
     for (let i = 0; i < n; i++)
       out[i] = utf8Decoder.decode(bytes.subarray(offsets[i] as number, offsets[i + 1] as number));
   }
   return out;
 }
+
+/** The shortest substring V8 makes a view into its parent instead of a copy (`SlicedString::kMinLength`). */
+const SLICED_STRING_MIN = 13;
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
 function unpackBits(bits: Uint8Array, offset: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
