@@ -58,13 +58,17 @@ export function timeDiff(a: Col, b: Col, type: SqlType): Col {
 const DAYS_PER_MONTH = 30;
 const SECS_PER_DAY = 86_400;
 const INT32_MAX = 2147483647;
+/** An interval's time part is int64 nanoseconds (Arrow's MonthDayNano): ±292 years, where PostgreSQL's µs reach ±292,000. */
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 /** PostgreSQL's TSROUND: to the microsecond of a value in seconds or days. */
 const tsRound = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /**
  * interval * double and interval / double, as PostgreSQL's interval_mul / interval_div: months and
  * days scale as whole numbers and their fractions cascade down (a month is 30 days, a day
- * 86400 s). Division by zero and results beyond the interval range are NULL (counted).
+ * 86400 s). Division by zero and results beyond the interval range are NULL (counted); so is a
+ * time part beyond int64 nanoseconds, which PostgreSQL's microseconds would still hold.
  */
 export function intervalScale(iv: Col, factor: Col, divide: boolean, type: SqlType, w: EvalWarnings): Col {
   const n = iv.length;
@@ -100,12 +104,13 @@ export function intervalScale(iv: Col, factor: Col, divide: boolean, type: SqlTy
     }
     day += Math.trunc(monthRemainderDays);
     const us = rint(scale(Number(ns / 1000n)) + secRemainder * 1e6);
-    if (!Number.isSafeInteger(us) || Math.abs(day) > INT32_MAX) {
+    // Past 2^53 the double is still a whole number, as PostgreSQL's int64 cast takes it.
+    const outNs = Number.isFinite(us) ? BigInt(us) * 1000n : undefined;
+    if (outNs === undefined || outNs > INT64_MAX || outNs < INT64_MIN || Math.abs(day) > INT32_MAX) {
       w.overflow++;
       nulls.mark(i);
       continue;
     }
-    const outNs = BigInt(us) * 1000n;
     out[4 * i] = month;
     out[4 * i + 1] = day;
     out[4 * i + 2] = Number(BigInt.asIntN(32, outNs));
