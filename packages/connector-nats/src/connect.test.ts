@@ -1,8 +1,15 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import net from "node:net";
 import { ErrorCode, InvalidOptionError, type JetflowError } from "@jetflow/core";
-import { freePort, jwtOperator, NatsServer, nkey, tls, token, userPassword } from "@jetflow/test-harness";
+import {
+  freePort,
+  jwtOperator,
+  NatsServer,
+  nkey,
+  runNodeScript,
+  tls,
+  token,
+  userPassword,
+} from "@jetflow/test-harness";
 import { createUser } from "@nats-io/nkeys";
 import { describe, expect, it } from "vitest";
 import { connectNats } from "./connect.js";
@@ -164,17 +171,10 @@ describe("connect modes against a real server", () => {
       process.on("exit", () => console.log(JSON.stringify({ lingeredMs: Date.now() - failedAt })));
       await connectNats(resolveNatsOptions(${JSON.stringify(options)}), { timeoutMs: 60000 }).catch(() => { failedAt = Date.now(); });
     `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", code], { cwd: import.meta.dirname });
-    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => {
-      out += b.toString();
-    });
-    const [exitCode] = (await once(child, "exit")) as [number | null];
-    clearTimeout(killer);
-    expect(exitCode, "killed: the process lingered").toBe(0);
+    const r = await runNodeScript(code, { cwd: import.meta.dirname, killAfterMs: 15_000 });
+    expect(r.code, "killed: the process lingered").toBe(0);
     // A generous bound, not a speed claim: the old code lingered for the full timeout.
-    expect((JSON.parse(out) as { lingeredMs: number }).lingeredMs).toBeLessThan(3_000);
+    expect((JSON.parse(r.stdout) as { lingeredMs: number }).lingeredMs).toBeLessThan(3_000);
   });
 
   it("a port that accepts connections and never speaks NATS: the timeout says so", async () => {

@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SqlType } from "@jetflow/core";
+import { runNodeScript } from "@jetflow/test-harness";
 import { type Data, makeVector } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -211,18 +210,9 @@ describe("text read from a column", () => {
       const base = heapAfter(2, 0);
       console.log(JSON.stringify({ grownMiB: (heapAfter(40, 2) - base) / 2 ** 20, rows: t.size }));
     `;
-    const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", code]);
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (b: Buffer) => {
-      out += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      err += b.toString();
-    });
-    const [code_] = (await once(child, "exit")) as [number | null];
-    expect(code_, err).toBe(0);
-    const { grownMiB, rows } = JSON.parse(out) as { grownMiB: number; rows: number };
+    const r = await runNodeScript(code, { execArgv: ["--expose-gc"] });
+    expect(r.code, r.stderr).toBe(0);
+    const { grownMiB, rows } = JSON.parse(r.stdout) as { grownMiB: number; rows: number };
     expect(rows).toBe(999 + 42);
     expect(grownMiB).toBeLessThan(10);
   });

@@ -13,3 +13,5 @@ export type {
   UserPermissions,
 } from "./auth.js";
 export { connectOptions } from "./connect-options.js";
+export { runNodeScript } from "./node-script.js";
+export type { NodeScriptResult } from "./node-script.js";
