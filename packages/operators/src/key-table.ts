@@ -22,13 +22,7 @@ export class KeyTable {
    * one); -1 for rows `skip` excludes. The result is reused by the next call.
    */
   firsts(keys: readonly StoreKey[], n: number, skip?: Uint8Array): Int32Array {
-    const size = tableSize(n);
-    if (this.slots.length !== size) this.slots = new Int32Array(size);
-    else this.slots.fill(0);
-    if (this.firstRows.length < n) this.firstRows = new Int32Array(Math.max(n, 2 * this.firstRows.length));
-    const slots = this.slots;
-    const mask = size - 1;
-    const out = this.firstRows;
+    const { slots, mask, out } = this.reset(n);
     for (let i = 0; i < n; i++) {
       if (skip !== undefined && skip[i] === 1) {
         out[i] = -1;
@@ -59,13 +53,7 @@ export class KeyTable {
    * UTF-8), so the groups are those of the text's key strings; NULLs form one group.
    */
   firstsOfText(data: Data, n: number): Int32Array {
-    const size = tableSize(n);
-    if (this.slots.length !== size) this.slots = new Int32Array(size);
-    else this.slots.fill(0);
-    if (this.firstRows.length < n) this.firstRows = new Int32Array(Math.max(n, 2 * this.firstRows.length));
-    const slots = this.slots;
-    const mask = size - 1;
-    const out = this.firstRows;
+    const { slots, mask, out } = this.reset(n);
     const offsets = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;
     const bits = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : undefined;
@@ -105,6 +93,15 @@ export class KeyTable {
       }
     }
     return out;
+  }
+
+  /** Empties the table for `n` rows: slots sized for them and zeroed, the result array large enough. */
+  private reset(n: number): { slots: Int32Array; mask: number; out: Int32Array } {
+    const size = tableSize(n);
+    if (this.slots.length !== size) this.slots = new Int32Array(size);
+    else this.slots.fill(0);
+    if (this.firstRows.length < n) this.firstRows = new Int32Array(Math.max(n, 2 * this.firstRows.length));
+    return { slots: this.slots, mask: size - 1, out: this.firstRows };
   }
 }
 

@@ -46,8 +46,9 @@ const INT_RANGE: Readonly<Record<string, readonly [number, number]>> = {
   smallint: [-32768, 32767],
   integer: [-2147483648, 2147483647],
 };
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
+/** The bigint (int64) range. */
+export const I64_MIN = -(2n ** 63n);
+export const I64_MAX = 2n ** 63n - 1n;
 
 /** Round half to even, as PostgreSQL's float -> integer casts (rint) do. */
 export function rint(x: number): number {

@@ -1,7 +1,7 @@
 import type { SqlType } from "@jetflow/core";
 import { andValid, type Col } from "../col.js";
 import { intervalParts, NullMarker } from "./arith.js";
-import { rint } from "./cast.js";
+import { I64_MAX, I64_MIN, rint } from "./cast.js";
 import type { EvalWarnings } from "./context.js";
 import { US_PER_DAY } from "@jetflow/core";
 
@@ -58,9 +58,6 @@ export function timeDiff(a: Col, b: Col, type: SqlType): Col {
 const DAYS_PER_MONTH = 30;
 const SECS_PER_DAY = 86_400;
 const INT32_MAX = 2147483647;
-/** An interval's time part is int64 nanoseconds (Arrow's MonthDayNano): ±292 years, where PostgreSQL's µs reach ±292,000. */
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 /** PostgreSQL's TSROUND: to the microsecond of a value in seconds or days. */
 const tsRound = (x: number) => Math.round(x * 1e6) / 1e6;
 
@@ -106,7 +103,8 @@ export function intervalScale(iv: Col, factor: Col, divide: boolean, type: SqlTy
     const us = rint(scale(Number(ns / 1000n)) + secRemainder * 1e6);
     // Past 2^53 the double is still a whole number, as PostgreSQL's int64 cast takes it.
     const outNs = Number.isFinite(us) ? BigInt(us) * 1000n : undefined;
-    if (outNs === undefined || outNs > INT64_MAX || outNs < INT64_MIN || Math.abs(day) > INT32_MAX) {
+    // The time part is int64 nanoseconds (Arrow's MonthDayNano): ±292 years, where PostgreSQL's µs reach ±292,000.
+    if (outNs === undefined || outNs > I64_MAX || outNs < I64_MIN || Math.abs(day) > INT32_MAX) {
       w.overflow++;
       nulls.mark(i);
       continue;

@@ -1,6 +1,7 @@
 import type { SqlType } from "@jetflow/core";
 import { andValid, type Col } from "../col.js";
 import { formatDecimal } from "../decimal.js";
+import { I64_MAX } from "./cast.js";
 import type { EvalWarnings } from "./context.js";
 import { civilFromDays, daysFromCivil, joinMicros, splitMicros, US_PER_DAY } from "@jetflow/core";
 import { NUMERIC, TIMESTAMPTZ } from "./types.js";
@@ -244,10 +245,8 @@ function epochMicros(s: number): bigint | undefined {
   if (r < MIN_PG_MICROS || r >= END_PG_MICROS) return undefined;
   const us = r + PG_EPOCH_MICROS;
   // A timestamp is int64 microseconds since 1970, which ends 30 years before PostgreSQL's range.
-  return us > INT64_MAX ? undefined : us;
+  return us > I64_MAX ? undefined : us;
 }
-
-const INT64_MAX = 2n ** 63n - 1n;
 
 /** PostgreSQL's float8 to_timestamp range, in Unix seconds: julian day 0 up to its timestamp end. */
 const MIN_SECONDS = -210_866_803_200;
