@@ -2,7 +2,7 @@ import { RETRACT } from "@jetflow/core";
 import { PGlite } from "@electric-sql/pglite";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AggregateCall, col } from "./expr.js";
+import { type AggregateCall, col } from "./expr/expr.js";
 import { formatFloat8 } from "./expr/text.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { upsert } from "./upsert.js";

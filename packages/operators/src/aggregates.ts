@@ -1,5 +1,5 @@
 import type { SqlType } from "@jetflow/core";
-import { repOf } from "./col.js";
+import { repOf } from "./columnar/col.js";
 import {
   addDecimal,
   type Decimal,
@@ -8,11 +8,11 @@ import {
   numericSpecial,
   parseDecimal,
   specialText,
-} from "./decimal.js";
+} from "./columnar/decimal.js";
 import { unsupported } from "./errors.js";
 import { BIGINT, DOUBLE, isNumberType, NUMERIC, REAL, typeName } from "./expr/types.js";
-import type { AggregateCall } from "./expr.js";
-import type { Plain } from "./plain.js";
+import type { AggregateCall } from "./expr/expr.js";
+import type { Plain } from "./columnar/plain.js";
 
 /**
  * How one aggregate accumulates, with PostgreSQL's result types:

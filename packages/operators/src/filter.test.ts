@@ -1,6 +1,6 @@
 import { RETRACT } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
-import { call, col, lit } from "./expr.js";
+import { call, col, lit } from "./expr/expr.js";
 import { filter } from "./filter.js";
 import { changeFrom, rowsOf, schemaFrom } from "./test-support.js";
 

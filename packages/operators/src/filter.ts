@@ -3,8 +3,9 @@ import type { Schema } from "apache-arrow";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
-import type { Expr } from "./expr.js";
-import { type ChangeOperator, nonEmpty, takeChange } from "./operator.js";
+import type { Expr } from "./expr/expr.js";
+import { takeChange } from "./columnar/take.js";
+import { type ChangeOperator, nonEmpty } from "./operator.js";
 
 /**
  * `WHERE predicate` (also HAVING, over an aggregate's output): keeps the rows, inserts and

@@ -3,7 +3,7 @@ import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
-import { type AggregateCall, call, col, lit, type NamedExpr } from "./expr.js";
+import { type AggregateCall, call, col, lit, type NamedExpr } from "./expr/expr.js";
 import { filter } from "./filter.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";

@@ -10,19 +10,19 @@ import {
   initialAcc,
   type SpecialCounts,
 } from "./aggregates.js";
-import { type Comparator, comparatorOf } from "./compare.js";
+import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import type { Node } from "./expr/node.js";
-import type { AggregateCall, NamedExpr } from "./expr.js";
-import { type ChangeOperator, RowSink } from "./operator.js";
-import type { Col } from "./col.js";
-import { KeyTable } from "./key-table.js";
-import { type Plain, PlainRowReader, plainValues } from "./plain.js";
-import { colKeys, keyPart } from "./row-key.js";
-import { SortedList } from "./sorted-list.js";
-import { sameRow } from "./upsert.js";
+import type { AggregateCall, NamedExpr } from "./expr/expr.js";
+import { RowSink } from "./columnar/row-sink.js";
+import type { ChangeOperator } from "./operator.js";
+import type { Col } from "./columnar/col.js";
+import { KeyTable } from "./columnar/key-table.js";
+import { type Plain, PlainRowReader, plainValues } from "./columnar/plain.js";
+import { colKeys, keyPart, sameRow } from "./columnar/row-key.js";
+import { SortedList } from "./columnar/sorted-list.js";
 
 /** The order of min/max values: SQL order, equal numerics (1.0, 1.00) told apart by their text. */
 function orderOf(type: SqlType): Comparator {

@@ -3,10 +3,11 @@ import { KeyedStore } from "@jetflow/state";
 import type { Schema, Table } from "apache-arrow";
 import { concat, defer, type Observable, of, Subject } from "rxjs";
 import { sqlTypesOf } from "./expr/compile.js";
-import { plainColumns, RowSink } from "./operator.js";
-import type { Plain } from "./plain.js";
-import { rowKeys } from "./row-key.js";
-import { jsRow, tableOf } from "./table-rows.js";
+import { plainColumns } from "./columnar/plain.js";
+import { RowSink } from "./columnar/row-sink.js";
+import type { Plain } from "./columnar/plain.js";
+import { rowKeys } from "./columnar/row-key.js";
+import { jsRow, tableOf } from "./columnar/table-rows.js";
 
 /** One distinct row of a view and how many times it is present. */
 interface Entry {

@@ -2,7 +2,7 @@ import { type ChangeBatch, RETRACT } from "@jetflow/core";
 import { Subject } from "rxjs";
 import { TestScheduler } from "rxjs/testing";
 import { describe, expect, it } from "vitest";
-import { call, col, lit } from "./expr.js";
+import { call, col, lit } from "./expr/expr.js";
 import { filter } from "./filter.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { MaterializedView } from "./materialized-view.js";

@@ -1,6 +1,6 @@
 import { RETRACT, sqlTypeOfField } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
-import { call, col, lit } from "./expr.js";
+import { call, col, lit } from "./expr/expr.js";
 import { project } from "./project.js";
 import { changeFrom, rowsOf, schemaFrom } from "./test-support.js";
 

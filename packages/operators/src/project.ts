@@ -1,9 +1,9 @@
 import { type ChangeBatch, sqlField } from "@jetflow/core";
 import { type Data, Schema } from "apache-arrow";
-import { batchOf, toArrow } from "./col.js";
+import { batchOf, toArrow } from "./columnar/col.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
-import type { NamedExpr } from "./expr.js";
+import type { NamedExpr } from "./expr/expr.js";
 import type { ChangeOperator } from "./operator.js";
 
 /**

@@ -1,11 +1,11 @@
 import { type ChangeBatch, type ColumnDef, type SqlType, schemaOf } from "@jetflow/core";
 import type { RecordBatch, Schema } from "apache-arrow";
-import { batchOf, toArrow } from "./col.js";
+import { batchOf, toArrow } from "./columnar/col.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator } from "./operator.js";
 import type { StateChunk } from "@jetflow/state";
-import { fromPlain, type Plain, plainValues } from "./plain.js";
-import { fromArrow } from "./col.js";
+import { fromPlain, type Plain, plainValues } from "./columnar/plain.js";
+import { fromArrow } from "./columnar/col.js";
 import type { Data } from "apache-arrow";
 
 /** Test helpers: batches from plain rows and back. Not part of the public API. */

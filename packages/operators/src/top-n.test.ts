@@ -2,7 +2,7 @@ import { type ChangeBatch, RETRACT } from "@jetflow/core";
 import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { col } from "./expr.js";
+import { col } from "./expr/expr.js";
 import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, schemaFrom } from "./test-support.js";
 import { type OrderKey, topN } from "./top-n.js";
 

@@ -1,14 +1,16 @@
 import { type ChangeBatch, InvalidOptionError, RETRACT } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import type { Schema } from "apache-arrow";
-import { type Comparator, comparatorOf } from "./compare.js";
+import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
-import type { Expr } from "./expr.js";
-import { type ChangeOperator, plainColumns, RowSink } from "./operator.js";
-import { type Plain, plainValues } from "./plain.js";
-import { rowKeys } from "./row-key.js";
-import { SortedList } from "./sorted-list.js";
+import type { Expr } from "./expr/expr.js";
+import { plainColumns } from "./columnar/plain.js";
+import { RowSink } from "./columnar/row-sink.js";
+import type { ChangeOperator } from "./operator.js";
+import { type Plain, plainValues } from "./columnar/plain.js";
+import { rowKeys } from "./columnar/row-key.js";
+import { SortedList } from "./columnar/sorted-list.js";
 
 /** A distinct input row: multiplicity, values, sort-key values. */
 type Entry = [count: number, row: Plain[], sort: Plain[]];

@@ -1,6 +1,6 @@
 import { type ChangeBatch, InvalidOptionError, sqlField } from "@jetflow/core";
 import { type Data, Schema } from "apache-arrow";
-import { batchOf, fromArrow, toArrow } from "./col.js";
+import { batchOf, fromArrow, toArrow } from "./columnar/col.js";
 import { unknownColumn, unsupported } from "./errors.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator } from "./operator.js";

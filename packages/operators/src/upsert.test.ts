@@ -2,7 +2,7 @@ import { RETRACT } from "@jetflow/core";
 import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { col } from "./expr.js";
+import { col } from "./expr/expr.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { changeFrom, checkpointAll, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
 import { upsert } from "./upsert.js";

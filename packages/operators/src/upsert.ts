@@ -2,13 +2,15 @@ import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlTyp
 import { KeyedStore, type StoreKey } from "@jetflow/state";
 import type { Data, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
-import { batchOf, type Col, fromArrow, nullData, repOf } from "./col.js";
-import { concatData } from "./concat.js";
-import { KeyTable } from "./key-table.js";
-import { type ChangeOperator, RowSink, takeChange } from "./operator.js";
-import { type Plain, PlainRowReader } from "./plain.js";
-import { colKeys, hasScalarKeys, keyPart, scalarKeys } from "./row-key.js";
-import { jsRow, tableOf } from "./table-rows.js";
+import { batchOf, type Col, fromArrow, nullData, repOf } from "./columnar/col.js";
+import { concatData } from "./columnar/concat.js";
+import { KeyTable } from "./columnar/key-table.js";
+import { RowSink } from "./columnar/row-sink.js";
+import { takeChange } from "./columnar/take.js";
+import type { ChangeOperator } from "./operator.js";
+import { type Plain, PlainRowReader } from "./columnar/plain.js";
+import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-key.js";
+import { jsRow, tableOf } from "./columnar/table-rows.js";
 
 /**
  * The upsert operator of a table with a primary key; it is also the table's storage.
@@ -237,23 +239,7 @@ function sameAsStored(
 ): boolean {
   for (let j = 0; j < compared.length; j++) {
     const c = compared[j] as number;
-    const x = old[c];
-    const y = reader.at(c, i);
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (x === null || y === null || typeof x !== "object") return false;
-    if (keyPart(x, types[c] as SqlType, false) !== keyPart(y, types[c] as SqlType, false)) return false;
-  }
-  return true;
-}
-
-/** Exact equality of two rows of plain values (numeric text compared as written: 1.0 <> 1.00). */
-export function sameRow(a: readonly Plain[], b: readonly Plain[], types: readonly SqlType[]): boolean {
-  for (let c = 0; c < a.length; c++) {
-    const x = a[c];
-    const y = b[c];
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (x === null || y === null || typeof x !== "object") return false;
-    if (keyPart(x, types[c] as SqlType, false) !== keyPart(y, types[c] as SqlType, false)) return false;
+    if (!sameValue(old[c], reader.at(c, i), types[c] as SqlType)) return false;
   }
   return true;
 }

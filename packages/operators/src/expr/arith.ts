@@ -1,5 +1,5 @@
 import type { SqlType } from "@jetflow/core";
-import { allocValues, andValid, type Col, repOf } from "../col.js";
+import { allocValues, andValid, type Col, repOf } from "../columnar/col.js";
 import {
   addDecimal,
   type Decimal,
@@ -12,7 +12,7 @@ import {
   parseDecimal,
   specialText,
   subDecimal,
-} from "../decimal.js";
+} from "../columnar/decimal.js";
 import type { EvalWarnings } from "./context.js";
 import { addInterval, US_PER_DAY } from "@jetflow/core";
 

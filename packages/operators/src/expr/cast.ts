@@ -1,5 +1,5 @@
 import type { SqlType } from "@jetflow/core";
-import { allocValues, type Col, repOf } from "../col.js";
+import { allocValues, type Col, repOf } from "../columnar/col.js";
 import {
   type Decimal,
   decimalFromDouble,
@@ -9,8 +9,8 @@ import {
   parseDecimal,
   roundDecimal,
   specialText,
-} from "../decimal.js";
-import { plainValues } from "../plain.js";
+} from "../columnar/decimal.js";
+import { plainValues } from "../columnar/plain.js";
 import type { EvalWarnings } from "./context.js";
 import {
   formatDate,

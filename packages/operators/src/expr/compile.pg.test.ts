@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import type { SqlType } from "@jetflow/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, col, type Expr, lit } from "../expr.js";
+import { call, col, type Expr, lit } from "./expr.js";
 import { batchFrom, schemaFrom } from "../test-support.js";
 import { compileExpr } from "./compile.js";
 

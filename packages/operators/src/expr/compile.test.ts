@@ -1,7 +1,7 @@
 import { ErrorCode, parseSqlType, schemaOf, type SqlType } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
 import { ExpressionError } from "../errors.js";
-import { call, col, type Expr, lit } from "../expr.js";
+import { call, col, type Expr, lit } from "./expr.js";
 import { batchFrom, schemaFrom } from "../test-support.js";
 import { compileExpr } from "./compile.js";
 

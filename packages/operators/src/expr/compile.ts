@@ -1,9 +1,9 @@
 import { type SqlType, sqlTypeOfField } from "@jetflow/core";
 import { type Data, makeVector, type RecordBatch, type Schema, type Vector } from "apache-arrow";
-import { type Col, fromArrow, toArrow } from "../col.js";
-import { constantCol } from "../plain.js";
+import { type Col, fromArrow, toArrow } from "../columnar/col.js";
+import { constantCol } from "../columnar/plain.js";
 import { unknownColumn, unsupported } from "../errors.js";
-import type { Expr } from "../expr.js";
+import type { Expr } from "./expr.js";
 import type { EvalContext, EvalWarnings } from "./context.js";
 import { newWarnings } from "./context.js";
 import { compileFunction } from "./functions.js";

@@ -1,4 +1,4 @@
-import type { Col } from "../col.js";
+import type { Col } from "../columnar/col.js";
 
 /**
  * Counts of rows whose value became NULL instead of failing the stream, the way RisingWave

@@ -1,5 +1,5 @@
-import type { Col } from "../col.js";
-import { constantCol } from "../plain.js";
+import type { Col } from "../columnar/col.js";
+import { constantCol } from "../columnar/plain.js";
 import { unsupported } from "../errors.js";
 import { castCol } from "./cast.js";
 import { isNullCol, selectRows } from "./logic.js";

@@ -1,6 +1,6 @@
-import { andValid, type Col, repOf } from "../col.js";
-import { comparatorOf } from "../compare.js";
-import { fromPlain, plainValues } from "../plain.js";
+import { andValid, type Col, repOf } from "../columnar/col.js";
+import { comparatorOf } from "../columnar/compare.js";
+import { fromPlain, plainValues } from "../columnar/plain.js";
 import { BOOLEAN } from "./types.js";
 
 export type CompareOp = "=" | "<>" | "<" | "<=" | ">" | ">=";

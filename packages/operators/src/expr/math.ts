@@ -1,5 +1,12 @@
-import { allocValues, andValid, type Col, repOf } from "../col.js";
-import { floorDecimal, formatDecimal, numericSpecial, parseDecimal, roundDecimal, specialText } from "../decimal.js";
+import { allocValues, andValid, type Col, repOf } from "../columnar/col.js";
+import {
+  floorDecimal,
+  formatDecimal,
+  numericSpecial,
+  parseDecimal,
+  roundDecimal,
+  specialText,
+} from "../columnar/decimal.js";
 import { rint } from "./cast.js";
 import type { EvalWarnings } from "./context.js";
 

@@ -1,7 +1,7 @@
 import type { SqlType } from "@jetflow/core";
-import type { Col } from "../col.js";
+import type { Col } from "../columnar/col.js";
 import { unsupported } from "../errors.js";
-import { fromPlain } from "../plain.js";
+import { fromPlain } from "../columnar/plain.js";
 import { canCast, castCol, castValue } from "./cast.js";
 import type { EvalContext } from "./context.js";
 import {

@@ -1,5 +1,5 @@
-import { andValid, type Col } from "../col.js";
-import { constantCol } from "../plain.js";
+import { andValid, type Col } from "../columnar/col.js";
+import { constantCol } from "../columnar/plain.js";
 import { BOOLEAN, INTEGER, VARCHAR } from "./types.js";
 
 /** Text functions over varchar columns, in PostgreSQL's character (code point) semantics. */

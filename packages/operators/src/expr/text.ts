@@ -1,6 +1,6 @@
 /** PostgreSQL's text forms of scalar values that JS formats differently. */
 
-import { numericSpecial } from "../decimal.js";
+import { numericSpecial } from "../columnar/decimal.js";
 
 /** float8 output (PostgreSQL 12+): shortest round-trip digits, exponent form outside 1e-4 <= |x| < 1e15. */
 export function formatFloat8(v: number): string {

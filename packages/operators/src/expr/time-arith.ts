@@ -1,5 +1,5 @@
 import type { SqlType } from "@jetflow/core";
-import { andValid, type Col } from "../col.js";
+import { andValid, type Col } from "../columnar/col.js";
 import { intervalParts, NullMarker } from "./arith.js";
 import { I64_MAX, I64_MIN, rint } from "./cast.js";
 import type { EvalWarnings } from "./context.js";

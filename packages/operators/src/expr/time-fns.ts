@@ -1,6 +1,6 @@
 import type { SqlType } from "@jetflow/core";
-import { andValid, type Col } from "../col.js";
-import { formatDecimal } from "../decimal.js";
+import { andValid, type Col } from "../columnar/col.js";
+import { formatDecimal } from "../columnar/decimal.js";
 import { I64_MAX } from "./cast.js";
 import type { EvalWarnings } from "./context.js";
 import { civilFromDays, daysFromCivil, joinMicros, splitMicros, US_PER_DAY } from "@jetflow/core";

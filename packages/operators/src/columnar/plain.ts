@@ -1,5 +1,5 @@
 import { arrowTypeOf, type SqlType } from "@jetflow/core";
-import { type Data, makeData } from "apache-arrow";
+import { type Data, makeData, type RecordBatch } from "apache-arrow";
 import { allocValues, type Col, fromArrow, type Rep, repOf, toArrow } from "./col.js";
 
 /**
@@ -227,4 +227,9 @@ export function constantCol(type: SqlType, n: number, value: unknown): Col {
       (values as unknown[]).fill(value as never);
   }
   return { type, length: n, values, valid: undefined };
+}
+
+/** Every column of a batch as plain values (see plain.ts). */
+export function plainColumns(batch: RecordBatch, types: readonly SqlType[]): Plain[][] {
+  return types.map((t, c) => plainValues(fromArrow(batch.data.children[c] as Data, t)));
 }

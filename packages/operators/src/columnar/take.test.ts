@@ -3,9 +3,9 @@ import { type Data, makeVector } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toArrow } from "./col.js";
-import { takeChange } from "./operator.js";
+import { takeChange } from "./take.js";
 import { fromPlain } from "./plain.js";
-import { batchFrom, rowsOf, schemaFrom } from "./test-support.js";
+import { batchFrom, rowsOf, schemaFrom } from "../test-support.js";
 
 describe("takeChange", () => {
   it("picks rows of every column, also from a sliced batch", () => {

@@ -10,7 +10,7 @@ import { concatData } from "./concat.js";
 import { fromPlain, type Plain, plainValues } from "./plain.js";
 import { RowSink } from "./row-sink.js";
 import { colKeys, rowKeys } from "./row-key.js";
-import { schemaFrom } from "./test-support.js";
+import { schemaFrom } from "../test-support.js";
 
 const t = (kind: string) => ({ kind }) as SqlType;
 
@@ -191,7 +191,7 @@ describe("text read from a column", () => {
     // Each batch: one row under a key of its own, kept for good, and 999 rows overwriting the
     // same keys. A stored string that is a view into its batch's decoded text would keep all
     // 1 MB of that text alive: 40 MB after 40 batches, against ~1 MB of live rows.
-    const dist = pathToFileURL(path.join(import.meta.dirname, "../dist/")).href;
+    const dist = pathToFileURL(path.join(import.meta.dirname, "../../dist/")).href;
     const code = `
       import { upsert } from "${dist}upsert.js";
       import { changeFrom, schemaFrom } from "${dist}test-support.js";

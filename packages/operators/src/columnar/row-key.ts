@@ -198,3 +198,16 @@ export function scalarKeys(col: Col, n: number): StoreKey[] {
   }
   return out;
 }
+
+/** Exact equality of two plain values of one type (numeric text compared as written: 1.0 <> 1.00; NaN equals NaN). */
+export function sameValue(x: Plain, y: Plain, type: SqlType): boolean {
+  if (x === y || (Number.isNaN(x) && Number.isNaN(y))) return true;
+  if (x === null || y === null || typeof x !== "object") return false;
+  return keyPart(x, type, false) === keyPart(y, type, false);
+}
+
+/** Exact equality of two rows of plain values, column by column ({@link sameValue}). */
+export function sameRow(a: readonly Plain[], b: readonly Plain[], types: readonly SqlType[]): boolean {
+  for (let c = 0; c < a.length; c++) if (!sameValue(a[c], b[c], types[c] as SqlType)) return false;
+  return true;
+}

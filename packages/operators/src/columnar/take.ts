@@ -1,0 +1,92 @@
+import type { ChangeBatch, SqlType } from "@jetflow/core";
+import { type Data, makeData, type Schema } from "apache-arrow";
+import { batchOf, type Col, fromArrow, repOf, toArrow } from "./col.js";
+import { fromPlain, type Plain, plainValues } from "./plain.js";
+
+/** Rows `idx` of a column, in that order. */
+export function takeCol(col: Col, idx: Int32Array): Col {
+  const m = idx.length;
+  const rep = repOf(col.type);
+  let valid: Uint8Array | undefined;
+  if (col.valid !== undefined) {
+    valid = new Uint8Array(m);
+    for (let j = 0; j < m; j++) valid[j] = col.valid[idx[j] as number] as number;
+  }
+  if (rep === "nested") {
+    const plain = plainValues(col);
+    const picked = new Array<Plain>(m);
+    for (let j = 0; j < m; j++) picked[j] = plain[idx[j] as number];
+    return fromPlain(picked, col.type);
+  }
+  if (rep === "interval") {
+    const v = col.values as Int32Array;
+    const out = new Int32Array(4 * m);
+    for (let j = 0; j < m; j++) out.set(v.subarray(4 * (idx[j] as number), 4 * (idx[j] as number) + 4), 4 * j);
+    return { type: col.type, length: m, values: out, valid };
+  }
+  const v = col.values as unknown as { [i: number]: unknown; constructor: new (n: number) => unknown[] };
+  const out = Array.isArray(v) ? new Array<unknown>(m) : new v.constructor(m);
+  for (let j = 0; j < m; j++) out[j] = v[idx[j] as number];
+  return { type: col.type, length: m, values: out as never, valid };
+}
+
+/** The rows `idx` of a change, columns kept columnar. */
+export function takeChange(
+  change: ChangeBatch,
+  schema: Schema,
+  types: readonly SqlType[],
+  idx: Int32Array,
+): ChangeBatch {
+  if (idx.length === change.batch.numRows) return change;
+  const data = types.map((t, c) => {
+    const src = change.batch.data.children[c] as Data;
+    const rep = repOf(t);
+    // Text and bytes are copied as bytes: no UTF-8 decode and re-encode on the hot filter path.
+    return rep === "str" || rep === "bytes" ? takeVarBinary(src, idx) : toArrow(takeCol(fromArrow(src, t), idx));
+  });
+  let ops: Int8Array | undefined;
+  if (change.ops !== undefined) {
+    ops = new Int8Array(idx.length);
+    for (let j = 0; j < idx.length; j++) ops[j] = change.ops[idx[j] as number] as number;
+  }
+  return { batch: batchOf(schema, data, idx.length), ops };
+}
+
+/** Rows `idx` of a Utf8 or Binary column, copying byte ranges. */
+function takeVarBinary(src: Data, idx: Int32Array): Data {
+  const m = idx.length;
+  const offsets = src.valueOffsets as Int32Array;
+  const bytes = src.values as Uint8Array;
+  const valueOffsets = new Int32Array(m + 1);
+  let size = 0;
+  for (let j = 0; j < m; j++) {
+    const i = idx[j] as number;
+    size += (offsets[i + 1] as number) - (offsets[i] as number);
+    valueOffsets[j + 1] = size;
+  }
+  const out = new Uint8Array(size);
+  for (let j = 0; j < m; j++) {
+    const i = idx[j] as number;
+    out.set(bytes.subarray(offsets[i] as number, offsets[i + 1] as number), valueOffsets[j] as number);
+  }
+  let nullCount = 0;
+  let nullBitmap: Uint8Array | undefined;
+  if (src.nullCount > 0) {
+    const bits = src.nullBitmap as Uint8Array;
+    nullBitmap = new Uint8Array(((m + 63) & ~63) >> 3);
+    for (let j = 0; j < m; j++) {
+      const k = src.offset + (idx[j] as number);
+      if ((((bits[k >> 3] as number) >> (k & 7)) & 1) === 1)
+        nullBitmap[j >> 3] = (nullBitmap[j >> 3] as number) | (1 << (j & 7));
+      else nullCount++;
+    }
+  }
+  return makeData({
+    type: src.type,
+    length: m,
+    nullCount,
+    valueOffsets,
+    data: out,
+    ...(nullBitmap === undefined || nullCount === 0 ? {} : { nullBitmap }),
+  } as never);
+}
