@@ -1,3 +1,4 @@
+import { messageOf } from "@jetflow/core";
 import fs from "node:fs";
 import { InvalidOptionError } from "@jetflow/core";
 import {
@@ -10,7 +11,7 @@ import {
   nkeyAuthenticator,
 } from "@nats-io/transport-node";
 import { type NatsSourceConfig, secretsOf } from "./config.js";
-import { AuthenticationFailedError, ConnectionFailedError, messageOf } from "./errors.js";
+import { AuthenticationFailedError, ConnectionFailedError } from "./errors.js";
 import { allRequireClientCert, readGreeting } from "./greeting.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
 

@@ -89,8 +89,3 @@ export class ConsumerFailedError extends JetflowError {
     super(ErrorCode.ConsumerFailed, message, options);
   }
 }
-
-/** The message of an unknown thrown value. */
-export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

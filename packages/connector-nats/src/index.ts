@@ -34,6 +34,7 @@ export { resolveNatsOptions } from "./resolve-options.js";
 export type { NatsConnectConfig } from "./connect.js";
 export { connectNats } from "./connect.js";
 export type { SourceRuntimeOptions } from "./runtime-options.js";
+export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "./runtime-options.js";
 export type { SourceStatus } from "./source-status.js";
 export { NatsSource } from "./nats-source.js";
 export {

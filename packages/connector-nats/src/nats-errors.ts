@@ -1,11 +1,10 @@
-import { JetflowError } from "@jetflow/core";
+import { JetflowError, messageOf } from "@jetflow/core";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { errors } from "@nats-io/transport-node";
 import {
   AuthenticationFailedError,
   ConnectionFailedError,
   ConsumerFailedError,
-  messageOf,
   PermissionDeniedError,
   StreamNotFoundError,
 } from "./errors.js";

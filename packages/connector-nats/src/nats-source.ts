@@ -1,3 +1,4 @@
+import { messageOf } from "@jetflow/core";
 import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core";
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
@@ -6,7 +7,7 @@ import { BatchBuilder } from "./batch-builder.js";
 import { type NatsSourceConfig, secretsOf, withRedaction } from "./config.js";
 import { connectNats } from "./connect.js";
 import { consumerNames } from "./consumer-config.js";
-import { ConnectionFailedError, messageOf } from "./errors.js";
+import { ConnectionFailedError } from "./errors.js";
 import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";

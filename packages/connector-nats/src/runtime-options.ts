@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
 
 /** How a source runs, beyond the WITH options: resume point, batching, naming. */
 export interface SourceRuntimeOptions {
@@ -41,15 +41,13 @@ export interface ResolvedRuntime {
   readonly pullExpiresMs: number;
 }
 
+/** Rows per source batch at most, unless `maxBatchRows` says otherwise. */
+export const DEFAULT_MAX_BATCH_ROWS = 10_000;
+/** Milliseconds a source lingers to fill a batch while it is behind, unless `lingerMs` says otherwise. */
+export const DEFAULT_LINGER_MS = 5;
+
 /** Applies defaults and checks ranges; errors name the runtime option. */
 export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
-  const int = (key: string, v: number | undefined, dflt: number, min: number): number => {
-    if (v === undefined) return dflt;
-    if (!Number.isSafeInteger(v) || v < min) {
-      throw new InvalidOptionError(key, `${key} must be a whole number of at least ${min}, got ${v}`);
-    }
-    return v;
-  };
   const offsets = r.offsets ?? new Map<string, number>();
   for (const [k, v] of offsets) {
     if (!Number.isSafeInteger(v) || v < 0) {
@@ -61,12 +59,12 @@ export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
   }
   return {
     offsets,
-    maxBatchRows: int("maxBatchRows", r.maxBatchRows, 10_000, 1),
-    maxBatchBytes: int("maxBatchBytes", r.maxBatchBytes, 4 * 1024 * 1024, 1),
-    lingerMs: int("lingerMs", r.lingerMs, 5, 0),
+    maxBatchRows: wholeNumberOption("maxBatchRows", r.maxBatchRows, DEFAULT_MAX_BATCH_ROWS, 1),
+    maxBatchBytes: wholeNumberOption("maxBatchBytes", r.maxBatchBytes, 4 * 1024 * 1024, 1),
+    lingerMs: wholeNumberOption("lingerMs", r.lingerMs, DEFAULT_LINGER_MS, 0),
     keepHeaders: r.keepHeaders ?? false,
     name: r.name,
-    pullMessages: int("pullMessages", r.pullMessages, 10_000, 1),
-    pullExpiresMs: int("pullExpiresMs", r.pullExpiresMs, 10_000, 1_000),
+    pullMessages: wholeNumberOption("pullMessages", r.pullMessages, 10_000, 1),
+    pullExpiresMs: wholeNumberOption("pullExpiresMs", r.pullExpiresMs, 10_000, 1_000),
   };
 }

@@ -55,6 +55,11 @@ export class JetflowError extends Error {
   }
 }
 
+/** The message of an unknown thrown value. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** An option is missing, unknown, or has a value outside the accepted ones. */
 export class InvalidOptionError extends JetflowError {
   override readonly name = "InvalidOptionError";

@@ -1,4 +1,5 @@
-export { ErrorCode, JetflowError, InvalidOptionError, UnknownTypeError, SchemaError } from "./errors.js";
+export { ErrorCode, JetflowError, InvalidOptionError, UnknownTypeError, SchemaError, messageOf } from "./errors.js";
+export { wholeNumberOption } from "./whole-number.js";
 export type { ScalarKind, SqlType, StructField } from "./sql-type.js";
 export { parseSqlType, formatSqlType, scalar, SCALAR_KINDS } from "./sql-type.js";
 export { arrowTypeOf, sqlField, sqlTypeOfField, SQL_TYPE_METADATA_KEY } from "./arrow-type.js";

@@ -1,4 +1,5 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "@jetflow/connector-nats";
+import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
 import type { SqlFrontend } from "./spec.js";
 
 /** Where checkpoints go. */
@@ -28,9 +29,9 @@ export interface PipelineOptions {
   readonly servers?: readonly string[];
   /** The SQL front end for `.sql(text)`; `@jetflow/sql`'s `pipeline()` passes it for you. */
   readonly sql?: SqlFrontend;
-  /** Rows per source batch at most. @default 10000 */
+  /** Rows per source batch at most; @default DEFAULT_MAX_BATCH_ROWS (10000) */
   readonly maxBatchRows?: number;
-  /** Milliseconds a source waits to fill a batch under light load. @default 5 */
+  /** Milliseconds a source lingers to fill a batch while it is behind. @default DEFAULT_LINGER_MS (5) */
   readonly lingerMs?: number;
 }
 
@@ -54,24 +55,10 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
   }
   return {
     state,
-    checkpointIntervalMs: nonNegativeInt("checkpointIntervalMs", options.checkpointIntervalMs, 1000),
+    checkpointIntervalMs: wholeNumberOption("checkpointIntervalMs", options.checkpointIntervalMs, 1000, 0),
     servers: options.servers,
     sql: options.sql,
-    maxBatchRows: positiveInt("maxBatchRows", options.maxBatchRows, 10_000),
-    lingerMs: nonNegativeInt("lingerMs", options.lingerMs, 5),
+    maxBatchRows: wholeNumberOption("maxBatchRows", options.maxBatchRows, DEFAULT_MAX_BATCH_ROWS, 1),
+    lingerMs: wholeNumberOption("lingerMs", options.lingerMs, DEFAULT_LINGER_MS, 0),
   };
-}
-
-function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidOptionError(name, `${name} must be a whole number >= 0, got ${value}`);
-  }
-  return value;
-}
-
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  const v = nonNegativeInt(name, value, fallback);
-  if (v === 0) throw new InvalidOptionError(name, `${name} must be >= 1, got 0`);
-  return v;
 }

@@ -1,6 +1,7 @@
+import { messageOf } from "@jetflow/core";
 import { InvalidOptionError } from "@jetflow/core";
 import type { CheckpointBackend } from "./checkpoint-backend.js";
-import { CheckpointError, messageOf } from "./errors.js";
+import { CheckpointError } from "./errors.js";
 import type { KeyedStore, StateChunk } from "./keyed-store.js";
 
 /** Options of {@link Checkpointer}. */

@@ -1,6 +1,7 @@
+import { messageOf } from "@jetflow/core";
 import fs from "node:fs";
 import path from "node:path";
-import { CheckpointError, messageOf } from "./errors.js";
+import { CheckpointError } from "./errors.js";
 
 /**
  * Directories locked by this process (real paths), so a second backend on one directory fails too.

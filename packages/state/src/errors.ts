@@ -44,8 +44,3 @@ export class CheckpointError extends JetflowError {
     super(ErrorCode.CheckpointFailed, message, options);
   }
 }
-
-/** The message of an unknown thrown value, for wrapping it in a {@link CheckpointError}. */
-export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

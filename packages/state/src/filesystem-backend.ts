@@ -1,3 +1,4 @@
+import { messageOf } from "@jetflow/core";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -5,7 +6,7 @@ import { InvalidOptionError } from "@jetflow/core";
 import { baseForCommit, infoOf, newestValidChain, prunable, type RecordInfo } from "./chain.js";
 import type { CheckpointBackend, CheckpointRecord, RestoredCheckpoint } from "./checkpoint-backend.js";
 import { DirLock } from "./dir-lock.js";
-import { CheckpointError, messageOf } from "./errors.js";
+import { CheckpointError } from "./errors.js";
 import { CorruptRecordError, decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.js";
 
 /** Options of {@link filesystemBackend}. */

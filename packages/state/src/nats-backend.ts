@@ -1,3 +1,4 @@
+import { messageOf } from "@jetflow/core";
 import { InvalidOptionError } from "@jetflow/core";
 import { jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
@@ -5,7 +6,7 @@ import { type ObjectStore, Objm, setSha256Backend } from "@nats-io/obj";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
 import { baseForCommit, infoOf, newestValidChain, prunable, type RecordInfo } from "./chain.js";
 import type { CheckpointBackend, CheckpointRecord, RestoredCheckpoint } from "./checkpoint-backend.js";
-import { CheckpointError, messageOf } from "./errors.js";
+import { CheckpointError } from "./errors.js";
 import { CorruptRecordError, decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.js";
 
 /** Options of {@link natsBackend}. */
