@@ -1,11 +1,11 @@
 import fs from "node:fs";
+import { toJsonLines } from "@jetflow/core";
 import { type Pipeline, pipeline } from "@jetflow/pipeline";
 import { sqlFrontend } from "@jetflow/sql";
 import { choiceFlag, intFlag, parseFlags, serversFlag } from "./args.js";
 import { UsageError } from "./errors.js";
 import { LiveDisplay } from "./live-display.js";
 import { serveMetrics } from "./metrics-server.js";
-import { toJsonLines } from "./output/rows.js";
 import { toTextTable } from "./output/text-table.js";
 
 export const RUN_HELP = `Usage: jetflow run FILE.sql [options]

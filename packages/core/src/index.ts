@@ -26,3 +26,6 @@ export {
   parseTimestamp,
   parseInterval,
 } from "./temporal.js";
+export type { Cell } from "./json-rows/cell.js";
+export { cellAt } from "./json-rows/cell.js";
+export { compareCodePoints, sortedCells, toJsonLines } from "./json-rows/rows.js";

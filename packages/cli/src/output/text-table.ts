@@ -1,5 +1,5 @@
 import type { Table } from "apache-arrow";
-import { sortedCells } from "./rows.js";
+import { sortedCells } from "@jetflow/core";
 
 /** Beyond this many rows a bounded display shows the first rows as stored instead of sorting them all. */
 const SORT_LIMIT = 5_000;

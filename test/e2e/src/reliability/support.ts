@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { toJsonLines } from "@jetflow/cli";
+import { toJsonLines } from "@jetflow/core";
 import type { ViewHandle } from "@jetflow/pipeline";
 import { freePort } from "@jetflow/test-harness";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";

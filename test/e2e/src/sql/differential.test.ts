@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { toJsonLines } from "@jetflow/cli";
+import { toJsonLines } from "@jetflow/core";
 import type { Pipeline } from "@jetflow/pipeline";
 import { pipeline } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";

@@ -1,4 +1,5 @@
-import { formatDate, formatInterval, formatTimeOfDay, isoTimestamp, type SqlType } from "@jetflow/core";
+import type { SqlType } from "../sql-type.js";
+import { formatDate, formatInterval, formatTimeOfDay, isoTimestamp } from "../temporal.js";
 import type { Data } from "apache-arrow";
 
 /**

@@ -1,8 +1,7 @@
-import { parseSqlType, sqlField } from "@jetflow/core";
+import { parseSqlType, sqlField } from "../index.js";
 import { makeData, RecordBatch, Schema, Struct, Table, vectorFromArray, Utf8, Int32, Float64 } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { toJsonLines } from "./rows.js";
-import { toTextTable } from "./text-table.js";
 
 /** A one-column table of `sql` type whose Arrow data is `data`. */
 function tableOf(name: string, sql: string, data: ReturnType<typeof makeData>): Table {
@@ -10,6 +9,10 @@ function tableOf(name: string, sql: string, data: ReturnType<typeof makeData>): 
   const schema = new Schema([field]);
   const struct = makeData({ type: new Struct(schema.fields), length: data.length, children: [data] });
   return new Table([new RecordBatch(schema, struct)]);
+}
+
+function parseArrowType(sql: string) {
+  return sqlField("x", parseSqlType(sql)).type;
 }
 
 function bitmap(valid: boolean[]): Uint8Array {
@@ -69,32 +72,6 @@ describe("toJsonLines", () => {
       makeData({ type: new Float64(), length: 2, data: new Float64Array([Number.NaN, 1.5]) }),
     );
     expect(toJsonLines(t)).toBe('{"d":1.5}\n{"d":"NaN"}\n');
-  });
-});
-
-describe("toTextTable", () => {
-  it("prints a psql-like table with a row count", () => {
-    const v = vectorFromArray(["a", "bb"], new Utf8());
-    const t = tableOf("name", "varchar", v.data[0] as ReturnType<typeof makeData>);
-    expect(toTextTable(t)).toBe(" name\n------\n a\n bb\n(2 rows)\n");
-  });
-});
-
-function parseArrowType(sql: string) {
-  return sqlField("x", parseSqlType(sql)).type;
-}
-
-describe("toTextTable with a bound", () => {
-  it("shows the first rows sorted and says how many are not shown", () => {
-    const v = vectorFromArray(["c", "a", "b"], new Utf8());
-    const t = tableOf("x", "varchar", v.data[0] as ReturnType<typeof makeData>);
-    expect(toTextTable(t, 2)).toBe(" x\n---\n a\n b\n(3 rows, 1 not shown)\n");
-  });
-
-  it("does not sort a large relation for a bounded display", () => {
-    const values = Array.from({ length: 6000 }, (_, i) => String(6000 - i).padStart(5, "0"));
-    const t = tableOf("x", "varchar", vectorFromArray(values, new Utf8()).data[0] as ReturnType<typeof makeData>);
-    expect(toTextTable(t, 2)).toBe(" x\n-------\n 05999\n 06000\n(6000 rows, the first 2 as stored)\n");
   });
 });
 

@@ -1,4 +1,4 @@
-import { columnsOf } from "@jetflow/core";
+import { columnsOf } from "../column.js";
 import type { Table } from "apache-arrow";
 import { type Cell, cellAt } from "./cell.js";
 
