@@ -135,7 +135,8 @@ describe("join", () => {
   });
 
   it("stores and emits only the columns read downstream, plus keys and residual columns", () => {
-    const j = join(L, R, { id: "r", names: NAMES, on: ON, read: ["rw"] });
+    const j = join(L, R, { id: "r", names: NAMES, on: ON });
+    j.emitOnly(["rw"]);
     j.process("right", changeOf("right", [{ side: "right", row: { k: 1, v: 7 }, op: 1 }]));
     expect(rowsOf(j.process("left", changeOf("left", [{ side: "left", row: { k: 1, v: 5 }, op: 1 }])))).toEqual([
       { _op: 1, lk: 1, lv: null, rk: 1n, rw: 7 },

@@ -37,8 +37,6 @@ export interface JoinOptions {
    * @default false
    */
   readonly temporal?: boolean;
-  /** The output columns read downstream; the others come out NULL and are not stored. @default every column */
-  readonly read?: readonly string[] | undefined;
 }
 
 /**
@@ -47,6 +45,12 @@ export interface JoinOptions {
  */
 export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   process(side: JoinSide, change: ChangeBatch): ChangeBatch | undefined;
+  /**
+   * Tells the operator which output columns its consumers read, before any input: the others
+   * come out NULL and are not stored (keys and the residual's columns always are). `undefined`
+   * means every column.
+   */
+  emitOnly(columns: readonly string[] | undefined): void;
   /** Stored rows per side (distinct rows; duplicates share an entry with a count). */
   readonly sizes: { readonly left: number; readonly right: number };
 }
@@ -62,8 +66,9 @@ interface Side {
   readonly offset: number;
   readonly types: readonly SqlType[];
   readonly keys: readonly Node[];
+  readonly keyColumns: ReadonlySet<string>;
   /** Per input column, whether it is kept (read downstream, in a key or in the residual). */
-  readonly kept: readonly boolean[];
+  kept: boolean[];
   /** Unmatched rows of this side come out padded with NULLs (outer side). */
   readonly padded: boolean;
   /** Rows of this side are stored (not the left of a temporal join). */
@@ -108,8 +113,13 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   if (residual !== undefined && residual.type.kind !== "boolean" && !residual.untyped) {
     throw unsupported(`argument of JOIN/ON must be type boolean, not type ${residual.type.kind}`);
   }
-  const read = new Set(opts.read ?? opts.names);
-  if (opts.residual !== undefined) exprColumns(opts.residual, read);
+  const keptBy = (input: Schema, offset: number, keyColumns: ReadonlySet<string>, read: ReadonlySet<string>) =>
+    input.fields.map((f, c) => keyColumns.has(f.name) || read.has(opts.names[offset + c] as string));
+  const readSet = (columns: readonly string[] | undefined) => {
+    const read = new Set(columns ?? opts.names);
+    if (opts.residual !== undefined) exprColumns(opts.residual, read);
+    return read;
+  };
   const warnings = newWarnings();
 
   const side = (name: JoinSide, input: Schema, offset: number): Side => {
@@ -123,7 +133,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       offset,
       types: sqlTypesOf(input),
       keys: keyExprs.map((e) => compileNode(e, input)),
-      kept: input.fields.map((f, c) => keyColumns.has(f.name) || read.has(opts.names[offset + c] as string)),
+      keyColumns,
+      kept: keptBy(input, offset, keyColumns, readSet(undefined)),
       padded,
       stored: !(opts.temporal === true && name === "left"),
       store: new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`),
@@ -131,7 +142,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     };
   };
   const sides = { left: side("left", left, 0), right: side("right", right, widths[0]) };
-  const outKept = [...sides.left.kept, ...sides.right.kept];
+  let outKept = [...sides.left.kept, ...sides.right.kept];
 
   const countRows = (s: Side) => {
     s.rows = 0;
@@ -142,6 +153,12 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     schema,
     stores: [sides.left.store, sides.right.store] as KeyedStore<unknown>[],
     warnings,
+    emitOnly(columns) {
+      const read = readSet(columns);
+      sides.left.kept = keptBy(left, 0, sides.left.keyColumns, read);
+      sides.right.kept = keptBy(right, widths[0], sides.right.keyColumns, read);
+      outKept = [...sides.left.kept, ...sides.right.kept];
+    },
     get sizes() {
       return { left: sides.left.rows, right: sides.right.rows };
     },

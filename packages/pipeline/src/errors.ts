@@ -35,3 +35,11 @@ export class PipelineError extends JetflowError {
     super(ErrorCode.InvalidState, message, options);
   }
 }
+
+/** A view query the pipeline cannot run as written (e.g. a temporal join over a table). */
+export class ViewQueryError extends JetflowError {
+  override readonly name = "ViewQueryError";
+  constructor(message: string) {
+    super(ErrorCode.SqlUnsupported, message);
+  }
+}

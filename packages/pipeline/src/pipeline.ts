@@ -336,8 +336,7 @@ export class Pipeline {
     if (!live) return;
     this.prepareState(view);
     view.emitInitial();
-    const rows = view.input.snapshot();
-    if (rows !== undefined) view.backfill(rows);
+    view.backfill();
   }
 
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: boolean): Promise<void> {
