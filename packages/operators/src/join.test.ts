@@ -8,7 +8,7 @@ import { changeFrom, Multiset, rowsOf, rowText, schemaFrom } from "./test-suppor
 const L = schemaFrom({ k: "integer", v: "integer" });
 const R = schemaFrom({ k: "bigint", w: "integer" });
 const NAMES = ["lk", "lv", "rk", "rw"];
-const ON = [{ left: col("k"), right: col("k") }];
+const ON = [{ left: col("lk"), right: col("rk") }];
 const RESIDUAL = call("<", col("lv"), col("rw"));
 
 type Row = { k: number | null; v: number | null };
@@ -175,10 +175,12 @@ describe("join", () => {
           const expected = all.map((b) => rowsOf(uninterrupted.process(b.side, b.change)).map(rowText));
           const first = joinOf(kind, residual);
           const base = first.stores.map((s) => s.checkpoint(true));
-          all.slice(0, k).forEach((b) => first.process(b.side, b.change));
+          for (const b of all.slice(0, k)) first.process(b.side, b.change);
           const delta = first.stores.map((s) => s.checkpoint(false));
           const second = joinOf(kind, residual);
-          second.stores.forEach((s, i) => s.restore([base[i], delta[i]].filter((c) => c !== undefined)));
+          second.stores.forEach((s, i) => {
+            s.restore([base[i], delta[i]].filter((c) => c !== undefined));
+          });
           second.restored?.();
           expect(second.sizes).toEqual(first.sizes);
           const after = all.slice(k).map((b) => rowsOf(second.process(b.side, b.change)).map(rowText));

@@ -26,7 +26,10 @@ export interface JoinOptions {
   readonly kind?: JoinKind;
   /** Names of the output columns: the left input's columns, then the right's, in order (all distinct). */
   readonly names: readonly string[];
-  /** Equi-join key pairs: an expression over the left input equals one over the right input. */
+  /**
+   * Equi-join key pairs: an expression over the left side's columns equals one over the right
+   * side's, each naming columns by their output names (`names`).
+   */
   readonly on: readonly { readonly left: Expr; readonly right: Expr }[];
   /** A further condition over the output columns (by `names`); NULL and FALSE do not match. */
   readonly residual?: Expr | undefined;
@@ -114,7 +117,9 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     throw unsupported(`argument of JOIN/ON must be type boolean, not type ${residual.type.kind}`);
   }
   const keptBy = (input: Schema, offset: number, keyColumns: ReadonlySet<string>, read: ReadonlySet<string>) =>
-    input.fields.map((f, c) => keyColumns.has(f.name) || read.has(opts.names[offset + c] as string));
+    input.fields.map(
+      (_f, c) => keyColumns.has(opts.names[offset + c] as string) || read.has(opts.names[offset + c] as string),
+    );
   const readSet = (columns: readonly string[] | undefined) => {
     const read = new Set(columns ?? opts.names);
     if (opts.residual !== undefined) exprColumns(opts.residual, read);
@@ -126,13 +131,15 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     const keyExprs = opts.on.map((p) => p[name]);
     const keyColumns = new Set<string>();
     for (const e of keyExprs) exprColumns(e, keyColumns);
+    // Keys name the side's columns by their output names.
+    const named = new Schema(input.fields.map((_f, c) => schema.fields[offset + c] as (typeof schema.fields)[number]));
     const padded = kind === "full" || kind === name;
     return {
       name,
       width: input.fields.length,
       offset,
       types: sqlTypesOf(input),
-      keys: keyExprs.map((e) => compileNode(e, input)),
+      keys: keyExprs.map((e) => compileNode(e, named)),
       keyColumns,
       kept: keptBy(input, offset, keyColumns, readSet(undefined)),
       padded,
@@ -146,7 +153,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
   const countRows = (s: Side) => {
     s.rows = 0;
-    for (const bucket of s.store.values()) for (const id in bucket) s.rows++;
+    for (const bucket of s.store.values()) s.rows += Object.keys(bucket).length;
   };
 
   return {

@@ -53,37 +53,47 @@ function visit(
       reads.scans.push(above === undefined ? undefined : [...above]);
       return;
     case "filter":
-      return down(query.input, above === undefined ? undefined : exprColumns(query.predicate, new Set(above)));
+      down(query.input, above === undefined ? undefined : exprColumns(query.predicate, new Set(above)));
+      return;
     case "project": {
       const read = new Set<string>();
       for (const c of query.columns) exprColumns(c.expr, read);
-      return down(query.input, read);
+      down(query.input, read);
+      return;
     }
     case "aggregate": {
       const read = new Set<string>();
       for (const g of query.groupBy) exprColumns(g.expr, read);
       for (const a of query.aggregates) if (a.arg !== undefined) exprColumns(a.arg, read);
-      return down(query.input, read);
+      down(query.input, read);
+      return;
     }
     case "tumble":
       // The window columns it adds may share a name with an input column: asking for more is harmless.
-      return down(query.input, above === undefined ? undefined : new Set([...above, query.timeColumn]));
+      down(query.input, above === undefined ? undefined : new Set([...above, query.timeColumn]));
+      return;
     case "topN": {
-      if (above === undefined) return down(query.input, undefined);
+      if (above === undefined) {
+        down(query.input, undefined);
+        return;
+      }
       const read = new Set(above);
       for (const o of query.orderBy) exprColumns(o.expr, read);
-      return down(query.input, read);
+      down(query.input, read);
+      return;
     }
     case "join": {
       const out = new Set(above ?? query.names);
       if (query.residual !== undefined) exprColumns(query.residual, out);
       const leftNames = namesOf(query.left);
       const side = (input: ViewQuery, names: readonly string[], offset: number, which: "left" | "right") => {
+        const keys = new Set<string>();
+        for (const pair of query.on) exprColumns(pair[which], keys);
         const read = new Set<string>();
         names.forEach((name, c) => {
-          if (out.has(query.names[offset + c] as string)) read.add(name);
+          const output = query.names[offset + c] as string;
+          if (out.has(output) || keys.has(output)) read.add(name);
         });
-        for (const pair of query.on) exprColumns(pair[which], read);
         down(input, read.size === names.length ? undefined : read);
       };
       side(query.left, leftNames, 0, "left");

@@ -68,6 +68,7 @@ export type ViewQuery =
       readonly left: ViewQuery;
       readonly right: ViewQuery;
       readonly names: readonly string[];
+      /** Equi-key pairs, each side an expression over that side's columns by their output `names`. */
       readonly on: readonly { readonly left: Expr; readonly right: Expr }[];
       readonly residual?: Expr | undefined;
       /**

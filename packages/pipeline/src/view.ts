@@ -56,7 +56,9 @@ export class ViewRelation extends Relation {
     this.view = new MaterializedView(name, schema, { id: `${name}/rows` });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
     const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
-    joins.forEach((j, i) => j.emitOnly(reads.joins[i]));
+    joins.forEach((j, i) => {
+      j.emitOnly(reads.joins[i]);
+    });
     this.detach = this.leaves.map((leaf, i) => leaf.relation.feed(leaf.sink, reads.scans[i]));
   }
 
@@ -207,7 +209,8 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
     case "filter":
     case "project":
     case "tumble":
-      return checkAppendOnly(view, query.input, lookup);
+      checkAppendOnly(view, query.input, lookup);
+      return;
     default:
       throw new ViewQueryError(
         `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source, filtered or projected), not a ${query.kind}`,

@@ -42,7 +42,7 @@ export function resolveFrom(
     throw sel.error(ErrorCode.SqlUnsupported, undefined, "a materialized view needs FROM a table, source or view");
   }
   if (from.length === 1) {
-    const rel = fromItem(sel, first, ctx, !("JoinExpr" in first) ? false : true);
+    const rel = fromItem(sel, first, ctx, "JoinExpr" in first);
     return { rel, where: where === undefined ? undefined : ctx.translate(where, rel, "WHERE") };
   }
   // Comma joins: the items are joined left to right by the equalities WHERE has between them.
