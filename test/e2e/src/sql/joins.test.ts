@@ -130,6 +130,14 @@ const VIEWS: readonly [string, string][] = [
     "WITH big AS (SELECT id, user_id FROM orders WHERE amount > 50) SELECT b.id, c.name FROM big b JOIN customers c ON b.user_id = c.user_id",
   ],
   [
+    "filtered_aggs",
+    "SELECT user_id, count(*) FILTER (WHERE amount > 50) AS big, sum(amount) FILTER (WHERE region = 'n') AS north, bool_and(amount > 10) AS all_gt, bool_or(region IS NOT DISTINCT FROM 's') AS any_s, every(amount IS DISTINCT FROM 7) FILTER (WHERE region IS NULL) AS e FROM orders GROUP BY user_id",
+  ],
+  [
+    "bool_over_join",
+    "SELECT c.tier, bool_or(o.amount > c.credit) AS over_credit, bool_and(o.region IS DISTINCT FROM c.tier) AS d, count(DISTINCT o.user_id) FILTER (WHERE o.amount < 60) AS users FROM customers c LEFT JOIN orders o ON o.user_id = c.user_id GROUP BY c.tier",
+  ],
+  [
     "topn_join",
     "SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON o.user_id = c.user_id ORDER BY o.amount DESC, o.id LIMIT 5",
   ],
