@@ -82,6 +82,17 @@ function visit(
       down(query.input, read);
       return;
     }
+    case "union": {
+      const outputs = namesOf(query);
+      for (const input of query.inputs) {
+        const names = namesOf(input);
+        down(
+          input,
+          above === undefined ? undefined : new Set(names.filter((_n, c) => above.has(outputs[c] as string))),
+        );
+      }
+      return;
+    }
     case "join": {
       const out = new Set(above ?? query.names);
       if (query.residual !== undefined) exprColumns(query.residual, out);

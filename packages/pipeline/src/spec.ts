@@ -77,6 +77,11 @@ export type ViewQuery =
        * stored, so later right changes do not revise past rows.
        */
       readonly temporal?: boolean | undefined;
+    }
+  | {
+      /** `q1 UNION ALL q2 ...`: every input's rows, columns by position, named as the first input names them. */
+      readonly kind: "union";
+      readonly inputs: readonly ViewQuery[];
     };
 
 /** One statement of a SQL file, as the SQL front end hands it to the pipeline. */

@@ -5,6 +5,8 @@ import {
   groupAggregate,
   type JoinOperator,
   join,
+  type UnionOperator,
+  union,
   MaterializedView,
   project,
   topN,
@@ -27,7 +29,7 @@ interface Leaf {
 
 /** An operator of the compiled tree and where its output goes. */
 interface Stage {
-  readonly op: ChangeOperator | JoinOperator;
+  readonly op: ChangeOperator | JoinOperator | UnionOperator;
   readonly next: Sink;
 }
 
@@ -170,6 +172,21 @@ export class ViewRelation extends Relation {
       ctx.joins.push(op);
       this.stages.push({ op, next });
       schema = op.schema;
+    } else if (query.kind === "union") {
+      let op: UnionOperator | undefined;
+      const schemas = query.inputs.map((input, i) =>
+        this.compile(
+          input,
+          (change) => {
+            const out = (op as UnionOperator).process(i, change);
+            if (out !== undefined) next(out);
+          },
+          ctx,
+        ),
+      );
+      op = union(schemas);
+      this.stages.push({ op, next });
+      schema = op.schema;
     } else {
       let op: ChangeOperator | undefined;
       const below = this.compile(
@@ -215,10 +232,17 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
       throw new ViewQueryError(
         `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source, filtered or projected), not a ${query.kind}`,
       );
+    case "union":
+      for (const input of query.inputs) checkAppendOnly(view, input, lookup);
+      return;
   }
 }
 
-function operatorFor(query: Exclude<ViewQuery, { kind: "scan" | "join" }>, schema: Schema, id: string): ChangeOperator {
+function operatorFor(
+  query: Exclude<ViewQuery, { kind: "scan" | "join" | "union" }>,
+  schema: Schema,
+  id: string,
+): ChangeOperator {
   switch (query.kind) {
     case "filter":
       return filter(schema, query.predicate);

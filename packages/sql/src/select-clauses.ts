@@ -51,7 +51,7 @@ function constant(sel: SelectSource, node: Node | undefined, clause: string): nu
 /** Clauses that make a SELECT something other than one relation's rows, grouped or not. */
 export function rejectUnsupportedClauses(sel: SelectSource): void {
   const stmt = sel.stmt;
-  if (stmt.op !== undefined && stmt.op !== "SETOP_NONE") {
+  if (stmt.op !== undefined && stmt.op !== "SETOP_NONE" && stmt.op !== "SETOP_UNION") {
     throw sel.unsupported(firstLocation(stmt.rarg), stmt.op.replace("SETOP_", ""));
   }
   if (stmt.withClause?.recursive === true) {

@@ -80,5 +80,7 @@ export function outputNames(query: ViewQuery, catalog: Catalog): string[] {
       return [...query.groupBy.map((g) => g.name), ...query.aggregates.map((a) => a.name)];
     case "join":
       return [...query.names];
+    case "union":
+      return outputNames(query.inputs[0] as ViewQuery, catalog);
   }
 }

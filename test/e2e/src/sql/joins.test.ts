@@ -138,6 +138,19 @@ const VIEWS: readonly [string, string][] = [
     "SELECT c.tier, bool_or(o.amount > c.credit) AS over_credit, bool_and(o.region IS DISTINCT FROM c.tier) AS d, count(DISTINCT o.user_id) FILTER (WHERE o.amount < 60) AS users FROM customers c LEFT JOIN orders o ON o.user_id = c.user_id GROUP BY c.tier",
   ],
   [
+    "union_all",
+    "SELECT user_id, amount FROM orders WHERE amount > 60 UNION ALL SELECT user_id, amount FROM events WHERE kind = 'buy' UNION ALL SELECT user_id, credit FROM customers",
+  ],
+  ["union_distinct", "SELECT user_id FROM orders UNION SELECT user_id FROM customers"],
+  [
+    "union_in_join",
+    "SELECT u.user_id, u.n, c.name FROM (SELECT user_id, count(*) AS n FROM orders GROUP BY user_id UNION ALL SELECT user_id, 1::bigint FROM events) AS u JOIN customers c USING (user_id)",
+  ],
+  [
+    "topn_union",
+    "SELECT * FROM (SELECT id AS k, amount FROM orders UNION ALL SELECT user_id, credit FROM customers) AS u ORDER BY amount DESC NULLS LAST, k LIMIT 4",
+  ],
+  [
     "topn_join",
     "SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON o.user_id = c.user_id ORDER BY o.amount DESC, o.id LIMIT 5",
   ],
