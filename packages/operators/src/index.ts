@@ -20,3 +20,4 @@ export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
 export { join } from "./join.js";
 export type { UnionOperator } from "./union.js";
 export { union } from "./union.js";
+export { hop } from "./hop.js";

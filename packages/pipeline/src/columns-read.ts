@@ -69,6 +69,7 @@ function visit(
       return;
     }
     case "tumble":
+    case "hop":
       // The window columns it adds may share a name with an input column: asking for more is harmless.
       down(query.input, above === undefined ? undefined : new Set([...above, query.timeColumn]));
       return;

@@ -50,6 +50,19 @@ export type ViewQuery =
       readonly sizeUs: number;
     }
   | {
+      /**
+       * `HOP(input, time_col, INTERVAL slide, INTERVAL size)`: each row once per window of `size`
+       * containing its time, windows every `slide`; adds window_start and window_end.
+       */
+      readonly kind: "hop";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      /** Microseconds between window starts. */
+      readonly slideUs: number;
+      /** Window size in microseconds, a multiple of the slide. */
+      readonly sizeUs: number;
+    }
+  | {
       /** `ORDER BY ... LIMIT n [OFFSET m]`: the view keeps the first n rows by the order. */
       readonly kind: "topN";
       readonly input: ViewQuery;

@@ -3,6 +3,7 @@ import {
   type ChangeOperator,
   filter,
   groupAggregate,
+  hop,
   type JoinOperator,
   join,
   type UnionOperator,
@@ -226,6 +227,7 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
     case "filter":
     case "project":
     case "tumble":
+    case "hop":
       checkAppendOnly(view, query.input, lookup);
       return;
     default:
@@ -252,6 +254,8 @@ function operatorFor(
       return groupAggregate(schema, query.groupBy, query.aggregates, { id });
     case "tumble":
       return tumble(schema, query.timeColumn, query.sizeUs);
+    case "hop":
+      return hop(schema, query.timeColumn, query.slideUs, query.sizeUs);
     case "topN":
       return topN(schema, query.orderBy, query.limit, query.offset, { id });
   }

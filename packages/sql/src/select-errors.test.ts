@@ -150,16 +150,16 @@ describe("unsupported SQL fails naming the construct", () => {
       ["SELECT a FROM public.t", U, "public", `schema-qualified names are not supported: public.t`],
       ["SELECT a FROM t AS x (y)", U, "t AS", `column aliases in FROM are ${NOT}`],
       [
-        "SELECT * FROM HOP(t, ts, INTERVAL '1 minute', INTERVAL '5 minutes')",
+        "SELECT * FROM HOP(t, ts, INTERVAL '2 minutes', INTERVAL '5 minutes')",
         U,
-        "HOP",
-        `HOP windows are ${NOT} (use TUMBLE)`,
+        "INTERVAL '5",
+        "HOP's window size must be a multiple of its slide",
       ],
       [
         "SELECT * FROM generate_series(1, 3)",
         U,
         "generate_series",
-        `table function generate_series() is ${NOT} (use TUMBLE)`,
+        `table function generate_series() is ${NOT} (use TUMBLE or HOP)`,
       ],
       [
         "SELECT * FROM TUMBLE(t, ts, INTERVAL '1 minute', INTERVAL '10 seconds')",

@@ -70,6 +70,7 @@ export function outputNames(query: ViewQuery, catalog: Catalog): string[] {
     case "scan":
       return (catalog.columnsOf(query.relation) ?? []).map((c) => c.name);
     case "tumble":
+    case "hop":
       return [...outputNames(query.input, catalog), "window_start", "window_end"];
     case "filter":
     case "topN":
