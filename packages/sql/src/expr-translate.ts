@@ -78,6 +78,7 @@ const SCALAR_FUNCTIONS: Readonly<Record<string, { fn: ScalarFn; min: number; max
   date_part: { fn: "date_part", min: 2, max: 2 },
   to_timestamp: { fn: "to_timestamp", min: 1, max: 1 },
   now: { fn: "now", min: 0, max: 0 },
+  array_length: { fn: "array_length", min: 2, max: 2 },
 };
 
 const BINARY_OPERATORS: Readonly<Record<string, ScalarFn>> = {
@@ -93,6 +94,9 @@ const BINARY_OPERATORS: Readonly<Record<string, ScalarFn>> = {
   ">": ">",
   ">=": ">=",
   "||": "||",
+  "->": "json_get",
+  "->>": "json_get_text",
+  "#>>": "json_path_text",
 };
 
 /** Constructs PostgreSQL parses but jetflow does not evaluate, by parse-tree node kind. */
@@ -101,7 +105,6 @@ const UNSUPPORTED_NODES: Readonly<Record<string, readonly [string, "is" | "are"]
   A_ArrayExpr: ["ARRAY[...] constructors", "are"],
   RowExpr: ["row constructors", "are"],
   MinMaxExpr: ["GREATEST / LEAST", "are"],
-  A_Indirection: ["subscripts and field selection", "are"],
   CollateClause: ["COLLATE", "is"],
   ParamRef: ["query parameters ($n)", "are"],
   GroupingFunc: ["GROUPING()", "is"],
@@ -212,6 +215,21 @@ export class ExprTranslator {
         }),
         else: c.defresult === undefined ? undefined : sub(c.defresult),
       };
+    }
+    if ("A_Indirection" in node) {
+      // `(struct).field`, `list[i]`, in order: `(s).items[1]`.
+      let e = sub(node.A_Indirection.arg);
+      for (const step of node.A_Indirection.indirection ?? []) {
+        if ("String" in step) {
+          const field: Expr = { kind: "literal", value: step.String.sval ?? "", type: { kind: "varchar" } };
+          e = call("field", e, field);
+        } else if ("A_Indices" in step && step.A_Indices.is_slice !== true && step.A_Indices.uidx !== undefined) {
+          e = call("subscript", e, sub(step.A_Indices.uidx));
+        } else {
+          throw this.sel.unsupported(location, "array slices and * in field selection", "are");
+        }
+      }
+      return e;
     }
     if ("CoalesceExpr" in node) return { kind: "call", fn: "coalesce", args: (node.CoalesceExpr.args ?? []).map(sub) };
     if ("FuncCall" in node) return this.functionCall(node.FuncCall, scope, sub, location);
