@@ -21,3 +21,5 @@ export { join } from "./join.js";
 export type { UnionOperator } from "./union.js";
 export { union } from "./union.js";
 export { hop } from "./hop.js";
+export type { TemporalFilterOperator, TemporalFilterOptions } from "./temporal-filter.js";
+export { temporalFilter } from "./temporal-filter.js";
