@@ -68,6 +68,7 @@ function visit(
       down(query.input, read);
       return;
     }
+    case "temporalFilter":
     case "tumble":
     case "hop":
       // The window columns it adds may share a name with an input column: asking for more is harmless.

@@ -13,7 +13,7 @@ import type { Relation, RelationKind } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
 import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
-import { ViewRelation } from "./view.js";
+import { tickViews, ViewRelation } from "./view.js";
 
 /**
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
@@ -76,6 +76,8 @@ export class Pipeline {
   /** Per source or table, its subscriptions to the NATS source. */
   private readonly sourceSubscriptions = new Map<string, Subscription[]>();
   private coordinator: CheckpointCoordinator | undefined;
+  /** Stops the timer that ticks views (temporal filters). */
+  private stopTicking: (() => void) | undefined;
   private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -252,6 +254,7 @@ export class Pipeline {
       for (const r of this.graph.views()) r.emitInitial();
       for (const r of this.graph.ingests()) await this.openSource(r, restored?.offsets[r.name] ?? {});
       this.coordinator.start(this.checkpointIntervalMs, (e) => this.checkpointFailed(e));
+      this.stopTicking = tickViews(() => this.graph.views());
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -489,6 +492,7 @@ export class Pipeline {
   }
 
   private async teardown(): Promise<void> {
+    this.stopTicking?.();
     this.unsubscribeSources();
     this.coordinator?.stopTimer();
     for (const r of this.graph.ingests()) {

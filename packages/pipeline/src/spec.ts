@@ -92,6 +92,17 @@ export type ViewQuery =
       readonly temporal?: boolean | undefined;
     }
   | {
+      /**
+       * `WHERE time_col > now() - INTERVAL '...'` (`>=` when `inclusive`): the rows of the last
+       * `windowUs`, retracted as time passes (the pipeline ticks its views every second).
+       */
+      readonly kind: "temporalFilter";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      readonly windowUs: number;
+      readonly inclusive: boolean;
+    }
+  | {
       /** `q1 UNION ALL q2 ...`: every input's rows, columns by position, named as the first input names them. */
       readonly kind: "union";
       readonly inputs: readonly ViewQuery[];

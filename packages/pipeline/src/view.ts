@@ -10,6 +10,8 @@ import {
   union,
   MaterializedView,
   project,
+  type TemporalFilterOperator,
+  temporalFilter,
   topN,
   tumble,
 } from "@jetflow/operators";
@@ -100,6 +102,14 @@ export class ViewRelation extends Relation {
     for (const s of this.stages) {
       const initial = s.op.initial?.();
       if (initial !== undefined && initial.batch.numRows > 0) s.next(initial);
+    }
+  }
+
+  /** Retracts the rows temporal filters let go since the last tick, through the rest of the tree. */
+  tick(): void {
+    for (const s of this.stages) {
+      const out = (s.op as Partial<TemporalFilterOperator>).tick?.();
+      if (out !== undefined && out.batch.numRows > 0) s.next(out);
     }
   }
 
@@ -228,6 +238,7 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
     case "project":
     case "tumble":
     case "hop":
+    case "temporalFilter":
       checkAppendOnly(view, query.input, lookup);
       return;
     default:
@@ -256,7 +267,24 @@ function operatorFor(
       return tumble(schema, query.timeColumn, query.sizeUs);
     case "hop":
       return hop(schema, query.timeColumn, query.slideUs, query.sizeUs);
+    case "temporalFilter":
+      return temporalFilter(schema, query.timeColumn, query.windowUs, { id, inclusive: query.inclusive });
     case "topN":
       return topN(schema, query.orderBy, query.limit, query.offset, { id });
   }
+}
+
+/** How often a pipeline ticks its views (temporal filters retract what aged out). */
+export const VIEW_TICK_MS = 1000;
+
+/**
+ * Calls `tick()` on every view every {@link VIEW_TICK_MS} (the timer does not keep the process
+ * alive). Returns the stop function.
+ */
+export function tickViews(views: () => readonly ViewRelation[]): () => void {
+  const timer = setInterval(() => {
+    for (const v of views()) v.tick();
+  }, VIEW_TICK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

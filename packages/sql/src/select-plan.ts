@@ -8,7 +8,7 @@ import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "
 import { type PlannedQuery, resolveFrom } from "./from-clause.js";
 import { checkQualifier, type FromRelation, hasColumn, resolveColumn } from "./from-scope.js";
 import { type SelectSource, firstLocation, nameParts, nodeLocation } from "./select-ast.js";
-import { type Limit, limitOf, rejectUnsupportedClauses } from "./select-clauses.js";
+import { type Limit, limitOf, rejectUnsupportedClauses, temporalConditions } from "./select-clauses.js";
 
 /** One output column of the select list, `*` already expanded. */
 interface Item {
@@ -143,7 +143,9 @@ class SelectPlanner {
     });
     this.rel = from.rel;
     let input = this.rel.query;
-    if (from.where !== undefined) input = { kind: "filter", input, predicate: from.where };
+    const { temporal, rest } = temporalConditions(from.where);
+    if (rest !== undefined) input = { kind: "filter", input, predicate: rest };
+    for (const t of temporal) input = { kind: "temporalFilter", input, ...t };
     this.items = this.selectItems();
     for (const item of this.items) this.taken.add(item.name);
     const limit = limitOf(this.sel);

@@ -73,6 +73,7 @@ export function outputNames(query: ViewQuery, catalog: Catalog): string[] {
     case "hop":
       return [...outputNames(query.input, catalog), "window_start", "window_end"];
     case "filter":
+    case "temporalFilter":
     case "topN":
       return outputNames(query.input, catalog);
     case "project":
