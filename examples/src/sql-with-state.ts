@@ -4,7 +4,7 @@
  *
  *   node examples/dist/sql-with-state.js [nats://127.0.0.1:4222] [./state]
  */
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -43,7 +43,7 @@ export async function main(
   await nc.flush();
   await nc.close();
 
-  const p = pipeline({ state: { kind: "filesystem", dir: stateDir } }).sql(sqlText(server));
+  const p = sqlPipeline({ state: { kind: "filesystem", dir: stateDir } }).sql(sqlText(server));
   await p.start();
   await p.caughtUp();
   const rows = p.view("slow_pages").rows();

@@ -11,7 +11,9 @@ import { Metrics, relationLabel } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
 import type { Relation, RelationKind } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
-import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
+import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
+import type { Query } from "./dsl/query.js";
+import type { ParsedStatement, SqlFrontend, Statement, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import { ViewRelation } from "./view.js";
 
@@ -44,7 +46,7 @@ export interface ViewHandle {
 
 type Step =
   | { readonly kind: "source" | "table"; readonly name: string; readonly relation: IngestRelation }
-  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery }
+  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
   | { readonly kind: "sql"; readonly statement: ParsedStatement };
 
 type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "failed";
@@ -59,8 +61,8 @@ type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "fai
  * @example
  * ```ts
  * const p = pipeline({ state: { kind: "filesystem", dir: "./state" } })
- *   .table("orders", { columns, primaryKey: ["id"], include: [], with: { connector: "nats", ... }, format })
- *   .materializedView("by_region", { kind: "aggregate", ... });
+ *   .table("orders", { columns: { id: "int", region: "varchar", amount: "double" }, primaryKey: "id", with: nats({ ... }) })
+ *   .materializedView("by_region", from("orders").groupBy("region").select("region", { revenue: sum(col("amount")) }));
  * await p.start();
  * await p.caughtUp();
  * console.log(p.view("by_region").rows());
@@ -115,21 +117,21 @@ export class Pipeline {
   }
 
   /** CREATE SOURCE: append-only, nothing persisted. */
-  source(name: string, spec: SourceSpec): this {
+  source(name: string, def: SourceDef): this {
     this.defining("source()");
-    this.steps.push({ kind: "source", name, relation: new IngestRelation(name, "source", spec) });
+    this.steps.push({ kind: "source", name, relation: new IngestRelation(name, "source", sourceSpec(def)) });
     return this;
   }
 
   /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
-  table(name: string, spec: TableSpec): this {
+  table(name: string, def: TableDef): this {
     this.defining("table()");
-    this.steps.push({ kind: "table", name, relation: new IngestRelation(name, "table", spec) });
+    this.steps.push({ kind: "table", name, relation: new IngestRelation(name, "table", tableSpec(def)) });
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view. */
-  materializedView(name: string, query: ViewQuery): this {
+  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
     this.steps.push({ kind: "view", name, query });
     return this;
@@ -288,7 +290,7 @@ export class Pipeline {
     const frontend = this.options.sql;
     if (frontend === undefined) {
       throw new PipelineStateError(
-        "this pipeline has no SQL front end: create it with pipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
+        "this pipeline has no SQL front end: create it with sqlPipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
       );
     }
     return frontend;
@@ -299,8 +301,10 @@ export class Pipeline {
       case "source":
       case "table":
         return this.addIngest(step.relation, false);
-      case "view":
-        return this.addView(step.name, step.query, false);
+      case "view": {
+        const q = step.query;
+        return this.addView(step.name, "plan" in q ? q.plan(this.graph.catalog()) : q, false);
+      }
       case "sql":
         return this.applyStatement(step.statement.plan(this.graph.catalog()), false);
     }
@@ -513,7 +517,15 @@ export class Pipeline {
   }
 }
 
-/** Builds a pipeline. @see Pipeline */
+/**
+ * Builds a pipeline defined in TypeScript (see {@link Pipeline}); `sqlPipeline()` from
+ * `@jetflow/sql` builds one that also takes SQL.
+ *
+ * @example
+ * ```ts
+ * const p = pipeline().source("clicks", { columns: { page: "varchar" }, with: nats({ servers, subject: "web.>", stream: "web" }) });
+ * ```
+ */
 export function pipeline(options?: PipelineOptions): Pipeline {
   return new Pipeline(options);
 }
