@@ -1,5 +1,5 @@
 export type { Expr, LiteralValue, ScalarFn, AggregateFn, AggregateCall, NamedExpr } from "./expr/expr.js";
-export { col, lit, call, exprColumns } from "./expr/expr.js";
+export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns } from "./expr/expr.js";
 export type { ChangeOperator, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";

@@ -35,3 +35,14 @@ export class PipelineError extends JetflowError {
     super(ErrorCode.InvalidState, message, options);
   }
 }
+
+/**
+ * A query of the TypeScript DSL that breaks a rule of SQL (an aggregate in `where`, a column
+ * neither grouped nor aggregated, ...); the message names the view, the rule and the column.
+ */
+export class QueryError extends JetflowError {
+  override readonly name = "QueryError";
+  constructor(message: string) {
+    super(ErrorCode.SqlSyntax, message);
+  }
+}
