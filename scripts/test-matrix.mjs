@@ -34,7 +34,9 @@ for (const [i, { binary, version }] of servers.entries()) {
     : { passed: 0, failed: 1, skipped: 0 }; // vitest died before reporting: count the run as failed
   if (run.status !== 0 && counts.failed === 0) counts.failed = 1;
   for (const k of Object.keys(total)) total[k] += counts[k];
-  runs.push(`nats-server ${version.text}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${Math.round((Date.now() - started) / 1000)} s`);
+  runs.push(
+    `nats-server ${version.text}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
 }
 fs.rmSync(dir, { recursive: true, force: true });
 console.log(`\n${runs.join("\n")}`);
