@@ -46,3 +46,11 @@ export class QueryError extends JetflowError {
     super(ErrorCode.SqlSyntax, message);
   }
 }
+
+/** A view query the pipeline cannot run as written (e.g. a temporal join over a table). */
+export class ViewQueryError extends JetflowError {
+  override readonly name = "ViewQueryError";
+  constructor(message: string) {
+    super(ErrorCode.SqlUnsupported, message);
+  }
+}
