@@ -17,4 +17,6 @@ export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export type { CheckpointReport } from "./checkpoint-coordinator.js";
 export { Metrics } from "./metrics.js";
-export { RelationNameError, PipelineStateError, BadMessageError, PipelineError } from "./errors.js";
+export { RelationNameError, PipelineStateError, BadMessageError, PipelineError, LookupError } from "./errors.js";
+export type { RelationHandle, Equalities } from "./relation-handle.js";
+export type { RelationKind } from "./relation.js";

@@ -3,7 +3,7 @@ import { type NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jet
 import { createDecoder, type Decoder, type BadMessage } from "@jetflow/decoders";
 import { appendOnly, type ChangeOperator, MaterializedView, type UpsertOperator, upsert } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { type Observable, Subject } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
 import { BadMessageError } from "./errors.js";
@@ -99,6 +99,12 @@ export class IngestRelation extends Relation {
   /** The table's rows as plain objects (the same conversion views use); undefined for a source. */
   rows(): Record<string, unknown>[] | undefined {
     return this.rowStore?.rows();
+  }
+
+  /** A keyed table's rows whose primary key equals a row of `probe` (the key columns): a probe, not a scan. */
+  lookupByKey(probe: RecordBatch): Table {
+    if (this.keyed === undefined) throw new Error(`internal: "${this.name}" has no primary key to look up by`);
+    return this.keyed.lookup(probe);
   }
 
   /** Every change of the table (or every insert of the source) from now on. */

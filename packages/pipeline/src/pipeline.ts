@@ -11,6 +11,7 @@ import { Metrics, relationLabel } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
 import type { Relation, RelationKind } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
+import { type RelationHandle, relationHandle } from "./relation-handle.js";
 import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import { ViewRelation } from "./view.js";
@@ -186,6 +187,11 @@ export class Pipeline {
       rows: () => ingest.rows() as Record<string, unknown>[],
       changes$: ingest.changes$,
     };
+  }
+
+  /** A relation by name, for serving it: kind, columns, key, rows, lookups by column values, changes. */
+  relation(name: string): RelationHandle {
+    return relationHandle(this.graph.require(name));
   }
 
   /** Messages not yet delivered, summed over every source. */

@@ -34,7 +34,9 @@ export class ViewRelation extends Relation {
     const { input, operators, schema } = compile(name, query, lookup);
     this.input = input;
     this.operators = operators;
-    this.view = new MaterializedView(name, schema, { id: `${name}/rows` });
+    // An aggregate view is found by its group columns without a scan (serving's lookups).
+    const indexBy = query.kind === "aggregate" ? query.groupBy.map((g) => g.name) : [];
+    this.view = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy });
     this.detach = input.feed((change) => this.onInput(change), columnsRead(query));
   }
 
