@@ -1,5 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
-import { NatsSource, type SourceStatus } from "@jetflow/connector-nats";
+import { type NatsConnectConfig, NatsSource, type SourceStatus } from "@jetflow/connector-nats";
 import { CheckpointError } from "@jetflow/state";
 import type { ChangeBatch } from "@jetflow/core";
 import type { Table } from "apache-arrow";
@@ -192,6 +192,16 @@ export class Pipeline {
   /** A relation by name, for serving it: kind, columns, key, rows, lookups by column values, changes. */
   relation(name: string): RelationHandle {
     return relationHandle(this.graph.require(name));
+  }
+
+  /**
+   * The connection settings (servers, auth, TLS) of the first source, with the `servers` option
+   * applied: what a service beside the pipeline (a NATS query service) connects with.
+   */
+  firstSourceConnection(): NatsConnectConfig | undefined {
+    const first = this.graph.ingests()[0]?.config;
+    if (first === undefined || this.options.servers === undefined) return first;
+    return { ...first, servers: [...this.options.servers] };
   }
 
   /** Messages not yet delivered, summed over every source. */
