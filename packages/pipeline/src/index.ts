@@ -11,12 +11,13 @@ export type {
   ParsedStatement,
 } from "./spec.js";
 export { Pipeline, pipeline } from "./pipeline.js";
-export type { PipelineStatus, ViewHandle } from "./pipeline.js";
+export type { ViewHandle } from "./pipeline.js";
+export type { PipelineStatus } from "./status.js";
+export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
-export type { CheckpointReport } from "./checkpoint-coordinator.js";
-export { Metrics } from "./metrics.js";
+export type { CheckpointResult } from "@jetflow/state";
+export { Metrics, PipelineMetrics } from "./metrics.js";
 export { RelationNameError, PipelineStateError, BadMessageError, PipelineError, LookupError } from "./errors.js";
-export type { RelationHandle, Equalities } from "./relation-handle.js";
-export type { RelationKind } from "./relation.js";
+export type { Equalities } from "./lookup.js";

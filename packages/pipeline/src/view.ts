@@ -1,4 +1,4 @@
-import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf } from "@jetflow/core";
+import { type ChangeBatch, insertsOf } from "@jetflow/core";
 import {
   type ChangeOperator,
   filter,
@@ -9,11 +9,12 @@ import {
   tumble,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { columnsRead } from "./columns-read.js";
 import { RelationNameError } from "./errors.js";
 import { Relation } from "./relation.js";
 import type { ViewQuery } from "./spec.js";
+import { viewKey } from "./view-key.js";
 
 /**
  * A materialized view: the chain of operators its query compiles to, and the rows it holds.
@@ -22,7 +23,8 @@ import type { ViewQuery } from "./spec.js";
 export class ViewRelation extends Relation {
   readonly input: Relation;
   private readonly operators: ChangeOperator[];
-  readonly view: MaterializedView;
+  /** The rows the view holds. */
+  private readonly held: MaterializedView;
   private readonly detach: () => void;
 
   constructor(
@@ -34,36 +36,42 @@ export class ViewRelation extends Relation {
     const { input, operators, schema } = compile(name, query, lookup);
     this.input = input;
     this.operators = operators;
-    // An aggregate view is found by its group columns without a scan (serving's lookups).
-    const indexBy = query.kind === "aggregate" ? query.groupBy.map((g) => g.name) : [];
-    this.view = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy });
+    // Rows are indexed by the view's key (an aggregate's group columns): lookups probe, not scan.
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query) });
     this.detach = input.feed((change) => this.onInput(change), columnsRead(query));
   }
 
   get schema(): Schema {
-    return this.view.schema;
+    return this.held.schema;
   }
 
-  get columns(): readonly ColumnDef[] {
-    return columnsOf(this.schema);
+  get key(): readonly string[] {
+    return viewKey(this.query);
   }
 
   snapshot(): Table {
-    return this.view.snapshot();
+    return this.held.snapshot();
+  }
+
+  rows(): Record<string, unknown>[] {
+    return this.held.rows();
   }
 
   get size(): number {
-    return this.view.size;
+    return this.held.size;
+  }
+
+  override probeByKey(keys: RecordBatch): Table | undefined {
+    return this.held.indexColumns.length > 0 ? this.held.lookup(keys) : undefined;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
-    return [...this.operators.flatMap((op) => op.stores), this.view.store];
+    return [...this.operators.flatMap((op) => op.stores), this.held.store];
   }
 
-  /** Rebuilds derived indexes after the stores were loaded from a checkpoint. */
   restored(): void {
     for (const op of this.operators) op.restored?.();
-    this.view.restored();
+    this.held.restored();
   }
 
   /**
@@ -79,7 +87,7 @@ export class ViewRelation extends Relation {
   }
 
   /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
-  warnings(): { divisionByZero: number; overflow: number; invalidInput: number } {
+  warnings(): Readonly<Record<"divisionByZero" | "overflow" | "invalidInput", number>> {
     const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
     for (const op of this.operators) {
       if (op.warnings === undefined) continue;
@@ -95,9 +103,13 @@ export class ViewRelation extends Relation {
     this.detach();
   }
 
-  /** Feeds the input's current rows as inserts: a view created on a running pipeline starts complete. */
-  backfill(rows: Table): void {
-    for (const batch of rows.batches) if (batch.numRows > 0) this.push(insertsOf(batch), 0);
+  /**
+   * Feeds the input's current rows as inserts: a view created on a running pipeline starts
+   * complete (a view over a source starts empty: a source keeps no rows).
+   */
+  backfill(): void {
+    const rows = this.input.snapshot();
+    for (const batch of rows?.batches ?? []) if (batch.numRows > 0) this.push(insertsOf(batch), 0);
   }
 
   private onInput(change: ChangeBatch): void {
@@ -111,7 +123,7 @@ export class ViewRelation extends Relation {
       current = (this.operators[i] as ChangeOperator).process(current);
       if (current === undefined || current.batch.numRows === 0) return;
     }
-    this.view.apply(current);
+    this.held.apply(current);
     this.emit(current);
   }
 }

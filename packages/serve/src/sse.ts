@@ -64,7 +64,9 @@ export function streamChanges(
   });
   const chunks = (function* () {
     yield "event: snapshot\n";
-    for (const piece of jsonArrayChunks(snapshot, opts.chunkRows)) yield `data: ${piece}\n`;
+    // A source keeps no rows: its snapshot is empty.
+    const pieces = snapshot === undefined ? ["[]"] : jsonArrayChunks(snapshot, opts.chunkRows);
+    for (const piece of pieces) yield `data: ${piece}\n`;
     yield "\n";
   })();
   void writeChunks(res, chunks).then(() => {

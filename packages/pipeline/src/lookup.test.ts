@@ -1,6 +1,7 @@
 import { toJsonLines } from "@jetflow/core";
 import { col } from "@jetflow/operators";
 import { NatsServer } from "@jetflow/test-harness";
+import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LookupError } from "./errors.js";
 import { pipeline } from "./pipeline.js";
@@ -19,7 +20,7 @@ function printedWhere(all: string, equal: Record<string, unknown>): string {
     .join("");
 }
 
-describe("Pipeline.relation(): kind, key, lookups against a real nats-server", () => {
+describe("RelationHandle.lookup(): lookups against a real nats-server", () => {
   let server: NatsServer;
   beforeAll(async () => {
     server = await NatsServer.start();
@@ -43,18 +44,33 @@ describe("Pipeline.relation(): kind, key, lookups against a real nats-server", (
         input: { kind: "scan", relation: "orders" },
         groupBy: [{ name: "region", expr: col("region") }],
         aggregates: [{ name: "n", fn: "count", arg: undefined, distinct: false }],
+      })
+      // SELECT region AS r, n FROM (... GROUP BY region): the key follows the rename.
+      .materializedView("renamed", {
+        kind: "project",
+        input: {
+          kind: "aggregate",
+          input: { kind: "scan", relation: "orders" },
+          groupBy: [{ name: "region", expr: col("region") }],
+          aggregates: [{ name: "n", fn: "count", arg: undefined, distinct: false }],
+        },
+        columns: [
+          { name: "r", expr: col("region") },
+          { name: "n", expr: col("n") },
+        ],
       });
     await p.start();
     try {
       await p.caughtUp();
       const orders = p.relation("orders");
-      expect([orders.kind, orders.primaryKey, orders.key, orders.size]).toEqual(["table", ["id"], ["id"], 120]);
+      expect([orders.kind, orders.key, orders.size]).toEqual(["table", ["id"], 120]);
       const view = p.relation("by_region");
-      expect([view.kind, view.primaryKey, view.key]).toEqual(["view", [], ["region"]]);
+      expect([view.kind, view.key]).toEqual(["view", ["region"]]);
       const events = p.relation("events");
-      expect([events.kind, events.key, events.snapshot().numRows]).toEqual(["source", [], 0]);
+      expect([events.kind, events.key, events.snapshot()]).toEqual(["source", [], undefined]);
+      expect((await events.lookup({ id: 1 })).numRows).toBe(0);
 
-      const all = toJsonLines(orders.snapshot());
+      const all = toJsonLines(orders.snapshot() as Table);
       expect(orders.lookupPlan(["id"])).toBe("index");
       expect(toJsonLines(await orders.lookup({ id: 7 }))).toBe(printedWhere(all, { id: 7 }));
       expect(toJsonLines(await orders.lookup({ id: "7" }))).toBe(printedWhere(all, { id: 7 }));
@@ -68,10 +84,16 @@ describe("Pipeline.relation(): kind, key, lookups against a real nats-server", (
       expect(north).toBe(printedWhere(all, { region: "north" }));
       expect(north.split("\n").length - 1).toBe(40);
 
-      const viewAll = toJsonLines(view.snapshot());
+      const viewAll = toJsonLines(view.snapshot() as Table);
       expect(view.lookupPlan(["region"])).toBe("index");
       expect(toJsonLines(await view.lookup({ region: "south" }))).toBe(printedWhere(viewAll, { region: "south" }));
       expect(toJsonLines(await view.lookup({}))).toBe(viewAll);
+      const renamed = p.relation("renamed");
+      expect([renamed.key, renamed.lookupPlan(["r"])]).toEqual([["r"], "index"]);
+      expect(toJsonLines(await renamed.lookup({ r: "east" }))).toBe(
+        printedWhere(toJsonLines(renamed.snapshot() as Table), { r: "east" }),
+      );
+      expect((await renamed.lookup({ r: "east" })).numRows).toBe(1);
     } finally {
       await p.stop();
     }
