@@ -54,3 +54,17 @@ export class ViewQueryError extends JetflowError {
     super(ErrorCode.SqlUnsupported, message);
   }
 }
+
+/**
+ * A lookup the relation cannot answer: `reason` says which part (`unknown-column`: the column is
+ * not one of the relation's; `invalid-value`: the value does not parse as the column's type).
+ */
+export class LookupError extends JetflowError {
+  override readonly name = "LookupError";
+  constructor(
+    readonly reason: "unknown-column" | "invalid-value",
+    message: string,
+  ) {
+    super(reason === "unknown-column" ? ErrorCode.UnknownColumn : ErrorCode.InvalidValue, message);
+  }
+}

@@ -19,7 +19,14 @@ export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
-export { RelationNameError, PipelineStateError, BadMessageError, PipelineError, QueryError } from "./errors.js";
+export {
+  RelationNameError,
+  PipelineStateError,
+  BadMessageError,
+  PipelineError,
+  QueryError,
+  LookupError,
+} from "./errors.js";
 // The TypeScript DSL: typed WITH options, columns, formats and a query builder.
 export type {
   NatsOptions,
@@ -61,3 +68,4 @@ export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } fro
 export type { FromItem, OrderKey, QueryParts } from "./dsl/plan.js";
 export type { Key, Duration, OrderOptions } from "./dsl/query.js";
 export { Query, from, tumble, asc, desc } from "./dsl/query.js";
+export type { Equalities } from "./lookup.js";

@@ -1,4 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
+import type { NatsConnectConfig } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
 import type { Table } from "apache-arrow";
 import { type Observable, Subject } from "rxjs";
@@ -163,6 +164,16 @@ export class Pipeline {
    */
   relation(name: string): RelationHandle {
     return this.graph.require(name);
+  }
+
+  /**
+   * The connection settings (servers, auth, TLS) of the first source, with the `servers` option
+   * applied: what a service beside the pipeline (a NATS query service) connects with.
+   */
+  firstSourceConnection(): NatsConnectConfig | undefined {
+    const first = this.graph.ingests()[0]?.config;
+    if (first === undefined || this.options.servers === undefined) return first;
+    return { ...first, servers: [...this.options.servers] };
   }
 
   /** A view or table by name, for reading. Sources hold no rows and have no view handle. */

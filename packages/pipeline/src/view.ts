@@ -11,7 +11,7 @@ import {
   tumble,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { readsOf } from "./columns-read.js";
 import { RelationNameError, ViewQueryError } from "./errors.js";
 import { Relation } from "./relation.js";
@@ -55,7 +55,8 @@ export class ViewRelation extends Relation {
     const schemas = new Map<ViewQuery, Schema>();
     const joins: JoinOperator[] = [];
     const schema = this.compile(query, (change) => this.output(change), { view: name, lookup, schemas, joins });
-    this.held = new MaterializedView(name, schema, { id: `${name}/rows` });
+    // Rows are indexed by the view's key (an aggregate's group columns): lookups probe, not scan.
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query) });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
     const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
     joins.forEach((j, i) => {
@@ -82,6 +83,10 @@ export class ViewRelation extends Relation {
 
   get size(): number {
     return this.held.size;
+  }
+
+  override probeByKey(keys: RecordBatch): Table | undefined {
+    return this.held.indexColumns.length > 0 ? this.held.lookup(keys) : undefined;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
