@@ -234,7 +234,7 @@ export class Pipeline {
     this.phase = "starting";
     try {
       await this.definitions.resolve();
-      const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
+      const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
       const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
       this.coordinator = new CheckpointCoordinator(
         backend,
