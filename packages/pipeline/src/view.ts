@@ -1,4 +1,4 @@
-import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf } from "@jetflow/core";
+import { type ChangeBatch, insertsOf } from "@jetflow/core";
 import {
   type ChangeOperator,
   filter,
@@ -16,11 +16,12 @@ import {
   tumble,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { readsOf } from "./columns-read.js";
 import { RelationNameError, ViewQueryError } from "./errors.js";
 import { Relation } from "./relation.js";
 import type { ViewQuery } from "./spec.js";
+import { viewKey } from "./view-key.js";
 
 type Sink = (change: ChangeBatch) => void;
 
@@ -46,7 +47,8 @@ export class ViewRelation extends Relation {
   readonly inputs: readonly Relation[];
   private readonly leaves: Leaf[] = [];
   private readonly stages: Stage[] = [];
-  readonly view: MaterializedView;
+  /** The rows the view holds. */
+  private readonly held: MaterializedView;
   private readonly detach: (() => void)[];
 
   constructor(
@@ -58,7 +60,8 @@ export class ViewRelation extends Relation {
     const schemas = new Map<ViewQuery, Schema>();
     const joins: JoinOperator[] = [];
     const schema = this.compile(query, (change) => this.output(change), { view: name, lookup, schemas, joins });
-    this.view = new MaterializedView(name, schema, { id: `${name}/rows` });
+    // Rows are indexed by the view's key (an aggregate's group columns): lookups probe, not scan.
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query) });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
     const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
     joins.forEach((j, i) => {
@@ -68,29 +71,36 @@ export class ViewRelation extends Relation {
   }
 
   get schema(): Schema {
-    return this.view.schema;
+    return this.held.schema;
   }
 
-  get columns(): readonly ColumnDef[] {
-    return columnsOf(this.schema);
+  get key(): readonly string[] {
+    return viewKey(this.query);
   }
 
   snapshot(): Table {
-    return this.view.snapshot();
+    return this.held.snapshot();
+  }
+
+  rows(): Record<string, unknown>[] {
+    return this.held.rows();
   }
 
   get size(): number {
-    return this.view.size;
+    return this.held.size;
+  }
+
+  override probeByKey(keys: RecordBatch): Table | undefined {
+    return this.held.indexColumns.length > 0 ? this.held.lookup(keys) : undefined;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
-    return [...this.stages.flatMap((s) => s.op.stores), this.view.store];
+    return [...this.stages.flatMap((s) => s.op.stores), this.held.store];
   }
 
-  /** Rebuilds derived indexes after the stores were loaded from a checkpoint. */
   restored(): void {
     for (const s of this.stages) s.op.restored?.();
-    this.view.restored();
+    this.held.restored();
   }
 
   /**
@@ -114,7 +124,7 @@ export class ViewRelation extends Relation {
   }
 
   /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
-  warnings(): { divisionByZero: number; overflow: number; invalidInput: number } {
+  warnings(): Readonly<Record<"divisionByZero" | "overflow" | "invalidInput", number>> {
     const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
     for (const { op } of this.stages) {
       if (op.warnings === undefined) continue;
@@ -144,7 +154,7 @@ export class ViewRelation extends Relation {
   }
 
   private output(change: ChangeBatch): void {
-    this.view.apply(change);
+    this.held.apply(change);
     this.emit(change);
   }
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { toJsonLines } from "@jetflow/core";
 import type { Pipeline } from "@jetflow/pipeline";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJsonLines, runCli } from "../cli-process.js";
@@ -236,12 +236,12 @@ describe("joins equal PostgreSQL over the final table contents", () => {
   it("after a restart from a checkpoint taken halfway, every view equals PostgreSQL", async () => {
     const state = { kind: "filesystem" as const, dir: path.join(dir, "state") };
     await publishAll(server.url, data, (rows) => rows.slice(0, rows.length / 2));
-    const first = pipeline({ state }).sql(sqlText());
+    const first = sqlPipeline({ state }).sql(sqlText());
     await first.start();
     await first.caughtUp();
     await first.stop();
     await publishAll(server.url, data, (rows) => rows.slice(rows.length / 2));
-    const second = pipeline({ state }).sql(sqlText());
+    const second = sqlPipeline({ state }).sql(sqlText());
     await second.start();
     await second.caughtUp();
     try {
@@ -256,7 +256,7 @@ describe("joins equal PostgreSQL over the final table contents", () => {
   });
 
   it("a run without a restart gives the same views", async () => {
-    const p = pipeline({ checkpointIntervalMs: 0 }).sql(sqlText());
+    const p = sqlPipeline({ checkpointIntervalMs: 0 }).sql(sqlText());
     await p.start();
     await p.caughtUp();
     try {
@@ -267,7 +267,7 @@ describe("joins equal PostgreSQL over the final table contents", () => {
   });
 
   it("a view created on a running pipeline starts complete (backfill of both sides)", async () => {
-    const p = pipeline({ checkpointIntervalMs: 0 }).sql(ingestSql(server.url));
+    const p = sqlPipeline({ checkpointIntervalMs: 0 }).sql(ingestSql(server.url));
     await p.start();
     await p.caughtUp();
     try {
@@ -315,7 +315,7 @@ describe("temporal join: FOR SYSTEM_TIME AS OF PROCTIME()", () => {
       { user_id: 1, name: "ann", tier: "gold", credit: 1 },
       { user_id: 2, name: "bob", tier: null, credit: 2 },
     ]);
-    const p = pipeline({ checkpointIntervalMs: 0 }).sql(
+    const p = sqlPipeline({ checkpointIntervalMs: 0 }).sql(
       `${ingestSql(url)}CREATE MATERIALIZED VIEW enriched AS SELECT e.user_id, e.amount, c.name FROM events e LEFT JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() AS c ON e.user_id = c.user_id;`,
     );
     await p.start();
@@ -345,7 +345,7 @@ describe("temporal join: FOR SYSTEM_TIME AS OF PROCTIME()", () => {
   });
 
   it("is refused over a table on the left", async () => {
-    const p = pipeline({ checkpointIntervalMs: 0 }).sql(
+    const p = sqlPipeline({ checkpointIntervalMs: 0 }).sql(
       `${ingestSql(server.url)}CREATE MATERIALIZED VIEW bad AS SELECT o.id FROM orders o JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() c ON o.user_id = c.user_id;`,
     );
     await expect(p.start()).rejects.toThrow(/needs an append-only left side \(a source\); "orders" is a table/);

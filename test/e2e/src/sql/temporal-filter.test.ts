@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline as pipeline } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addStream, publishRaw } from "./publish.js";
