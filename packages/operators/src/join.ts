@@ -182,8 +182,9 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const keyCols = s.keys.map((k) => k.evaluate(ctx));
       const keys = colKeys(keyCols, n, true);
       const cols = s.types.map((t, c) => fromArrow(change.batch.data.children[c] as Data, t));
-      const keptCols = cols.filter((_, c) => s.kept[c]);
-      const ids = colKeys(keptCols, n, false);
+      const keptCols = s.stored ? cols.filter((_, c) => s.kept[c]) : [];
+      // Row identities only where rows are stored (not the left of a temporal join).
+      const ids = s.stored ? colKeys(keptCols, n, false) : [];
       const reader = new PlainRowReader(cols);
       const rowAt = (i: number): Plain[] => {
         const row = new Array<Plain>(s.width);
