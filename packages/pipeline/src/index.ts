@@ -17,6 +17,8 @@ export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export type { CheckpointReport } from "./checkpoint-coordinator.js";
 export { Metrics } from "./metrics.js";
+export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
+export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
 export { RelationNameError, PipelineStateError, BadMessageError, PipelineError, QueryError } from "./errors.js";
 // The TypeScript DSL: typed WITH options, columns, formats and a query builder.
 export type {
