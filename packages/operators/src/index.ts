@@ -1,12 +1,13 @@
 export type { Expr, LiteralValue, ScalarFn, AggregateFn, AggregateCall, NamedExpr } from "./expr/expr.js";
 export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns } from "./expr/expr.js";
-export type { ChangeOperator } from "./operator.js";
+export type { ChangeOperator, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";
 export { compileExpr } from "./expr/compile.js";
 export type { EvalWarnings } from "./expr/context.js";
 export { ExpressionError } from "./errors.js";
 export { appendOnly } from "./append-only.js";
+export { appendOnlyTable } from "./append-only-table.js";
 export type { UpsertOperator, UpsertOptions } from "./upsert.js";
 export { upsert } from "./upsert.js";
 export { filter } from "./filter.js";

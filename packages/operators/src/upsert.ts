@@ -1,13 +1,13 @@
 import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
 import { KeyedStore, type StoreKey } from "@jetflow/state";
-import type { Data, Schema, Table } from "apache-arrow";
+import type { Data, Schema } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
 import { batchOf, type Col, fromArrow, nullData, repOf } from "./columnar/col.js";
 import { concatData } from "./columnar/concat.js";
 import { KeyTable } from "./columnar/key-table.js";
 import { RowSink } from "./columnar/row-sink.js";
 import { takeChange } from "./columnar/take.js";
-import type { ChangeOperator } from "./operator.js";
+import type { TableOperator } from "./operator.js";
 import { type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
@@ -16,13 +16,7 @@ import { jsRow, tableOf } from "./columnar/table-rows.js";
  * The upsert operator of a table with a primary key; it is also the table's storage.
  * `snapshot()` gives the table's current rows, `rows()` them as JS objects, `size` their count.
  */
-export interface UpsertOperator extends ChangeOperator {
-  /** The current table contents as an Arrow Table (one row per key, in no particular order). */
-  snapshot(): Table;
-  /** The current rows as JS objects (value forms as in `MaterializedView.rows()`). */
-  rows(): Record<string, unknown>[];
-  /** Number of rows (keys) in the table. */
-  readonly size: number;
+export interface UpsertOperator extends TableOperator {
   /** Input rows with NULL in a primary-key column (kept or dropped per `nullKeys`), since creation. */
   readonly nullKeyRows: number;
   /**

@@ -11,12 +11,14 @@ export type {
   ParsedStatement,
 } from "./spec.js";
 export { Pipeline, pipeline } from "./pipeline.js";
-export type { PipelineStatus, ViewHandle } from "./pipeline.js";
+export type { ViewHandle } from "./pipeline.js";
+export type { PipelineStatus } from "./status.js";
+export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
-export type { CheckpointReport } from "./checkpoint-coordinator.js";
-export { Metrics } from "./metrics.js";
+export type { CheckpointResult } from "@jetflow/state";
+export { Metrics, PipelineMetrics } from "./metrics.js";
 export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
 export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
 export { RelationNameError, PipelineStateError, BadMessageError, PipelineError, QueryError } from "./errors.js";

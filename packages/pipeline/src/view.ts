@@ -1,4 +1,4 @@
-import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf } from "@jetflow/core";
+import { type ChangeBatch, insertsOf } from "@jetflow/core";
 import {
   type ChangeOperator,
   filter,
@@ -14,6 +14,7 @@ import { columnsRead } from "./columns-read.js";
 import { RelationNameError } from "./errors.js";
 import { Relation } from "./relation.js";
 import type { ViewQuery } from "./spec.js";
+import { viewKey } from "./view-key.js";
 
 /**
  * A materialized view: the chain of operators its query compiles to, and the rows it holds.
@@ -22,7 +23,8 @@ import type { ViewQuery } from "./spec.js";
 export class ViewRelation extends Relation {
   readonly input: Relation;
   private readonly operators: ChangeOperator[];
-  readonly view: MaterializedView;
+  /** The rows the view holds. */
+  private readonly held: MaterializedView;
   private readonly detach: () => void;
 
   constructor(
@@ -34,34 +36,37 @@ export class ViewRelation extends Relation {
     const { input, operators, schema } = compile(name, query, lookup);
     this.input = input;
     this.operators = operators;
-    this.view = new MaterializedView(name, schema, { id: `${name}/rows` });
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows` });
     this.detach = input.feed((change) => this.onInput(change), columnsRead(query));
   }
 
   get schema(): Schema {
-    return this.view.schema;
+    return this.held.schema;
   }
 
-  get columns(): readonly ColumnDef[] {
-    return columnsOf(this.schema);
+  get key(): readonly string[] {
+    return viewKey(this.query);
   }
 
   snapshot(): Table {
-    return this.view.snapshot();
+    return this.held.snapshot();
+  }
+
+  rows(): Record<string, unknown>[] {
+    return this.held.rows();
   }
 
   get size(): number {
-    return this.view.size;
+    return this.held.size;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
-    return [...this.operators.flatMap((op) => op.stores), this.view.store];
+    return [...this.operators.flatMap((op) => op.stores), this.held.store];
   }
 
-  /** Rebuilds derived indexes after the stores were loaded from a checkpoint. */
   restored(): void {
     for (const op of this.operators) op.restored?.();
-    this.view.restored();
+    this.held.restored();
   }
 
   /**
@@ -77,7 +82,7 @@ export class ViewRelation extends Relation {
   }
 
   /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
-  warnings(): { divisionByZero: number; overflow: number; invalidInput: number } {
+  warnings(): Readonly<Record<"divisionByZero" | "overflow" | "invalidInput", number>> {
     const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
     for (const op of this.operators) {
       if (op.warnings === undefined) continue;
@@ -93,9 +98,13 @@ export class ViewRelation extends Relation {
     this.detach();
   }
 
-  /** Feeds the input's current rows as inserts: a view created on a running pipeline starts complete. */
-  backfill(rows: Table): void {
-    for (const batch of rows.batches) if (batch.numRows > 0) this.push(insertsOf(batch), 0);
+  /**
+   * Feeds the input's current rows as inserts: a view created on a running pipeline starts
+   * complete (a view over a source starts empty: a source keeps no rows).
+   */
+  backfill(): void {
+    const rows = this.input.snapshot();
+    for (const batch of rows?.batches ?? []) if (batch.numRows > 0) this.push(insertsOf(batch), 0);
   }
 
   private onInput(change: ChangeBatch): void {
@@ -109,7 +118,7 @@ export class ViewRelation extends Relation {
       current = (this.operators[i] as ChangeOperator).process(current);
       if (current === undefined || current.batch.numRows === 0) return;
     }
-    this.view.apply(current);
+    this.held.apply(current);
     this.emit(current);
   }
 }
