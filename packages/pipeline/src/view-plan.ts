@@ -4,23 +4,35 @@ import type { ViewQuery } from "./spec.js";
 // The steps of planning a SELECT that do not depend on how it was written: the SQL front end and
 // the TypeScript query builder both plan through these, so the same query gives the same tree.
 
-/** One sort key over an output (or hidden) column. */
+/**
+ * One sort key over an output (or hidden) column.
+ * @example const key: OrderColumn = { expr: col("n"), desc: true, nullsFirst: true };
+ */
 export type OrderColumn = { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean };
 
-/** ORDER BY as planned: keys over output columns, and the hidden columns computed only to sort by. */
+/**
+ * ORDER BY as planned: keys over output columns, and the hidden columns computed only to sort by.
+ * @example assembleView(input, names, outputs, { orderBy: [key], hidden: [] }, { count: 10, offset: 0 })
+ */
 export interface OrderPlan {
   readonly orderBy: readonly OrderColumn[];
   /** ORDER BY expressions that are not output columns: computed by the project, dropped after top-N. */
   readonly hidden: readonly NamedExpr[];
 }
 
-/** `LIMIT count OFFSET offset`. */
+/**
+ * `LIMIT count OFFSET offset`.
+ * @example const limit: LimitPlan = { count: 10, offset: 0 };
+ */
 export interface LimitPlan {
   readonly count: number;
   readonly offset: number;
 }
 
-/** An aggregate call before it has an output name. */
+/**
+ * An aggregate call before it has an output name.
+ * @example plan.aggregateColumn({ fn: "sum", arg: col("amount"), distinct: false })
+ */
 export interface AggregateParts {
   readonly fn: AggregateFn;
   readonly arg: Expr | undefined;

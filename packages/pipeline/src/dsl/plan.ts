@@ -5,19 +5,28 @@ import type { Catalog, ViewQuery } from "../spec.js";
 import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
 import type { Term } from "./value.js";
 
-/** FROM: one relation, or a tumbling window over one. Joins will add a variant here. */
+/**
+ * FROM: one relation, or a tumbling window over one. Joins will add a variant here.
+ * @example from(tumble("clicks", "ts", { minutes: 5 }))
+ */
 export type FromItem =
   | { readonly kind: "relation"; readonly name: string }
   | { readonly kind: "tumble"; readonly relation: string; readonly timeColumn: string; readonly sizeUs: number };
 
-/** One sort key of ORDER BY. */
+/**
+ * One sort key of ORDER BY.
+ * @example from("orders").orderBy(desc("amount", { nulls: "last" })).limit(10)
+ */
 export interface OrderKey {
   readonly term: Term;
   readonly desc: boolean;
   readonly nullsFirst: boolean;
 }
 
-/** Everything a query of the builder says, clause by clause. */
+/**
+ * Everything a query of the builder says, clause by clause.
+ * @example from("orders").where(col("amount").gt(0)).parts.where // the predicate term
+ */
 export interface QueryParts {
   readonly from: FromItem;
   readonly where: Term | undefined;
@@ -53,7 +62,10 @@ export function planQuery(parts: QueryParts, catalog: Catalog): ViewQuery {
   return new QueryPlanner(parts, catalog).plan();
 }
 
-/** True when an aggregate call stands anywhere in the term. */
+/**
+ * True when an aggregate call stands anywhere in the term.
+ * @example containsAggregate(sum(col("a")).plus(1).term) // true
+ */
 export function containsAggregate(term: Term): boolean {
   switch (term.kind) {
     case "aggregate":
