@@ -6,7 +6,16 @@ import type { AckPolicy } from "@jetflow/connector-nats";
  * @example nats({ servers, subject, stream, connectMode: "token", token: process.env.NATS_TOKEN ?? "" })
  */
 export type NatsAuth =
-  | { readonly connectMode?: "plain" }
+  | {
+      readonly connectMode?: "plain";
+      // No credentials without a connect mode that uses them: a type error, not a runtime one.
+      readonly username?: never;
+      readonly password?: never;
+      readonly token?: never;
+      readonly nkey?: never;
+      readonly jwt?: never;
+      readonly credentialsFile?: never;
+    }
   | { readonly connectMode: "user_and_password"; readonly username: string; readonly password: string }
   | { readonly connectMode: "token"; readonly token: string }
   /** The user's NKey seed, with the user JWT when the server uses decentralized auth. */
