@@ -144,6 +144,11 @@ export class Query {
    */
   orderBy(...keys: (Key | OrderKey)[]): Query {
     const added = keys.map((k) => (typeof k === "string" || k instanceof Value ? asc(k) : k));
+    for (const key of added) {
+      // SQL reads `ORDER BY 1` as a select-list position and refuses other constants: so does this.
+      if (key.term.kind === "literal")
+        throw new QueryError(`orderBy() takes a column or an expression, not the constant ${String(key.term.value)}`);
+    }
     return this.with({ orderBy: [...this.parts.orderBy, ...added] });
   }
 
