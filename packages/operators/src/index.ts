@@ -17,3 +17,5 @@ export { tumble } from "./tumble.js";
 export type { OrderKey } from "./top-n.js";
 export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
+export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
+export { join } from "./join.js";

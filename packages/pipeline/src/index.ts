@@ -21,7 +21,14 @@ export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
 export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
 export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
-export { RelationNameError, PipelineStateError, BadMessageError, PipelineError, QueryError } from "./errors.js";
+export {
+  RelationNameError,
+  PipelineStateError,
+  BadMessageError,
+  PipelineError,
+  QueryError,
+  LookupError,
+} from "./errors.js";
 // The TypeScript DSL: typed WITH options, columns, formats and a query builder.
 export type {
   NatsOptions,
@@ -63,3 +70,4 @@ export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } fro
 export type { FromItem, OrderKey, QueryParts } from "./dsl/plan.js";
 export type { Key, Duration, OrderOptions } from "./dsl/query.js";
 export { Query, from, tumble, asc, desc } from "./dsl/query.js";
+export type { Equalities } from "./lookup.js";

@@ -10,7 +10,7 @@ import {
   upsert,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
 import type { Subscription } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
 import { BadMessageError } from "./errors.js";
@@ -119,6 +119,11 @@ export class IngestRelation extends Relation {
 
   stores(): readonly KeyedStore<unknown>[] {
     return this.storage?.operator.stores ?? [];
+  }
+
+  /** A keyed table finds rows by primary key in its upsert state: one probe per key. */
+  override probeByKey(keys: RecordBatch): Table | undefined {
+    return this.storage?.kind === "keyed" ? this.storage.operator.lookup(keys) : undefined;
   }
 
   restored(): void {

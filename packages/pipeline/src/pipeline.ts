@@ -1,4 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
+import type { NatsConnectConfig } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
 import type { Table } from "apache-arrow";
 import { type Observable, Subject } from "rxjs";
@@ -175,6 +176,16 @@ export class Pipeline {
     return this.graph.require(name);
   }
 
+  /**
+   * The connection settings (servers, auth, TLS) of the first source, with the `servers` option
+   * applied: what a service beside the pipeline (a NATS query service) connects with.
+   */
+  firstSourceConnection(): NatsConnectConfig | undefined {
+    const first = this.graph.ingests()[0]?.config;
+    if (first === undefined || this.options.servers === undefined) return first;
+    return { ...first, servers: [...this.options.servers] };
+  }
+
   /** A view or table by name, for reading. Sources hold no rows and have no view handle. */
   view(name: string): ViewHandle {
     const r = this.graph.require(name);
@@ -233,7 +244,7 @@ export class Pipeline {
     this.phase = "starting";
     try {
       await this.definitions.resolve();
-      const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
+      const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
       const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
       this.coordinator = new CheckpointCoordinator(
         backend,

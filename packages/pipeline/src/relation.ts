@@ -1,6 +1,7 @@
 import { type ChangeBatch, type ColumnDef, columnsOf } from "@jetflow/core";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
+import { type Equalities, lookupPlan, lookupRows } from "./lookup.js";
 import { Observable } from "rxjs";
 
 export type RelationKind = "source" | "table" | "view";
@@ -37,6 +38,20 @@ export interface RelationHandle {
   rows(): Record<string, unknown>[] | undefined;
   /** Every change from the moment of subscribing, one emission per batch. */
   readonly changes$: Observable<ChangeBatch>;
+  /**
+   * The rows whose columns equal `equal` (values as in a JSON message: `{ "id": 42 }`; `"42"`
+   * reads as an integer too; `null` matches NULL), taken at one instant. An index probe when
+   * `equal` covers {@link key} (a table's primary key, an aggregate view's group columns), else
+   * a scan of the current rows. A source's lookups find nothing: it keeps no rows.
+   * @throws LookupError naming an unknown column or a value that does not parse as its type
+   * @example
+   * ```ts
+   * await p.relation("by_region").lookup({ region: "north" }); // a probe by group key
+   * ```
+   */
+  lookup(equal: Equalities): Promise<Table>;
+  /** How {@link lookup} finds rows for these columns: `"index"` (a probe by key) or `"scan"`. */
+  lookupPlan(columns: readonly string[]): "index" | "scan";
 }
 
 /**
@@ -71,6 +86,22 @@ export abstract class Relation implements RelationHandle {
 
   get columns(): readonly ColumnDef[] {
     return columnsOf(this.schema);
+  }
+
+  lookup(equal: Equalities): Promise<Table> {
+    return lookupRows(this, equal);
+  }
+
+  lookupPlan(columns: readonly string[]): "index" | "scan" {
+    return lookupPlan(this.key, columns);
+  }
+
+  /**
+   * The rows whose {@link key} equals a row of `keys` (its columns: the key's, in key order), by
+   * an index; undefined when the relation keeps none (then lookups scan).
+   */
+  probeByKey(_keys: RecordBatch): Table | undefined {
+    return undefined;
   }
 
   /**
