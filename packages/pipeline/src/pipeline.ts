@@ -95,21 +95,31 @@ export class Pipeline {
     return this.statusSubject.asObservable();
   }
 
-  /** CREATE SOURCE: append-only, nothing persisted. */
+  /**
+   * CREATE SOURCE: append-only, nothing persisted.
+   * @example p.source("clicks", { columns: { page: "varchar" }, include: { topic: "subject" }, with: nats({ servers, subject: "web.>", stream: "web" }) })
+   */
   source(name: string, def: SourceDef): this {
     this.defining("source()");
     this.definitions.ingest(name, "source", sourceSpec(def));
     return this;
   }
 
-  /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
+  /**
+   * CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key.
+   * @example p.table("orders", { columns: { id: "int", amount: "double" }, primaryKey: "id", with: nats({ servers, subject: "shop.orders", stream: "shop" }) })
+   */
   table(name: string, def: TableDef): this {
     this.defining("table()");
     this.definitions.ingest(name, "table", tableSpec(def));
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  /**
+   * CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at
+   * start() against the relations defined before it (or a ready `ViewQuery` tree).
+   * @example p.materializedView("big", from("orders").where(col("amount").gt(100)))
+   */
   materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
     this.definitions.view(name, query);

@@ -28,7 +28,7 @@ export interface TableSpec extends IngestSpec {
 
 /**
  * The query of a materialized view, as a tree of relational steps over named relations
- * (tables, sources or other views). Built by the SQL layer or by hand.
+ * (tables, sources or other views). Built by the SQL layer or the query builder (`from()`), the same for the same query.
  */
 export type ViewQuery =
   | { readonly kind: "scan"; readonly relation: string }
