@@ -4,14 +4,14 @@ import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
-import { type NatsSourceConfig, secretsOf, withRedaction } from "./config.js";
+import { type NatsSourceConfig, secretsOf } from "./config.js";
 import { connectNats } from "./connect.js";
+import { removeConsumers, withServers } from "./consumer-cleanup.js";
 import { consumerPlan } from "./consumer-config.js";
 import { ConnectionFailedError } from "./errors.js";
 import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
-import { parseServerUrls } from "./server-url.js";
 import { featuresOf, type ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
 import { checkSubscribePermission, ensureStream } from "./stream-setup.js";
@@ -79,15 +79,7 @@ export class NatsSource implements ConsumerListener {
    */
   static async open(config: NatsSourceConfig, runtimeOptions: SourceRuntimeOptions = {}): Promise<NatsSource> {
     const runtime = resolveRuntime(runtimeOptions);
-    let cfg = config;
-    if (runtimeOptions.servers !== undefined) {
-      const list = parseServerUrls("servers", runtimeOptions.servers);
-      cfg = withRedaction({
-        ...config,
-        servers: list.servers,
-        tls: { ...config.tls, required: config.tls.required || list.tls },
-      });
-    }
+    const cfg = withServers(config, runtimeOptions.servers);
     const secrets = secretsOf(cfg);
     const nc = await connectNats(cfg, runtime.name === undefined ? {} : { name: runtime.name });
     let source: NatsSource | undefined;
@@ -212,16 +204,8 @@ export class NatsSource implements ConsumerListener {
     await this.stopping;
     if (this.ctx.config.durableName === undefined || this.durableRemoved) return;
     // Stopped earlier without removing the durable consumers: connect once more to delete them.
-    const nc = await connectNats(this.ctx.config);
-    try {
-      const jsm = await jetstreamManager(nc, { checkAPI: false });
-      for (const c of this.consumers) {
-        await jsm.consumers.delete(this.ctx.config.stream, c.name).catch(() => false);
-      }
-      this.durableRemoved = true;
-    } finally {
-      await nc.close();
-    }
+    await removeConsumers(this.ctx.config);
+    this.durableRemoved = true;
   }
 
   // ConsumerListener: called by the consumers, synchronously from the NATS read loop.

@@ -1,5 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
-import { NatsSource, type SourceStatus } from "@jetflow/connector-nats";
+import { NatsSource, removeConsumers, type SourceStatus } from "@jetflow/connector-nats";
 import { CheckpointError } from "@jetflow/state";
 import type { ChangeBatch } from "@jetflow/core";
 import type { Table } from "apache-arrow";
@@ -342,7 +342,9 @@ export class Pipeline {
 
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: boolean): Promise<void> {
     const r = this.graph.remove(what, name, ifExists);
-    if (!live || !(r instanceof IngestRelation)) return;
+    if (!(r instanceof IngestRelation)) return;
+    // Defined and dropped before start: an earlier run may have left its durable consumers.
+    if (!live) return void (await removeConsumers(r.config, { servers: this.options.servers }));
     for (const s of this.sourceSubscriptions.get(name) ?? []) s.unsubscribe();
     this.sourceSubscriptions.delete(name);
     await r.source?.drop();
