@@ -11,6 +11,7 @@ import { consumerPlan } from "./consumer-config.js";
 import { ConnectionFailedError } from "./errors.js";
 import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
+import { OutageRetry } from "./outage-retry.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
 import { featuresOf, type ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
@@ -83,10 +84,11 @@ export class NatsSource implements ConsumerListener {
     const secrets = secretsOf(cfg);
     const nc = await connectNats(cfg, runtime.name === undefined ? {} : { name: runtime.name });
     let source: NatsSource | undefined;
+    const outage = new OutageRetry(nc, runtime.openRetryMs);
     try {
       await checkSubscribePermission(nc, cfg.subjects);
       const jsm = await jetstreamManager(nc, { checkAPI: false });
-      const info = await ensureStream(jsm, cfg, secrets);
+      const info = await outage.run(() => ensureStream(jsm, cfg, secrets));
       const maxBatch = cfg.consumer.max_batch ?? Number.MAX_SAFE_INTEGER;
       const maxExpires = (cfg.consumer.max_expires_sec ?? Number.MAX_SAFE_INTEGER / 1000) * 1000;
       const ctx: ConsumerContext = {
@@ -106,13 +108,15 @@ export class NatsSource implements ConsumerListener {
         const consumer = new ManagedConsumer(ctx, source, plan.subjects, plan.name);
         source.consumers.push(consumer);
         for (const subject of plan.subjects) source.byKey.set(subject, consumer);
-        await consumer.open(runtime.offsets);
+        await outage.run(() => consumer.open(runtime.offsets));
       }
+      outage.stop();
       source.watchConnection();
       source.opened = true;
       source.checkCaughtUp();
       return source;
     } catch (e) {
+      outage.stop();
       if (source !== undefined)
         await Promise.allSettled(source.consumers.map((c) => c.stop(cfg.durableName === undefined)));
       await nc.close().catch(() => undefined);
