@@ -52,3 +52,4 @@ export {
   StreamNotFoundError,
 } from "./errors.js";
 export { streamNameViolations } from "./stream-name.js";
+export { checkSubscribePermission } from "./stream-setup.js";
