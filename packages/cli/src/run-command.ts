@@ -6,6 +6,7 @@ import { choiceFlag, intFlag, parseFlags, serversFlag } from "./args.js";
 import { UsageError } from "./errors.js";
 import { LiveDisplay } from "./live-display.js";
 import { serveMetrics } from "./metrics-server.js";
+import { printServerVersions } from "./server-version.js";
 import { toTextTable } from "./output/text-table.js";
 
 export const RUN_HELP = `Usage: jetflow run FILE.sql [options]
@@ -23,7 +24,7 @@ Options:
   --format jsonl|table    output format (default: jsonl)
   --metrics-port N        serve Prometheus metrics on 127.0.0.1:N/metrics
   --checkpoint-interval MS  milliseconds between checkpoints (default 1000)
-  --verbose               stack traces on errors
+  --verbose               the nats-server version of each server, stack traces on errors
 `;
 
 /** What a command writes to; the tests pass buffers, the binary passes the process streams. */
@@ -86,6 +87,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
 
   const metrics = metricsPort === undefined ? undefined : await serveMetrics(metricsPort, () => p.metrics.render());
+  const versions = values.verbose === true ? printServerVersions(p, io) : undefined;
   try {
     await p.start();
     const printName = values.print;
@@ -107,6 +109,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   } finally {
     await p.stop().catch(() => undefined);
+    versions?.();
     await metrics?.close();
   }
 }

@@ -64,7 +64,7 @@ export class NatsSource implements ConsumerListener {
     private readonly runtime: ResolvedRuntime,
   ) {
     this.builder = new BatchBuilder(runtime.keepHeaders);
-    this.connection = { type: "connected", server: nc.getServer() };
+    this.connection = { type: "connected", server: nc.getServer(), version: ctx.features.version };
     this.batches$ = new Observable<RawBatch>((subscriber) => this.attach(subscriber));
     this.status$ = new Observable<SourceStatus>((subscriber) => {
       subscriber.next(this.connection);
@@ -331,7 +331,7 @@ export class NatsSource implements ConsumerListener {
             setState({ type: "reconnecting" });
             break;
           case "reconnect":
-            setState({ type: "connected", server: s.server });
+            setState({ type: "connected", server: s.server, version: featuresOf(this.nc).version });
             // Deliveries in flight on the old socket are gone, and ephemeral consumers may be too.
             for (const c of this.consumers) c.restart();
             break;
