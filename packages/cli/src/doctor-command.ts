@@ -2,9 +2,9 @@ import { checkSubscribePermission, serverFeatures } from "@jetflow/connector-nat
 import { messageOf } from "@jetflow/core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
-import { parseFlags, serversFlag } from "./args.js";
+import { parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
-import { connectClient } from "./nats-client.js";
+import { CLIENT_FLAG_SPEC, clientFlags, connectClient } from "./nats-client.js";
 import type { Io } from "./run-command.js";
 
 export const DOCTOR_HELP = `Usage: jetflow doctor --server URL [--stream S --subject X] [credentials]
@@ -30,22 +30,15 @@ interface Check {
 /** Prints a report line per check; exits 1 if one failed. Secrets never reach the output. */
 export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseFlags("doctor", argv, {
-    server: { type: "string" },
+    ...CLIENT_FLAG_SPEC,
     stream: { type: "string" },
     subject: { type: "string" },
-    user: { type: "string" },
-    password: { type: "string" },
-    token: { type: "string" },
-    creds: { type: "string" },
-    verbose: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
   });
   if (values.help === true) {
     io.stdout.write(DOCTOR_HELP);
     return 0;
   }
-  const servers = serversFlag(values.server);
-  if (servers === undefined) throw new UsageError("doctor: --server is required");
+  const client = clientFlags("doctor", values);
   if ((values.subject === undefined) !== (values.stream === undefined)) {
     throw new UsageError("doctor: --stream and --subject go together");
   }
@@ -56,13 +49,7 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   };
   let nc: NatsConnection;
   try {
-    nc = await connectClient({
-      servers,
-      user: values.user,
-      password: values.password,
-      token: values.token,
-      creds: values.creds,
-    });
+    nc = await connectClient(client);
   } catch (e) {
     report({ name: "reachable", ok: false, detail: messageOf(e) });
     return 1;

@@ -35,37 +35,32 @@ describe("jetflow doctor", () => {
     const nc = await connect({ servers: server.url, user: "doc", pass: password });
     await (await jetstreamManager(nc)).streams.add({ name: "orders", subjects: ["orders.>"] });
     await nc.close();
-    const auth = ["--user", "doc", "--password", password];
+    const check = (stream: string, subject: string) =>
+      runCli([
+        "doctor",
+        "--server",
+        server.url,
+        "--user",
+        "doc",
+        "--password",
+        password,
+        "--stream",
+        stream,
+        "--subject",
+        subject,
+      ]);
 
-    const allowed = await runCli([
-      "doctor",
-      "--server",
-      server.url,
-      ...auth,
-      "--stream",
-      "orders",
-      "--subject",
-      "orders.new",
-    ]);
+    const allowed = await check("orders", "orders.new");
     expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
     expect(line(allowed.stdout, "stream")).toMatch(/^ok .*'orders' \(subjects: orders\.>\)/);
     expect(line(allowed.stdout, "subscribe")).toMatch(/^ok .*'orders\.new' allowed/);
     expect(line(allowed.stdout, "create consumer")).toMatch(/^ok /);
 
-    const denied = await runCli([
-      "doctor",
-      "--server",
-      server.url,
-      ...auth,
-      "--stream",
-      "orders",
-      "--subject",
-      "orders.secret",
-    ]);
+    const denied = await check("orders", "orders.secret");
     expect(denied.code).toBe(1);
     expect(line(denied.stdout, "subscribe")).toMatch(/^FAIL .*may not subscribe to 'orders\.secret'/);
 
-    const missing = await runCli(["doctor", "--server", server.url, ...auth, "--stream", "nope", "--subject", "x.y"]);
+    const missing = await check("nope", "x.y");
     expect(missing.code).toBe(1);
     expect(line(missing.stdout, "stream")).toMatch(/^FAIL .*'nope'/);
 
