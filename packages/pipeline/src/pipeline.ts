@@ -1,35 +1,29 @@
 import type { ColumnDef } from "@jetflow/core";
-import { NatsSource, removeConsumers, type SourceStatus } from "@jetflow/connector-nats";
-import { CheckpointError } from "@jetflow/state";
-import type { ChangeBatch } from "@jetflow/core";
+import type { NatsConnectConfig } from "@jetflow/connector-nats";
+import type { CheckpointResult } from "@jetflow/state";
 import type { Table } from "apache-arrow";
-import { type Observable, Subject, type Subscription } from "rxjs";
-import { CheckpointCoordinator, type CheckpointReport } from "./checkpoint-coordinator.js";
-import { PipelineError, PipelineStateError, RelationNameError } from "./errors.js";
-import { IngestRelation } from "./ingest.js";
-import { Metrics, relationLabel } from "./metrics.js";
+import { type Observable, Subject } from "rxjs";
+import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
+import { PipelineStateError, RelationNameError } from "./errors.js";
+import { Definitions, type LiveHooks } from "./definitions.js";
+import type { IngestHost } from "./ingest.js";
+import { PipelineMetrics } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
-import type { Relation, RelationKind } from "./relation.js";
+import type { ChangeBatch } from "@jetflow/core";
+import type { Relation, RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
-import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
+import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
+import type { Query } from "./dsl/query.js";
+import type { SqlFrontend, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
-import { ViewRelation } from "./view.js";
+import type { PipelineStatus } from "./status.js";
 
 /**
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
- * misread. 2: a primary key of one numeric column is stored under the number itself.
+ * misread. 2: a primary key of one numeric column is stored under the number itself. 3: an
+ * append-only table keeps its rows under running row numbers.
  */
-const STATE_FORMAT = "2";
-
-/** Lifecycle and progress, as data. */
-export type PipelineStatus =
-  | { readonly type: "started"; readonly restoredCheckpoint: number | undefined }
-  | { readonly type: "source"; readonly relation: string; readonly status: SourceStatus }
-  | { readonly type: "checkpoint"; readonly report: CheckpointReport }
-  | { readonly type: "bad_message"; readonly relation: string; readonly sequence: number; readonly reason: string }
-  | { readonly type: "caught_up" }
-  | { readonly type: "error"; readonly error: Error }
-  | { readonly type: "stopped" };
+const STATE_FORMAT = "3";
 
 /** What a view (or table) offers its readers. */
 export interface ViewHandle {
@@ -42,25 +36,22 @@ export interface ViewHandle {
   readonly changes$: Observable<ChangeBatch>;
 }
 
-type Step =
-  | { readonly kind: "source" | "table"; readonly name: string; readonly relation: IngestRelation }
-  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery }
-  | { readonly kind: "sql"; readonly statement: ParsedStatement };
-
 type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
 /**
- * A dataflow from NATS JetStream into tables and materialized views.
+ * A dataflow from NATS JetStream into tables and materialized views: its definitions and its
+ * lifecycle. A batch's way through it is in `ingest.ts` (decode, table semantics) ->
+ * `relation.ts` (the one change channel) -> `view.ts` (a view's operators).
  *
  * Define relations (in code or SQL), then `start()`. Definitions are validated as they are
- * given where no I/O is needed, and resolved at `start()` (schemas loaded, views planned) before
- * anything connects.
+ * given where no I/O is needed, and resolved at `start()` (schemas loaded, views planned)
+ * before anything connects.
  *
  * @example
  * ```ts
  * const p = pipeline({ state: { kind: "filesystem", dir: "./state" } })
- *   .table("orders", { columns, primaryKey: ["id"], include: [], with: { connector: "nats", ... }, format })
- *   .materializedView("by_region", { kind: "aggregate", ... });
+ *   .table("orders", { columns: { id: "int", region: "varchar", amount: "double" }, primaryKey: "id", with: nats({ ... }) })
+ *   .materializedView("by_region", from("orders").groupBy("region").select("region", { revenue: sum(col("amount")) }));
  * await p.start();
  * await p.caughtUp();
  * console.log(p.view("by_region").rows());
@@ -69,35 +60,18 @@ type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "fai
  */
 export class Pipeline {
   readonly options: ResolvedPipelineOptions;
-  readonly metrics = new Metrics();
-  private readonly steps: Step[] = [];
   private readonly graph = new RelationGraph();
+  readonly metrics = new PipelineMetrics(() => this.graph.all());
+  private readonly definitions = new Definitions(this.graph);
   private readonly statusSubject = new Subject<PipelineStatus>();
-  /** Per source or table, its subscriptions to the NATS source. */
-  private readonly sourceSubscriptions = new Map<string, Subscription[]>();
   private coordinator: CheckpointCoordinator | undefined;
   private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Settles when the pipeline stops (resolves) or fails (rejects). */
   readonly done: Promise<void>;
-
-  private readonly count = {
-    messages: this.metrics.counter("jetflow_messages_in_total", "Messages received from JetStream"),
-    bytes: this.metrics.counter("jetflow_bytes_in_total", "Payload bytes received from JetStream"),
-    rows: this.metrics.counter("jetflow_rows_decoded_total", "Rows decoded"),
-    bad: this.metrics.counter("jetflow_decode_errors_total", "Messages that did not decode"),
-    batches: this.metrics.counter("jetflow_batches_total", "Source batches processed"),
-    checkpoints: this.metrics.counter("jetflow_checkpoints_total", "Checkpoints committed"),
-    lag: this.metrics.gauge("jetflow_consumer_lag", "Messages not yet delivered (num_pending)"),
-    size: this.metrics.gauge("jetflow_relation_rows", "Rows a table or view holds"),
-    checkpointMs: this.metrics.gauge("jetflow_checkpoint_duration_ms", "Duration of the last checkpoint"),
-    checkpointBytes: this.metrics.gauge("jetflow_checkpoint_bytes", "Size of the last checkpoint"),
-    warnings: this.metrics.observedCounter(
-      "jetflow_expression_nulls_total",
-      "Expression results turned into NULL instead of failing (division by zero, overflow, invalid input)",
-    ),
-  };
+  /** What ingest relations need from the pipeline while they run. */
+  private readonly host: IngestHost;
 
   constructor(options: PipelineOptions = {}) {
     this.options = resolvePipelineOptions(options);
@@ -106,7 +80,14 @@ export class Pipeline {
     });
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
-    this.metrics.onCollect(() => this.collectGauges());
+    const { maxBatchRows, lingerMs, servers } = this.options;
+    this.host = {
+      runtime: { maxBatchRows, lingerMs, servers },
+      metrics: this.metrics,
+      status: (event) => this.statusSubject.next(event),
+      accepting: () => this.phase === "running" || this.phase === "starting",
+      fail: (e) => this.fail(e),
+    };
   }
 
   /** Status events: started, per-source connection events, checkpoints, bad messages, errors. */
@@ -115,30 +96,30 @@ export class Pipeline {
   }
 
   /** CREATE SOURCE: append-only, nothing persisted. */
-  source(name: string, spec: SourceSpec): this {
+  source(name: string, def: SourceDef): this {
     this.defining("source()");
-    this.steps.push({ kind: "source", name, relation: new IngestRelation(name, "source", spec) });
+    this.definitions.ingest(name, "source", sourceSpec(def));
     return this;
   }
 
   /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
-  table(name: string, spec: TableSpec): this {
+  table(name: string, def: TableDef): this {
     this.defining("table()");
-    this.steps.push({ kind: "table", name, relation: new IngestRelation(name, "table", spec) });
+    this.definitions.ingest(name, "table", tableSpec(def));
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view. */
-  materializedView(name: string, query: ViewQuery): this {
+  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
-    this.steps.push({ kind: "view", name, query });
+    this.definitions.view(name, query);
     return this;
   }
 
   /** Adds the statements of a SQL text (DDL, CREATE MATERIALIZED VIEW, DROP). Parsed now, planned at start(). */
   sql(text: string): this {
     this.defining("sql()");
-    for (const statement of this.frontend().parse(text)) this.steps.push({ kind: "sql", statement });
+    this.definitions.sql(this.frontend().parse(text));
     return this;
   }
 
@@ -156,8 +137,9 @@ export class Pipeline {
    */
   async exec(text: string): Promise<void> {
     this.running("exec()");
+    const live: LiveHooks = { prepare: (r) => this.prepareState(r), open: (r) => r.open(this.host, {}) };
     for (const statement of this.frontend().parse(text))
-      await this.applyStatement(statement.plan(this.graph.catalog()), true);
+      await this.definitions.apply(statement.plan(this.graph.catalog()), live);
   }
 
   /** The relation names, in creation order. */
@@ -170,28 +152,48 @@ export class Pipeline {
     return this.graph.require(name).columns;
   }
 
-  /** A view or table by name, for reading. Sources hold no rows and have no handle. */
+  /**
+   * Any relation by name (after start()): its kind, columns, key, rows and changes.
+   *
+   * @example
+   * ```ts
+   * const orders = p.relation("orders");
+   * orders.key;        // ["order_id"]
+   * orders.changes$;   // retract + insert pairs for overwritten keys
+   * ```
+   */
+  relation(name: string): RelationHandle {
+    return this.graph.require(name);
+  }
+
+  /**
+   * The connection settings (servers, auth, TLS) of the first source, with the `servers` option
+   * applied: what a service beside the pipeline (a NATS query service) connects with.
+   */
+  firstSourceConnection(): NatsConnectConfig | undefined {
+    const first = this.graph.ingests()[0]?.config;
+    if (first === undefined || this.options.servers === undefined) return first;
+    return { ...first, servers: [...this.options.servers] };
+  }
+
+  /** A view or table by name, for reading. Sources hold no rows and have no view handle. */
   view(name: string): ViewHandle {
     const r = this.graph.require(name);
-    if (r instanceof ViewRelation) {
-      return { name, snapshot: () => r.view.snapshot(), rows: () => r.view.rows(), changes$: r.view.changes$ };
-    }
     if (r.kind === "source") {
       throw new RelationNameError(`"${name}" is a source: it keeps no rows; create a table or a view to read it`);
     }
-    const ingest = r as IngestRelation;
     return {
       name,
-      snapshot: () => ingest.snapshot() as Table,
-      rows: () => ingest.rows() as Record<string, unknown>[],
-      changes$: ingest.changes$,
+      snapshot: () => r.snapshot() as Table,
+      rows: () => r.rows() as Record<string, unknown>[],
+      changes$: r.changes$,
     };
   }
 
   /** Messages not yet delivered, summed over every source. */
   lag(): number {
     let lag = 0;
-    for (const r of this.graph.ingests()) lag += r.source?.lag() ?? 0;
+    for (const r of this.graph.ingests()) lag += r.lag();
     return lag;
   }
 
@@ -201,7 +203,7 @@ export class Pipeline {
    */
   async caughtUp(): Promise<void> {
     this.running("caughtUp()");
-    const sources = this.graph.ingests().flatMap((r) => (r.source === undefined ? [] : [r.source.caughtUp()]));
+    const sources = this.graph.ingests().map((r) => r.caughtUp());
     const stopped = this.done.then(() =>
       Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
     );
@@ -221,7 +223,7 @@ export class Pipeline {
   }
 
   /** Takes a checkpoint now; resolves when it committed (and its acks went out). */
-  async checkpoint(): Promise<CheckpointReport> {
+  async checkpoint(): Promise<CheckpointResult> {
     this.running("checkpoint()");
     return (this.coordinator as CheckpointCoordinator).checkpoint();
   }
@@ -231,27 +233,29 @@ export class Pipeline {
     this.defining("start()");
     this.phase = "starting";
     try {
-      for (const step of this.steps) await this.apply(step);
-      const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
-      this.coordinator = new CheckpointCoordinator(backend, {
-        stores: () => this.graph.stores(),
-        offsets: () => this.graph.offsets(),
-        committed: (report, offsets) => this.committed(report, offsets),
-        meta: () => ({ fingerprint: this.graph.fingerprint(), state_format: STATE_FORMAT }),
-      });
-      const restored = await this.coordinator.restore().catch((e: unknown) => {
-        // A store the checkpoint has and the pipeline lacks: the definitions changed.
-        throw e instanceof CheckpointError && e.reason === "unknown-store" ? this.foreignState(e) : e;
-      });
-      if (restored !== undefined && restored.meta["state_format"] !== STATE_FORMAT)
-        throw this.oldState(restored.meta["state_format"]);
-      if (restored !== undefined && restored.meta["fingerprint"] !== this.graph.fingerprint())
-        throw this.foreignState();
-      this.checkpointIntervalMs = this.checkpointTimerMs();
+      await this.definitions.resolve(this.options.servers);
+      const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
+      const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
+      this.coordinator = new CheckpointCoordinator(
+        backend,
+        {
+          stores: () => this.graph.stores(),
+          offsets: () => this.graph.offsets(),
+          identity: () => ({ fingerprint: this.graph.fingerprint(), stateFormat: STATE_FORMAT }),
+          committed: (result, offsets) => this.committed(result, offsets),
+        },
+        where,
+      );
+      const restored = await this.coordinator.restore();
+      const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
+      this.checkpointIntervalMs = checkpointTimerMs(this.options.state, this.options.checkpointIntervalMs, durable);
       for (const r of this.graph.all()) this.prepareState(r);
       for (const r of this.graph.views()) r.emitInitial();
-      for (const r of this.graph.ingests()) await this.openSource(r, restored?.offsets[r.name] ?? {});
-      this.coordinator.start(this.checkpointIntervalMs, (e) => this.checkpointFailed(e));
+      for (const r of this.graph.ingests()) await r.open(this.host, restored?.offsets[r.name] ?? {});
+      this.coordinator.start(this.checkpointIntervalMs, {
+        warn: (error) => this.statusSubject.next({ type: "error", error }),
+        fail: (e) => this.fail(e),
+      });
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -267,7 +271,7 @@ export class Pipeline {
     this.phase = "stopping";
     let error: unknown;
     try {
-      this.unsubscribeSources();
+      for (const r of this.graph.ingests()) r.unsubscribe();
       if (this.coordinator !== undefined && this.options.state.kind !== "memory") await this.coordinator.checkpoint();
     } catch (e) {
       error = e;
@@ -288,197 +292,29 @@ export class Pipeline {
     const frontend = this.options.sql;
     if (frontend === undefined) {
       throw new PipelineStateError(
-        "this pipeline has no SQL front end: create it with pipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
+        "this pipeline has no SQL front end: create it with sqlPipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
       );
     }
     return frontend;
   }
 
-  private async apply(step: Step): Promise<void> {
-    switch (step.kind) {
-      case "source":
-      case "table":
-        return this.addIngest(step.relation, false);
-      case "view":
-        return this.addView(step.name, step.query, false);
-      case "sql":
-        return this.applyStatement(step.statement.plan(this.graph.catalog()), false);
-    }
-  }
-
-  /** One planned statement; `live` when the pipeline is running (see {@link exec}). */
-  private async applyStatement(s: Statement, live: boolean): Promise<void> {
-    if (s.kind === "drop") return this.drop(s.what, s.name, s.ifExists, live);
-    if (s.ifNotExists && this.graph.has(s.name)) return;
-    switch (s.kind) {
-      case "create_source":
-        return this.addIngest(new IngestRelation(s.name, "source", s.spec), live);
-      case "create_table":
-        return this.addIngest(new IngestRelation(s.name, "table", s.spec), live);
-      case "create_view":
-        return this.addView(s.name, s.query, live);
-    }
-  }
-
-  private async addIngest(r: IngestRelation, live: boolean): Promise<void> {
-    this.graph.claim(r.name);
-    await r.prepare();
-    this.graph.add(r);
-    if (!live) return;
-    this.prepareState(r);
-    await this.openSource(r, {});
-  }
-
-  private addView(name: string, query: ViewQuery, live: boolean): void {
-    this.graph.claim(name);
-    const view = new ViewRelation(name, query, (n) => this.graph.get(n));
-    this.graph.add(view);
-    if (!live) return;
-    this.prepareState(view);
-    view.emitInitial();
-    const rows = view.input.snapshot();
-    if (rows !== undefined) view.backfill(rows);
-  }
-
-  private async drop(what: RelationKind, name: string, ifExists: boolean, live: boolean): Promise<void> {
-    const r = this.graph.remove(what, name, ifExists);
-    if (!(r instanceof IngestRelation)) return;
-    // Defined and dropped before start: an earlier run may have left its durable consumers.
-    if (!live) return void (await removeConsumers(r.config, { servers: this.options.servers }));
-    for (const s of this.sourceSubscriptions.get(name) ?? []) s.unsubscribe();
-    this.sourceSubscriptions.delete(name);
-    await r.source?.drop();
-    r.source = undefined;
-  }
-
   /** Restores a relation's derived indexes, and stops change tracking when nothing will checkpoint. */
   private prepareState(r: Relation): void {
-    (r as IngestRelation | ViewRelation).restored();
+    r.restored();
     // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
     if (this.checkpointIntervalMs === 0) for (const store of r.stores()) store.tracksChanges = false;
   }
 
-  /**
-   * In memory, a checkpoint only serves to ack durable consumers: without one there is nothing
-   * to gain from capturing state, so the timer stays off.
-   */
-  private checkpointTimerMs(): number {
-    if (this.options.state.kind !== "memory") return this.options.checkpointIntervalMs;
-    const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
-    return durable ? this.options.checkpointIntervalMs : 0;
-  }
-
-  private async openSource(r: IngestRelation, offsets: Record<string, number>): Promise<void> {
-    const restored = new Map(Object.entries(offsets));
-    for (const [k, v] of restored) r.offsets.set(k, v);
-    const source = await NatsSource.open(r.config, {
-      offsets: restored,
-      maxBatchRows: this.options.maxBatchRows,
-      lingerMs: this.options.lingerMs,
-      keepHeaders: r.spec.include.some((c) => c.kind === "header"),
-      name: r.name,
-      ...(this.options.servers === undefined ? {} : { servers: [...this.options.servers] }),
-    });
-    r.source = source;
-    this.sourceSubscriptions.set(r.name, [
-      source.status$.subscribe((status) => this.statusSubject.next({ type: "source", relation: r.name, status })),
-      source.batches$.subscribe({
-        next: (raw) => this.onBatch(r, raw),
-        error: (e: unknown) => this.fail(e),
-      }),
-    ]);
-  }
-
-  private onBatch(r: IngestRelation, raw: Parameters<IngestRelation["process"]>[0]): void {
-    if (this.phase !== "running" && this.phase !== "starting") return;
-    try {
-      const report = r.process(raw);
-      const label = relationLabel(r.name);
-      this.count.messages(label, report.messages);
-      this.count.bytes(label, report.bytes);
-      this.count.rows(label, report.rows);
-      this.count.batches(label, 1);
-      if (report.bad.length > 0) this.onBad(r, report.bad);
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private onBad(r: IngestRelation, bad: ReturnType<IngestRelation["process"]>["bad"]): void {
-    this.count.bad(relationLabel(r.name), bad.length);
-    for (const b of bad) {
-      this.statusSubject.next({ type: "bad_message", relation: r.name, sequence: b.sequence, reason: b.reason });
-    }
-    const policy = r.policy;
-    if (policy.kind !== "dead_letter" || r.source === undefined) return;
-    for (const b of bad) {
-      r.source
-        .publish(policy.subject, b.payload, {
-          "Jetflow-Error": b.reason,
-          "Jetflow-Subject": b.subject,
-          "Jetflow-Sequence": String(b.sequence),
-          "Jetflow-Relation": r.name,
-        })
-        .catch((e: unknown) => this.statusSubject.next({ type: "error", error: asError(e) }));
-    }
-  }
-
-  private async committed(report: CheckpointReport, offsets: Record<string, Record<string, number>>): Promise<void> {
-    this.count.checkpoints("", 1);
-    this.count.checkpointMs("", report.durationMs);
-    this.count.checkpointBytes("", report.bytes);
-    for (const r of this.graph.ingests()) await r.source?.ack(new Map(Object.entries(offsets[r.name] ?? {})));
-    this.statusSubject.next({ type: "checkpoint", report });
-  }
-
-  /** Gauges read when metrics are read: consumer lag, rows held, expression NULLs. */
-  private collectGauges(): void {
-    for (const r of this.graph.all()) {
-      const label = relationLabel(r.name);
-      this.count.size(label, r.size);
-      if (r instanceof IngestRelation) this.count.lag(label, r.source?.lag() ?? 0);
-      if (r instanceof ViewRelation) {
-        for (const [kind, n] of Object.entries(r.warnings())) this.count.warnings(`${label},kind="${kind}"`, n);
-      }
-    }
-  }
-
-  /** ` in DIR` for a state directory, else nothing: where the refused state lives, for errors. */
-  private stateWhere(): string {
-    return this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
-  }
-
-  private oldState(format: string | undefined): PipelineError {
-    return new PipelineError(
-      `the state${this.stateWhere()} was written in state format ${format ?? "1"}, this jetflow reads format ${STATE_FORMAT}; ` +
-        "start with a new state directory or remove the old one (the stream rebuilds it)",
-    );
-  }
-
-  private foreignState(cause?: unknown): PipelineError {
-    return new PipelineError(
-      `the state${this.stateWhere()} holds a checkpoint of a different pipeline (its relations, columns or queries changed); ` +
-        "start with a new state directory or remove the old one",
-      cause === undefined ? undefined : { cause },
-    );
-  }
-
-  /**
-   * A write that failed (disk full, server away) is reported and retried by the next checkpoint,
-   * which is then full; only a broken state (another writer, a lock, a changed pipeline) stops the run.
-   */
-  private checkpointFailed(e: unknown): void {
-    if (e instanceof CheckpointError && (e.reason === "write" || e.reason === "chain")) {
-      this.statusSubject.next({ type: "error", error: e });
-      return;
-    }
-    this.fail(e);
+  private async committed(result: CheckpointResult, offsets: PipelineOffsets): Promise<void> {
+    this.metrics.checkpointed(result);
+    for (const r of this.graph.ingests()) await r.ack(offsets[r.name]);
+    this.statusSubject.next({ type: "checkpoint", report: result });
   }
 
   private fail(e: unknown): void {
     if (this.phase === "failed" || this.phase === "stopped") return;
     this.phase = "failed";
-    const error = asError(e);
+    const error = e instanceof Error ? e : new Error(String(e));
     this.statusSubject.next({ type: "error", error });
     void this.teardown().finally(() => {
       this.statusSubject.complete();
@@ -486,20 +322,9 @@ export class Pipeline {
     });
   }
 
-  private unsubscribeSources(): void {
-    for (const subs of this.sourceSubscriptions.values()) for (const s of subs) s.unsubscribe();
-    this.sourceSubscriptions.clear();
-  }
-
   private async teardown(): Promise<void> {
-    this.unsubscribeSources();
     this.coordinator?.stopTimer();
-    for (const r of this.graph.ingests()) {
-      if (r.source !== undefined) {
-        await r.source.stop().catch(() => undefined);
-        r.source = undefined;
-      }
-    }
+    for (const r of this.graph.ingests()) await r.close();
     await this.coordinator?.close().catch(() => undefined);
   }
 
@@ -515,11 +340,15 @@ export class Pipeline {
   }
 }
 
-/** Builds a pipeline. @see Pipeline */
+/**
+ * Builds a pipeline defined in TypeScript (see {@link Pipeline}); `sqlPipeline()` from
+ * `@jetflow/sql` builds one that also takes SQL.
+ *
+ * @example
+ * ```ts
+ * const p = pipeline().source("clicks", { columns: { page: "varchar" }, with: nats({ servers, subject: "web.>", stream: "web" }) });
+ * ```
+ */
 export function pipeline(options?: PipelineOptions): Pipeline {
   return new Pipeline(options);
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
