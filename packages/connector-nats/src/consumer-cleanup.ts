@@ -1,7 +1,7 @@
-import { JetStreamApiCodes, jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { type NatsSourceConfig, secretsOf, withRedaction } from "./config.js";
 import { connectNats } from "./connect.js";
-import { fixedConsumerNames } from "./consumer-config.js";
+import { type ConsumerPlan, fixedConsumerNames } from "./consumer-config.js";
 import { isApiError, toJetflowError } from "./nats-errors.js";
 import { parseServerUrls } from "./server-url.js";
 
@@ -59,4 +59,41 @@ export async function removeConsumers(
   } finally {
     await nc.close().catch(() => undefined);
   }
+}
+
+/**
+ * A durable source whose server changed layout (upgraded from 2.9 to 2.10+, or back) finds its
+ * position in the other layout's durable consumers: per subject, where each had acked up to
+ * (delivered, without acks). Only when none of the planned consumers exists yet; `names` are
+ * the consumers found, to delete once the new ones are in place.
+ */
+export async function otherLayoutPositions(
+  jsm: JetStreamManager,
+  config: NatsSourceConfig,
+  plans: readonly ConsumerPlan[],
+): Promise<{ offsets: Map<string, number>; names: string[] }> {
+  const offsets = new Map<string, number>();
+  const names: string[] = [];
+  const planned = new Set(plans.map((p) => p.name));
+  const info = async (name: string) => {
+    try {
+      return await jsm.consumers.info(config.stream, name);
+    } catch (e) {
+      if (isApiError(e, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+      throw e;
+    }
+  };
+  if (config.durableName === undefined) return { offsets, names };
+  for (const name of planned) if ((await info(name)) !== undefined) return { offsets, names };
+  for (const name of fixedConsumerNames(config)) {
+    if (planned.has(name)) continue;
+    const ci = await info(name);
+    if (ci === undefined) continue;
+    names.push(name);
+    const floor = ci.config.ack_policy === "none" ? ci.delivered.stream_seq : ci.ack_floor.stream_seq;
+    const filters =
+      ci.config.filter_subjects ?? (ci.config.filter_subject === undefined ? [] : [ci.config.filter_subject]);
+    for (const subject of filters) if (config.subjects.includes(subject)) offsets.set(subject, floor);
+  }
+  return { offsets, names };
 }

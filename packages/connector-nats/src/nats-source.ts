@@ -5,7 +5,7 @@ import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
 import { type NatsSourceConfig, secretsOf } from "./config.js";
 import { connectNats } from "./connect.js";
-import { removeConsumers, withServers } from "./consumer-cleanup.js";
+import { otherLayoutPositions, removeConsumers, withServers } from "./consumer-cleanup.js";
 import { consumerPlan } from "./consumer-config.js";
 import { ConnectionFailedError } from "./errors.js";
 import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
@@ -103,12 +103,18 @@ export class NatsSource implements ConsumerListener {
         features: featuresOf(nc),
       };
       source = new NatsSource(nc, ctx, runtime);
-      for (const plan of consumerPlan(cfg, runtime.name, ctx.features.multiFilter)) {
+      const plans = consumerPlan(cfg, runtime.name, ctx.features.multiFilter);
+      // No checkpoint: a durable source may find its position in the other layout's consumers.
+      const other =
+        runtime.offsets.size === 0 ? await outage.run(() => otherLayoutPositions(jsm, cfg, plans)) : undefined;
+      const offsets = other !== undefined && other.offsets.size > 0 ? other.offsets : runtime.offsets;
+      for (const plan of plans) {
         const consumer = new ManagedConsumer(ctx, source, plan.subjects, plan.name);
         source.consumers.push(consumer);
         for (const subject of plan.subjects) source.byKey.set(subject, consumer);
-        await outage.run(() => consumer.open(runtime.offsets));
+        await outage.run(() => consumer.open(offsets));
       }
+      for (const name of other?.names ?? []) await outage.run(() => jsm.consumers.delete(cfg.stream, name));
       outage.stop();
       source.watchConnection();
       source.opened = true;
