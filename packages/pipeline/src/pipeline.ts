@@ -243,7 +243,7 @@ export class Pipeline {
     this.defining("start()");
     this.phase = "starting";
     try {
-      await this.definitions.resolve();
+      await this.definitions.resolve(this.options.servers);
       const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
       const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
       this.coordinator = new CheckpointCoordinator(
