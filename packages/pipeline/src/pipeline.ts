@@ -17,6 +17,7 @@ import type { Query } from "./dsl/query.js";
 import type { SqlFrontend, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
+import { tickViews } from "./view.js";
 
 /**
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
@@ -65,6 +66,8 @@ export class Pipeline {
   private readonly definitions = new Definitions(this.graph);
   private readonly statusSubject = new Subject<PipelineStatus>();
   private coordinator: CheckpointCoordinator | undefined;
+  /** Stops the timer that ticks views (temporal filters). */
+  private stopTicking: (() => void) | undefined;
   private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -266,6 +269,7 @@ export class Pipeline {
         warn: (error) => this.statusSubject.next({ type: "error", error }),
         fail: (e) => this.fail(e),
       });
+      this.stopTicking = tickViews(() => this.graph.views());
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -333,6 +337,7 @@ export class Pipeline {
   }
 
   private async teardown(): Promise<void> {
+    this.stopTicking?.();
     this.coordinator?.stopTimer();
     for (const r of this.graph.ingests()) await r.close();
     await this.coordinator?.close().catch(() => undefined);

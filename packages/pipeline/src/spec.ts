@@ -50,6 +50,19 @@ export type ViewQuery =
       readonly sizeUs: number;
     }
   | {
+      /**
+       * `HOP(input, time_col, INTERVAL slide, INTERVAL size)`: each row once per window of `size`
+       * containing its time, windows every `slide`; adds window_start and window_end.
+       */
+      readonly kind: "hop";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      /** Microseconds between window starts. */
+      readonly slideUs: number;
+      /** Window size in microseconds, a multiple of the slide. */
+      readonly sizeUs: number;
+    }
+  | {
       /** `ORDER BY ... LIMIT n [OFFSET m]`: the view keeps the first n rows by the order. */
       readonly kind: "topN";
       readonly input: ViewQuery;
@@ -77,6 +90,22 @@ export type ViewQuery =
        * stored, so later right changes do not revise past rows.
        */
       readonly temporal?: boolean | undefined;
+    }
+  | {
+      /**
+       * `WHERE time_col > now() - INTERVAL '...'` (`>=` when `inclusive`): the rows of the last
+       * `windowUs`, retracted as time passes (the pipeline ticks its views every second).
+       */
+      readonly kind: "temporalFilter";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      readonly windowUs: number;
+      readonly inclusive: boolean;
+    }
+  | {
+      /** `q1 UNION ALL q2 ...`: every input's rows, columns by position, named as the first input names them. */
+      readonly kind: "union";
+      readonly inputs: readonly ViewQuery[];
     };
 
 /** One statement of a SQL file, as the SQL front end hands it to the pipeline. */

@@ -15,7 +15,7 @@ import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "
 import { type PlannedQuery, resolveFrom } from "./from-clause.js";
 import { checkQualifier, type FromRelation, hasColumn, resolveColumn } from "./from-scope.js";
 import { type SelectSource, firstLocation, nameParts, nodeLocation } from "./select-ast.js";
-import { type Limit, limitOf, rejectUnsupportedClauses } from "./select-clauses.js";
+import { type Limit, limitOf, rejectUnsupportedClauses, temporalConditions } from "./select-clauses.js";
 
 /** One output column of the select list, `*` already expanded. */
 interface Item {
@@ -63,15 +63,15 @@ class SelectPlanner {
 
   /** The view's query and its output column names. */
   plan(): PlannedQuery {
+    if (this.stmt.op === "SETOP_UNION") return this.planUnion();
     const query = this.planQuery();
     return { query, names: this.items.map((i) => i.name) };
   }
 
-  private planQuery(): ViewQuery {
-    const stmt = this.stmt;
-    rejectUnsupportedClauses(this.sel);
+  /** The WITH queries in scope here: the enclosing ones, then this statement's, each planned once. */
+  private withQueries(): Map<string, PlannedQuery> {
     const ctes = new Map(this.ctes);
-    for (const node of stmt.withClause?.ctes ?? []) {
+    for (const node of this.stmt.withClause?.ctes ?? []) {
       if (!("CommonTableExpr" in node)) continue;
       const cte = node.CommonTableExpr;
       const body = cte.ctequery;
@@ -81,6 +81,44 @@ class SelectPlanner {
         throw this.sel.unsupported(cte.location, "WITH queries other than SELECT", "are");
       ctes.set(cte.ctename ?? "", new SelectPlanner(this.sel.with(body.SelectStmt), this.catalog, ctes).plan());
     }
+    return ctes;
+  }
+
+  /** `a UNION ALL b`: a union node (flattened); `a UNION b`: a group-by of every column above it. */
+  private planUnion(): PlannedQuery {
+    const stmt = this.stmt;
+    rejectUnsupportedClauses(this.sel);
+    if ((stmt.sortClause?.length ?? 0) > 0 || stmt.limitCount !== undefined || stmt.limitOffset !== undefined) {
+      throw this.sel.unsupported(
+        firstLocation(stmt.sortClause ?? stmt.limitCount ?? stmt.limitOffset),
+        "ORDER BY / LIMIT on a UNION",
+        "is",
+        "wrap the UNION in a subquery: SELECT * FROM (... UNION ...) AS u ORDER BY ... LIMIT n",
+      );
+    }
+    const ctes = this.withQueries();
+    const side = (s: SelectStmt | undefined) => new SelectPlanner(this.sel.with(s ?? {}), this.catalog, ctes).plan();
+    const left = side(stmt.larg);
+    const right = side(stmt.rarg);
+    if (left.names.length !== right.names.length) {
+      throw this.sel.error(
+        ErrorCode.SqlSyntax,
+        firstLocation(stmt.rarg),
+        `each UNION query must have the same number of columns (${left.names.length} and ${right.names.length})`,
+      );
+    }
+    const all = stmt.all === true;
+    const flat = (q: ViewQuery) => (all && q.kind === "union" ? q.inputs : [q]);
+    const query: ViewQuery = { kind: "union", inputs: [...flat(left.query), ...flat(right.query)] };
+    if (all) return { query, names: left.names };
+    const groupBy = left.names.map((name) => ({ name, expr: col(name) }));
+    return { query: { kind: "aggregate", input: query, groupBy, aggregates: [] }, names: left.names };
+  }
+
+  private planQuery(): ViewQuery {
+    const stmt = this.stmt;
+    rejectUnsupportedClauses(this.sel);
+    const ctes = this.withQueries();
     const from = resolveFrom(this.sel, stmt.fromClause, stmt.whereClause, {
       catalog: this.catalog,
       ctes,
@@ -97,7 +135,9 @@ class SelectPlanner {
     });
     this.rel = from.rel;
     let input = this.rel.query;
-    if (from.where !== undefined) input = { kind: "filter", input, predicate: from.where };
+    const { temporal, rest } = temporalConditions(from.where);
+    if (rest !== undefined) input = { kind: "filter", input, predicate: rest };
+    for (const t of temporal) input = { kind: "temporalFilter", input, ...t };
     this.items = this.selectItems();
     for (const item of this.items) this.taken.add(item.name);
     const limit = limitOf(this.sel);
