@@ -137,6 +137,28 @@ describe("against a real nats-server", () => {
     expect(result.latency?.p50).toBeGreaterThan(0);
     expect(result.latency?.p99).toBeGreaterThanOrEqual(result.latency?.p50 ?? Number.NaN);
   });
+
+  it("measures HTTP lookups in bursts while every published message is ingested", async () => {
+    const d: DatasetSpec = { ...tiny("json"), id: "test-serve-lookups", messages: 2000, keys: 400 };
+    await createEmptyStream(server.url, d);
+    const scenario: Scenario = {
+      kind: "latency",
+      id: "s",
+      label: "s",
+      dataset: d,
+      rate: 4000,
+      warmup: 100,
+      lookups: 20,
+    };
+    let published: Promise<number> | undefined;
+    const result = await runScenario({ scenario, url: server.url, expected: undefined }, () => {
+      published = publishSteady(server.url, d, scenario.rate);
+    });
+    await published;
+    expect(result.problems).toEqual([]);
+    expect(result.messages).toBe(d.messages);
+    expect(result.latency?.samples).toBeGreaterThan(0);
+  });
 });
 
 describe("report", () => {
