@@ -1,11 +1,8 @@
 import http from "node:http";
 import { serve } from "@jetflow/serve";
-import { sqlPipeline } from "./jetflow-pipeline.js";
-import { scenarioSql } from "./jetflow-sql.js";
-import { latencyOf, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
+import { GRACE_MS, type LiveScenario, liveResult, startLivePipeline } from "./live-run.js";
+import type { ScenarioResult } from "./scenario.js";
 
-/** How long to wait for the last message after the publisher should have finished. */
-const GRACE_MS = 30_000;
 /** A burst of lookups starts every this many milliseconds (or when the previous one ended, if later). */
 const BURST_EVERY_MS = 100;
 
@@ -19,15 +16,13 @@ const BURST_EVERY_MS = 100;
  * is what the pipeline ingested meanwhile, so a serving path that stalled ingestion shows here too.
  */
 export async function runServingLookups(
-  scenario: Extract<Scenario, { kind: "latency" }>,
+  scenario: LiveScenario,
   url: string,
   ready: () => void,
 ): Promise<ScenarioResult> {
   const total = scenario.dataset.messages;
   const clients = scenario.lookups ?? 200;
-  const p = sqlPipeline({ checkpointIntervalMs: 0 });
-  p.sql(scenarioSql(url, scenario.dataset, "table"));
-  await p.start();
+  const p = await startLivePipeline(scenario, url, false);
   const server = await serve(p);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   try {
@@ -60,20 +55,7 @@ export async function runServingLookups(
     if (ingested() < total) problems.push(`ingested ${ingested()} of ${total} messages`);
     if (failures > 0) problems.push(`${failures} lookups failed`);
     if (samples.length === 0) problems.push("no lookup measured");
-    return {
-      ...throughput(
-        scenario.id,
-        scenario.label,
-        "latency",
-        scenario.dataset,
-        ingested(),
-        p.metrics.total("jetflow_bytes_in_total"),
-        Math.max(1e-3, seconds),
-      ),
-      peakRssMiB: peakRssMiB(),
-      latency: latencyOf(Float64Array.from(samples)),
-      problems,
-    };
+    return liveResult(scenario, p, seconds, Float64Array.from(samples), problems);
   } finally {
     agent.destroy();
     await server.close();
