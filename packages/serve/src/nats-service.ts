@@ -92,7 +92,7 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
 async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
   try {
     const rows = await p.relation(relation).lookup(requestEqualities(msg.data));
-    msg.respond(jsonArray(rows));
+    msg.respond(await jsonArray(rows));
   } catch (e) {
     const { status, body } = errorResponse(e);
     msg.respondError(status, body.error, JSON.stringify(body));
