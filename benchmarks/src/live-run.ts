@@ -1,5 +1,5 @@
 import type { Pipeline } from "@jetflow/pipeline";
-import { sqlPipeline } from "./jetflow-pipeline.js";
+import { sqlPipeline } from "@jetflow/sql";
 import { scenarioSql } from "./jetflow-sql.js";
 import { latencyOf, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
 

@@ -1,7 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { pipeline } from "@jetflow/pipeline";
-import { sqlFrontend } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import { intFlag, parseFlags, serversFlag } from "./args.js";
 import { LiveDisplay } from "./live-display.js";
 import { startLocalNatsServer } from "./local-nats-server.js";
@@ -75,7 +74,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     io.stderr.write(`demo: publishing orders to ${DEMO_SUBJECT} on ${servers.join(",")}\n`);
     const trickle = trickleOrders(nc, 20_000, stop);
 
-    const p = pipeline({ sql: sqlFrontend }).sql(demoSql(servers[0] as string));
+    const p = sqlPipeline().sql(demoSql(servers[0] as string));
     await p.start();
     const display = io.stdout.isTTY === true ? new LiveDisplay(p, undefined, io.stdout) : undefined;
     display?.start();

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { toJsonLines } from "@jetflow/core";
-import { type Pipeline, pipeline } from "@jetflow/pipeline";
-import { sqlFrontend } from "@jetflow/sql";
+import type { Pipeline } from "@jetflow/pipeline";
+import { sqlPipeline } from "@jetflow/sql";
 import { choiceFlag, intFlag, parseFlags, serversFlag } from "./args.js";
 import { UsageError } from "./errors.js";
 import { LiveDisplay } from "./live-display.js";
@@ -88,8 +88,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const p = pipeline({
-    sql: sqlFrontend,
+  const p = sqlPipeline({
     ...(stateDir === undefined ? {} : { state: { kind: "filesystem", dir: stateDir } }),
     ...(stateBucket === undefined ? {} : { state: { kind: "nats", bucket: stateBucket } }),
     ...(servers === undefined ? {} : { servers }),

@@ -1,5 +1,5 @@
 export type { Expr, LiteralValue, ScalarFn, AggregateFn, AggregateCall, NamedExpr } from "./expr/expr.js";
-export { col, lit, call, exprColumns } from "./expr/expr.js";
+export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns } from "./expr/expr.js";
 export type { ChangeOperator, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";
@@ -17,3 +17,5 @@ export { tumble } from "./tumble.js";
 export type { OrderKey } from "./top-n.js";
 export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
+export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
+export { join } from "./join.js";

@@ -1,3 +1,4 @@
+import type { Query } from "./dsl/query.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
 import type { RelationGraph } from "./relation-graph.js";
@@ -7,7 +8,7 @@ import { ViewRelation } from "./view.js";
 /** One definition as given, before start(); a source or table is built (and validated) at once. */
 type Definition =
   | { readonly kind: "ingest"; readonly relation: IngestRelation }
-  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery }
+  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
   | { readonly kind: "sql"; readonly statement: ParsedStatement };
 
 /** How a relation added to a running pipeline is brought up to date. */
@@ -33,7 +34,8 @@ export class Definitions {
     this.given.push({ kind: "ingest", relation: new IngestRelation(name, kind, spec) });
   }
 
-  view(name: string, query: ViewQuery): void {
+  /** A view from a {@link Query} (planned at start(), like SQL) or a ready query tree. */
+  view(name: string, query: ViewQuery | Query): void {
     this.given.push({ kind: "view", name, query });
   }
 
@@ -46,7 +48,8 @@ export class Definitions {
   async resolve(): Promise<void> {
     for (const d of this.given) {
       if (d.kind === "sql") await this.apply(d.statement.plan(this.graph.catalog()), undefined);
-      else if (d.kind === "view") this.addView(d.name, d.query, undefined);
+      else if (d.kind === "view")
+        this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
       else await this.addIngest(d.relation, undefined);
     }
   }

@@ -12,7 +12,9 @@ import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOpti
 import type { ChangeBatch } from "@jetflow/core";
 import type { Relation, RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
-import type { SourceSpec, SqlFrontend, TableSpec, ViewQuery } from "./spec.js";
+import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
+import type { Query } from "./dsl/query.js";
+import type { SqlFrontend, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
 
@@ -48,8 +50,8 @@ type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "fai
  * @example
  * ```ts
  * const p = pipeline({ state: { kind: "filesystem", dir: "./state" } })
- *   .table("orders", { columns, primaryKey: ["id"], include: [], with: { connector: "nats", ... }, format })
- *   .materializedView("by_region", { kind: "aggregate", ... });
+ *   .table("orders", { columns: { id: "int", region: "varchar", amount: "double" }, primaryKey: "id", with: nats({ ... }) })
+ *   .materializedView("by_region", from("orders").groupBy("region").select("region", { revenue: sum(col("amount")) }));
  * await p.start();
  * await p.caughtUp();
  * console.log(p.view("by_region").rows());
@@ -94,21 +96,21 @@ export class Pipeline {
   }
 
   /** CREATE SOURCE: append-only, nothing persisted. */
-  source(name: string, spec: SourceSpec): this {
+  source(name: string, def: SourceDef): this {
     this.defining("source()");
-    this.definitions.ingest(name, "source", spec);
+    this.definitions.ingest(name, "source", sourceSpec(def));
     return this;
   }
 
   /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
-  table(name: string, spec: TableSpec): this {
+  table(name: string, def: TableDef): this {
     this.defining("table()");
-    this.definitions.ingest(name, "table", spec);
+    this.definitions.ingest(name, "table", tableSpec(def));
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view. */
-  materializedView(name: string, query: ViewQuery): this {
+  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
     this.definitions.view(name, query);
     return this;
@@ -232,7 +234,7 @@ export class Pipeline {
     this.phase = "starting";
     try {
       await this.definitions.resolve();
-      const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
+      const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
       const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
       this.coordinator = new CheckpointCoordinator(
         backend,
@@ -290,7 +292,7 @@ export class Pipeline {
     const frontend = this.options.sql;
     if (frontend === undefined) {
       throw new PipelineStateError(
-        "this pipeline has no SQL front end: create it with pipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
+        "this pipeline has no SQL front end: create it with sqlPipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
       );
     }
     return frontend;
@@ -338,7 +340,15 @@ export class Pipeline {
   }
 }
 
-/** Builds a pipeline. @see Pipeline */
+/**
+ * Builds a pipeline defined in TypeScript (see {@link Pipeline}); `sqlPipeline()` from
+ * `@jetflow/sql` builds one that also takes SQL.
+ *
+ * @example
+ * ```ts
+ * const p = pipeline().source("clicks", { columns: { page: "varchar" }, with: nats({ servers, subject: "web.>", stream: "web" }) });
+ * ```
+ */
 export function pipeline(options?: PipelineOptions): Pipeline {
   return new Pipeline(options);
 }

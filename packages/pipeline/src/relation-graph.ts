@@ -58,7 +58,7 @@ export class RelationGraph {
       throw new RelationNameError(`cannot drop ${what} "${name}": it does not exist`);
     }
     if (r.kind !== what) throw new RelationNameError(`"${name}" is a ${r.kind}, not a ${what}`);
-    const dependents = this.views().filter((v) => v.input === r);
+    const dependents = this.views().filter((v) => v.inputs.includes(r));
     if (dependents.length > 0) {
       throw new RelationNameError(
         `cannot drop ${what} "${name}": ${dependents.map((d) => `view "${d.name}"`).join(", ")} depend(s) on it; drop those first`,

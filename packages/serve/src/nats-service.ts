@@ -80,6 +80,8 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
       },
     });
   }
+  // Answer from the moment this resolves: the server has every endpoint's subscription.
+  await nc.flush();
   return {
     service,
     async stop() {

@@ -21,7 +21,7 @@ describe("the live web page at / (headless Chromium)", () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run scripts/setup-chromium.sh (apt-get install -y chromium)`);
+      throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (it installs Debian's chromium)`);
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
     server = await NatsServer.start();
