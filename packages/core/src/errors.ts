@@ -31,6 +31,8 @@ export const ErrorCode = {
   SqlName: "SQL_NAME",
   /** The pipeline is used in a state that does not allow the call. */
   InvalidState: "INVALID_STATE",
+  /** A sink could not deliver to NATS (no stream for its subject, a publish refused). */
+  SinkFailed: "SINK_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
