@@ -16,6 +16,8 @@ export interface CoordinatorHooks {
   /** Called after a checkpoint committed, with the offsets it covers: the moment to ack. */
   committed(report: CheckpointReport, offsets: Record<string, Record<string, number>>): Promise<void>;
   meta(): Record<string, string>;
+  /** Called in the tick of the capture, just before it (sinks seal their epoch here). */
+  capture?(): void;
 }
 
 /**
@@ -63,6 +65,7 @@ export class CheckpointCoordinator {
     const run = async (): Promise<CheckpointReport> => {
       this.busy = true;
       try {
+        this.hooks.capture?.();
         const offsets = this.hooks.offsets();
         const report = await this.checkpointer.checkpoint(offsets, this.hooks.meta());
         await this.hooks.committed(report, offsets);

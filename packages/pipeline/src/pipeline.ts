@@ -11,7 +11,8 @@ import { Metrics, relationLabel } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
 import type { Relation, RelationKind } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
-import type { ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
+import { SinkSet } from "./sink-set.js";
+import type { Catalog, ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import { ViewRelation } from "./view.js";
 
@@ -20,6 +21,8 @@ import { ViewRelation } from "./view.js";
  * misread. 2: a primary key of one numeric column is stored under the number itself.
  */
 const STATE_FORMAT = "2";
+/** How long stop() waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
+const STOP_DRAIN_MS = 10_000;
 
 /** Lifecycle and progress, as data. */
 export type PipelineStatus =
@@ -76,6 +79,8 @@ export class Pipeline {
   /** Per source or table, its subscriptions to the NATS source. */
   private readonly sourceSubscriptions = new Map<string, Subscription[]>();
   private coordinator: CheckpointCoordinator | undefined;
+  /** CREATE SINK: sealed at each checkpoint capture, published after it commits. */
+  private readonly sinks: SinkSet;
   private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -107,6 +112,9 @@ export class Pipeline {
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
     this.metrics.onCollect(() => this.collectGauges());
+    this.sinks = new SinkSet(this.metrics, this.options.servers, (e) =>
+      this.statusSubject.next({ type: "error", error: asError(e) }),
+    );
   }
 
   /** Status events: started, per-source connection events, checkpoints, bad messages, errors. */
@@ -157,7 +165,7 @@ export class Pipeline {
   async exec(text: string): Promise<void> {
     this.running("exec()");
     for (const statement of this.frontend().parse(text))
-      await this.applyStatement(statement.plan(this.graph.catalog()), true);
+      await this.applyStatement(statement.plan(this.catalog()), true);
   }
 
   /** The relation names, in creation order. */
@@ -217,6 +225,7 @@ export class Pipeline {
         (failure: unknown) => failure,
       );
     if (outcome !== undefined) throw outcome.error;
+    await this.sinks.flush(() => this.checkpoint());
     this.statusSubject.next({ type: "caught_up" });
   }
 
@@ -234,10 +243,11 @@ export class Pipeline {
       for (const step of this.steps) await this.apply(step);
       const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
       this.coordinator = new CheckpointCoordinator(backend, {
-        stores: () => this.graph.stores(),
+        stores: () => [...this.graph.stores(), ...this.sinks.stores()],
         offsets: () => this.graph.offsets(),
         committed: (report, offsets) => this.committed(report, offsets),
-        meta: () => ({ fingerprint: this.graph.fingerprint(), state_format: STATE_FORMAT }),
+        meta: () => ({ fingerprint: this.fingerprint(), state_format: STATE_FORMAT }),
+        capture: () => this.sinks.seal(),
       });
       const restored = await this.coordinator.restore().catch((e: unknown) => {
         // A store the checkpoint has and the pipeline lacks: the definitions changed.
@@ -245,11 +255,11 @@ export class Pipeline {
       });
       if (restored !== undefined && restored.meta["state_format"] !== STATE_FORMAT)
         throw this.oldState(restored.meta["state_format"]);
-      if (restored !== undefined && restored.meta["fingerprint"] !== this.graph.fingerprint())
-        throw this.foreignState();
+      if (restored !== undefined && restored.meta["fingerprint"] !== this.fingerprint()) throw this.foreignState();
       this.checkpointIntervalMs = this.checkpointTimerMs();
       for (const r of this.graph.all()) this.prepareState(r);
       for (const r of this.graph.views()) r.emitInitial();
+      await this.sinks.start(restored === undefined);
       for (const r of this.graph.ingests()) await this.openSource(r, restored?.offsets[r.name] ?? {});
       this.coordinator.start(this.checkpointIntervalMs, (e) => this.checkpointFailed(e));
       this.phase = "running";
@@ -268,7 +278,9 @@ export class Pipeline {
     let error: unknown;
     try {
       this.unsubscribeSources();
-      if (this.coordinator !== undefined && this.options.state.kind !== "memory") await this.coordinator.checkpoint();
+      if (this.coordinator !== undefined && (this.options.state.kind !== "memory" || this.sinks.size > 0))
+        await this.coordinator.checkpoint();
+      await this.sinks.drained(STOP_DRAIN_MS);
     } catch (e) {
       error = e;
     }
@@ -302,14 +314,17 @@ export class Pipeline {
       case "view":
         return this.addView(step.name, step.query, false);
       case "sql":
-        return this.applyStatement(step.statement.plan(this.graph.catalog()), false);
+        return this.applyStatement(step.statement.plan(this.catalog()), false);
     }
   }
 
   /** One planned statement; `live` when the pipeline is running (see {@link exec}). */
   private async applyStatement(s: Statement, live: boolean): Promise<void> {
-    if (s.kind === "drop") return this.drop(s.what, s.name, s.ifExists, live);
-    if (s.ifNotExists && this.graph.has(s.name)) return;
+    if (s.kind === "drop") {
+      if (s.what === "sink") return this.sinks.drop(s.name, s.ifExists);
+      return this.drop(s.what, s.name, s.ifExists, live);
+    }
+    if (s.ifNotExists && (this.graph.has(s.name) || this.sinks.has(s.name))) return;
     switch (s.kind) {
       case "create_source":
         return this.addIngest(new IngestRelation(s.name, "source", s.spec), live);
@@ -317,6 +332,9 @@ export class Pipeline {
         return this.addIngest(new IngestRelation(s.name, "table", s.spec), live);
       case "create_view":
         return this.addView(s.name, s.query, live);
+      case "create_sink":
+        this.graph.claim(s.name);
+        return this.sinks.add(s.name, s.spec, (n) => this.graph.get(n), live);
     }
   }
 
@@ -341,6 +359,7 @@ export class Pipeline {
   }
 
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: boolean): Promise<void> {
+    this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
     const r = this.graph.remove(what, name, ifExists);
     if (!live || !(r instanceof IngestRelation)) return;
     for (const s of this.sourceSubscriptions.get(name) ?? []) s.unsubscribe();
@@ -361,7 +380,8 @@ export class Pipeline {
    * to gain from capturing state, so the timer stays off.
    */
   private checkpointTimerMs(): number {
-    if (this.options.state.kind !== "memory") return this.options.checkpointIntervalMs;
+    // A sink publishes what checkpoints seal: the timer runs whatever the backend.
+    if (this.options.state.kind !== "memory" || this.sinks.size > 0) return this.options.checkpointIntervalMs;
     const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
     return durable ? this.options.checkpointIntervalMs : 0;
   }
@@ -426,6 +446,7 @@ export class Pipeline {
     this.count.checkpointMs("", report.durationMs);
     this.count.checkpointBytes("", report.bytes);
     for (const r of this.graph.ingests()) await r.source?.ack(new Map(Object.entries(offsets[r.name] ?? {})));
+    this.sinks.committed();
     this.statusSubject.next({ type: "checkpoint", report });
   }
 
@@ -498,7 +519,18 @@ export class Pipeline {
         r.source = undefined;
       }
     }
+    await this.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
+  }
+
+  /** The catalog the SQL front end plans against: relations, and the sink names. */
+  private catalog(): Catalog {
+    return { ...this.graph.catalog(), hasSink: (name) => this.sinks.has(name) };
+  }
+
+  /** The relations' fingerprint, extended by the sinks' definitions when there are sinks. */
+  private fingerprint(): string {
+    return this.sinks.fingerprint(this.graph.fingerprint());
   }
 
   private defining(call: string): void {
