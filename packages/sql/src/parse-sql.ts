@@ -109,7 +109,8 @@ function parseStatement(cur: Cursor): ParsedStatement {
     return parsed((catalog) => {
       const exists = drop.what === "sink" ? catalog.hasSink?.(drop.name) : catalog.columnsOf(drop.name) !== undefined;
       if (!drop.ifExists && exists !== true) {
-        throw src.error(ErrorCode.SqlName, drop.nameToken.start, `relation "${drop.name}" does not exist`);
+        const what = drop.what === "sink" ? "sink" : "relation";
+        throw src.error(ErrorCode.SqlName, drop.nameToken.start, `${what} "${drop.name}" does not exist`);
       }
       return { kind: "drop", what: drop.what, name: drop.name, ifExists: drop.ifExists };
     });
