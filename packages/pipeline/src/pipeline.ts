@@ -112,7 +112,7 @@ export class Pipeline {
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
     this.metrics.onCollect(() => this.collectGauges());
-    this.sinks = new SinkSet(this.metrics, this.options.servers, (e) =>
+    this.sinks = new SinkSet(this.metrics, this.options.servers, this.options.sinkMaxPending, (e) =>
       this.statusSubject.next({ type: "error", error: asError(e) }),
     );
   }
@@ -400,11 +400,35 @@ export class Pipeline {
     r.source = source;
     this.sourceSubscriptions.set(r.name, [
       source.status$.subscribe((status) => this.statusSubject.next({ type: "source", relation: r.name, status })),
-      source.batches$.subscribe({
-        next: (raw) => this.onBatch(r, raw),
-        error: (e: unknown) => this.fail(e),
-      }),
+      this.subscribeBatches(r, source),
     ]);
+  }
+
+  private subscribeBatches(r: IngestRelation, source: NatsSource): Subscription {
+    return source.batches$.subscribe({
+      next: (raw) => {
+        this.onBatch(r, raw);
+        const overloaded = this.sinks.overloaded();
+        if (overloaded !== undefined) this.pauseIngest(overloaded);
+      },
+      error: (e: unknown) => this.fail(e),
+    });
+  }
+
+  /**
+   * Sinks hold too much unacked: every source stops pulling (unsubscribing pauses its consumers;
+   * what was pulled but not emitted is read again) until the sinks are down to half.
+   */
+  private pauseIngest(until: Promise<void>): void {
+    for (const subs of this.sourceSubscriptions.values()) subs[1]?.unsubscribe();
+    void until.then(() => {
+      if (this.phase !== "running" && this.phase !== "starting") return;
+      for (const r of this.graph.ingests()) {
+        const subs = this.sourceSubscriptions.get(r.name);
+        if (r.source === undefined || subs === undefined || subs[1] === undefined || !subs[1].closed) continue;
+        subs[1] = this.subscribeBatches(r, r.source);
+      }
+    });
   }
 
   private onBatch(r: IngestRelation, raw: Parameters<IngestRelation["process"]>[0]): void {

@@ -17,6 +17,8 @@ export class SinkSet {
   constructor(
     metrics: Metrics,
     private readonly servers: readonly string[] | undefined,
+    /** Unacked messages over all sinks past which ingestion pauses (it resumes at half). */
+    private readonly maxPending: number,
     private readonly onError: (e: unknown) => void,
   ) {
     this.count = {
@@ -27,6 +29,7 @@ export class SinkSet {
         "Times a sink sent a run of messages again after a failure",
       ),
       pending: metrics.gauge("jetflow_sink_pending", "Messages a sink holds that are not acked yet"),
+      paused: metrics.counter("jetflow_sink_backpressure_total", "Times ingestion paused until sinks caught up"),
     };
     metrics.onCollect(() => {
       for (const s of this.sinks.values()) this.count.pending(sinkLabel(s.name), s.sink.pending);
@@ -101,6 +104,28 @@ export class SinkSet {
       s.restored();
       if (fresh) s.view?.emitInitial();
     }
+  }
+
+  /** Unacked messages over every sink. */
+  get pending(): number {
+    let n = 0;
+    for (const s of this.sinks.values()) n += s.sink.pending;
+    return n;
+  }
+
+  /**
+   * When the sinks hold more than `maxPending` unacked messages: a promise that resolves once
+   * they are down to half (ingestion waits for it); otherwise undefined.
+   */
+  overloaded(): Promise<void> | undefined {
+    if (this.sinks.size === 0 || this.pending <= this.maxPending) return undefined;
+    this.count.paused("", 1);
+    const low = Math.floor(this.maxPending / 2);
+    const wait = async (): Promise<void> => {
+      // Each sink in turn: the total is at most the sum of the per-sink bounds.
+      for (const s of this.sinks.values()) await s.sink.pendingAtMost(Math.floor(low / this.sinks.size));
+    };
+    return wait();
   }
 
   seal(): void {

@@ -70,6 +70,7 @@ export class NatsSink {
   private pumping: Promise<void> | undefined;
   private closed = false;
   private waiters: (() => void)[] = [];
+  private lowWaiters: { readonly at: number; readonly resolve: () => void }[] = [];
 
   constructor(
     readonly name: string,
@@ -182,6 +183,12 @@ export class NatsSink {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Resolves once at most `n` messages are pending (see {@link pending}): backpressure's resume signal. */
+  pendingAtMost(n: number): Promise<void> {
+    if (this.pending <= n || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.lowWaiters.push({ at: n, resolve }));
+  }
+
   /** Stops publishing (what is unpublished stays in the state) and closes the connection. */
   async close(): Promise<void> {
     this.closed = true;
@@ -189,6 +196,7 @@ export class NatsSink {
     await this.nc?.close().catch(() => undefined);
     this.nc = undefined;
     for (const w of this.waiters.splice(0)) w();
+    for (const w of this.lowWaiters.splice(0)) w.resolve();
   }
 
   private meta(): SinkMeta {
@@ -238,6 +246,10 @@ export class NatsSink {
       for (const key of entry.keys) this.store.delete(key);
       this.sealed.delete(epoch);
       this.sealedMessages -= entry.messages;
+      const pending = this.pending;
+      const ready = this.lowWaiters.filter((w) => pending <= w.at);
+      this.lowWaiters = this.lowWaiters.filter((w) => pending > w.at);
+      for (const w of ready) w.resolve();
     }
   }
 

@@ -25,6 +25,7 @@ beforeAll(async () => {
     ["PLAIN_OUT", "plain.out"],
     ["UPS_OUT", "ups.>"],
     ["DBZ_OUT", "dbz.out"],
+    ["BP_OUT", "bp.out"],
   ] as const)
     await addStream(connectOptions(server.client), name, [subject]);
   await publishRaw(
@@ -116,6 +117,28 @@ describe("sinks (SQL, real nats-server)", () => {
     const rows: Record<string, unknown>[] = [];
     for await (const key of await kv.keys()) rows.push(JSON.parse((await kv.get(key))?.string() ?? "null"));
     expect(sortRows(rows)).toEqual(expectedKv);
+  });
+
+  it("backpressure: past sinkMaxPending the sources pause, and every row still lands exactly once", async () => {
+    const p = pipeline({ sinkMaxPending: 200, checkpointIntervalMs: 20, maxBatchRows: 100 }).sql(`
+      ${ingest("SOURCE", "events", "")}
+      CREATE SINK bp FROM events WITH (connector = 'nats', ${conn()}, subject = 'bp.out', max_in_flight = '16') FORMAT PLAIN ENCODE JSON;
+    `);
+    let maxPending = 0;
+    p.status$.subscribe(() => {
+      maxPending = Math.max(maxPending, p.metrics.total("jetflow_sink_pending"));
+    });
+    await p.start();
+    await p.caughtUp();
+    const paused = p.metrics.total("jetflow_sink_backpressure_total");
+    const published = p.metrics.total("jetflow_sink_published_total");
+    await p.stop();
+    expect(paused).toBeGreaterThan(0);
+    expect(published).toBe(orders.length);
+    // Paused past 200 pending: at most one batch of 100 more arrives before the pause.
+    expect(maxPending).toBeLessThanOrEqual(300);
+    const got = (await readStream("BP_OUT")).map((m) => m.data);
+    expect(got.sort()).toEqual(orders.map((o) => JSON.stringify(o)).sort());
   });
 
   it("refuses PLAIN over a view that retracts (RisingWave's reason), and a subject with no stream", async () => {
