@@ -12,7 +12,16 @@ import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOpti
 import type { Relation, RelationKind } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
 import { SinkSet } from "./sink-set.js";
-import type { Catalog, ParsedStatement, SourceSpec, SqlFrontend, Statement, TableSpec, ViewQuery } from "./spec.js";
+import type {
+  Catalog,
+  ParsedStatement,
+  SinkSpec,
+  SourceSpec,
+  SqlFrontend,
+  Statement,
+  TableSpec,
+  ViewQuery,
+} from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import { ViewRelation } from "./view.js";
 
@@ -48,6 +57,7 @@ export interface ViewHandle {
 type Step =
   | { readonly kind: "source" | "table"; readonly name: string; readonly relation: IngestRelation }
   | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery }
+  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec }
   | { readonly kind: "sql"; readonly statement: ParsedStatement };
 
 type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "failed";
@@ -140,6 +150,25 @@ export class Pipeline {
   materializedView(name: string, query: ViewQuery): this {
     this.defining("materializedView()");
     this.steps.push({ kind: "view", name, query });
+    return this;
+  }
+
+  /**
+   * CREATE SINK: the changes of a relation (or of a query, as an implicit view) published to a
+   * JetStream stream or a KV bucket, exactly once (see the README's "Sinks").
+   *
+   * @example
+   * ```ts
+   * p.sink("totals_out", {
+   *   from: { kind: "relation", name: "totals" },
+   *   with: { connector: "nats", server_url: "localhost:4222", subject: "totals.{region}", connect_mode: "plain" },
+   *   format: "upsert",
+   * });
+   * ```
+   */
+  sink(name: string, spec: SinkSpec): this {
+    this.defining("sink()");
+    this.steps.push({ kind: "sink", name, spec });
     return this;
   }
 
@@ -313,6 +342,11 @@ export class Pipeline {
         return this.addIngest(step.relation, false);
       case "view":
         return this.addView(step.name, step.query, false);
+      case "sink":
+        return this.applyStatement(
+          { kind: "create_sink", name: step.name, ifNotExists: false, spec: step.spec },
+          false,
+        );
       case "sql":
         return this.applyStatement(step.statement.plan(this.catalog()), false);
     }
