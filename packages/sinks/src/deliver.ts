@@ -10,6 +10,7 @@ export interface DeliveryCounters {
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
+const ACK_TIMEOUT_MS = 10_000;
 
 /**
  * Sends messages `0..count-1` with at most `maxInFlight` awaiting their ack, in order, until
@@ -26,6 +27,10 @@ export async function deliver(
     readonly counters: DeliveryCounters;
     readonly stopped: () => boolean;
     readonly onError: (e: unknown) => void;
+    /** How long a run of messages may wait for its acks before they count as failed. @default 10000 */
+    readonly timeoutMs?: number;
+    /** Fails the sends still waiting (called when the run times out). */
+    readonly abandon?: (reason: Error) => void;
   },
 ): Promise<boolean> {
   let next = 0;
@@ -35,7 +40,10 @@ export async function deliver(
     const end = Math.min(count, next + options.maxInFlight);
     const sent: Promise<unknown>[] = [];
     for (let i = next; i < end; i++) sent.push(send(i));
+    const timeoutMs = options.timeoutMs ?? ACK_TIMEOUT_MS;
+    const timer = setTimeout(() => options.abandon?.(new Error(`no ack within ${timeoutMs} ms`)), timeoutMs);
     const results = await Promise.allSettled(sent);
+    clearTimeout(timer);
     const firstFailed = results.findIndex((r) => r.status === "rejected");
     if (firstFailed < 0) {
       options.counters.published(end - next);

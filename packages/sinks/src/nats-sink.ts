@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { connectNats } from "@jetflow/connector-nats";
 import { type ChangeBatch, messageOf } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
-import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { AckPublisher } from "./ack-publisher.js";
 import { type DeliveryCounters, deliver } from "./deliver.js";
 import { Encoder, type SinkInput } from "./encoder.js";
 import { EpochBuffer, type MessageChunk, MessageOp } from "./epoch-buffer.js";
@@ -61,6 +62,7 @@ export class NatsSink {
   private readonly buffer = new EpochBuffer();
   private encoder: Encoder | undefined;
   private nc: NatsConnection | undefined;
+  private publisher: AckPublisher | undefined;
   private send: ((chunk: MessageChunk, i: number, id: string) => Promise<unknown>) | undefined;
   /** Sealed epochs by number: their chunk keys and message count. */
   private readonly sealed = new Map<number, { keys: string[]; messages: number }>();
@@ -101,16 +103,14 @@ export class NatsSink {
           c.o[i] === MessageOp.delete ? kv.delete(c.s[i] as string) : kv.put(c.s[i] as string, c.p[i] as string);
       } else {
         await this.ensureStream(nc);
-        const js: JetStreamClient = jetstream(nc);
+        const publisher = new AckPublisher(nc);
+        this.publisher = publisher;
         this.send = (c, i, id) => {
+          const h = headers();
+          h.set("Nats-Msg-Id", id);
           const op = c.o[i];
-          const h = op === MessageOp.none ? undefined : headers();
-          h?.set("Jetflow-Op", op === MessageOp.delete ? "delete" : "upsert");
-          return js.publish(
-            c.s[i] as string,
-            c.p[i] as string,
-            h === undefined ? { msgID: id } : { msgID: id, headers: h },
-          );
+          if (op !== MessageOp.none) h.set("Jetflow-Op", op === MessageOp.delete ? "delete" : "upsert");
+          return publisher.publish(c.s[i] as string, c.p[i] as string, h);
         };
       }
     } catch (e) {
@@ -192,6 +192,7 @@ export class NatsSink {
   /** Stops publishing (what is unpublished stays in the state) and closes the connection. */
   async close(): Promise<void> {
     this.closed = true;
+    this.publisher?.close();
     await this.pumping?.catch(() => undefined);
     await this.nc?.close().catch(() => undefined);
     this.nc = undefined;
@@ -235,6 +236,7 @@ export class NatsSink {
           maxInFlight: this.config.maxInFlight,
           counters,
           stopped: () => this.closed,
+          abandon: (reason) => this.publisher?.abandon(reason),
           onError: (e) =>
             this.options.onError?.(
               new SinkError(this.name, `sink "${this.name}": publish failed, retrying: ${messageOf(e)}`, { cause: e }),

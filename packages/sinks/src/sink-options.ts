@@ -39,7 +39,7 @@ export interface SinkConfig {
   readonly forceAppendOnly: boolean;
   /** `primary_key = 'a,b'`; undefined: the relation's own key. */
   readonly primaryKey: readonly string[] | undefined;
-  /** `max_in_flight`: publishes awaiting their ack at most. @default 1024 */
+  /** `max_in_flight`: publishes awaiting their ack at most. @default 4096 */
   readonly maxInFlight: number;
 }
 
@@ -145,7 +145,7 @@ export function resolveSinkOptions(withOptions: Readonly<Record<string, string>>
   const primaryKey = o.has("primary_key") ? readList("primary_key", o.get("primary_key") as string) : undefined;
   const maxInFlight = o.has("max_in_flight")
     ? readInt("max_in_flight", o.get("max_in_flight") as string, { min: 1 })
-    : 1024;
+    : 4096;
   let target: SinkTarget;
   if (connector === "nats_kv") {
     const bucket = required(o, "bucket", connector).trim();
