@@ -1,5 +1,5 @@
 import { INSERT } from "@jetflow/core";
-import { sqlPipeline } from "./jetflow-pipeline.js";
+import { sqlPipeline } from "@jetflow/sql";
 import { wallClockMs } from "./dataset.js";
 import { LATENCY_VIEW, scenarioSql } from "./jetflow-sql.js";
 import { latencyOf, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";

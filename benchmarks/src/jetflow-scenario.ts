@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { sqlPipeline } from "./jetflow-pipeline.js";
+import { sqlPipeline } from "@jetflow/sql";
 import type { Expected } from "./dataset.js";
 import { scenarioSql, VIEW } from "./jetflow-sql.js";
 import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";

@@ -2,9 +2,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { NatsServer } from "@jetflow/test-harness";
+import { sqlPipeline } from "@jetflow/sql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main as clicksDslMain } from "./clicks-dsl.js";
 import { main as dslMain } from "./live-orders-dsl.js";
-import { main as sqlMain } from "./sql-with-state.js";
+import { main as sqlMain, sqlText } from "./sql-with-state.js";
 
 const plain = (rows: Record<string, unknown>[]) =>
   JSON.parse(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v))) as Record<
@@ -42,5 +44,19 @@ describe("examples run against a real server", () => {
     expect(first.length).toBeGreaterThan(0);
     // The second run published 100 more clicks; the view covers both runs, each click once.
     expect(hits(second)).toBe(2 * hits(first));
+  });
+
+  it("clicks-dsl: the DSL pipeline gives the rows its SQL twin gives over the same stream", async () => {
+    const byKey = (rows: Record<string, unknown>[]) =>
+      plain(rows).sort((a, b) => `${a["page"]} ${a["topic"]}`.localeCompare(`${b["page"]} ${b["topic"]}`));
+    const dsl = byKey(await clicksDslMain(server.url, () => {}));
+    const p = sqlPipeline().sql(sqlText(server.url));
+    await p.start();
+    await p.caughtUp();
+    const sql = byKey(p.view("slow_pages").rows());
+    await p.stop();
+    expect(dsl.length).toBeGreaterThan(0);
+    expect(dsl.every((r) => (r["worst_ms"] as number) > 100)).toBe(true);
+    expect(dsl).toEqual(sql);
   });
 });

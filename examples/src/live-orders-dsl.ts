@@ -7,9 +7,7 @@
  * overwrites the earlier one) and `revenue` = count and sum of amount per region, printing each
  * change of the view as it happens.
  */
-import { parseSqlType } from "@jetflow/core";
-import { call, col, lit } from "@jetflow/operators";
-import { pipeline, type TableSpec, type ViewQuery } from "@jetflow/pipeline";
+import { col, count, from, nats, pipeline, sum } from "@jetflow/pipeline";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -30,36 +28,23 @@ export async function main(
   }
   await nc.close();
 
-  // 2. The table: CREATE TABLE orders (id int PRIMARY KEY, region varchar, amount double precision, status varchar)
-  const orders: TableSpec = {
-    columns: [
-      { name: "id", type: parseSqlType("int") },
-      { name: "region", type: parseSqlType("varchar") },
-      { name: "amount", type: parseSqlType("double precision") },
-      { name: "status", type: parseSqlType("varchar") },
-    ],
-    primaryKey: ["id"],
-    include: [],
-    with: { connector: "nats", server_url: server, subject: "shop.orders", stream: "shop", connect_mode: "plain" },
-    format: { format: "plain", encode: "json", options: {} },
-  };
-
-  // 3. The view: SELECT region, count(*) AS orders, sum(amount) AS revenue FROM orders WHERE status = 'paid' GROUP BY region
-  const revenue: ViewQuery = {
-    kind: "aggregate",
-    input: {
-      kind: "filter",
-      input: { kind: "scan", relation: "orders" },
-      predicate: call("=", col("status"), lit("paid")),
-    },
-    groupBy: [{ name: "region", expr: col("region") }],
-    aggregates: [
-      { name: "orders", fn: "count", arg: undefined, distinct: false },
-      { name: "revenue", fn: "sum", arg: col("amount"), distinct: false },
-    ],
-  };
-
-  const p = pipeline().table("orders", orders).materializedView("revenue", revenue);
+  const p = pipeline()
+    // 2. The table, keyed by id; JSON is the default format.
+    //    CREATE TABLE orders (id int PRIMARY KEY, region varchar, amount double precision, status varchar)
+    //    WITH (connector = 'nats', server_url = ..., subject = 'shop.orders', stream = 'shop', connect_mode = 'plain')
+    .table("orders", {
+      columns: { id: "int", region: "varchar", amount: "double", status: "varchar" },
+      primaryKey: "id",
+      with: nats({ servers: server, subject: "shop.orders", stream: "shop" }),
+    })
+    // 3. The view: SELECT region, count(*) AS orders, sum(amount) AS revenue FROM orders WHERE status = 'paid' GROUP BY region
+    .materializedView(
+      "revenue",
+      from("orders")
+        .where(col("status").eq("paid"))
+        .groupBy("region")
+        .select("region", { orders: count(), revenue: sum(col("amount")) }),
+    );
   await p.start();
   const changes = p
     .view("revenue")

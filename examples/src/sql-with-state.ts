@@ -4,7 +4,7 @@
  *
  *   node examples/dist/sql-with-state.js [nats://127.0.0.1:4222] [./state]
  */
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
@@ -27,11 +27,8 @@ CREATE MATERIALIZED VIEW slow_pages AS
 `;
 }
 
-export async function main(
-  server: string,
-  stateDir: string,
-  log: (line: string) => void = console.log,
-): Promise<Record<string, unknown>[]> {
+/** Publishes 100 clicks to `web.clicks.eu` / `web.clicks.us` (stream `web`, created if missing). */
+export async function publishClicks(server: string): Promise<void> {
   const nc = await connect({ servers: server });
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: "web", subjects: ["web.clicks.>"] }).catch(() => undefined);
@@ -42,8 +39,15 @@ export async function main(
     );
   await nc.flush();
   await nc.close();
+}
 
-  const p = pipeline({ state: { kind: "filesystem", dir: stateDir } }).sql(sqlText(server));
+export async function main(
+  server: string,
+  stateDir: string,
+  log: (line: string) => void = console.log,
+): Promise<Record<string, unknown>[]> {
+  await publishClicks(server);
+  const p = sqlPipeline({ state: { kind: "filesystem", dir: stateDir } }).sql(sqlText(server));
   await p.start();
   await p.caughtUp();
   const rows = p.view("slow_pages").rows();

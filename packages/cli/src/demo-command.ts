@@ -1,7 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { pipeline } from "@jetflow/pipeline";
-import { sqlFrontend } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import { intFlag, parseFlags, serversFlag } from "./args.js";
 import { LiveDisplay } from "./live-display.js";
 import { startLocalNatsServer } from "./local-nats-server.js";
@@ -13,7 +12,8 @@ export const DEMO_HELP = `Usage: jetflow demo [--server URL] [--duration SECONDS
 
 Starts a local nats-server (from PATH) unless --server is given, publishes sample order events
 (a backlog, then a steady trickle with status updates), runs a sample SQL pipeline and shows its
-views updating live. Ctrl-C ends it. Without a terminal it prints the views once at the end.
+views updating live. Ctrl-C ends it, or --duration: that many seconds after the backlog is read.
+Without a terminal it prints the views once at the end.
 `;
 
 /** The demo's stream, subject and SQL. */
@@ -74,12 +74,16 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     io.stderr.write(`demo: publishing orders to ${DEMO_SUBJECT} on ${servers.join(",")}\n`);
     const trickle = trickleOrders(nc, 20_000, stop);
 
-    const p = pipeline({ sql: sqlFrontend }).sql(demoSql(servers[0] as string));
+    const p = sqlPipeline().sql(demoSql(servers[0] as string));
     await p.start();
     const display = io.stdout.isTTY === true ? new LiveDisplay(p, undefined, io.stdout) : undefined;
     display?.start();
+    // --duration counts from the end of the backlog, so what it prints never depends on how busy the machine is.
+    const caughtUp = p.caughtUp().catch(() => undefined);
     const timeout =
-      duration === undefined ? new Promise<void>(() => {}) : new Promise<void>((r) => setTimeout(r, duration * 1000));
+      duration === undefined
+        ? new Promise<void>(() => {})
+        : caughtUp.then(() => new Promise<void>((r) => setTimeout(r, duration * 1000)));
     await Promise.race([io.interrupted, timeout, p.done]);
     display?.stop();
     stop.stopped = true;

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import { toJsonLines } from "@jetflow/core";
-import { type Pipeline, pipeline } from "@jetflow/pipeline";
-import { sqlFrontend } from "@jetflow/sql";
+import type { Pipeline } from "@jetflow/pipeline";
+import { sqlPipeline } from "@jetflow/sql";
 import { choiceFlag, intFlag, parseFlags, serversFlag } from "./args.js";
 import { UsageError } from "./errors.js";
 import { LiveDisplay } from "./live-display.js";
-import { serveMetrics } from "./metrics-server.js";
+import { type JetflowNatsService, type JetflowServer, natsService, serve } from "@jetflow/serve";
 import { toTextTable } from "./output/text-table.js";
 
 export const RUN_HELP = `Usage: jetflow run FILE.sql [options]
@@ -21,7 +21,14 @@ Options:
   --until-caught-up       consume what the streams held at start, print --print, exit 0
   --print NAME            the view or table to print
   --format jsonl|table    output format (default: jsonl)
-  --metrics-port N        serve Prometheus metrics on 127.0.0.1:N/metrics
+  --http PORT             serve the pipeline over HTTP on 127.0.0.1:PORT (0: a free port): JSON
+                          rows and lookups at /api/relations/NAME?col=value, Arrow IPC, SSE
+                          changes, /healthz, /readyz, /metrics, and a live web page at /
+  --http-host HOST        listen on HOST instead of 127.0.0.1 (0.0.0.0: every interface)
+  --metrics-port N        the same server on port N (kept for /metrics scrapers)
+  --nats-service          answer NATS requests on jetflow.query.<relation> (a NATS service
+                          named jetflow) on the first source's servers
+  --nats-service-server URL[,URL]  register the NATS service on these servers instead
   --checkpoint-interval MS  milliseconds between checkpoints (default 1000)
   --verbose               stack traces on errors
 `;
@@ -43,6 +50,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     print: { type: "string" },
     format: { type: "string" },
     "metrics-port": { type: "string" },
+    http: { type: "string" },
+    "http-host": { type: "string" },
+    "nats-service": { type: "boolean" },
+    "nats-service-server": { type: "string" },
     "checkpoint-interval": { type: "string" },
     verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -56,6 +67,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`run: unexpected argument "${positionals[1]}"`);
   const format = choiceFlag("format", values.format, ["jsonl", "table"] as const, "jsonl");
   const metricsPort = intFlag("metrics-port", values["metrics-port"], 0, 65535);
+  const httpPort = intFlag("http", values.http, 0, 65535);
+  const httpHost = values["http-host"];
+  if (httpHost !== undefined && httpPort === undefined && metricsPort === undefined) {
+    throw new UsageError("run: --http-host needs --http PORT");
+  }
+  const serviceServers = serversFlag(values["nats-service-server"]);
+  const natsServiceOn = values["nats-service"] === true || serviceServers !== undefined;
   const interval = intFlag("checkpoint-interval", values["checkpoint-interval"], 0, 86_400_000);
   const servers = serversFlag(values.server);
   const stateDir = values["state-dir"];
@@ -70,8 +88,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const p = pipeline({
-    sql: sqlFrontend,
+  const p = sqlPipeline({
     ...(stateDir === undefined ? {} : { state: { kind: "filesystem", dir: stateDir } }),
     ...(stateBucket === undefined ? {} : { state: { kind: "nats", bucket: stateBucket } }),
     ...(servers === undefined ? {} : { servers }),
@@ -85,9 +102,22 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     throw e;
   }
 
-  const metrics = metricsPort === undefined ? undefined : await serveMetrics(metricsPort, () => p.metrics.render());
+  const httpServers: JetflowServer[] = [];
+  let service: JetflowNatsService | undefined;
   try {
+    // Listening before start(): /healthz answers and /readyz says 503 while the backlog loads.
+    for (const port of new Set([httpPort, metricsPort])) {
+      if (port === undefined) continue;
+      const server = await serve(p, { port, ...(httpHost === undefined ? {} : { host: httpHost }) });
+      httpServers.push(server);
+      // Where it listens (the port may have been 0); --metrics-port alone stays quiet, as it always was.
+      if (port === httpPort) io.stderr.write(`jetflow: serving ${server.url}\n`);
+    }
     await p.start();
+    if (natsServiceOn) {
+      service = await natsService(p, serviceServers === undefined ? {} : { servers: serviceServers });
+      io.stderr.write("jetflow: NATS service jetflow answering on jetflow.query.<relation>\n");
+    }
     const printName = values.print;
     if (printName !== undefined) p.view(printName); // an unknown name fails now, not after the backlog
     const print = () => {
@@ -106,8 +136,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     await p.stop();
     return 0;
   } finally {
+    await service?.stop().catch(() => undefined);
     await p.stop().catch(() => undefined);
-    await metrics?.close();
+    for (const server of httpServers) await server.close();
   }
 }
 

@@ -56,10 +56,10 @@ export class BatchBuilder {
    * The messages pushed since the last call, as one batch; the builder starts empty again.
    * `consumers` adds the position of those without a message in the batch (see NatsSource).
    */
-  take(consumers?: Iterable<{ readonly key: string; readonly emittedSeq: number }>): RawBatch {
+  take(consumers?: Iterable<{ readonly keys: readonly string[]; readonly emittedSeq: number }>): RawBatch {
     const n = this.n;
     if (consumers !== undefined) {
-      for (const c of consumers) if (!this.offsets.has(c.key)) this.offsets.set(c.key, c.emittedSeq);
+      for (const c of consumers) for (const k of c.keys) if (!this.offsets.has(k)) this.offsets.set(k, c.emittedSeq);
     }
     const batch: RawBatch = {
       length: n,

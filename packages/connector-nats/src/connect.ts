@@ -1,6 +1,5 @@
-import { messageOf } from "@jetflow/core";
+import { InvalidOptionError, messageOf } from "@jetflow/core";
 import fs from "node:fs";
-import { InvalidOptionError } from "@jetflow/core";
 import {
   connect,
   credsAuthenticator,

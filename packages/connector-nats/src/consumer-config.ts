@@ -28,32 +28,72 @@ export function startAtSequence(seq: number): StartAt {
   return { deliver_policy: "by_start_sequence", opt_start_seq: Math.max(1, seq) };
 }
 
-/**
- * The names of the source's consumers, one per subject, in subject order. Durable names are
- * stable across restarts (`consumer.durable_name`, suffixed per subject when there are several);
- * ephemeral ones are `consumer.name` or generated per open.
- */
-export function consumerNames(config: NatsSourceConfig, sourceName: string | undefined): string[] {
-  const base =
-    config.durableName ?? config.consumer.name ?? `jetflow_${slug(sourceName ?? "source")}_${nuid.next().slice(-8)}`;
-  if (config.subjects.length === 1) return [base];
-  return config.subjects.map((s) => `${base}_${slug(s)}_${hash(s)}`);
+/** How a source's subjects map onto consumers: which subjects each one filters, and its name. */
+export interface ConsumerPlan {
+  readonly subjects: readonly string[];
+  readonly name: string;
 }
 
 /**
- * The JetStream config of one consumer: pull, filtered on `subject`, with the `consumer.*`
- * options (seconds turned into nanoseconds).
+ * The source's consumers. With `multiFilter` (nats-server 2.10+) ONE consumer filters every
+ * subject (`filter_subjects`: one sequence space, fewer consumers); otherwise one consumer per
+ * subject, in subject order. Durable names are stable across restarts (`consumer.durable_name`,
+ * suffixed per subject when there are several per-subject consumers); ephemeral ones are
+ * `consumer.name` or generated per open.
+ */
+export function consumerPlan(
+  config: NatsSourceConfig,
+  sourceName: string | undefined,
+  multiFilter: boolean,
+): ConsumerPlan[] {
+  const base =
+    config.durableName ?? config.consumer.name ?? `jetflow_${slug(sourceName ?? "source")}_${nuid.next().slice(-8)}`;
+  if (config.subjects.length === 1 || multiFilter) return [{ subjects: config.subjects, name: base }];
+  return config.subjects.map((s) => ({ subjects: [s], name: perSubjectName(base, s) }));
+}
+
+/**
+ * Every name a fixed-name (durable or `consumer.name`) consumer of this config can have on the
+ * server, on either layout: what removing a dropped relation's consumers deletes. Empty for
+ * generated names, which die with their source (or their inactive threshold).
+ */
+export function fixedConsumerNames(config: NatsSourceConfig): string[] {
+  const base = config.durableName ?? config.consumer.name;
+  if (base === undefined) return [];
+  if (config.subjects.length === 1) return [base];
+  return [base, ...config.subjects.map((s) => perSubjectName(base, s))];
+}
+
+function perSubjectName(base: string, subject: string): string {
+  return `${base}_${slug(subject)}_${hash(subject)}`;
+}
+
+/** The filter a consumer's config carries: `filter_subject` for one, `filter_subjects` (2.10+) for several. */
+export function filterOf(subjects: readonly string[]): Pick<ConsumerConfig, "filter_subject" | "filter_subjects"> {
+  return subjects.length === 1 ? { filter_subject: subjects[0]! } : { filter_subjects: [...subjects] };
+}
+
+/** True when an existing consumer filters exactly `subjects` (in any order). */
+export function sameFilter(existing: Partial<ConsumerConfig>, subjects: readonly string[]): boolean {
+  const theirs = existing.filter_subjects ?? (existing.filter_subject === undefined ? [] : [existing.filter_subject]);
+  return theirs.length === subjects.length && subjects.every((s) => theirs.includes(s));
+}
+
+/**
+ * The JetStream config of one consumer: pull, filtered on `subjects`, with the `consumer.*`
+ * options (seconds turned into nanoseconds). Only fields that are set are sent: a 2.12+ server
+ * in strict mode rejects unknown ones, and a field left out keeps the server's default.
  */
 export function consumerConfig(
   config: NatsSourceConfig,
   name: string,
-  subject: string,
+  subjects: readonly string[],
   start: StartAt,
 ): Partial<ConsumerConfig> {
   const c: NatsConsumerOptions = config.consumer;
   const cfg: Partial<ConsumerConfig> = {
     name,
-    filter_subject: subject,
+    ...filterOf(subjects),
     ack_policy: c.ack_policy,
     ...start,
   };

@@ -10,9 +10,13 @@
  * await source.stop();
  * ```
  *
- * Consumers: one pull consumer per subject, keyed by the subject (so checkpointed offsets map back
- * to the same consumer on any server version; nats-server 2.9 has no multi-filter consumers, and a
- * single multi-filter consumer on newer servers would change the keys). Without
+ * Consumers: feature-detected from the server's version (`serverFeatures`). On nats-server 2.10+
+ * several subjects are ONE pull consumer with `filter_subjects` (one sequence space); on 2.9,
+ * which silently ignores `filter_subjects`, one pull consumer per subject. Offsets are keyed by
+ * subject on both layouts (a multi-filter consumer reports its position under each of its
+ * subjects; restoring per-subject offsets into it starts at the lowest and skips, per subject,
+ * what was handled), so a checkpoint taken against one server resumes exactly on the other.
+ * Overlapping filters stay refused: 2.10+ servers reject them too (API error 10138). Without
  * `consumer.durable_name` they are ephemeral (memory storage, removed on stop), created
  * explicitly rather than as nats.js ordered consumers so the source owns the recovery: the
  * delivery sequence is checked on every message and a gap, a deleted consumer, a server
@@ -39,6 +43,8 @@ export type { SourceRuntimeOptions } from "./runtime-options.js";
 export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "./runtime-options.js";
 export type { SourceStatus } from "./source-status.js";
 export { NatsSource } from "./nats-source.js";
+export type { ServerFeatures } from "./server-features.js";
+export { featuresOf, serverFeatures } from "./server-features.js";
 export {
   AuthenticationFailedError,
   ConnectionFailedError,

@@ -7,10 +7,10 @@ import type {
   JetStreamManager,
   JsMsg,
 } from "@nats-io/jetstream";
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiCodes } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsSourceConfig } from "./config.js";
-import { consumerConfig, type StartAt, startAtSequence, startOf } from "./consumer-config.js";
+import { consumerConfig, sameFilter, type StartAt, startAtSequence, startOf } from "./consumer-config.js";
 import { AckTracker } from "./ack-tracker.js";
 import { DeliveryInfo } from "./delivery-info.js";
 import {
@@ -19,12 +19,13 @@ import {
   PermissionDeniedError,
   StreamNotFoundError,
 } from "./errors.js";
-import { toJetflowError } from "./nats-errors.js";
+import { isApiError, toJetflowError } from "./nats-errors.js";
 import { SubjectCache, wireFields } from "./raw-msg.js";
+import type { ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
+import { subjectMatches } from "./subjects.js";
 
 const ACK = new TextEncoder().encode("+ACK");
-const CONSUMER_NOT_FOUND = 10014;
 /**
  * Idle heartbeat of a pull, at most. nats-server 2.9 drops the pulls of a deleted consumer
  * without a word, so two missed heartbeats are what reveals it: with the default (half the
@@ -48,7 +49,16 @@ export interface ConsumerContext {
   readonly openLastSeq: number;
   /** The stream's creation time at open: a different one means it was deleted and created again. */
   readonly streamCreated: string;
+  /** What the server can do (its version at open). */
+  readonly features: ServerFeatures;
 }
+
+/**
+ * Where a consumer is in its life: `ready` (created, never consumed from: `start()` uses it as
+ * is), `running` (delivery wanted), `paused` (no subscriber; `start()` recreates it where the
+ * emitted messages end), `stopped` (for good).
+ */
+export type ConsumerPhase = "ready" | "running" | "paused" | "stopped";
 
 /** How a consumer hands over messages and events to its source. */
 export interface ConsumerListener {
@@ -59,9 +69,11 @@ export interface ConsumerListener {
 }
 
 /**
- * One JetStream pull consumer of a source (one per subject), kept alive for the source's life.
+ * One JetStream pull consumer of a source, kept alive for the source's life: one per subject on
+ * nats-server 2.9, one for all subjects (`filter_subjects`) on 2.10+. Its offsets are reported
+ * under each of its subjects (the keys), so a checkpoint resumes on either layout.
  *
- * Invariant: every message of the subject up to `lastSeq` has been handed to the listener, in
+ * Invariant: every message of its subjects up to `lastSeq` has been handed to the listener, in
  * stream order, exactly once. It holds because the server numbers every delivery (the consumer
  * sequence) and first deliveries follow stream order: a consumer sequence that skips one means a
  * delivery never reached us (lost with a dropped connection, sent to a stale pull), and the
@@ -81,6 +93,13 @@ export class ManagedConsumer {
   /** ...and emitted. */
   caughtUp = false;
 
+  /**
+   * Per subject, the offset restored from a checkpoint, while they differ (a checkpoint of
+   * per-subject consumers resumed by one multi-filter consumer, which starts at the lowest):
+   * a message at or below its subject's offset was handled before. Gone past `floorsEnd`.
+   */
+  private floors: Map<string, number> | undefined;
+  private floorsEnd = 0;
   private readonly acks: boolean;
   /** Replies to ack after checkpoints; its `ackedSeq` is where a recreation restarts (acks). */
   private readonly tracker: AckTracker;
@@ -88,10 +107,7 @@ export class ManagedConsumer {
   private consumer: Consumer | undefined;
   private messages: ConsumerMessages | undefined;
   private generation = 0;
-  private running = false;
-  /** Installed and never consumed from: `start()` can use it as is. */
-  private fresh = false;
-  private stopped = false;
+  private state: ConsumerPhase = "paused";
   private restarting: Promise<void> | undefined;
   private restartAgain = false;
   private wake: (() => void) | undefined;
@@ -101,8 +117,8 @@ export class ManagedConsumer {
   constructor(
     private readonly ctx: ConsumerContext,
     private readonly listener: ConsumerListener,
-    /** The consumer key: its filter subject, stable across restarts. */
-    readonly key: string,
+    /** The consumer's filter subjects: the keys of its offsets, stable across restarts. */
+    readonly keys: readonly string[],
     /** The JetStream consumer name. */
     readonly name: string,
   ) {
@@ -110,19 +126,43 @@ export class ManagedConsumer {
     this.tracker = new AckTracker(ctx.config.consumer.ack_policy);
   }
 
+  /** Its subjects, for messages: `a.>,b.x`. */
+  get key(): string {
+    return this.keys.join(",");
+  }
+
+  get phase(): ConsumerPhase {
+    return this.state;
+  }
+
+  /** Read through a getter: the phase changes across awaits, which narrowing does not see. */
+  private get stopped(): boolean {
+    return this.state === "stopped";
+  }
+
   /**
-   * Creates the consumer: after `offset` when resuming from a checkpoint, else where an existing
-   * durable consumer of this subject had acked up to, else at `scan.startup.mode`. An existing
-   * consumer of the same name is replaced, so its config and position are exactly ours.
+   * Creates the consumer: after the checkpointed offsets of its subjects when resuming (at the
+   * lowest, skipping what each subject had past it), else where an existing durable consumer of
+   * these subjects had acked up to, else at `scan.startup.mode`. An existing consumer of the same
+   * name is replaced, so its config and position are exactly ours.
    */
-  async open(offset: number | undefined): Promise<void> {
+  async open(offsets: ReadonlyMap<string, number>): Promise<void> {
     let start: StartAt = startOf(this.ctx.config.startup);
-    if (offset !== undefined) {
-      start = startAtSequence(offset + 1);
-      this.lastSeq = offset;
+    const restored = this.keys.filter((k) => offsets.has(k)).map((k) => offsets.get(k)!);
+    if (restored.length > 0) {
+      const low = Math.min(...restored);
+      this.floorsEnd = Math.max(...restored);
+      if (this.floorsEnd > low || restored.length < this.keys.length) {
+        this.floors = new Map(this.keys.filter((k) => offsets.has(k)).map((k) => [k, offsets.get(k)!]));
+      }
+      // A subject without an offset (none checkpointed yet) starts at scan.startup.mode.
+      if (restored.length === this.keys.length) {
+        start = startAtSequence(low + 1);
+        this.lastSeq = low;
+      }
     } else if (this.ctx.config.durableName !== undefined) {
       const existing = await this.existing();
-      if (existing !== undefined && existing.config.filter_subject === this.key) {
+      if (existing !== undefined && sameFilter(existing.config, this.keys)) {
         const floor = this.acks ? existing.ack_floor.stream_seq : existing.delivered.stream_seq;
         start = startAtSequence(floor + 1);
       }
@@ -135,9 +175,10 @@ export class ManagedConsumer {
 
   /** Starts (or resumes) delivery. */
   start(): void {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    if (this.fresh && this.restarting === undefined) {
+    if (this.state === "running" || this.state === "stopped") return;
+    const ready = this.state === "ready";
+    this.state = "running";
+    if (ready && this.restarting === undefined) {
       void this.consume().catch((e: unknown) => this.failed(e));
     } else {
       this.restart();
@@ -146,7 +187,8 @@ export class ManagedConsumer {
 
   /** Stops delivery; what was handed over but not emitted is forgotten and read again on `start()`. */
   pause(): void {
-    this.running = false;
+    if (this.stopped) return;
+    this.state = "paused";
     this.halt();
     this.lastSeq = this.emittedSeq;
     if (!this.caughtUp) this.reachedEnd = false;
@@ -190,8 +232,7 @@ export class ManagedConsumer {
 
   /** Stops for good; `remove` deletes the consumer on the server. */
   async stop(remove: boolean): Promise<void> {
-    this.stopped = true;
-    this.running = false;
+    this.state = "stopped";
     this.halt();
     this.wake?.();
     if (this.restarting !== undefined) {
@@ -217,15 +258,29 @@ export class ManagedConsumer {
     this.expectedDelivery = info.deliverySequence + 1;
     this.pending = info.pending;
     const seq = info.streamSequence;
-    if (seq <= this.lastSeq) {
+    if (seq <= this.lastSeq || (this.floors !== undefined && this.belowFloor(seq, m, wire))) {
       if (this.acks) this.tracker.duplicate(seq, reply);
       if (info.pending === 0) this.reached();
       return;
     }
     this.lastSeq = seq;
     if (this.acks) this.tracker.delivered(seq, reply);
+    if (this.floors !== undefined && seq >= this.floorsEnd) this.floors = undefined;
     this.listener.onMessage(this, m, this.subjects.subjectOf(m, wire), seq, info.timestampUs);
     if (info.pending === 0 || seq >= this.ctx.openLastSeq) this.reached();
+  }
+
+  /** Handled before a restore (see `floors`): past `lastSeq`, but at or below its subject's offset. */
+  private belowFloor(seq: number, m: JsMsg, wire: ReturnType<typeof wireFields>): boolean {
+    const subject = this.subjects.subjectOf(m, wire);
+    for (const [key, floor] of this.floors!) {
+      if (seq <= floor && subjectMatches(key, subject)) {
+        this.lastSeq = seq;
+        if (seq >= this.floorsEnd) this.floors = undefined;
+        return true;
+      }
+    }
+    return false;
   }
 
   private reached(): void {
@@ -237,7 +292,6 @@ export class ManagedConsumer {
   private async consume(): Promise<void> {
     const consumer = this.consumer;
     if (consumer === undefined) return;
-    this.fresh = false;
     const generation = this.generation;
     const messages = await consumer.consume({
       max_messages: this.ctx.pullMessages,
@@ -245,7 +299,7 @@ export class ManagedConsumer {
       idle_heartbeat: Math.min(IDLE_HEARTBEAT_MS, this.ctx.expiresMs / 2),
       callback: (m) => this.onMessage(m, generation),
     });
-    if (generation !== this.generation || !this.running) {
+    if (generation !== this.generation || this.state !== "running") {
       messages.stop();
       return;
     }
@@ -312,7 +366,7 @@ export class ManagedConsumer {
         await this.remove();
         this.install(await this.create(startAtSequence(from)));
         this.listener.onStatus({ type: "consumer_recreated", consumer: this.name, fromSequence: from });
-        if (this.running && !this.restartAgain && !this.stopped) await this.consume();
+        if (this.state === "running" && !this.restartAgain) await this.consume();
         return;
       } catch (e) {
         const err = this.wrap(e, `recreating consumer '${this.name}'`);
@@ -352,7 +406,7 @@ export class ManagedConsumer {
 
   private install(ci: ConsumerInfo): void {
     this.consumer = this.ctx.js.consumers.getConsumerFromInfo(ci);
-    this.fresh = true;
+    if (this.state === "paused") this.state = "ready";
     // The server reports the sequence before the start as delivered (e.g. the stream's last one for `latest`).
     this.tracker.reset(ci.delivered.stream_seq);
     if (ci.delivered.stream_seq > this.lastSeq) this.lastSeq = ci.delivered.stream_seq;
@@ -362,7 +416,7 @@ export class ManagedConsumer {
   }
 
   private async create(start: StartAt): Promise<ConsumerInfo> {
-    const cfg = consumerConfig(this.ctx.config, this.name, this.key, start);
+    const cfg = consumerConfig(this.ctx.config, this.name, this.keys, start);
     try {
       return await this.ctx.jsm.consumers.add(this.ctx.config.stream, cfg);
     } catch (e) {
@@ -374,7 +428,7 @@ export class ManagedConsumer {
     try {
       return await this.ctx.jsm.consumers.info(this.ctx.config.stream, this.name);
     } catch (e) {
-      if (e instanceof JetStreamApiError && e.code === CONSUMER_NOT_FOUND) return undefined;
+      if (isApiError(e, JetStreamApiCodes.ConsumerNotFound)) return undefined;
       throw this.wrap(e, `reading consumer '${this.name}'`);
     }
   }
@@ -384,7 +438,7 @@ export class ManagedConsumer {
     try {
       await this.ctx.jsm.consumers.delete(this.ctx.config.stream, this.name);
     } catch (e) {
-      if (e instanceof JetStreamApiError && e.code === CONSUMER_NOT_FOUND) return;
+      if (isApiError(e, JetStreamApiCodes.ConsumerNotFound)) return;
       throw this.wrap(e, `deleting consumer '${this.name}'`);
     }
   }

@@ -1,5 +1,5 @@
 import { JetflowError, messageOf } from "@jetflow/core";
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { errors } from "@nats-io/transport-node";
 import {
   AuthenticationFailedError,
@@ -19,11 +19,17 @@ export interface ErrorContext {
   readonly secrets: readonly string[];
 }
 
-/** JetStream API error codes (nats-server `JSErrCodes`) the source tells apart. */
-const JS_STREAM_NOT_FOUND = 10059;
+/**
+ * JetStream API error codes (nats-server `JSErrCodes`) the source tells apart beyond nats.js's
+ * `JetStreamApiCodes` table, which lacks these two.
+ */
 const JS_SUBJECT_NOT_IN_STREAM = 10093;
-const JS_NOT_ENABLED_FOR_ACCOUNT = 10039;
 const JS_NOT_ENABLED = 10076;
+
+/** True when `e` is the JetStream API's answer with `code` (from `JetStreamApiCodes`). */
+export function isApiError(e: unknown, code: number): e is JetStreamApiError {
+  return e instanceof JetStreamApiError && e.code === code;
+}
 
 /**
  * Turns a nats.js error into the typed jetflow error a user can catch by class or code, with a
@@ -44,13 +50,14 @@ export function toJetflowError(e: unknown, ctx: ErrorContext): JetflowError {
   if (e instanceof errors.AuthorizationError || e instanceof errors.UserAuthenticationExpiredError) {
     return new AuthenticationFailedError(`authentication failed while ${ctx.doing}: ${msg}`, cause);
   }
-  if (e instanceof JetStreamApiError && e.code === JS_STREAM_NOT_FOUND) {
+  if (isApiError(e, JetStreamApiCodes.StreamNotFound)) {
     const stream = ctx.stream ?? "?";
     return new StreamNotFoundError(stream, `stream '${stream}' not found while ${ctx.doing}`, cause);
   }
   if (
     e instanceof errors.NoRespondersError ||
-    (e instanceof JetStreamApiError && (e.code === JS_NOT_ENABLED_FOR_ACCOUNT || e.code === JS_NOT_ENABLED))
+    isApiError(e, JetStreamApiCodes.JetStreamNotEnabledForAccount) ||
+    isApiError(e, JS_NOT_ENABLED)
   ) {
     return new ConnectionFailedError(
       `JetStream is not enabled for this account or server (no answer from the JetStream API while ${ctx.doing})`,

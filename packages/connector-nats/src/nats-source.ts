@@ -1,17 +1,17 @@
-import { messageOf } from "@jetflow/core";
-import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core";
+import { ErrorCode, JetflowError, messageOf, type RawBatch } from "@jetflow/core";
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
 import { type NatsSourceConfig, secretsOf, withRedaction } from "./config.js";
 import { connectNats } from "./connect.js";
-import { consumerNames } from "./consumer-config.js";
+import { consumerPlan } from "./consumer-config.js";
 import { ConnectionFailedError } from "./errors.js";
 import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
 import { parseServerUrls } from "./server-url.js";
+import { featuresOf, type ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
 import { checkSubscribePermission, ensureStream } from "./stream-setup.js";
 
@@ -106,15 +106,14 @@ export class NatsSource implements ConsumerListener {
         expiresMs: Math.max(1_000, Math.min(runtime.pullExpiresMs, maxExpires)),
         openLastSeq: info.state.last_seq,
         streamCreated: info.created,
+        features: featuresOf(nc),
       };
       source = new NatsSource(nc, ctx, runtime);
-      const names = consumerNames(cfg, runtime.name);
-      for (let i = 0; i < cfg.subjects.length; i++) {
-        const subject = cfg.subjects[i]!;
-        const consumer = new ManagedConsumer(ctx, source, subject, names[i]!);
+      for (const plan of consumerPlan(cfg, runtime.name, ctx.features.multiFilter)) {
+        const consumer = new ManagedConsumer(ctx, source, plan.subjects, plan.name);
         source.consumers.push(consumer);
-        source.byKey.set(subject, consumer);
-        await consumer.open(runtime.offsets.get(subject));
+        for (const subject of plan.subjects) source.byKey.set(subject, consumer);
+        await consumer.open(runtime.offsets);
       }
       source.watchConnection();
       source.opened = true;
@@ -126,6 +125,16 @@ export class NatsSource implements ConsumerListener {
       await nc.close().catch(() => undefined);
       throw toJetflowError(e, { doing: `opening stream '${cfg.stream}'`, stream: cfg.stream, secrets });
     }
+  }
+
+  /** What the server can do, from the version it announced at open. */
+  get features(): ServerFeatures {
+    return this.ctx.features;
+  }
+
+  /** The JetStream consumers' names, in subject order (one, or one per subject on 2.9). */
+  get consumerNames(): readonly string[] {
+    return this.consumers.map((c) => c.name);
   }
 
   /** Messages not yet delivered, summed over the consumers (num_pending). */
@@ -218,7 +227,7 @@ export class NatsSource implements ConsumerListener {
 
   onMessage(c: ManagedConsumer, m: JsMsg, subject: string, seq: number, timestampUs: number): void {
     const b = this.builder;
-    b.push(c.key, m.data, subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
+    b.push(c.keys[0]!, m.data, subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
     if (b.length >= this.runtime.maxBatchRows || b.bytes >= this.runtime.maxBatchBytes) this.flush();
     else if (c.pending === 0 && this.lag() === 0) this.flushSoon();
     else if (this.linger === undefined) this.linger = setTimeout(() => this.flush(), this.runtime.lingerMs);

@@ -1,11 +1,9 @@
 import { InvalidOptionError } from "@jetflow/core";
-import { JetStreamApiError, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { JetStreamApiCodes, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsSourceConfig } from "./config.js";
 import { PermissionDeniedError, StreamNotFoundError } from "./errors.js";
-import { toJetflowError } from "./nats-errors.js";
-
-const STREAM_NOT_FOUND = 10059;
+import { isApiError, toJetflowError } from "./nats-errors.js";
 
 /**
  * The stream's info; when it does not exist, creates it with `allow_create_stream` (subjects =
@@ -23,7 +21,7 @@ export async function ensureStream(
   try {
     return await jsm.streams.info(stream);
   } catch (e) {
-    if (!(e instanceof JetStreamApiError && e.code === STREAM_NOT_FOUND)) {
+    if (!isApiError(e, JetStreamApiCodes.StreamNotFound)) {
       throw toJetflowError(e, ctx(`reading stream '${stream}'`));
     }
   }

@@ -46,3 +46,23 @@ export function subjectsOverlap(a: string, b: string): boolean {
   }
   return x.length === y.length;
 }
+
+/**
+ * True when the concrete `subject` matches the `filter` (`*` one token, `>` one or more).
+ *
+ * @example
+ * ```ts
+ * subjectMatches("orders.*", "orders.new"); // true
+ * subjectMatches("orders.>", "orders"); // false
+ * ```
+ */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < f.length; i++) {
+    const t = f[i]!;
+    if (t === ">") return s.length > i;
+    if (i >= s.length || (t !== "*" && t !== s[i])) return false;
+  }
+  return f.length === s.length;
+}

@@ -31,6 +31,14 @@ export const ErrorCode = {
   SqlName: "SQL_NAME",
   /** The pipeline is used in a state that does not allow the call. */
   InvalidState: "INVALID_STATE",
+  /** A lookup or request names a relation that does not exist. */
+  UnknownRelation: "UNKNOWN_RELATION",
+  /** A lookup names a column the relation does not have. */
+  UnknownColumn: "UNKNOWN_COLUMN",
+  /** A lookup value does not parse as its column's type. */
+  InvalidValue: "INVALID_VALUE",
+  /** A request for something the server does not serve (a path, a method, a format). */
+  NotFound: "NOT_FOUND",
   /** A sink could not deliver to NATS (no stream for its subject, a publish refused). */
   SinkFailed: "SINK_FAILED",
 } as const;

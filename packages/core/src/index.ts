@@ -28,4 +28,4 @@ export {
 } from "./temporal.js";
 export type { Cell } from "./json-rows/cell.js";
 export { cellAt } from "./json-rows/cell.js";
-export { compareCodePoints, sortedCells, toJsonLines } from "./json-rows/rows.js";
+export { compareCodePoints, jsonKeys, rowJson, sortedCells, toJsonLines } from "./json-rows/rows.js";

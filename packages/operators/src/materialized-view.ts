@@ -1,6 +1,6 @@
-import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
-import { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
+import { type ChangeBatch, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
+import { KeyedStore, type StoreKey } from "@jetflow/state";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { concat, defer, type Observable, of, Subject } from "rxjs";
 import { sqlTypesOf } from "./expr/compile.js";
 import { plainColumns } from "./columnar/plain.js";
@@ -8,6 +8,7 @@ import { RowSink } from "./columnar/row-sink.js";
 import type { Plain } from "./columnar/plain.js";
 import { rowKeys } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
+import { probeKeys } from "./columnar/probe.js";
 
 /** One distinct row of a view and how many times it is present. */
 interface Entry {
@@ -24,7 +25,10 @@ interface Entry {
  * insert batch, then every change) or, from the start, to `changes$`.
  *
  * State: one KeyedStore (`opts.id`) from row key to `{ c: count, r: row }`. After restoring
- * it, call {@link restored} so `size` is recomputed.
+ * it, call {@link restored} so `size` (and the index) is recomputed.
+ *
+ * With `opts.indexBy` (an aggregate view's group columns) it also keeps an in-memory index from
+ * the key over those columns to the rows holding it, so {@link lookup} is a probe, not a scan.
  *
  * @example
  * ```ts
@@ -40,6 +44,9 @@ export class MaterializedView {
   private readonly names: readonly string[];
   private readonly subject = new Subject<ChangeBatch>();
   private rowCount = 0;
+  /** Positions of the indexed columns, and per key over them the row keys holding it. */
+  private readonly indexed: readonly number[];
+  private readonly index = new Map<StoreKey, Set<string>>();
   /** Retractions of rows the view did not hold (a bug upstream, or a view fed from the middle of a stream). */
   unmatchedRetractions = 0;
 
@@ -55,12 +62,22 @@ export class MaterializedView {
   constructor(
     readonly name: string,
     readonly schema: Schema,
-    opts: { id: string },
+    opts: { id: string; indexBy?: readonly string[] },
   ) {
     this.entries = new KeyedStore<Entry>(opts.id);
     this.store = this.entries as KeyedStore<unknown>;
     this.types = sqlTypesOf(schema);
     this.names = schema.fields.map((f) => f.name);
+    this.indexed = (opts.indexBy ?? []).map((name) => {
+      const i = this.names.indexOf(name);
+      if (i < 0) throw new SchemaError(`view "${this.name}": cannot index by "${name}", not a column`);
+      return i;
+    });
+  }
+
+  /** The columns `lookup` probes by (empty: the view keeps no index). */
+  get indexColumns(): readonly string[] {
+    return this.indexed.map((i) => this.names[i] as string);
   }
 
   /** Number of rows, counting duplicates. */
@@ -74,6 +91,7 @@ export class MaterializedView {
     if (n === 0) return;
     const columns = plainColumns(change.batch, this.types);
     const keys = rowKeys(columns, this.types, n, false);
+    const indexKeys = this.indexKeys(columns, n);
     const ops = change.ops;
     for (let i = 0; i < n; i++) {
       const key = keys[i] as string;
@@ -84,8 +102,10 @@ export class MaterializedView {
           continue;
         }
         this.rowCount--;
-        if (entry.c === 1) this.entries.delete(key);
-        else {
+        if (entry.c === 1) {
+          this.entries.delete(key);
+          if (indexKeys !== undefined) this.unindex(indexKeys[i] as string, key);
+        } else {
           entry.c--;
           this.entries.touch(key);
         }
@@ -99,6 +119,7 @@ export class MaterializedView {
         const row = new Array<Plain>(columns.length);
         for (let c = 0; c < columns.length; c++) row[c] = (columns[c] as Plain[])[i];
         this.entries.set(key, { c: 1, r: row });
+        if (indexKeys !== undefined) this.indexRow(indexKeys[i] as string, key);
       }
     }
     this.subject.next(change);
@@ -108,6 +129,62 @@ export class MaterializedView {
   restored(): void {
     this.rowCount = 0;
     for (const e of this.entries.values()) this.rowCount += e.c;
+    this.index.clear();
+    if (this.indexed.length === 0) return;
+    for (const [key, e] of this.entries.entries()) {
+      const indexKey = this.indexKeys(
+        this.indexed.map((c) => [e.r[c]]),
+        1,
+        true,
+      )?.[0] as string;
+      this.indexRow(indexKey, key as string);
+    }
+  }
+
+  /**
+   * The rows whose indexed columns equal a row of `probe` (its columns: `indexBy`'s, in that
+   * order): one Map probe per row of `probe`.
+   * @throws SchemaError when the view keeps no index
+   */
+  lookup(probe: RecordBatch): Table {
+    if (this.indexed.length === 0) throw new SchemaError(`view "${this.name}" keeps no index`);
+    const rows: Plain[][] = [];
+    const types = this.indexed.map((c) => this.types[c] as SqlType);
+    for (const indexKey of probeKeys(probe, types, false)) {
+      for (const key of this.index.get(indexKey) ?? []) {
+        const e = this.entries.get(key) as Entry;
+        for (let k = 0; k < e.c; k++) rows.push(e.r);
+      }
+    }
+    return tableOf(this.schema, this.types, rows);
+  }
+
+  /** Keys over the indexed columns (the same text `colKeys` gives), or undefined without an index. */
+  private indexKeys(columns: readonly (readonly Plain[])[], n: number, picked = false): string[] | undefined {
+    if (this.indexed.length === 0) return undefined;
+    const cols = picked ? columns : this.indexed.map((c) => columns[c] as Plain[]);
+    return rowKeys(
+      cols,
+      this.indexed.map((c) => this.types[c] as SqlType),
+      n,
+      true,
+    );
+  }
+
+  private indexRow(indexKey: string, key: string): void {
+    let keys = this.index.get(indexKey);
+    if (keys === undefined) {
+      keys = new Set();
+      this.index.set(indexKey, keys);
+    }
+    keys.add(key);
+  }
+
+  private unindex(indexKey: string, key: string): void {
+    const keys = this.index.get(indexKey);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) this.index.delete(indexKey);
   }
 
   private *expanded(): IterableIterator<Plain[]> {

@@ -1,6 +1,6 @@
 import type { ChangeBatch } from "@jetflow/core";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema } from "apache-arrow";
+import type { Schema, Table } from "apache-arrow";
 import { concat, defer, Observable, type OperatorFunction, of } from "rxjs";
 import type { EvalWarnings } from "./expr/context.js";
 
@@ -30,6 +30,25 @@ export interface ChangeOperator {
   initial?(): ChangeBatch | undefined;
   /** Rows turned NULL by evaluation errors (division by zero, overflow, invalid casts). */
   readonly warnings?: EvalWarnings;
+}
+
+/**
+ * An operator that is also a table's storage: a keyed table's upsert, or an append-only table.
+ *
+ * @example
+ * ```ts
+ * const t: TableOperator = upsert(schema, ["id"], { id: "orders" });
+ * t.process(insertsOf(batch));
+ * t.rows(); // [{ id: 1, ... }]
+ * ```
+ */
+export interface TableOperator extends ChangeOperator {
+  /** The table's current rows as an Arrow Table (in no particular order). */
+  snapshot(): Table;
+  /** The current rows as JS objects (value forms as in `MaterializedView.rows()`). */
+  rows(): Record<string, unknown>[];
+  /** Number of rows the table holds. */
+  readonly size: number;
 }
 
 /**

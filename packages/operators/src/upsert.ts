@@ -1,28 +1,23 @@
 import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlType } from "@jetflow/core";
 import { KeyedStore, type StoreKey } from "@jetflow/state";
-import type { Data, Schema, Table } from "apache-arrow";
+import type { Data, RecordBatch, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
 import { batchOf, type Col, fromArrow, nullData, repOf } from "./columnar/col.js";
 import { concatData } from "./columnar/concat.js";
 import { KeyTable } from "./columnar/key-table.js";
 import { RowSink } from "./columnar/row-sink.js";
 import { takeChange } from "./columnar/take.js";
-import type { ChangeOperator } from "./operator.js";
+import type { TableOperator } from "./operator.js";
 import { type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
+import { probeKeys } from "./columnar/probe.js";
 
 /**
  * The upsert operator of a table with a primary key; it is also the table's storage.
  * `snapshot()` gives the table's current rows, `rows()` them as JS objects, `size` their count.
  */
-export interface UpsertOperator extends ChangeOperator {
-  /** The current table contents as an Arrow Table (one row per key, in no particular order). */
-  snapshot(): Table;
-  /** The current rows as JS objects (value forms as in `MaterializedView.rows()`). */
-  rows(): Record<string, unknown>[];
-  /** Number of rows (keys) in the table. */
-  readonly size: number;
+export interface UpsertOperator extends TableOperator {
   /** Input rows with NULL in a primary-key column (kept or dropped per `nullKeys`), since creation. */
   readonly nullKeyRows: number;
   /**
@@ -31,6 +26,11 @@ export interface UpsertOperator extends ChangeOperator {
    * columns, and `undefined`, mean every column. Stored rows always keep every column.
    */
   emitOnly(columns: readonly string[] | undefined): void;
+  /**
+   * The stored rows whose primary key equals a row of `probe` (its columns: the key columns in
+   * key order, of the key's types): one store probe per row of `probe`, never a scan.
+   */
+  lookup(probe: RecordBatch): Table;
 }
 
 /** Options of {@link upsert}. */
@@ -119,6 +119,15 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     },
     snapshot: () => tableOf(input, types, store.values()),
     rows: () => Array.from(store.values(), (row) => jsRow(names, types, row)),
+    lookup(probe) {
+      const keyTypes = keyIndex.map((i) => types[i] as SqlType);
+      const found: Plain[][] = [];
+      for (const key of probeKeys(probe, keyTypes, scalar)) {
+        const row = store.get(key);
+        if (row !== undefined) found.push(row);
+      }
+      return tableOf(input, types, found);
+    },
     process(change: ChangeBatch): ChangeBatch | undefined {
       const n = change.batch.numRows;
       if (n === 0) return undefined;

@@ -1,10 +1,18 @@
 import { exprColumns } from "@jetflow/operators";
 import type { ViewQuery } from "./spec.js";
 
+/** What a query tree reads: per scan leaf and per join, in the order {@link readsOf} visits them. */
+export interface Reads {
+  /** Per scan, left to right: the columns of its relation read, undefined for every column. */
+  readonly scans: (string[] | undefined)[];
+  /** Per join, bottom-up and left to right (the order they are compiled): the output columns read above it. */
+  readonly joins: (string[] | undefined)[];
+}
+
 /**
- * The columns of its input relation a view's query reads, or undefined when it needs every
- * column (a view that keeps the input's rows as they are, such as `SELECT * FROM t`). Each
- * operator passes the columns needed above it down, adding the ones it reads itself; a
+ * The columns of its input relation a single-input view's query reads, or undefined when it
+ * needs every column (a view that keeps the input's rows as they are, such as `SELECT * FROM t`).
+ * Each operator passes the columns needed above it down, adding the ones it reads itself; a
  * projection or an aggregate needs only what its expressions read.
  *
  * @example
@@ -14,36 +22,85 @@ import type { ViewQuery } from "./spec.js";
  * ```
  */
 export function columnsRead(query: ViewQuery): string[] | undefined {
-  const read = needed(query, undefined);
-  return read === undefined ? undefined : [...read];
+  return readsOf(query, () => []).scans[0];
 }
 
-/** What `query` reads of its input, given what is needed of its output (undefined: everything). */
-function needed(query: ViewQuery, above: Set<string> | undefined): Set<string> | undefined {
+/**
+ * {@link columnsRead} for a query tree with joins: `namesOf(subtree)` gives a subtree's output
+ * column names (a join maps its output names back to its inputs' by position).
+ *
+ * @example
+ * ```ts
+ * readsOf(joinQuery, (q) => schemaOf(q).fields.map((f) => f.name)).scans; // [["id", "cust"], ["id", "name"]]
+ * ```
+ */
+export function readsOf(query: ViewQuery, namesOf: (query: ViewQuery) => readonly string[]): Reads {
+  const reads: Reads = { scans: [], joins: [] };
+  visit(query, undefined, namesOf, reads);
+  return reads;
+}
+
+/** Walks the tree top-down with what is needed of each node's output (undefined: everything). */
+function visit(
+  query: ViewQuery,
+  above: Set<string> | undefined,
+  namesOf: (query: ViewQuery) => readonly string[],
+  reads: Reads,
+): void {
+  const down = (input: ViewQuery, needed: Set<string> | undefined) => visit(input, needed, namesOf, reads);
   switch (query.kind) {
     case "scan":
-      return above;
+      reads.scans.push(above === undefined ? undefined : [...above]);
+      return;
     case "filter":
-      return above === undefined ? undefined : needed(query.input, exprColumns(query.predicate, new Set(above)));
+      down(query.input, above === undefined ? undefined : exprColumns(query.predicate, new Set(above)));
+      return;
     case "project": {
       const read = new Set<string>();
       for (const c of query.columns) exprColumns(c.expr, read);
-      return needed(query.input, read);
+      down(query.input, read);
+      return;
     }
     case "aggregate": {
       const read = new Set<string>();
       for (const g of query.groupBy) exprColumns(g.expr, read);
       for (const a of query.aggregates) if (a.arg !== undefined) exprColumns(a.arg, read);
-      return needed(query.input, read);
+      down(query.input, read);
+      return;
     }
     case "tumble":
       // The window columns it adds may share a name with an input column: asking for more is harmless.
-      return above === undefined ? undefined : needed(query.input, new Set([...above, query.timeColumn]));
+      down(query.input, above === undefined ? undefined : new Set([...above, query.timeColumn]));
+      return;
     case "topN": {
-      if (above === undefined) return undefined;
+      if (above === undefined) {
+        down(query.input, undefined);
+        return;
+      }
       const read = new Set(above);
       for (const o of query.orderBy) exprColumns(o.expr, read);
-      return needed(query.input, read);
+      down(query.input, read);
+      return;
+    }
+    case "join": {
+      const out = new Set(above ?? query.names);
+      if (query.residual !== undefined) exprColumns(query.residual, out);
+      const leftNames = namesOf(query.left);
+      const side = (input: ViewQuery, names: readonly string[], offset: number, which: "left" | "right") => {
+        const keys = new Set<string>();
+        for (const pair of query.on) exprColumns(pair[which], keys);
+        const read = new Set<string>();
+        names.forEach((name, c) => {
+          const output = query.names[offset + c] as string;
+          if (out.has(output) || keys.has(output)) read.add(name);
+        });
+        down(input, read.size === names.length ? undefined : read);
+      };
+      side(query.left, leftNames, 0, "left");
+      side(query.right, namesOf(query.right), leftNames.length, "right");
+      // Joins are compiled bottom-up: this one comes after those below it.
+      reads.joins.push(above === undefined ? undefined : [...above]);
+      return;
     }
   }
 }

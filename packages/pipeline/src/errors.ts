@@ -35,3 +35,36 @@ export class PipelineError extends JetflowError {
     super(ErrorCode.InvalidState, message, options);
   }
 }
+
+/**
+ * A query of the TypeScript DSL that breaks a rule of SQL (an aggregate in `where`, a column
+ * neither grouped nor aggregated, ...); the message names the view, the rule and the column.
+ */
+export class QueryError extends JetflowError {
+  override readonly name = "QueryError";
+  constructor(message: string) {
+    super(ErrorCode.SqlSyntax, message);
+  }
+}
+
+/** A view query the pipeline cannot run as written (e.g. a temporal join over a table). */
+export class ViewQueryError extends JetflowError {
+  override readonly name = "ViewQueryError";
+  constructor(message: string) {
+    super(ErrorCode.SqlUnsupported, message);
+  }
+}
+
+/**
+ * A lookup the relation cannot answer: `reason` says which part (`unknown-column`: the column is
+ * not one of the relation's; `invalid-value`: the value does not parse as the column's type).
+ */
+export class LookupError extends JetflowError {
+  override readonly name = "LookupError";
+  constructor(
+    readonly reason: "unknown-column" | "invalid-value",
+    message: string,
+  ) {
+    super(reason === "unknown-column" ? ErrorCode.UnknownColumn : ErrorCode.InvalidValue, message);
+  }
+}

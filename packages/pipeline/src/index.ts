@@ -12,10 +12,61 @@ export type {
   ParsedStatement,
 } from "./spec.js";
 export { Pipeline, pipeline } from "./pipeline.js";
-export type { PipelineStatus, ViewHandle } from "./pipeline.js";
+export type { ViewHandle } from "./pipeline.js";
+export type { PipelineStatus } from "./status.js";
+export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
-export type { CheckpointReport } from "./checkpoint-coordinator.js";
-export { Metrics } from "./metrics.js";
-export { RelationNameError, PipelineStateError, BadMessageError, PipelineError } from "./errors.js";
+export type { CheckpointResult } from "@jetflow/state";
+export { Metrics, PipelineMetrics } from "./metrics.js";
+export {
+  RelationNameError,
+  PipelineStateError,
+  BadMessageError,
+  PipelineError,
+  QueryError,
+  LookupError,
+} from "./errors.js";
+// The TypeScript DSL: typed WITH options, columns, formats and a query builder.
+export type {
+  NatsOptions,
+  NatsAuth,
+  NatsStartup,
+  NatsTls,
+  NatsConsumer,
+  NatsStreamLimits,
+  NatsBadMessages,
+  WithOptions,
+} from "./dsl/nats.js";
+export { nats } from "./dsl/nats.js";
+export type { ColumnType, Columns } from "./dsl/columns.js";
+export {
+  sqlType,
+  columnDefs,
+  list,
+  struct,
+  boolean,
+  smallint,
+  int,
+  bigint,
+  real,
+  double,
+  numeric,
+  varchar,
+  bytea,
+  date,
+  time,
+  timestamp,
+  timestamptz,
+  interval,
+  jsonb,
+} from "./dsl/columns.js";
+export type { TimestamptzHandling, IncludeKind, Include, SourceDef, TableDef } from "./dsl/ingest-def.js";
+export { json, msgpack, protobuf, bytes, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
+export type { Term, Operand, AggregateOptions } from "./dsl/value.js";
+export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } from "./dsl/value.js";
+export type { FromItem, OrderKey, QueryParts } from "./dsl/plan.js";
+export type { Key, Duration, OrderOptions } from "./dsl/query.js";
+export { Query, from, tumble, asc, desc } from "./dsl/query.js";
+export type { Equalities } from "./lookup.js";

@@ -1,46 +1,70 @@
-import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf, type RawBatch } from "@jetflow/core";
-import { type NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jetflow/connector-nats";
-import { createDecoder, type Decoder, type BadMessage } from "@jetflow/decoders";
-import { appendOnly, type ChangeOperator, MaterializedView, type UpsertOperator, upsert } from "@jetflow/operators";
+import { type ChangeBatch, insertsOf, messageOf, type RawBatch } from "@jetflow/core";
+import { NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jetflow/connector-nats";
+import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
+import {
+  appendOnly,
+  appendOnlyTable,
+  type ChangeOperator,
+  type TableOperator,
+  type UpsertOperator,
+  upsert,
+} from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
-import { type Observable, Subject } from "rxjs";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
+import type { Subscription } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
 import { BadMessageError } from "./errors.js";
+import type { BatchCounts, PipelineMetrics } from "./metrics.js";
 import { Relation } from "./relation.js";
 import type { IngestSpec, TableSpec } from "./spec.js";
+import type { PipelineStatus } from "./status.js";
 
-/** What an ingest relation reports per batch, for metrics. */
-export interface BatchReport {
-  readonly messages: number;
-  readonly bytes: number;
-  readonly rows: number;
-  readonly bad: readonly BadMessage[];
+/** What an ingest relation needs from its pipeline while it runs. */
+export interface IngestHost {
+  /** How sources run: batching, and the servers that replace every `server_url` (the CLI's `--server`). */
+  readonly runtime: {
+    readonly maxBatchRows: number;
+    readonly lingerMs: number;
+    readonly servers: readonly string[] | undefined;
+  };
+  readonly metrics: PipelineMetrics;
+  /** Source connection events, bad messages, errors that do not stop the run. */
+  status(event: PipelineStatus): void;
+  /** Whether batches are applied now (not while the pipeline stops or after it failed). */
+  accepting(): boolean;
+  /** Stops the run (a bad message under the `fail` policy, a source that gave up). */
+  fail(error: unknown): void;
+  /**
+   * After each batch: a promise when ingestion must wait (sinks hold too much unacked); the
+   * source then stops pulling until it resolves. Undefined: go on.
+   */
+  throttle?(): Promise<void> | undefined;
 }
+
+/** Where an ingest relation's rows go: nowhere (a source), or a table's storage. */
+type Storage =
+  | { readonly kind: "source"; readonly operator: ChangeOperator }
+  | { readonly kind: "append_only"; readonly operator: TableOperator }
+  | { readonly kind: "keyed"; readonly operator: UpsertOperator };
 
 /**
  * A CREATE SOURCE or CREATE TABLE: a NATS source, a decoder, and for a table the operator that
  * keeps its rows (upsert by primary key, or append-only storage).
  *
- * Built in two steps: the constructor validates everything that needs no I/O (WITH options,
- * bad-message policy), `prepare()` builds the decoder (a protobuf schema may be fetched) and
- * with it the schema that views are planned against.
+ * Built in steps: the constructor validates everything that needs no I/O (WITH options,
+ * bad-message policy); `prepare()` builds the decoder (a protobuf schema may be fetched) and
+ * with it the schema that views are planned against; `open()` connects and subscribes. From then
+ * on every raw batch goes through {@link process}: decode, table semantics, downstream, offsets.
  */
 export class IngestRelation extends Relation {
   readonly config: NatsSourceConfig;
   readonly policy: BadMessagePolicy;
   private decoder: Decoder | undefined;
-  private operator: ChangeOperator | undefined;
-  /** Where a table's rows live: its upsert state, or (no primary key) an append-only row store. */
-  private rowStore: UpsertOperator | MaterializedView | undefined;
-  /** Set for a table with a primary key. */
-  private keyed: UpsertOperator | undefined;
-  /** Set for a table without a primary key: every change goes into it. */
-  private appendStore: MaterializedView | undefined;
+  private storage: Storage | undefined;
   /** Per consumer key, the last stream sequence whose message is fully processed. */
-  readonly offsets = new Map<string, number>();
-  source: NatsSource | undefined;
-  private changes: Subject<ChangeBatch> | undefined;
+  private readonly processed = new Map<string, number>();
+  private source: NatsSource | undefined;
+  private subscriptions: Subscription[] = [];
 
   constructor(
     name: string,
@@ -57,6 +81,10 @@ export class IngestRelation extends Relation {
     return "primaryKey" in this.spec ? this.spec.primaryKey : [];
   }
 
+  get key(): readonly string[] {
+    return this.primaryKey;
+  }
+
   async prepare(): Promise<void> {
     this.decoder = await createDecoder({
       format: this.spec.format,
@@ -64,18 +92,12 @@ export class IngestRelation extends Relation {
       include: this.spec.include,
     });
     const schema = this.decoder.schema;
-    if (this.kind === "source") {
-      this.operator = appendOnly(schema);
-    } else if (this.primaryKey.length > 0) {
-      const keyed = upsert(schema, this.primaryKey, { id: `${this.name}/upsert` });
-      this.operator = keyed;
-      this.rowStore = keyed;
-      this.keyed = keyed;
+    if (this.kind === "source") this.storage = { kind: "source", operator: appendOnly(schema) };
+    else if (this.primaryKey.length === 0)
+      this.storage = { kind: "append_only", operator: appendOnlyTable(schema, { id: `${this.name}/rows` }) };
+    else {
+      this.storage = { kind: "keyed", operator: upsert(schema, this.primaryKey, { id: `${this.name}/upsert` }) };
       this.downstreamChanged();
-    } else {
-      this.operator = appendOnly(schema);
-      this.appendStore = new MaterializedView(this.name, schema, { id: `${this.name}/rows` });
-      this.rowStore = this.appendStore;
     }
   }
 
@@ -83,46 +105,118 @@ export class IngestRelation extends Relation {
     return this.prepared().decoder.schema;
   }
 
-  /** A keyed table's retractions carry only the columns its views read (see `UpsertOperator.emitOnly`). */
+  /** A keyed table's retractions carry only the columns its downstream reads (see `UpsertOperator.emitOnly`). */
   protected override downstreamChanged(): void {
-    this.keyed?.emitOnly(this.columnsRead());
-  }
-
-  get columns(): readonly ColumnDef[] {
-    return columnsOf(this.schema);
+    if (this.storage?.kind === "keyed") this.storage.operator.emitOnly(this.columnsRead());
   }
 
   snapshot(): Table | undefined {
-    return this.rowStore?.snapshot();
+    return this.table()?.snapshot();
   }
 
-  /** The table's rows as plain objects (the same conversion views use); undefined for a source. */
   rows(): Record<string, unknown>[] | undefined {
-    return this.rowStore?.rows();
-  }
-
-  /** Every change of the table (or every insert of the source) from now on. */
-  get changes$(): Observable<ChangeBatch> {
-    if (this.changes === undefined) {
-      const subject = new Subject<ChangeBatch>();
-      this.feed((c) => subject.next(c));
-      this.changes = subject;
-    }
-    return this.changes.asObservable();
+    return this.table()?.rows();
   }
 
   get size(): number {
-    return this.rowStore?.size ?? 0;
+    return this.table()?.size ?? 0;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
-    return [...(this.operator?.stores ?? []), ...(this.appendStore === undefined ? [] : [this.appendStore.store])];
+    return this.storage?.operator.stores ?? [];
   }
 
-  /** Restores derived indexes after the stores were loaded from a checkpoint. */
+  /** A keyed table finds rows by primary key in its upsert state: one probe per key. */
+  override probeByKey(keys: RecordBatch): Table | undefined {
+    return this.storage?.kind === "keyed" ? this.storage.operator.lookup(keys) : undefined;
+  }
+
   restored(): void {
-    this.operator?.restored?.();
-    this.appendStore?.restored();
+    this.storage?.operator.restored?.();
+  }
+
+  /** Per consumer key, the last fully processed stream sequence: what a checkpoint records. */
+  offsets(): Record<string, number> {
+    return Object.fromEntries(this.processed);
+  }
+
+  /**
+   * Connects the source, resuming each consumer after `offsets` (from a checkpoint), and
+   * applies its batches from now on.
+   */
+  async open(host: IngestHost, offsets: Readonly<Record<string, number>>): Promise<void> {
+    const resume = new Map(Object.entries(offsets));
+    for (const [k, v] of resume) this.processed.set(k, v);
+    const { maxBatchRows, lingerMs, servers } = host.runtime;
+    const source = await NatsSource.open(this.config, {
+      offsets: resume,
+      maxBatchRows,
+      lingerMs,
+      keepHeaders: this.spec.include.some((c) => c.kind === "header"),
+      name: this.name,
+      ...(servers === undefined ? {} : { servers: [...servers] }),
+    });
+    this.source = source;
+    this.subscriptions = [
+      source.status$.subscribe((status) => host.status({ type: "source", relation: this.name, status })),
+      this.subscribeBatches(host, source),
+    ];
+  }
+
+  private subscribeBatches(host: IngestHost, source: NatsSource): Subscription {
+    return source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) });
+  }
+
+  /**
+   * Stops pulling until `until` resolves: unsubscribing pauses the source's consumers, and what
+   * they pulled but did not emit is read again on resubscribe, so nothing is lost.
+   */
+  private pauseUntil(host: IngestHost, until: Promise<void>): void {
+    const batches = this.subscriptions[1];
+    if (batches === undefined) return;
+    batches.unsubscribe();
+    void until.then(() => {
+      const source = this.source;
+      if (source === undefined || this.subscriptions[1] !== batches || !host.accepting()) return;
+      this.subscriptions[1] = this.subscribeBatches(host, source);
+    });
+  }
+
+  /** Stops applying batches (the source stays connected: a last checkpoint may still ack). */
+  unsubscribe(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  /** Disconnects, removing the consumers it created unless they are durable. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    const source = this.source;
+    this.source = undefined;
+    await source?.stop().catch(() => undefined);
+  }
+
+  /** DROP: disconnects and removes its consumers, durable ones included. */
+  async drop(): Promise<void> {
+    this.unsubscribe();
+    const source = this.source;
+    this.source = undefined;
+    await source?.drop();
+  }
+
+  /** Messages not yet delivered. */
+  lag(): number {
+    return this.source?.lag() ?? 0;
+  }
+
+  /** Resolves once every message that was in the stream when the source opened is processed. */
+  caughtUp(): Promise<void> {
+    return this.source?.caughtUp() ?? Promise.resolve();
+  }
+
+  /** Acks what a committed checkpoint covers (durable consumers). */
+  async ack(offsets: Readonly<Record<string, number>> | undefined): Promise<void> {
+    await this.source?.ack(new Map(Object.entries(offsets ?? {})));
   }
 
   /**
@@ -131,30 +225,64 @@ export class IngestRelation extends Relation {
    * reflects the batch.
    * @throws BadMessageError under the `fail` policy (offsets are then not advanced)
    */
-  process(raw: RawBatch): BatchReport {
-    const { decoder, operator } = this.prepared();
+  process(raw: RawBatch): BatchCounts & { readonly badMessages: readonly BadMessage[] } {
+    const { decoder, storage } = this.prepared();
     const { batch, bad } = decoder.decode(raw);
     if (bad.length > 0 && this.policy.kind === "fail") {
       const first = bad[0] as BadMessage;
       throw new BadMessageError(this.name, first.sequence, first.reason);
     }
     if (batch.numRows > 0) {
-      const change: ChangeBatch | undefined = operator.process(insertsOf(batch));
-      if (change !== undefined && change.batch.numRows > 0) {
-        this.appendStore?.apply(change);
-        this.emit(change);
-      }
+      const change: ChangeBatch | undefined = storage.operator.process(insertsOf(batch));
+      if (change !== undefined && change.batch.numRows > 0) this.emit(change);
     }
-    for (const [consumer, seq] of raw.offsets) this.offsets.set(consumer, seq);
+    for (const [consumer, seq] of raw.offsets) this.processed.set(consumer, seq);
     let bytes = 0;
     for (const p of raw.payloads) bytes += p.byteLength;
-    return { messages: raw.length, bytes, rows: batch.numRows, bad };
+    return { messages: raw.length, bytes, rows: batch.numRows, bad: bad.length, badMessages: bad };
   }
 
-  private prepared(): { decoder: Decoder; operator: ChangeOperator } {
-    if (this.decoder === undefined || this.operator === undefined) {
+  private onBatch(host: IngestHost, raw: RawBatch): void {
+    if (!host.accepting()) return;
+    try {
+      const report = this.process(raw);
+      host.metrics.batch(this.name, report);
+      if (report.badMessages.length > 0) this.onBad(host, report.badMessages);
+    } catch (e) {
+      host.fail(e);
+      return;
+    }
+    const wait = host.throttle?.();
+    if (wait !== undefined) this.pauseUntil(host, wait);
+  }
+
+  /** Reports bad messages, and publishes them to the dead-letter subject under that policy. */
+  private onBad(host: IngestHost, bad: readonly BadMessage[]): void {
+    for (const b of bad)
+      host.status({ type: "bad_message", relation: this.name, sequence: b.sequence, reason: b.reason });
+    const { policy, source } = this;
+    if (policy.kind !== "dead_letter" || source === undefined) return;
+    for (const b of bad) {
+      const headers = {
+        "Jetflow-Error": b.reason,
+        "Jetflow-Subject": b.subject,
+        "Jetflow-Sequence": String(b.sequence),
+        "Jetflow-Relation": this.name,
+      };
+      source
+        .publish(policy.subject, b.payload, headers)
+        .catch((e: unknown) => host.status({ type: "error", error: e instanceof Error ? e : new Error(messageOf(e)) }));
+    }
+  }
+
+  private table(): TableOperator | undefined {
+    return this.storage === undefined || this.storage.kind === "source" ? undefined : this.storage.operator;
+  }
+
+  private prepared(): { decoder: Decoder; storage: Storage } {
+    if (this.decoder === undefined || this.storage === undefined) {
       throw new Error(`internal: relation "${this.name}" used before prepare()`);
     }
-    return { decoder: this.decoder, operator: this.operator };
+    return { decoder: this.decoder, storage: this.storage };
   }
 }

@@ -7,7 +7,8 @@ import { NatsServer } from "@jetflow/test-harness";
 import { firstValueFrom, filter as rxFilter, toArray, take } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadMessageError, PipelineError, PipelineStateError, RelationNameError } from "./errors.js";
-import { pipeline, type PipelineStatus } from "./pipeline.js";
+import { pipeline } from "./pipeline.js";
+import type { PipelineStatus } from "./status.js";
 import type { ParsedStatement, SqlFrontend, Statement, ViewQuery } from "./spec.js";
 import { consumerNames, jsonTable, readAll, seed } from "./test-support.js";
 
@@ -241,7 +242,7 @@ describe("pipeline (DSL) against a real nats-server", () => {
       "e",
       jsonTable(server.url, "S12", "s12.x", COLUMNS),
     );
-    await expect(p.start()).rejects.toThrow(/state format 1, this jetflow reads format 2/);
+    await expect(p.start()).rejects.toThrow(/state format 1, this jetflow reads format 3/);
   });
 
   it("plans SQL statements in order through the front end: IF NOT EXISTS, DROP, dependents", async () => {

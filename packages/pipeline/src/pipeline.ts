@@ -1,47 +1,32 @@
 import type { ColumnDef } from "@jetflow/core";
-import { NatsSource, type SourceStatus } from "@jetflow/connector-nats";
-import { CheckpointError } from "@jetflow/state";
-import type { ChangeBatch } from "@jetflow/core";
+import type { NatsConnectConfig } from "@jetflow/connector-nats";
+import type { CheckpointResult } from "@jetflow/state";
 import type { Table } from "apache-arrow";
-import { type Observable, Subject, type Subscription } from "rxjs";
-import { CheckpointCoordinator, type CheckpointReport } from "./checkpoint-coordinator.js";
-import { PipelineError, PipelineStateError, RelationNameError } from "./errors.js";
-import { IngestRelation } from "./ingest.js";
-import { Metrics, relationLabel } from "./metrics.js";
+import { type Observable, Subject } from "rxjs";
+import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
+import { PipelineStateError, RelationNameError } from "./errors.js";
+import { Definitions, type LiveHooks } from "./definitions.js";
+import type { IngestHost } from "./ingest.js";
+import { PipelineMetrics } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
-import type { Relation, RelationKind } from "./relation.js";
+import type { ChangeBatch } from "@jetflow/core";
+import type { Relation, RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
 import { SinkSet } from "./sink-set.js";
-import type {
-  Catalog,
-  ParsedStatement,
-  SinkSpec,
-  SourceSpec,
-  SqlFrontend,
-  Statement,
-  TableSpec,
-  ViewQuery,
-} from "./spec.js";
+import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
+import type { Query } from "./dsl/query.js";
+import type { SinkSpec, SqlFrontend, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
-import { ViewRelation } from "./view.js";
+import type { PipelineStatus } from "./status.js";
 
 /**
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
- * misread. 2: a primary key of one numeric column is stored under the number itself.
+ * misread. 2: a primary key of one numeric column is stored under the number itself. 3: an
+ * append-only table keeps its rows under running row numbers.
  */
-const STATE_FORMAT = "2";
+const STATE_FORMAT = "3";
 /** How long stop() waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
-
-/** Lifecycle and progress, as data. */
-export type PipelineStatus =
-  | { readonly type: "started"; readonly restoredCheckpoint: number | undefined }
-  | { readonly type: "source"; readonly relation: string; readonly status: SourceStatus }
-  | { readonly type: "checkpoint"; readonly report: CheckpointReport }
-  | { readonly type: "bad_message"; readonly relation: string; readonly sequence: number; readonly reason: string }
-  | { readonly type: "caught_up" }
-  | { readonly type: "error"; readonly error: Error }
-  | { readonly type: "stopped" };
 
 /** What a view (or table) offers its readers. */
 export interface ViewHandle {
@@ -54,26 +39,22 @@ export interface ViewHandle {
   readonly changes$: Observable<ChangeBatch>;
 }
 
-type Step =
-  | { readonly kind: "source" | "table"; readonly name: string; readonly relation: IngestRelation }
-  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery }
-  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec }
-  | { readonly kind: "sql"; readonly statement: ParsedStatement };
-
 type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
 /**
- * A dataflow from NATS JetStream into tables and materialized views.
+ * A dataflow from NATS JetStream into tables and materialized views: its definitions and its
+ * lifecycle. A batch's way through it is in `ingest.ts` (decode, table semantics) ->
+ * `relation.ts` (the one change channel) -> `view.ts` (a view's operators).
  *
  * Define relations (in code or SQL), then `start()`. Definitions are validated as they are
- * given where no I/O is needed, and resolved at `start()` (schemas loaded, views planned) before
- * anything connects.
+ * given where no I/O is needed, and resolved at `start()` (schemas loaded, views planned)
+ * before anything connects.
  *
  * @example
  * ```ts
  * const p = pipeline({ state: { kind: "filesystem", dir: "./state" } })
- *   .table("orders", { columns, primaryKey: ["id"], include: [], with: { connector: "nats", ... }, format })
- *   .materializedView("by_region", { kind: "aggregate", ... });
+ *   .table("orders", { columns: { id: "int", region: "varchar", amount: "double" }, primaryKey: "id", with: nats({ ... }) })
+ *   .materializedView("by_region", from("orders").groupBy("region").select("region", { revenue: sum(col("amount")) }));
  * await p.start();
  * await p.caughtUp();
  * console.log(p.view("by_region").rows());
@@ -82,37 +63,20 @@ type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "fai
  */
 export class Pipeline {
   readonly options: ResolvedPipelineOptions;
-  readonly metrics = new Metrics();
-  private readonly steps: Step[] = [];
   private readonly graph = new RelationGraph();
-  private readonly statusSubject = new Subject<PipelineStatus>();
-  /** Per source or table, its subscriptions to the NATS source. */
-  private readonly sourceSubscriptions = new Map<string, Subscription[]>();
-  private coordinator: CheckpointCoordinator | undefined;
+  readonly metrics = new PipelineMetrics(() => this.graph.all());
   /** CREATE SINK: sealed at each checkpoint capture, published after it commits. */
   private readonly sinks: SinkSet;
+  private readonly definitions: Definitions;
+  private readonly statusSubject = new Subject<PipelineStatus>();
+  private coordinator: CheckpointCoordinator | undefined;
   private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Settles when the pipeline stops (resolves) or fails (rejects). */
   readonly done: Promise<void>;
-
-  private readonly count = {
-    messages: this.metrics.counter("jetflow_messages_in_total", "Messages received from JetStream"),
-    bytes: this.metrics.counter("jetflow_bytes_in_total", "Payload bytes received from JetStream"),
-    rows: this.metrics.counter("jetflow_rows_decoded_total", "Rows decoded"),
-    bad: this.metrics.counter("jetflow_decode_errors_total", "Messages that did not decode"),
-    batches: this.metrics.counter("jetflow_batches_total", "Source batches processed"),
-    checkpoints: this.metrics.counter("jetflow_checkpoints_total", "Checkpoints committed"),
-    lag: this.metrics.gauge("jetflow_consumer_lag", "Messages not yet delivered (num_pending)"),
-    size: this.metrics.gauge("jetflow_relation_rows", "Rows a table or view holds"),
-    checkpointMs: this.metrics.gauge("jetflow_checkpoint_duration_ms", "Duration of the last checkpoint"),
-    checkpointBytes: this.metrics.gauge("jetflow_checkpoint_bytes", "Size of the last checkpoint"),
-    warnings: this.metrics.observedCounter(
-      "jetflow_expression_nulls_total",
-      "Expression results turned into NULL instead of failing (division by zero, overflow, invalid input)",
-    ),
-  };
+  /** What ingest relations need from the pipeline while they run. */
+  private readonly host: IngestHost;
 
   constructor(options: PipelineOptions = {}) {
     this.options = resolvePipelineOptions(options);
@@ -121,10 +85,19 @@ export class Pipeline {
     });
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
-    this.metrics.onCollect(() => this.collectGauges());
-    this.sinks = new SinkSet(this.metrics, this.options.servers, this.options.sinkMaxPending, (e) =>
-      this.statusSubject.next({ type: "error", error: asError(e) }),
+    const { maxBatchRows, lingerMs, servers } = this.options;
+    this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (error) =>
+      this.statusSubject.next({ type: "error", error: error instanceof Error ? error : new Error(String(error)) }),
     );
+    this.definitions = new Definitions(this.graph, this.sinks);
+    this.host = {
+      runtime: { maxBatchRows, lingerMs, servers },
+      metrics: this.metrics,
+      status: (event) => this.statusSubject.next(event),
+      accepting: () => this.phase === "running" || this.phase === "starting",
+      fail: (e) => this.fail(e),
+      throttle: () => this.sinks.overloaded(),
+    };
   }
 
   /** Status events: started, per-source connection events, checkpoints, bad messages, errors. */
@@ -133,23 +106,23 @@ export class Pipeline {
   }
 
   /** CREATE SOURCE: append-only, nothing persisted. */
-  source(name: string, spec: SourceSpec): this {
+  source(name: string, def: SourceDef): this {
     this.defining("source()");
-    this.steps.push({ kind: "source", name, relation: new IngestRelation(name, "source", spec) });
+    this.definitions.ingest(name, "source", sourceSpec(def));
     return this;
   }
 
   /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
-  table(name: string, spec: TableSpec): this {
+  table(name: string, def: TableDef): this {
     this.defining("table()");
-    this.steps.push({ kind: "table", name, relation: new IngestRelation(name, "table", spec) });
+    this.definitions.ingest(name, "table", tableSpec(def));
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view. */
-  materializedView(name: string, query: ViewQuery): this {
+  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
-    this.steps.push({ kind: "view", name, query });
+    this.definitions.view(name, query);
     return this;
   }
 
@@ -168,14 +141,14 @@ export class Pipeline {
    */
   sink(name: string, spec: SinkSpec): this {
     this.defining("sink()");
-    this.steps.push({ kind: "sink", name, spec });
+    this.definitions.sink(name, spec);
     return this;
   }
 
   /** Adds the statements of a SQL text (DDL, CREATE MATERIALIZED VIEW, DROP). Parsed now, planned at start(). */
   sql(text: string): this {
     this.defining("sql()");
-    for (const statement of this.frontend().parse(text)) this.steps.push({ kind: "sql", statement });
+    this.definitions.sql(this.frontend().parse(text));
     return this;
   }
 
@@ -193,8 +166,9 @@ export class Pipeline {
    */
   async exec(text: string): Promise<void> {
     this.running("exec()");
+    const live: LiveHooks = { prepare: (r) => this.prepareState(r), open: (r) => r.open(this.host, {}) };
     for (const statement of this.frontend().parse(text))
-      await this.applyStatement(statement.plan(this.catalog()), true);
+      await this.definitions.apply(statement.plan(this.definitions.catalog()), live);
   }
 
   /** The relation names, in creation order. */
@@ -207,28 +181,48 @@ export class Pipeline {
     return this.graph.require(name).columns;
   }
 
-  /** A view or table by name, for reading. Sources hold no rows and have no handle. */
+  /**
+   * Any relation by name (after start()): its kind, columns, key, rows and changes.
+   *
+   * @example
+   * ```ts
+   * const orders = p.relation("orders");
+   * orders.key;        // ["order_id"]
+   * orders.changes$;   // retract + insert pairs for overwritten keys
+   * ```
+   */
+  relation(name: string): RelationHandle {
+    return this.graph.require(name);
+  }
+
+  /**
+   * The connection settings (servers, auth, TLS) of the first source, with the `servers` option
+   * applied: what a service beside the pipeline (a NATS query service) connects with.
+   */
+  firstSourceConnection(): NatsConnectConfig | undefined {
+    const first = this.graph.ingests()[0]?.config;
+    if (first === undefined || this.options.servers === undefined) return first;
+    return { ...first, servers: [...this.options.servers] };
+  }
+
+  /** A view or table by name, for reading. Sources hold no rows and have no view handle. */
   view(name: string): ViewHandle {
     const r = this.graph.require(name);
-    if (r instanceof ViewRelation) {
-      return { name, snapshot: () => r.view.snapshot(), rows: () => r.view.rows(), changes$: r.view.changes$ };
-    }
     if (r.kind === "source") {
       throw new RelationNameError(`"${name}" is a source: it keeps no rows; create a table or a view to read it`);
     }
-    const ingest = r as IngestRelation;
     return {
       name,
-      snapshot: () => ingest.snapshot() as Table,
-      rows: () => ingest.rows() as Record<string, unknown>[],
-      changes$: ingest.changes$,
+      snapshot: () => r.snapshot() as Table,
+      rows: () => r.rows() as Record<string, unknown>[],
+      changes$: r.changes$,
     };
   }
 
   /** Messages not yet delivered, summed over every source. */
   lag(): number {
     let lag = 0;
-    for (const r of this.graph.ingests()) lag += r.source?.lag() ?? 0;
+    for (const r of this.graph.ingests()) lag += r.lag();
     return lag;
   }
 
@@ -238,7 +232,7 @@ export class Pipeline {
    */
   async caughtUp(): Promise<void> {
     this.running("caughtUp()");
-    const sources = this.graph.ingests().flatMap((r) => (r.source === undefined ? [] : [r.source.caughtUp()]));
+    const sources = this.graph.ingests().map((r) => r.caughtUp());
     const stopped = this.done.then(() =>
       Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
     );
@@ -259,7 +253,7 @@ export class Pipeline {
   }
 
   /** Takes a checkpoint now; resolves when it committed (and its acks went out). */
-  async checkpoint(): Promise<CheckpointReport> {
+  async checkpoint(): Promise<CheckpointResult> {
     this.running("checkpoint()");
     return (this.coordinator as CheckpointCoordinator).checkpoint();
   }
@@ -269,28 +263,36 @@ export class Pipeline {
     this.defining("start()");
     this.phase = "starting";
     try {
-      for (const step of this.steps) await this.apply(step);
-      const backend = await openStateBackend(this.options.state, this.graph.ingests()[0]?.config, this.options.servers);
-      this.coordinator = new CheckpointCoordinator(backend, {
-        stores: () => [...this.graph.stores(), ...this.sinks.stores()],
-        offsets: () => this.graph.offsets(),
-        committed: (report, offsets) => this.committed(report, offsets),
-        meta: () => ({ fingerprint: this.fingerprint(), state_format: STATE_FORMAT }),
-        capture: () => this.sinks.seal(),
-      });
-      const restored = await this.coordinator.restore().catch((e: unknown) => {
-        // A store the checkpoint has and the pipeline lacks: the definitions changed.
-        throw e instanceof CheckpointError && e.reason === "unknown-store" ? this.foreignState(e) : e;
-      });
-      if (restored !== undefined && restored.meta["state_format"] !== STATE_FORMAT)
-        throw this.oldState(restored.meta["state_format"]);
-      if (restored !== undefined && restored.meta["fingerprint"] !== this.fingerprint()) throw this.foreignState();
-      this.checkpointIntervalMs = this.checkpointTimerMs();
+      await this.definitions.resolve();
+      const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
+      const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
+      this.coordinator = new CheckpointCoordinator(
+        backend,
+        {
+          stores: () => [...this.graph.stores(), ...this.sinks.stores()],
+          offsets: () => this.graph.offsets(),
+          identity: () => ({
+            fingerprint: this.sinks.fingerprint(this.graph.fingerprint()),
+            stateFormat: STATE_FORMAT,
+          }),
+          committed: (result, offsets) => this.committed(result, offsets),
+          capture: () => this.sinks.seal(),
+        },
+        where,
+      );
+      const restored = await this.coordinator.restore();
+      const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
+      // A sink publishes what checkpoints seal: with sinks the timer runs whatever the backend.
+      const needed = durable || this.sinks.size > 0;
+      this.checkpointIntervalMs = checkpointTimerMs(this.options.state, this.options.checkpointIntervalMs, needed);
       for (const r of this.graph.all()) this.prepareState(r);
       for (const r of this.graph.views()) r.emitInitial();
       await this.sinks.start(restored === undefined);
-      for (const r of this.graph.ingests()) await this.openSource(r, restored?.offsets[r.name] ?? {});
-      this.coordinator.start(this.checkpointIntervalMs, (e) => this.checkpointFailed(e));
+      for (const r of this.graph.ingests()) await r.open(this.host, restored?.offsets[r.name] ?? {});
+      this.coordinator.start(this.checkpointIntervalMs, {
+        warn: (error) => this.statusSubject.next({ type: "error", error }),
+        fail: (e) => this.fail(e),
+      });
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -306,7 +308,7 @@ export class Pipeline {
     this.phase = "stopping";
     let error: unknown;
     try {
-      this.unsubscribeSources();
+      for (const r of this.graph.ingests()) r.unsubscribe();
       if (this.coordinator !== undefined && (this.options.state.kind !== "memory" || this.sinks.size > 0))
         await this.coordinator.checkpoint();
       await this.sinks.drained(STOP_DRAIN_MS);
@@ -329,233 +331,30 @@ export class Pipeline {
     const frontend = this.options.sql;
     if (frontend === undefined) {
       throw new PipelineStateError(
-        "this pipeline has no SQL front end: create it with pipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
+        "this pipeline has no SQL front end: create it with sqlPipeline() from @jetflow/sql, or pass { sql: sqlFrontend }",
       );
     }
     return frontend;
   }
 
-  private async apply(step: Step): Promise<void> {
-    switch (step.kind) {
-      case "source":
-      case "table":
-        return this.addIngest(step.relation, false);
-      case "view":
-        return this.addView(step.name, step.query, false);
-      case "sink":
-        return this.applyStatement(
-          { kind: "create_sink", name: step.name, ifNotExists: false, spec: step.spec },
-          false,
-        );
-      case "sql":
-        return this.applyStatement(step.statement.plan(this.catalog()), false);
-    }
-  }
-
-  /** One planned statement; `live` when the pipeline is running (see {@link exec}). */
-  private async applyStatement(s: Statement, live: boolean): Promise<void> {
-    if (s.kind === "drop") {
-      if (s.what === "sink") return this.sinks.drop(s.name, s.ifExists);
-      return this.drop(s.what, s.name, s.ifExists, live);
-    }
-    if (s.ifNotExists && (this.graph.has(s.name) || this.sinks.has(s.name))) return;
-    switch (s.kind) {
-      case "create_source":
-        return this.addIngest(new IngestRelation(s.name, "source", s.spec), live);
-      case "create_table":
-        return this.addIngest(new IngestRelation(s.name, "table", s.spec), live);
-      case "create_view":
-        return this.addView(s.name, s.query, live);
-      case "create_sink":
-        this.graph.claim(s.name);
-        return this.sinks.add(s.name, s.spec, (n) => this.graph.get(n), live);
-    }
-  }
-
-  private async addIngest(r: IngestRelation, live: boolean): Promise<void> {
-    this.graph.claim(r.name);
-    await r.prepare();
-    this.graph.add(r);
-    if (!live) return;
-    this.prepareState(r);
-    await this.openSource(r, {});
-  }
-
-  private addView(name: string, query: ViewQuery, live: boolean): void {
-    this.graph.claim(name);
-    const view = new ViewRelation(name, query, (n) => this.graph.get(n));
-    this.graph.add(view);
-    if (!live) return;
-    this.prepareState(view);
-    view.emitInitial();
-    const rows = view.input.snapshot();
-    if (rows !== undefined) view.backfill(rows);
-  }
-
-  private async drop(what: RelationKind, name: string, ifExists: boolean, live: boolean): Promise<void> {
-    this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
-    const r = this.graph.remove(what, name, ifExists);
-    if (!live || !(r instanceof IngestRelation)) return;
-    for (const s of this.sourceSubscriptions.get(name) ?? []) s.unsubscribe();
-    this.sourceSubscriptions.delete(name);
-    await r.source?.drop();
-    r.source = undefined;
-  }
-
   /** Restores a relation's derived indexes, and stops change tracking when nothing will checkpoint. */
   private prepareState(r: Relation): void {
-    (r as IngestRelation | ViewRelation).restored();
+    r.restored();
     // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
     if (this.checkpointIntervalMs === 0) for (const store of r.stores()) store.tracksChanges = false;
   }
 
-  /**
-   * In memory, a checkpoint only serves to ack durable consumers: without one there is nothing
-   * to gain from capturing state, so the timer stays off.
-   */
-  private checkpointTimerMs(): number {
-    // A sink publishes what checkpoints seal: the timer runs whatever the backend.
-    if (this.options.state.kind !== "memory" || this.sinks.size > 0) return this.options.checkpointIntervalMs;
-    const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
-    return durable ? this.options.checkpointIntervalMs : 0;
-  }
-
-  private async openSource(r: IngestRelation, offsets: Record<string, number>): Promise<void> {
-    const restored = new Map(Object.entries(offsets));
-    for (const [k, v] of restored) r.offsets.set(k, v);
-    const source = await NatsSource.open(r.config, {
-      offsets: restored,
-      maxBatchRows: this.options.maxBatchRows,
-      lingerMs: this.options.lingerMs,
-      keepHeaders: r.spec.include.some((c) => c.kind === "header"),
-      name: r.name,
-      ...(this.options.servers === undefined ? {} : { servers: [...this.options.servers] }),
-    });
-    r.source = source;
-    this.sourceSubscriptions.set(r.name, [
-      source.status$.subscribe((status) => this.statusSubject.next({ type: "source", relation: r.name, status })),
-      this.subscribeBatches(r, source),
-    ]);
-  }
-
-  private subscribeBatches(r: IngestRelation, source: NatsSource): Subscription {
-    return source.batches$.subscribe({
-      next: (raw) => {
-        this.onBatch(r, raw);
-        const overloaded = this.sinks.overloaded();
-        if (overloaded !== undefined) this.pauseIngest(overloaded);
-      },
-      error: (e: unknown) => this.fail(e),
-    });
-  }
-
-  /**
-   * Sinks hold too much unacked: every source stops pulling (unsubscribing pauses its consumers;
-   * what was pulled but not emitted is read again) until the sinks are down to half.
-   */
-  private pauseIngest(until: Promise<void>): void {
-    for (const subs of this.sourceSubscriptions.values()) subs[1]?.unsubscribe();
-    void until.then(() => {
-      if (this.phase !== "running" && this.phase !== "starting") return;
-      for (const r of this.graph.ingests()) {
-        const subs = this.sourceSubscriptions.get(r.name);
-        if (r.source === undefined || subs === undefined || subs[1] === undefined || !subs[1].closed) continue;
-        subs[1] = this.subscribeBatches(r, r.source);
-      }
-    });
-  }
-
-  private onBatch(r: IngestRelation, raw: Parameters<IngestRelation["process"]>[0]): void {
-    if (this.phase !== "running" && this.phase !== "starting") return;
-    try {
-      const report = r.process(raw);
-      const label = relationLabel(r.name);
-      this.count.messages(label, report.messages);
-      this.count.bytes(label, report.bytes);
-      this.count.rows(label, report.rows);
-      this.count.batches(label, 1);
-      if (report.bad.length > 0) this.onBad(r, report.bad);
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private onBad(r: IngestRelation, bad: ReturnType<IngestRelation["process"]>["bad"]): void {
-    this.count.bad(relationLabel(r.name), bad.length);
-    for (const b of bad) {
-      this.statusSubject.next({ type: "bad_message", relation: r.name, sequence: b.sequence, reason: b.reason });
-    }
-    const policy = r.policy;
-    if (policy.kind !== "dead_letter" || r.source === undefined) return;
-    for (const b of bad) {
-      r.source
-        .publish(policy.subject, b.payload, {
-          "Jetflow-Error": b.reason,
-          "Jetflow-Subject": b.subject,
-          "Jetflow-Sequence": String(b.sequence),
-          "Jetflow-Relation": r.name,
-        })
-        .catch((e: unknown) => this.statusSubject.next({ type: "error", error: asError(e) }));
-    }
-  }
-
-  private async committed(report: CheckpointReport, offsets: Record<string, Record<string, number>>): Promise<void> {
-    this.count.checkpoints("", 1);
-    this.count.checkpointMs("", report.durationMs);
-    this.count.checkpointBytes("", report.bytes);
-    for (const r of this.graph.ingests()) await r.source?.ack(new Map(Object.entries(offsets[r.name] ?? {})));
+  private async committed(result: CheckpointResult, offsets: PipelineOffsets): Promise<void> {
+    this.metrics.checkpointed(result);
+    for (const r of this.graph.ingests()) await r.ack(offsets[r.name]);
     this.sinks.committed();
-    this.statusSubject.next({ type: "checkpoint", report });
-  }
-
-  /** Gauges read when metrics are read: consumer lag, rows held, expression NULLs. */
-  private collectGauges(): void {
-    for (const r of this.graph.all()) {
-      const label = relationLabel(r.name);
-      this.count.size(label, r.size);
-      if (r instanceof IngestRelation) this.count.lag(label, r.source?.lag() ?? 0);
-      if (r instanceof ViewRelation) {
-        for (const [kind, n] of Object.entries(r.warnings())) this.count.warnings(`${label},kind="${kind}"`, n);
-      }
-    }
-  }
-
-  /** ` in DIR` for a state directory, else nothing: where the refused state lives, for errors. */
-  private stateWhere(): string {
-    return this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
-  }
-
-  private oldState(format: string | undefined): PipelineError {
-    return new PipelineError(
-      `the state${this.stateWhere()} was written in state format ${format ?? "1"}, this jetflow reads format ${STATE_FORMAT}; ` +
-        "start with a new state directory or remove the old one (the stream rebuilds it)",
-    );
-  }
-
-  private foreignState(cause?: unknown): PipelineError {
-    return new PipelineError(
-      `the state${this.stateWhere()} holds a checkpoint of a different pipeline (its relations, columns or queries changed); ` +
-        "start with a new state directory or remove the old one",
-      cause === undefined ? undefined : { cause },
-    );
-  }
-
-  /**
-   * A write that failed (disk full, server away) is reported and retried by the next checkpoint,
-   * which is then full; only a broken state (another writer, a lock, a changed pipeline) stops the run.
-   */
-  private checkpointFailed(e: unknown): void {
-    if (e instanceof CheckpointError && (e.reason === "write" || e.reason === "chain")) {
-      this.statusSubject.next({ type: "error", error: e });
-      return;
-    }
-    this.fail(e);
+    this.statusSubject.next({ type: "checkpoint", report: result });
   }
 
   private fail(e: unknown): void {
     if (this.phase === "failed" || this.phase === "stopped") return;
     this.phase = "failed";
-    const error = asError(e);
+    const error = e instanceof Error ? e : new Error(String(e));
     this.statusSubject.next({ type: "error", error });
     void this.teardown().finally(() => {
       this.statusSubject.complete();
@@ -563,32 +362,11 @@ export class Pipeline {
     });
   }
 
-  private unsubscribeSources(): void {
-    for (const subs of this.sourceSubscriptions.values()) for (const s of subs) s.unsubscribe();
-    this.sourceSubscriptions.clear();
-  }
-
   private async teardown(): Promise<void> {
-    this.unsubscribeSources();
     this.coordinator?.stopTimer();
-    for (const r of this.graph.ingests()) {
-      if (r.source !== undefined) {
-        await r.source.stop().catch(() => undefined);
-        r.source = undefined;
-      }
-    }
+    for (const r of this.graph.ingests()) await r.close();
     await this.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
-  }
-
-  /** The catalog the SQL front end plans against: relations, and the sink names. */
-  private catalog(): Catalog {
-    return { ...this.graph.catalog(), hasSink: (name) => this.sinks.has(name) };
-  }
-
-  /** The relations' fingerprint, extended by the sinks' definitions when there are sinks. */
-  private fingerprint(): string {
-    return this.sinks.fingerprint(this.graph.fingerprint());
   }
 
   private defining(call: string): void {
@@ -603,11 +381,15 @@ export class Pipeline {
   }
 }
 
-/** Builds a pipeline. @see Pipeline */
+/**
+ * Builds a pipeline defined in TypeScript (see {@link Pipeline}); `sqlPipeline()` from
+ * `@jetflow/sql` builds one that also takes SQL.
+ *
+ * @example
+ * ```ts
+ * const p = pipeline().source("clicks", { columns: { page: "varchar" }, with: nats({ servers, subject: "web.>", stream: "web" }) });
+ * ```
+ */
 export function pipeline(options?: PipelineOptions): Pipeline {
   return new Pipeline(options);
-}
-
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { KeyedStore } from "@jetflow/state";
+import type { PipelineOffsets } from "./checkpoint-coordinator.js";
 import { RelationNameError } from "./errors.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
@@ -57,7 +58,7 @@ export class RelationGraph {
       throw new RelationNameError(`cannot drop ${what} "${name}": it does not exist`);
     }
     if (r.kind !== what) throw new RelationNameError(`"${name}" is a ${r.kind}, not a ${what}`);
-    const dependents = this.views().filter((v) => v.input === r);
+    const dependents = this.views().filter((v) => v.inputs.includes(r));
     if (dependents.length > 0) {
       throw new RelationNameError(
         `cannot drop ${what} "${name}": ${dependents.map((d) => `view "${d.name}"`).join(", ")} depend(s) on it; drop those first`,
@@ -91,9 +92,9 @@ export class RelationGraph {
   }
 
   /** Per source, per consumer key, the last fully processed stream sequence. */
-  offsets(): Record<string, Record<string, number>> {
-    const out: Record<string, Record<string, number>> = {};
-    for (const r of this.ingests()) out[r.name] = Object.fromEntries(r.offsets);
+  offsets(): PipelineOffsets {
+    const out: PipelineOffsets = {};
+    for (const r of this.ingests()) out[r.name] = r.offsets();
     return out;
   }
 

@@ -38,7 +38,7 @@ export class SinkRelation {
       this.input = input;
       this.view = undefined;
     }
-    this.sink.bind(describe(this.input));
+    this.sink.bind(describe(this.input, lookup));
     this.detach = this.input.feed((change: ChangeBatch) => this.sink.onChange(change));
   }
 
@@ -57,8 +57,7 @@ export class SinkRelation {
   backfill(): void {
     if (this.view !== undefined) {
       this.view.emitInitial();
-      const rows = this.view.input.snapshot();
-      if (rows !== undefined) this.view.backfill(rows);
+      this.view.backfill();
       return;
     }
     const rows = this.input.snapshot();
@@ -67,7 +66,7 @@ export class SinkRelation {
 
   /** Whether this sink reads `r` (directly or through its implicit view). */
   reads(r: Relation): boolean {
-    return this.input === r || this.view?.input === r;
+    return this.input === r || this.view?.inputs.includes(r) === true;
   }
 
   async close(): Promise<void> {
@@ -79,37 +78,30 @@ export class SinkRelation {
 }
 
 /** The key and append-only-ness of a relation, as a sink's format needs them. */
-export function describe(r: Relation): SinkInput {
-  const base = { name: r.name, columns: r.columns };
-  if (r instanceof IngestRelation) {
-    const key = r.primaryKey.length > 0 ? r.primaryKey : undefined;
-    return { ...base, key, appendOnly: key === undefined };
-  }
-  if (r instanceof ViewRelation) return { ...base, ...describeQuery(r.query, r.input) };
-  return { ...base, key: undefined, appendOnly: false };
+export function describe(r: Relation, lookup: (relation: string) => Relation | undefined): SinkInput {
+  const key = r.key.length > 0 ? r.key : undefined;
+  const appendOnly =
+    r instanceof IngestRelation
+      ? key === undefined
+      : r instanceof ViewRelation
+        ? appendOnlyQuery(r.query, lookup)
+        : false;
+  return { name: r.name, columns: r.columns, key, appendOnly };
 }
 
-function describeQuery(q: ViewQuery, input: Relation): Omit<SinkInput, "name" | "columns"> {
+/** Whether a query only ever inserts: filters, projections and windows over relations that only insert. */
+function appendOnlyQuery(q: ViewQuery, lookup: (relation: string) => Relation | undefined): boolean {
   switch (q.kind) {
     case "scan": {
-      const d = describe(input);
-      return { key: d.key, appendOnly: d.appendOnly };
+      const r = lookup(q.relation);
+      return r !== undefined && describe(r, lookup).appendOnly;
     }
     case "filter":
+    case "project":
     case "tumble":
-      return describeQuery(q.input, input);
-    case "project": {
-      const below = describeQuery(q.input, input);
-      // The key survives a projection that keeps its columns under their names.
-      const kept = new Set(
-        q.columns.flatMap((c) => (c.expr.kind === "column" && c.expr.name === c.name ? [c.name] : [])),
-      );
-      const key = below.key?.every((k) => kept.has(k)) === true ? below.key : undefined;
-      return { key, appendOnly: below.appendOnly };
-    }
-    case "aggregate":
-      return { key: q.groupBy.map((g) => g.name), appendOnly: false };
-    case "topN":
-      return { key: undefined, appendOnly: false };
+      return appendOnlyQuery(q.input, lookup);
+    default:
+      // Aggregates, top-N and joins (an outer join retracts its NULL-padded rows) can retract.
+      return false;
   }
 }

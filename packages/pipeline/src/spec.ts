@@ -1,6 +1,6 @@
 import type { ColumnDef } from "@jetflow/core";
 import type { FormatSpec, IncludeColumn } from "@jetflow/decoders";
-import type { AggregateCall, Expr, NamedExpr } from "@jetflow/operators";
+import type { AggregateCall, Expr, JoinKind, NamedExpr } from "@jetflow/operators";
 
 /** INCLUDE metadata columns and `FORMAT ... ENCODE ...`: the decoders' vocabulary, shared as is. */
 export type { FormatSpec, IncludeColumn } from "@jetflow/decoders";
@@ -56,6 +56,27 @@ export type ViewQuery =
       readonly orderBy: readonly { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean }[];
       readonly limit: number;
       readonly offset: number;
+    }
+  | {
+      /**
+       * `left [kind] JOIN right ON ...`: the left input's columns then the right's, renamed to
+       * `names` (distinct). Rows match when every `on` pair is equal (NULL never equals) and the
+       * `residual` (over `names`) is TRUE; outer kinds add unmatched rows padded with NULLs.
+       */
+      readonly kind: "join";
+      readonly join: JoinKind;
+      readonly left: ViewQuery;
+      readonly right: ViewQuery;
+      readonly names: readonly string[];
+      /** Equi-key pairs, each side an expression over that side's columns by their output `names`. */
+      readonly on: readonly { readonly left: Expr; readonly right: Expr }[];
+      readonly residual?: Expr | undefined;
+      /**
+       * Temporal (lookup) join, `FOR SYSTEM_TIME AS OF PROCTIME()`: the left input must be
+       * append-only (a source); its rows join the right side as it is when they arrive and are not
+       * stored, so later right changes do not revise past rows.
+       */
+      readonly temporal?: boolean | undefined;
     };
 
 /**

@@ -1,16 +1,15 @@
-import { connectNats, type NatsSourceConfig } from "@jetflow/connector-nats";
+import { connectNats, type NatsConnectConfig } from "@jetflow/connector-nats";
 import { type CheckpointBackend, filesystemBackend, memoryBackend, natsBackend } from "@jetflow/state";
 import { PipelineStateError } from "./errors.js";
 import type { StateOption } from "./options.js";
 
 /**
  * Opens the checkpoint backend the options name. The NATS backend borrows the connection
- * settings (servers, auth, TLS) of the first source, with `servers` replacing its URLs.
+ * settings (servers, auth, TLS) of the first source, `state.servers` replacing its URLs.
  */
 export async function openStateBackend(
   state: StateOption,
-  firstSource: NatsSourceConfig | undefined,
-  servers: readonly string[] | undefined,
+  firstSource: NatsConnectConfig | undefined,
 ): Promise<CheckpointBackend> {
   switch (state.kind) {
     case "memory":
@@ -23,7 +22,7 @@ export async function openStateBackend(
           "the nats state backend needs a NATS source to borrow its connection settings from",
         );
       }
-      const urls = state.servers ?? servers;
+      const urls = state.servers;
       const nc = await connectNats(urls === undefined ? firstSource : { ...firstSource, servers: [...urls] });
       const backend = await natsBackend(nc, { bucket: state.bucket });
       return {

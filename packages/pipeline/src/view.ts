@@ -1,29 +1,50 @@
-import { type ChangeBatch, type ColumnDef, columnsOf, insertsOf } from "@jetflow/core";
+import { type ChangeBatch, insertsOf } from "@jetflow/core";
 import {
   type ChangeOperator,
   filter,
   groupAggregate,
+  type JoinOperator,
+  join,
   MaterializedView,
   project,
   topN,
   tumble,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
-import type { Schema, Table } from "apache-arrow";
-import { columnsRead } from "./columns-read.js";
-import { RelationNameError } from "./errors.js";
+import type { RecordBatch, Schema, Table } from "apache-arrow";
+import { readsOf } from "./columns-read.js";
+import { RelationNameError, ViewQueryError } from "./errors.js";
 import { Relation } from "./relation.js";
 import type { ViewQuery } from "./spec.js";
+import { viewKey } from "./view-key.js";
+
+type Sink = (change: ChangeBatch) => void;
+
+/** A scan of the query: the relation it reads and where its changes go. */
+interface Leaf {
+  readonly relation: Relation;
+  readonly sink: Sink;
+}
+
+/** An operator of the compiled tree and where its output goes. */
+interface Stage {
+  readonly op: ChangeOperator | JoinOperator;
+  readonly next: Sink;
+}
 
 /**
- * A materialized view: the chain of operators its query compiles to, and the rows it holds.
- * It listens to its input relation and pushes its own changes further down.
+ * A materialized view: the tree of operators its query compiles to, and the rows it holds.
+ * Each scan of the query listens to its relation (a join has two, a self-join reads one relation
+ * twice); the view pushes its own changes further down.
  */
 export class ViewRelation extends Relation {
-  readonly input: Relation;
-  private readonly operators: ChangeOperator[];
-  readonly view: MaterializedView;
-  private readonly detach: () => void;
+  /** The relations the query reads, each once, in the order the query names them. */
+  readonly inputs: readonly Relation[];
+  private readonly leaves: Leaf[] = [];
+  private readonly stages: Stage[] = [];
+  /** The rows the view holds. */
+  private readonly held: MaterializedView;
+  private readonly detach: (() => void)[];
 
   constructor(
     name: string,
@@ -31,55 +52,68 @@ export class ViewRelation extends Relation {
     lookup: (relation: string) => Relation | undefined,
   ) {
     super(name, "view");
-    const { input, operators, schema } = compile(name, query, lookup);
-    this.input = input;
-    this.operators = operators;
-    this.view = new MaterializedView(name, schema, { id: `${name}/rows` });
-    this.detach = input.feed((change) => this.onInput(change), columnsRead(query));
+    const schemas = new Map<ViewQuery, Schema>();
+    const joins: JoinOperator[] = [];
+    const schema = this.compile(query, (change) => this.output(change), { view: name, lookup, schemas, joins });
+    // Rows are indexed by the view's key (an aggregate's group columns): lookups probe, not scan.
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query) });
+    this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
+    const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
+    joins.forEach((j, i) => {
+      j.emitOnly(reads.joins[i]);
+    });
+    this.detach = this.leaves.map((leaf, i) => leaf.relation.feed(leaf.sink, reads.scans[i]));
   }
 
   get schema(): Schema {
-    return this.view.schema;
+    return this.held.schema;
   }
 
-  get columns(): readonly ColumnDef[] {
-    return columnsOf(this.schema);
+  get key(): readonly string[] {
+    return viewKey(this.query);
   }
 
   snapshot(): Table {
-    return this.view.snapshot();
+    return this.held.snapshot();
+  }
+
+  rows(): Record<string, unknown>[] {
+    return this.held.rows();
   }
 
   get size(): number {
-    return this.view.size;
+    return this.held.size;
+  }
+
+  override probeByKey(keys: RecordBatch): Table | undefined {
+    return this.held.indexColumns.length > 0 ? this.held.lookup(keys) : undefined;
   }
 
   stores(): readonly KeyedStore<unknown>[] {
-    return [...this.operators.flatMap((op) => op.stores), this.view.store];
+    return [...this.stages.flatMap((s) => s.op.stores), this.held.store];
   }
 
-  /** Rebuilds derived indexes after the stores were loaded from a checkpoint. */
   restored(): void {
-    for (const op of this.operators) op.restored?.();
-    this.view.restored();
+    for (const s of this.stages) s.op.restored?.();
+    this.held.restored();
   }
 
   /**
    * Pushes what operators hold before any input (a global aggregate's `count = 0` row) through
-   * the rest of the chain. Operators whose state already holds it give nothing, so this is safe
+   * the rest of the tree. Operators whose state already holds it give nothing, so this is safe
    * after a restore.
    */
   emitInitial(): void {
-    this.operators.forEach((op, i) => {
-      const initial = op.initial?.();
-      if (initial !== undefined) this.push(initial, i + 1);
-    });
+    for (const s of this.stages) {
+      const initial = s.op.initial?.();
+      if (initial !== undefined && initial.batch.numRows > 0) s.next(initial);
+    }
   }
 
   /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
-  warnings(): { divisionByZero: number; overflow: number; invalidInput: number } {
+  warnings(): Readonly<Record<"divisionByZero" | "overflow" | "invalidInput", number>> {
     const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
-    for (const op of this.operators) {
+    for (const { op } of this.stages) {
       if (op.warnings === undefined) continue;
       total.divisionByZero += op.warnings.divisionByZero;
       total.overflow += op.warnings.overflow;
@@ -88,50 +122,113 @@ export class ViewRelation extends Relation {
     return total;
   }
 
-  /** Stops listening to the input (DROP). */
+  /** Stops listening to the inputs (DROP). */
   close(): void {
-    this.detach();
+    for (const d of this.detach) d();
   }
 
-  /** Feeds the input's current rows as inserts: a view created on a running pipeline starts complete. */
-  backfill(rows: Table): void {
-    for (const batch of rows.batches) if (batch.numRows > 0) this.push(insertsOf(batch), 0);
-  }
-
-  private onInput(change: ChangeBatch): void {
-    this.push(change, 0);
-  }
-
-  /** Runs a change through the operators from index `from` on, then into the view and downstream. */
-  private push(change: ChangeBatch, from: number): void {
-    let current: ChangeBatch | undefined = change;
-    for (let i = from; i < this.operators.length; i++) {
-      current = (this.operators[i] as ChangeOperator).process(current);
-      if (current === undefined || current.batch.numRows === 0) return;
+  /**
+   * Feeds each scan its relation's current rows as inserts (a source has none), scan after scan:
+   * a view created on a running pipeline starts complete. A join sees its left input's rows, then
+   * its right's, which joins every pair once.
+   */
+  backfill(): void {
+    for (const leaf of this.leaves) {
+      const rows = leaf.relation.snapshot();
+      if (rows === undefined) continue;
+      for (const batch of rows.batches) if (batch.numRows > 0) leaf.sink(insertsOf(batch));
     }
-    this.view.apply(current);
-    this.emit(current);
+  }
+
+  private output(change: ChangeBatch): void {
+    this.held.apply(change);
+    this.emit(change);
+  }
+
+  /**
+   * Compiles `query` bottom-up into stages whose output goes to `next`; scans become leaves.
+   * Returns the query's output schema.
+   */
+  private compile(query: ViewQuery, next: Sink, ctx: CompileContext): Schema {
+    let schema: Schema;
+    if (query.kind === "scan") {
+      const relation = ctx.lookup(query.relation);
+      if (relation === undefined) {
+        throw new RelationNameError(`view "${ctx.view}": relation "${query.relation}" does not exist`);
+      }
+      this.leaves.push({ relation, sink: next });
+      schema = relation.schema;
+    } else if (query.kind === "join") {
+      let op: JoinOperator | undefined;
+      const into =
+        (side: "left" | "right"): Sink =>
+        (change) => {
+          const out = (op as JoinOperator).process(side, change);
+          if (out !== undefined && out.batch.numRows > 0) next(out);
+        };
+      const left = this.compile(query.left, into("left"), ctx);
+      const right = this.compile(query.right, into("right"), ctx);
+      if (query.temporal === true) checkAppendOnly(ctx.view, query.left, ctx.lookup);
+      op = join(left, right, {
+        id: `${ctx.view}/${this.stages.length}-join`,
+        kind: query.join,
+        names: query.names,
+        on: query.on,
+        residual: query.residual,
+        temporal: query.temporal === true,
+      });
+      ctx.joins.push(op);
+      this.stages.push({ op, next });
+      schema = op.schema;
+    } else {
+      let op: ChangeOperator | undefined;
+      const below = this.compile(
+        query.input,
+        (change) => {
+          const out = (op as ChangeOperator).process(change);
+          if (out !== undefined && out.batch.numRows > 0) next(out);
+        },
+        ctx,
+      );
+      op = operatorFor(query, below, `${ctx.view}/${this.stages.length}-${query.kind}`);
+      this.stages.push({ op, next });
+      schema = op.schema;
+    }
+    ctx.schemas.set(query, schema);
+    return schema;
   }
 }
 
-/** Turns a query tree into its input relation and a chain of operators, bottom up. */
-function compile(
-  view: string,
-  query: ViewQuery,
-  lookup: (relation: string) => Relation | undefined,
-): { input: Relation; operators: ChangeOperator[]; schema: Schema } {
-  if (query.kind === "scan") {
-    const input = lookup(query.relation);
-    if (input === undefined) throw new RelationNameError(`view "${view}": relation "${query.relation}" does not exist`);
-    return { input, operators: [], schema: input.schema };
-  }
-  const below = compile(view, query.input, lookup);
-  const id = `${view}/${below.operators.length}-${query.kind}`;
-  const op = operatorFor(query, below.schema, id);
-  return { input: below.input, operators: [...below.operators, op], schema: op.schema };
+interface CompileContext {
+  readonly view: string;
+  readonly lookup: (relation: string) => Relation | undefined;
+  /** Each subtree's output schema, for the columns-read pass. */
+  readonly schemas: Map<ViewQuery, Schema>;
+  /** The joins in the order they were compiled. */
+  readonly joins: JoinOperator[];
 }
 
-function operatorFor(query: Exclude<ViewQuery, { kind: "scan" }>, schema: Schema, id: string): ChangeOperator {
+/** A temporal join's left input must only ever insert: scans of sources through stateless steps. */
+function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: string) => Relation | undefined): void {
+  switch (query.kind) {
+    case "scan":
+      if (lookup(query.relation)?.kind === "source") return;
+      throw new ViewQueryError(
+        `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source); "${query.relation}" is a ${lookup(query.relation)?.kind}`,
+      );
+    case "filter":
+    case "project":
+    case "tumble":
+      checkAppendOnly(view, query.input, lookup);
+      return;
+    default:
+      throw new ViewQueryError(
+        `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source, filtered or projected), not a ${query.kind}`,
+      );
+  }
+}
+
+function operatorFor(query: Exclude<ViewQuery, { kind: "scan" | "join" }>, schema: Schema, id: string): ChangeOperator {
   switch (query.kind) {
     case "filter":
       return filter(schema, query.predicate);

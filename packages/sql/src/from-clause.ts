@@ -1,36 +1,88 @@
 import { type ColumnDef, ErrorCode } from "@jetflow/core";
-import type { Expr } from "@jetflow/operators";
+import type { Expr, JoinKind } from "@jetflow/operators";
 import type { Catalog, ViewQuery } from "@jetflow/pipeline";
-import type { ColumnRef, FuncCall, Node } from "libpg-query";
+import type { FuncCall, JoinExpr, Node, SelectStmt } from "libpg-query";
 import { functionName } from "./expr-translate.js";
+import { entryRelation, type FromRelation } from "./from-scope.js";
 import { intervalMicros } from "./interval.js";
+import { checkDistinctNames, commonNames, conjuncts, type JoinCondition, joinRelations } from "./join-clause.js";
 import { type SelectSource, firstLocation, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
 
-/** The one relation a view reads, as its FROM clause names it. */
-export interface FromRelation {
-  /** `scan`, or `tumble(scan)` for `FROM TUMBLE(...)`. */
+/** What resolving FROM needs from the planner. */
+export interface FromContext {
+  readonly catalog: Catalog;
+  /** Translates a row-level expression (WHERE, ON) over `rel`. */
+  translate(node: Node, rel: FromRelation, clause: string): Expr;
+  /** Plans a subquery in FROM (a derived table or a CTE): its query and output column names. */
+  subquery(stmt: SelectStmt, location: number | undefined): PlannedQuery;
+  /** `WITH` queries in scope, by name. */
+  readonly ctes: ReadonlyMap<string, PlannedQuery>;
+}
+
+/** A planned SELECT: its query and output column names. */
+export interface PlannedQuery {
   readonly query: ViewQuery;
-  /** The columns the query sees, in order (a tumble adds window_start and window_end). */
-  readonly columns: readonly ColumnDef[];
-  /** The names a column may be qualified with: the alias, else the relation's name. */
-  readonly qualifiers: readonly string[];
+  readonly names: readonly string[];
 }
 
 /**
- * Resolves `FROM relation [AS alias]` or `FROM TUMBLE(relation, time_col, INTERVAL '...') [AS alias]`
- * against the catalog. Joins, several relations, subqueries and other table functions are
- * rejected naming the construct.
+ * Resolves the FROM clause against the catalog: one relation (`rel [AS alias]`,
+ * `TUMBLE(rel, time_col, INTERVAL '...')`, `(SELECT ...) AS t`, a WITH query) or a join tree of
+ * several (`JOIN ... ON`, `USING`, `NATURAL`, comma-separated items joined by equalities in WHERE).
+ * Returns the relation and what is left of WHERE (translated) once comma joins took their equalities.
  */
-export function resolveFrom(sel: SelectSource, from: readonly Node[] | undefined, catalog: Catalog): FromRelation {
+export function resolveFrom(
+  sel: SelectSource,
+  from: readonly Node[] | undefined,
+  where: Node | undefined,
+  ctx: FromContext,
+): { rel: FromRelation; where: Expr | undefined } {
   const first = from?.[0];
-  if (first === undefined) {
+  if (from === undefined || first === undefined) {
     throw sel.error(ErrorCode.SqlUnsupported, undefined, "a materialized view needs FROM a table, source or view");
   }
-  if (from !== undefined && from.length > 1) {
-    throw sel.unsupported(nodeLocation(from[1]), "joins (several relations in FROM)", "are");
+  if (from.length === 1) {
+    const rel = fromItem(sel, first, ctx, "JoinExpr" in first);
+    return { rel, where: where === undefined ? undefined : ctx.translate(where, rel, "WHERE") };
   }
-  if ("RangeVar" in first) {
-    const rv = first.RangeVar;
+  // Comma joins: the items are joined left to right by the equalities WHERE has between them.
+  const items = from.map((n) => fromItem(sel, n, ctx, true));
+  items.forEach((item, i) => {
+    for (let j = 0; j < i; j++)
+      checkDistinctNames(sel, items[j] as FromRelation, item, nodeLocation(from[i]) ?? firstLocation(from[i]));
+  });
+  const scope = items.slice(1).reduce(
+    (a, b): FromRelation => ({
+      query: a.query,
+      outputs: [...a.outputs, ...b.outputs],
+      entries: [...a.entries, ...b.entries],
+      qualifiers: [...a.qualifiers, ...b.qualifiers],
+    }),
+    items[0] as FromRelation,
+  );
+  const remaining = where === undefined ? [] : conjuncts(ctx.translate(where, scope, "WHERE"));
+  let rel = items[0] as FromRelation;
+  items.slice(1).forEach((item, i) => {
+    const condition = { kind: "where" as const, conjuncts: remaining };
+    rel = joinRelations(
+      sel,
+      "inner",
+      rel,
+      item,
+      condition,
+      nodeLocation(from[i + 1]) ?? firstLocation(from[i + 1]),
+      false,
+    );
+  });
+  const rest =
+    remaining.length === 0 ? undefined : remaining.reduce((a, b): Expr => ({ kind: "call", fn: "and", args: [a, b] }));
+  return { rel, where: rest };
+}
+
+/** One item of FROM; `prefixed` inside a join (its columns are then named `qualifier.column`). */
+function fromItem(sel: SelectSource, item: Node, ctx: FromContext, prefixed: boolean): FromRelation {
+  if ("RangeVar" in item) {
+    const rv = item.RangeVar;
     const location = rv.location;
     if (rv.schemaname !== undefined) {
       throw sel.error(
@@ -40,55 +92,97 @@ export function resolveFrom(sel: SelectSource, from: readonly Node[] | undefined
       );
     }
     const name = rv.relname ?? "";
-    const columns = lookup(sel, catalog, name, location);
-    const alias = rv.alias?.aliasname;
     if (rv.alias?.colnames !== undefined) throw sel.unsupported(location, "column aliases in FROM", "are");
-    return { query: { kind: "scan", relation: name }, columns, qualifiers: [alias ?? name] };
+    const qualifiers = [rv.alias?.aliasname ?? name];
+    const cte = ctx.ctes.get(name);
+    if (cte !== undefined) return entryRelation(cte.query, cte.names, qualifiers, prefixed);
+    const columns = lookup(sel, ctx.catalog, name, location);
+    return entryRelation(
+      { kind: "scan", relation: name },
+      columns.map((c) => c.name),
+      qualifiers,
+      prefixed,
+    );
   }
-  if ("RangeFunction" in first) return tumble(sel, first.RangeFunction, catalog);
+  if ("JoinExpr" in item) return joinItem(sel, item.JoinExpr, ctx);
+  if ("RangeFunction" in item) {
+    const t = tumble(sel, item.RangeFunction, ctx.catalog);
+    return entryRelation(
+      t.query,
+      t.columns.map((c) => c.name),
+      t.qualifiers,
+      prefixed,
+    );
+  }
+  if ("RangeSubselect" in item) {
+    const rs = item.RangeSubselect;
+    const location = firstLocation(item);
+    if (rs.lateral === true) throw sel.unsupported(location, "LATERAL subqueries", "are");
+    const alias = rs.alias?.aliasname;
+    if (alias === undefined) throw sel.error(ErrorCode.SqlSyntax, location, "subquery in FROM must have an alias");
+    if (rs.alias?.colnames !== undefined) throw sel.unsupported(location, "column aliases in FROM", "are");
+    const stmt = rs.subquery;
+    if (stmt === undefined || !("SelectStmt" in stmt)) throw sel.unsupported(location, "this subquery form");
+    const planned = ctx.subquery(stmt.SelectStmt, location);
+    return entryRelation(planned.query, planned.names, [alias], prefixed);
+  }
   const what: Record<string, string> = {
-    JoinExpr: "JOIN",
-    RangeSubselect: "subqueries in FROM",
     RangeTableSample: "TABLESAMPLE",
     RangeTableFunc: "XMLTABLE",
     JsonTable: "JSON_TABLE",
   };
-  const kind = nodeKind(first);
-  throw sel.unsupported(firstLocation(first), what[kind] ?? kind, what[kind] === "subqueries in FROM" ? "are" : "is");
+  const kind = nodeKind(item);
+  throw sel.unsupported(firstLocation(item), what[kind] ?? kind);
 }
 
-/**
- * A column reference in the relation: `col` or `qualifier.col`.
- *
- * @throws SqlError (SQL_NAME) for an unknown column or qualifier
- */
-export function resolveColumn(sel: SelectSource, rel: FromRelation, ref: ColumnRef, location?: number): Expr {
-  const parts = nameParts(ref.fields);
-  const at = ref.location ?? location;
-  if (parts.includes("*")) throw sel.unsupported(at, "* in expressions");
-  if (parts.length > 2) throw sel.unsupported(at, `qualified name ${parts.join(".")}`);
-  const name = parts.at(-1) ?? "";
-  if (parts.length === 2) checkQualifier(sel, rel, parts[0] ?? "", at);
-  if (!rel.columns.some((c) => c.name === name)) {
-    const known = rel.columns.map((c) => c.name);
-    const list = known.length > 12 ? `${known.slice(0, 12).join(", ")}, ...` : known.join(", ");
-    throw sel.error(ErrorCode.SqlName, at, `column "${name}" does not exist (columns: ${list})`);
+const JOIN_KINDS: Readonly<Record<string, JoinKind>> = {
+  JOIN_INNER: "inner",
+  JOIN_LEFT: "left",
+  JOIN_RIGHT: "right",
+  JOIN_FULL: "full",
+};
+
+/** `left [kind] JOIN right ON ... | USING (...)`, `NATURAL JOIN`, `CROSS JOIN` (refused: no equality). */
+function joinItem(sel: SelectSource, je: JoinExpr, ctx: FromContext): FromRelation {
+  const location = firstLocation(je.rarg) ?? firstLocation(je);
+  const kind = JOIN_KINDS[je.jointype ?? "JOIN_INNER"];
+  if (kind === undefined) throw sel.unsupported(location, `join type ${je.jointype}`);
+  if (je.alias !== undefined || je.join_using_alias !== undefined) {
+    throw sel.unsupported(location, "an alias on a JOIN");
   }
-  return { kind: "column", name };
-}
-
-/** `q.*` / `q.col`: `q` must name the FROM entry. */
-export function checkQualifier(sel: SelectSource, rel: FromRelation, qualifier: string, location?: number): void {
-  if (!rel.qualifiers.includes(qualifier)) {
-    throw sel.error(
-      ErrorCode.SqlName,
-      location,
-      `missing FROM-clause entry for table "${qualifier}" (the relation is called ${rel.qualifiers.map((q) => `"${q}"`).join(" or ")} here)`,
+  if (je.larg === undefined || je.rarg === undefined) throw sel.error(ErrorCode.SqlSyntax, location, "incomplete JOIN");
+  const left = fromItem(sel, je.larg, ctx, true);
+  const right = fromItem(sel, je.rarg, ctx, true);
+  checkDistinctNames(sel, left, right, location);
+  const temporal = "RangeVar" in je.rarg && sel.temporal.has(je.rarg.RangeVar.location ?? -1);
+  if ("RangeVar" in je.larg && sel.temporal.has(je.larg.RangeVar.location ?? -1)) {
+    throw sel.unsupported(
+      je.larg.RangeVar.location,
+      "FOR SYSTEM_TIME AS OF PROCTIME() on the left side of a join",
+      "is",
+      "put the table on the right",
     );
   }
+  let condition: JoinCondition;
+  if (je.isNatural === true) condition = { kind: "using", names: commonNames(left, right) };
+  else if (je.usingClause !== undefined) condition = { kind: "using", names: nameParts(je.usingClause) };
+  else if (je.quals !== undefined) {
+    const scope = {
+      ...left,
+      outputs: [...left.outputs, ...right.outputs],
+      entries: [...left.entries, ...right.entries],
+      qualifiers: [...left.qualifiers, ...right.qualifiers],
+    };
+    condition = { kind: "on", expr: ctx.translate(je.quals, scope, "JOIN conditions") };
+  } else condition = { kind: "where", conjuncts: [] };
+  return joinRelations(sel, kind, left, right, condition, location, temporal);
 }
 
-function tumble(sel: SelectSource, rf: import("libpg-query").RangeFunction, catalog: Catalog): FromRelation {
+function tumble(
+  sel: SelectSource,
+  rf: import("libpg-query").RangeFunction,
+  catalog: Catalog,
+): { query: ViewQuery; columns: readonly ColumnDef[]; qualifiers: string[] } {
   const list = rf.functions?.[0];
   const fnNode = list !== undefined && "List" in list ? list.List.items?.[0] : undefined;
   if (rf.lateral === true || rf.ordinality === true || rf.is_rowsfrom === true || (rf.functions?.length ?? 0) !== 1) {
@@ -155,7 +249,7 @@ function tumble(sel: SelectSource, rf: import("libpg-query").RangeFunction, cata
     query: { kind: "tumble", input: { kind: "scan", relation }, timeColumn, sizeUs },
     columns: [...inner, { name: "window_start", type: time.type }, { name: "window_end", type: time.type }],
     // Unaliased, PostgreSQL would call the entry "tumble"; the relation's own name reads better too.
-    qualifiers: alias !== undefined ? [alias] : ["tumble", relation],
+    qualifiers: alias !== undefined ? [alias] : [relation, "tumble"],
   };
 }
 

@@ -1,4 +1,4 @@
 export { parseSql, sqlFrontend } from "./parse-sql.js";
-export { pipeline } from "./pipeline.js";
+export { sqlPipeline } from "./pipeline.js";
 export { SqlError } from "./errors.js";
 export type { SqlErrorCode } from "./errors.js";

@@ -1,12 +1,12 @@
 import type { SqlFrontend } from "@jetflow/pipeline";
 import { describe, expect, it } from "vitest";
 import { SqlError } from "./errors.js";
-import { pipeline } from "./pipeline.js";
+import { sqlPipeline } from "./pipeline.js";
 
-describe("pipeline()", () => {
+describe("sqlPipeline()", () => {
   it("plugs in the SQL front end, so .sql() reads DDL (and reports its errors)", () => {
-    expect(() => pipeline().sql("CREATE TABLE t (a int")).toThrow(SqlError);
-    expect(() => pipeline().sql("CREATE TABLE t (a int")).toThrow(
+    expect(() => sqlPipeline().sql("CREATE TABLE t (a int")).toThrow(SqlError);
+    expect(() => sqlPipeline().sql("CREATE TABLE t (a int")).toThrow(
       "line 1, column 22: expected ')' or ',' after column definition, found end of input",
     );
   });
@@ -19,7 +19,7 @@ describe("pipeline()", () => {
         return [];
       },
     };
-    pipeline({ sql: frontend }).sql("anything");
+    sqlPipeline({ sql: frontend }).sql("anything");
     expect(seen).toEqual(["anything"]);
   });
 });

@@ -21,7 +21,14 @@ export class SelectSource {
     /** UTF-16 offset of the SELECT text in the file. */
     readonly start: number,
     readonly stmt: SelectStmt,
+    /** Byte locations of the relation names followed by `FOR SYSTEM_TIME AS OF PROCTIME()`. */
+    readonly temporal: ReadonlySet<number> = new Set(),
   ) {}
+
+  /** The same SELECT text and file position, for a subquery's statement. */
+  with(stmt: SelectStmt): SelectSource {
+    return new SelectSource(this.src, this.start, stmt, this.temporal);
+  }
 
   /** A SqlError at a byte location of the SELECT text (its start when unknown). */
   error(code: SqlErrorCode, location: number | undefined, detail: string): SqlError {
@@ -43,7 +50,7 @@ export class SelectSource {
  *   another kind of statement or a tree nested too deeply to plan
  */
 export function parseSelect(src: SourceText, start: number, end: number): SelectSource {
-  const text = src.text.slice(start, end);
+  const { text, temporal } = withoutTemporalClauses(src.text.slice(start, end));
   let tree: ReturnType<typeof parseSync>;
   try {
     tree = parseSync(text);
@@ -71,7 +78,26 @@ export function parseSelect(src: SourceText, start: number, end: number): Select
   if (treeDepth(first) > MAX_TREE_DEPTH) {
     throw src.error(ErrorCode.SqlUnsupported, start, "the query is nested too deeply");
   }
-  return new SelectSource(src, start, first.SelectStmt);
+  return new SelectSource(src, start, first.SelectStmt, temporal);
+}
+
+/** RisingWave's temporal join clause, which PostgreSQL's grammar lacks. */
+const TEMPORAL_CLAUSE = /\bFOR\s+SYSTEM_TIME\s+AS\s+OF\s+PROCTIME\s*\(\s*\)/giu;
+
+/**
+ * Blanks out each `FOR SYSTEM_TIME AS OF PROCTIME()` (spaces keep every other location where it
+ * was) and returns the byte locations of the relation names it followed.
+ */
+function withoutTemporalClauses(text: string): { text: string; temporal: Set<number> } {
+  const temporal = new Set<number>();
+  const out = text.replace(TEMPORAL_CLAUSE, (clause: string, at: number) => {
+    let i = at;
+    while (i > 0 && /\s/u.test(text[i - 1] as string)) i--;
+    while (i > 0 && /[\p{L}\p{N}_$."]/u.test(text[i - 1] as string)) i--;
+    temporal.add(Buffer.byteLength(text.slice(0, i)));
+    return " ".repeat(clause.length);
+  });
+  return { text: out, temporal };
 }
 
 /** The node's kind: its one key, e.g. `ColumnRef`. */

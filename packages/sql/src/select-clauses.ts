@@ -54,8 +54,8 @@ export function rejectUnsupportedClauses(sel: SelectSource): void {
   if (stmt.op !== undefined && stmt.op !== "SETOP_NONE") {
     throw sel.unsupported(firstLocation(stmt.rarg), stmt.op.replace("SETOP_", ""));
   }
-  if (stmt.withClause !== undefined) {
-    throw sel.unsupported(stmt.withClause.location, "WITH queries (common table expressions)", "are");
+  if (stmt.withClause?.recursive === true) {
+    throw sel.unsupported(stmt.withClause.location, "WITH RECURSIVE");
   }
   if (stmt.intoClause !== undefined) throw sel.unsupported(firstLocation(stmt.intoClause), "SELECT INTO");
   if (stmt.valuesLists !== undefined) throw sel.unsupported(firstLocation(stmt.valuesLists), "VALUES lists", "are");

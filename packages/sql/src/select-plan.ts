@@ -5,7 +5,8 @@ import type { FuncCall, Node, SelectStmt } from "libpg-query";
 import { outputColumnName } from "./column-name.js";
 import { exprEquals, readsColumns } from "./expr-util.js";
 import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "./expr-translate.js";
-import { type FromRelation, checkQualifier, resolveColumn, resolveFrom } from "./from-clause.js";
+import { type PlannedQuery, resolveFrom } from "./from-clause.js";
+import { checkQualifier, type FromRelation, hasColumn, resolveColumn } from "./from-scope.js";
 import { type SelectSource, firstLocation, nameParts, nodeLocation } from "./select-ast.js";
 import { type Limit, limitOf, rejectUnsupportedClauses } from "./select-clauses.js";
 
@@ -48,32 +49,63 @@ const col = (name: string): Expr => ({ kind: "column", name });
  * as PostgreSQL names them; two with the same name are an error, since the view could not be queried.
  */
 export function planSelect(sel: SelectSource, catalog: Catalog): ViewQuery {
-  return new SelectPlanner(sel, catalog).plan();
+  return new SelectPlanner(sel, catalog, new Map()).plan().query;
 }
 
 class SelectPlanner {
   private readonly tx: ExprTranslator;
   private readonly stmt: SelectStmt;
-  private rel: FromRelation = { query: { kind: "scan", relation: "" }, columns: [], qualifiers: [] };
+  private rel: FromRelation = { query: { kind: "scan", relation: "" }, outputs: [], entries: [], qualifiers: [] };
   private items: Item[] = [];
   private readonly taken = new Set<string>();
 
   constructor(
     private readonly sel: SelectSource,
     private readonly catalog: Catalog,
+    /** WITH queries in scope (of enclosing queries, then this one's). */
+    private readonly ctes: ReadonlyMap<string, PlannedQuery>,
   ) {
     this.tx = new ExprTranslator(sel);
     this.stmt = sel.stmt;
   }
 
-  plan(): ViewQuery {
+  /** The view's query and its output column names. */
+  plan(): PlannedQuery {
+    const query = this.planQuery();
+    return { query, names: this.items.map((i) => i.name) };
+  }
+
+  private planQuery(): ViewQuery {
     const stmt = this.stmt;
     rejectUnsupportedClauses(this.sel);
-    this.rel = resolveFrom(this.sel, stmt.fromClause, this.catalog);
-    let input = this.rel.query;
-    if (stmt.whereClause !== undefined) {
-      input = { kind: "filter", input, predicate: this.tx.expr(stmt.whereClause, this.rowScope("WHERE")) };
+    const ctes = new Map(this.ctes);
+    for (const node of stmt.withClause?.ctes ?? []) {
+      if (!("CommonTableExpr" in node)) continue;
+      const cte = node.CommonTableExpr;
+      const body = cte.ctequery;
+      if (cte.aliascolnames !== undefined)
+        throw this.sel.unsupported(cte.location, "column lists on WITH queries", "are");
+      if (body === undefined || !("SelectStmt" in body))
+        throw this.sel.unsupported(cte.location, "WITH queries other than SELECT", "are");
+      ctes.set(cte.ctename ?? "", new SelectPlanner(this.sel.with(body.SelectStmt), this.catalog, ctes).plan());
     }
+    const from = resolveFrom(this.sel, stmt.fromClause, stmt.whereClause, {
+      catalog: this.catalog,
+      ctes,
+      translate: (node, rel, clause) => {
+        const saved = this.rel;
+        this.rel = rel;
+        try {
+          return this.tx.expr(node, this.rowScope(clause));
+        } finally {
+          this.rel = saved;
+        }
+      },
+      subquery: (sub) => new SelectPlanner(this.sel.with(sub), this.catalog, ctes).plan(),
+    });
+    this.rel = from.rel;
+    let input = this.rel.query;
+    if (from.where !== undefined) input = { kind: "filter", input, predicate: from.where };
     this.items = this.selectItems();
     for (const item of this.items) this.taken.add(item.name);
     const limit = limitOf(this.sel);
@@ -94,13 +126,7 @@ class SelectPlanner {
     const scope = this.rowScope("the select list");
     const outputs = this.items.map((i) => ({ name: i.name, expr: this.tx.expr(i.node, scope, i.location) }));
     const order = this.orderBy(outputs, scope, "hidden");
-    return this.assemble(
-      input,
-      this.rel.columns.map((c) => c.name),
-      outputs,
-      limit === undefined ? undefined : order,
-      limit,
-    );
+    return this.assemble(input, this.rel.outputs, outputs, limit === undefined ? undefined : order, limit);
   }
 
   /** `SELECT DISTINCT a, b`: a group-by of the outputs with no aggregates. */
@@ -157,7 +183,8 @@ class SelectPlanner {
 
     const scope: Scope = {
       column: (ref, location) => {
-        const { name } = resolveColumn(this.sel, this.rel, ref, location) as { name: string };
+        resolveColumn(this.sel, this.rel, ref, location);
+        const name = nameParts(ref.fields).at(-1) ?? "";
         throw this.sel.error(
           ErrorCode.SqlName,
           ref.location ?? location,
@@ -232,10 +259,14 @@ class SelectPlanner {
       if ("ColumnRef" in val && nameParts(val.ColumnRef.fields).at(-1) === "*") {
         const parts = nameParts(val.ColumnRef.fields);
         if (parts.length > 2) throw this.sel.unsupported(location, `qualified name ${parts.join(".")}`);
-        if (parts.length === 2) checkQualifier(this.sel, this.rel, parts[0] ?? "", location);
-        for (const c of this.rel.columns) {
-          const node: Node = { ColumnRef: { fields: [{ String: { sval: c.name } }], location: location ?? -1 } };
-          items.push({ name: c.name, node, location });
+        const qualifier = parts.length === 2 ? (parts[0] ?? "") : undefined;
+        if (qualifier !== undefined) checkQualifier(this.sel, this.rel, qualifier, location);
+        for (const e of this.rel.entries) {
+          if (qualifier === undefined ? !e.star : !e.qualifiers.includes(qualifier)) continue;
+          // Qualified, so that a name both sides of a join have is not ambiguous.
+          const q = qualifier ?? e.qualifiers[0];
+          const fields = [...(q === undefined ? [] : [q]), e.name].map((sval) => ({ String: { sval } }));
+          items.push({ name: e.name, node: { ColumnRef: { fields, location: location ?? -1 } }, location });
         }
       } else {
         items.push({ name: name ?? outputColumnName(val), node: val, location });
@@ -275,7 +306,7 @@ class SelectPlanner {
         // A bare name is an input column first, an output alias only if no input column has it.
         const parts = nameParts(g.ColumnRef.fields);
         const alias = parts.length === 1 ? this.items.find((i) => i.name === parts[0]) : undefined;
-        if (alias !== undefined && !this.rel.columns.some((c) => c.name === parts[0])) node = alias.node;
+        if (alias !== undefined && !hasColumn(this.rel, parts[0] ?? "")) node = alias.node;
       }
       const e = this.tx.expr(node, this.rowScope("GROUP BY"), location);
       if (!groups.some((x) => exprEquals(x.expr, e))) groups.push({ expr: e, name: undefined });

@@ -78,5 +78,7 @@ export function outputNames(query: ViewQuery, catalog: Catalog): string[] {
       return query.columns.map((c) => c.name);
     case "aggregate":
       return [...query.groupBy.map((g) => g.name), ...query.aggregates.map((a) => a.name)];
+    case "join":
+      return [...query.names];
   }
 }

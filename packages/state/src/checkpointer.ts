@@ -1,5 +1,4 @@
-import { messageOf } from "@jetflow/core";
-import { InvalidOptionError } from "@jetflow/core";
+import { messageOf, wholeNumberOption } from "@jetflow/core";
 import type { CheckpointBackend } from "./checkpoint-backend.js";
 import { CheckpointError } from "./errors.js";
 import type { KeyedStore, StateChunk } from "./keyed-store.js";
@@ -21,11 +20,7 @@ interface ResolvedCheckpointerOptions {
 
 /** Applies defaults and validates; errors name the option and the accepted values. */
 export function resolveCheckpointerOptions(opts: CheckpointerOptions = {}): ResolvedCheckpointerOptions {
-  const fullEvery = opts.fullEvery ?? 100;
-  if (!Number.isSafeInteger(fullEvery) || fullEvery < 1) {
-    throw new InvalidOptionError("fullEvery", `fullEvery must be an integer of at least 1, got ${fullEvery}`);
-  }
-  return { fullEvery };
+  return { fullEvery: wholeNumberOption("fullEvery", opts.fullEvery, 100, 1) };
 }
 
 /** What one committed checkpoint reports. */

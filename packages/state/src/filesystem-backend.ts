@@ -1,8 +1,7 @@
-import { messageOf } from "@jetflow/core";
+import { InvalidOptionError, messageOf } from "@jetflow/core";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { InvalidOptionError } from "@jetflow/core";
 import { baseForCommit, infoOf, newestValidChain, prunable, type RecordInfo } from "./chain.js";
 import type { CheckpointBackend, CheckpointRecord, RestoredCheckpoint } from "./checkpoint-backend.js";
 import { DirLock } from "./dir-lock.js";

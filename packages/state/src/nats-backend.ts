@@ -1,5 +1,4 @@
-import { messageOf } from "@jetflow/core";
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError, messageOf } from "@jetflow/core";
 import { jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm, setSha256Backend } from "@nats-io/obj";

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline as pipeline } from "@jetflow/sql";
 import { connectOptions, NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReferenceSql, sortRows } from "./reference-sql.js";

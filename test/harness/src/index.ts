@@ -1,4 +1,15 @@
-export { NatsServer, natsServerBinary } from "./nats-server.js";
+export { NatsServer } from "./nats-server.js";
+export {
+  binaryVersion,
+  harnessServerVersion,
+  installedServers,
+  natsServerBinary,
+  newestServerBinary,
+  parseServerVersion,
+  versionAtLeast,
+  WHEEL_SERVER_BINARY,
+} from "./server-binary.js";
+export type { ServerVersion } from "./server-binary.js";
 export type { NatsServerOptions, ClientAuth, AuthSetup } from "./nats-server.js";
 export { freePort, waitForPort } from "./free-port.js";
 export { jwtOperator, nkey, tls, token, userPassword } from "./auth.js";

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "./free-port.js";
+import { binaryVersion, natsServerBinary, type ServerVersion } from "./server-binary.js";
 
 /** What a test needs to connect to a harness server: servers plus the auth/TLS pieces of its variant. */
 export interface ClientAuth {
@@ -41,22 +42,17 @@ export interface NatsServerOptions {
   readonly config?: string;
   /** Max payload in bytes. @default server default (1 MiB) */
   readonly maxPayload?: number;
+  /**
+   * The nats-server binary to run, e.g. `newestServerBinary().binary` for a test of a feature only
+   * new servers have. @default `natsServerBinary()` (`JETFLOW_NATS_SERVER`, else `nats-server` on PATH)
+   */
+  readonly binary?: string;
 }
 
 const live = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const p of live) p.kill("SIGKILL");
 });
-
-/** The nats-server binary: `NATS_SERVER` or the one on PATH. */
-export function natsServerBinary(): string {
-  const bin = process.env["NATS_SERVER"] ?? "nats-server";
-  const probe = spawnSync(bin, ["--version"], { encoding: "utf8" });
-  if (probe.error !== undefined) {
-    throw new Error(`nats-server not found (${bin}); install it (apt-get install -y nats-server) or set NATS_SERVER`);
-  }
-  return bin;
-}
 
 /**
  * A real nats-server with JetStream on a free port and a temporary store, for tests.
@@ -78,6 +74,8 @@ export class NatsServer {
     readonly dir: string,
     private readonly configFile: string,
     readonly client: ClientAuth,
+    /** The binary this server runs. */
+    readonly binary: string,
   ) {}
 
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
@@ -94,10 +92,14 @@ export class NatsServer {
     const configFile = path.join(dir, "nats.conf");
     fs.writeFileSync(configFile, lines.join("\n"));
     const scheme = options.auth?.tls === true ? "tls" : "nats";
-    const server = new NatsServer(port, dir, configFile, {
-      ...options.auth?.client,
-      url: `${scheme}://127.0.0.1:${port}`,
-    });
+    const binary = options.binary ?? natsServerBinary();
+    const server = new NatsServer(
+      port,
+      dir,
+      configFile,
+      { ...options.auth?.client, url: `${scheme}://127.0.0.1:${port}` },
+      binary,
+    );
     await server.launch();
     return server;
   }
@@ -105,6 +107,11 @@ export class NatsServer {
   /** `nats://127.0.0.1:PORT` (or `tls://`). */
   get url(): string {
     return this.client.url;
+  }
+
+  /** The version of the running binary (from `--version`), for version-gated tests. */
+  get version(): ServerVersion {
+    return binaryVersion(this.binary);
   }
 
   get running(): boolean {
@@ -148,7 +155,7 @@ export class NatsServer {
   }
 
   private async launch(): Promise<void> {
-    const proc = spawn(natsServerBinary(), ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(this.binary, ["-c", this.configFile], { stdio: ["ignore", "pipe", "pipe"] });
     live.add(proc);
     this.proc = proc;
     let ready: () => void = () => {};

@@ -21,8 +21,18 @@ export function sortedCells(table: Table): { names: string[]; rows: Cell[][] } {
 /** JSON Lines: one object per row, keys = column names, rows sorted by all columns. */
 export function toJsonLines(table: Table): string {
   const { names, rows } = sortedCells(table);
-  const keys = names.map((n) => JSON.stringify(n));
-  return rows.map((row) => `{${row.map((cell, c) => `${keys[c]}:${cell.json}`).join(",")}}\n`).join("");
+  const keys = jsonKeys(names);
+  return rows.map((row) => `${rowJson(keys, row)}\n`).join("");
+}
+
+/** The JSON texts of column names, for {@link rowJson}. */
+export function jsonKeys(names: readonly string[]): string[] {
+  return names.map((n) => JSON.stringify(n));
+}
+
+/** One row as a JSON object text: `keys` from {@link jsonKeys}, cells from {@link cellAt}, in column order. */
+export function rowJson(keys: readonly string[], row: readonly Cell[]): string {
+  return `{${row.map((cell, c) => `${keys[c]}:${cell.json}`).join(",")}}`;
 }
 
 function compareRows(a: Cell[], b: Cell[]): number {

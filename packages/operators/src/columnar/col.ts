@@ -83,7 +83,25 @@ export function isNull(col: Col, i: number): boolean {
 
 /** An empty typed array / array of the representation of `type`, `n` long. */
 export function allocValues(type: SqlType, n: number): ColValues {
-  switch (repOf(type)) {
+  const rep = repOf(type);
+  switch (rep) {
+    case "str":
+      return new Array<string>(n).fill("");
+    case "bytes":
+      return new Array<Uint8Array>(n).fill(EMPTY_BYTES);
+    case "nested":
+      throw new TypeError(`cannot allocate a computed ${type.kind} column`);
+    default:
+      return fixedValues(rep, n) as FixedValues;
+  }
+}
+
+/** The typed array values of fixed-width representations. */
+export type FixedValues = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array;
+
+/** Zeroed typed-array values for `n` rows of a fixed-width representation; undefined for the others (text, bytes, nested). */
+export function fixedValues(rep: Rep, n: number): FixedValues | undefined {
+  switch (rep) {
     case "bool":
       return new Uint8Array(n);
     case "i16":
@@ -98,14 +116,10 @@ export function allocValues(type: SqlType, n: number): ColValues {
       return new Float32Array(n);
     case "f64":
       return new Float64Array(n);
-    case "str":
-      return new Array<string>(n).fill("");
-    case "bytes":
-      return new Array<Uint8Array>(n).fill(EMPTY_BYTES);
     case "interval":
       return new Int32Array(4 * n);
-    case "nested":
-      throw new TypeError(`cannot allocate a computed ${type.kind} column`);
+    default:
+      return undefined;
   }
 }
 

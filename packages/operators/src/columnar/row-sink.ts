@@ -1,11 +1,19 @@
 import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
 import type { Schema } from "apache-arrow";
-import { batchOf, type Col, type ColValues, nullData, type Rep, repOf, toArrow } from "./col.js";
+import {
+  batchOf,
+  type Col,
+  type ColValues,
+  type FixedValues,
+  fixedValues,
+  nullData,
+  type Rep,
+  repOf,
+  toArrow,
+} from "./col.js";
 import { fromPlain, type Plain } from "./plain.js";
 
 const INITIAL_CAPACITY = 64;
-
-type Fixed = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array;
 
 /**
  * One output column of a {@link RowSink}: plain values written straight into the typed array
@@ -14,7 +22,7 @@ type Fixed = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array 
  */
 class SinkColumn {
   private readonly rep: Rep;
-  private fixed: Fixed | undefined;
+  private fixed: FixedValues | undefined;
   private readonly items: Plain[] = [];
   private valid: Uint8Array;
   private nulls = 0;
@@ -25,7 +33,7 @@ class SinkColumn {
   ) {
     this.rep = repOf(type);
     this.valid = new Uint8Array(capacity);
-    this.fixed = newFixed(this.rep, capacity);
+    this.fixed = fixedValues(this.rep, capacity);
   }
 
   /** Writes `value` at row `i`; the arrays hold at least `i + 1` slots. */
@@ -69,7 +77,7 @@ class SinkColumn {
     this.valid = valid;
     const old = this.fixed;
     if (old === undefined) return;
-    const next = newFixed(this.rep, capacity) as Fixed;
+    const next = fixedValues(this.rep, capacity) as FixedValues;
     next.set(old as never);
     this.fixed = next;
   }
@@ -86,29 +94,6 @@ class SinkColumn {
       for (let i = 0; i < n; i++) if (valid[i] === 0) this.items[i] = empty;
     }
     return { type: this.type, length: n, values, valid };
-  }
-}
-
-function newFixed(rep: Rep, capacity: number): Fixed | undefined {
-  switch (rep) {
-    case "bool":
-      return new Uint8Array(capacity);
-    case "i16":
-      return new Int16Array(capacity);
-    case "i32":
-    case "date":
-      return new Int32Array(capacity);
-    case "i64":
-    case "micros":
-      return new BigInt64Array(capacity);
-    case "f32":
-      return new Float32Array(capacity);
-    case "f64":
-      return new Float64Array(capacity);
-    case "interval":
-      return new Int32Array(4 * capacity);
-    default:
-      return undefined;
   }
 }
 

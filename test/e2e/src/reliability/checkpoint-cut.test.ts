@@ -1,5 +1,5 @@
 import type { PipelineStatus } from "@jetflow/pipeline";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import type { NatsServer } from "@jetflow/test-harness";
 import { describe, expect, it } from "vitest";
 import { orderEvents, publishEvents, purgeStream } from "../workload.js";
@@ -47,7 +47,7 @@ describe("the server cut while checkpoints are written", () => {
     await prepareStream(suite, "instate", events, 26_000);
     const sql = orderPipelineSql(server.url, "instate", "instate.*");
     const state = { kind: "nats", bucket: "jetflow-cut" } as const;
-    const p = pipeline({ state, checkpointIntervalMs: 20 });
+    const p = sqlPipeline({ state, checkpointIntervalMs: 20 });
     p.sql(sql);
     const statuses: PipelineStatus[] = [];
     p.status$.subscribe((s) => statuses.push(s));
@@ -71,7 +71,7 @@ describe("the server cut while checkpoints are written", () => {
       await p.stop(); // a last checkpoint, with the server up
       await purgeStream(server.url, "instate");
       // A new pipeline on the same bucket: only the checkpoint in NATS can answer.
-      const q = pipeline({ state });
+      const q = sqlPipeline({ state });
       q.sql(sql);
       await q.start();
       try {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { inspect } from "node:util";
 import type { PipelineStatus } from "@jetflow/pipeline";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import {
   connectOptions,
   freePort,
@@ -258,7 +258,7 @@ describe("secrets never leak", () => {
     }
 
     async function startFails(withOptions: Record<string, string>, what: string): Promise<void> {
-      const p = pipeline();
+      const p = sqlPipeline();
       const statuses: PipelineStatus[] = [];
       p.status$.subscribe((s) => statuses.push(s));
       const opts = Object.entries(withOptions)
@@ -298,7 +298,7 @@ describe("secrets never leak", () => {
       for (let i = 0; i < 100; i++) nc.publish("orders.a", JSON.stringify({ id: i, v: "x" }));
       await nc.flush();
       await nc.close();
-      const p = pipeline({ checkpointIntervalMs: 50 });
+      const p = sqlPipeline({ checkpointIntervalMs: 50 });
       const statuses: PipelineStatus[] = [];
       p.status$.subscribe((s) => statuses.push(s));
       p.sql(
@@ -340,7 +340,7 @@ describe("secrets never leak", () => {
         nc.publish("orders.a", i % 2 === 0 ? JSON.stringify({ id: i, v: "x" }) : "not json {");
       await nc.flush();
       await nc.close();
-      const p = pipeline();
+      const p = sqlPipeline();
       const statuses: PipelineStatus[] = [];
       p.status$.subscribe((s) => statuses.push(s));
       const withOptions = pw(server, {

@@ -6,7 +6,7 @@
  *
  * argv[2]: JSON `{ url, stream, subject, busyMs }`.
  */
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 
 interface ChildConfig {
   readonly url: string;
@@ -25,7 +25,7 @@ export interface ChildSample {
 
 const config = JSON.parse(process.argv[2] ?? "{}") as ChildConfig;
 
-const p = pipeline();
+const p = sqlPipeline();
 p.sql(`
 CREATE SOURCE events (id bigint, region varchar, amount double precision)
 WITH (connector = 'nats', server_url = '${config.url}', subject = '${config.subject}', stream = '${config.stream}', connect_mode = 'plain')

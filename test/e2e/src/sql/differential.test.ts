@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { toJsonLines } from "@jetflow/core";
 import type { Pipeline } from "@jetflow/pipeline";
-import { pipeline } from "@jetflow/sql";
+import { sqlPipeline } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseJsonLines, runCli } from "../cli-process.js";
@@ -195,7 +195,7 @@ describe("generated materialized views equal PostgreSQL over the final table con
 
     const textOf = (views: readonly Case[]) =>
       `${ingestSql(server.url)}${views.map((c) => `CREATE MATERIALIZED VIEW ${c.name} AS ${c.view.jetflow};`).join("\n")}\n`;
-    p = pipeline({ checkpointIntervalMs: 0 }).sql(textOf(cases));
+    p = sqlPipeline({ checkpointIntervalMs: 0 }).sql(textOf(cases));
     const started = await p.start().then(
       () => true,
       () => false,
@@ -204,14 +204,14 @@ describe("generated materialized views equal PostgreSQL over the final table con
       // Some view was refused: find each one (alone, with the view it reads), keep the others running.
       for (const c of cases) {
         const base = cases.find((b) => b.name === c.view.over);
-        const one = pipeline({ checkpointIntervalMs: 0 }).sql(textOf(base === undefined ? [c] : [base, c]));
+        const one = sqlPipeline({ checkpointIntervalMs: 0 }).sql(textOf(base === undefined ? [c] : [base, c]));
         await one.start().then(
           () => one.stop(),
           (e: unknown) => rejected.set(c.name, (e as Error).message),
         );
       }
       const kept = cases.filter((c) => !rejected.has(c.name) && !rejected.has(c.view.over));
-      p = pipeline({ checkpointIntervalMs: 0 }).sql(textOf(kept));
+      p = sqlPipeline({ checkpointIntervalMs: 0 }).sql(textOf(kept));
       await p.start();
     }
     await p.caughtUp();

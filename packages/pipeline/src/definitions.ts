@@ -1,0 +1,118 @@
+import type { Query } from "./dsl/query.js";
+import { IngestRelation } from "./ingest.js";
+import type { Relation, RelationKind } from "./relation.js";
+import type { RelationGraph } from "./relation-graph.js";
+import type { SinkSet } from "./sink-set.js";
+import type { Catalog, ParsedStatement, SinkSpec, SourceSpec, Statement, TableSpec, ViewQuery } from "./spec.js";
+import { ViewRelation } from "./view.js";
+
+/** One definition as given, before start(); a source or table is built (and validated) at once. */
+type Definition =
+  | { readonly kind: "ingest"; readonly relation: IngestRelation }
+  | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
+  | { readonly kind: "sql"; readonly statement: ParsedStatement }
+  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec };
+
+/** How a relation added to a running pipeline is brought up to date. */
+export interface LiveHooks {
+  /** Restores nothing (there is no checkpoint for it) but sets its stores up as start() does. */
+  prepare(r: Relation): void;
+  /** Connects a new source or table. */
+  open(r: IngestRelation): Promise<void>;
+}
+
+/**
+ * The pipeline's definitions and how they become relations: validated as they are given (what
+ * needs no I/O), resolved in order at start() against the relations above them, and applied to
+ * a running pipeline by `exec()` (a new view is backfilled, DROP removes consumers).
+ */
+export class Definitions {
+  private readonly given: Definition[] = [];
+
+  constructor(
+    private readonly graph: RelationGraph,
+    private readonly sinks: SinkSet,
+  ) {}
+
+  /** CREATE SINK in code (see `Pipeline.sink`). */
+  sink(name: string, spec: SinkSpec): void {
+    this.given.push({ kind: "sink", name, spec });
+  }
+
+  /** What statements are planned against: the relations, and the sink names. */
+  catalog(): Catalog {
+    return { ...this.graph.catalog(), hasSink: (name) => this.sinks.has(name) };
+  }
+
+  /** CREATE SOURCE / CREATE TABLE; its WITH options are checked now. */
+  ingest(name: string, kind: "source" | "table", spec: SourceSpec | TableSpec): void {
+    this.given.push({ kind: "ingest", relation: new IngestRelation(name, kind, spec) });
+  }
+
+  /** A view from a {@link Query} (planned at start(), like SQL) or a ready query tree. */
+  view(name: string, query: ViewQuery | Query): void {
+    this.given.push({ kind: "view", name, query });
+  }
+
+  /** Parsed statements, planned at start() in order. */
+  sql(statements: readonly ParsedStatement[]): void {
+    for (const statement of statements) this.given.push({ kind: "sql", statement });
+  }
+
+  /** Builds every relation, in definition order (schemas loaded, views planned). */
+  async resolve(): Promise<void> {
+    for (const d of this.given) {
+      if (d.kind === "sql") await this.apply(d.statement.plan(this.catalog()), undefined);
+      else if (d.kind === "sink")
+        await this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
+      else if (d.kind === "view")
+        this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
+      else await this.addIngest(d.relation, undefined);
+    }
+  }
+
+  /** One planned statement; `live` when the pipeline is running (see `Pipeline.exec`). */
+  async apply(s: Statement, live: LiveHooks | undefined): Promise<void> {
+    if (s.kind === "drop") {
+      if (s.what === "sink") return this.sinks.drop(s.name, s.ifExists);
+      return this.drop(s.what, s.name, s.ifExists, live);
+    }
+    if (s.ifNotExists && (this.graph.has(s.name) || this.sinks.has(s.name))) return;
+    switch (s.kind) {
+      case "create_source":
+        return this.addIngest(new IngestRelation(s.name, "source", s.spec), live);
+      case "create_table":
+        return this.addIngest(new IngestRelation(s.name, "table", s.spec), live);
+      case "create_view":
+        return this.addView(s.name, s.query, live);
+      case "create_sink":
+        this.graph.claim(s.name);
+        return this.sinks.add(s.name, s.spec, (n) => this.graph.get(n), live !== undefined);
+    }
+  }
+
+  private async addIngest(r: IngestRelation, live: LiveHooks | undefined): Promise<void> {
+    this.graph.claim(r.name);
+    await r.prepare();
+    this.graph.add(r);
+    if (live === undefined) return;
+    live.prepare(r);
+    await live.open(r);
+  }
+
+  private addView(name: string, query: ViewQuery, live: LiveHooks | undefined): void {
+    this.graph.claim(name);
+    const view = new ViewRelation(name, query, (n) => this.graph.get(n));
+    this.graph.add(view);
+    if (live === undefined) return;
+    live.prepare(view);
+    view.emitInitial();
+    view.backfill();
+  }
+
+  private async drop(what: RelationKind, name: string, ifExists: boolean, live: LiveHooks | undefined): Promise<void> {
+    this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
+    const r = this.graph.remove(what, name, ifExists);
+    if (live !== undefined && r instanceof IngestRelation) await r.drop();
+  }
+}

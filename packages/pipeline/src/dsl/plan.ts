@@ -1,0 +1,380 @@
+import type { ColumnDef } from "@jetflow/core";
+import { type AggregateFn, type Expr, type NamedExpr, exprEquals, readsColumns } from "@jetflow/operators";
+import { QueryError, RelationNameError } from "../errors.js";
+import type { Catalog, ViewQuery } from "../spec.js";
+import type { Term } from "./value.js";
+
+/** FROM: one relation, or a tumbling window over one. Joins will add a variant here. */
+export type FromItem =
+  | { readonly kind: "relation"; readonly name: string }
+  | { readonly kind: "tumble"; readonly relation: string; readonly timeColumn: string; readonly sizeUs: number };
+
+/** One sort key of ORDER BY. */
+export interface OrderKey {
+  readonly term: Term;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
+
+/** Everything a query of the builder says, clause by clause. */
+export interface QueryParts {
+  readonly from: FromItem;
+  readonly where: Term | undefined;
+  /** Output columns in order; undefined for every input column (`SELECT *`). */
+  readonly select: readonly { readonly name: string; readonly term: Term }[] | undefined;
+  readonly distinct: boolean;
+  readonly groupBy: readonly Term[];
+  readonly having: Term | undefined;
+  readonly orderBy: readonly OrderKey[];
+  readonly limit: { readonly count: number; readonly offset: number } | undefined;
+}
+
+/** How column references and aggregates translate where a term stands. */
+interface Scope {
+  column(name: string): Expr;
+  aggregate(term: Term & { kind: "aggregate" }): Expr;
+  /** Asked first for every term: may return its translation (a GROUP BY expression's output column). */
+  intercept?(term: Term): Expr | undefined;
+}
+
+interface Group {
+  readonly expr: Expr;
+  name: string | undefined;
+}
+
+interface Aggregate {
+  readonly fn: AggregateFn;
+  readonly arg: Expr | undefined;
+  readonly distinct: boolean;
+  readonly name: string;
+}
+
+const col = (name: string): Expr => ({ kind: "column", name });
+
+/**
+ * Plans a builder query against the catalog into the tree the SQL front end builds for the same
+ * SELECT: scan -> [tumble] -> [filter WHERE] -> [aggregate -> [filter HAVING]] -> project ->
+ * [topN -> [project]], a project that keeps its input as is left out, output and internal
+ * columns (`_a0`, `_g0`, `_o0`) named as SQL names them.
+ *
+ * @throws RelationNameError for an unknown relation or column, QueryError for a broken SQL rule
+ * @example planQuery(from("orders").select({ id: col("id") }).parts, catalog)
+ */
+export function planQuery(parts: QueryParts, catalog: Catalog): ViewQuery {
+  return new QueryPlanner(parts, catalog).plan();
+}
+
+/** True when an aggregate call stands anywhere in the term. */
+export function containsAggregate(term: Term): boolean {
+  switch (term.kind) {
+    case "aggregate":
+      return true;
+    case "column":
+    case "literal":
+      return false;
+    case "call":
+      return term.args.some(containsAggregate);
+    case "cast":
+      return containsAggregate(term.expr);
+    case "case":
+      return [term.operand, ...term.branches.flatMap((b) => [b.when, b.then]), term.else].some(
+        (t) => t !== undefined && containsAggregate(t),
+      );
+  }
+}
+
+class QueryPlanner {
+  private readonly columns: readonly ColumnDef[];
+  private readonly input: ViewQuery;
+  private readonly items: readonly { readonly name: string; readonly term: Term }[];
+  private readonly taken = new Set<string>();
+
+  constructor(
+    private readonly q: QueryParts,
+    catalog: Catalog,
+  ) {
+    const from = resolveFrom(q.from, catalog);
+    this.columns = from.columns;
+    this.input = from.query;
+    this.items = q.select ?? from.columns.map((c) => ({ name: c.name, term: { kind: "column", name: c.name } }));
+    if (this.items.length === 0) throw new QueryError("a materialized view needs at least one output column");
+    for (const item of this.items) {
+      if (this.taken.has(item.name)) {
+        throw new QueryError(`output column "${item.name}" appears more than once; give each output its own name`);
+      }
+      this.taken.add(item.name);
+    }
+  }
+
+  plan(): ViewQuery {
+    const q = this.q;
+    let input = this.input;
+    if (q.where !== undefined) input = { kind: "filter", input, predicate: this.expr(q.where, this.rowScope("where")) };
+    const grouped =
+      q.groupBy.length > 0 ||
+      q.having !== undefined ||
+      this.items.some((i) => containsAggregate(i.term)) ||
+      q.orderBy.some((o) => containsAggregate(o.term));
+    if (q.distinct) {
+      if (grouped) throw new QueryError("distinct() cannot be combined with groupBy() or aggregates");
+      return this.planDistinct(input);
+    }
+    return grouped ? this.planGrouped(input) : this.planPlain(input);
+  }
+
+  private planPlain(input: ViewQuery): ViewQuery {
+    const scope = this.rowScope("select");
+    const outputs = this.items.map((i) => ({ name: i.name, expr: this.expr(i.term, scope) }));
+    const order = this.orderBy(outputs, scope, "hidden");
+    return this.assemble(
+      input,
+      this.columns.map((c) => c.name),
+      outputs,
+      order,
+    );
+  }
+
+  /** `distinct()`: a group-by of the outputs with no aggregates. */
+  private planDistinct(input: ViewQuery): ViewQuery {
+    const scope = this.rowScope("select");
+    const outputs = this.items.map((i) => ({ name: i.name, expr: this.expr(i.term, scope) }));
+    const order = this.orderBy(outputs, scope, "outputs only");
+    const names = outputs.map((o) => o.name);
+    return this.assemble(
+      { kind: "aggregate", input, groupBy: outputs, aggregates: [] },
+      names,
+      names.map((n) => ({ name: n, expr: col(n) })),
+      order,
+    );
+  }
+
+  private planGrouped(input: ViewQuery): ViewQuery {
+    const groups = this.groupKeys();
+    const aggregates: Aggregate[] = [];
+    const argScope = this.rowScope("an aggregate's argument");
+    const findAggregate = (term: Term & { kind: "aggregate" }) => {
+      const arg = term.arg === undefined ? undefined : this.expr(term.arg, argScope);
+      const parts = { fn: term.fn, arg, distinct: term.distinct };
+      const found = aggregates.find(
+        (a) =>
+          a.fn === parts.fn &&
+          a.distinct === parts.distinct &&
+          (a.arg === undefined ? arg === undefined : arg !== undefined && exprEquals(a.arg, arg)),
+      );
+      return { parts, found };
+    };
+
+    // Outputs that are exactly a group key or an aggregate lend it their name, as in SQL.
+    for (const item of this.items) {
+      const term = item.term;
+      if (term.kind === "aggregate") {
+        const { parts, found } = findAggregate(term);
+        if (found === undefined) aggregates.push({ ...parts, name: item.name });
+      } else if (!containsAggregate(term)) {
+        const e = this.expr(term, this.rowScope("select"));
+        const group = groups.find((g) => exprEquals(g.expr, e));
+        if (group !== undefined && group.name === undefined) group.name = item.name;
+      }
+    }
+    for (const a of aggregates) this.taken.add(a.name);
+    for (const g of groups) {
+      if (g.name === undefined)
+        g.name = g.expr.kind === "column" && !this.taken.has(g.expr.name) ? g.expr.name : this.fresh("_g");
+      this.taken.add(g.name);
+    }
+
+    const scope: Scope = {
+      column: (name) => {
+        this.rowScope("select").column(name);
+        throw new QueryError(`column "${name}" must appear in groupBy() or be used in an aggregate function`);
+      },
+      aggregate: (term) => {
+        const { parts, found } = findAggregate(term);
+        if (found !== undefined) return col(found.name);
+        const name = this.fresh("_a");
+        aggregates.push({ ...parts, name });
+        return col(name);
+      },
+      intercept: (term) => {
+        if (containsAggregate(term)) return undefined;
+        const e = this.expr(term, this.rowScope("groupBy"));
+        const group = groups.find((g) => exprEquals(g.expr, e));
+        if (group !== undefined) return col(group.name as string);
+        return readsColumns(e) ? undefined : e;
+      },
+    };
+
+    const outputs = this.items.map((i) => ({ name: i.name, expr: this.expr(i.term, scope) }));
+    const having = this.q.having === undefined ? undefined : this.expr(this.q.having, scope);
+    const before = aggregates.length;
+    const order = this.orderBy(outputs, scope, "hidden");
+    // Without limit the order was only checked: drop the aggregates it alone asked for.
+    if (order === undefined) aggregates.length = before;
+
+    let query: ViewQuery = {
+      kind: "aggregate",
+      input,
+      groupBy: groups.map((g) => ({ name: g.name as string, expr: g.expr })),
+      aggregates: aggregates.map((a) => ({ name: a.name, fn: a.fn, arg: a.arg, distinct: a.distinct })),
+    };
+    if (having !== undefined) query = { kind: "filter", input: query, predicate: having };
+    const names = [...groups.map((g) => g.name as string), ...aggregates.map((a) => a.name)];
+    return this.assemble(query, names, outputs, order);
+  }
+
+  /** project (unless it keeps the input as is) -> [topN -> [project dropping hidden order columns]]. */
+  private assemble(
+    input: ViewQuery,
+    inputNames: readonly string[],
+    outputs: readonly NamedExpr[],
+    order: { readonly orderBy: OrderBy; readonly hidden: readonly NamedExpr[] } | undefined,
+  ): ViewQuery {
+    const project = (columns: readonly NamedExpr[]): ViewQuery => {
+      const identity =
+        columns.length === inputNames.length &&
+        columns.every((c, i) => c.name === inputNames[i] && c.expr.kind === "column" && c.expr.name === c.name);
+      return identity ? input : { kind: "project", input, columns };
+    };
+    const limit = this.q.limit;
+    if (limit === undefined || order === undefined) return project(outputs);
+    const top: ViewQuery = {
+      kind: "topN",
+      input: project([...outputs, ...order.hidden]),
+      orderBy: order.orderBy,
+      limit: limit.count,
+      offset: limit.offset,
+    };
+    if (order.hidden.length === 0) return top;
+    return { kind: "project", input: top, columns: outputs.map((o) => ({ name: o.name, expr: col(o.name) })) };
+  }
+
+  /** groupBy() keys, deduplicated: a bare name is an input column first, an output name if no input column has it. */
+  private groupKeys(): Group[] {
+    const groups: Group[] = [];
+    for (const key of this.q.groupBy) {
+      let term = key;
+      if (key.kind === "column" && !this.columns.some((c) => c.name === key.name)) {
+        term = this.items.find((i) => i.name === key.name)?.term ?? key;
+      }
+      const e = this.expr(term, this.rowScope("groupBy"));
+      if (!groups.some((g) => exprEquals(g.expr, e))) groups.push({ expr: e, name: undefined });
+    }
+    return groups;
+  }
+
+  /**
+   * orderBy() keys over the output columns (undefined without limit: a view is a set of rows, the
+   * order only checked): an output name refers to that column; another expression equal to an
+   * output uses it; any other becomes a hidden column (`"outputs only"`, for distinct(), rejects those).
+   */
+  private orderBy(
+    outputs: readonly NamedExpr[],
+    scope: Scope,
+    others: "hidden" | "outputs only",
+  ): { orderBy: OrderBy; hidden: NamedExpr[] } | undefined {
+    const orderBy: { expr: Expr; desc: boolean; nullsFirst: boolean }[] = [];
+    const hidden: NamedExpr[] = [];
+    for (const { term, desc, nullsFirst } of this.q.orderBy) {
+      let name = term.kind === "column" ? outputs.find((o) => o.name === term.name)?.name : undefined;
+      if (name === undefined) {
+        const e = this.expr(term, scope);
+        name = outputs.find((o) => exprEquals(o.expr, e))?.name ?? hidden.find((h) => exprEquals(h.expr, e))?.name;
+        if (name === undefined) {
+          if (others === "outputs only") {
+            throw new QueryError("with distinct(), orderBy() may only name output columns");
+          }
+          name = this.fresh("_o");
+          hidden.push({ name, expr: e });
+        }
+      }
+      orderBy.push({ expr: col(name), desc, nullsFirst });
+    }
+    return this.q.limit === undefined ? undefined : { orderBy, hidden };
+  }
+
+  /** Columns of the input; aggregates refused (`clause` names where they stood). */
+  private rowScope(clause: string): Scope {
+    return {
+      column: (name) => {
+        if (this.columns.some((c) => c.name === name)) return col(name);
+        const known = this.columns.map((c) => c.name).join(", ");
+        throw new RelationNameError(`column "${name}" does not exist in ${fromName(this.q.from)} (columns: ${known})`);
+      },
+      aggregate: () => {
+        throw new QueryError(
+          clause === "an aggregate's argument"
+            ? "aggregate function calls cannot be nested"
+            : `aggregate functions are not allowed in ${clause}()`,
+        );
+      },
+    };
+  }
+
+  /** A term as an operators expression, names and aggregates resolved by the scope. */
+  private expr(term: Term, scope: Scope): Expr {
+    const intercepted = scope.intercept?.(term);
+    if (intercepted !== undefined) return intercepted;
+    const sub = (t: Term) => this.expr(t, scope);
+    switch (term.kind) {
+      case "column":
+        return scope.column(term.name);
+      case "literal":
+        return term;
+      case "call":
+        return { kind: "call", fn: term.fn, args: term.args.map(sub) };
+      case "cast":
+        return { kind: "cast", expr: sub(term.expr), type: term.type };
+      case "case":
+        return {
+          kind: "case",
+          operand: term.operand === undefined ? undefined : sub(term.operand),
+          // biome-ignore lint/suspicious/noThenProperty: the Expr contract names CASE branches { when, then }
+          branches: term.branches.map((b) => ({ when: sub(b.when), then: sub(b.then) })),
+          else: term.else === undefined ? undefined : sub(term.else),
+        };
+      case "aggregate":
+        return scope.aggregate(term);
+    }
+  }
+
+  /** A name for an internal column (`_a0`, `_g1`, `_o0`) no output or other internal column has. */
+  private fresh(prefix: string): string {
+    for (let i = 0; ; i++) {
+      const name = `${prefix}${i}`;
+      if (!this.taken.has(name)) {
+        this.taken.add(name);
+        return name;
+      }
+    }
+  }
+}
+
+type OrderBy = readonly { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean }[];
+
+function fromName(from: FromItem): string {
+  return `"${from.kind === "relation" ? from.name : from.relation}"`;
+}
+
+/** The FROM item's query and the columns it gives (a tumble adds window_start and window_end). */
+function resolveFrom(from: FromItem, catalog: Catalog): { query: ViewQuery; columns: readonly ColumnDef[] } {
+  const name = from.kind === "relation" ? from.name : from.relation;
+  const columns = catalog.columnsOf(name);
+  if (columns === undefined) throw new RelationNameError(`relation "${name}" does not exist`);
+  const scan: ViewQuery = { kind: "scan", relation: name };
+  if (from.kind === "relation") return { query: scan, columns };
+  const time = columns.find((c) => c.name === from.timeColumn);
+  if (time === undefined) throw new RelationNameError(`column "${from.timeColumn}" does not exist in "${name}"`);
+  if (time.type.kind !== "timestamp" && time.type.kind !== "timestamptz") {
+    throw new QueryError(
+      `tumble() needs a timestamp or timestamptz time column; "${from.timeColumn}" is ${time.type.kind}`,
+    );
+  }
+  for (const added of ["window_start", "window_end"]) {
+    if (columns.some((c) => c.name === added))
+      throw new RelationNameError(`tumble() adds a column "${added}", but "${name}" already has one`);
+  }
+  return {
+    query: { kind: "tumble", input: scan, timeColumn: from.timeColumn, sizeUs: from.sizeUs },
+    columns: [...columns, { name: "window_start", type: time.type }, { name: "window_end", type: time.type }],
+  };
+}

@@ -1,0 +1,191 @@
+import { InvalidOptionError } from "@jetflow/core";
+import { QueryError } from "../errors.js";
+import type { Catalog, ViewQuery } from "../spec.js";
+import { type FromItem, type OrderKey, type QueryParts, planQuery } from "./plan.js";
+import { type Operand, type Term, Value, col, termOf } from "./value.js";
+
+/** A column by name, or any value. */
+export type Key = string | Value;
+
+/** A window length; the parts add up. */
+export interface Duration {
+  readonly days?: number;
+  readonly hours?: number;
+  readonly minutes?: number;
+  readonly seconds?: number;
+  readonly milliseconds?: number;
+}
+
+const US_PER: Readonly<Record<keyof Duration, number>> = {
+  days: 86_400_000_000,
+  hours: 3_600_000_000,
+  minutes: 60_000_000,
+  seconds: 1_000_000,
+  milliseconds: 1_000,
+};
+
+/**
+ * `TUMBLE(relation, timeColumn, INTERVAL '...')`: the relation's rows with `window_start` and
+ * `window_end` added, the fixed-size window each row's time falls in. Group by them to aggregate per window.
+ *
+ * @example
+ * ```ts
+ * from(tumble("clicks", "ts", { minutes: 1 }))
+ *   .groupBy("window_start")
+ *   .select({ minute: col("window_start"), clicks: count() })
+ * ```
+ */
+export function tumble(relation: string, timeColumn: string, size: Duration): FromItem {
+  let sizeUs = 0;
+  for (const [unit, n] of Object.entries(size) as [keyof Duration, number][]) sizeUs += n * US_PER[unit];
+  if (!(sizeUs > 0) || !Number.isSafeInteger(sizeUs)) {
+    throw new InvalidOptionError(
+      "size",
+      `tumble() window size must be a positive whole number of microseconds, got ${JSON.stringify(size)}`,
+    );
+  }
+  return { kind: "tumble", relation, timeColumn, sizeUs };
+}
+
+/** Where NULLs sort. @default "last" ascending, "first" descending (as in PostgreSQL) */
+export interface OrderOptions {
+  readonly nulls?: "first" | "last";
+}
+
+/**
+ * An ascending sort key for {@link Query.orderBy}.
+ * @example asc("region", { nulls: "first" })
+ */
+export function asc(key: Key, options: OrderOptions = {}): OrderKey {
+  return { term: keyTerm(key), desc: false, nullsFirst: (options.nulls ?? "last") === "first" };
+}
+
+/**
+ * A descending sort key for {@link Query.orderBy}.
+ * @example desc("revenue")
+ */
+export function desc(key: Key, options: OrderOptions = {}): OrderKey {
+  return { term: keyTerm(key), desc: true, nullsFirst: (options.nulls ?? "first") === "first" };
+}
+
+const keyTerm = (key: Key): Term => (typeof key === "string" ? col(key).term : key.term);
+
+const and = (a: Term | undefined, b: Value): Term =>
+  a === undefined ? b.term : { kind: "call", fn: "and", args: [a, b.term] };
+
+/**
+ * A materialized view's query, built clause by clause; immutable (each call returns a new query),
+ * clauses in any order. {@link Pipeline.materializedView} plans it against the relations defined
+ * before it, into the same tree the SQL front end builds for the equivalent SELECT.
+ *
+ * @example
+ * ```ts
+ * // SELECT region, count(*) AS orders, sum(amount) AS revenue FROM orders WHERE status = 'paid' GROUP BY region
+ * from("orders")
+ *   .where(col("status").eq("paid"))
+ *   .groupBy("region")
+ *   .select("region", { orders: count(), revenue: sum(col("amount")) });
+ * ```
+ */
+export class Query {
+  constructor(readonly parts: QueryParts) {}
+
+  // Joins land here: `.join(other, on)` turning `from` into a join item.
+
+  /** WHERE: keeps the input rows for which the predicate is true; several calls AND together. @example .where(col("amount").gt(0)) */
+  where(predicate: Value): Query {
+    return this.with({ where: and(this.parts.where, predicate) });
+  }
+
+  /**
+   * The output columns, in order: a name keeps an input (or grouped) column, a record names
+   * values. Several calls add columns. Without select(), every input column (`SELECT *`).
+   *
+   * @example .select("region", { revenue: sum(col("amount")), big: col("amount").gt(100) })
+   */
+  select(...items: (string | Readonly<Record<string, Operand>>)[]): Query {
+    const added = items.flatMap((item) =>
+      typeof item === "string"
+        ? [{ name: item, term: col(item).term }]
+        : Object.entries(item).map(([name, v]) => ({ name, term: termOf(v) })),
+    );
+    return this.with({ select: [...(this.parts.select ?? []), ...added] });
+  }
+
+  /** SELECT DISTINCT: each distinct output row once. @example from("clicks").select("page").distinct() */
+  distinct(): Query {
+    return this.with({ distinct: true });
+  }
+
+  /** GROUP BY: one output row per distinct key; a name is an input column first, else an output. @example .groupBy("region", fn("date_trunc", "hour", col("ts"))) */
+  groupBy(...keys: Key[]): Query {
+    return this.with({ groupBy: [...this.parts.groupBy, ...keys.map(keyTerm)] });
+  }
+
+  /** HAVING: keeps the groups for which the predicate is true; several calls AND together. @example .having(count().gt(10)) */
+  having(predicate: Value): Query {
+    return this.with({ having: and(this.parts.having, predicate) });
+  }
+
+  /**
+   * ORDER BY, for {@link limit}: a view is a set of rows, so without a limit the order is only checked.
+   * Names and values sort ascending; use {@link asc} / {@link desc} for the direction and NULLs.
+   *
+   * @example .orderBy(desc("revenue"), "region").limit(10)
+   */
+  orderBy(...keys: (Key | OrderKey)[]): Query {
+    const added = keys.map((k) => (typeof k === "string" || k instanceof Value ? asc(k) : k));
+    return this.with({ orderBy: [...this.parts.orderBy, ...added] });
+  }
+
+  /**
+   * LIMIT count [OFFSET offset]: the view keeps the first `count` rows by {@link orderBy}, which it needs.
+   * @example .orderBy(desc("revenue")).limit(3)
+   */
+  limit(count: number, options: { readonly offset?: number } = {}): Query {
+    const offset = options.offset ?? 0;
+    for (const [name, n] of [
+      ["limit", count],
+      ["offset", offset],
+    ] as const) {
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw new InvalidOptionError(name, `${name} must be a whole number >= 0, got ${n}`);
+    }
+    return this.with({ limit: { count, offset } });
+  }
+
+  /**
+   * The query as the pipeline runs it, names resolved against `catalog`.
+   * @throws RelationNameError for an unknown relation or column, QueryError for a broken SQL rule
+   * @example from("orders").plan(pipeline.catalog) // { kind: "scan", relation: "orders" }
+   */
+  plan(catalog: Catalog): ViewQuery {
+    if (this.parts.limit !== undefined && this.parts.orderBy.length === 0) {
+      throw new QueryError("limit() needs orderBy(): which rows the view keeps would be arbitrary");
+    }
+    return planQuery(this.parts, catalog);
+  }
+
+  private with(change: Partial<QueryParts>): Query {
+    return new Query({ ...this.parts, ...change });
+  }
+}
+
+/**
+ * Starts a query FROM a relation (a source, table or view defined before the view), or from a
+ * {@link tumble} window over one.
+ *
+ * @example from("orders").where(col("status").eq("paid")).select("id", "amount")
+ */
+export function from(relation: string | FromItem): Query {
+  return new Query({
+    from: typeof relation === "string" ? { kind: "relation", name: relation } : relation,
+    where: undefined,
+    select: undefined,
+    distinct: false,
+    groupBy: [],
+    having: undefined,
+    orderBy: [],
+    limit: undefined,
+  });
+}

@@ -1,0 +1,21 @@
+import type { SourceStatus } from "@jetflow/connector-nats";
+import type { CheckpointResult } from "@jetflow/state";
+
+/**
+ * Lifecycle and progress of a pipeline, as data (`Pipeline.status$`).
+ *
+ * @example
+ * ```ts
+ * p.status$.subscribe((s) => {
+ *   if (s.type === "bad_message") console.warn(`${s.relation} #${s.sequence}: ${s.reason}`);
+ * });
+ * ```
+ */
+export type PipelineStatus =
+  | { readonly type: "started"; readonly restoredCheckpoint: number | undefined }
+  | { readonly type: "source"; readonly relation: string; readonly status: SourceStatus }
+  | { readonly type: "checkpoint"; readonly report: CheckpointResult }
+  | { readonly type: "bad_message"; readonly relation: string; readonly sequence: number; readonly reason: string }
+  | { readonly type: "caught_up" }
+  | { readonly type: "error"; readonly error: Error }
+  | { readonly type: "stopped" };

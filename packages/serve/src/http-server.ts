@@ -1,0 +1,151 @@
+import http from "node:http";
+import { ErrorCode, formatSqlType } from "@jetflow/core";
+import type { Pipeline } from "@jetflow/pipeline";
+import { errorResponse, RequestError } from "./errors.js";
+import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } from "./options.js";
+import { parseRowsQuery } from "./query.js";
+import { Readiness } from "./readiness.js";
+import { jsonArrayChunks, writeArrowStream, writeChunks } from "./rows-body.js";
+import { streamChanges } from "./sse.js";
+import { StatusBoard } from "./status-board.js";
+import { webFile } from "./web.js";
+
+/** The media type of an Arrow IPC stream, for `Accept`. */
+export const ARROW_STREAM = "application/vnd.apache.arrow.stream";
+
+/** A running HTTP server of a pipeline. */
+export interface JetflowServer {
+  readonly port: number;
+  readonly host: string;
+  /** `http://host:port`. */
+  readonly url: string;
+  /** Stops listening and closes every connection (SSE streams included). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a pipeline over HTTP (one server, on 127.0.0.1 unless `host` says otherwise):
+ * - `GET /api/relations`: `[{ name, kind, columns: [{ name, type }], primaryKey, rows }]`
+ *   (a view's primary key is its group columns);
+ * - `GET /api/relations/NAME[?col=value&...][&limit=N]`: the JSON array of rows, values and order
+ *   exactly as `jetflow run --print` gives them; equalities on the primary key (group columns)
+ *   are an index probe, others a scan; with `Accept: application/vnd.apache.arrow.stream` the
+ *   same rows as an Arrow IPC stream;
+ * - `GET /api/relations/NAME/changes`: Server-Sent Events, see {@link streamChanges};
+ * - `GET /api/status`: readiness, messages in, consumer lag, bad messages, checkpoint age (the page's feed);
+ * - `GET /healthz` (the process is up), `GET /readyz` (200 once every source connected and caught up, else 503);
+ * - `GET /metrics`: Prometheus text; `GET /`: the live web page.
+ * Errors are JSON `{ "error", "code" }`: 404 unknown relation, 400 unknown column or bad value.
+ *
+ * Every answer reads rows taken at one instant (between two batches), and formats and sends
+ * them in chunks with other work between, so serving never stalls ingestion for long.
+ *
+ * @example
+ * ```ts
+ * await p.start();
+ * const server = await serve(p, { port: 8080 });
+ * // curl 'http://127.0.0.1:8080/api/relations/by_region?region=north'
+ * await server.close();
+ * ```
+ */
+export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<JetflowServer> {
+  const o = resolveServeOptions(options);
+  const readiness = new Readiness(p);
+  const board = new StatusBoard(p);
+  const server = http.createServer((req, res) => {
+    route(p, o, readiness, board, req, res).catch((e: unknown) => fail(res, e));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : o.port;
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  return {
+    port,
+    host: o.host,
+    url: `http://${host}:${port}`,
+    close: async () => {
+      readiness.close();
+      board.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+async function route(
+  p: Pipeline,
+  o: ResolvedServeOptions,
+  readiness: Readiness,
+  board: StatusBoard,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    throw new RequestError(405, ErrorCode.NotFound, `${req.method} is not served; every endpoint is GET`);
+  }
+  const path = url.pathname;
+  if (path === "/healthz") return json(res, 200, { status: "ok" });
+  if (path === "/readyz") return json(res, readiness.ready ? 200 : 503, { ready: readiness.ready });
+  if (path === "/metrics") {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    res.end(p.metrics.render());
+    return;
+  }
+  if (path === "/api/status") return json(res, 200, { ready: readiness.ready, ...board.read() });
+  if (path === "/api/relations") return json(res, 200, relationList(p));
+  const m = /^\/api\/relations\/([^/]+)(\/changes)?$/.exec(path);
+  if (m !== null) {
+    const relation = p.relation(decodeURIComponent(m[1] as string));
+    if (m[2] !== undefined) {
+      streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes });
+      return;
+    }
+    const { equal, limit } = parseRowsQuery(url.searchParams, relation.columns);
+    const rows = await relation.lookup(equal);
+    if ((req.headers.accept ?? "").includes(ARROW_STREAM)) {
+      res.writeHead(200, { "content-type": ARROW_STREAM });
+      await writeArrowStream(res, rows, o.chunkRows, limit);
+    } else {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      await writeChunks(res, jsonArrayChunks(rows, o.chunkRows, limit));
+    }
+    res.end();
+    return;
+  }
+  const file = webFile(path);
+  if (file === undefined) throw new RequestError(404, ErrorCode.NotFound, `nothing is served at ${path}`);
+  res.writeHead(200, { "content-type": file.type, "cache-control": "no-cache" });
+  res.end(file.body);
+}
+
+function relationList(p: Pipeline): unknown[] {
+  return p.names().map((name) => {
+    const r = p.relation(name);
+    return {
+      name,
+      kind: r.kind,
+      columns: r.columns.map((c) => ({ name: c.name, type: formatSqlType(c.type) })),
+      primaryKey: r.key,
+      rows: r.size,
+    };
+  });
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  res.end(JSON.stringify(body));
+}
+
+function fail(res: http.ServerResponse, e: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const { status, body } = errorResponse(e);
+  json(res, status, body);
+}

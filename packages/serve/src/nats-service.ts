@@ -1,0 +1,115 @@
+import { connectNats } from "@jetflow/connector-nats";
+import { ErrorCode, InvalidOptionError } from "@jetflow/core";
+import type { Pipeline } from "@jetflow/pipeline";
+import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { errorResponse, RequestError } from "./errors.js";
+import { jsonArray } from "./rows-body.js";
+
+/** Options of {@link natsService}. */
+export interface NatsServiceOptions {
+  /**
+   * The NATS servers to register on, with the first source's auth and TLS.
+   * @default the first source's `server_url` (after the pipeline's `servers` option)
+   */
+  readonly servers?: readonly string[];
+  /** A connection to use instead (not closed by `stop()`). */
+  readonly connection?: NatsConnection;
+  /** The service name, as `nats micro ls` shows it. @default "jetflow" */
+  readonly name?: string;
+  /** Endpoint subjects are `<prefix>.<relation>`. @default "jetflow.query" */
+  readonly subjectPrefix?: string;
+}
+
+/** A running NATS query service. */
+export interface JetflowNatsService {
+  /** The service as nats.js sees it: `info()`, `stats()`. */
+  readonly service: Service;
+  stop(): Promise<void>;
+}
+
+const VERSION = "0.1.0";
+
+/**
+ * Registers a NATS service (the NATS micro-service protocol, so `$SRV.PING`, `$SRV.INFO` and
+ * `$SRV.STATS` answer as for any service) with one endpoint per relation of the running pipeline,
+ * subject `jetflow.query.<relation>`. A request is empty (every row) or a JSON object of column
+ * equalities (`{"region": "north"}`: a probe when it covers the relation's key); the reply is the
+ * JSON array of rows exactly as `GET /api/relations/NAME` gives them. Errors are service errors
+ * (`Nats-Service-Error-Code` 400 for an unknown column or a bad value, 404 for a dropped relation).
+ *
+ * Relations created later by `exec()` get no endpoint (restart the service to add them).
+ *
+ * @example
+ * ```ts
+ * const svc = await natsService(p);
+ * // from any client: nats req jetflow.query.by_region '{"region":"north"}'
+ * await svc.stop();
+ * ```
+ * @throws InvalidOptionError when the pipeline has no source to borrow a server from and none is given
+ */
+export async function natsService(p: Pipeline, options: NatsServiceOptions = {}): Promise<JetflowNatsService> {
+  const name = options.name ?? "jetflow";
+  const prefix = options.subjectPrefix ?? "jetflow.query";
+  let nc = options.connection;
+  if (nc === undefined) {
+    const first = p.firstSourceConnection();
+    if (first === undefined && options.servers === undefined) {
+      throw new InvalidOptionError(
+        "servers",
+        "natsService: the pipeline has no source to take a server from; pass servers",
+      );
+    }
+    const base = first ?? { servers: [], connectMode: "plain" as const, tls: { required: false } };
+    nc = await connectNats(options.servers === undefined ? base : { ...base, servers: [...options.servers] }, {
+      name: `${name}-service`,
+    });
+  }
+  const owned = options.connection === undefined ? nc : undefined;
+  // @nats-io/services is typed against its own nats-core build; the connection is the same protocol.
+  const service = await new Svcm(nc as never).add({
+    name,
+    version: VERSION,
+    description: "jetflow: rows of a running pipeline's tables and views",
+  });
+  for (const relation of p.names()) {
+    service.addEndpoint(relation, {
+      subject: `${prefix}.${relation}`,
+      handler: (err, msg) => {
+        if (err === null) void answer(p, relation, msg);
+      },
+    });
+  }
+  return {
+    service,
+    async stop() {
+      await service.stop();
+      await owned?.close();
+    },
+  };
+}
+
+async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
+  try {
+    const rows = await p.relation(relation).lookup(requestEqualities(msg.data));
+    msg.respond(jsonArray(rows));
+  } catch (e) {
+    const { status, body } = errorResponse(e);
+    msg.respondError(status, body.error, JSON.stringify(body));
+  }
+}
+
+function requestEqualities(data: Uint8Array): Record<string, unknown> {
+  const text = new TextDecoder().decode(data).trim();
+  if (text === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RequestError(400, ErrorCode.InvalidValue, "a request is empty or a JSON object of column equalities");
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,248 @@
+import http from "node:http";
+import { toJsonLines } from "@jetflow/core";
+import { type Pipeline, pipeline } from "@jetflow/pipeline";
+import { sqlFrontend } from "@jetflow/sql";
+import { NatsServer } from "@jetflow/test-harness";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { tableFromIPC } from "apache-arrow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARROW_STREAM, type JetflowServer, serve } from "./http-server.js";
+
+/** A pipeline of a keyed table, a source and an aggregate view over one stream, and its HTTP server. */
+async function startPipeline(url: string, stream: string, subject: string): Promise<Pipeline> {
+  const p = pipeline({ sql: sqlFrontend }).sql(`
+    CREATE TABLE orders (id int PRIMARY KEY, region varchar, amount int, at timestamptz)
+    WITH (connector = 'nats', server_url = '${url}', subject = '${subject}', stream = '${stream}', connect_mode = 'plain')
+    FORMAT PLAIN ENCODE JSON;
+    CREATE SOURCE events (id int, region varchar, amount int, at timestamptz)
+    WITH (connector = 'nats', server_url = '${url}', subject = '${subject}', stream = '${stream}', connect_mode = 'plain')
+    FORMAT PLAIN ENCODE JSON;
+    CREATE MATERIALIZED VIEW by_region AS SELECT region, count(*) AS n, sum(amount) AS total FROM orders GROUP BY region;
+  `);
+  await p.start();
+  return p;
+}
+
+function order(i: number): object {
+  return {
+    id: i % 150,
+    region: ["north", "south", "east", "west"][i % 4],
+    amount: i,
+    at: new Date(Date.UTC(2024, 4, 1, 0, 0, i)).toISOString(),
+  };
+}
+
+/** `--print NAME` output as the array of its lines' objects. */
+function printed(p: Pipeline, name: string): unknown[] {
+  return toJsonLines(p.view(name).snapshot())
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l));
+}
+
+async function getJson(url: string): Promise<{ status: number; body: unknown; type: string | null }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json(), type: res.headers.get("content-type") };
+}
+
+/** Resolves once `check` holds (polled); fails the test after 30 s. */
+async function until(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > 30_000) throw new Error("condition never held");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Reads SSE events from a response until `until` says stop. */
+async function readEvents(
+  res: Response,
+  until: (events: { event: string; data: unknown }[]) => boolean,
+): Promise<{ event: string; data: unknown }[]> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const events: { event: string; data: unknown }[] = [];
+  let buffer = "";
+  while (!until(events)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const lines = block.split("\n").filter((l) => !l.startsWith(":"));
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7);
+      const data = lines
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
+      if (event !== undefined) events.push({ event, data: JSON.parse(data) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe("serve(): HTTP against a running pipeline and a real nats-server", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let p: Pipeline;
+  let http1: JetflowServer;
+  const publish = async (payloads: object[]) => {
+    const js = (await jetstreamManager(nc)).jetstream();
+    for (const o of payloads) await js.publish("orders.new", JSON.stringify(o));
+  };
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connect({ servers: server.url });
+    await (await jetstreamManager(nc)).streams.add({ name: "ORDERS", subjects: ["orders.>"] });
+    await publish(Array.from({ length: 600 }, (_, i) => order(i)));
+    p = await startPipeline(server.url, "ORDERS", "orders.new");
+    http1 = await serve(p, { chunkRows: 50 });
+    await p.caughtUp();
+  });
+  afterAll(async () => {
+    await http1?.close();
+    await p?.stop();
+    await nc?.close();
+    await server?.dispose();
+  });
+
+  it("listens on 127.0.0.1 and answers /healthz, /readyz once caught up, and /metrics", async () => {
+    expect(http1.host).toBe("127.0.0.1");
+    expect(await getJson(`${http1.url}/healthz`)).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await getJson(`${http1.url}/readyz`)).toMatchObject({ status: 200, body: { ready: true } });
+    const metrics = await fetch(`${http1.url}/metrics`);
+    expect(metrics.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await metrics.text()).toContain('jetflow_relation_rows{relation="orders"} 150');
+  });
+
+  it("lists relations with kind, SQL column types, primary key and row count", async () => {
+    const { status, body } = await getJson(`${http1.url}/api/relations`);
+    expect(status).toBe(200);
+    expect(body).toEqual([
+      {
+        name: "orders",
+        kind: "table",
+        columns: [
+          { name: "id", type: "integer" },
+          { name: "region", type: "varchar" },
+          { name: "amount", type: "integer" },
+          { name: "at", type: "timestamptz" },
+        ],
+        primaryKey: ["id"],
+        rows: 150,
+      },
+      expect.objectContaining({ name: "events", kind: "source", primaryKey: [], rows: 0 }),
+      {
+        name: "by_region",
+        kind: "view",
+        columns: [
+          { name: "region", type: "varchar" },
+          { name: "n", type: "bigint" },
+          { name: "total", type: "bigint" },
+        ],
+        primaryKey: ["region"],
+        rows: 4,
+      },
+    ]);
+  });
+
+  it("gives rows exactly as --print does, filtered by ?col=value, limited by ?limit=N", async () => {
+    const all = printed(p, "orders");
+    expect((await getJson(`${http1.url}/api/relations/orders`)).body).toEqual(all);
+    const one = await getJson(`${http1.url}/api/relations/orders?id=7`);
+    expect(one.type).toMatch(/^application\/json/);
+    expect(one.body).toEqual(all.filter((r) => (r as { id: number }).id === 7));
+    expect((one.body as unknown[]).length).toBe(1);
+    const north = (await getJson(`${http1.url}/api/relations/orders?region=north&amount=596`)).body;
+    expect(north).toEqual(all.filter((r) => (r as { region: string; amount: number }).amount === 596));
+    expect((await getJson(`${http1.url}/api/relations/orders?limit=3`)).body).toEqual(all.slice(0, 3));
+    const at = (all[5] as { at: string }).at;
+    expect((await getJson(`${http1.url}/api/relations/orders?at=${encodeURIComponent(at)}`)).body).toEqual([all[5]]);
+    const view = printed(p, "by_region");
+    expect((await getJson(`${http1.url}/api/relations/by_region`)).body).toEqual(view);
+    expect((await getJson(`${http1.url}/api/relations/by_region?region=west`)).body).toEqual(
+      view.filter((r) => (r as { region: string }).region === "west"),
+    );
+    expect((await getJson(`${http1.url}/api/relations/events`)).body).toEqual([]);
+  });
+
+  it("gives the same rows as an Arrow IPC stream when asked by Accept", async () => {
+    for (const query of ["", "?region=south", "?id=9999"]) {
+      const res = await fetch(`${http1.url}/api/relations/orders${query}`, { headers: { accept: ARROW_STREAM } });
+      expect(res.headers.get("content-type")).toBe(ARROW_STREAM);
+      const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));
+      const asJson = await (await fetch(`${http1.url}/api/relations/orders${query}`)).json();
+      const fromArrow = toJsonLines(table)
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l));
+      expect(fromArrow).toEqual(asJson);
+      expect(table.schema.fields.map((f) => f.name)).toEqual(["id", "region", "amount", "at"]);
+    }
+  });
+
+  it("answers errors as JSON: 404 unknown relation, 400 unknown column or bad value, 404 unknown path", async () => {
+    expect(await getJson(`${http1.url}/api/relations/nope`)).toMatchObject({
+      status: 404,
+      body: { code: "UNKNOWN_RELATION", error: expect.stringContaining("nope") },
+    });
+    expect(await getJson(`${http1.url}/api/relations/orders?colour=red`)).toMatchObject({
+      status: 400,
+      body: { code: "UNKNOWN_COLUMN", error: expect.stringContaining('"colour"') },
+    });
+    expect(await getJson(`${http1.url}/api/relations/orders?id=seven`)).toMatchObject({
+      status: 400,
+      body: { code: "INVALID_VALUE", error: expect.stringContaining("id") },
+    });
+    expect(await getJson(`${http1.url}/api/relations/orders?limit=-1`)).toMatchObject({
+      status: 400,
+      body: { code: "INVALID_VALUE" },
+    });
+    expect(await getJson(`${http1.url}/nothing-here`)).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+  });
+
+  it("streams the current rows then one event per change batch over SSE", async () => {
+    const res = await fetch(`${http1.url}/api/relations/by_region/changes`);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const before = printed(p, "by_region");
+    const reading = readEvents(res, (events) => events.some((e) => e.event === "change"));
+    await new Promise((r) => setTimeout(r, 100));
+    await publish([{ id: 1000, region: "north", amount: 5, at: "2024-05-01T00:00:00Z" }]);
+    const events = await reading;
+    expect(events[0]).toEqual({ event: "snapshot", data: before });
+    const north = before.find((r) => (r as { region: string }).region === "north") as { n: number; total: number };
+    expect(events[1]).toEqual({
+      event: "change",
+      data: [
+        { op: "-", row: north },
+        { op: "+", row: { region: "north", n: north.n + 1, total: north.total + 5 } },
+      ],
+    });
+  });
+
+  it("drops an SSE client that stops reading once its unread bytes pass the bound, and keeps ingesting", async () => {
+    const small = await serve(p, { maxClientBufferBytes: 1024 });
+    try {
+      const closed = new Promise<void>((resolve, reject) => {
+        const req = http.get(`${small.url}/api/relations/orders/changes`, (res) => {
+          res.pause(); // never reads
+          res.once("close", () => resolve());
+          res.once("error", () => resolve());
+        });
+        req.once("error", () => resolve());
+        req.setTimeout(60_000, () => reject(new Error("the stalled client was never dropped")));
+      });
+      const wide = "x".repeat(2000);
+      for (let i = 0; i < 3000; i++)
+        nc.publish("orders.new", JSON.stringify({ id: 2000 + i, region: wide, amount: i }));
+      await closed;
+      await until(() => p.relation("orders").size === 151 + 3000);
+      expect(p.relation("orders").size).toBe(151 + 3000);
+    } finally {
+      await small.close();
+    }
+  });
+});
