@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { connectNats } from "@jetflow/connector-nats";
+import { connectNats, createdStreamConfig } from "@jetflow/connector-nats";
 import { type ChangeBatch, messageOf } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -269,18 +269,9 @@ export class NatsSink {
           "or set allow_create_stream = 'true' (and stream = 'NAME')",
       );
     }
-    const s = target.createStream;
     const name = target.stream ?? this.name.toUpperCase().replaceAll(/[^A-Z0-9_-]/g, "_");
     try {
-      await jsm.streams.add({
-        name,
-        subjects: [filter],
-        max_bytes: s.max_bytes,
-        max_msgs: s.max_messages,
-        max_msgs_per_subject: s.max_messages_per_subject,
-        max_consumers: s.max_consumers,
-        max_msg_size: s.max_message_size,
-      });
+      await jsm.streams.add(createdStreamConfig(name, [filter], target.createStream));
     } catch (e) {
       throw new SinkError(this.name, `sink "${this.name}": creating stream '${name}' failed: ${messageOf(e)}`, {
         cause: e,

@@ -1,5 +1,7 @@
 import {
   closestKey,
+  NATS_CONNECTION_KEYS,
+  NATS_CREATE_STREAM_KEYS,
   type NatsConnectConfig,
   type NatsCreateStreamOptions,
   readBool,
@@ -44,26 +46,8 @@ export interface SinkConfig {
 }
 
 /** Keys of the connection, shared with the source and handed to its resolver. */
-const CONNECTION_KEYS = [
-  "server_url",
-  "connect_mode",
-  "username",
-  "password",
-  "jwt",
-  "nkey",
-  "token",
-  "credentials_file",
-  "tls.ca_file",
-  "tls.cert_file",
-  "tls.key_file",
-];
-const STREAM_LIMIT_KEYS = [
-  "max_bytes",
-  "max_messages",
-  "max_messages_per_subject",
-  "max_consumers",
-  "max_message_size",
-];
+const CONNECTION_KEYS = NATS_CONNECTION_KEYS;
+const STREAM_LIMIT_KEYS = NATS_CREATE_STREAM_KEYS;
 const COMMON_KEYS = ["connector", ...CONNECTION_KEYS, "type", "force_append_only", "primary_key", "max_in_flight"];
 
 /**
