@@ -1,7 +1,18 @@
 import { defineConfig } from "vitest/config";
 import { defaultServerConditions } from "vite";
 
-const packages = ["core", "decoders", "connector-nats", "state", "operators", "pipeline", "sql", "serve", "cli"];
+const packages = [
+  "core",
+  "decoders",
+  "connector-nats",
+  "state",
+  "operators",
+  "sinks",
+  "pipeline",
+  "sql",
+  "serve",
+  "cli",
+];
 // Inside the workspace, packages resolve to each other's TypeScript sources.
 const conditions = ["@jetflow/source", ...defaultServerConditions];
 

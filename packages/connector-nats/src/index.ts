@@ -33,8 +33,11 @@ export type {
   NatsTlsOptions,
   StartupMode,
 } from "./config.js";
-export { NATS_OPTION_KEYS } from "./config.js";
+export { NATS_CONNECTION_KEYS, NATS_CREATE_STREAM_KEYS, NATS_OPTION_KEYS } from "./config.js";
+export { createdStreamConfig } from "./stream-setup.js";
 export { resolveNatsOptions } from "./resolve-options.js";
+/** The WITH-value readers behind resolveNatsOptions, for other components with WITH options (sinks). */
+export { closestKey, readBool, readInt, readList } from "./option-values.js";
 export type { NatsConnectConfig } from "./connect.js";
 export { connectNats } from "./connect.js";
 export type { SourceRuntimeOptions } from "./runtime-options.js";

@@ -4,6 +4,7 @@ export type {
   IngestSpec,
   SourceSpec,
   TableSpec,
+  SinkSpec,
   ViewQuery,
   Statement,
   Catalog,
