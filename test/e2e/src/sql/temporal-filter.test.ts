@@ -50,7 +50,7 @@ describe("temporal filter: WHERE ts > now() - INTERVAL", () => {
       CREATE MATERIALIZED VIEW recent AS SELECT id FROM e WHERE ts > now() - INTERVAL '2 seconds';
       CREATE MATERIALIZED VIEW recent_count AS SELECT count(*) AS n FROM e WHERE ts > now() - INTERVAL '2 seconds';`;
     const state = { kind: "filesystem" as const, dir: path.join(dir, "state") };
-    const ids = (p: ReturnType<typeof pipeline>) =>
+    const ids = (p: ReturnType<typeof sqlPipeline>) =>
       p
         .view("recent")
         .rows()
