@@ -80,6 +80,9 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
       },
     });
   }
+  // The endpoints' subscriptions reach the server before this resolves: a request sent right
+  // after (from another connection) finds a responder. nats-server 2.10+ made the race visible.
+  await nc.flush();
   return {
     service,
     async stop() {
