@@ -27,7 +27,8 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // PGlite (WASM) and nats-servers start slowly on a busy machine.
+    hookTimeout: 60_000,
     projects: [
       ...packages.map((name) => ({
         extends: true as const,

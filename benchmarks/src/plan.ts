@@ -182,6 +182,15 @@ export function planFor(mode: Mode): Plan {
     rate: s.latencyRate,
     warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
   });
+  scenarios.push({
+    kind: "latency",
+    id: "serve-lookups",
+    label: `HTTP lookups by pk, 200 clients, while ingesting ${count(s.latencyRate)} msg/s`,
+    dataset: { ...live, id: "serve-json-100B" },
+    rate: s.latencyRate,
+    warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
+    lookups: 200,
+  });
   const datasets = [json, manyKeys, large, msgpack, protobuf, backlog];
   return { mode, datasets, scenarios };
 }

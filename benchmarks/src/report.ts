@@ -100,6 +100,12 @@ export function targetsOf(rows: readonly RowResult[]): Target[] {
     value: p99 === undefined ? "n/a" : `${p99.toFixed(2)} ms`,
     met: p99 === undefined ? undefined : p99 <= 10,
   });
+  const lookupP99 = by.get("serve-lookups")?.latency?.p99;
+  out.push({
+    goal: "p99 HTTP lookup <= 20 ms, 200 clients, while ingesting 20k msg/s",
+    value: lookupP99 === undefined ? "n/a" : `${lookupP99.toFixed(2)} ms`,
+    met: lookupP99 === undefined ? undefined : lookupP99 <= 20,
+  });
   const backlogs = rows.filter((r) => r.id.startsWith("jetflow-backlog-") && r.error === undefined);
   const small = backlogs[0];
   const large = backlogs[1];

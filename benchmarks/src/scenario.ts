@@ -44,6 +44,11 @@ export type Scenario =
       readonly rate: number;
       /** Messages published before measuring starts. */
       readonly warmup: number;
+      /**
+       * Concurrent HTTP lookup clients: measures `GET /api/relations/t?id=N` round trips (serving
+       * while ingesting) instead of publish -> view latency.
+       */
+      readonly lookups?: number;
     };
 
 /** What the parent hands a child: the scenario plus where and what to expect. */

@@ -44,6 +44,7 @@ export type { SourceRuntimeOptions } from "./runtime-options.js";
 export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "./runtime-options.js";
 export type { SourceStatus } from "./source-status.js";
 export { NatsSource } from "./nats-source.js";
+export { removeConsumers } from "./consumer-cleanup.js";
 export type { ServerFeatures } from "./server-features.js";
 export { featuresOf, serverFeatures } from "./server-features.js";
 export {
@@ -54,3 +55,4 @@ export {
   StreamNotFoundError,
 } from "./errors.js";
 export { streamNameViolations } from "./stream-name.js";
+export { checkSubscribePermission } from "./stream-setup.js";

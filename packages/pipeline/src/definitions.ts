@@ -59,8 +59,12 @@ export class Definitions {
     for (const statement of statements) this.given.push({ kind: "sql", statement });
   }
 
+  /** The `servers` override, to remove a relation's consumers when it is dropped before start. */
+  private servers: readonly string[] | undefined;
+
   /** Builds every relation, in definition order (schemas loaded, views planned). */
-  async resolve(): Promise<void> {
+  async resolve(servers?: readonly string[]): Promise<void> {
+    this.servers = servers;
     for (const d of this.given) {
       if (d.kind === "sql") await this.apply(d.statement.plan(this.catalog()), undefined);
       else if (d.kind === "sink")
@@ -113,6 +117,8 @@ export class Definitions {
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: LiveHooks | undefined): Promise<void> {
     this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
     const r = this.graph.remove(what, name, ifExists);
-    if (live !== undefined && r instanceof IngestRelation) await r.drop();
+    if (!(r instanceof IngestRelation)) return;
+    // Running: the source goes, consumers and all. Before start: an earlier run may have left durable ones.
+    await (live !== undefined ? r.drop() : r.removeConsumers(this.servers));
   }
 }

@@ -1,5 +1,5 @@
 import { type ChangeBatch, insertsOf, messageOf, type RawBatch } from "@jetflow/core";
-import { NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jetflow/connector-nats";
+import { NatsSource, type NatsSourceConfig, removeConsumers, resolveNatsOptions } from "@jetflow/connector-nats";
 import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
 import {
   appendOnly,
@@ -202,6 +202,11 @@ export class IngestRelation extends Relation {
     const source = this.source;
     this.source = undefined;
     await source?.drop();
+  }
+
+  /** DROP before start: removes the durable consumers an earlier run left, connecting just for that. */
+  async removeConsumers(servers: readonly string[] | undefined): Promise<void> {
+    await removeConsumers(this.config, { servers });
   }
 
   /** Messages not yet delivered. */

@@ -27,7 +27,7 @@ export interface PipelineOptions {
   readonly checkpointIntervalMs?: number;
   /** Replaces every source's `server_url` (the CLI's `--server`). */
   readonly servers?: readonly string[];
-  /** The SQL front end for `.sql(text)`; `@jetflow/sql`'s `pipeline()` passes it for you. */
+  /** The SQL front end for `.sql(text)`; `@jetflow/sql`'s `sqlPipeline()` passes it for you. */
   readonly sql?: SqlFrontend;
   /** Rows per source batch at most; @default DEFAULT_MAX_BATCH_ROWS (10000) */
   readonly maxBatchRows?: number;

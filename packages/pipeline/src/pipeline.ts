@@ -18,6 +18,7 @@ import type { Query } from "./dsl/query.js";
 import type { SinkSpec, SqlFrontend, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
+import { tickViews } from "./view.js";
 
 /**
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
@@ -70,6 +71,8 @@ export class Pipeline {
   private readonly definitions: Definitions;
   private readonly statusSubject = new Subject<PipelineStatus>();
   private coordinator: CheckpointCoordinator | undefined;
+  /** Stops the timer that ticks views (temporal filters). */
+  private stopTicking: (() => void) | undefined;
   private checkpointIntervalMs = 0;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -105,21 +108,31 @@ export class Pipeline {
     return this.statusSubject.asObservable();
   }
 
-  /** CREATE SOURCE: append-only, nothing persisted. */
+  /**
+   * CREATE SOURCE: append-only, nothing persisted.
+   * @example p.source("clicks", { columns: { page: "varchar" }, include: { topic: "subject" }, with: nats({ servers, subject: "web.>", stream: "web" }) })
+   */
   source(name: string, def: SourceDef): this {
     this.defining("source()");
     this.definitions.ingest(name, "source", sourceSpec(def));
     return this;
   }
 
-  /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
+  /**
+   * CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key.
+   * @example p.table("orders", { columns: { id: "int", amount: "double" }, primaryKey: "id", with: nats({ servers, subject: "shop.orders", stream: "shop" }) })
+   */
   table(name: string, def: TableDef): this {
     this.defining("table()");
     this.definitions.ingest(name, "table", tableSpec(def));
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  /**
+   * CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at
+   * start() against the relations defined before it (or a ready `ViewQuery` tree).
+   * @example p.materializedView("big", from("orders").where(col("amount").gt(100)))
+   */
   materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
     this.definitions.view(name, query);
@@ -263,7 +276,7 @@ export class Pipeline {
     this.defining("start()");
     this.phase = "starting";
     try {
-      await this.definitions.resolve();
+      await this.definitions.resolve(this.options.servers);
       const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
       const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
       this.coordinator = new CheckpointCoordinator(
@@ -293,6 +306,7 @@ export class Pipeline {
         warn: (error) => this.statusSubject.next({ type: "error", error }),
         fail: (e) => this.fail(e),
       });
+      this.stopTicking = tickViews(() => this.graph.views());
       this.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
     } catch (e) {
@@ -363,6 +377,7 @@ export class Pipeline {
   }
 
   private async teardown(): Promise<void> {
+    this.stopTicking?.();
     this.coordinator?.stopTimer();
     for (const r of this.graph.ingests()) await r.close();
     await this.sinks.close();

@@ -28,7 +28,7 @@ export interface TableSpec extends IngestSpec {
 
 /**
  * The query of a materialized view, as a tree of relational steps over named relations
- * (tables, sources or other views). Built by the SQL layer or by hand.
+ * (tables, sources or other views). Built by the SQL layer or the query builder (`from()`), the same for the same query.
  */
 export type ViewQuery =
   | { readonly kind: "scan"; readonly relation: string }
@@ -47,6 +47,19 @@ export type ViewQuery =
       readonly input: ViewQuery;
       readonly timeColumn: string;
       /** Window size in microseconds. */
+      readonly sizeUs: number;
+    }
+  | {
+      /**
+       * `HOP(input, time_col, INTERVAL slide, INTERVAL size)`: each row once per window of `size`
+       * containing its time, windows every `slide`; adds window_start and window_end.
+       */
+      readonly kind: "hop";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      /** Microseconds between window starts. */
+      readonly slideUs: number;
+      /** Window size in microseconds, a multiple of the slide. */
       readonly sizeUs: number;
     }
   | {
@@ -77,6 +90,22 @@ export type ViewQuery =
        * stored, so later right changes do not revise past rows.
        */
       readonly temporal?: boolean | undefined;
+    }
+  | {
+      /**
+       * `WHERE time_col > now() - INTERVAL '...'` (`>=` when `inclusive`): the rows of the last
+       * `windowUs`, retracted as time passes (the pipeline ticks its views every second).
+       */
+      readonly kind: "temporalFilter";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      readonly windowUs: number;
+      readonly inclusive: boolean;
+    }
+  | {
+      /** `q1 UNION ALL q2 ...`: every input's rows, columns by position, named as the first input names them. */
+      readonly kind: "union";
+      readonly inputs: readonly ViewQuery[];
     };
 
 /**

@@ -80,6 +80,8 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
       },
     });
   }
+  // Answer from the moment this resolves: the server has every endpoint's subscription.
+  await nc.flush();
   return {
     service,
     async stop() {
@@ -92,7 +94,7 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
 async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
   try {
     const rows = await p.relation(relation).lookup(requestEqualities(msg.data));
-    msg.respond(jsonArray(rows));
+    msg.respond(await jsonArray(rows));
   } catch (e) {
     const { status, body } = errorResponse(e);
     msg.respondError(status, body.error, JSON.stringify(body));

@@ -118,6 +118,24 @@ describe("serve(): HTTP against a running pipeline and a real nats-server", () =
     expect(await metrics.text()).toContain('jetflow_relation_rows{relation="orders"} 150');
   });
 
+  it("says 503 on /readyz until every source caught up, while /healthz is 200 from the start", async () => {
+    const q = pipeline({ sql: sqlFrontend }).sql(`
+      CREATE TABLE o2 (id int PRIMARY KEY, region varchar)
+      WITH (connector = 'nats', server_url = '${server.url}', subject = 'orders.new', stream = 'ORDERS', connect_mode = 'plain')
+      FORMAT PLAIN ENCODE JSON;`);
+    const early = await serve(q);
+    try {
+      expect(await getJson(`${early.url}/readyz`)).toMatchObject({ status: 503, body: { ready: false } });
+      expect((await getJson(`${early.url}/healthz`)).status).toBe(200);
+      await q.start();
+      await q.caughtUp();
+      expect(await getJson(`${early.url}/readyz`)).toMatchObject({ status: 200, body: { ready: true } });
+    } finally {
+      await early.close();
+      await q.stop();
+    }
+  });
+
   it("lists relations with kind, SQL column types, primary key and row count", async () => {
     const { status, body } = await getJson(`${http1.url}/api/relations`);
     expect(status).toBe(200);
@@ -204,21 +222,41 @@ describe("serve(): HTTP against a running pipeline and a real nats-server", () =
     expect(await getJson(`${http1.url}/nothing-here`)).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
   });
 
+  it("answers from rows of one instant while batches apply between its chunks: every key once, never half a batch", async () => {
+    // 50-row chunks with a turn of the event loop between them: batches apply meanwhile.
+    const updates = Array.from({ length: 3000 }, (_, i) => ({ ...order(i), region: `r${i % 7}`, amount: 10_000 + i }));
+    for (const u of updates) nc.publish("orders.new", JSON.stringify(u));
+    const seen = new Set<number>();
+    while (p.relation("orders").size < 150 || !updates.every((u) => seen.has((u as { amount: number }).amount))) {
+      const rows = (await (await fetch(`${http1.url}/api/relations/orders`)).json()) as {
+        id: number;
+        amount: number;
+      }[];
+      const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+      expect(ids).toEqual(Array.from({ length: 150 }, (_, i) => i));
+      for (const r of rows) seen.add(r.amount);
+      const groups = (await (await fetch(`${http1.url}/api/relations/by_region`)).json()) as { n: number }[];
+      expect(groups.reduce((sum, g) => sum + g.n, 0)).toBe(150);
+      if (seen.has(10_000 + 2999)) break;
+    }
+    expect(seen.has(10_000 + 2999)).toBe(true);
+  });
+
   it("streams the current rows then one event per change batch over SSE", async () => {
     const res = await fetch(`${http1.url}/api/relations/by_region/changes`);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const before = printed(p, "by_region");
     const reading = readEvents(res, (events) => events.some((e) => e.event === "change"));
     await new Promise((r) => setTimeout(r, 100));
-    await publish([{ id: 1000, region: "north", amount: 5, at: "2024-05-01T00:00:00Z" }]);
+    const group = before[0] as { region: string; n: number; total: number };
+    await publish([{ id: 1000, region: group.region, amount: 5, at: "2024-05-01T00:00:00Z" }]);
     const events = await reading;
     expect(events[0]).toEqual({ event: "snapshot", data: before });
-    const north = before.find((r) => (r as { region: string }).region === "north") as { n: number; total: number };
     expect(events[1]).toEqual({
       event: "change",
       data: [
-        { op: "-", row: north },
-        { op: "+", row: { region: "north", n: north.n + 1, total: north.total + 5 } },
+        { op: "-", row: group },
+        { op: "+", row: { region: group.region, n: group.n + 1, total: group.total + 5 } },
       ],
     });
   });
