@@ -65,6 +65,7 @@ export class SinkSet {
         throw e;
       }
       s.restored();
+      await s.sink.resetIfFresh();
       s.backfill();
     }
     this.sinks.set(name, s);
@@ -102,6 +103,7 @@ export class SinkSet {
     for (const s of this.sinks.values()) {
       await s.sink.open();
       s.restored();
+      await s.sink.resetIfFresh();
       // As for every view: what its operators hold before any input (safe after a restore).
       s.view?.emitInitial();
     }
