@@ -35,16 +35,52 @@ export function runCliKilledAfter(
   args: readonly string[],
   killAfterMs: number,
 ): Promise<CliResult & { killed: boolean }> {
+  return runCliKilledBy(args, (kill) => {
+    const timer = setTimeout(kill, killAfterMs);
+    return () => clearTimeout(timer);
+  });
+}
+
+/**
+ * Starts `jetflow ARGS` and SIGKILLs it as soon as `due()` (polled every 20 ms) says so, unless it
+ * exits first: a crash at a chosen moment (say, right after a sink published).
+ */
+export function runCliKilledWhen(
+  args: readonly string[],
+  due: () => Promise<boolean>,
+): Promise<CliResult & { killed: boolean }> {
+  return runCliKilledBy(args, (kill) => {
+    let disarmed = false;
+    void (async () => {
+      while (!disarmed) {
+        if (await due().catch(() => false)) {
+          if (!disarmed) kill();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    return () => {
+      disarmed = true;
+    };
+  });
+}
+
+/** Runs the CLI with a killer armed by `arm` (which returns its disarm), collecting the output. */
+function runCliKilledBy(
+  args: readonly string[],
+  arm: (kill: () => void) => () => void,
+): Promise<CliResult & { killed: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     const out = outputOf(child);
     let killed = false;
-    const timer = setTimeout(() => {
+    const disarm = arm(() => {
       killed = child.kill("SIGKILL");
-    }, killAfterMs);
+    });
     child.once("error", reject);
     child.once("exit", (code, signal) => {
-      clearTimeout(timer);
+      disarm();
       resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, killed: killed && signal === "SIGKILL" });
     });
   });
