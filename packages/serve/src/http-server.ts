@@ -100,7 +100,7 @@ async function route(
   if (path === "/api/relations") return json(res, 200, relationList(p));
   const m = /^\/api\/relations\/([^/]+)(\/changes)?$/.exec(path);
   if (m !== null) {
-    const relation = p.relation(decodeURIComponent(m[1] as string));
+    const relation = p.relation(relationName(m[1] as string));
     if (m[2] !== undefined) {
       streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes });
       return;
@@ -121,6 +121,19 @@ async function route(
   if (file === undefined) throw new RequestError(404, ErrorCode.NotFound, `nothing is served at ${path}`);
   res.writeHead(200, { "content-type": file.type, "cache-control": "no-cache" });
   res.end(file.body);
+}
+
+/** The relation name of a path segment (`%20` and friends decoded). */
+function relationName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(
+      400,
+      ErrorCode.InvalidValue,
+      `the path segment ${JSON.stringify(segment)} is not valid percent-encoding`,
+    );
+  }
 }
 
 function relationList(p: Pipeline): unknown[] {

@@ -220,6 +220,10 @@ describe("serve(): HTTP against a running pipeline and a real nats-server", () =
       body: { code: "INVALID_VALUE" },
     });
     expect(await getJson(`${http1.url}/nothing-here`)).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+    expect(await getJson(`${http1.url}/api/relations/%E0%A4%A`)).toMatchObject({
+      status: 400,
+      body: { code: "INVALID_VALUE" },
+    });
   });
 
   it("answers from rows of one instant while batches apply between its chunks: every key once, never half a batch", async () => {
