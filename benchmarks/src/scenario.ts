@@ -26,6 +26,8 @@ export type Scenario =
       readonly shape: Shape;
       /** Checkpoint to the filesystem every second (else no checkpoints at all). */
       readonly checkpoints: boolean;
+      /** Also sink the group-by view to a JetStream stream (FORMAT UPSERT), checkpointing in memory every second. */
+      readonly sink?: boolean;
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
       readonly group: "throughput" | "memory";
       /** The scenario ids this one is compared with. */

@@ -19,3 +19,8 @@ export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
 export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
 export { join } from "./join.js";
+export type { UnionOperator } from "./union.js";
+export { union } from "./union.js";
+export { hop } from "./hop.js";
+export type { TemporalFilterOperator, TemporalFilterOptions } from "./temporal-filter.js";
+export { temporalFilter } from "./temporal-filter.js";

@@ -1,4 +1,4 @@
-import { type ChangeBatch, InvalidOptionError, sqlField } from "@jetflow/core";
+import { type ChangeBatch, InvalidOptionError, type SqlType, sqlField } from "@jetflow/core";
 import { type Data, Schema } from "apache-arrow";
 import { batchOf, fromArrow, toArrow } from "./columnar/col.js";
 import { unknownColumn, unsupported } from "./errors.js";
@@ -18,24 +18,7 @@ import type { ChangeOperator } from "./operator.js";
  * @throws ExpressionError for an unknown or non-timestamp column; InvalidOptionError for a size <= 0
  */
 export function tumble(input: Schema, timeColumn: string, sizeUs: number): ChangeOperator {
-  const names = input.fields.map((f) => f.name);
-  const index = names.indexOf(timeColumn);
-  if (index < 0) throw unknownColumn(timeColumn, names);
-  const types = sqlTypesOf(input);
-  const timeType = types[index] as (typeof types)[number];
-  if (timeType.kind !== "timestamp" && timeType.kind !== "timestamptz") {
-    throw unsupported(`TUMBLE time column "${timeColumn}" must be a timestamp, not ${timeType.kind}`);
-  }
-  if (!Number.isSafeInteger(sizeUs) || sizeUs <= 0) {
-    throw new InvalidOptionError(
-      "size",
-      `TUMBLE window size must be a positive whole number of microseconds, got ${sizeUs}`,
-    );
-  }
-  for (const name of ["window_start", "window_end"]) {
-    if (names.includes(name)) throw unsupported(`TUMBLE input already has a column "${name}"`);
-  }
-  const schema = new Schema([...input.fields, sqlField("window_start", timeType), sqlField("window_end", timeType)]);
+  const { index, timeType, schema } = windowed(input, timeColumn, sizeUs, "TUMBLE");
   const size = BigInt(sizeUs);
   return {
     schema,
@@ -62,4 +45,38 @@ export function tumble(input: Schema, timeColumn: string, sizeUs: number): Chang
       return { batch: batchOf(schema, data, n), ops: change.ops };
     },
   };
+}
+
+/**
+ * What a window function (TUMBLE, HOP) checks of its input and adds to it: the time column's
+ * index and type, and the schema with `window_start` and `window_end` appended.
+ *
+ * @throws ExpressionError for an unknown or non-timestamp column or a clash with the added names;
+ *   InvalidOptionError for a size <= 0
+ */
+export function windowed(
+  input: Schema,
+  timeColumn: string,
+  sizeUs: number,
+  fn: string,
+): { index: number; timeType: SqlType; schema: Schema } {
+  const names = input.fields.map((f) => f.name);
+  const index = names.indexOf(timeColumn);
+  if (index < 0) throw unknownColumn(timeColumn, names);
+  const types = sqlTypesOf(input);
+  const timeType = types[index] as SqlType;
+  if (timeType.kind !== "timestamp" && timeType.kind !== "timestamptz") {
+    throw unsupported(`${fn} time column "${timeColumn}" must be a timestamp, not ${timeType.kind}`);
+  }
+  if (!Number.isSafeInteger(sizeUs) || sizeUs <= 0) {
+    throw new InvalidOptionError(
+      "size",
+      `${fn} window size must be a positive whole number of microseconds, got ${sizeUs}`,
+    );
+  }
+  for (const name of ["window_start", "window_end"]) {
+    if (names.includes(name)) throw unsupported(`${fn} input already has a column "${name}"`);
+  }
+  const schema = new Schema([...input.fields, sqlField("window_start", timeType), sqlField("window_end", timeType)]);
+  return { index, timeType, schema };
 }

@@ -68,7 +68,9 @@ function visit(
       down(query.input, read);
       return;
     }
+    case "temporalFilter":
     case "tumble":
+    case "hop":
       // The window columns it adds may share a name with an input column: asking for more is harmless.
       down(query.input, above === undefined ? undefined : new Set([...above, query.timeColumn]));
       return;
@@ -80,6 +82,17 @@ function visit(
       const read = new Set(above);
       for (const o of query.orderBy) exprColumns(o.expr, read);
       down(query.input, read);
+      return;
+    }
+    case "union": {
+      const outputs = namesOf(query);
+      for (const input of query.inputs) {
+        const names = namesOf(input);
+        down(
+          input,
+          above === undefined ? undefined : new Set(names.filter((_n, c) => above.has(outputs[c] as string))),
+        );
+      }
       return;
     }
     case "join": {

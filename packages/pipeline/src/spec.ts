@@ -28,7 +28,7 @@ export interface TableSpec extends IngestSpec {
 
 /**
  * The query of a materialized view, as a tree of relational steps over named relations
- * (tables, sources or other views). Built by the SQL layer or by hand.
+ * (tables, sources or other views). Built by the SQL layer or the query builder (`from()`), the same for the same query.
  */
 export type ViewQuery =
   | { readonly kind: "scan"; readonly relation: string }
@@ -47,6 +47,19 @@ export type ViewQuery =
       readonly input: ViewQuery;
       readonly timeColumn: string;
       /** Window size in microseconds. */
+      readonly sizeUs: number;
+    }
+  | {
+      /**
+       * `HOP(input, time_col, INTERVAL slide, INTERVAL size)`: each row once per window of `size`
+       * containing its time, windows every `slide`; adds window_start and window_end.
+       */
+      readonly kind: "hop";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      /** Microseconds between window starts. */
+      readonly slideUs: number;
+      /** Window size in microseconds, a multiple of the slide. */
       readonly sizeUs: number;
     }
   | {
@@ -77,16 +90,46 @@ export type ViewQuery =
        * stored, so later right changes do not revise past rows.
        */
       readonly temporal?: boolean | undefined;
+    }
+  | {
+      /**
+       * `WHERE time_col > now() - INTERVAL '...'` (`>=` when `inclusive`): the rows of the last
+       * `windowUs`, retracted as time passes (the pipeline ticks its views every second).
+       */
+      readonly kind: "temporalFilter";
+      readonly input: ViewQuery;
+      readonly timeColumn: string;
+      readonly windowUs: number;
+      readonly inclusive: boolean;
+    }
+  | {
+      /** `q1 UNION ALL q2 ...`: every input's rows, columns by position, named as the first input names them. */
+      readonly kind: "union";
+      readonly inputs: readonly ViewQuery[];
     };
+
+/**
+ * What `CREATE SINK` says: what it reads (a relation by name, or a query planned as an implicit
+ * view), its WITH options as written (validated by `@jetflow/sinks`) and its format.
+ */
+export interface SinkSpec {
+  readonly from:
+    | { readonly kind: "relation"; readonly name: string }
+    | { readonly kind: "query"; readonly query: ViewQuery };
+  readonly with: Readonly<Record<string, string>>;
+  /** `FORMAT PLAIN | UPSERT | DEBEZIUM ENCODE JSON`; undefined when only `type` says it. */
+  readonly format: "plain" | "upsert" | "debezium" | undefined;
+}
 
 /** One statement of a SQL file, as the SQL front end hands it to the pipeline. */
 export type Statement =
   | { readonly kind: "create_source"; readonly name: string; readonly ifNotExists: boolean; readonly spec: SourceSpec }
   | { readonly kind: "create_table"; readonly name: string; readonly ifNotExists: boolean; readonly spec: TableSpec }
   | { readonly kind: "create_view"; readonly name: string; readonly ifNotExists: boolean; readonly query: ViewQuery }
+  | { readonly kind: "create_sink"; readonly name: string; readonly ifNotExists: boolean; readonly spec: SinkSpec }
   | {
       readonly kind: "drop";
-      readonly what: "source" | "table" | "view";
+      readonly what: "source" | "table" | "view" | "sink";
       readonly name: string;
       readonly ifExists: boolean;
     };
@@ -95,6 +138,8 @@ export type Statement =
 export interface Catalog {
   /** The output columns of a source, table or view; undefined when no such relation exists. */
   columnsOf(relation: string): readonly ColumnDef[] | undefined;
+  /** Whether a sink of this name exists (undefined: the catalog knows no sinks). */
+  hasSink?(name: string): boolean;
 }
 
 /**

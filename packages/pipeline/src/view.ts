@@ -3,10 +3,15 @@ import {
   type ChangeOperator,
   filter,
   groupAggregate,
+  hop,
   type JoinOperator,
   join,
+  type UnionOperator,
+  union,
   MaterializedView,
   project,
+  type TemporalFilterOperator,
+  temporalFilter,
   topN,
   tumble,
 } from "@jetflow/operators";
@@ -28,7 +33,7 @@ interface Leaf {
 
 /** An operator of the compiled tree and where its output goes. */
 interface Stage {
-  readonly op: ChangeOperator | JoinOperator;
+  readonly op: ChangeOperator | JoinOperator | UnionOperator;
   readonly next: Sink;
 }
 
@@ -110,6 +115,14 @@ export class ViewRelation extends Relation {
     }
   }
 
+  /** Retracts the rows temporal filters let go since the last tick, through the rest of the tree. */
+  tick(): void {
+    for (const s of this.stages) {
+      const out = (s.op as Partial<TemporalFilterOperator>).tick?.();
+      if (out !== undefined && out.batch.numRows > 0) s.next(out);
+    }
+  }
+
   /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
   warnings(): Readonly<Record<"divisionByZero" | "overflow" | "invalidInput", number>> {
     const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
@@ -180,6 +193,21 @@ export class ViewRelation extends Relation {
       ctx.joins.push(op);
       this.stages.push({ op, next });
       schema = op.schema;
+    } else if (query.kind === "union") {
+      let op: UnionOperator | undefined;
+      const schemas = query.inputs.map((input, i) =>
+        this.compile(
+          input,
+          (change) => {
+            const out = (op as UnionOperator).process(i, change);
+            if (out !== undefined) next(out);
+          },
+          ctx,
+        ),
+      );
+      op = union(schemas);
+      this.stages.push({ op, next });
+      schema = op.schema;
     } else {
       let op: ChangeOperator | undefined;
       const below = this.compile(
@@ -219,16 +247,25 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
     case "filter":
     case "project":
     case "tumble":
+    case "hop":
+    case "temporalFilter":
       checkAppendOnly(view, query.input, lookup);
       return;
     default:
       throw new ViewQueryError(
         `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source, filtered or projected), not a ${query.kind}`,
       );
+    case "union":
+      for (const input of query.inputs) checkAppendOnly(view, input, lookup);
+      return;
   }
 }
 
-function operatorFor(query: Exclude<ViewQuery, { kind: "scan" | "join" }>, schema: Schema, id: string): ChangeOperator {
+function operatorFor(
+  query: Exclude<ViewQuery, { kind: "scan" | "join" | "union" }>,
+  schema: Schema,
+  id: string,
+): ChangeOperator {
   switch (query.kind) {
     case "filter":
       return filter(schema, query.predicate);
@@ -238,7 +275,26 @@ function operatorFor(query: Exclude<ViewQuery, { kind: "scan" | "join" }>, schem
       return groupAggregate(schema, query.groupBy, query.aggregates, { id });
     case "tumble":
       return tumble(schema, query.timeColumn, query.sizeUs);
+    case "hop":
+      return hop(schema, query.timeColumn, query.slideUs, query.sizeUs);
+    case "temporalFilter":
+      return temporalFilter(schema, query.timeColumn, query.windowUs, { id, inclusive: query.inclusive });
     case "topN":
       return topN(schema, query.orderBy, query.limit, query.offset, { id });
   }
+}
+
+/** How often a pipeline ticks its views (temporal filters retract what aged out). */
+export const VIEW_TICK_MS = 1000;
+
+/**
+ * Calls `tick()` on every view every {@link VIEW_TICK_MS} (the timer does not keep the process
+ * alive). Returns the stop function.
+ */
+export function tickViews(views: () => readonly ViewRelation[]): () => void {
+  const timer = setInterval(() => {
+    for (const v of views()) v.tick();
+  }, VIEW_TICK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -15,13 +15,16 @@ export interface Scope {
 
 const AGGREGATES: ReadonlySet<string> = new Set<AggregateFn>(["count", "sum", "avg", "min", "max"]);
 
+/**
+ * Aggregates planned as expressions over counts, so they stay exact under retraction:
+ * `bool_and(x)` is NULL without values, else TRUE when no value is false; `bool_or(x)` TRUE when one is true.
+ */
+const COUNTED_AGGREGATES: ReadonlySet<string> = new Set(["bool_and", "bool_or", "every"]);
+
 /** PostgreSQL / RisingWave aggregates jetflow lacks, so the error says "aggregate", not "function". */
 const OTHER_AGGREGATES = new Set([
   "array_agg",
   "string_agg",
-  "bool_and",
-  "bool_or",
-  "every",
   "bit_and",
   "bit_or",
   "bit_xor",
@@ -75,6 +78,7 @@ const SCALAR_FUNCTIONS: Readonly<Record<string, { fn: ScalarFn; min: number; max
   date_part: { fn: "date_part", min: 2, max: 2 },
   to_timestamp: { fn: "to_timestamp", min: 1, max: 1 },
   now: { fn: "now", min: 0, max: 0 },
+  array_length: { fn: "array_length", min: 2, max: 2 },
 };
 
 const BINARY_OPERATORS: Readonly<Record<string, ScalarFn>> = {
@@ -90,6 +94,9 @@ const BINARY_OPERATORS: Readonly<Record<string, ScalarFn>> = {
   ">": ">",
   ">=": ">=",
   "||": "||",
+  "->": "json_get",
+  "->>": "json_get_text",
+  "#>>": "json_path_text",
 };
 
 /** Constructs PostgreSQL parses but jetflow does not evaluate, by parse-tree node kind. */
@@ -98,7 +105,6 @@ const UNSUPPORTED_NODES: Readonly<Record<string, readonly [string, "is" | "are"]
   A_ArrayExpr: ["ARRAY[...] constructors", "are"],
   RowExpr: ["row constructors", "are"],
   MinMaxExpr: ["GREATEST / LEAST", "are"],
-  A_Indirection: ["subscripts and field selection", "are"],
   CollateClause: ["COLLATE", "is"],
   ParamRef: ["query parameters ($n)", "are"],
   GroupingFunc: ["GROUPING()", "is"],
@@ -110,6 +116,11 @@ const INT64_MIN = -(2n ** 63n);
 
 const call = (fn: ScalarFn, ...args: Expr[]): Expr => ({ kind: "call", fn, args });
 const not = (e: Expr): Expr => call("not", e);
+
+/** `CASE WHEN cond THEN value END` as a parse-tree node. */
+function caseWhen(cond: Node, value: Node): Node {
+  return { CaseExpr: { args: [{ CaseWhen: { expr: cond, result: value, location: -1 } }], location: -1 } };
+}
 
 /** The function name of a call, without a `pg_catalog.` prefix; undefined for other schemas. */
 export function functionName(fc: FuncCall): string | undefined {
@@ -124,13 +135,20 @@ export function isAggregateCall(node: Node): node is { FuncCall: FuncCall } {
   return "FuncCall" in node && node.FuncCall.over === undefined && AGGREGATES.has(functionName(node.FuncCall) ?? "");
 }
 
+/** A call of an aggregate planned over counts (bool_and, bool_or, every). */
+function isCountedAggregate(node: Node): boolean {
+  return (
+    "FuncCall" in node && node.FuncCall.over === undefined && COUNTED_AGGREGATES.has(functionName(node.FuncCall) ?? "")
+  );
+}
+
 /** True when an aggregate call appears anywhere in the tree (subqueries are rejected elsewhere). */
 export function containsAggregate(node: Node): boolean {
   const stack: unknown[] = [node];
   while (stack.length > 0) {
     const value = stack.pop();
     if (typeof value !== "object" || value === null) continue;
-    if ("FuncCall" in value && isAggregateCall(value as Node)) return true;
+    if ("FuncCall" in value && (isAggregateCall(value as Node) || isCountedAggregate(value as Node))) return true;
     for (const child of Object.values(value)) if (typeof child === "object") stack.push(child);
   }
   return false;
@@ -198,6 +216,21 @@ export class ExprTranslator {
         else: c.defresult === undefined ? undefined : sub(c.defresult),
       };
     }
+    if ("A_Indirection" in node) {
+      // `(struct).field`, `list[i]`, in order: `(s).items[1]`.
+      let e = sub(node.A_Indirection.arg);
+      for (const step of node.A_Indirection.indirection ?? []) {
+        if ("String" in step) {
+          const field: Expr = { kind: "literal", value: step.String.sval ?? "", type: { kind: "varchar" } };
+          e = call("field", e, field);
+        } else if ("A_Indices" in step && step.A_Indices.is_slice !== true && step.A_Indices.uidx !== undefined) {
+          e = call("subscript", e, sub(step.A_Indices.uidx));
+        } else {
+          throw this.sel.unsupported(location, "array slices and * in field selection", "are");
+        }
+      }
+      return e;
+    }
     if ("CoalesceExpr" in node) return { kind: "call", fn: "coalesce", args: (node.CoalesceExpr.args ?? []).map(sub) };
     if ("FuncCall" in node) return this.functionCall(node.FuncCall, scope, sub, location);
     if ("SQLValueFunction" in node) {
@@ -218,7 +251,19 @@ export class ExprTranslator {
     argScope: Scope,
   ): { fn: AggregateFn; arg: Expr | undefined; distinct: boolean } {
     const fn = functionName(fc) as AggregateFn;
-    if (fc.agg_filter !== undefined) throw this.sel.unsupported(location, `FILTER (WHERE ...) on ${fn}()`);
+    if (fc.agg_filter !== undefined) {
+      // agg(x) FILTER (WHERE p) is agg(CASE WHEN p THEN x END): every aggregate here skips NULLs.
+      const { agg_filter: filter, ...unfiltered } = fc;
+      if (fc.agg_star !== true && (fc.args?.length ?? 0) !== 1)
+        return this.aggregateParts(unfiltered, location, argScope);
+      const value: Node =
+        fc.agg_star === true ? { A_Const: { ival: { ival: 1 }, location: -1 } } : (fc.args?.[0] as Node);
+      return this.aggregateParts(
+        { ...unfiltered, agg_star: false, args: [caseWhen(filter, value)] },
+        location,
+        argScope,
+      );
+    }
     if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     if (fc.agg_within_group === true) throw this.sel.unsupported(location, "WITHIN GROUP");
     const args = fc.args ?? [];
@@ -245,12 +290,13 @@ export class ExprTranslator {
     if (name === undefined) throw this.sel.unsupported(location, `function ${nameParts(fc.funcname).join(".")}()`);
     if (fc.over !== undefined) throw this.sel.unsupported(location, `window functions (${name}(...) OVER ...)`, "are");
     if (AGGREGATES.has(name)) return scope.aggregate(fc, location);
+    if (COUNTED_AGGREGATES.has(name)) return this.countedAggregate(name, fc, scope, location);
     if (OTHER_AGGREGATES.has(name)) {
       throw this.sel.unsupported(
         location,
         `aggregate function ${name}()`,
         "is",
-        "supported: count, sum, avg, min, max",
+        "supported: count, sum, avg, min, max, bool_and, bool_or, every",
       );
     }
     const scalar = SCALAR_FUNCTIONS[name];
@@ -280,6 +326,31 @@ export class ExprTranslator {
       }
     }
     return { kind: "call", fn: scalar.fn, args };
+  }
+
+  /** `bool_and(x)` / `every(x)` and `bool_or(x)` as expressions over two counts of the group. */
+  private countedAggregate(name: string, fc: FuncCall, scope: Scope, location: number | undefined): Expr {
+    const args = fc.args ?? [];
+    const arg = args[0];
+    if (fc.agg_star === true || args.length !== 1 || arg === undefined) {
+      throw this.sel.error(ErrorCode.SqlSyntax, location, `${name}() takes exactly one argument, got ${args.length}`);
+    }
+    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${name}()`);
+    const value = fc.agg_filter === undefined ? arg : caseWhen(fc.agg_filter, arg);
+    const count = (of: Node): Expr =>
+      scope.aggregate({ funcname: [{ String: { sval: "count" } }], args: [of], location: location ?? -1 }, location);
+    const all = name !== "bool_or";
+    const wanted: Node = all ? { BoolExpr: { boolop: "NOT_EXPR", args: [value], location: -1 } } : value;
+    const values = count(value);
+    const hits = count(caseWhen(wanted, { A_Const: { ival: { ival: 1 }, location: -1 } }));
+    const zero: Expr = { kind: "literal", value: 0, type: { kind: "bigint" } };
+    return {
+      kind: "case",
+      operand: undefined,
+      // biome-ignore lint/suspicious/noThenProperty: the Expr contract names CASE branches { when, then }
+      branches: [{ when: call("=", values, zero), then: { kind: "literal", value: null, type: { kind: "boolean" } } }],
+      else: call(all ? "=" : ">", hits, zero),
+    };
   }
 
   private operator(e: A_Expr, sub: (n: Node | undefined) => Expr, location?: number): Expr {
@@ -315,6 +386,23 @@ export class ExprTranslator {
         const like = call(e.kind === "AEXPR_LIKE" ? "like" : "ilike", sub(e.lexpr), sub(e.rexpr));
         return op.startsWith("!") ? not(like) : like;
       }
+      case "AEXPR_DISTINCT":
+      case "AEXPR_NOT_DISTINCT": {
+        const a = sub(e.lexpr);
+        const b = sub(e.rexpr);
+        const distinct: Expr = {
+          kind: "case",
+          operand: undefined,
+          branches: [
+            // biome-ignore lint/suspicious/noThenProperty: the Expr contract names CASE branches { when, then }
+            { when: call("is_null", a), then: call("is_not_null", b) },
+            // biome-ignore lint/suspicious/noThenProperty: the Expr contract names CASE branches { when, then }
+            { when: call("is_null", b), then: { kind: "literal", value: true, type: { kind: "boolean" } } },
+          ],
+          else: call("<>", a, b),
+        };
+        return e.kind === "AEXPR_DISTINCT" ? distinct : not(distinct);
+      }
       case "AEXPR_BETWEEN":
       case "AEXPR_NOT_BETWEEN": {
         const between = call("between", sub(e.lexpr), ...listItems());
@@ -324,8 +412,6 @@ export class ExprTranslator {
         const names: Record<string, string> = {
           AEXPR_OP_ANY: `${op} ANY (...)`,
           AEXPR_OP_ALL: `${op} ALL (...)`,
-          AEXPR_DISTINCT: "IS DISTINCT FROM",
-          AEXPR_NOT_DISTINCT: "IS NOT DISTINCT FROM",
           AEXPR_SIMILAR: "SIMILAR TO",
           AEXPR_BETWEEN_SYM: "BETWEEN SYMMETRIC",
           AEXPR_NOT_BETWEEN_SYM: "NOT BETWEEN SYMMETRIC",

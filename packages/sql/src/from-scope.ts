@@ -1,6 +1,6 @@
-import { ErrorCode } from "@jetflow/core";
+import { type ColumnDef, ErrorCode } from "@jetflow/core";
 import type { Expr } from "@jetflow/operators";
-import type { ViewQuery } from "@jetflow/pipeline";
+import type { Catalog, ViewQuery } from "@jetflow/pipeline";
 import type { ColumnRef } from "libpg-query";
 import { nameParts, type SelectSource } from "./select-ast.js";
 
@@ -99,4 +99,11 @@ export function checkQualifier(sel: SelectSource, rel: FromRelation, qualifier: 
       `missing FROM-clause entry for table "${qualifier}" (the relation is called ${rel.qualifiers.map((q) => `"${q}"`).join(" or ")} here)`,
     );
   }
+}
+
+/** The columns of a relation in the catalog, or SQL_NAME naming it. */
+export function lookup(sel: SelectSource, catalog: Catalog, name: string, location?: number): readonly ColumnDef[] {
+  const columns = catalog.columnsOf(name);
+  if (columns === undefined) throw sel.error(ErrorCode.SqlName, location, `relation "${name}" does not exist`);
+  return columns;
 }

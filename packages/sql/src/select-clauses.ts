@@ -1,5 +1,8 @@
 import { ErrorCode } from "@jetflow/core";
+import type { Expr } from "@jetflow/operators";
 import type { Node } from "libpg-query";
+import { intervalMicros } from "./interval.js";
+import { conjuncts } from "./join-clause.js";
 import { type SelectSource, firstLocation, nodeLocation } from "./select-ast.js";
 
 /** `LIMIT count OFFSET offset`, both integer constants. */
@@ -51,7 +54,7 @@ function constant(sel: SelectSource, node: Node | undefined, clause: string): nu
 /** Clauses that make a SELECT something other than one relation's rows, grouped or not. */
 export function rejectUnsupportedClauses(sel: SelectSource): void {
   const stmt = sel.stmt;
-  if (stmt.op !== undefined && stmt.op !== "SETOP_NONE") {
+  if (stmt.op !== undefined && stmt.op !== "SETOP_NONE" && stmt.op !== "SETOP_UNION") {
     throw sel.unsupported(firstLocation(stmt.rarg), stmt.op.replace("SETOP_", ""));
   }
   if (stmt.withClause?.recursive === true) {
@@ -67,4 +70,51 @@ export function rejectUnsupportedClauses(sel: SelectSource): void {
   if (stmt.distinctClause?.some((n) => Object.keys(n).length > 0)) {
     throw sel.unsupported(firstLocation(stmt.distinctClause), "SELECT DISTINCT ON");
   }
+}
+
+/** A WHERE part `col > now() - INTERVAL '...'`, as a temporal filter's settings. */
+export interface TemporalCondition {
+  readonly timeColumn: string;
+  readonly windowUs: number;
+  readonly inclusive: boolean;
+}
+
+/**
+ * Splits WHERE into its temporal conditions (`col > now() - INTERVAL '1 hour'`, `>=`, or written
+ * the other way round, `now() - INTERVAL '1 hour' < col`) and the rest, which stays a filter.
+ */
+export function temporalConditions(where: Expr | undefined): { temporal: TemporalCondition[]; rest: Expr | undefined } {
+  const temporal: TemporalCondition[] = [];
+  const rest: Expr[] = [];
+  for (const part of where === undefined ? [] : conjuncts(where)) {
+    const found = temporalCondition(part);
+    if (found === undefined) rest.push(part);
+    else temporal.push(found);
+  }
+  // Nothing temporal: WHERE stays the tree it was written as (the DSL plans the same tree).
+  if (temporal.length === 0) return { temporal, rest: where };
+  const joined =
+    rest.length === 0 ? undefined : rest.reduce((a, b): Expr => ({ kind: "call", fn: "and", args: [a, b] }));
+  return { temporal, rest: joined };
+}
+
+function temporalCondition(e: Expr): TemporalCondition | undefined {
+  if (e.kind !== "call" || e.args.length !== 2) return undefined;
+  const flipped: Record<string, string> = { "<": ">", "<=": ">=" };
+  const [a, b] = e.args as [Expr, Expr];
+  const [op, column, bound] = e.fn === ">" || e.fn === ">=" ? [e.fn, a, b] : [flipped[e.fn], b, a];
+  if (op === undefined || column.kind !== "column") return undefined;
+  if (bound.kind !== "call" || bound.fn !== "-" || bound.args.length !== 2) return undefined;
+  const [now, interval] = bound.args as [Expr, Expr];
+  if (now.kind !== "call" || now.fn !== "now") return undefined;
+  const text =
+    interval.kind === "cast" && interval.type.kind === "interval" && interval.expr.kind === "literal"
+      ? interval.expr.value
+      : interval.kind === "literal" && interval.type?.kind === "interval"
+        ? interval.value
+        : undefined;
+  if (typeof text !== "string") return undefined;
+  const us = intervalMicros(text);
+  if (typeof us === "string" || !(us > 0) || !Number.isSafeInteger(us)) return undefined;
+  return { timeColumn: column.name, windowUs: us, inclusive: op === ">=" };
 }

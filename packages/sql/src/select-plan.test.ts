@@ -415,3 +415,33 @@ describe("SELECT DISTINCT", () => {
     expect(plan(select)).toEqual(expected);
   });
 });
+
+describe("temporal filters", () => {
+  const events = catalogOf({ e: ["id integer", "ts timestamptz"] });
+  it("plans time_col > now() - INTERVAL as a temporal filter above the rest of WHERE", () => {
+    expect(viewOf("SELECT id FROM e WHERE ts > now() - INTERVAL '1 hour' AND id > 1", events)).toEqual(
+      project(
+        {
+          kind: "temporalFilter",
+          input: filter(scan("e"), call(">", col("id"), int(1))),
+          timeColumn: "ts",
+          windowUs: 3_600_000_000,
+          inclusive: false,
+        },
+        named("id"),
+      ),
+    );
+    const flipped = viewOf("SELECT * FROM e WHERE now() - INTERVAL '5 minutes' <= ts", events);
+    expect(flipped).toEqual({
+      kind: "temporalFilter",
+      input: scan("e"),
+      timeColumn: "ts",
+      windowUs: 300_000_000,
+      inclusive: true,
+    });
+  });
+
+  it("leaves other uses of now() in WHERE as an ordinary filter", () => {
+    expect(viewOf("SELECT * FROM e WHERE ts > now() - INTERVAL '1 hour' OR id = 1", events).kind).toBe("filter");
+  });
+});

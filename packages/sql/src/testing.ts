@@ -70,8 +70,10 @@ export function outputNames(query: ViewQuery, catalog: Catalog): string[] {
     case "scan":
       return (catalog.columnsOf(query.relation) ?? []).map((c) => c.name);
     case "tumble":
+    case "hop":
       return [...outputNames(query.input, catalog), "window_start", "window_end"];
     case "filter":
+    case "temporalFilter":
     case "topN":
       return outputNames(query.input, catalog);
     case "project":
@@ -80,5 +82,7 @@ export function outputNames(query: ViewQuery, catalog: Catalog): string[] {
       return [...query.groupBy.map((g) => g.name), ...query.aggregates.map((a) => a.name)];
     case "join":
       return [...query.names];
+    case "union":
+      return outputNames(query.inputs[0] as ViewQuery, catalog);
   }
 }

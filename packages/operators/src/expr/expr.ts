@@ -75,7 +75,14 @@ export type ScalarFn =
   | "ceiling"
   | "date_part"
   | "replace"
-  | "starts_with";
+  | "starts_with"
+  // Nested values (expr/nested.ts): jsonb `->`, `->>`, `#>>`, `(struct).field`, `list[i]`, array_length.
+  | "json_get"
+  | "json_get_text"
+  | "json_path_text"
+  | "field"
+  | "subscript"
+  | "array_length";
 
 /** Aggregate functions. `count` with no argument is `count(*)`. */
 export type AggregateFn = "count" | "sum" | "avg" | "min" | "max";

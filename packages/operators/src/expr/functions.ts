@@ -4,6 +4,7 @@ import { unsupported } from "../errors.js";
 import { castCol } from "./cast.js";
 import { isNullCol, selectRows } from "./logic.js";
 import { abs, roundDouble, roundNumeric } from "./math.js";
+import { compileNested } from "./nested.js";
 import { callNode, castNode, coerce, type Node, unify } from "./node.js";
 import { comparison } from "./operators.js";
 import { concat, length, lower, replace, substr, trim, upper } from "./strings.js";
@@ -49,6 +50,8 @@ function checkUnit(node: Node, fn: string, accepted: readonly string[]): void {
 const EXTRACT_FIELDS = [...TRUNC_UNITS, "microsecond", "epoch", "dow", "isodow", "doy", "isoyear", "week"] as const;
 
 export function compileFunction(fn: string, args: readonly Node[]): Node {
+  const nested = compileNested(fn, args);
+  if (nested !== undefined) return nested;
   switch (fn) {
     case "lower":
     case "upper": {

@@ -108,7 +108,8 @@ export function normalizeJsonb(text: string): string | undefined {
   return jsonbText(value);
 }
 
-function jsonbText(v: unknown): string {
+/** A parsed JSON value as PostgreSQL prints jsonb. */
+export function jsonbText(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(jsonbText).join(", ")}]`;
   if (v !== null && typeof v === "object") {
     const keys = Object.keys(v).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));

@@ -10,6 +10,7 @@ export const REAL: SqlType = { kind: "real" };
 export const DOUBLE: SqlType = { kind: "double precision" };
 export const NUMERIC: SqlType = { kind: "numeric" };
 export const VARCHAR: SqlType = { kind: "varchar" };
+export const JSONB: SqlType = { kind: "jsonb" };
 export const DATE: SqlType = { kind: "date" };
 export const TIME: SqlType = { kind: "time" };
 export const TIMESTAMP: SqlType = { kind: "timestamp" };

@@ -47,6 +47,7 @@ function generate(rng: Rng): Data {
     user_id: maybe(10, rng.int(1, 48)),
     kind: rng.pick(["view", "click", "buy"]),
     amount: rng.int(0, 120),
+    ts: maybe(5, `2026-01-01 00:${String(rng.int(0, 59)).padStart(2, "0")}:${String(rng.int(0, 59)).padStart(2, "0")}`),
   }));
   return { customers, orders, events };
 }
@@ -61,7 +62,7 @@ function lastPerKey(rows: readonly Row[], key: string): Row[] {
 const DDL = {
   customers: "user_id integer, name varchar, tier varchar, credit integer",
   orders: "id integer, user_id integer, amount integer, region varchar",
-  events: "user_id integer, kind varchar, amount integer",
+  events: "user_id integer, kind varchar, amount integer, ts timestamp",
 };
 
 function ingestSql(url: string): string {
@@ -130,6 +131,35 @@ const VIEWS: readonly [string, string][] = [
     "WITH big AS (SELECT id, user_id FROM orders WHERE amount > 50) SELECT b.id, c.name FROM big b JOIN customers c ON b.user_id = c.user_id",
   ],
   [
+    "filtered_aggs",
+    "SELECT user_id, count(*) FILTER (WHERE amount > 50) AS big, sum(amount) FILTER (WHERE region = 'n') AS north, bool_and(amount > 10) AS all_gt, bool_or(region IS NOT DISTINCT FROM 's') AS any_s, every(amount IS DISTINCT FROM 7) FILTER (WHERE region IS NULL) AS e FROM orders GROUP BY user_id",
+  ],
+  [
+    "bool_over_join",
+    "SELECT c.tier, bool_or(o.amount > c.credit) AS over_credit, bool_and(o.region IS DISTINCT FROM c.tier) AS d, count(DISTINCT o.user_id) FILTER (WHERE o.amount < 60) AS users FROM customers c LEFT JOIN orders o ON o.user_id = c.user_id GROUP BY c.tier",
+  ],
+  [
+    "union_all",
+    "SELECT user_id, amount FROM orders WHERE amount > 60 UNION ALL SELECT user_id, amount FROM events WHERE kind = 'buy' UNION ALL SELECT user_id, credit FROM customers",
+  ],
+  ["union_distinct", "SELECT user_id FROM orders UNION SELECT user_id FROM customers"],
+  [
+    "union_in_join",
+    "SELECT u.user_id, u.n, c.name FROM (SELECT user_id, count(*) AS n FROM orders GROUP BY user_id UNION ALL SELECT user_id, 1::bigint FROM events) AS u JOIN customers c USING (user_id)",
+  ],
+  [
+    "topn_union",
+    "SELECT * FROM (SELECT id AS k, amount FROM orders UNION ALL SELECT user_id, credit FROM customers) AS u ORDER BY amount DESC NULLS LAST, k LIMIT 4",
+  ],
+  [
+    "hop_counts",
+    "SELECT window_start, window_end, kind, count(*) AS n, sum(amount) AS total FROM HOP(events, ts, INTERVAL '5 minutes', INTERVAL '15 minutes') GROUP BY window_start, window_end, kind",
+  ],
+  [
+    "hop_join",
+    "SELECT h.window_start, c.tier, count(*) AS n FROM HOP(events, ts, INTERVAL '10 minutes', INTERVAL '20 minutes') AS h JOIN customers c ON h.user_id = c.user_id GROUP BY h.window_start, c.tier",
+  ],
+  [
     "topn_join",
     "SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON o.user_id = c.user_id ORDER BY o.amount DESC, o.id LIMIT 5",
   ],
@@ -142,6 +172,11 @@ async function publishAll(url: string, data: Data, part: (rows: Row[]) => Row[])
   await publishRaw({ servers: url }, "joins", messages);
 }
 
+/** The view's SQL for PostgreSQL: HOP(events, ts, a, b) becomes the hop_events(a, b) function. */
+function pgSql(select: string): string {
+  return select.replace(/HOP\(events, ts, (INTERVAL '[^']+'), (INTERVAL '[^']+')\)/g, "hop_events($1, $2)");
+}
+
 async function reference(data: Data): Promise<ReferenceSql> {
   const db = await ReferenceSql.open();
   await db.exec(
@@ -149,8 +184,13 @@ async function reference(data: Data): Promise<ReferenceSql> {
   );
   await db.insert("customers", ["user_id", "name", "tier", "credit"], lastPerKey(data.customers, "user_id"));
   await db.insert("orders", ["id", "user_id", "amount", "region"], lastPerKey(data.orders, "id"));
-  await db.insert("events", ["user_id", "kind", "amount"], data.events);
-  for (const [name, select] of VIEWS) await db.exec(`CREATE VIEW ${name} AS ${select}`);
+  await db.insert("events", ["user_id", "kind", "amount", "ts"], data.events);
+  // HOP(events, ts, slide, size) in PostgreSQL: every window of `size` starting on a multiple of `slide` that holds ts.
+  await db.exec(`CREATE FUNCTION hop_events(slide interval, size interval)
+    RETURNS TABLE (user_id integer, kind varchar, amount integer, ts timestamp, window_start timestamp, window_end timestamp)
+    AS $$ SELECT e.*, s, s + size FROM events e,
+      generate_series(date_bin(slide, e.ts, timestamp '2000-01-01') - size + slide, e.ts, slide) AS s $$ LANGUAGE sql`);
+  for (const [name, select] of VIEWS) await db.exec(`CREATE VIEW ${name} AS ${pgSql(select)}`);
   return db;
 }
 
