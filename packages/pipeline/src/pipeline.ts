@@ -189,6 +189,14 @@ export class Pipeline {
     return this.graph.names();
   }
 
+  /**
+   * The sinks (CREATE SINK), in creation order: each one's name and the relation it publishes
+   * (its FROM relation, or its implicit AS SELECT view). A sink keeps no rows of its own.
+   */
+  sinkList(): { readonly name: string; readonly input: RelationHandle }[] {
+    return this.sinks.list().map((s) => ({ name: s.name, input: s.input }));
+  }
+
   /** The columns of a relation (after start()). */
   columnsOf(name: string): readonly ColumnDef[] {
     return this.graph.require(name).columns;

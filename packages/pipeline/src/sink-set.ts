@@ -40,6 +40,11 @@ export class SinkSet {
     return this.sinks.size;
   }
 
+  /** The sinks, in creation order. */
+  list(): readonly SinkRelation[] {
+    return [...this.sinks.values()];
+  }
+
   has(name: string): boolean {
     return this.sinks.has(name);
   }
