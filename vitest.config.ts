@@ -1,7 +1,18 @@
 import { defineConfig } from "vitest/config";
 import { defaultServerConditions } from "vite";
 
-const packages = ["core", "decoders", "connector-nats", "state", "operators", "pipeline", "sql", "serve", "cli"];
+const packages = [
+  "core",
+  "decoders",
+  "connector-nats",
+  "state",
+  "operators",
+  "sinks",
+  "pipeline",
+  "sql",
+  "serve",
+  "cli",
+];
 // Inside the workspace, packages resolve to each other's TypeScript sources.
 const conditions = ["@jetflow/source", ...defaultServerConditions];
 
@@ -16,7 +27,8 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // PGlite (WASM) and nats-servers start slowly on a busy machine.
+    hookTimeout: 60_000,
     projects: [
       ...packages.map((name) => ({
         extends: true as const,

@@ -121,21 +121,43 @@ describe("against a real nats-server", () => {
     }
   });
 
+  /** Runs a live scenario on an empty stream, publishing at its rate once it is ready. */
+  async function runLive(scenario: Extract<Scenario, { kind: "latency" }>): Promise<ScenarioResult> {
+    await createEmptyStream(server.url, scenario.dataset);
+    let published: Promise<number> | undefined;
+    const result = await runScenario({ scenario, url: server.url, expected: undefined }, () => {
+      published = publishSteady(server.url, scenario.dataset, scenario.rate);
+    });
+    await published;
+    return result;
+  }
+
   it("measures jetflow's publish -> view latency of every published row", async () => {
     // Every id distinct: the upsert folds repeats of an id within a batch into one row.
     const d: DatasetSpec = { ...tiny("json"), id: "test-latency", messages: 400, keys: 400 };
-    await createEmptyStream(server.url, d);
     const scenario: Scenario = { kind: "latency", id: "l", label: "l", dataset: d, rate: 4000, warmup: 100 };
-    let published: Promise<number> | undefined;
-    const result = await runScenario({ scenario, url: server.url, expected: undefined }, () => {
-      published = publishSteady(server.url, d, scenario.rate);
-    });
-    await published;
+    const result = await runLive(scenario);
     expect(result.problems).toEqual([]);
     expect(result.messages).toBe(d.messages);
     expect(result.latency?.samples).toBe(d.messages - scenario.warmup);
     expect(result.latency?.p50).toBeGreaterThan(0);
     expect(result.latency?.p99).toBeGreaterThanOrEqual(result.latency?.p50 ?? Number.NaN);
+  });
+
+  it("measures HTTP lookups in bursts while every published message is ingested", async () => {
+    const d: DatasetSpec = { ...tiny("json"), id: "test-serve-lookups", messages: 2000, keys: 400 };
+    const result = await runLive({
+      kind: "latency",
+      id: "s",
+      label: "s",
+      dataset: d,
+      rate: 4000,
+      warmup: 100,
+      lookups: 20,
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.messages).toBe(d.messages);
+    expect(result.latency?.samples).toBeGreaterThan(0);
   });
 });
 

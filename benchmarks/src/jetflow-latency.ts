@@ -1,11 +1,8 @@
 import { INSERT } from "@jetflow/core";
-import { sqlPipeline } from "@jetflow/sql";
 import { wallClockMs } from "./dataset.js";
-import { LATENCY_VIEW, scenarioSql } from "./jetflow-sql.js";
-import { latencyOf, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
-
-/** How long to wait for the last row after the publisher should have finished. */
-const GRACE_MS = 30_000;
+import { LATENCY_VIEW } from "./jetflow-sql.js";
+import { GRACE_MS, type LiveScenario, liveResult, startLivePipeline } from "./live-run.js";
+import type { ScenarioResult } from "./scenario.js";
 
 /**
  * End-to-end latency: a jetflow pipeline (keyed table, group-by view, then a projection view
@@ -13,16 +10,10 @@ const GRACE_MS = 30_000;
  * publisher to start. Each row's latency is the time its projection-view change came out minus
  * the publish time inside its payload. The first `warmup` rows are not counted.
  */
-export async function runLatency(
-  scenario: Extract<Scenario, { kind: "latency" }>,
-  url: string,
-  ready: () => void,
-): Promise<ScenarioResult> {
+export async function runLatency(scenario: LiveScenario, url: string, ready: () => void): Promise<ScenarioResult> {
   const total = scenario.dataset.messages;
   const samples = new Float64Array(Math.max(0, total - scenario.warmup));
-  const p = sqlPipeline({ checkpointIntervalMs: 0 });
-  p.sql(scenarioSql(url, scenario.dataset, "table", true));
-  await p.start();
+  const p = await startLivePipeline(scenario, url, true);
   try {
     let inserts = 0;
     let firstAt = 0;
@@ -59,23 +50,9 @@ export async function runLatency(
       });
       ready();
     });
-    const messages = p.metrics.total("jetflow_messages_in_total");
-    const bytes = p.metrics.total("jetflow_bytes_in_total");
     if (inserts > total) problems.push(`saw ${inserts} rows, expected ${total}`);
-    return {
-      ...throughput(
-        scenario.id,
-        scenario.label,
-        "latency",
-        scenario.dataset,
-        messages,
-        bytes,
-        Math.max(1e-3, (lastAt - firstAt) / 1000),
-      ),
-      peakRssMiB: peakRssMiB(),
-      latency: latencyOf(samples.subarray(0, Math.max(0, Math.min(inserts, total) - scenario.warmup))),
-      problems,
-    };
+    const counted = samples.subarray(0, Math.max(0, Math.min(inserts, total) - scenario.warmup));
+    return liveResult(scenario, p, (lastAt - firstAt) / 1000, counted, problems);
   } finally {
     await p.stop();
   }

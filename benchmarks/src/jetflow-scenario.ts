@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { sqlPipeline } from "@jetflow/sql";
 import type { Expected } from "./dataset.js";
-import { scenarioSql, VIEW } from "./jetflow-sql.js";
+import { scenarioSql, sinkSql, VIEW } from "./jetflow-sql.js";
 import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
 
 /**
@@ -18,12 +18,13 @@ export async function runJetflow(
 ): Promise<ScenarioResult> {
   const stateDir = scenario.checkpoints ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-state-")) : undefined;
   try {
+    // A sink publishes what checkpoints seal: it runs with the in-memory state's 1 s checkpoints.
     const p = sqlPipeline(
       stateDir === undefined
-        ? { checkpointIntervalMs: 0 }
+        ? { checkpointIntervalMs: scenario.sink === true ? 1000 : 0 }
         : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 },
     );
-    p.sql(scenarioSql(url, scenario.dataset, scenario.shape));
+    p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + (scenario.sink === true ? sinkSql(url) : ""));
     const started = performance.now();
     await p.start();
     try {
@@ -35,6 +36,8 @@ export async function runJetflow(
       const problems = checkResult(expected, scenario.shape, { messages, bytes }, view);
       const checkpoints = p.metrics.total("jetflow_checkpoints_total");
       if (scenario.checkpoints && seconds > 2 && checkpoints === 0) problems.push("no checkpoint was taken");
+      if (scenario.sink === true && p.metrics.total("jetflow_sink_published_total") === 0)
+        problems.push("the sink published nothing");
       return {
         ...throughput(scenario.id, scenario.label, "jetflow", scenario.dataset, messages, bytes, seconds),
         peakRssMiB: peakRssMiB(),

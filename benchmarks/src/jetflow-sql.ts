@@ -26,6 +26,18 @@ export function ingestClauses(url: string, dataset: DatasetSpec): string {
   }
 }
 
+/**
+ * `CREATE SINK` of the group-by view {@link VIEW} into a stream of its own (created when
+ * missing), as upserts: what a "view with a sink" scenario adds to {@link scenarioSql}.
+ */
+export function sinkSql(url: string): string {
+  return (
+    `CREATE SINK ${VIEW}_out FROM ${VIEW} WITH (connector='nats', server_url='${url}', ` +
+    "subject='bench.sink', connect_mode='plain', allow_create_stream='true', stream='BENCH_SINK') " +
+    "FORMAT UPSERT ENCODE JSON;"
+  );
+}
+
 const COLUMNS = "k varchar, v double precision, ts double precision, pad varchar";
 
 /**

@@ -112,7 +112,14 @@ export function planFor(mode: Mode): Plan {
     }
     return { ceiling, peer };
   };
-  const jetflow = (id: string, label: string, d: DatasetSpec, shape: Shape, checkpoints = false): void => {
+  const jetflow = (
+    id: string,
+    label: string,
+    d: DatasetSpec,
+    shape: Shape,
+    checkpoints = false,
+    sink = false,
+  ): void => {
     scenarios.push({
       kind: "jetflow",
       id,
@@ -120,6 +127,7 @@ export function planFor(mode: Mode): Plan {
       dataset: d,
       shape,
       checkpoints,
+      ...(sink ? { sink } : {}),
       group: "throughput",
       ...baselines(d, shape),
     });
@@ -131,6 +139,14 @@ export function planFor(mode: Mode): Plan {
     "jetflow JSON table(pk) + group-by, fs checkpoint 1 s",
     json,
     "table",
+    true,
+  );
+  jetflow(
+    "jetflow-json-table-sink",
+    "jetflow JSON table(pk) + group-by + UPSERT sink of the view",
+    json,
+    "table",
+    false,
     true,
   );
   jetflow("jetflow-json-source-filter", "jetflow JSON source + filter + group-by", json, "source-filter");
@@ -165,6 +181,15 @@ export function planFor(mode: Mode): Plan {
     dataset: live,
     rate: s.latencyRate,
     warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
+  });
+  scenarios.push({
+    kind: "latency",
+    id: "serve-lookups",
+    label: `HTTP lookups by pk, 200 clients, while ingesting ${count(s.latencyRate)} msg/s`,
+    dataset: { ...live, id: "serve-json-100B" },
+    rate: s.latencyRate,
+    warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
+    lookups: 200,
   });
   const datasets = [json, manyKeys, large, msgpack, protobuf, backlog];
   return { mode, datasets, scenarios };

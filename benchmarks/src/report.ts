@@ -116,11 +116,24 @@ export function targetsOf(rows: readonly RowResult[]): Target[] {
     value: cost === undefined ? "n/a" : `${(cost * 100).toFixed(1)}%`,
     met: cost === undefined ? undefined : cost <= 0.1,
   });
+  const sunk = by.get("jetflow-json-table-sink");
+  const sinkCost = plain !== undefined && sunk !== undefined ? 1 - sunk.msgPerSec / plain.msgPerSec : undefined;
+  out.push({
+    goal: "a sink of the view costs <= 15% throughput",
+    value: sinkCost === undefined ? "n/a" : `${(sinkCost * 100).toFixed(1)}%`,
+    met: sinkCost === undefined ? undefined : sinkCost <= 0.15,
+  });
   const p99 = by.get("jetflow-latency")?.latency?.p99;
   out.push({
     goal: "p99 publish -> view change <= 10 ms at 20k msg/s",
     value: p99 === undefined ? "n/a" : `${p99.toFixed(2)} ms`,
     met: p99 === undefined ? undefined : p99 <= 10,
+  });
+  const lookupP99 = by.get("serve-lookups")?.latency?.p99;
+  out.push({
+    goal: "p99 HTTP lookup <= 20 ms, 200 clients, while ingesting 20k msg/s",
+    value: lookupP99 === undefined ? "n/a" : `${lookupP99.toFixed(2)} ms`,
+    met: lookupP99 === undefined ? undefined : lookupP99 <= 20,
   });
   const backlogs = rows.filter((r) => r.id.startsWith("jetflow-backlog-") && r.error === undefined);
   const small = backlogs[0];

@@ -21,6 +21,10 @@ export async function runScenario(
       return runJetflow(scenario, url, expected);
     }
     case "latency": {
+      if (scenario.lookups !== undefined) {
+        const { runServingLookups } = await import("./serve-lookups.js");
+        return runServingLookups(scenario, url, ready);
+      }
       const { runLatency } = await import("./jetflow-latency.js");
       return runLatency(scenario, url, ready);
     }

@@ -26,6 +26,8 @@ export type Scenario =
       readonly shape: Shape;
       /** Checkpoint to the filesystem every second (else no checkpoints at all). */
       readonly checkpoints: boolean;
+      /** Also sink the group-by view to a JetStream stream (FORMAT UPSERT), checkpointing in memory every second. */
+      readonly sink?: boolean;
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
       readonly group: "throughput" | "memory";
       /** The scenario ids this one is compared with. */
@@ -42,6 +44,11 @@ export type Scenario =
       readonly rate: number;
       /** Messages published before measuring starts. */
       readonly warmup: number;
+      /**
+       * Concurrent HTTP lookup clients: measures `GET /api/relations/t?id=N` round trips (serving
+       * while ingesting) instead of publish -> view latency.
+       */
+      readonly lookups?: number;
     };
 
 /** What the parent hands a child: the scenario plus where and what to expect. */

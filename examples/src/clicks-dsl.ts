@@ -15,6 +15,12 @@ import { publishClicks } from "./sql-with-state.js";
  *   SELECT page, topic, count(*) AS hits, avg(ms) AS avg_ms, max(ms) AS worst_ms
  *   FROM clicks GROUP BY page, topic HAVING max(ms) > 100;
  */
+/** SELECT page, topic, count(*) AS hits, ... FROM clicks GROUP BY page, topic HAVING max(ms) > 100 */
+export const slowPages = from("clicks")
+  .groupBy("page", "topic")
+  .select("page", "topic", { hits: count(), avg_ms: avg(col("ms")), worst_ms: max(col("ms")) })
+  .having(max(col("ms")).gt(100));
+
 export function clicksPipeline(server: string): Pipeline {
   return pipeline()
     .source("clicks", {
@@ -22,13 +28,7 @@ export function clicksPipeline(server: string): Pipeline {
       include: { topic: "subject" },
       with: nats({ servers: server, subject: "web.clicks.>", stream: "web", startup: { mode: "earliest" } }),
     })
-    .materializedView(
-      "slow_pages",
-      from("clicks")
-        .groupBy("page", "topic")
-        .select("page", "topic", { hits: count(), avg_ms: avg(col("ms")), worst_ms: max(col("ms")) })
-        .having(max(col("ms")).gt(100)),
-    );
+    .materializedView("slow_pages", slowPages);
 }
 
 export async function main(

@@ -4,9 +4,9 @@ import path from "node:path";
 import { NatsServer } from "@jetflow/test-harness";
 import { sqlPipeline } from "@jetflow/sql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main as clicksDslMain } from "./clicks-dsl.js";
+import { main as clicksDslMain, slowPages } from "./clicks-dsl.js";
 import { main as dslMain } from "./live-orders-dsl.js";
-import { main as sqlMain, sqlText } from "./sql-with-state.js";
+import { clicksSourceSql, main as sqlMain, sqlText } from "./sql-with-state.js";
 
 const plain = (rows: Record<string, unknown>[]) =>
   JSON.parse(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v))) as Record<
@@ -50,13 +50,21 @@ describe("examples run against a real server", () => {
     const byKey = (rows: Record<string, unknown>[]) =>
       plain(rows).sort((a, b) => `${a["page"]} ${a["topic"]}`.localeCompare(`${b["page"]} ${b["topic"]}`));
     const dsl = byKey(await clicksDslMain(server.url, () => {}));
-    const p = sqlPipeline().sql(sqlText(server.url));
-    await p.start();
-    await p.caughtUp();
-    const sql = byKey(p.view("slow_pages").rows());
-    await p.stop();
+    const rowsOf = async (p: ReturnType<typeof sqlPipeline>) => {
+      await p.start();
+      await p.caughtUp();
+      const rows = byKey(p.view("slow_pages").rows());
+      await p.stop();
+      return rows;
+    };
+    const sql = await rowsOf(sqlPipeline().sql(sqlText(server.url)));
+    // Both styles in one pipeline: the DSL's view over the source the SQL created.
+    const mixed = await rowsOf(
+      sqlPipeline().sql(clicksSourceSql(server.url)).materializedView("slow_pages", slowPages),
+    );
     expect(dsl.length).toBeGreaterThan(0);
     expect(dsl.every((r) => (r["worst_ms"] as number) > 100)).toBe(true);
     expect(dsl).toEqual(sql);
+    expect(mixed).toEqual(sql);
   });
 });

@@ -8,7 +8,8 @@ import { sqlPipeline } from "@jetflow/sql";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
-export function sqlText(server: string): string {
+/** The source of the clicks, in RisingWave's DDL. */
+export function clicksSourceSql(server: string): string {
   return `
 CREATE SOURCE clicks (page varchar, user_id bigint, ms int)
 INCLUDE subject AS topic
@@ -20,7 +21,12 @@ WITH (
   connect_mode = 'plain',
   scan.startup.mode = 'earliest'
 ) FORMAT PLAIN ENCODE JSON;
+`;
+}
 
+/** The whole pipeline: the source and a view over it. */
+export function sqlText(server: string): string {
+  return `${clicksSourceSql(server)}
 CREATE MATERIALIZED VIEW slow_pages AS
   SELECT page, topic, count(*) AS hits, avg(ms) AS avg_ms, max(ms) AS worst_ms
   FROM clicks GROUP BY page, topic HAVING max(ms) > 100;

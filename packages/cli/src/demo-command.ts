@@ -4,6 +4,7 @@ import { sqlPipeline } from "@jetflow/sql";
 import { intFlag, parseFlags, serversFlag } from "./args.js";
 import { LiveDisplay } from "./live-display.js";
 import { startLocalNatsServer } from "./local-nats-server.js";
+import { serverLine } from "./server-version.js";
 import { connectClient } from "./nats-client.js";
 import { toTextTable } from "./output/text-table.js";
 import type { Io } from "./run-command.js";
@@ -66,6 +67,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const local = given === undefined ? await startLocalNatsServer() : undefined;
   const servers = given ?? [(local as { url: string }).url];
   const nc = await connectClient({ servers });
+  io.stderr.write(serverLine("demo", nc.info?.version, nc.getServer()));
   const stop: { stopped: boolean } = { stopped: false };
   try {
     const jsm = await jetstreamManager(nc);
@@ -85,6 +87,8 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
         ? new Promise<void>(() => {})
         : caughtUp.then(() => new Promise<void>((r) => setTimeout(r, duration * 1000)));
     await Promise.race([io.interrupted, timeout, p.done]);
+    // The views then cover at least the backlog published before the start, however slow the machine.
+    if (duration !== undefined) await Promise.race([io.interrupted, p.caughtUp(), p.done]);
     display?.stop();
     stop.stopped = true;
     await trickle;

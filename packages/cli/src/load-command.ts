@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import readline from "node:readline";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { parseFlags, serversFlag } from "./args.js";
+import { parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
-import { connectClient } from "./nats-client.js";
+import { CLIENT_FLAG_SPEC, clientFlags, connectClient } from "./nats-client.js";
 import type { Io } from "./run-command.js";
 
 export const LOAD_HELP = `Usage: jetflow load --server URL --subject SUBJECT FILE.jsonl [options]
@@ -23,22 +23,15 @@ const FLUSH_EVERY = 5_000;
 
 export async function loadCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags("load", argv, {
-    server: { type: "string" },
+    ...CLIENT_FLAG_SPEC,
     subject: { type: "string" },
     "create-stream": { type: "string" },
-    user: { type: "string" },
-    password: { type: "string" },
-    token: { type: "string" },
-    creds: { type: "string" },
-    verbose: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
   });
   if (values.help === true) {
     io.stdout.write(LOAD_HELP);
     return 0;
   }
-  const servers = serversFlag(values.server);
-  if (servers === undefined) throw new UsageError("load: --server is required");
+  const client = clientFlags("load", values);
   const subject = values.subject;
   if (subject === undefined || subject === "") throw new UsageError("load: --subject is required");
   const file = positionals[0];
@@ -51,13 +44,7 @@ export async function loadCommand(argv: string[], io: Io): Promise<number> {
     );
   });
 
-  const nc = await connectClient({
-    servers,
-    user: values.user,
-    password: values.password,
-    token: values.token,
-    creds: values.creds,
-  });
+  const nc = await connectClient(client);
   try {
     const jsm = await jetstreamManager(nc);
     let stream = await jsm.streams.find(subject).catch(() => undefined);

@@ -9,6 +9,7 @@ Usage:
                        [--print VIEW] [--format jsonl|table] [--metrics-port N]
   jetflow demo [--server URL] [--duration SECONDS]
   jetflow load --server URL --subject SUBJECT FILE.jsonl
+  jetflow doctor --server URL [--stream S --subject X]   (checks a server for jetflow)
   jetflow COMMAND --help
 
 Errors exit non-zero with one line on stderr; --verbose adds the stack trace.
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], io: Io) => Promise
   run: async () => (await import("./run-command.js")).runCommand,
   demo: async () => (await import("./demo-command.js")).demoCommand,
   load: async () => (await import("./load-command.js")).loadCommand,
+  doctor: async () => (await import("./doctor-command.js")).doctorCommand,
 };
 
 /**

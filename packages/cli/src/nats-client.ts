@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { serversFlag } from "./args.js";
 import { UsageError } from "./errors.js";
 
 /** Connection flags shared by `load` and `demo`. */
@@ -9,6 +10,33 @@ export interface ClientFlags {
   readonly password?: string | undefined;
   readonly token?: string | undefined;
   readonly creds?: string | undefined;
+}
+
+/** The flags of a command that connects (`load`, `doctor`): servers, credentials, and the common ones. */
+export const CLIENT_FLAG_SPEC = {
+  server: { type: "string" },
+  user: { type: "string" },
+  password: { type: "string" },
+  token: { type: "string" },
+  creds: { type: "string" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The {@link ClientFlags} of parsed {@link CLIENT_FLAG_SPEC} values; `--server` is required. */
+export function clientFlags(
+  command: string,
+  values: {
+    server?: string | undefined;
+    user?: string | undefined;
+    password?: string | undefined;
+    token?: string | undefined;
+    creds?: string | undefined;
+  },
+): ClientFlags {
+  const servers = serversFlag(values.server);
+  if (servers === undefined) throw new UsageError(`${command}: --server is required`);
+  return { servers, user: values.user, password: values.password, token: values.token, creds: values.creds };
 }
 
 /** Connects with the flags' credentials; the error names the servers, never a secret. */

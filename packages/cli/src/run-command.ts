@@ -6,6 +6,7 @@ import { choiceFlag, intFlag, parseFlags, serversFlag } from "./args.js";
 import { UsageError } from "./errors.js";
 import { LiveDisplay } from "./live-display.js";
 import { type JetflowNatsService, type JetflowServer, natsService, serve } from "@jetflow/serve";
+import { printServerVersions } from "./server-version.js";
 import { toTextTable } from "./output/text-table.js";
 
 export const RUN_HELP = `Usage: jetflow run FILE.sql [options]
@@ -30,7 +31,7 @@ Options:
                           named jetflow) on the first source's servers
   --nats-service-server URL[,URL]  register the NATS service on these servers instead
   --checkpoint-interval MS  milliseconds between checkpoints (default 1000)
-  --verbose               stack traces on errors
+  --verbose               the nats-server version of each server, stack traces on errors
 `;
 
 /** What a command writes to; the tests pass buffers, the binary passes the process streams. */
@@ -104,6 +105,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 
   const httpServers: JetflowServer[] = [];
   let service: JetflowNatsService | undefined;
+  const versions = values.verbose === true ? printServerVersions(p, io) : undefined;
   try {
     // Listening before start(): /healthz answers and /readyz says 503 while the backlog loads.
     for (const port of new Set([httpPort, metricsPort])) {
@@ -138,6 +140,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   } finally {
     await service?.stop().catch(() => undefined);
     await p.stop().catch(() => undefined);
+    versions?.();
     for (const server of httpServers) await server.close();
   }
 }

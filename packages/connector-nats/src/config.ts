@@ -1,15 +1,8 @@
 import { inspect } from "node:util";
 
-/**
- * Every WITH key the NATS connector accepts: RisingWave's (NatsCommon, NatsProperties,
- * NatsPropertiesConsumer) and jetflow's own (`token`, `credentials_file`, `tls.*`,
- * `scan.startup.sequence`). Anything else is an error.
- */
-export const NATS_OPTION_KEYS: readonly string[] = [
-  "connector",
+/** The WITH keys of the connection (servers, auth, TLS): the same for a source and a sink. */
+export const NATS_CONNECTION_KEYS: readonly string[] = [
   "server_url",
-  "subject",
-  "stream",
   "connect_mode",
   "username",
   "password",
@@ -20,6 +13,27 @@ export const NATS_OPTION_KEYS: readonly string[] = [
   "tls.ca_file",
   "tls.cert_file",
   "tls.key_file",
+];
+
+/** The WITH keys of the stream created by `allow_create_stream` (RisingWave's set). */
+export const NATS_CREATE_STREAM_KEYS: readonly string[] = [
+  "max_bytes",
+  "max_messages",
+  "max_messages_per_subject",
+  "max_consumers",
+  "max_message_size",
+];
+
+/**
+ * Every WITH key the NATS connector accepts: RisingWave's (NatsCommon, NatsProperties,
+ * NatsPropertiesConsumer) and jetflow's own (`token`, `credentials_file`, `tls.*`,
+ * `scan.startup.sequence`). Anything else is an error.
+ */
+export const NATS_OPTION_KEYS: readonly string[] = [
+  "connector",
+  ...NATS_CONNECTION_KEYS,
+  "subject",
+  "stream",
   "scan.startup.mode",
   "scan.startup.timestamp.millis",
   "scan.startup.timestamp_millis",
@@ -44,11 +58,7 @@ export const NATS_OPTION_KEYS: readonly string[] = [
   "consumer.memory_storage",
   "consumer.backoff.sec",
   "allow_create_stream",
-  "max_bytes",
-  "max_messages",
-  "max_messages_per_subject",
-  "max_consumers",
-  "max_message_size",
+  ...NATS_CREATE_STREAM_KEYS,
 ];
 
 /** How the connection authenticates (`connect_mode`). `token` is jetflow's addition. */

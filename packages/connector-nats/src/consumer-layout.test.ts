@@ -1,7 +1,8 @@
-import { installedServers, NatsServer, versionAtLeast } from "@jetflow/test-harness";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { installedServers, NatsServer, newestServerBinary, versionAtLeast } from "@jetflow/test-harness";
+import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedConsumerNames } from "./consumer-config.js";
 import { NatsSource } from "./nats-source.js";
 import {
   adminConnection,
@@ -114,4 +115,44 @@ describe("a checkpoint moves between the 2.9 layout and the multi-filter layout"
       for (const nc of [ncOld, ncNew]) await (await jetstreamManager(nc)).streams.delete(stream);
     });
   }
+});
+
+describe("a durable source moved from 2.9's layout to a multi-filter server, without a checkpoint", () => {
+  it("resumes where the per-subject durable consumers had acked, then removes them", async () => {
+    const newest = newestServerBinary();
+    if (!versionAtLeast(newest.version, 2, 10)) throw new Error("needs nats-server 2.10+: run ./scripts/setup.sh");
+    await using server = await NatsServer.start({ binary: newest.binary });
+    const nc = await adminConnection(server);
+    await createStream(nc, "UPG", ["lay.>"]);
+    await publishAll(nc, "UPG", 1, 300);
+    const config = configFor(server, "UPG", SUBJECTS.join(","), { "consumer.durable_name": "upg" });
+    // What 2.9 left: one durable per subject (named as jetflow names them), acked up to different points.
+    const acked = new Map([
+      ["lay.a", 150],
+      ["lay.b", 40],
+      ["lay.c", 299],
+    ]);
+    const jsm = await jetstreamManager(nc);
+    const legacy = fixedConsumerNames(config).slice(1);
+    for (const [i, subject] of SUBJECTS.entries()) {
+      await jsm.consumers.add("UPG", {
+        durable_name: legacy[i]!,
+        filter_subject: subject,
+        ack_policy: AckPolicy.All,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: acked.get(subject)! + 1,
+      });
+    }
+    const source = await NatsSource.open(config);
+    expect(source.consumerNames).toEqual(["upg"]);
+    const expected = range(1, 300).filter((s) => s > acked.get(SUBJECTS[s % 3]!)!);
+    const c = await collect(source, (x) => x.sequences.length >= expected.length);
+    await source.caughtUp();
+    expect(c.sequences).toEqual(expected);
+    const left: string[] = [];
+    for await (const ci of jsm.consumers.list("UPG")) left.push(ci.name);
+    expect(left).toEqual(["upg"]);
+    await source.drop();
+    await nc.close();
+  });
 });

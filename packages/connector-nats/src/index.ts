@@ -33,14 +33,18 @@ export type {
   NatsTlsOptions,
   StartupMode,
 } from "./config.js";
-export { NATS_OPTION_KEYS } from "./config.js";
+export { NATS_CONNECTION_KEYS, NATS_CREATE_STREAM_KEYS, NATS_OPTION_KEYS } from "./config.js";
+export { createdStreamConfig } from "./stream-setup.js";
 export { resolveNatsOptions } from "./resolve-options.js";
+/** The WITH-value readers behind resolveNatsOptions, for other components with WITH options (sinks). */
+export { closestKey, readBool, readInt, readList } from "./option-values.js";
 export type { NatsConnectConfig } from "./connect.js";
 export { connectNats } from "./connect.js";
 export type { SourceRuntimeOptions } from "./runtime-options.js";
 export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "./runtime-options.js";
 export type { SourceStatus } from "./source-status.js";
 export { NatsSource } from "./nats-source.js";
+export { removeConsumers } from "./consumer-cleanup.js";
 export type { ServerFeatures } from "./server-features.js";
 export { featuresOf, serverFeatures } from "./server-features.js";
 export {
@@ -51,3 +55,4 @@ export {
   StreamNotFoundError,
 } from "./errors.js";
 export { streamNameViolations } from "./stream-name.js";
+export { checkSubscribePermission } from "./stream-setup.js";

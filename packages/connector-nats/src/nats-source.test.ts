@@ -29,7 +29,7 @@ describe("NatsSource", () => {
     const ts = last.timestampsUs[last.length - 1]!;
     expect(ts).toBeGreaterThan((before - 60_000) * 1000);
     expect(ts).toBeLessThan((Date.now() + 60_000) * 1000);
-    expect(statuses[0]?.type).toBe("connected");
+    expect(statuses[0]).toMatchObject({ type: "connected", version: nats.server.version.text });
     expect(statuses.some((s) => s.type === "caught_up")).toBe(true);
     expect(source.lag()).toBe(0);
     await source.stop();

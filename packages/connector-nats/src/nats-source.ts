@@ -3,14 +3,15 @@ import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
-import { type NatsSourceConfig, secretsOf, withRedaction } from "./config.js";
+import { type NatsSourceConfig, secretsOf } from "./config.js";
 import { connectNats } from "./connect.js";
+import { otherLayoutPositions, removeConsumers, withServers } from "./consumer-cleanup.js";
 import { consumerPlan } from "./consumer-config.js";
 import { ConnectionFailedError } from "./errors.js";
 import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
+import { OutageRetry } from "./outage-retry.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
-import { parseServerUrls } from "./server-url.js";
 import { featuresOf, type ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
 import { checkSubscribePermission, ensureStream } from "./stream-setup.js";
@@ -62,7 +63,7 @@ export class NatsSource implements ConsumerListener {
     private readonly runtime: ResolvedRuntime,
   ) {
     this.builder = new BatchBuilder(runtime.keepHeaders);
-    this.connection = { type: "connected", server: nc.getServer() };
+    this.connection = { type: "connected", server: nc.getServer(), version: ctx.features.version };
     this.batches$ = new Observable<RawBatch>((subscriber) => this.attach(subscriber));
     this.status$ = new Observable<SourceStatus>((subscriber) => {
       subscriber.next(this.connection);
@@ -78,22 +79,15 @@ export class NatsSource implements ConsumerListener {
    */
   static async open(config: NatsSourceConfig, runtimeOptions: SourceRuntimeOptions = {}): Promise<NatsSource> {
     const runtime = resolveRuntime(runtimeOptions);
-    let cfg = config;
-    if (runtimeOptions.servers !== undefined) {
-      const list = parseServerUrls("servers", runtimeOptions.servers);
-      cfg = withRedaction({
-        ...config,
-        servers: list.servers,
-        tls: { ...config.tls, required: config.tls.required || list.tls },
-      });
-    }
+    const cfg = withServers(config, runtimeOptions.servers);
     const secrets = secretsOf(cfg);
     const nc = await connectNats(cfg, runtime.name === undefined ? {} : { name: runtime.name });
     let source: NatsSource | undefined;
+    const outage = new OutageRetry(nc, runtime.openRetryMs);
     try {
       await checkSubscribePermission(nc, cfg.subjects);
       const jsm = await jetstreamManager(nc, { checkAPI: false });
-      const info = await ensureStream(jsm, cfg, secrets);
+      const info = await outage.run(() => ensureStream(jsm, cfg, secrets));
       const maxBatch = cfg.consumer.max_batch ?? Number.MAX_SAFE_INTEGER;
       const maxExpires = (cfg.consumer.max_expires_sec ?? Number.MAX_SAFE_INTEGER / 1000) * 1000;
       const ctx: ConsumerContext = {
@@ -109,17 +103,25 @@ export class NatsSource implements ConsumerListener {
         features: featuresOf(nc),
       };
       source = new NatsSource(nc, ctx, runtime);
-      for (const plan of consumerPlan(cfg, runtime.name, ctx.features.multiFilter)) {
+      const plans = consumerPlan(cfg, runtime.name, ctx.features.multiFilter);
+      // No checkpoint: a durable source may find its position in the other layout's consumers.
+      const other =
+        runtime.offsets.size === 0 ? await outage.run(() => otherLayoutPositions(jsm, cfg, plans)) : undefined;
+      const offsets = other !== undefined && other.offsets.size > 0 ? other.offsets : runtime.offsets;
+      for (const plan of plans) {
         const consumer = new ManagedConsumer(ctx, source, plan.subjects, plan.name);
         source.consumers.push(consumer);
         for (const subject of plan.subjects) source.byKey.set(subject, consumer);
-        await consumer.open(runtime.offsets);
+        await outage.run(() => consumer.open(offsets));
       }
+      for (const name of other?.names ?? []) await outage.run(() => jsm.consumers.delete(cfg.stream, name));
+      outage.stop();
       source.watchConnection();
       source.opened = true;
       source.checkCaughtUp();
       return source;
     } catch (e) {
+      outage.stop();
       if (source !== undefined)
         await Promise.allSettled(source.consumers.map((c) => c.stop(cfg.durableName === undefined)));
       await nc.close().catch(() => undefined);
@@ -211,16 +213,8 @@ export class NatsSource implements ConsumerListener {
     await this.stopping;
     if (this.ctx.config.durableName === undefined || this.durableRemoved) return;
     // Stopped earlier without removing the durable consumers: connect once more to delete them.
-    const nc = await connectNats(this.ctx.config);
-    try {
-      const jsm = await jetstreamManager(nc, { checkAPI: false });
-      for (const c of this.consumers) {
-        await jsm.consumers.delete(this.ctx.config.stream, c.name).catch(() => false);
-      }
-      this.durableRemoved = true;
-    } finally {
-      await nc.close();
-    }
+    await removeConsumers(this.ctx.config);
+    this.durableRemoved = true;
   }
 
   // ConsumerListener: called by the consumers, synchronously from the NATS read loop.
@@ -342,7 +336,7 @@ export class NatsSource implements ConsumerListener {
             setState({ type: "reconnecting" });
             break;
           case "reconnect":
-            setState({ type: "connected", server: s.server });
+            setState({ type: "connected", server: s.server, version: featuresOf(this.nc).version });
             // Deliveries in flight on the old socket are gone, and ephemeral consumers may be too.
             for (const c of this.consumers) c.restart();
             break;

@@ -3,6 +3,7 @@ import { fromSeed } from "@nats-io/nkeys";
 import {
   type AckPolicy,
   type ConnectMode,
+  NATS_CREATE_STREAM_KEYS,
   NATS_OPTION_KEYS,
   type NatsConsumerOptions,
   type NatsCreateStreamOptions,
@@ -38,13 +39,7 @@ const AUTH_KEYS: Readonly<Record<string, readonly ConnectMode[]>> = {
   token: ["token"],
 };
 
-const CREATE_STREAM_KEYS = [
-  "max_bytes",
-  "max_messages",
-  "max_messages_per_subject",
-  "max_consumers",
-  "max_message_size",
-];
+const CREATE_STREAM_KEYS = NATS_CREATE_STREAM_KEYS;
 
 /** Largest millisecond timestamp a JS Date holds. */
 const MAX_MILLIS = 8.64e15;

@@ -27,6 +27,12 @@ export interface SourceRuntimeOptions {
    * Capped by `consumer.max_expires.sec`. @default 10000
    */
   pullExpiresMs?: number | undefined;
+  /**
+   * How long `open()` keeps retrying, with backoff, when the server goes away while it checks the
+   * stream and creates the consumers (a restart, a failover); past it the outage is an error.
+   * @default 60000
+   */
+  openRetryMs?: number | undefined;
 }
 
 /** {@link SourceRuntimeOptions} with defaults applied. */
@@ -39,6 +45,7 @@ export interface ResolvedRuntime {
   readonly name: string | undefined;
   readonly pullMessages: number;
   readonly pullExpiresMs: number;
+  readonly openRetryMs: number;
 }
 
 /** Rows per source batch at most, unless `maxBatchRows` says otherwise. */
@@ -66,5 +73,6 @@ export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
     name: r.name,
     pullMessages: wholeNumberOption("pullMessages", r.pullMessages, 10_000, 1),
     pullExpiresMs: wholeNumberOption("pullExpiresMs", r.pullExpiresMs, 10_000, 1_000),
+    openRetryMs: wholeNumberOption("openRetryMs", r.openRetryMs, 60_000, 0),
   };
 }

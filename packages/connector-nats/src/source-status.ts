@@ -2,7 +2,7 @@ import type { JetflowError } from "@jetflow/core";
 
 /**
  * What happens to a {@link NatsSource}, as data on `status$`:
- * - `connected`: (re)connected to `server`
+ * - `connected`: (re)connected to `server`, which runs nats-server `version`
  * - `disconnected` / `reconnecting`: the connection dropped; the source keeps trying for ever
  * - `heartbeats_missed`: a consumer's idle heartbeats stopped (`count` in a row); it is checked and pulled again
  * - `consumer_recreated`: a consumer was lost (deleted, server restart, missed delivery) and created
@@ -16,7 +16,7 @@ import type { JetflowError } from "@jetflow/core";
  * ```
  */
 export type SourceStatus =
-  | { readonly type: "connected"; readonly server: string }
+  | { readonly type: "connected"; readonly server: string; readonly version: string }
   | { readonly type: "disconnected" }
   | { readonly type: "reconnecting" }
   | { readonly type: "heartbeats_missed"; readonly count: number }

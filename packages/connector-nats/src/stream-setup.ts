@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "@jetflow/core";
-import { JetStreamApiCodes, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { JetStreamApiCodes, type JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { NatsSourceConfig } from "./config.js";
+import type { NatsCreateStreamOptions, NatsSourceConfig } from "./config.js";
 import { PermissionDeniedError, StreamNotFoundError } from "./errors.js";
 import { isApiError, toJetflowError } from "./nats-errors.js";
 
@@ -41,19 +41,35 @@ export async function ensureStream(
         );
       }
     }
-    const s = config.createStream;
-    return await jsm.streams.add({
-      name: stream,
-      subjects: [...config.subjects],
-      max_bytes: s.max_bytes,
-      max_msgs: s.max_messages,
-      max_msgs_per_subject: s.max_messages_per_subject,
-      max_consumers: s.max_consumers,
-      max_msg_size: s.max_message_size,
-    });
+    return await jsm.streams.add(createdStreamConfig(stream, config.subjects, config.createStream));
   } catch (e) {
     throw toJetflowError(e, ctx(`creating stream '${stream}' (allow_create_stream)`));
   }
+}
+
+/**
+ * The configuration of a stream made by `allow_create_stream`: its name, subjects and the
+ * `max_*` limits of the WITH options (the source's, and a sink's).
+ *
+ * @example
+ * ```ts
+ * await jsm.streams.add(createdStreamConfig("ORDERS", ["orders.>"], config.createStream));
+ * ```
+ */
+export function createdStreamConfig(
+  name: string,
+  subjects: readonly string[],
+  s: NatsCreateStreamOptions,
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name,
+    subjects: [...subjects],
+    max_bytes: s.max_bytes,
+    max_msgs: s.max_messages,
+    max_msgs_per_subject: s.max_messages_per_subject,
+    max_consumers: s.max_consumers,
+    max_msg_size: s.max_message_size,
+  };
 }
 
 /**

@@ -188,7 +188,11 @@ export interface FreezableProxy {
   close(): Promise<void>;
 }
 
-export async function freezableProxy(targetPort: number): Promise<FreezableProxy> {
+export async function freezableProxy(
+  targetPort: number,
+  /** Sees every chunk a client sends (after it is forwarded), e.g. to break the server at a chosen request. */
+  onClientData?: (chunk: Buffer) => void,
+): Promise<FreezableProxy> {
   const sockets = new Set<net.Socket>();
   let frozen = false;
   const server = net.createServer((client) => {
@@ -200,6 +204,7 @@ export async function freezableProxy(targetPort: number): Promise<FreezableProxy
       if (frozen) s.pause();
     }
     client.pipe(upstream);
+    if (onClientData !== undefined) client.on("data", onClientData);
     upstream.pipe(client);
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());

@@ -39,6 +39,8 @@ export const ErrorCode = {
   InvalidValue: "INVALID_VALUE",
   /** A request for something the server does not serve (a path, a method, a format). */
   NotFound: "NOT_FOUND",
+  /** A sink could not deliver to NATS (no stream for its subject, a publish refused). */
+  SinkFailed: "SINK_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

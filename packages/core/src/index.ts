@@ -28,4 +28,12 @@ export {
 } from "./temporal.js";
 export type { Cell } from "./json-rows/cell.js";
 export { cellAt } from "./json-rows/cell.js";
-export { compareCodePoints, jsonKeys, rowJson, sortedCells, toJsonLines } from "./json-rows/rows.js";
+export {
+  batchCells,
+  compareCodePoints,
+  compareRows,
+  jsonKeys,
+  rowJson,
+  sortedCells,
+  toJsonLines,
+} from "./json-rows/rows.js";

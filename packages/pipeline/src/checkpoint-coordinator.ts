@@ -27,6 +27,8 @@ export interface CoordinatorHooks {
   identity(): StateIdentity;
   /** Called after a checkpoint committed, with the offsets it covers: the moment to ack. */
   committed(result: CheckpointResult, offsets: PipelineOffsets): Promise<void>;
+  /** Called in the tick of the capture, just before it (sinks seal their epoch here). */
+  capture?(): void;
 }
 
 /** Where the timer's failed checkpoints are reported. */
@@ -116,6 +118,7 @@ export class CheckpointCoordinator {
     const run = async (): Promise<CheckpointResult> => {
       this.busy = true;
       try {
+        this.hooks.capture?.();
         const offsets = this.hooks.offsets();
         const { fingerprint, stateFormat } = this.hooks.identity();
         const result = await this.checkpointer.checkpoint(offsets, { fingerprint, state_format: stateFormat });

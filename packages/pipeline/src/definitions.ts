@@ -2,14 +2,16 @@ import type { Query } from "./dsl/query.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
 import type { RelationGraph } from "./relation-graph.js";
-import type { ParsedStatement, SourceSpec, Statement, TableSpec, ViewQuery } from "./spec.js";
+import type { SinkSet } from "./sink-set.js";
+import type { Catalog, ParsedStatement, SinkSpec, SourceSpec, Statement, TableSpec, ViewQuery } from "./spec.js";
 import { ViewRelation } from "./view.js";
 
 /** One definition as given, before start(); a source or table is built (and validated) at once. */
 type Definition =
   | { readonly kind: "ingest"; readonly relation: IngestRelation }
   | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
-  | { readonly kind: "sql"; readonly statement: ParsedStatement };
+  | { readonly kind: "sql"; readonly statement: ParsedStatement }
+  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec };
 
 /** How a relation added to a running pipeline is brought up to date. */
 export interface LiveHooks {
@@ -27,7 +29,20 @@ export interface LiveHooks {
 export class Definitions {
   private readonly given: Definition[] = [];
 
-  constructor(private readonly graph: RelationGraph) {}
+  constructor(
+    private readonly graph: RelationGraph,
+    private readonly sinks: SinkSet,
+  ) {}
+
+  /** CREATE SINK in code (see `Pipeline.sink`). */
+  sink(name: string, spec: SinkSpec): void {
+    this.given.push({ kind: "sink", name, spec });
+  }
+
+  /** What statements are planned against: the relations, and the sink names. */
+  catalog(): Catalog {
+    return { ...this.graph.catalog(), hasSink: (name) => this.sinks.has(name) };
+  }
 
   /** CREATE SOURCE / CREATE TABLE; its WITH options are checked now. */
   ingest(name: string, kind: "source" | "table", spec: SourceSpec | TableSpec): void {
@@ -44,10 +59,16 @@ export class Definitions {
     for (const statement of statements) this.given.push({ kind: "sql", statement });
   }
 
+  /** The `servers` override, to remove a relation's consumers when it is dropped before start. */
+  private servers: readonly string[] | undefined;
+
   /** Builds every relation, in definition order (schemas loaded, views planned). */
-  async resolve(): Promise<void> {
+  async resolve(servers?: readonly string[]): Promise<void> {
+    this.servers = servers;
     for (const d of this.given) {
-      if (d.kind === "sql") await this.apply(d.statement.plan(this.graph.catalog()), undefined);
+      if (d.kind === "sql") await this.apply(d.statement.plan(this.catalog()), undefined);
+      else if (d.kind === "sink")
+        await this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
       else if (d.kind === "view")
         this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
       else await this.addIngest(d.relation, undefined);
@@ -56,8 +77,11 @@ export class Definitions {
 
   /** One planned statement; `live` when the pipeline is running (see `Pipeline.exec`). */
   async apply(s: Statement, live: LiveHooks | undefined): Promise<void> {
-    if (s.kind === "drop") return this.drop(s.what, s.name, s.ifExists, live);
-    if (s.ifNotExists && this.graph.has(s.name)) return;
+    if (s.kind === "drop") {
+      if (s.what === "sink") return this.sinks.drop(s.name, s.ifExists);
+      return this.drop(s.what, s.name, s.ifExists, live);
+    }
+    if (s.ifNotExists && (this.graph.has(s.name) || this.sinks.has(s.name))) return;
     switch (s.kind) {
       case "create_source":
         return this.addIngest(new IngestRelation(s.name, "source", s.spec), live);
@@ -65,6 +89,9 @@ export class Definitions {
         return this.addIngest(new IngestRelation(s.name, "table", s.spec), live);
       case "create_view":
         return this.addView(s.name, s.query, live);
+      case "create_sink":
+        this.graph.claim(s.name);
+        return this.sinks.add(s.name, s.spec, (n) => this.graph.get(n), live !== undefined);
     }
   }
 
@@ -88,7 +115,10 @@ export class Definitions {
   }
 
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: LiveHooks | undefined): Promise<void> {
+    this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
     const r = this.graph.remove(what, name, ifExists);
-    if (live !== undefined && r instanceof IngestRelation) await r.drop();
+    if (!(r instanceof IngestRelation)) return;
+    // Running: the source goes, consumers and all. Before start: an earlier run may have left durable ones.
+    await (live !== undefined ? r.drop() : r.removeConsumers(this.servers));
   }
 }

@@ -4,6 +4,7 @@ export type {
   IngestSpec,
   SourceSpec,
   TableSpec,
+  SinkSpec,
   ViewQuery,
   Statement,
   Catalog,
@@ -19,6 +20,8 @@ export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
+export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
+export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
 export {
   RelationNameError,
   PipelineStateError,

@@ -1,5 +1,5 @@
 import { type ChangeBatch, insertsOf, messageOf, type RawBatch } from "@jetflow/core";
-import { NatsSource, type NatsSourceConfig, resolveNatsOptions } from "@jetflow/connector-nats";
+import { NatsSource, type NatsSourceConfig, removeConsumers, resolveNatsOptions } from "@jetflow/connector-nats";
 import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
 import {
   appendOnly,
@@ -34,6 +34,11 @@ export interface IngestHost {
   accepting(): boolean;
   /** Stops the run (a bad message under the `fail` policy, a source that gave up). */
   fail(error: unknown): void;
+  /**
+   * After each batch: a promise when ingestion must wait (sinks hold too much unacked); the
+   * source then stops pulling until it resolves. Undefined: go on.
+   */
+  throttle?(): Promise<void> | undefined;
 }
 
 /** Where an ingest relation's rows go: nowhere (a source), or a table's storage. */
@@ -154,8 +159,27 @@ export class IngestRelation extends Relation {
     this.source = source;
     this.subscriptions = [
       source.status$.subscribe((status) => host.status({ type: "source", relation: this.name, status })),
-      source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) }),
+      this.subscribeBatches(host, source),
     ];
+  }
+
+  private subscribeBatches(host: IngestHost, source: NatsSource): Subscription {
+    return source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) });
+  }
+
+  /**
+   * Stops pulling until `until` resolves: unsubscribing pauses the source's consumers, and what
+   * they pulled but did not emit is read again on resubscribe, so nothing is lost.
+   */
+  private pauseUntil(host: IngestHost, until: Promise<void>): void {
+    const batches = this.subscriptions[1];
+    if (batches === undefined) return;
+    batches.unsubscribe();
+    void until.then(() => {
+      const source = this.source;
+      if (source === undefined || this.subscriptions[1] !== batches || !host.accepting()) return;
+      this.subscriptions[1] = this.subscribeBatches(host, source);
+    });
   }
 
   /** Stops applying batches (the source stays connected: a last checkpoint may still ack). */
@@ -178,6 +202,11 @@ export class IngestRelation extends Relation {
     const source = this.source;
     this.source = undefined;
     await source?.drop();
+  }
+
+  /** DROP before start: removes the durable consumers an earlier run left, connecting just for that. */
+  async removeConsumers(servers: readonly string[] | undefined): Promise<void> {
+    await removeConsumers(this.config, { servers });
   }
 
   /** Messages not yet delivered. */
@@ -226,7 +255,10 @@ export class IngestRelation extends Relation {
       if (report.badMessages.length > 0) this.onBad(host, report.badMessages);
     } catch (e) {
       host.fail(e);
+      return;
     }
+    const wait = host.throttle?.();
+    if (wait !== undefined) this.pauseUntil(host, wait);
   }
 
   /** Reports bad messages, and publishes them to the dead-letter subject under that policy. */

@@ -11,6 +11,7 @@ describe("resolvePipelineOptions", () => {
       sql: undefined,
       maxBatchRows: 10_000,
       lingerMs: 5,
+      sinkMaxPending: 100_000,
     });
   });
 
@@ -18,6 +19,7 @@ describe("resolvePipelineOptions", () => {
     [{ checkpointIntervalMs: -1 }, "checkpointIntervalMs"],
     [{ checkpointIntervalMs: 1.5 }, "checkpointIntervalMs"],
     [{ maxBatchRows: 0 }, "maxBatchRows"],
+    [{ sinkMaxPending: 0 }, "sinkMaxPending"],
     [{ state: { kind: "filesystem" as const, dir: " " } }, "state"],
     [{ state: { kind: "s3" } as never }, "state"],
   ])("rejects %j naming %s", (options, option) => {

@@ -27,12 +27,18 @@ export interface PipelineOptions {
   readonly checkpointIntervalMs?: number;
   /** Replaces every source's `server_url` (the CLI's `--server`). */
   readonly servers?: readonly string[];
-  /** The SQL front end for `.sql(text)`; `@jetflow/sql`'s `pipeline()` passes it for you. */
+  /** The SQL front end for `.sql(text)`; `@jetflow/sql`'s `sqlPipeline()` passes it for you. */
   readonly sql?: SqlFrontend;
   /** Rows per source batch at most; @default DEFAULT_MAX_BATCH_ROWS (10000) */
   readonly maxBatchRows?: number;
   /** Milliseconds a source lingers to fill a batch while it is behind. @default DEFAULT_LINGER_MS (5) */
   readonly lingerMs?: number;
+  /**
+   * Messages sinks may hold unacked (sealed or not) before sources pause their pulls; they
+   * resume at half. Bounds memory when a sink's server is slow or away.
+   * @default 100000
+   */
+  readonly sinkMaxPending?: number;
 }
 
 export interface ResolvedPipelineOptions {
@@ -42,6 +48,7 @@ export interface ResolvedPipelineOptions {
   readonly sql: SqlFrontend | undefined;
   readonly maxBatchRows: number;
   readonly lingerMs: number;
+  readonly sinkMaxPending: number;
 }
 
 /** Applies defaults and validates; errors name the option and what it accepts. */
@@ -60,5 +67,6 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
     sql: options.sql,
     maxBatchRows: wholeNumberOption("maxBatchRows", options.maxBatchRows, DEFAULT_MAX_BATCH_ROWS, 1),
     lingerMs: wholeNumberOption("lingerMs", options.lingerMs, DEFAULT_LINGER_MS, 0),
+    sinkMaxPending: wholeNumberOption("sinkMaxPending", options.sinkMaxPending, 100_000, 1),
   };
 }

@@ -12,9 +12,10 @@ import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOpti
 import type { ChangeBatch } from "@jetflow/core";
 import type { Relation, RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
+import { SinkSet } from "./sink-set.js";
 import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
 import type { Query } from "./dsl/query.js";
-import type { SqlFrontend, ViewQuery } from "./spec.js";
+import type { SinkSpec, SqlFrontend, ViewQuery } from "./spec.js";
 import { openStateBackend } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
 import { tickViews } from "./view.js";
@@ -25,6 +26,8 @@ import { tickViews } from "./view.js";
  * append-only table keeps its rows under running row numbers.
  */
 const STATE_FORMAT = "3";
+/** How long stop() waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
+const STOP_DRAIN_MS = 10_000;
 
 /** What a view (or table) offers its readers. */
 export interface ViewHandle {
@@ -63,7 +66,9 @@ export class Pipeline {
   readonly options: ResolvedPipelineOptions;
   private readonly graph = new RelationGraph();
   readonly metrics = new PipelineMetrics(() => this.graph.all());
-  private readonly definitions = new Definitions(this.graph);
+  /** CREATE SINK: sealed at each checkpoint capture, published after it commits. */
+  private readonly sinks: SinkSet;
+  private readonly definitions: Definitions;
   private readonly statusSubject = new Subject<PipelineStatus>();
   private coordinator: CheckpointCoordinator | undefined;
   /** Stops the timer that ticks views (temporal filters). */
@@ -84,12 +89,17 @@ export class Pipeline {
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
     const { maxBatchRows, lingerMs, servers } = this.options;
+    this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (error) =>
+      this.statusSubject.next({ type: "error", error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    this.definitions = new Definitions(this.graph, this.sinks);
     this.host = {
       runtime: { maxBatchRows, lingerMs, servers },
       metrics: this.metrics,
       status: (event) => this.statusSubject.next(event),
       accepting: () => this.phase === "running" || this.phase === "starting",
       fail: (e) => this.fail(e),
+      throttle: () => this.sinks.overloaded(),
     };
   }
 
@@ -98,24 +108,53 @@ export class Pipeline {
     return this.statusSubject.asObservable();
   }
 
-  /** CREATE SOURCE: append-only, nothing persisted. */
+  /**
+   * CREATE SOURCE: append-only, nothing persisted.
+   * @example p.source("clicks", { columns: { page: "varchar" }, include: { topic: "subject" }, with: nats({ servers, subject: "web.>", stream: "web" }) })
+   */
   source(name: string, def: SourceDef): this {
     this.defining("source()");
     this.definitions.ingest(name, "source", sourceSpec(def));
     return this;
   }
 
-  /** CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key. */
+  /**
+   * CREATE TABLE: persisted; with `primaryKey`, a new row overwrites the old one with its key.
+   * @example p.table("orders", { columns: { id: "int", amount: "double" }, primaryKey: "id", with: nats({ servers, subject: "shop.orders", stream: "shop" }) })
+   */
   table(name: string, def: TableDef): this {
     this.defining("table()");
     this.definitions.ingest(name, "table", tableSpec(def));
     return this;
   }
 
-  /** CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at start(). */
+  /**
+   * CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at
+   * start() against the relations defined before it (or a ready `ViewQuery` tree).
+   * @example p.materializedView("big", from("orders").where(col("amount").gt(100)))
+   */
   materializedView(name: string, query: Query | ViewQuery): this {
     this.defining("materializedView()");
     this.definitions.view(name, query);
+    return this;
+  }
+
+  /**
+   * CREATE SINK: the changes of a relation (or of a query, as an implicit view) published to a
+   * JetStream stream or a KV bucket, exactly once (see the README's "Sinks").
+   *
+   * @example
+   * ```ts
+   * p.sink("totals_out", {
+   *   from: { kind: "relation", name: "totals" },
+   *   with: { connector: "nats", server_url: "localhost:4222", subject: "totals.{region}", connect_mode: "plain" },
+   *   format: "upsert",
+   * });
+   * ```
+   */
+  sink(name: string, spec: SinkSpec): this {
+    this.defining("sink()");
+    this.definitions.sink(name, spec);
     return this;
   }
 
@@ -142,12 +181,20 @@ export class Pipeline {
     this.running("exec()");
     const live: LiveHooks = { prepare: (r) => this.prepareState(r), open: (r) => r.open(this.host, {}) };
     for (const statement of this.frontend().parse(text))
-      await this.definitions.apply(statement.plan(this.graph.catalog()), live);
+      await this.definitions.apply(statement.plan(this.definitions.catalog()), live);
   }
 
   /** The relation names, in creation order. */
   names(): string[] {
     return this.graph.names();
+  }
+
+  /**
+   * The sinks (CREATE SINK), in creation order: each one's name and the relation it publishes
+   * (its FROM relation, or its implicit AS SELECT view). A sink keeps no rows of its own.
+   */
+  sinkList(): { readonly name: string; readonly input: RelationHandle }[] {
+    return this.sinks.list().map((s) => ({ name: s.name, input: s.input }));
   }
 
   /** The columns of a relation (after start()). */
@@ -222,6 +269,7 @@ export class Pipeline {
         (failure: unknown) => failure,
       );
     if (outcome !== undefined) throw outcome.error;
+    await this.sinks.flush(() => this.checkpoint());
     this.statusSubject.next({ type: "caught_up" });
   }
 
@@ -236,24 +284,31 @@ export class Pipeline {
     this.defining("start()");
     this.phase = "starting";
     try {
-      await this.definitions.resolve();
+      await this.definitions.resolve(this.options.servers);
       const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
       const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
       this.coordinator = new CheckpointCoordinator(
         backend,
         {
-          stores: () => this.graph.stores(),
+          stores: () => [...this.graph.stores(), ...this.sinks.stores()],
           offsets: () => this.graph.offsets(),
-          identity: () => ({ fingerprint: this.graph.fingerprint(), stateFormat: STATE_FORMAT }),
+          identity: () => ({
+            fingerprint: this.sinks.fingerprint(this.graph.fingerprint()),
+            stateFormat: STATE_FORMAT,
+          }),
           committed: (result, offsets) => this.committed(result, offsets),
+          capture: () => this.sinks.seal(),
         },
         where,
       );
       const restored = await this.coordinator.restore();
       const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
-      this.checkpointIntervalMs = checkpointTimerMs(this.options.state, this.options.checkpointIntervalMs, durable);
+      // A sink publishes what checkpoints seal: with sinks the timer runs whatever the backend.
+      const needed = durable || this.sinks.size > 0;
+      this.checkpointIntervalMs = checkpointTimerMs(this.options.state, this.options.checkpointIntervalMs, needed);
       for (const r of this.graph.all()) this.prepareState(r);
       for (const r of this.graph.views()) r.emitInitial();
+      await this.sinks.start();
       for (const r of this.graph.ingests()) await r.open(this.host, restored?.offsets[r.name] ?? {});
       this.coordinator.start(this.checkpointIntervalMs, {
         warn: (error) => this.statusSubject.next({ type: "error", error }),
@@ -276,7 +331,9 @@ export class Pipeline {
     let error: unknown;
     try {
       for (const r of this.graph.ingests()) r.unsubscribe();
-      if (this.coordinator !== undefined && this.options.state.kind !== "memory") await this.coordinator.checkpoint();
+      if (this.coordinator !== undefined && (this.options.state.kind !== "memory" || this.sinks.size > 0))
+        await this.coordinator.checkpoint();
+      await this.sinks.drained(STOP_DRAIN_MS);
     } catch (e) {
       error = e;
     }
@@ -312,6 +369,7 @@ export class Pipeline {
   private async committed(result: CheckpointResult, offsets: PipelineOffsets): Promise<void> {
     this.metrics.checkpointed(result);
     for (const r of this.graph.ingests()) await r.ack(offsets[r.name]);
+    this.sinks.committed();
     this.statusSubject.next({ type: "checkpoint", report: result });
   }
 
@@ -330,6 +388,7 @@ export class Pipeline {
     this.stopTicking?.();
     this.coordinator?.stopTimer();
     for (const r of this.graph.ingests()) await r.close();
+    await this.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
   }
 

@@ -28,7 +28,7 @@ export interface TableSpec extends IngestSpec {
 
 /**
  * The query of a materialized view, as a tree of relational steps over named relations
- * (tables, sources or other views). Built by the SQL layer or by hand.
+ * (tables, sources or other views). Built by the SQL layer or the query builder (`from()`), the same for the same query.
  */
 export type ViewQuery =
   | { readonly kind: "scan"; readonly relation: string }
@@ -108,14 +108,28 @@ export type ViewQuery =
       readonly inputs: readonly ViewQuery[];
     };
 
+/**
+ * What `CREATE SINK` says: what it reads (a relation by name, or a query planned as an implicit
+ * view), its WITH options as written (validated by `@jetflow/sinks`) and its format.
+ */
+export interface SinkSpec {
+  readonly from:
+    | { readonly kind: "relation"; readonly name: string }
+    | { readonly kind: "query"; readonly query: ViewQuery };
+  readonly with: Readonly<Record<string, string>>;
+  /** `FORMAT PLAIN | UPSERT | DEBEZIUM ENCODE JSON`; undefined when only `type` says it. */
+  readonly format: "plain" | "upsert" | "debezium" | undefined;
+}
+
 /** One statement of a SQL file, as the SQL front end hands it to the pipeline. */
 export type Statement =
   | { readonly kind: "create_source"; readonly name: string; readonly ifNotExists: boolean; readonly spec: SourceSpec }
   | { readonly kind: "create_table"; readonly name: string; readonly ifNotExists: boolean; readonly spec: TableSpec }
   | { readonly kind: "create_view"; readonly name: string; readonly ifNotExists: boolean; readonly query: ViewQuery }
+  | { readonly kind: "create_sink"; readonly name: string; readonly ifNotExists: boolean; readonly spec: SinkSpec }
   | {
       readonly kind: "drop";
-      readonly what: "source" | "table" | "view";
+      readonly what: "source" | "table" | "view" | "sink";
       readonly name: string;
       readonly ifExists: boolean;
     };
@@ -124,6 +138,8 @@ export type Statement =
 export interface Catalog {
   /** The output columns of a source, table or view; undefined when no such relation exists. */
   columnsOf(relation: string): readonly ColumnDef[] | undefined;
+  /** Whether a sink of this name exists (undefined: the catalog knows no sinks). */
+  hasSink?(name: string): boolean;
 }
 
 /**

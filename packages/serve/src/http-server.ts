@@ -100,7 +100,18 @@ async function route(
   if (path === "/api/relations") return json(res, 200, relationList(p));
   const m = /^\/api\/relations\/([^/]+)(\/changes)?$/.exec(path);
   if (m !== null) {
-    const relation = p.relation(decodeURIComponent(m[1] as string));
+    const name = relationName(m[1] as string);
+    const sink = p.sinkList().find((s) => s.name === name);
+    if (sink !== undefined) {
+      throw new RequestError(
+        404,
+        ErrorCode.UnknownRelation,
+        sink.input.name === name
+          ? `"${name}" is a sink: it keeps no rows`
+          : `"${name}" is a sink: it keeps no rows; read what it publishes from "${sink.input.name}"`,
+      );
+    }
+    const relation = p.relation(name);
     if (m[2] !== undefined) {
       streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes });
       return;
@@ -123,7 +134,32 @@ async function route(
   res.end(file.body);
 }
 
+/** The relation name of a path segment (`%20` and friends decoded). */
+function relationName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestError(
+      400,
+      ErrorCode.InvalidValue,
+      `the path segment ${JSON.stringify(segment)} is not valid percent-encoding`,
+    );
+  }
+}
+
+/** Relations, then sinks: a sink lists the columns it publishes and holds no rows. */
 function relationList(p: Pipeline): unknown[] {
+  const sinks = p.sinkList().map((s) => ({
+    name: s.name,
+    kind: "sink",
+    columns: s.input.columns.map((c) => ({ name: c.name, type: formatSqlType(c.type) })),
+    primaryKey: s.input.key,
+    rows: 0,
+  }));
+  return [...relations(p), ...sinks];
+}
+
+function relations(p: Pipeline): unknown[] {
   return p.names().map((name) => {
     const r = p.relation(name);
     return {

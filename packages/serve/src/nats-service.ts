@@ -80,6 +80,9 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
       },
     });
   }
+  // The endpoints' subscriptions reach the server before this resolves: a request sent right
+  // after (from another connection) finds a responder. nats-server 2.10+ made the race visible.
+  await nc.flush();
   return {
     service,
     async stop() {
@@ -92,7 +95,7 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
 async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
   try {
     const rows = await p.relation(relation).lookup(requestEqualities(msg.data));
-    msg.respond(jsonArray(rows));
+    msg.respond(await jsonArray(rows));
   } catch (e) {
     const { status, body } = errorResponse(e);
     msg.respondError(status, body.error, JSON.stringify(body));

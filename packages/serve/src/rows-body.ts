@@ -1,34 +1,33 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { jsonKeys, rowJson, sortedCells } from "@jetflow/core";
+import { jsonKeys, rowJson } from "@jetflow/core";
 import { RecordBatchStreamWriter, type Table, tableToIPC } from "apache-arrow";
+import { sortedChunks } from "./sorted-runs.js";
 
 /**
  * The rows of a snapshot as the text of a JSON array, values and order exactly as `--print`
- * gives them (core's json-rows formatter), in pieces of `chunkRows` rows. The caller writes a
- * piece, then lets other work (the pipeline's next batch) run before asking for the next one:
- * a large snapshot never holds the event loop while it is formatted and sent.
+ * gives them (core's json-rows formatter), in pieces of `chunkRows` rows, sorted and formatted
+ * a piece at a time ({@link sortedChunks}). The caller writes a piece, then lets other work (the
+ * pipeline's next batch) run before asking for the next one: a large snapshot never holds the
+ * event loop while it is sorted, formatted and sent.
  *
  * The rows are those of `table`, a snapshot taken at one instant, so a response reflects whole batches.
  */
-export function* jsonArrayChunks(table: Table, chunkRows: number, limit?: number): Generator<string> {
-  const { names, rows } = sortedCells(table);
-  const keys = jsonKeys(names);
-  const n = Math.min(rows.length, limit ?? rows.length);
-  if (n === 0) {
-    yield "[]";
-    return;
+export async function* jsonArrayChunks(table: Table, chunkRows: number, limit?: number): AsyncGenerator<string> {
+  const keys = jsonKeys(table.schema.fields.map((f) => f.name));
+  let first = true;
+  for await (const rows of sortedChunks(table, chunkRows, limit)) {
+    if (rows.length === 0) continue;
+    yield `${first ? "[" : ","}${rows.map((row) => rowJson(keys, row)).join(",")}`;
+    first = false;
   }
-  for (let start = 0; start < n; start += chunkRows) {
-    const end = Math.min(n, start + chunkRows);
-    const parts: string[] = [];
-    for (let i = start; i < end; i++) parts.push(rowJson(keys, rows[i] as Parameters<typeof rowJson>[1]));
-    yield `${start === 0 ? "[" : ","}${parts.join(",")}${end === n ? "]" : ""}`;
-  }
+  yield first ? "[]" : "]";
 }
 
-/** The whole JSON array text of {@link jsonArrayChunks} at once (small answers: a NATS reply). */
-export function jsonArray(table: Table, limit?: number): string {
-  return [...jsonArrayChunks(table, Number.MAX_SAFE_INTEGER, limit)].join("");
+/** The whole JSON array text of {@link jsonArrayChunks} (small answers: a NATS reply). */
+export async function jsonArray(table: Table, limit?: number): Promise<string> {
+  let text = "";
+  for await (const piece of jsonArrayChunks(table, 10_000, limit)) text += piece;
+  return text;
 }
 
 /** Where a body is written: `write` returns false when the reader is behind (wait for `drain`). */
@@ -39,8 +38,11 @@ export interface BodySink {
 }
 
 /** Writes pieces one per turn of the event loop, waiting for a slow reader instead of buffering. */
-export async function writeChunks(out: BodySink, chunks: Iterable<string | Uint8Array>): Promise<void> {
-  for (const chunk of chunks) {
+export async function writeChunks(
+  out: BodySink,
+  chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+): Promise<void> {
+  for await (const chunk of chunks) {
     if (out.destroyed) return;
     if (!out.write(chunk)) await drained(out);
     await nextTurn();

@@ -62,11 +62,11 @@ export function streamChanges(
     subscription.unsubscribe();
     clearInterval(ping);
   });
-  const chunks = (function* () {
+  const chunks = (async function* () {
     yield "event: snapshot\n";
     // A source keeps no rows: its snapshot is empty.
     const pieces = snapshot === undefined ? ["[]"] : jsonArrayChunks(snapshot, opts.chunkRows);
-    for (const piece of pieces) yield `data: ${piece}\n`;
+    for await (const piece of pieces) yield `data: ${piece}\n`;
     yield "\n";
   })();
   void writeChunks(res, chunks).then(() => {

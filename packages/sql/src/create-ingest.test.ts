@@ -223,7 +223,7 @@ describe("DDL syntax errors say what was expected and what was found, where", ()
   const S = ErrorCode.SqlSyntax;
   const U = ErrorCode.SqlUnsupported;
   it.each([
-    ["CREATE", S, "", "expected TABLE, SOURCE or MATERIALIZED VIEW after CREATE, found end of input"],
+    ["CREATE", S, "", "expected TABLE, SOURCE, MATERIALIZED VIEW or SINK after CREATE, found end of input"],
     ["CREATE TABLE", S, "", "expected a table name, found end of input"],
     ["CREATE SOURCE 'x'", S, "'x'", "expected a source name, found a string literal"],
     [`CREATE TABLE public.t (a int) ${J}`, U, "public", 'schema-qualified names are not supported: "public.…"'],

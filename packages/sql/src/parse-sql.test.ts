@@ -135,12 +135,12 @@ describe("statement errors", () => {
       "VIEW",
       "CREATE VIEW is not supported (jetflow keeps materialized views: CREATE MATERIALIZED VIEW)",
     ],
-    ["CREATE SINK k", U, "SINK", "CREATE SINK is not supported"],
+    ["CREATE SINK k", S, "", 'expected FROM relation or AS SELECT after the sink name "k", found end of input'],
     [
       "CREATE MATERIALIZED v AS SELECT a FROM t",
       S,
       "MATERIALIZED",
-      "expected TABLE, SOURCE or MATERIALIZED VIEW after CREATE, found 'MATERIALIZED'",
+      "expected TABLE, SOURCE, MATERIALIZED VIEW or SINK after CREATE, found 'MATERIALIZED'",
     ],
     [
       "CREATE MATERIALIZED VIEW v SELECT a FROM t",
@@ -169,7 +169,7 @@ describe("statement errors", () => {
       "a materialized view is defined by a SELECT, not INSERT",
     ],
     ["CREATE MATERIALIZED VIEW t AS SELECT a FROM t", N, "t AS", 'relation "t" already exists'],
-    ["DROP", S, "", "expected TABLE, SOURCE or MATERIALIZED VIEW after DROP, found end of input"],
+    ["DROP", S, "", "expected TABLE, SOURCE, MATERIALIZED VIEW or SINK after DROP, found end of input"],
     ["DROP VIEW t", U, "VIEW", "DROP VIEW is not supported (views are materialized: DROP MATERIALIZED VIEW)"],
     ["DROP TABLE t CASCADE", U, "CASCADE", "DROP ... CASCADE is not supported"],
     ["DROP TABLE t, u", S, ",", "expected ';' after the statement, found ','"],

@@ -1,6 +1,7 @@
 import { ErrorCode } from "@jetflow/core";
 import type { Catalog, ParsedStatement, SqlFrontend, Statement } from "@jetflow/pipeline";
 import { parseCreateIngest, planIngest } from "./create-ingest.js";
+import { parseCreateSink, planSink } from "./create-sink.js";
 import { Cursor } from "./cursor.js";
 import { SqlError } from "./errors.js";
 import { type SelectSource, parseSelect } from "./select-ast.js";
@@ -92,18 +93,24 @@ function parseStatement(cur: Cursor): ParsedStatement {
         };
       });
     }
+    if (cur.takeKeyword("sink")) {
+      const draft = parseCreateSink(cur);
+      return parsed((catalog) => planSink(src, draft, catalog));
+    }
     const what = cur.peek();
-    if (what.kind === "ident" && ["view", "sink", "index", "function", "connection", "schema"].includes(what.value)) {
+    if (what.kind === "ident" && ["view", "index", "function", "connection", "schema"].includes(what.value)) {
       const hint = what.value === "view" ? " (jetflow keeps materialized views: CREATE MATERIALIZED VIEW)" : "";
       throw cur.error(ErrorCode.SqlUnsupported, what, `CREATE ${what.value.toUpperCase()} is not supported${hint}`);
     }
-    throw cur.expected("TABLE, SOURCE or MATERIALIZED VIEW after CREATE");
+    throw cur.expected("TABLE, SOURCE, MATERIALIZED VIEW or SINK after CREATE");
   }
   if (cur.takeKeyword("drop")) {
     const drop = parseDrop(cur);
     return parsed((catalog) => {
-      if (!drop.ifExists && catalog.columnsOf(drop.name) === undefined) {
-        throw src.error(ErrorCode.SqlName, drop.nameToken.start, `relation "${drop.name}" does not exist`);
+      const exists = drop.what === "sink" ? catalog.hasSink?.(drop.name) : catalog.columnsOf(drop.name) !== undefined;
+      if (!drop.ifExists && exists !== true) {
+        const what = drop.what === "sink" ? "sink" : "relation";
+        throw src.error(ErrorCode.SqlName, drop.nameToken.start, `${what} "${drop.name}" does not exist`);
       }
       return { kind: "drop", what: drop.what, name: drop.name, ifExists: drop.ifExists };
     });
@@ -152,7 +159,7 @@ function parseCreateView(cur: Cursor): ViewDraft {
 }
 
 interface DropDraft {
-  readonly what: "table" | "source" | "view";
+  readonly what: "table" | "source" | "view" | "sink";
   readonly name: string;
   readonly nameToken: Token;
   readonly ifExists: boolean;
@@ -164,13 +171,14 @@ function parseDrop(cur: Cursor): DropDraft {
   if (cur.takeKeyword("table")) what = "table";
   else if (cur.takeKeyword("source")) what = "source";
   else if (cur.takeKeywords("materialized", "view")) what = "view";
+  else if (cur.takeKeyword("sink")) what = "sink";
   else if (cur.isKeyword("view")) {
     throw cur.error(
       ErrorCode.SqlUnsupported,
       cur.peek(),
       "DROP VIEW is not supported (views are materialized: DROP MATERIALIZED VIEW)",
     );
-  } else throw cur.expected("TABLE, SOURCE or MATERIALIZED VIEW after DROP");
+  } else throw cur.expected("TABLE, SOURCE, MATERIALIZED VIEW or SINK after DROP");
   const ifExists = cur.takeKeywords("if", "exists");
   const { name, token: nameToken } = cur.name(`a ${what === "view" ? "view" : what} name`);
   if (cur.isKeyword("cascade") || cur.isKeyword("restrict")) {

@@ -91,6 +91,8 @@ export function temporalConditions(where: Expr | undefined): { temporal: Tempora
     if (found === undefined) rest.push(part);
     else temporal.push(found);
   }
+  // Nothing temporal: WHERE stays the tree it was written as (the DSL plans the same tree).
+  if (temporal.length === 0) return { temporal, rest: where };
   const joined =
     rest.length === 0 ? undefined : rest.reduce((a, b): Expr => ({ kind: "call", fn: "and", args: [a, b] }));
   return { temporal, rest: joined };

@@ -1,9 +1,16 @@
 import { ErrorCode } from "@jetflow/core";
-import type { AggregateFn, Expr, NamedExpr } from "@jetflow/operators";
-import type { Catalog, ViewQuery } from "@jetflow/pipeline";
-import type { FuncCall, Node, SelectStmt } from "libpg-query";
+import type { Expr, NamedExpr } from "@jetflow/operators";
+import {
+  type Catalog,
+  GroupedPlan,
+  type OrderPlan,
+  type ViewQuery,
+  assembleView,
+  orderColumnName,
+} from "@jetflow/pipeline";
+import type { Node, SelectStmt } from "libpg-query";
 import { outputColumnName } from "./column-name.js";
-import { exprEquals, readsColumns } from "./expr-util.js";
+import { exprEquals } from "./expr-util.js";
 import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "./expr-translate.js";
 import { type PlannedQuery, resolveFrom } from "./from-clause.js";
 import { checkQualifier, type FromRelation, hasColumn, resolveColumn } from "./from-scope.js";
@@ -17,24 +24,9 @@ interface Item {
   readonly location: number | undefined;
 }
 
-type Order = { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean };
-
-interface OrderPlan {
-  readonly orderBy: readonly Order[];
-  /** ORDER BY expressions that are not output columns: computed by the project, dropped after top-N. */
-  readonly hidden: readonly NamedExpr[];
-}
-
 interface Group {
   readonly expr: Expr;
   name: string | undefined;
-}
-
-interface Aggregate {
-  readonly fn: AggregateFn;
-  readonly arg: Expr | undefined;
-  readonly distinct: boolean;
-  name: string;
 }
 
 const col = (name: string): Expr => ({ kind: "column", name });
@@ -188,38 +180,19 @@ class SelectPlanner {
   private planGrouped(input: ViewQuery, limit: Limit | undefined): ViewQuery {
     const stmt = this.stmt;
     const groups = this.groupKeys();
-    const aggregates: Aggregate[] = [];
+    const plan = new GroupedPlan(groups, this.taken);
     const argScope = this.rowScope("aggregate");
-    const findAggregate = (fc: FuncCall, location: number | undefined) => {
-      const parts = this.tx.aggregateParts(fc, location, argScope);
-      const found = aggregates.find(
-        (a) =>
-          a.fn === parts.fn &&
-          a.distinct === parts.distinct &&
-          (a.arg === undefined ? parts.arg === undefined : parts.arg !== undefined && exprEquals(a.arg, parts.arg)),
-      );
-      return { parts, found };
-    };
 
-    // Outputs that are exactly a group key or an aggregate lend it their name, so that the common
-    // `SELECT k, count(*) AS n ... GROUP BY k` needs no project after the aggregate.
+    // Outputs that are exactly a group key or an aggregate lend it their name.
     for (const item of this.items) {
       const node = item.node;
       if (isAggregateCall(node)) {
-        const { parts, found } = findAggregate(node.FuncCall, item.location);
-        if (found === undefined) aggregates.push({ ...parts, name: item.name });
+        plan.nameAggregate(this.tx.aggregateParts(node.FuncCall, item.location, argScope), item.name);
       } else if (!containsAggregate(node)) {
-        const e = this.tx.expr(node, this.rowScope("the select list"), item.location);
-        const group = groups.find((g) => exprEquals(g.expr, e));
-        if (group !== undefined && group.name === undefined) group.name = item.name;
+        plan.nameGroup(this.tx.expr(node, this.rowScope("the select list"), item.location), item.name);
       }
     }
-    for (const a of aggregates) this.taken.add(a.name);
-    for (const g of groups) {
-      if (g.name === undefined)
-        g.name = g.expr.kind === "column" && !this.taken.has(g.expr.name) ? g.expr.name : this.fresh("_g");
-      this.taken.add(g.name);
-    }
+    plan.nameRest();
 
     const scope: Scope = {
       column: (ref, location) => {
@@ -231,37 +204,18 @@ class SelectPlanner {
           `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
         );
       },
-      aggregate: (fc, location) => {
-        const { parts, found } = findAggregate(fc, location);
-        if (found !== undefined) return col(found.name);
-        const name = this.fresh("_a");
-        aggregates.push({ ...parts, name });
-        return col(name);
-      },
-      intercept: (node, location) => {
-        if (containsAggregate(node)) return undefined;
-        const e = this.tx.expr(node, this.rowScope("GROUP BY"), location);
-        const group = groups.find((g) => exprEquals(g.expr, e));
-        if (group !== undefined) return col(group.name as string);
-        return readsColumns(e) ? undefined : e;
-      },
+      aggregate: (fc, location) => plan.aggregateColumn(this.tx.aggregateParts(fc, location, argScope)),
+      intercept: (node, location) =>
+        containsAggregate(node) ? undefined : plan.intercept(this.tx.expr(node, this.rowScope("GROUP BY"), location)),
     };
 
     const outputs = this.items.map((i) => ({ name: i.name, expr: this.tx.expr(i.node, scope, i.location) }));
     const having = stmt.havingClause === undefined ? undefined : this.tx.expr(stmt.havingClause, scope);
-    const before = aggregates.length;
+    const mark = plan.mark();
     const order = this.orderBy(outputs, scope, "hidden");
     // Without LIMIT the ORDER BY was only checked: drop the aggregates it alone asked for.
-    if (limit === undefined) aggregates.length = before;
-
-    let query: ViewQuery = {
-      kind: "aggregate",
-      input,
-      groupBy: groups.map((g) => ({ name: g.name as string, expr: g.expr })),
-      aggregates: aggregates.map((a) => ({ name: a.name, fn: a.fn, arg: a.arg, distinct: a.distinct })),
-    };
-    if (having !== undefined) query = { kind: "filter", input: query, predicate: having };
-    const names = [...groups.map((g) => g.name as string), ...aggregates.map((a) => a.name)];
+    if (limit === undefined) plan.dropSince(mark);
+    const { query, names } = plan.query(input, having);
     return this.assemble(query, names, outputs, limit === undefined ? undefined : order, limit);
   }
 
@@ -273,22 +227,7 @@ class SelectPlanner {
     order: OrderPlan | undefined,
     limit: Limit | undefined,
   ): ViewQuery {
-    const project = (columns: readonly NamedExpr[]): ViewQuery => {
-      const identity =
-        columns.length === inputNames.length &&
-        columns.every((c, i) => c.name === inputNames[i] && c.expr.kind === "column" && c.expr.name === c.name);
-      return identity ? input : { kind: "project", input, columns };
-    };
-    if (limit === undefined || order === undefined) return project(outputs);
-    const top: ViewQuery = {
-      kind: "topN",
-      input: project([...outputs, ...order.hidden]),
-      orderBy: order.orderBy,
-      limit: limit.count,
-      offset: limit.offset,
-    };
-    if (order.hidden.length === 0) return top;
-    return { kind: "project", input: top, columns: outputs.map((o) => ({ name: o.name, expr: col(o.name) })) };
+    return assembleView(input, inputNames, outputs, order, limit);
   }
 
   private selectItems(): Item[] {
@@ -373,7 +312,7 @@ class SelectPlanner {
    * (`"outputs only"` — SELECT DISTINCT — rejects those, as PostgreSQL does).
    */
   private orderBy(outputs: readonly NamedExpr[], scope: Scope, others: "hidden" | "outputs only"): OrderPlan {
-    const orderBy: Order[] = [];
+    const orderBy: OrderPlan["orderBy"][number][] = [];
     const hidden: NamedExpr[] = [];
     for (const s of this.stmt.sortClause ?? []) {
       if (!("SortBy" in s) || s.SortBy.node === undefined) continue;
@@ -388,20 +327,13 @@ class SelectPlanner {
         const parts = nameParts(node.ColumnRef.fields);
         if (parts.length === 1) name = outputs.find((o) => o.name === parts[0])?.name;
       }
+      name ??= orderColumnName(this.tx.expr(node, scope, location), outputs, hidden, this.taken, others === "hidden");
       if (name === undefined) {
-        const e = this.tx.expr(node, scope, location);
-        name = outputs.find((o) => exprEquals(o.expr, e))?.name ?? hidden.find((h) => exprEquals(h.expr, e))?.name;
-        if (name === undefined) {
-          if (others === "outputs only") {
-            throw this.sel.error(
-              ErrorCode.SqlSyntax,
-              location,
-              "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
-            );
-          }
-          name = this.fresh("_o");
-          hidden.push({ name, expr: e });
-        }
+        throw this.sel.error(
+          ErrorCode.SqlSyntax,
+          location,
+          "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+        );
       }
       orderBy.push({ expr: col(name), desc, nullsFirst });
     }
@@ -421,16 +353,5 @@ class SelectPlanner {
         );
       },
     };
-  }
-
-  /** A name for an internal column (`_a0`, `_g1`, `_o0`) no output or other internal column has. */
-  private fresh(prefix: string): string {
-    for (let i = 0; ; i++) {
-      const name = `${prefix}${i}`;
-      if (!this.taken.has(name)) {
-        this.taken.add(name);
-        return name;
-      }
-    }
   }
 }

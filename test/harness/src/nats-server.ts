@@ -47,6 +47,11 @@ export interface NatsServerOptions {
    * new servers have. @default `natsServerBinary()` (`JETFLOW_NATS_SERVER`, else `nats-server` on PATH)
    */
   readonly binary?: string;
+  /**
+   * JetStream's strict API mode (`jetstream { strict: true }`, nats-server 2.11+; on by default
+   * since 2.12): a request with a field the server does not know is refused. @default the server's
+   */
+  readonly strict?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -84,7 +89,9 @@ export class NatsServer {
     const store = path.join(dir, "jetstream");
     const lines = [
       `listen: "127.0.0.1:${port}"`,
-      `jetstream { store_dir: ${JSON.stringify(store)}, max_memory_store: 256MB, max_file_store: 8GB }`,
+      `jetstream { store_dir: ${JSON.stringify(store)}, max_memory_store: 256MB, max_file_store: 8GB${
+        options.strict === undefined ? "" : `, strict: ${options.strict}`
+      } }`,
       options.maxPayload === undefined ? "" : `max_payload: ${options.maxPayload}`,
       options.auth?.config ?? "",
       options.config ?? "",

@@ -84,7 +84,7 @@ describe("tls with verify (mutual TLS)", () => {
     // Go's server answers with a TLS alert and closes the socket; the client sees the alert or,
     // when the close wins the race, a reset. The server log says which check refused it.
     const refused = tlsError(
-      /^(ECONNRESET|ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED))$/,
+      /^(ECONNRESET|ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA))$/,
     );
     await expect(connect({ servers: server.url, tls: { caFile: auth.client.caFile }, ...noRetry })).rejects.toEqual(
       refused,

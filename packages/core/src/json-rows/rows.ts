@@ -1,21 +1,25 @@
-import { columnsOf } from "../column.js";
-import type { Table } from "apache-arrow";
+import { type ColumnDef, columnsOf } from "../column.js";
+import type { RecordBatch, Table } from "apache-arrow";
 import { type Cell, cellAt } from "./cell.js";
 
 /** The rows of a table as cells, sorted by all columns in order (NULLs last), as the CLI prints them. */
 export function sortedCells(table: Table): { names: string[]; rows: Cell[][] } {
   const columns = columnsOf(table.schema);
   const rows: Cell[][] = [];
-  for (const batch of table.batches) {
-    const datas = columns.map((_, c) => batch.data.children[c]);
-    for (let i = 0; i < batch.numRows; i++) {
-      rows.push(
-        columns.map((col, c) => (datas[c] === undefined ? { json: "null", key: null } : cellAt(datas[c], i, col.type))),
-      );
-    }
-  }
+  for (const batch of table.batches) batchCells(batch, columns, rows);
   rows.sort(compareRows);
   return { names: columns.map((c) => c.name), rows };
+}
+
+/** Appends the cells of every row of `batch` (whose columns are `columns`) to `out`, unsorted. */
+export function batchCells(batch: RecordBatch, columns: readonly ColumnDef[], out: Cell[][] = []): Cell[][] {
+  const datas = columns.map((_, c) => batch.data.children[c]);
+  for (let i = 0; i < batch.numRows; i++) {
+    out.push(
+      columns.map((col, c) => (datas[c] === undefined ? { json: "null", key: null } : cellAt(datas[c], i, col.type))),
+    );
+  }
+  return out;
 }
 
 /** JSON Lines: one object per row, keys = column names, rows sorted by all columns. */
@@ -35,7 +39,8 @@ export function rowJson(keys: readonly string[], row: readonly Cell[]): string {
   return `{${row.map((cell, c) => `${keys[c]}:${cell.json}`).join(",")}}`;
 }
 
-function compareRows(a: Cell[], b: Cell[]): number {
+/** The order rows print in: by all columns in order, NULLs last, text in code point order. */
+export function compareRows(a: readonly Cell[], b: readonly Cell[]): number {
   for (let c = 0; c < a.length; c++) {
     const d = compareKeys((a[c] as Cell).key, (b[c] as Cell).key);
     if (d !== 0) return d;

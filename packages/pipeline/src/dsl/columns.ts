@@ -3,6 +3,7 @@ import { type ColumnDef, type ScalarKind, type SqlType, parseSqlType } from "@je
 /**
  * A column type: a scalar type by its SQL name (`"integer"`, or the short `"int"`, `"double"`,
  * `"text"`, `"bool"`), or a nested type built with {@link list} and {@link struct}.
+ * @example const amount: ColumnType = "double"; const tags: ColumnType = list("varchar");
  */
 export type ColumnType = ScalarKind | "int" | "double" | "text" | "bool" | SqlType;
 

@@ -3,7 +3,10 @@ import type { SourceSpec, TableSpec } from "../spec.js";
 import { type Columns, columnDefs } from "./columns.js";
 import type { WithOptions } from "./nats.js";
 
-/** How JSON and MessagePack read epoch numbers in `timestamptz` columns (`timestamptz.handling.mode`). */
+/**
+ * How JSON and MessagePack read epoch numbers in `timestamptz` columns (`timestamptz.handling.mode`).
+ * @example json({ timestamptzHandling: "milli" })
+ */
 export type TimestamptzHandling = "guess_number_unit" | "milli" | "micro" | "utc_string" | "utc_without_suffix";
 
 /**
@@ -56,7 +59,10 @@ function plain(encode: FormatSpec["encode"], options: Readonly<Record<string, st
   return { format: "plain", encode, options: set };
 }
 
-/** Message metadata a column can hold (`INCLUDE kind AS column`); `{ header: "k" }` is one header's value. */
+/**
+ * Message metadata a column can hold (`INCLUDE kind AS column`); `{ header: "k" }` is one header's value.
+ * @example const include = { topic: "subject", trace: { header: "trace-id" } } satisfies Include;
+ */
 export type IncludeKind = IncludeColumn["kind"] | { readonly header: string };
 
 /**
@@ -69,7 +75,10 @@ export type IncludeKind = IncludeColumn["kind"] | { readonly header: string };
  */
 export type Include = Readonly<Record<string, IncludeKind>> | readonly IncludeColumn[];
 
-/** What a source is defined with: the SQL DDL's parts, typed, with defaults. */
+/**
+ * What a source is defined with: the SQL DDL's parts, typed, with defaults.
+ * @example pipeline().source("clicks", { columns: { page: "varchar" }, with: nats({ servers, subject: "web.>", stream: "web" }) });
+ */
 export interface SourceDef {
   /** The declared columns; leave out for PROTOBUF to take them from the message. */
   readonly columns?: Columns | undefined;
@@ -81,7 +90,10 @@ export interface SourceDef {
   readonly include?: Include;
 }
 
-/** What a table is defined with: a source's parts and its primary key. */
+/**
+ * What a table is defined with: a source's parts and its primary key.
+ * @example pipeline().table("orders", { columns: { id: "int", amount: "double" }, primaryKey: "id", with: nats({ servers, subject: "shop.orders", stream: "shop" }) });
+ */
 export interface TableDef extends SourceDef {
   /** The primary-key column(s): a new row overwrites the row with its key. @default none (append-only) */
   readonly primaryKey?: string | readonly string[];

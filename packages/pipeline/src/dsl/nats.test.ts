@@ -117,6 +117,15 @@ describe("nats()", () => {
     expect([...produced].filter((k) => !accepted.includes(k))).toEqual([]);
   });
 
+  it("types credentials per connect mode (tsc refuses the mismatch; the validator would too)", () => {
+    // @ts-expect-error a username needs connectMode "user_and_password"
+    expect(() => validate({ ...base, username: "app" })).toThrow(/username is only used with connect_mode/);
+    // @ts-expect-error token mode takes no username
+    expect(() => validate({ ...base, connectMode: "token", token: "t", username: "app" })).toThrow(/username/);
+    // @ts-expect-error user_and_password needs a password
+    expect(() => validate({ ...base, connectMode: "user_and_password", username: "app" })).toThrow(/password/);
+  });
+
   it("leaves checking to the validator, whose errors name the WITH key", () => {
     expect(() => validate({ ...base, consumer: { ackWaitSec: 1.5, ackPolicy: "all" } })).toThrow(
       /consumer\.ack_wait\.sec/,

@@ -3,9 +3,19 @@ import type { AckPolicy } from "@jetflow/connector-nats";
 /**
  * How the connection authenticates: `connect_mode` and its partners, one typed shape per mode.
  * `plain` (no credentials) is the default.
+ * @example nats({ servers, subject, stream, connectMode: "token", token: process.env.NATS_TOKEN ?? "" })
  */
 export type NatsAuth =
-  | { readonly connectMode?: "plain" }
+  | {
+      readonly connectMode?: "plain";
+      // No credentials without a connect mode that uses them: a type error, not a runtime one.
+      readonly username?: never;
+      readonly password?: never;
+      readonly token?: never;
+      readonly nkey?: never;
+      readonly jwt?: never;
+      readonly credentialsFile?: never;
+    }
   | { readonly connectMode: "user_and_password"; readonly username: string; readonly password: string }
   | { readonly connectMode: "token"; readonly token: string }
   /** The user's NKey seed, with the user JWT when the server uses decentralized auth. */
@@ -13,7 +23,10 @@ export type NatsAuth =
   /** A `.creds` file holding the JWT and the seed. */
   | { readonly connectMode: "credential"; readonly credentialsFile: string };
 
-/** Where consumers start when no checkpointed offset says otherwise (`scan.startup.*`). @default earliest */
+/**
+ * Where consumers start when no checkpointed offset says otherwise (`scan.startup.*`). @default earliest
+ * @example nats({ servers, subject, stream, startup: { mode: "sequence", sequence: 1000 } })
+ */
 export type NatsStartup =
   | { readonly mode: "earliest" }
   | { readonly mode: "latest" }
@@ -22,7 +35,10 @@ export type NatsStartup =
   /** The message with stream sequence `sequence` and after. */
   | { readonly mode: "sequence"; readonly sequence: number };
 
-/** `tls.*`: any of them (or a `tls://` server URL) makes TLS required. */
+/**
+ * `tls.*`: any of them (or a `tls://` server URL) makes TLS required.
+ * @example nats({ servers: "tls://nats:4222", subject, stream, tls: { caFile: "/etc/nats/ca.pem" } })
+ */
 export interface NatsTls {
   /** `tls.ca_file`: PEM CA bundle to verify the server. @default the system CAs */
   readonly caFile?: string;
@@ -32,7 +48,10 @@ export interface NatsTls {
   readonly keyFile?: string;
 }
 
-/** `consumer.*`: the JetStream consumer settings. Unset fields keep the connector's or server's default. */
+/**
+ * `consumer.*`: the JetStream consumer settings. Unset fields keep the connector's or server's default.
+ * @example nats({ servers, subject, stream, consumer: { durableName: "orders_view", maxAckPending: 10_000 } })
+ */
 export interface NatsConsumer {
   /** `consumer.durable_name`: a durable consumer, acked after each checkpoint. @default ephemeral */
   readonly durableName?: string;
@@ -72,7 +91,10 @@ export interface NatsConsumer {
   readonly backoffSec?: readonly number[];
 }
 
-/** The stream created by `allowCreateStream` when it does not exist (-1: unlimited). */
+/**
+ * The stream created by `allowCreateStream` when it does not exist (-1: unlimited).
+ * @example nats({ servers, subject, stream, allowCreateStream: true, streamLimits: { maxBytes: 1e9 } })
+ */
 export interface NatsStreamLimits {
   /** `max_bytes`. @default -1 */
   readonly maxBytes?: number;
@@ -86,14 +108,20 @@ export interface NatsStreamLimits {
   readonly maxMessageSize?: number;
 }
 
-/** What happens to a message that does not decode (`bad_message.*`). @default skip */
+/**
+ * What happens to a message that does not decode (`bad_message.*`). @default skip
+ * @example nats({ servers, subject, stream, badMessages: { policy: "dead_letter", deadLetterSubject: "shop.bad" } })
+ */
 export type NatsBadMessages =
   | { readonly policy: "skip" }
   | { readonly policy: "fail" }
   /** Publish the raw payload to `deadLetterSubject` with headers saying why, and go on. */
   | { readonly policy: "dead_letter"; readonly deadLetterSubject: string };
 
-/** Everything a NATS source or table is configured with, one typed spelling per WITH option. */
+/**
+ * Everything a NATS source or table is configured with, one typed spelling per WITH option.
+ * @example const options: NatsOptions = { servers: ["nats-1:4222", "nats-2:4222"], subject: "orders.*", stream: "ORDERS" };
+ */
 export type NatsOptions = NatsAuth & {
   /** `server_url`: one or more `host:port` or `nats://` / `tls://` URLs. */
   readonly servers: string | readonly string[];
@@ -111,7 +139,10 @@ export type NatsOptions = NatsAuth & {
   readonly badMessages?: NatsBadMessages;
 };
 
-/** The WITH options of a source or table, keys as in DDL (`server_url`, `scan.startup.mode`, ...). */
+/**
+ * The WITH options of a source or table, keys as in DDL (`server_url`, `scan.startup.mode`, ...).
+ * @example const w: WithOptions = nats({ servers, subject, stream }); // { connector: "nats", server_url: ..., ... }
+ */
 export type WithOptions = Readonly<Record<string, string>>;
 
 type Scalar = string | number | boolean | readonly number[] | readonly string[] | undefined;

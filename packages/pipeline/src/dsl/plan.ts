@@ -1,22 +1,32 @@
 import type { ColumnDef } from "@jetflow/core";
-import { type AggregateFn, type Expr, type NamedExpr, exprEquals, readsColumns } from "@jetflow/operators";
+import { type Expr, type NamedExpr, exprEquals } from "@jetflow/operators";
 import { QueryError, RelationNameError } from "../errors.js";
 import type { Catalog, ViewQuery } from "../spec.js";
+import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
 import type { Term } from "./value.js";
 
-/** FROM: one relation, or a tumbling window over one. Joins will add a variant here. */
+/**
+ * FROM: one relation, or a tumbling window over one. Joins will add a variant here.
+ * @example from(tumble("clicks", "ts", { minutes: 5 }))
+ */
 export type FromItem =
   | { readonly kind: "relation"; readonly name: string }
   | { readonly kind: "tumble"; readonly relation: string; readonly timeColumn: string; readonly sizeUs: number };
 
-/** One sort key of ORDER BY. */
+/**
+ * One sort key of ORDER BY.
+ * @example from("orders").orderBy(desc("amount", { nulls: "last" })).limit(10)
+ */
 export interface OrderKey {
   readonly term: Term;
   readonly desc: boolean;
   readonly nullsFirst: boolean;
 }
 
-/** Everything a query of the builder says, clause by clause. */
+/**
+ * Everything a query of the builder says, clause by clause.
+ * @example from("orders").where(col("amount").gt(0)).parts.where // the predicate term
+ */
 export interface QueryParts {
   readonly from: FromItem;
   readonly where: Term | undefined;
@@ -37,18 +47,6 @@ interface Scope {
   intercept?(term: Term): Expr | undefined;
 }
 
-interface Group {
-  readonly expr: Expr;
-  name: string | undefined;
-}
-
-interface Aggregate {
-  readonly fn: AggregateFn;
-  readonly arg: Expr | undefined;
-  readonly distinct: boolean;
-  readonly name: string;
-}
-
 const col = (name: string): Expr => ({ kind: "column", name });
 
 /**
@@ -64,7 +62,10 @@ export function planQuery(parts: QueryParts, catalog: Catalog): ViewQuery {
   return new QueryPlanner(parts, catalog).plan();
 }
 
-/** True when an aggregate call stands anywhere in the term. */
+/**
+ * True when an aggregate call stands anywhere in the term.
+ * @example containsAggregate(sum(col("a")).plus(1).term) // true
+ */
 export function containsAggregate(term: Term): boolean {
   switch (term.kind) {
     case "aggregate":
@@ -149,108 +150,51 @@ class QueryPlanner {
   }
 
   private planGrouped(input: ViewQuery): ViewQuery {
-    const groups = this.groupKeys();
-    const aggregates: Aggregate[] = [];
+    const plan = new GroupedPlan(this.groupKeys(), this.taken);
     const argScope = this.rowScope("an aggregate's argument");
-    const findAggregate = (term: Term & { kind: "aggregate" }) => {
-      const arg = term.arg === undefined ? undefined : this.expr(term.arg, argScope);
-      const parts = { fn: term.fn, arg, distinct: term.distinct };
-      const found = aggregates.find(
-        (a) =>
-          a.fn === parts.fn &&
-          a.distinct === parts.distinct &&
-          (a.arg === undefined ? arg === undefined : arg !== undefined && exprEquals(a.arg, arg)),
-      );
-      return { parts, found };
-    };
-
-    // Outputs that are exactly a group key or an aggregate lend it their name, as in SQL.
+    const parts = (term: Term & { kind: "aggregate" }): AggregateParts => ({
+      fn: term.fn,
+      arg: term.arg === undefined ? undefined : this.expr(term.arg, argScope),
+      distinct: term.distinct,
+    });
     for (const item of this.items) {
       const term = item.term;
-      if (term.kind === "aggregate") {
-        const { parts, found } = findAggregate(term);
-        if (found === undefined) aggregates.push({ ...parts, name: item.name });
-      } else if (!containsAggregate(term)) {
-        const e = this.expr(term, this.rowScope("select"));
-        const group = groups.find((g) => exprEquals(g.expr, e));
-        if (group !== undefined && group.name === undefined) group.name = item.name;
-      }
+      if (term.kind === "aggregate") plan.nameAggregate(parts(term), item.name);
+      else if (!containsAggregate(term)) plan.nameGroup(this.expr(term, this.rowScope("select")), item.name);
     }
-    for (const a of aggregates) this.taken.add(a.name);
-    for (const g of groups) {
-      if (g.name === undefined)
-        g.name = g.expr.kind === "column" && !this.taken.has(g.expr.name) ? g.expr.name : this.fresh("_g");
-      this.taken.add(g.name);
-    }
+    plan.nameRest();
 
     const scope: Scope = {
       column: (name) => {
         this.rowScope("select").column(name);
         throw new QueryError(`column "${name}" must appear in groupBy() or be used in an aggregate function`);
       },
-      aggregate: (term) => {
-        const { parts, found } = findAggregate(term);
-        if (found !== undefined) return col(found.name);
-        const name = this.fresh("_a");
-        aggregates.push({ ...parts, name });
-        return col(name);
-      },
-      intercept: (term) => {
-        if (containsAggregate(term)) return undefined;
-        const e = this.expr(term, this.rowScope("groupBy"));
-        const group = groups.find((g) => exprEquals(g.expr, e));
-        if (group !== undefined) return col(group.name as string);
-        return readsColumns(e) ? undefined : e;
-      },
+      aggregate: (term) => plan.aggregateColumn(parts(term)),
+      intercept: (term) =>
+        containsAggregate(term) ? undefined : plan.intercept(this.expr(term, this.rowScope("groupBy"))),
     };
-
     const outputs = this.items.map((i) => ({ name: i.name, expr: this.expr(i.term, scope) }));
     const having = this.q.having === undefined ? undefined : this.expr(this.q.having, scope);
-    const before = aggregates.length;
+    const mark = plan.mark();
     const order = this.orderBy(outputs, scope, "hidden");
     // Without limit the order was only checked: drop the aggregates it alone asked for.
-    if (order === undefined) aggregates.length = before;
-
-    let query: ViewQuery = {
-      kind: "aggregate",
-      input,
-      groupBy: groups.map((g) => ({ name: g.name as string, expr: g.expr })),
-      aggregates: aggregates.map((a) => ({ name: a.name, fn: a.fn, arg: a.arg, distinct: a.distinct })),
-    };
-    if (having !== undefined) query = { kind: "filter", input: query, predicate: having };
-    const names = [...groups.map((g) => g.name as string), ...aggregates.map((a) => a.name)];
+    if (order === undefined) plan.dropSince(mark);
+    const { query, names } = plan.query(input, having);
     return this.assemble(query, names, outputs, order);
   }
 
-  /** project (unless it keeps the input as is) -> [topN -> [project dropping hidden order columns]]. */
   private assemble(
     input: ViewQuery,
     inputNames: readonly string[],
     outputs: readonly NamedExpr[],
-    order: { readonly orderBy: OrderBy; readonly hidden: readonly NamedExpr[] } | undefined,
+    order: OrderPlan | undefined,
   ): ViewQuery {
-    const project = (columns: readonly NamedExpr[]): ViewQuery => {
-      const identity =
-        columns.length === inputNames.length &&
-        columns.every((c, i) => c.name === inputNames[i] && c.expr.kind === "column" && c.expr.name === c.name);
-      return identity ? input : { kind: "project", input, columns };
-    };
-    const limit = this.q.limit;
-    if (limit === undefined || order === undefined) return project(outputs);
-    const top: ViewQuery = {
-      kind: "topN",
-      input: project([...outputs, ...order.hidden]),
-      orderBy: order.orderBy,
-      limit: limit.count,
-      offset: limit.offset,
-    };
-    if (order.hidden.length === 0) return top;
-    return { kind: "project", input: top, columns: outputs.map((o) => ({ name: o.name, expr: col(o.name) })) };
+    return assembleView(input, inputNames, outputs, order, this.q.limit);
   }
 
   /** groupBy() keys, deduplicated: a bare name is an input column first, an output name if no input column has it. */
-  private groupKeys(): Group[] {
-    const groups: Group[] = [];
+  private groupKeys(): { expr: Expr; name: string | undefined }[] {
+    const groups: { expr: Expr; name: string | undefined }[] = [];
     for (const key of this.q.groupBy) {
       let term = key;
       if (key.kind === "column" && !this.columns.some((c) => c.name === key.name)) {
@@ -271,22 +215,13 @@ class QueryPlanner {
     outputs: readonly NamedExpr[],
     scope: Scope,
     others: "hidden" | "outputs only",
-  ): { orderBy: OrderBy; hidden: NamedExpr[] } | undefined {
-    const orderBy: { expr: Expr; desc: boolean; nullsFirst: boolean }[] = [];
+  ): OrderPlan | undefined {
+    const orderBy: OrderPlan["orderBy"][number][] = [];
     const hidden: NamedExpr[] = [];
     for (const { term, desc, nullsFirst } of this.q.orderBy) {
-      let name = term.kind === "column" ? outputs.find((o) => o.name === term.name)?.name : undefined;
-      if (name === undefined) {
-        const e = this.expr(term, scope);
-        name = outputs.find((o) => exprEquals(o.expr, e))?.name ?? hidden.find((h) => exprEquals(h.expr, e))?.name;
-        if (name === undefined) {
-          if (others === "outputs only") {
-            throw new QueryError("with distinct(), orderBy() may only name output columns");
-          }
-          name = this.fresh("_o");
-          hidden.push({ name, expr: e });
-        }
-      }
+      const named = term.kind === "column" ? outputs.find((o) => o.name === term.name)?.name : undefined;
+      const name = named ?? orderColumnName(this.expr(term, scope), outputs, hidden, this.taken, others === "hidden");
+      if (name === undefined) throw new QueryError("with distinct(), orderBy() may only name output columns");
       orderBy.push({ expr: col(name), desc, nullsFirst });
     }
     return this.q.limit === undefined ? undefined : { orderBy, hidden };
@@ -336,20 +271,7 @@ class QueryPlanner {
         return scope.aggregate(term);
     }
   }
-
-  /** A name for an internal column (`_a0`, `_g1`, `_o0`) no output or other internal column has. */
-  private fresh(prefix: string): string {
-    for (let i = 0; ; i++) {
-      const name = `${prefix}${i}`;
-      if (!this.taken.has(name)) {
-        this.taken.add(name);
-        return name;
-      }
-    }
-  }
 }
-
-type OrderBy = readonly { readonly expr: Expr; readonly desc: boolean; readonly nullsFirst: boolean }[];
 
 function fromName(from: FromItem): string {
   return `"${from.kind === "relation" ? from.name : from.relation}"`;

@@ -98,7 +98,10 @@ describe("from(): a query builder", () => {
     }
   });
 
-  it("refuses a bad limit or window size when it is given", () => {
+  it("refuses a bad limit, window size or constant sort key when it is given", () => {
+    expect(() => from("orders").orderBy(lit(1))).toThrow(
+      /orderBy\(\) takes a column or an expression, not the constant 1/,
+    );
     expect(() => from("orders").orderBy("id").limit(-1)).toThrow(InvalidOptionError);
     expect(() => from("orders").orderBy("id").limit(1, { offset: 0.5 })).toThrow(/offset must be a whole number/);
     expect(() => tumble("orders", "at", {})).toThrow(/window size must be a positive/);

@@ -4,10 +4,16 @@ import type { Catalog, ViewQuery } from "../spec.js";
 import { type FromItem, type OrderKey, type QueryParts, planQuery } from "./plan.js";
 import { type Operand, type Term, Value, col, termOf } from "./value.js";
 
-/** A column by name, or any value. */
+/**
+ * A column by name, or any value.
+ * @example from("orders").groupBy("region", fn("date_trunc", "day", col("at")))
+ */
 export type Key = string | Value;
 
-/** A window length; the parts add up. */
+/**
+ * A window length; the parts add up.
+ * @example tumble("clicks", "ts", { hours: 1, minutes: 30 })
+ */
 export interface Duration {
   readonly days?: number;
   readonly hours?: number;
@@ -47,7 +53,10 @@ export function tumble(relation: string, timeColumn: string, size: Duration): Fr
   return { kind: "tumble", relation, timeColumn, sizeUs };
 }
 
-/** Where NULLs sort. @default "last" ascending, "first" descending (as in PostgreSQL) */
+/**
+ * Where NULLs sort. @default "last" ascending, "first" descending (as in PostgreSQL)
+ * @example asc("region", { nulls: "first" })
+ */
 export interface OrderOptions {
   readonly nulls?: "first" | "last";
 }
@@ -135,6 +144,11 @@ export class Query {
    */
   orderBy(...keys: (Key | OrderKey)[]): Query {
     const added = keys.map((k) => (typeof k === "string" || k instanceof Value ? asc(k) : k));
+    for (const key of added) {
+      // SQL reads `ORDER BY 1` as a select-list position and refuses other constants: so does this.
+      if (key.term.kind === "literal")
+        throw new QueryError(`orderBy() takes a column or an expression, not the constant ${String(key.term.value)}`);
+    }
     return this.with({ orderBy: [...this.parts.orderBy, ...added] });
   }
 

@@ -5,6 +5,7 @@ import { type ColumnType, sqlType } from "./columns.js";
 /**
  * An expression as the query builder holds it: an operators `Expr` in which aggregate calls may
  * stand (`sum(amount) * 2`). Planning replaces each aggregate by a column of the aggregate step.
+ * @example col("a").plus(1).term // { kind: "call", fn: "+", args: [...] }
  */
 export type Term =
   | { readonly kind: "column"; readonly name: string }
@@ -24,7 +25,10 @@ export type Term =
       readonly distinct: boolean;
     };
 
-/** A value or a plain JS literal (`"paid"`, `100`, `2.5`, `10n`, `true`, `null`), typed as SQL types its literals. */
+/**
+ * A value or a plain JS literal (`"paid"`, `100`, `2.5`, `10n`, `true`, `null`), typed as SQL types its literals.
+ * @example col("status").in("paid", "shipped")
+ */
 export type Operand = Value | LiteralValue;
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -217,7 +221,10 @@ export function when(condition: Operand, then: Operand): CaseBuilder {
   return new CaseBuilder([]).when(condition, then);
 }
 
-/** The branches of a CASE so far: add one with `when`, finish with `else` or `end`. @see when */
+/**
+ * The branches of a CASE so far: add one with `when`, finish with `else` or `end`. @see when
+ * @example when(col("amount").gt(100), "big").else("small")
+ */
 export class CaseBuilder {
   constructor(private readonly branches: readonly { readonly when: Term; readonly then: Term }[]) {}
 
@@ -238,7 +245,10 @@ export class CaseBuilder {
   }
 }
 
-/** Options of an aggregate call. */
+/**
+ * Options of an aggregate call.
+ * @example count(col("user_id"), { distinct: true })
+ */
 export interface AggregateOptions {
   /** `fn(DISTINCT x)`: each distinct value once. @default false */
   readonly distinct?: boolean;

@@ -1,0 +1,331 @@
+import { randomUUID } from "node:crypto";
+import { connectNats, createdStreamConfig } from "@jetflow/connector-nats";
+import { type ChangeBatch, messageOf } from "@jetflow/core";
+import { KeyedStore } from "@jetflow/state";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { AckPublisher } from "./ack-publisher.js";
+import { type DeliveryCounters, deliver } from "./deliver.js";
+import { Encoder, type SinkInput } from "./encoder.js";
+import { EpochBuffer, type MessageChunk, MessageOp } from "./epoch-buffer.js";
+import { SinkError } from "./errors.js";
+import type { SinkConfig } from "./sink-options.js";
+
+/** Messages per stored chunk of a sealed epoch: bounds one state value's size. */
+const CHUNK_MESSAGES = 4096;
+/** The store key of the sink's identity and epoch counter. */
+const META = "meta";
+
+interface SinkMeta {
+  /** A random id made when the sink first ran with this state: the `Nats-Msg-Id` prefix. */
+  readonly instance: string;
+  /** The epoch the next seal gets. */
+  readonly next: number;
+}
+
+/** Options of {@link NatsSink}. */
+export interface NatsSinkOptions {
+  /** Counts published / failed / retried messages. @default none kept */
+  readonly counters?: DeliveryCounters;
+  /** Hears about publish failures (they are retried). @default ignored */
+  readonly onError?: (e: unknown) => void;
+  /** Replaces the connection's `server_url` (the CLI's `--server`). */
+  readonly servers?: readonly string[];
+}
+
+/**
+ * A sink: the changes of one relation, published to a JetStream stream or a KV bucket exactly
+ * once across crashes.
+ *
+ * Invariant: a change is published only after the checkpoint holding it committed. Changes fill
+ * the current epoch; {@link seal} (called in the tick a checkpoint captures) moves the epoch's
+ * messages into the sink's {@link store}, so they are part of that checkpoint; {@link committed}
+ * then publishes the sealed epochs with `Nats-Msg-Id` = `<instance>:<sink>:<epoch>:<index>` and
+ * deletes each from the store once every message is acked. After a crash the restored store
+ * still holds the epochs that may not have landed: they are published again with the same ids,
+ * and JetStream's duplicate window drops those that did. A KV sink puts / deletes by key: last
+ * write wins, so a replay is harmless.
+ *
+ * @example
+ * ```ts
+ * const sink = new NatsSink("totals_out", resolveSinkOptions(withOptions, "upsert"));
+ * sink.bind({ name: "totals", columns, key: ["region"], appendOnly: false });
+ * await sink.open();
+ * relation.feed((change) => sink.onChange(change));
+ * // at each checkpoint: sink.seal() when capturing, sink.committed() after it committed
+ * ```
+ */
+export class NatsSink {
+  /** The sealed epochs not yet fully acked, and the sink's identity: checkpointed with the pipeline. */
+  readonly store: KeyedStore<unknown>;
+  private readonly buffer = new EpochBuffer();
+  private encoder: Encoder | undefined;
+  private nc: NatsConnection | undefined;
+  private publisher: AckPublisher | undefined;
+  private send: ((chunk: MessageChunk, i: number, id: string) => Promise<unknown>) | undefined;
+  /** Sealed epochs by number: their chunk keys and message count. */
+  private readonly sealed = new Map<number, { keys: string[]; messages: number }>();
+  private sealedMessages = 0;
+  /** The highest epoch covered by a committed checkpoint: publishable. */
+  private committedUpTo = -1;
+  private pumping: Promise<void> | undefined;
+  private closed = false;
+  /** The store had no identity when restored: this sink starts from nothing. */
+  private fresh = true;
+  private waiters: (() => void)[] = [];
+  private lowWaiters: { readonly at: number; readonly resolve: () => void }[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly config: SinkConfig,
+    private readonly options: NatsSinkOptions = {},
+  ) {
+    this.store = new KeyedStore<unknown>(`${name}/sink`);
+  }
+
+  /** Checks the relation against the format (append-only, key, subject columns). @throws SinkError */
+  bind(input: SinkInput): void {
+    this.encoder = new Encoder(this.name, this.config, input);
+  }
+
+  /** Connects, and checks that a stream captures the subject (or creates it) / opens the bucket. */
+  async open(): Promise<void> {
+    const connection =
+      this.options.servers === undefined
+        ? this.config.connection
+        : { ...this.config.connection, servers: this.options.servers };
+    const nc = await connectNats(connection, { name: `sink:${this.name}` });
+    this.nc = nc;
+    try {
+      const target = this.config.target;
+      if (target.kind === "kv") {
+        const kv = await openBucket(nc, target.bucket, this.name);
+        this.send = (c, i) =>
+          c.o[i] === MessageOp.delete ? kv.delete(c.s[i] as string) : kv.put(c.s[i] as string, c.p[i] as string);
+      } else {
+        await this.ensureStream(nc);
+        const publisher = new AckPublisher(nc);
+        this.publisher = publisher;
+        this.send = (c, i, id) => {
+          const h = headers();
+          h.set("Nats-Msg-Id", id);
+          const op = c.o[i];
+          if (op !== MessageOp.none) h.set("Jetflow-Op", op === MessageOp.delete ? "delete" : "upsert");
+          return publisher.publish(c.s[i] as string, c.p[i] as string, h);
+        };
+      }
+    } catch (e) {
+      await nc.close().catch(() => undefined);
+      this.nc = undefined;
+      throw e;
+    }
+  }
+
+  /** After the store was restored (or found empty): picks up the sealed epochs and the identity. */
+  restored(): void {
+    this.fresh = this.store.get(META) === undefined;
+    if (this.fresh) this.store.set(META, { instance: randomUUID(), next: 0 } satisfies SinkMeta);
+    this.sealed.clear();
+    this.sealedMessages = 0;
+    for (const [key, value] of this.store.entries()) {
+      if (key === META) continue;
+      const epoch = Number(key.split(".")[1]);
+      const entry = this.sealed.get(epoch) ?? { keys: [], messages: 0 };
+      entry.keys.push(key);
+      entry.messages += (value as MessageChunk).s.length;
+      this.sealed.set(epoch, entry);
+      this.sealedMessages += (value as MessageChunk).s.length;
+    }
+    for (const entry of this.sealed.values()) entry.keys.sort(byChunk);
+    // Whatever was sealed in the restored checkpoint was committed.
+    this.committedUpTo = this.meta().next - 1;
+  }
+
+  /**
+   * A KV sink that starts without state (a first run, or the in-memory state) empties its bucket
+   * first: the bucket then holds exactly the relation's rows, not keys of an earlier run. Call
+   * after {@link open} and {@link restored}, before changes flow. A stream sink keeps its stream.
+   */
+  async resetIfFresh(): Promise<void> {
+    const target = this.config.target;
+    if (!this.fresh || target.kind !== "kv" || this.nc === undefined) return;
+    const jsm = await jetstreamManager(this.nc);
+    try {
+      await jsm.streams.purge(`KV_${target.bucket}`);
+    } catch (e) {
+      throw new SinkError(
+        this.name,
+        `sink "${this.name}": emptying KV bucket '${target.bucket}' failed: ${messageOf(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
+  /** Encodes a change of the relation into the current epoch. */
+  onChange(change: ChangeBatch): void {
+    if (this.encoder === undefined) throw new Error(`internal: sink "${this.name}" used before bind()`);
+    this.encoder.encode(change, this.buffer);
+  }
+
+  /** Messages not yet acked: the current epoch's and the sealed ones'. What backpressure watches. */
+  get pending(): number {
+    return this.buffer.length + this.sealedMessages;
+  }
+
+  /**
+   * Seals the current epoch into the store. Call it in the same tick as the checkpoint capture,
+   * so the checkpoint holds exactly the changes its offsets produced.
+   */
+  seal(): void {
+    if (this.buffer.length === 0) return;
+    const meta = this.meta();
+    const epoch = meta.next;
+    const chunks = this.buffer.take(CHUNK_MESSAGES);
+    const keys = chunks.map((chunk, i) => {
+      const key = `e.${epoch}.${i}`;
+      this.store.set(key, chunk);
+      return key;
+    });
+    const messages = chunks.reduce((n, c) => n + c.s.length, 0);
+    this.sealed.set(epoch, { keys, messages });
+    this.sealedMessages += messages;
+    this.store.set(META, { ...meta, next: epoch + 1 } satisfies SinkMeta);
+  }
+
+  /** The checkpoint holding every epoch sealed so far committed: publishes them, in order. */
+  committed(): void {
+    this.committedUpTo = this.meta().next - 1;
+    this.pump();
+  }
+
+  /** Resolves once every committed epoch is acked (at once when none is pending). */
+  drained(): Promise<void> {
+    if (!this.hasCommittedWork()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves once at most `n` messages are pending (see {@link pending}): backpressure's resume signal. */
+  pendingAtMost(n: number): Promise<void> {
+    if (this.pending <= n || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.lowWaiters.push({ at: n, resolve }));
+  }
+
+  /** Stops publishing (what is unpublished stays in the state) and closes the connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.publisher?.close();
+    await this.pumping?.catch(() => undefined);
+    await this.nc?.close().catch(() => undefined);
+    this.nc = undefined;
+    for (const w of this.waiters.splice(0)) w();
+    for (const w of this.lowWaiters.splice(0)) w.resolve();
+  }
+
+  private meta(): SinkMeta {
+    return this.store.get(META) as SinkMeta;
+  }
+
+  private hasCommittedWork(): boolean {
+    for (const epoch of this.sealed.keys()) if (epoch <= this.committedUpTo) return true;
+    return false;
+  }
+
+  private pump(): void {
+    if (this.pumping !== undefined || this.send === undefined) return;
+    this.pumping = this.publishCommitted().finally(() => {
+      this.pumping = undefined;
+      if (!this.hasCommittedWork() || this.closed) for (const w of this.waiters.splice(0)) w();
+      else this.pump();
+    });
+  }
+
+  private async publishCommitted(): Promise<void> {
+    const send = this.send;
+    if (send === undefined) return;
+    const { instance } = this.meta();
+    const counters = this.options.counters ?? NO_COUNTERS;
+    for (;;) {
+      const epoch = Math.min(...[...this.sealed.keys()].filter((e) => e <= this.committedUpTo));
+      if (!Number.isFinite(epoch) || this.closed) return;
+      const entry = this.sealed.get(epoch) as { keys: string[]; messages: number };
+      let base = 0;
+      for (const key of entry.keys) {
+        const chunk = this.store.get(key) as MessageChunk;
+        const prefix = `${instance}:${this.name}:${epoch}:`;
+        const offset = base;
+        const done = await deliver(chunk.s.length, (i) => send(chunk, i, prefix + (offset + i)), {
+          maxInFlight: this.config.maxInFlight,
+          counters,
+          stopped: () => this.closed,
+          abandon: (reason) => this.publisher?.abandon(reason),
+          onError: (e) =>
+            this.options.onError?.(
+              new SinkError(this.name, `sink "${this.name}": publish failed, retrying: ${messageOf(e)}`, { cause: e }),
+            ),
+        });
+        if (!done) return;
+        base += chunk.s.length;
+      }
+      for (const key of entry.keys) this.store.delete(key);
+      this.sealed.delete(epoch);
+      this.sealedMessages -= entry.messages;
+      const pending = this.pending;
+      const ready = this.lowWaiters.filter((w) => pending <= w.at);
+      this.lowWaiters = this.lowWaiters.filter((w) => pending > w.at);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  private async ensureStream(nc: NatsConnection): Promise<void> {
+    const target = this.config.target;
+    if (target.kind !== "stream") return;
+    const jsm = await jetstreamManager(nc);
+    const filter = target.subject.filter;
+    const found = await jsm.streams.find(filter).catch(() => undefined);
+    if (found !== undefined) return;
+    if (!target.allowCreateStream) {
+      throw new SinkError(
+        this.name,
+        `sink "${this.name}": no JetStream stream captures subject '${filter}'; create one for it ` +
+          "or set allow_create_stream = 'true' (and stream = 'NAME')",
+      );
+    }
+    const name = target.stream ?? this.name.toUpperCase().replaceAll(/[^A-Z0-9_-]/g, "_");
+    try {
+      await jsm.streams.add(createdStreamConfig(name, [filter], target.createStream));
+    } catch (e) {
+      throw new SinkError(this.name, `sink "${this.name}": creating stream '${name}' failed: ${messageOf(e)}`, {
+        cause: e,
+      });
+    }
+  }
+}
+
+async function openBucket(nc: NatsConnection, bucket: string, sink: string): Promise<KV> {
+  const kvm = new Kvm(nc);
+  // create() binds an existing bucket too (open() does not check that it exists).
+  try {
+    return await kvm.create(bucket);
+  } catch (first) {
+    try {
+      return await kvm.open(bucket, { bindOnly: true });
+    } catch {
+      throw new SinkError(
+        sink,
+        `sink "${sink}": KV bucket '${bucket}' cannot be opened or created: ${messageOf(first)}`,
+        {
+          cause: first,
+        },
+      );
+    }
+  }
+}
+
+function byChunk(a: string, b: string): number {
+  return Number(a.split(".")[2]) - Number(b.split(".")[2]);
+}
+
+const NO_COUNTERS: DeliveryCounters = { published: () => undefined, failed: () => undefined, retried: () => undefined };
