@@ -1,4 +1,5 @@
 import type { DecodeRow } from "./decode-bench.js";
+import type { JoinRow } from "./join-bench.js";
 import type { Plan } from "./plan.js";
 import type { RowResult, Scenario, ScenarioResult } from "./scenario.js";
 
@@ -24,6 +25,34 @@ export interface RunReport {
   readonly targets: readonly Target[];
   /** The decode micro-benchmark (in process, no NATS), when it ran. */
   readonly decode?: readonly DecodeRow[];
+  /** The stream-table join micro-benchmark (in process, no NATS), when it ran. */
+  readonly joins?: readonly JoinRow[];
+}
+
+const JOIN_HEADER = [
+  "join + group (in process)",
+  "events",
+  "table rows",
+  "s",
+  "events/s",
+  "peer s",
+  "vs peer",
+  "state B/row",
+  "bad",
+];
+
+function joinCells(j: JoinRow): string[] {
+  return [
+    "orders JOIN customers (lookup) GROUP BY region",
+    String(j.events),
+    String(j.customers),
+    j.seconds.toFixed(3),
+    String(Math.round(j.eventsPerSec)),
+    j.peerSeconds.toFixed(3),
+    `${j.ratio.toFixed(2)}x`,
+    String(Math.round(j.stateBytesPerRow)),
+    String(j.bad),
+  ];
 }
 
 const DECODE_HEADER = ["decode (in process)", "rows", "MB", "s", "rows/s", "MB/s", "bad"];
@@ -189,6 +218,7 @@ export function renderText(report: RunReport): string {
     "",
     align([["target", "value", "met"], ...report.targets.map((t) => [t.goal, t.value, metMark(t.met)])]),
     ...(report.decode === undefined ? [] : ["", align([DECODE_HEADER, ...report.decode.map(decodeCells)])]),
+    ...(report.joins === undefined ? [] : ["", align([JOIN_HEADER, ...report.joins.map(joinCells)])]),
   ];
   for (const r of report.rows.filter((x) => x.kind === "latency" && x.error !== undefined)) {
     parts.push(`${r.label}: ERROR ${r.error}`);
@@ -222,6 +252,7 @@ export function renderMarkdown(report: RunReport, chart?: string): string {
     ),
     "",
     ...(report.decode === undefined ? [] : [markdownTable(DECODE_HEADER, report.decode.map(decodeCells)), ""]),
+    ...(report.joins === undefined ? [] : [markdownTable(JOIN_HEADER, report.joins.map(joinCells)), ""]),
     ...(chart === undefined ? [] : [`![messages/s per scenario](${chart})`, ""]),
   ].join("\n");
 }

@@ -14,6 +14,7 @@ import { publishSteady } from "./publisher.js";
 import { renderMarkdown, renderText, type RunReport, targetsOf, withRatios } from "./report.js";
 import type { RowResult, Scenario } from "./scenario.js";
 import type { DecodeRow } from "./decode-bench.js";
+import type { JoinRow } from "./join-bench.js";
 
 const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 
@@ -26,7 +27,7 @@ const RESULTS = fileURLToPath(new URL("../results/", import.meta.url));
 async function main(options: BenchOptions): Promise<number> {
   const plan = planFor(options.mode);
   const scenarios = plan.scenarios.filter((s) => options.only?.test(s.id) ?? true);
-  if (scenarios.length === 0 && options.only?.test("decode") !== true) {
+  if (scenarios.length === 0 && options.only?.test("decode") !== true && options.only?.test("join") !== true) {
     throw new Error(`--only ${options.only?.source} matches no scenario`);
   }
   const out = options.out ?? RESULTS;
@@ -52,6 +53,7 @@ async function main(options: BenchOptions): Promise<number> {
     }
     const rows = withRatios(scenarios, best);
     const decode = options.only === undefined || options.only.test("decode") ? await decodeBench(plan.mode) : undefined;
+    const joins = options.only === undefined || options.only.test("join") ? await joinBench(plan.mode) : undefined;
     const report: RunReport = {
       mode: plan.mode,
       startedAt,
@@ -65,6 +67,7 @@ async function main(options: BenchOptions): Promise<number> {
       rows,
       targets: targetsOf(rows),
       ...(decode === undefined ? {} : { decode }),
+      ...(joins === undefined ? {} : { joins }),
     };
     const stem = options.only !== undefined ? "partial" : plan.mode === "quick" ? "quick" : "latest";
     fs.mkdirSync(out, { recursive: true });
@@ -74,11 +77,20 @@ async function main(options: BenchOptions): Promise<number> {
     console.log(renderText(report));
     console.log(`\nwritten: ${path.join(out, `${stem}.json`)}, ${path.join(out, `${stem}.md`)}`);
     const failed =
-      rows.some((r) => r.error !== undefined || r.problems.length > 0) || (decode ?? []).some((d) => d.bad > 0);
+      rows.some((r) => r.error !== undefined || r.problems.length > 0) ||
+      (decode ?? []).some((d) => d.bad > 0) ||
+      (joins ?? []).some((j) => j.bad > 0);
     return failed ? 1 : 0;
   } finally {
     await server.dispose();
   }
+}
+
+/** The stream-table join micro-benchmark, in this process (it needs no server). */
+async function joinBench(mode: string): Promise<JoinRow[]> {
+  log("join micro-benchmark ...");
+  const { runJoinBench } = await import("./join-bench.js");
+  return [mode === "quick" ? runJoinBench(20_000, 2_000) : runJoinBench(1_000_000, 100_000)];
 }
 
 /** The decode micro-benchmark, in this process (it needs no server). */

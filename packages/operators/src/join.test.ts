@@ -14,8 +14,17 @@ const RESIDUAL = call("<", col("lv"), col("rw"));
 type Row = { k: number | null; v: number | null };
 type Step = { side: "left" | "right"; row: Row; op: 1 | -1 };
 
-function joinOf(kind: JoinKind, residual: boolean, id = "j"): JoinOperator {
-  return join(L, R, { id, kind, names: NAMES, on: ON, residual: residual ? RESIDUAL : undefined });
+/** Keys as text: the string-key path (a number key on both sides is the number itself). */
+const TEXT_ON = [
+  {
+    left: { kind: "cast", expr: col("lk"), type: { kind: "varchar" } } as const,
+    right: { kind: "cast", expr: col("rk"), type: { kind: "varchar" } } as const,
+  },
+];
+
+function joinOf(kind: JoinKind, residual: boolean, id = "j", textKeys = false): JoinOperator {
+  const on = textKeys ? TEXT_ON : ON;
+  return join(L, R, { id, kind, names: NAMES, on, residual: residual ? RESIDUAL : undefined });
 }
 
 function changeOf(side: "left" | "right", steps: readonly Step[]): ChangeBatch {
@@ -150,8 +159,9 @@ describe("join", () => {
         fc.array(fc.nat(60), { maxLength: 10 }),
         fc.constantFrom<JoinKind>("inner", "left", "right", "full"),
         fc.boolean(),
-        ({ steps, present }, cuts, kind, residual) => {
-          const j = joinOf(kind, residual);
+        fc.boolean(),
+        ({ steps, present }, cuts, kind, residual, textKeys) => {
+          const j = joinOf(kind, residual, "j", textKeys);
           const view = new Multiset();
           for (const b of batches(steps, cuts)) view.apply(j.process(b.side, b.change));
           expect(view.sorted()).toEqual(recompute(kind, residual, present.left, present.right));

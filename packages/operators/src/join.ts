@@ -3,7 +3,7 @@ import { KeyedStore, type StoreKey } from "@jetflow/state";
 import { type Data, Schema } from "apache-arrow";
 import { type Col, fromArrow } from "./columnar/col.js";
 import { type Plain, PlainRowReader } from "./columnar/plain.js";
-import { colKeys } from "./columnar/row-key.js";
+import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
 import { RowSink } from "./columnar/row-sink.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -149,6 +149,9 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     };
   };
   const sides = { left: side("left", left, 0), right: side("right", right, widths[0]) };
+  // A key of one number on both sides is the number itself (no string per row), as in upsert.
+  const scalar =
+    hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type));
   let outKept = [...sides.left.kept, ...sides.right.kept];
 
   const countRows = (s: Side) => {
@@ -180,10 +183,11 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const o = name === "left" ? sides.right : sides.left;
       const ctx = evalContext(change.batch, s.types, warnings);
       const keyCols = s.keys.map((k) => k.evaluate(ctx));
-      const keys = colKeys(keyCols, n, true);
+      const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
       const cols = s.types.map((t, c) => fromArrow(change.batch.data.children[c] as Data, t));
-      const keptCols = cols.filter((_, c) => s.kept[c]);
-      const ids = colKeys(keptCols, n, false);
+      const keptCols = s.stored ? cols.filter((_, c) => s.kept[c]) : [];
+      // Row identities only where rows are stored (not the left of a temporal join).
+      const ids = s.stored ? colKeys(keptCols, n, false) : [];
       const reader = new PlainRowReader(cols);
       const rowAt = (i: number): Plain[] => {
         const row = new Array<Plain>(s.width);
@@ -200,11 +204,11 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         pairStart[i] = pairs.length;
         rows[i] = rowAt(i);
         if (hasNull(keyCols, i)) continue;
-        const bucket = o.store.get(keys[i] as string);
+        const bucket = o.store.get(keys[i] as StoreKey);
         if (bucket === undefined) continue;
         for (const id in bucket) {
           pairs.push(bucket[id] as Entry);
-          pairKeys.push(keys[i] as string);
+          pairKeys.push(keys[i] as StoreKey);
         }
       }
       pairStart[n] = pairs.length;
@@ -236,13 +240,13 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
           if (o.padded) {
             const before = e[2];
             e[2] += sign;
-            o.store.touch(pairKeys[p] as string);
+            o.store.touch(pairKeys[p] as StoreKey);
             if (before === 0 && e[2] > 0) pushTimes(out, combined(undefined, e[0]), RETRACT, e[1]);
             else if (before > 0 && e[2] === 0) pushTimes(out, combined(undefined, e[0]), 1, e[1]);
           }
         }
         if (s.padded && matches === 0) out.push(combined(row, undefined), sign);
-        if (s.stored && !hasNull(keyCols, i)) store(s, keys[i] as string, ids[i] as string, row, sign, matches);
+        if (s.stored && !hasNull(keyCols, i)) store(s, keys[i] as StoreKey, ids[i] as string, row, sign, matches);
       }
       return out.build();
     },
@@ -250,7 +254,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 }
 
 /** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket. */
-function store(s: Side, key: string, id: string, row: Plain[], sign: number, matches: number): void {
+function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, matches: number): void {
   let bucket = s.store.get(key);
   const entry = bucket?.[id];
   if (sign > 0) {

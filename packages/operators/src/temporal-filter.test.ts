@@ -33,7 +33,9 @@ describe("temporalFilter", () => {
   it(">= keeps the row at the window's edge", () => {
     const f = temporalFilter(schema, "ts", WINDOW, { id: "tf", now: () => 1000n, inclusive: true });
     expect(f.process(changeFrom(schema, [{ id: 2, ts: 900n }]))?.batch.numRows).toBe(1);
-    expect(() => temporalFilter(schema, "id", 1, { id: "x" })).toThrow(/needs a timestamp column/);
+    expect(() => temporalFilter(schema, "id", 1, { id: "x" })).toThrow(
+      /a temporal filter's time column "id" must be a timestamp, not integer/,
+    );
   });
 
   it("equals the rows present whose time is inside the window at the end, for any stream and clock (property)", () => {

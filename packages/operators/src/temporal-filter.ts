@@ -1,4 +1,4 @@
-import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
+import { type ChangeBatch, RETRACT } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import type { Data, Schema } from "apache-arrow";
 import { type Col, fromArrow } from "./columnar/col.js";
@@ -6,9 +6,9 @@ import { type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys } from "./columnar/row-key.js";
 import { RowSink } from "./columnar/row-sink.js";
 import { takeChange } from "./columnar/take.js";
-import { unknownColumn, unsupported } from "./errors.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import { type ChangeOperator, nonEmpty } from "./operator.js";
+import { timeColumnOf } from "./tumble.js";
 
 /** Options of {@link temporalFilter}. */
 export interface TemporalFilterOptions {
@@ -51,14 +51,8 @@ export function temporalFilter(
   windowUs: number,
   opts: TemporalFilterOptions,
 ): TemporalFilterOperator {
-  const names = input.fields.map((f) => f.name);
-  const index = names.indexOf(timeColumn);
-  if (index < 0) throw unknownColumn(timeColumn, names);
+  const { index } = timeColumnOf(input, timeColumn, "a temporal filter's");
   const types = sqlTypesOf(input);
-  const timeType = types[index] as SqlType;
-  if (timeType.kind !== "timestamp" && timeType.kind !== "timestamptz") {
-    throw unsupported(`a temporal filter needs a timestamp column; "${timeColumn}" is ${timeType.kind}`);
-  }
   const window = BigInt(windowUs);
   const inclusive = opts.inclusive === true;
   const now = opts.now ?? (() => BigInt(Date.now()) * 1000n);

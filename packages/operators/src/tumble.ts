@@ -61,13 +61,7 @@ export function windowed(
   fn: string,
 ): { index: number; timeType: SqlType; schema: Schema } {
   const names = input.fields.map((f) => f.name);
-  const index = names.indexOf(timeColumn);
-  if (index < 0) throw unknownColumn(timeColumn, names);
-  const types = sqlTypesOf(input);
-  const timeType = types[index] as SqlType;
-  if (timeType.kind !== "timestamp" && timeType.kind !== "timestamptz") {
-    throw unsupported(`${fn} time column "${timeColumn}" must be a timestamp, not ${timeType.kind}`);
-  }
+  const { index, timeType } = timeColumnOf(input, timeColumn, fn);
   if (!Number.isSafeInteger(sizeUs) || sizeUs <= 0) {
     throw new InvalidOptionError(
       "size",
@@ -79,4 +73,20 @@ export function windowed(
   }
   const schema = new Schema([...input.fields, sqlField("window_start", timeType), sqlField("window_end", timeType)]);
   return { index, timeType, schema };
+}
+
+/**
+ * The index and type of the timestamp column an operator keys time on (TUMBLE, HOP, a temporal filter).
+ *
+ * @throws ExpressionError for an unknown column or one that is not a timestamp or timestamptz
+ */
+export function timeColumnOf(input: Schema, timeColumn: string, fn: string): { index: number; timeType: SqlType } {
+  const names = input.fields.map((f) => f.name);
+  const index = names.indexOf(timeColumn);
+  if (index < 0) throw unknownColumn(timeColumn, names);
+  const timeType = sqlTypesOf(input)[index] as SqlType;
+  if (timeType.kind !== "timestamp" && timeType.kind !== "timestamptz") {
+    throw unsupported(`${fn} time column "${timeColumn}" must be a timestamp, not ${timeType.kind}`);
+  }
+  return { index, timeType };
 }

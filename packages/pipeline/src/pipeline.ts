@@ -308,7 +308,7 @@ export class Pipeline {
       this.checkpointIntervalMs = checkpointTimerMs(this.options.state, this.options.checkpointIntervalMs, needed);
       for (const r of this.graph.all()) this.prepareState(r);
       for (const r of this.graph.views()) r.emitInitial();
-      await this.sinks.start(restored === undefined);
+      await this.sinks.start();
       for (const r of this.graph.ingests()) await r.open(this.host, restored?.offsets[r.name] ?? {});
       this.coordinator.start(this.checkpointIntervalMs, {
         warn: (error) => this.statusSubject.next({ type: "error", error }),

@@ -70,6 +70,7 @@ export class SinkSet {
         throw e;
       }
       s.restored();
+      await s.sink.resetIfFresh();
       s.backfill();
     }
     this.sinks.set(name, s);
@@ -103,11 +104,13 @@ export class SinkSet {
   }
 
   /** After the restore: connects every sink (a subject without stream fails here) and picks up sealed epochs. */
-  async start(fresh: boolean): Promise<void> {
+  async start(): Promise<void> {
     for (const s of this.sinks.values()) {
       await s.sink.open();
       s.restored();
-      if (fresh) s.view?.emitInitial();
+      await s.sink.resetIfFresh();
+      // As for every view: what its operators hold before any input (safe after a restore).
+      s.view?.emitInitial();
     }
   }
 
@@ -167,7 +170,8 @@ export class SinkSet {
   fingerprint(relations: string): string {
     if (this.sinks.size === 0) return relations;
     const parts = [...this.sinks.values()].map((s) => [s.name, s.spec.from, s.spec.format]);
-    return createHash("sha256").update(relations).update(JSON.stringify(parts)).digest("hex");
+    const json = JSON.stringify(parts, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+    return createHash("sha256").update(relations).update(json).digest("hex");
   }
 }
 

@@ -80,7 +80,8 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
       },
     });
   }
-  // Answer from the moment this resolves: the server has every endpoint's subscription.
+  // The endpoints' subscriptions reach the server before this resolves: a request sent right
+  // after (from another connection) finds a responder. nats-server 2.10+ made the race visible.
   await nc.flush();
   return {
     service,

@@ -71,6 +71,8 @@ export class NatsSink {
   private committedUpTo = -1;
   private pumping: Promise<void> | undefined;
   private closed = false;
+  /** The store had no identity when restored: this sink starts from nothing. */
+  private fresh = true;
   private waiters: (() => void)[] = [];
   private lowWaiters: { readonly at: number; readonly resolve: () => void }[] = [];
 
@@ -122,8 +124,8 @@ export class NatsSink {
 
   /** After the store was restored (or found empty): picks up the sealed epochs and the identity. */
   restored(): void {
-    if (this.store.get(META) === undefined)
-      this.store.set(META, { instance: randomUUID(), next: 0 } satisfies SinkMeta);
+    this.fresh = this.store.get(META) === undefined;
+    if (this.fresh) this.store.set(META, { instance: randomUUID(), next: 0 } satisfies SinkMeta);
     this.sealed.clear();
     this.sealedMessages = 0;
     for (const [key, value] of this.store.entries()) {
@@ -138,6 +140,28 @@ export class NatsSink {
     for (const entry of this.sealed.values()) entry.keys.sort(byChunk);
     // Whatever was sealed in the restored checkpoint was committed.
     this.committedUpTo = this.meta().next - 1;
+  }
+
+  /**
+   * A KV sink that starts without state (a first run, or the in-memory state) empties its bucket
+   * first: the bucket then holds exactly the relation's rows, not keys of an earlier run. Call
+   * after {@link open} and {@link restored}, before changes flow. A stream sink keeps its stream.
+   */
+  async resetIfFresh(): Promise<void> {
+    const target = this.config.target;
+    if (!this.fresh || target.kind !== "kv" || this.nc === undefined) return;
+    const jsm = await jetstreamManager(this.nc);
+    try {
+      await jsm.streams.purge(`KV_${target.bucket}`);
+    } catch (e) {
+      throw new SinkError(
+        this.name,
+        `sink "${this.name}": emptying KV bucket '${target.bucket}' failed: ${messageOf(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
   }
 
   /** Encodes a change of the relation into the current epoch. */

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import path from "node:path";
 
 /** The built CLI entry point (the workspace's `pnpm jetflow`). */
@@ -15,20 +16,13 @@ export interface CliResult {
 export function runCli(args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
+    const out = outputOf(child);
     child.stdin.end(opts.input ?? "");
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout: out.stdout, stderr: out.stderr });
     });
   });
 }
@@ -41,24 +35,53 @@ export function runCliKilledAfter(
   args: readonly string[],
   killAfterMs: number,
 ): Promise<CliResult & { killed: boolean }> {
+  return runCliKilledBy(args, (kill) => {
+    const timer = setTimeout(kill, killAfterMs);
+    return () => clearTimeout(timer);
+  });
+}
+
+/**
+ * Starts `jetflow ARGS` and SIGKILLs it as soon as `due()` (polled every 20 ms) says so, unless it
+ * exits first: a crash at a chosen moment (say, right after a sink published).
+ */
+export function runCliKilledWhen(
+  args: readonly string[],
+  due: () => Promise<boolean>,
+): Promise<CliResult & { killed: boolean }> {
+  return runCliKilledBy(args, (kill) => {
+    let disarmed = false;
+    void (async () => {
+      while (!disarmed) {
+        if (await due().catch(() => false)) {
+          if (!disarmed) kill();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    return () => {
+      disarmed = true;
+    };
+  });
+}
+
+/** Runs the CLI with a killer armed by `arm` (which returns its disarm), collecting the output. */
+function runCliKilledBy(
+  args: readonly string[],
+  arm: (kill: () => void) => () => void,
+): Promise<CliResult & { killed: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
+    const out = outputOf(child);
     let killed = false;
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => {
+    const disarm = arm(() => {
       killed = child.kill("SIGKILL");
-    }, killAfterMs);
+    });
     child.once("error", reject);
     child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, killed: killed && signal === "SIGKILL" });
+      disarm();
+      resolve({ code, signal, stdout: out.stdout, stderr: out.stderr, killed: killed && signal === "SIGKILL" });
     });
   });
 }
@@ -69,4 +92,17 @@ export function parseJsonLines(text: string): Record<string, unknown>[] {
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** What a child prints, collected as it comes; read the fields once it has exited. */
+function outputOf(child: ChildProcessByStdio<Writable | null, Readable, Readable>): { stdout: string; stderr: string } {
+  const out = { stdout: "", stderr: "" };
+  // Decoded as a stream: a chunk boundary inside a multi-byte character must not split it.
+  child.stdout.setEncoding("utf8").on("data", (b: string) => {
+    out.stdout += b;
+  });
+  child.stderr.setEncoding("utf8").on("data", (b: string) => {
+    out.stderr += b;
+  });
+  return out;
 }

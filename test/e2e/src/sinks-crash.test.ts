@@ -6,7 +6,7 @@ import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, runCliKilledAfter } from "./cli-process.js";
+import { runCli, runCliKilledWhen } from "./cli-process.js";
 import { ReferenceSql, sortRows } from "./reference-sql.js";
 import { createStream, finalTable, orderEvents, publishEvents } from "./workload.js";
 
@@ -65,14 +65,21 @@ describe("sinks: exactly once across SIGKILLs (CLI)", () => {
     const events = orderEvents(40_000, 3_000, 5);
     await publishEvents(server.url, "ORDERS", "orders.a", events.slice(0, 25_000));
 
+    // Each run is killed just after its sink published something new: the published epoch is only
+    // recorded as done by the next checkpoint (300 ms on), so the restart publishes it again.
+    const outMessages = async () => (await (await jetstreamManager(nc)).streams.info("EVENTS_OUT")).state.messages;
     let killed = 0;
-    // Checkpoints 300 ms apart: a sealed epoch is published right after its checkpoint, and only the
-    // next checkpoint records it as done, so most kills land where a restart publishes it again.
     for (let round = 0; round < 6; round++) {
       if (round === 3) await publishEvents(server.url, "ORDERS", "orders.b", events.slice(25_000));
-      const r = await runCliKilledAfter(
+      const before = await outMessages();
+      const delayMs = Math.random() * 150;
+      let seenAt: number | undefined;
+      const r = await runCliKilledWhen(
         ["run", sqlFile, "--state-dir", stateDir, "--checkpoint-interval", "300", "--until-caught-up"],
-        1000 + Math.floor(Math.random() * 4000),
+        async () => {
+          if (seenAt === undefined && (await outMessages()) > before) seenAt = Date.now();
+          return seenAt !== undefined && Date.now() - seenAt >= delayMs;
+        },
       );
       if (r.killed) killed++;
       else expect(r.code, r.stderr).toBe(0);

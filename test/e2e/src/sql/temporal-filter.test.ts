@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { sqlPipeline } from "@jetflow/sql";
+import { sqlPipeline as pipeline } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addStream, publishRaw } from "./publish.js";
@@ -50,19 +50,19 @@ describe("temporal filter: WHERE ts > now() - INTERVAL", () => {
       CREATE MATERIALIZED VIEW recent AS SELECT id FROM e WHERE ts > now() - INTERVAL '2 seconds';
       CREATE MATERIALIZED VIEW recent_count AS SELECT count(*) AS n FROM e WHERE ts > now() - INTERVAL '2 seconds';`;
     const state = { kind: "filesystem" as const, dir: path.join(dir, "state") };
-    const ids = (p: ReturnType<typeof sqlPipeline>) =>
+    const ids = (p: ReturnType<typeof pipeline>) =>
       p
         .view("recent")
         .rows()
         .map((r) => r["id"])
         .sort();
-    const first = sqlPipeline({ state }).sql(sql);
+    const first = pipeline({ state }).sql(sql);
     await first.start();
     await first.caughtUp();
     expect(ids(first)).toEqual([2, 3]);
     await first.stop();
 
-    const second = sqlPipeline({ state }).sql(sql);
+    const second = pipeline({ state }).sql(sql);
     await second.start();
     try {
       await second.caughtUp();
