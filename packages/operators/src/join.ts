@@ -1,10 +1,10 @@
 import { type ChangeBatch, RETRACT, SchemaError, type SqlType, sqlField } from "@jetflow/core";
 import { KeyedStore, type StoreKey } from "@jetflow/state";
 import { type Data, Schema } from "apache-arrow";
-import { type Col, fromArrow } from "./columnar/col.js";
-import { type Plain, PlainRowReader } from "./columnar/plain.js";
+import { batchOf, type Col, fromArrow, nullData, toArrow } from "./columnar/col.js";
+import { fromPlain, type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
-import { RowSink } from "./columnar/row-sink.js";
+import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
@@ -184,73 +184,127 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const ctx = evalContext(change.batch, s.types, warnings);
       const keyCols = s.keys.map((k) => k.evaluate(ctx));
       const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
-      const cols = s.types.map((t, c) => fromArrow(change.batch.data.children[c] as Data, t));
-      const keptCols = s.stored ? cols.filter((_, c) => s.kept[c]) : [];
-      // Row identities only where rows are stored (not the left of a temporal join).
-      const ids = s.stored ? colKeys(keptCols, n, false) : [];
-      const reader = new PlainRowReader(cols);
-      const rowAt = (i: number): Plain[] => {
-        const row = new Array<Plain>(s.width);
-        for (let c = 0; c < s.width; c++) row[c] = s.kept[c] ? reader.at(c, i) : null;
-        return row;
-      };
+      // Input columns are unpacked only when read (kept), once each.
+      const cols = new Array<Col | undefined>(s.width);
+      const colAt = (c: number): Col =>
+        (cols[c] ??= fromArrow(change.batch.data.children[c] as Data, s.types[c] as SqlType));
 
-      // Candidate pairs against the other side's current state; the residual is evaluated over all at once.
-      const rows: Plain[][] = new Array(n);
+      // Candidate pairs (input row, other side's entry) against the other side's current state.
+      const candRow: number[] = [];
+      const candEntry: Entry[] = [];
+      const candKey: StoreKey[] = [];
       const pairStart = new Int32Array(n + 1);
-      const pairs: Entry[] = [];
-      const pairKeys: StoreKey[] = [];
       for (let i = 0; i < n; i++) {
-        pairStart[i] = pairs.length;
-        rows[i] = rowAt(i);
+        pairStart[i] = candRow.length;
         if (hasNull(keyCols, i)) continue;
-        const bucket = o.store.get(keys[i] as StoreKey);
+        const key = keys[i] as StoreKey;
+        const bucket = o.store.get(key);
         if (bucket === undefined) continue;
         for (const id in bucket) {
-          pairs.push(bucket[id] as Entry);
-          pairKeys.push(keys[i] as StoreKey);
+          candRow.push(i);
+          candEntry.push(bucket[id] as Entry);
+          candKey.push(key);
         }
       }
-      pairStart[n] = pairs.length;
-      const pass =
-        residual === undefined
-          ? undefined
-          : evaluateResidual(residual, pairs, pairStart, rows, s, schema, types, warnings);
+      pairStart[n] = candRow.length;
+      // The residual is evaluated over every candidate at once, as one batch.
+      let pass: Uint8Array | undefined;
+      if (residual !== undefined && candRow.length > 0) {
+        const m = candRow.length;
+        const candidates = batchOf(schema, gather(s, colAt, candRow, candEntry, outKept), m);
+        pass = isTrue(residual.evaluate(evalContext(candidates, types, warnings)), m);
+      }
 
-      const out = new RowSink(schema, types, Math.max(16, pairs.length), outKept.every(Boolean) ? undefined : outKept);
-      const combined = (mine: Plain[] | undefined, theirs: Plain[] | undefined): Plain[] => {
-        const l = s.name === "left" ? mine : theirs;
-        const r = s.name === "left" ? theirs : mine;
-        const row = new Array<Plain>(types.length).fill(null);
-        if (l !== undefined) for (let c = 0; c < widths[0]; c++) row[c] = l[c];
-        if (r !== undefined) for (let c = 0; c < widths[1]; c++) row[widths[0] + c] = r[c];
-        return row;
+      // Output rows as gather indexes: an input row (-1: NULL) beside an other-side entry (undefined: NULL).
+      const outRow: number[] = [];
+      const outEntry: (Entry | undefined)[] = [];
+      const outOp: number[] = [];
+      let retractions = 0;
+      const emit = (row: number, entry: Entry | undefined, op: number, times: number) => {
+        for (let k = 0; k < times; k++) {
+          outRow.push(row);
+          outEntry.push(entry);
+          outOp.push(op);
+        }
+        if (op === RETRACT) retractions += times;
       };
       const ops = change.ops;
+      const reader = s.stored ? new PlainRowReader(s.kept.map((k, c) => (k ? colAt(c) : NULL_COL))) : undefined;
+      const ids = s.stored ? colKeys(s.kept.flatMap((k, c) => (k ? [colAt(c)] : [])), n, false) : [];
       for (let i = 0; i < n; i++) {
         const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
-        const row = rows[i] as Plain[];
         let matches = 0;
         for (let p = pairStart[i] as number; p < (pairStart[i + 1] as number); p++) {
           if (pass !== undefined && pass[p] !== 1) continue;
-          const e = pairs[p] as Entry;
-          const joined = combined(row, e[0]);
-          for (let k = 0; k < e[1]; k++) out.push(joined, sign);
+          const e = candEntry[p] as Entry;
+          emit(i, e, sign, e[1]);
           matches += e[1];
           if (o.padded) {
             const before = e[2];
             e[2] += sign;
-            o.store.touch(pairKeys[p] as StoreKey);
-            if (before === 0 && e[2] > 0) pushTimes(out, combined(undefined, e[0]), RETRACT, e[1]);
-            else if (before > 0 && e[2] === 0) pushTimes(out, combined(undefined, e[0]), 1, e[1]);
+            o.store.touch(candKey[p] as StoreKey);
+            if (before === 0 && e[2] > 0) emit(-1, e, RETRACT, e[1]);
+            else if (before > 0 && e[2] === 0) emit(-1, e, 1, e[1]);
           }
         }
-        if (s.padded && matches === 0) out.push(combined(row, undefined), sign);
-        if (s.stored && !hasNull(keyCols, i)) store(s, keys[i] as StoreKey, ids[i] as string, row, sign, matches);
+        if (s.padded && matches === 0) emit(i, undefined, sign, 1);
+        if (reader !== undefined && !hasNull(keyCols, i)) {
+          store(s, keys[i] as StoreKey, ids[i] as string, rowOf(reader, s.kept, i), sign, matches);
+        }
       }
-      return out.build();
+      const m = outRow.length;
+      if (m === 0) return undefined;
+      return {
+        batch: batchOf(schema, gather(s, colAt, outRow, outEntry, outKept), m),
+        ops: retractions === 0 ? undefined : Int8Array.from(outOp),
+      };
     },
   };
+
+  /**
+   * The output columns of rows given by gather indexes: side `s`'s columns taken from its input
+   * batch at `rows` (-1: NULL), the other side's from the stored `entries` (undefined: NULL).
+   * Columns not `kept` come out all NULL.
+   */
+  function gather(
+    s: Side,
+    colAt: (c: number) => Col,
+    rows: readonly number[],
+    entries: readonly (Entry | undefined)[],
+    kept: readonly boolean[],
+  ): Data[] {
+    const m = rows.length;
+    const o = s.name === "left" ? sides.right : sides.left;
+    return types.map((t, c) => {
+      if (kept[c] !== true) return nullData(t, m);
+      if (c >= s.offset && c < s.offset + s.width) return toArrow(takeCol(colAt(c - s.offset), rows));
+      const oc = c - o.offset;
+      const values = new Array<Plain>(m);
+      for (let j = 0; j < m; j++) {
+        const e = entries[j];
+        values[j] = e === undefined ? null : e[0][oc];
+      }
+      return toArrow(fromPlain(values, t));
+    });
+  }
+}
+
+/** A placeholder for input columns not read. */
+const NULL_COL: Col = { type: { kind: "boolean" }, length: 0, values: new Uint8Array(0), valid: undefined };
+
+/** Row `i` as plain values, columns not kept NULL: what a side stores. */
+function rowOf(reader: PlainRowReader, kept: readonly boolean[], i: number): Plain[] {
+  const row = new Array<Plain>(kept.length);
+  for (let c = 0; c < kept.length; c++) row[c] = kept[c] ? reader.at(c, i) : null;
+  return row;
+}
+
+/** 1 where a boolean column is TRUE (not FALSE, not NULL). */
+function isTrue(v: Col, m: number): Uint8Array {
+  const values = v.values as Uint8Array;
+  const pass = new Uint8Array(m);
+  for (let p = 0; p < m; p++) pass[p] = values[p] === 1 && (v.valid === undefined || v.valid[p] === 1) ? 1 : 0;
+  return pass;
 }
 
 /** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket. */
@@ -283,48 +337,10 @@ function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, m
   } else s.store.touch(key);
 }
 
-function pushTimes(out: RowSink, row: Plain[], op: number, times: number): void {
-  for (let k = 0; k < times; k++) out.push(row, op);
-}
-
 function hasNull(cols: readonly Col[], i: number): boolean {
   for (let c = 0; c < cols.length; c++) {
     const valid = (cols[c] as Col).valid;
     if (valid !== undefined && valid[i] === 0) return true;
   }
   return false;
-}
-
-/** The residual over every candidate pair, as one batch: 1 where it is TRUE. */
-function evaluateResidual(
-  residual: Node,
-  pairs: readonly Entry[],
-  pairStart: Int32Array,
-  rows: readonly Plain[][],
-  s: Side,
-  schema: Schema,
-  types: readonly SqlType[],
-  warnings: ReturnType<typeof newWarnings>,
-): Uint8Array {
-  const m = pairs.length;
-  const sink = new RowSink(schema, types, Math.max(1, m));
-  const width = types.length;
-  for (let i = 0; i + 1 < pairStart.length; i++) {
-    const mine = rows[i] as Plain[];
-    for (let p = pairStart[i] as number; p < (pairStart[i + 1] as number); p++) {
-      const theirs = (pairs[p] as Entry)[0];
-      const row = new Array<Plain>(width);
-      const [l, r] = s.name === "left" ? [mine, theirs] : [theirs, mine];
-      for (let c = 0; c < l.length; c++) row[c] = l[c];
-      for (let c = 0; c < r.length; c++) row[l.length + c] = r[c];
-      sink.push(row, 1);
-    }
-  }
-  const built = sink.build();
-  const pass = new Uint8Array(m);
-  if (built === undefined) return pass;
-  const v = residual.evaluate(evalContext(built.batch, types, warnings));
-  const values = v.values as Uint8Array;
-  for (let p = 0; p < m; p++) pass[p] = values[p] === 1 && (v.valid === undefined || v.valid[p] === 1) ? 1 : 0;
-  return pass;
 }
