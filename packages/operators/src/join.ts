@@ -58,10 +58,17 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   readonly sizes: { readonly left: number; readonly right: number };
 }
 
-/** A stored row: its plain values (unread columns NULL), its multiplicity, and how many other-side rows it matches. */
-type Entry = [row: Plain[], count: number, matches: number];
-/** The rows of one join key, by exact row identity. */
-type Bucket = Record<string, Entry>;
+/**
+ * A stored row: its identity (row-key.ts encoding of its kept values), its plain values (unread
+ * columns NULL), its multiplicity, and how many other-side rows it matches.
+ */
+type Entry = [id: string, row: Plain[], count: number, matches: number];
+/**
+ * The rows of one join key: the entry itself while there is one distinct row (a table side
+ * joined on its primary key: an array, not an object of its own shape per key, which V8
+ * iterates slowly and stores large), else the entries by row identity.
+ */
+type Bucket = Entry | Record<string, Entry>;
 
 interface Side {
   readonly name: JoinSide;
@@ -156,7 +163,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
   const countRows = (s: Side) => {
     s.rows = 0;
-    for (const bucket of s.store.values()) s.rows += Object.keys(bucket).length;
+    for (const bucket of s.store.values()) s.rows += isEntry(bucket) ? 1 : Object.keys(bucket).length;
   };
 
   return {
@@ -189,30 +196,31 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const colAt = (c: number): Col =>
         (cols[c] ??= fromArrow(change.batch.data.children[c] as Data, s.types[c] as SqlType));
 
-      // Candidate pairs (input row, other side's entry) against the other side's current state.
-      const candRow: number[] = [];
-      const candEntry: Entry[] = [];
-      const candKey: StoreKey[] = [];
-      const pairStart = new Int32Array(n + 1);
-      for (let i = 0; i < n; i++) {
-        pairStart[i] = candRow.length;
-        if (hasNull(keyCols, i)) continue;
-        const key = keys[i] as StoreKey;
-        const bucket = o.store.get(key);
-        if (bucket === undefined) continue;
-        for (const id in bucket) {
-          candRow.push(i);
-          candEntry.push(bucket[id] as Entry);
-          candKey.push(key);
-        }
-      }
-      pairStart[n] = candRow.length;
-      // The residual is evaluated over every candidate at once, as one batch.
+      // Each row's bucket on the other side's current state: the rows it may pair with.
+      const found = new Array<Bucket | undefined>(n);
+      for (let i = 0; i < n; i++) found[i] = hasNull(keyCols, i) ? undefined : o.store.get(keys[i] as StoreKey);
+      // The residual is evaluated over every candidate pair at once, as one batch, in the order
+      // the loop below visits them.
       let pass: Uint8Array | undefined;
-      if (residual !== undefined && candRow.length > 0) {
+      if (residual !== undefined) {
+        const candRow: number[] = [];
+        const candEntry: Entry[] = [];
+        for (let i = 0; i < n; i++) {
+          const bucket = found[i];
+          if (bucket === undefined) continue;
+          if (isEntry(bucket)) {
+            candRow.push(i);
+            candEntry.push(bucket);
+          } else {
+            for (const id in bucket) {
+              candRow.push(i);
+              candEntry.push(bucket[id] as Entry);
+            }
+          }
+        }
         const m = candRow.length;
         const candidates = batchOf(schema, gather(s, colAt, candRow, candEntry, outKept), m);
-        pass = isTrue(residual.evaluate(evalContext(candidates, types, warnings)), m);
+        pass = m === 0 ? undefined : isTrue(residual.evaluate(evalContext(candidates, types, warnings)), m);
       }
 
       // Output rows as gather indexes: an input row (-1: NULL) beside an other-side entry (undefined: NULL).
@@ -228,24 +236,36 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         }
         if (op === RETRACT) retractions += times;
       };
+      let candidate = 0;
+      /** Joins input row `i` with entry `e`; how many matches that makes. */
+      const pair = (i: number, e: Entry, sign: number): number => {
+        if (pass !== undefined && pass[candidate++] !== 1) return 0;
+        emit(i, e, sign, e[2]);
+        if (o.padded) {
+          const before = e[3];
+          e[3] += sign;
+          o.store.touch(keys[i] as StoreKey);
+          if (before === 0 && e[3] > 0) emit(-1, e, RETRACT, e[2]);
+          else if (before > 0 && e[3] === 0) emit(-1, e, 1, e[2]);
+        }
+        return e[2];
+      };
       const ops = change.ops;
       const reader = s.stored ? new PlainRowReader(s.kept.map((k, c) => (k ? colAt(c) : NULL_COL))) : undefined;
-      const ids = s.stored ? colKeys(s.kept.flatMap((k, c) => (k ? [colAt(c)] : [])), n, false) : [];
+      const ids = s.stored
+        ? colKeys(
+            s.kept.flatMap((k, c) => (k ? [colAt(c)] : [])),
+            n,
+            false,
+          )
+        : [];
       for (let i = 0; i < n; i++) {
         const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
         let matches = 0;
-        for (let p = pairStart[i] as number; p < (pairStart[i + 1] as number); p++) {
-          if (pass !== undefined && pass[p] !== 1) continue;
-          const e = candEntry[p] as Entry;
-          emit(i, e, sign, e[1]);
-          matches += e[1];
-          if (o.padded) {
-            const before = e[2];
-            e[2] += sign;
-            o.store.touch(candKey[p] as StoreKey);
-            if (before === 0 && e[2] > 0) emit(-1, e, RETRACT, e[1]);
-            else if (before > 0 && e[2] === 0) emit(-1, e, 1, e[1]);
-          }
+        const bucket = found[i];
+        if (bucket !== undefined) {
+          if (isEntry(bucket)) matches = pair(i, bucket, sign);
+          else for (const id in bucket) matches += pair(i, bucket[id] as Entry, sign);
         }
         if (s.padded && matches === 0) emit(i, undefined, sign, 1);
         if (reader !== undefined && !hasNull(keyCols, i)) {
@@ -282,7 +302,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
         const e = entries[j];
-        values[j] = e === undefined ? null : e[0][oc];
+        values[j] = e === undefined ? null : e[1][oc];
       }
       return toArrow(fromPlain(values, t));
     });
@@ -309,14 +329,16 @@ function isTrue(v: Col, m: number): Uint8Array {
 
 /** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket. */
 function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, matches: number): void {
-  let bucket = s.store.get(key);
-  const entry = bucket?.[id];
+  const bucket = s.store.get(key);
+  const entry =
+    bucket === undefined ? undefined : isEntry(bucket) ? (bucket[0] === id ? bucket : undefined) : bucket[id];
   if (sign > 0) {
-    if (entry !== undefined) entry[1]++;
+    if (entry !== undefined) entry[2]++;
     else {
-      bucket ??= {};
-      bucket[id] = [row, 1, matches];
-      s.store.set(key, bucket);
+      const added: Entry = [id, row, 1, matches];
+      if (bucket === undefined) s.store.set(key, added);
+      else if (isEntry(bucket)) s.store.set(key, { [bucket[0]]: bucket, [id]: added });
+      else bucket[id] = added;
       s.rows++;
     }
     s.store.touch(key);
@@ -324,17 +346,32 @@ function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, m
   }
   // A retraction of a row never stored (bad upstream input) changes nothing.
   if (bucket === undefined || entry === undefined) return;
-  if (--entry[1] === 0) {
-    delete bucket[id];
-    s.rows--;
-    let empty = true;
-    for (const _ in bucket) {
-      empty = false;
+  if (--entry[2] > 0) {
+    s.store.touch(key);
+    return;
+  }
+  s.rows--;
+  if (isEntry(bucket)) {
+    s.store.delete(key);
+    return;
+  }
+  delete bucket[id];
+  let left: Entry | undefined;
+  let more = false;
+  for (const other in bucket) {
+    if (left !== undefined) {
+      more = true;
       break;
     }
-    if (empty) s.store.delete(key);
-    else s.store.touch(key);
-  } else s.store.touch(key);
+    left = bucket[other];
+  }
+  if (left === undefined) s.store.delete(key);
+  else if (more) s.store.touch(key);
+  else s.store.set(key, left);
+}
+
+function isEntry(bucket: Bucket): bucket is Entry {
+  return Array.isArray(bucket);
 }
 
 function hasNull(cols: readonly Col[], i: number): boolean {
