@@ -50,7 +50,7 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   process(side: JoinSide, change: ChangeBatch): ChangeBatch | undefined;
   /**
    * Tells the operator which output columns its consumers read, before any input: the others
-   * come out NULL and are not stored (keys and the residual's columns always are). `undefined`
+   * come out NULL, and are not stored unless a key or the residual reads them. `undefined`
    * means every column.
    */
   emitOnly(columns: readonly string[] | undefined): void;
@@ -59,10 +59,15 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
 }
 
 /**
- * A stored row: its identity (row-key.ts encoding of its kept values), its plain values (unread
- * columns NULL), its multiplicity, and how many other-side rows it matches.
+ * A stored row: its identity (row-key.ts encoding of its kept values), its multiplicity, how
+ * many other-side rows it matches, then its plain values (unread columns NULL) in the same
+ * array (one object per row, one indirection fewer when a probe reads them).
  */
-type Entry = [id: string, row: Plain[], count: number, matches: number];
+type Entry = [id: string, count: number, matches: number, ...values: Plain[]];
+/** Where an {@link Entry}'s multiplicity, match count and first column value are. */
+const COUNT = 1;
+const MATCHES = 2;
+const VALUES = 3;
 /**
  * The rows of one join key: the entry itself while there is one distinct row (a table side
  * joined on its primary key: an array, not an object of its own shape per key, which V8
@@ -159,7 +164,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   // A key of one number on both sides is the number itself (no string per row), as in upsert.
   const scalar =
     hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type));
-  let outKept = [...sides.left.kept, ...sides.right.kept];
+  /** Per output column, whether consumers (or the residual) read it: the others come out NULL. */
+  let emitted = opts.names.map(() => true);
 
   const countRows = (s: Side) => {
     s.rows = 0;
@@ -174,7 +180,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const read = readSet(columns);
       sides.left.kept = keptBy(left, 0, sides.left.keyColumns, read);
       sides.right.kept = keptBy(right, widths[0], sides.right.keyColumns, read);
-      outKept = [...sides.left.kept, ...sides.right.kept];
+      emitted = opts.names.map((n) => read.has(n));
     },
     get sizes() {
       return { left: sides.left.rows, right: sides.right.rows };
@@ -219,7 +225,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
           }
         }
         const m = candRow.length;
-        const candidates = batchOf(schema, gather(s, colAt, candRow, candEntry, outKept), m);
+        const candidates = batchOf(schema, gather(s, colAt, candRow, candEntry, emitted), m);
         pass = m === 0 ? undefined : isTrue(residual.evaluate(evalContext(candidates, types, warnings)), m);
       }
 
@@ -240,15 +246,17 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       /** Joins input row `i` with entry `e`; how many matches that makes. */
       const pair = (i: number, e: Entry, sign: number): number => {
         if (pass !== undefined && pass[candidate++] !== 1) return 0;
-        emit(i, e, sign, e[2]);
+        const count = e[COUNT];
+        emit(i, e, sign, count);
         if (o.padded) {
-          const before = e[3];
-          e[3] += sign;
+          const before = e[MATCHES];
+          const after = before + sign;
+          e[MATCHES] = after;
           o.store.touch(keys[i] as StoreKey);
-          if (before === 0 && e[3] > 0) emit(-1, e, RETRACT, e[2]);
-          else if (before > 0 && e[3] === 0) emit(-1, e, 1, e[2]);
+          if (before === 0 && after > 0) emit(-1, e, RETRACT, count);
+          else if (before > 0 && after === 0) emit(-1, e, 1, count);
         }
-        return e[2];
+        return count;
       };
       const ops = change.ops;
       const reader = s.stored ? new PlainRowReader(s.kept.map((k, c) => (k ? colAt(c) : NULL_COL))) : undefined;
@@ -269,13 +277,15 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         }
         if (s.padded && matches === 0) emit(i, undefined, sign, 1);
         if (reader !== undefined && !hasNull(keyCols, i)) {
-          store(s, keys[i] as StoreKey, ids[i] as string, rowOf(reader, s.kept, i), sign, matches);
+          store(s, keys[i] as StoreKey, ids[i] as string, sign, () =>
+            entryOf(reader, s.kept, ids[i] as string, i, matches),
+          );
         }
       }
       const m = outRow.length;
       if (m === 0) return undefined;
       return {
-        batch: batchOf(schema, gather(s, colAt, outRow, outEntry, outKept), m),
+        batch: batchOf(schema, gather(s, colAt, outRow, outEntry, emitted), m),
         ops: retractions === 0 ? undefined : Int8Array.from(outOp),
       };
     },
@@ -298,11 +308,11 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     return types.map((t, c) => {
       if (kept[c] !== true) return nullData(t, m);
       if (c >= s.offset && c < s.offset + s.width) return toArrow(takeCol(colAt(c - s.offset), rows));
-      const oc = c - o.offset;
+      const at = VALUES + c - o.offset;
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
         const e = entries[j];
-        values[j] = e === undefined ? null : e[1][oc];
+        values[j] = e === undefined ? null : e[at];
       }
       return toArrow(fromPlain(values, t));
     });
@@ -312,11 +322,14 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 /** A placeholder for input columns not read. */
 const NULL_COL: Col = { type: { kind: "boolean" }, length: 0, values: new Uint8Array(0), valid: undefined };
 
-/** Row `i` as plain values, columns not kept NULL: what a side stores. */
-function rowOf(reader: PlainRowReader, kept: readonly boolean[], i: number): Plain[] {
-  const row = new Array<Plain>(kept.length);
-  for (let c = 0; c < kept.length; c++) row[c] = kept[c] ? reader.at(c, i) : null;
-  return row;
+/** The entry of row `i` (columns not kept NULL): what a side stores. */
+function entryOf(reader: PlainRowReader, kept: readonly boolean[], id: string, i: number, matches: number): Entry {
+  const entry = new Array<Plain>(VALUES + kept.length) as Entry;
+  entry[0] = id;
+  entry[COUNT] = 1;
+  entry[MATCHES] = matches;
+  for (let c = 0; c < kept.length; c++) entry[VALUES + c] = kept[c] ? reader.at(c, i) : null;
+  return entry;
 }
 
 /** 1 where a boolean column is TRUE (not FALSE, not NULL). */
@@ -327,18 +340,17 @@ function isTrue(v: Col, m: number): Uint8Array {
   return pass;
 }
 
-/** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket. */
-function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, matches: number): void {
+/** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket; `added` makes its entry when new. */
+function store(s: Side, key: StoreKey, id: string, sign: number, added: () => Entry): void {
   const bucket = s.store.get(key);
   const entry =
     bucket === undefined ? undefined : isEntry(bucket) ? (bucket[0] === id ? bucket : undefined) : bucket[id];
   if (sign > 0) {
-    if (entry !== undefined) entry[2]++;
+    if (entry !== undefined) entry[COUNT]++;
     else {
-      const added: Entry = [id, row, 1, matches];
-      if (bucket === undefined) s.store.set(key, added);
-      else if (isEntry(bucket)) s.store.set(key, { [bucket[0]]: bucket, [id]: added });
-      else bucket[id] = added;
+      if (bucket === undefined) s.store.set(key, added());
+      else if (isEntry(bucket)) s.store.set(key, { [bucket[0]]: bucket, [id]: added() });
+      else bucket[id] = added();
       s.rows++;
     }
     s.store.touch(key);
@@ -346,7 +358,7 @@ function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, m
   }
   // A retraction of a row never stored (bad upstream input) changes nothing.
   if (bucket === undefined || entry === undefined) return;
-  if (--entry[2] > 0) {
+  if (--entry[COUNT] > 0) {
     s.store.touch(key);
     return;
   }
