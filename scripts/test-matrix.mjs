@@ -6,8 +6,10 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { installedServers } from "../test/harness/dist/index.js";
 
+const VITEST = fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url));
 const servers = process.env.JETFLOW_NATS_SERVER === undefined ? installedServers() : installedServers().slice(0, 1);
 if (servers.length === 0) {
   console.error("test-matrix: no nats-server installed: run ./scripts/setup.sh");
@@ -20,7 +22,7 @@ for (const [i, { binary, version }] of servers.entries()) {
   console.log(`\n=== tests on nats-server ${version.text} (${binary}) ===\n`);
   const summary = path.join(dir, `${i}.json`);
   const started = Date.now();
-  const run = spawnSync("npx", ["vitest", "run", ...process.argv.slice(2)], {
+  const run = spawnSync(process.execPath, [VITEST, "run", ...process.argv.slice(2)], {
     stdio: "inherit",
     env: {
       ...process.env,

@@ -342,5 +342,5 @@ describe("serve(): HTTP against a running pipeline and a real nats-server", () =
     } finally {
       await small.close();
     }
-  });
+  }, 120_000); // fills the loopback socket buffers (megabytes) first: slow on a loaded machine
 });
