@@ -143,12 +143,16 @@ describe("join", () => {
     expect(() => join(L, R, { id: "t", kind: "full", names: NAMES, on: ON, temporal: true })).toThrow(/temporal/);
   });
 
-  it("stores and emits only the columns read downstream, plus keys and residual columns", () => {
+  it("emits only the columns read downstream (stores keys and residual columns too)", () => {
     const j = join(L, R, { id: "r", names: NAMES, on: ON });
     j.emitOnly(["rw"]);
     j.process("right", changeOf("right", [{ side: "right", row: { k: 1, v: 7 }, op: 1 }]));
     expect(rowsOf(j.process("left", changeOf("left", [{ side: "left", row: { k: 1, v: 5 }, op: 1 }])))).toEqual([
-      { _op: 1, lk: 1, lv: null, rk: 1n, rw: 7 },
+      { _op: 1, lk: null, lv: null, rk: null, rw: 7 },
+    ]);
+    // The stored right row kept its key: a later left row with that key still matches.
+    expect(rowsOf(j.process("left", changeOf("left", [{ side: "left", row: { k: 1, v: 6 }, op: 1 }])))).toEqual([
+      { _op: 1, lk: null, lv: null, rk: null, rw: 7 },
     ]);
   });
 

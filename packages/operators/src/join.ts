@@ -1,10 +1,10 @@
 import { type ChangeBatch, RETRACT, SchemaError, type SqlType, sqlField } from "@jetflow/core";
 import { KeyedStore, type StoreKey } from "@jetflow/state";
 import { type Data, Schema } from "apache-arrow";
-import { type Col, fromArrow } from "./columnar/col.js";
-import { type Plain, PlainRowReader } from "./columnar/plain.js";
+import { batchOf, type Col, fromArrow, nullData, toArrow } from "./columnar/col.js";
+import { fromPlain, type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
-import { RowSink } from "./columnar/row-sink.js";
+import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
@@ -50,7 +50,7 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   process(side: JoinSide, change: ChangeBatch): ChangeBatch | undefined;
   /**
    * Tells the operator which output columns its consumers read, before any input: the others
-   * come out NULL and are not stored (keys and the residual's columns always are). `undefined`
+   * come out NULL, and are not stored unless a key or the residual reads them. `undefined`
    * means every column.
    */
   emitOnly(columns: readonly string[] | undefined): void;
@@ -58,10 +58,22 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   readonly sizes: { readonly left: number; readonly right: number };
 }
 
-/** A stored row: its plain values (unread columns NULL), its multiplicity, and how many other-side rows it matches. */
-type Entry = [row: Plain[], count: number, matches: number];
-/** The rows of one join key, by exact row identity. */
-type Bucket = Record<string, Entry>;
+/**
+ * A stored row: its identity (row-key.ts encoding of its kept values), its multiplicity, how
+ * many other-side rows it matches, then its plain values (unread columns NULL) in the same
+ * array (one object per row, one indirection fewer when a probe reads them).
+ */
+type Entry = [id: string, count: number, matches: number, ...values: Plain[]];
+/** Where an {@link Entry}'s multiplicity, match count and first column value are. */
+const COUNT = 1;
+const MATCHES = 2;
+const VALUES = 3;
+/**
+ * The rows of one join key: the entry itself while there is one distinct row (a table side
+ * joined on its primary key: an array, not an object of its own shape per key, which V8
+ * iterates slowly and stores large), else the entries by row identity.
+ */
+type Bucket = Entry | Record<string, Entry>;
 
 interface Side {
   readonly name: JoinSide;
@@ -152,11 +164,12 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   // A key of one number on both sides is the number itself (no string per row), as in upsert.
   const scalar =
     hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type));
-  let outKept = [...sides.left.kept, ...sides.right.kept];
+  /** Per output column, whether consumers (or the residual) read it: the others come out NULL. */
+  let emitted = opts.names.map(() => true);
 
   const countRows = (s: Side) => {
     s.rows = 0;
-    for (const bucket of s.store.values()) s.rows += Object.keys(bucket).length;
+    for (const bucket of s.store.values()) s.rows += isEntry(bucket) ? 1 : Object.keys(bucket).length;
   };
 
   return {
@@ -167,7 +180,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const read = readSet(columns);
       sides.left.kept = keptBy(left, 0, sides.left.keyColumns, read);
       sides.right.kept = keptBy(right, widths[0], sides.right.keyColumns, read);
-      outKept = [...sides.left.kept, ...sides.right.kept];
+      emitted = opts.names.map((n) => read.has(n));
     },
     get sizes() {
       return { left: sides.left.rows, right: sides.right.rows };
@@ -184,85 +197,160 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const ctx = evalContext(change.batch, s.types, warnings);
       const keyCols = s.keys.map((k) => k.evaluate(ctx));
       const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
-      const cols = s.types.map((t, c) => fromArrow(change.batch.data.children[c] as Data, t));
-      const keptCols = s.stored ? cols.filter((_, c) => s.kept[c]) : [];
-      // Row identities only where rows are stored (not the left of a temporal join).
-      const ids = s.stored ? colKeys(keptCols, n, false) : [];
-      const reader = new PlainRowReader(cols);
-      const rowAt = (i: number): Plain[] => {
-        const row = new Array<Plain>(s.width);
-        for (let c = 0; c < s.width; c++) row[c] = s.kept[c] ? reader.at(c, i) : null;
-        return row;
-      };
+      // Input columns are unpacked only when read (kept), once each.
+      const cols = new Array<Col | undefined>(s.width);
+      const colAt = (c: number): Col =>
+        (cols[c] ??= fromArrow(change.batch.data.children[c] as Data, s.types[c] as SqlType));
 
-      // Candidate pairs against the other side's current state; the residual is evaluated over all at once.
-      const rows: Plain[][] = new Array(n);
-      const pairStart = new Int32Array(n + 1);
-      const pairs: Entry[] = [];
-      const pairKeys: StoreKey[] = [];
-      for (let i = 0; i < n; i++) {
-        pairStart[i] = pairs.length;
-        rows[i] = rowAt(i);
-        if (hasNull(keyCols, i)) continue;
-        const bucket = o.store.get(keys[i] as StoreKey);
-        if (bucket === undefined) continue;
-        for (const id in bucket) {
-          pairs.push(bucket[id] as Entry);
-          pairKeys.push(keys[i] as StoreKey);
-        }
-      }
-      pairStart[n] = pairs.length;
-      const pass =
-        residual === undefined
-          ? undefined
-          : evaluateResidual(residual, pairs, pairStart, rows, s, schema, types, warnings);
-
-      const out = new RowSink(schema, types, Math.max(16, pairs.length), outKept.every(Boolean) ? undefined : outKept);
-      const combined = (mine: Plain[] | undefined, theirs: Plain[] | undefined): Plain[] => {
-        const l = s.name === "left" ? mine : theirs;
-        const r = s.name === "left" ? theirs : mine;
-        const row = new Array<Plain>(types.length).fill(null);
-        if (l !== undefined) for (let c = 0; c < widths[0]; c++) row[c] = l[c];
-        if (r !== undefined) for (let c = 0; c < widths[1]; c++) row[widths[0] + c] = r[c];
-        return row;
-      };
-      const ops = change.ops;
-      for (let i = 0; i < n; i++) {
-        const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
-        const row = rows[i] as Plain[];
-        let matches = 0;
-        for (let p = pairStart[i] as number; p < (pairStart[i + 1] as number); p++) {
-          if (pass !== undefined && pass[p] !== 1) continue;
-          const e = pairs[p] as Entry;
-          const joined = combined(row, e[0]);
-          for (let k = 0; k < e[1]; k++) out.push(joined, sign);
-          matches += e[1];
-          if (o.padded) {
-            const before = e[2];
-            e[2] += sign;
-            o.store.touch(pairKeys[p] as StoreKey);
-            if (before === 0 && e[2] > 0) pushTimes(out, combined(undefined, e[0]), RETRACT, e[1]);
-            else if (before > 0 && e[2] === 0) pushTimes(out, combined(undefined, e[0]), 1, e[1]);
+      // Each row's bucket on the other side's current state: the rows it may pair with.
+      const found = new Array<Bucket | undefined>(n);
+      for (let i = 0; i < n; i++) found[i] = hasNull(keyCols, i) ? undefined : o.store.get(keys[i] as StoreKey);
+      // The residual is evaluated over every candidate pair at once, as one batch, in the order
+      // the loop below visits them.
+      let pass: Uint8Array | undefined;
+      if (residual !== undefined) {
+        const candRow: number[] = [];
+        const candEntry: Entry[] = [];
+        for (let i = 0; i < n; i++) {
+          const bucket = found[i];
+          if (bucket === undefined) continue;
+          if (isEntry(bucket)) {
+            candRow.push(i);
+            candEntry.push(bucket);
+          } else {
+            for (const id in bucket) {
+              candRow.push(i);
+              candEntry.push(bucket[id] as Entry);
+            }
           }
         }
-        if (s.padded && matches === 0) out.push(combined(row, undefined), sign);
-        if (s.stored && !hasNull(keyCols, i)) store(s, keys[i] as StoreKey, ids[i] as string, row, sign, matches);
+        const m = candRow.length;
+        const candidates = batchOf(schema, gather(s, colAt, candRow, candEntry, emitted), m);
+        pass = m === 0 ? undefined : isTrue(residual.evaluate(evalContext(candidates, types, warnings)), m);
       }
-      return out.build();
+
+      // Output rows as gather indexes: an input row (-1: NULL) beside an other-side entry (undefined: NULL).
+      const outRow: number[] = [];
+      const outEntry: (Entry | undefined)[] = [];
+      const outOp: number[] = [];
+      let retractions = 0;
+      const emit = (row: number, entry: Entry | undefined, op: number, times: number) => {
+        for (let k = 0; k < times; k++) {
+          outRow.push(row);
+          outEntry.push(entry);
+          outOp.push(op);
+        }
+        if (op === RETRACT) retractions += times;
+      };
+      let candidate = 0;
+      /** Joins input row `i` with entry `e`; how many matches that makes. */
+      const pair = (i: number, e: Entry, sign: number): number => {
+        if (pass !== undefined && pass[candidate++] !== 1) return 0;
+        const count = e[COUNT];
+        emit(i, e, sign, count);
+        if (o.padded) {
+          const before = e[MATCHES];
+          const after = before + sign;
+          e[MATCHES] = after;
+          o.store.touch(keys[i] as StoreKey);
+          if (before === 0 && after > 0) emit(-1, e, RETRACT, count);
+          else if (before > 0 && after === 0) emit(-1, e, 1, count);
+        }
+        return count;
+      };
+      const ops = change.ops;
+      const reader = s.stored ? new PlainRowReader(s.kept.map((k, c) => (k ? colAt(c) : NULL_COL))) : undefined;
+      const ids = s.stored
+        ? colKeys(
+            s.kept.flatMap((k, c) => (k ? [colAt(c)] : [])),
+            n,
+            false,
+          )
+        : [];
+      for (let i = 0; i < n; i++) {
+        const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
+        let matches = 0;
+        const bucket = found[i];
+        if (bucket !== undefined) {
+          if (isEntry(bucket)) matches = pair(i, bucket, sign);
+          else for (const id in bucket) matches += pair(i, bucket[id] as Entry, sign);
+        }
+        if (s.padded && matches === 0) emit(i, undefined, sign, 1);
+        if (reader !== undefined && !hasNull(keyCols, i)) {
+          store(s, keys[i] as StoreKey, ids[i] as string, sign, () =>
+            entryOf(reader, s.kept, ids[i] as string, i, matches),
+          );
+        }
+      }
+      const m = outRow.length;
+      if (m === 0) return undefined;
+      return {
+        batch: batchOf(schema, gather(s, colAt, outRow, outEntry, emitted), m),
+        ops: retractions === 0 ? undefined : Int8Array.from(outOp),
+      };
     },
   };
+
+  /**
+   * The output columns of rows given by gather indexes: side `s`'s columns taken from its input
+   * batch at `rows` (-1: NULL), the other side's from the stored `entries` (undefined: NULL).
+   * Columns not `kept` come out all NULL.
+   */
+  function gather(
+    s: Side,
+    colAt: (c: number) => Col,
+    rows: readonly number[],
+    entries: readonly (Entry | undefined)[],
+    kept: readonly boolean[],
+  ): Data[] {
+    const m = rows.length;
+    const o = s.name === "left" ? sides.right : sides.left;
+    return types.map((t, c) => {
+      if (kept[c] !== true) return nullData(t, m);
+      if (c >= s.offset && c < s.offset + s.width) return toArrow(takeCol(colAt(c - s.offset), rows));
+      const at = VALUES + c - o.offset;
+      const values = new Array<Plain>(m);
+      for (let j = 0; j < m; j++) {
+        const e = entries[j];
+        values[j] = e === undefined ? null : e[at];
+      }
+      return toArrow(fromPlain(values, t));
+    });
+  }
 }
 
-/** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket. */
-function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, matches: number): void {
-  let bucket = s.store.get(key);
-  const entry = bucket?.[id];
+/** A placeholder for input columns not read. */
+const NULL_COL: Col = { type: { kind: "boolean" }, length: 0, values: new Uint8Array(0), valid: undefined };
+
+/** The entry of row `i` (columns not kept NULL): what a side stores. */
+function entryOf(reader: PlainRowReader, kept: readonly boolean[], id: string, i: number, matches: number): Entry {
+  const entry = new Array<Plain>(VALUES + kept.length) as Entry;
+  entry[0] = id;
+  entry[COUNT] = 1;
+  entry[MATCHES] = matches;
+  for (let c = 0; c < kept.length; c++) entry[VALUES + c] = kept[c] ? reader.at(c, i) : null;
+  return entry;
+}
+
+/** 1 where a boolean column is TRUE (not FALSE, not NULL). */
+function isTrue(v: Col, m: number): Uint8Array {
+  const values = v.values as Uint8Array;
+  const pass = new Uint8Array(m);
+  for (let p = 0; p < m; p++) pass[p] = values[p] === 1 && (v.valid === undefined || v.valid[p] === 1) ? 1 : 0;
+  return pass;
+}
+
+/** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket; `added` makes its entry when new. */
+function store(s: Side, key: StoreKey, id: string, sign: number, added: () => Entry): void {
+  const bucket = s.store.get(key);
+  const entry =
+    bucket === undefined ? undefined : isEntry(bucket) ? (bucket[0] === id ? bucket : undefined) : bucket[id];
   if (sign > 0) {
-    if (entry !== undefined) entry[1]++;
+    if (entry !== undefined) entry[COUNT]++;
     else {
-      bucket ??= {};
-      bucket[id] = [row, 1, matches];
-      s.store.set(key, bucket);
+      if (bucket === undefined) s.store.set(key, added());
+      else if (isEntry(bucket)) s.store.set(key, { [bucket[0]]: bucket, [id]: added() });
+      else bucket[id] = added();
       s.rows++;
     }
     s.store.touch(key);
@@ -270,21 +358,32 @@ function store(s: Side, key: StoreKey, id: string, row: Plain[], sign: number, m
   }
   // A retraction of a row never stored (bad upstream input) changes nothing.
   if (bucket === undefined || entry === undefined) return;
-  if (--entry[1] === 0) {
-    delete bucket[id];
-    s.rows--;
-    let empty = true;
-    for (const _ in bucket) {
-      empty = false;
+  if (--entry[COUNT] > 0) {
+    s.store.touch(key);
+    return;
+  }
+  s.rows--;
+  if (isEntry(bucket)) {
+    s.store.delete(key);
+    return;
+  }
+  delete bucket[id];
+  let left: Entry | undefined;
+  let more = false;
+  for (const other in bucket) {
+    if (left !== undefined) {
+      more = true;
       break;
     }
-    if (empty) s.store.delete(key);
-    else s.store.touch(key);
-  } else s.store.touch(key);
+    left = bucket[other];
+  }
+  if (left === undefined) s.store.delete(key);
+  else if (more) s.store.touch(key);
+  else s.store.set(key, left);
 }
 
-function pushTimes(out: RowSink, row: Plain[], op: number, times: number): void {
-  for (let k = 0; k < times; k++) out.push(row, op);
+function isEntry(bucket: Bucket): bucket is Entry {
+  return Array.isArray(bucket);
 }
 
 function hasNull(cols: readonly Col[], i: number): boolean {
@@ -293,38 +392,4 @@ function hasNull(cols: readonly Col[], i: number): boolean {
     if (valid !== undefined && valid[i] === 0) return true;
   }
   return false;
-}
-
-/** The residual over every candidate pair, as one batch: 1 where it is TRUE. */
-function evaluateResidual(
-  residual: Node,
-  pairs: readonly Entry[],
-  pairStart: Int32Array,
-  rows: readonly Plain[][],
-  s: Side,
-  schema: Schema,
-  types: readonly SqlType[],
-  warnings: ReturnType<typeof newWarnings>,
-): Uint8Array {
-  const m = pairs.length;
-  const sink = new RowSink(schema, types, Math.max(1, m));
-  const width = types.length;
-  for (let i = 0; i + 1 < pairStart.length; i++) {
-    const mine = rows[i] as Plain[];
-    for (let p = pairStart[i] as number; p < (pairStart[i + 1] as number); p++) {
-      const theirs = (pairs[p] as Entry)[0];
-      const row = new Array<Plain>(width);
-      const [l, r] = s.name === "left" ? [mine, theirs] : [theirs, mine];
-      for (let c = 0; c < l.length; c++) row[c] = l[c];
-      for (let c = 0; c < r.length; c++) row[l.length + c] = r[c];
-      sink.push(row, 1);
-    }
-  }
-  const built = sink.build();
-  const pass = new Uint8Array(m);
-  if (built === undefined) return pass;
-  const v = residual.evaluate(evalContext(built.batch, types, warnings));
-  const values = v.values as Uint8Array;
-  for (let p = 0; p < m; p++) pass[p] = values[p] === 1 && (v.valid === undefined || v.valid[p] === 1) ? 1 : 0;
-  return pass;
 }

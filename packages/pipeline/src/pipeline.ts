@@ -23,9 +23,10 @@ import { tickViews } from "./view.js";
 /**
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
  * misread. 2: a primary key of one numeric column is stored under the number itself. 3: an
- * append-only table keeps its rows under running row numbers.
+ * append-only table keeps its rows under running row numbers. 4: a join key with one distinct
+ * row stores that row's entry itself, and entries carry their row identity.
  */
-const STATE_FORMAT = "3";
+const STATE_FORMAT = "4";
 /** How long stop() waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
 

@@ -2,9 +2,9 @@ import type { SqlType } from "@jetflow/core";
 import { type Data, makeVector } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { toArrow } from "./col.js";
-import { takeChange } from "./take.js";
-import { fromPlain } from "./plain.js";
+import { fromArrow, toArrow } from "./col.js";
+import { takeChange, takeCol } from "./take.js";
+import { fromPlain, plainValues } from "./plain.js";
 import { batchFrom, rowsOf, schemaFrom } from "../test-support.js";
 
 describe("takeChange", () => {
@@ -38,5 +38,39 @@ describe("takeChange", () => {
       { numRuns: 200 },
     );
     expect(makeVector(toArrow(fromPlain(["a"], { kind: "varchar" })) as Data).get(0)).toBe("a");
+  });
+
+  it("takeCol gives a NULL row for an index below 0, in every representation", () => {
+    const types: SqlType[] = [
+      { kind: "varchar" },
+      { kind: "bytea" },
+      { kind: "integer" },
+      { kind: "bigint" },
+      { kind: "boolean" },
+      { kind: "interval" },
+      { kind: "list", element: { kind: "integer" } },
+    ] as SqlType[];
+    const samples: unknown[][] = [
+      ["a", null, "ccc"],
+      [Uint8Array.of(1), Uint8Array.of(), null],
+      [1, null, 3],
+      [1n, 2n, null],
+      [true, false, null],
+      [[1, 2, 3n], null, [0, 0, 0n]],
+      [[1, 2], null, []],
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1, max: 2 }), { maxLength: 12 }), (picks) => {
+        const idx = Int32Array.from(picks);
+        types.forEach((t, c) => {
+          const values = samples[c] as unknown[];
+          const taken = plainValues(takeCol(fromPlain(values, t), idx));
+          expect(taken).toEqual(picks.map((i) => (i < 0 ? null : values[i])));
+          // Through Arrow and back, as a join's output goes.
+          expect(plainValues(fromArrow(toArrow(takeCol(fromPlain(values, t), idx)), t))).toEqual(taken);
+        });
+      }),
+      { numRuns: 100 },
+    );
   });
 });

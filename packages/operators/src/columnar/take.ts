@@ -3,30 +3,58 @@ import { type Data, makeData, type Schema } from "apache-arrow";
 import { batchOf, type Col, fromArrow, repOf, toArrow } from "./col.js";
 import { fromPlain, type Plain, plainValues } from "./plain.js";
 
-/** Rows `idx` of a column, in that order. */
-export function takeCol(col: Col, idx: Int32Array): Col {
+/**
+ * Rows `idx` of a column, in that order; an index below 0 gives a NULL row (the padding of an
+ * outer join's unmatched side).
+ */
+export function takeCol(col: Col, idx: ArrayLike<number>): Col {
   const m = idx.length;
   const rep = repOf(col.type);
+  let missing = false;
+  for (let j = 0; j < m; j++) {
+    if ((idx[j] as number) < 0) {
+      missing = true;
+      break;
+    }
+  }
   let valid: Uint8Array | undefined;
-  if (col.valid !== undefined) {
+  if (col.valid !== undefined || missing) {
     valid = new Uint8Array(m);
-    for (let j = 0; j < m; j++) valid[j] = col.valid[idx[j] as number] as number;
+    const from = col.valid;
+    for (let j = 0; j < m; j++) {
+      const i = idx[j] as number;
+      valid[j] = i < 0 ? 0 : from === undefined ? 1 : (from[i] as number);
+    }
   }
   if (rep === "nested") {
     const plain = plainValues(col);
     const picked = new Array<Plain>(m);
-    for (let j = 0; j < m; j++) picked[j] = plain[idx[j] as number];
+    for (let j = 0; j < m; j++) picked[j] = (idx[j] as number) < 0 ? null : plain[idx[j] as number];
     return fromPlain(picked, col.type);
   }
   if (rep === "interval") {
     const v = col.values as Int32Array;
     const out = new Int32Array(4 * m);
-    for (let j = 0; j < m; j++) out.set(v.subarray(4 * (idx[j] as number), 4 * (idx[j] as number) + 4), 4 * j);
+    for (let j = 0; j < m; j++) {
+      const i = idx[j] as number;
+      if (i >= 0) out.set(v.subarray(4 * i, 4 * i + 4), 4 * j);
+    }
     return { type: col.type, length: m, values: out, valid };
   }
   const v = col.values as unknown as { [i: number]: unknown; constructor: new (n: number) => unknown[] };
-  const out = Array.isArray(v) ? new Array<unknown>(m) : new v.constructor(m);
-  for (let j = 0; j < m; j++) out[j] = v[idx[j] as number];
+  if (Array.isArray(v)) {
+    // NULL slots of strings and bytes hold a placeholder the encoders accept.
+    const empty = rep === "bytes" ? new Uint8Array(0) : "";
+    const out = new Array<unknown>(m);
+    for (let j = 0; j < m; j++) out[j] = (idx[j] as number) < 0 ? empty : v[idx[j] as number];
+    return { type: col.type, length: m, values: out as never, valid };
+  }
+  const out = new v.constructor(m);
+  if (missing) {
+    for (let j = 0; j < m; j++) if ((idx[j] as number) >= 0) out[j] = v[idx[j] as number];
+  } else {
+    for (let j = 0; j < m; j++) out[j] = v[idx[j] as number];
+  }
   return { type: col.type, length: m, values: out as never, valid };
 }
 
