@@ -22,6 +22,19 @@ export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
 export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
 export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
+export type { FromEntry, FromRelation, JoinCondition, PlanErrors } from "./join-plan.js";
+export {
+  andAll,
+  bothSides,
+  checkDistinctNames,
+  checkQualifier,
+  commonNames,
+  conjuncts,
+  entryRelation,
+  findColumn,
+  hasColumn,
+  joinRelations,
+} from "./join-plan.js";
 export {
   RelationNameError,
   PipelineStateError,
