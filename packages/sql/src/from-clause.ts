@@ -1,4 +1,4 @@
-import { type ColumnDef, ErrorCode } from "@jetflow/core";
+import { ErrorCode } from "@jetflow/core";
 import type { Expr, JoinKind } from "@jetflow/operators";
 import {
   type Catalog,
