@@ -56,7 +56,7 @@ describe("from(): a query builder", () => {
       [
         () => from("orders").select("price"),
         RelationNameError,
-        /column "price" does not exist in "orders" \(columns: id, region, amount, at\)/,
+        /column "price" does not exist \(columns: id, region, amount, at\)/,
       ],
       [() => from("orders").where(count().gt(1)), QueryError, /aggregate functions are not allowed in where\(\)/],
       [
