@@ -83,6 +83,6 @@ export type { Term, Operand, AggregateOptions } from "./dsl/value.js";
 export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } from "./dsl/value.js";
 export type { OrderKey, QueryParts } from "./dsl/plan.js";
 export type { FromItem, JoinOn } from "./dsl/from-item.js";
-export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg } from "./dsl/query.js";
+export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";
 export { Query, Using, from, tumble, asc, desc, using } from "./dsl/query.js";
 export type { Equalities } from "./lookup.js";

@@ -115,13 +115,8 @@ export class Query {
    *   .select("o.id", "c.name");
    * ```
    */
-  join(
-    relation: string | FromItem,
-    alias: string | JoinOnArg,
-    on?: JoinOnArg | JoinOptions,
-    options?: JoinOptions,
-  ): Query {
-    return this.joined("inner", relation, alias, on, options);
+  join(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("inner", relation, args);
   }
 
   /**
@@ -129,58 +124,35 @@ export class Query {
    * `{ temporal: true }` joins each left row with the right relation as it is when the row arrives.
    * @example from("orders", "o").leftJoin("customers", "c", using(["user_id"]), { temporal: true })
    */
-  leftJoin(
-    relation: string | FromItem,
-    alias: string | JoinOnArg,
-    on?: JoinOnArg | JoinOptions,
-    options?: JoinOptions,
-  ): Query {
-    return this.joined("left", relation, alias, on, options);
+  leftJoin(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("left", relation, args);
   }
 
   /**
    * `RIGHT JOIN`: as {@link join}, and every right row without a match once, with NULLs on the left.
    * @example from("orders", "o").rightJoin("customers", "c", col("o.user_id").eq(col("c.id")))
    */
-  rightJoin(
-    relation: string | FromItem,
-    alias: string | JoinOnArg,
-    on?: JoinOnArg | JoinOptions,
-    options?: JoinOptions,
-  ): Query {
-    return this.joined("right", relation, alias, on, options);
+  rightJoin(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("right", relation, args);
   }
 
   /**
    * `FULL JOIN`: as {@link join}, and the rows of either side without a match once, NULLs for the other.
    * @example from("orders", "o").fullJoin("refunds", "r", col("o.id").eq(col("r.order_id")))
    */
-  fullJoin(
-    relation: string | FromItem,
-    alias: string | JoinOnArg,
-    on?: JoinOnArg | JoinOptions,
-    options?: JoinOptions,
-  ): Query {
-    return this.joined("full", relation, alias, on, options);
+  fullJoin(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("full", relation, args);
   }
 
-  private joined(
-    join: JoinKind,
-    relation: string | FromItem,
-    aliasOrOn: string | JoinOnArg,
-    onOrOptions: JoinOnArg | JoinOptions | undefined,
-    last: JoinOptions | undefined,
-  ): Query {
-    const aliased = typeof aliasOrOn === "string";
-    const on = aliased ? onOrOptions : aliasOrOn;
-    const options = (aliased ? last : onOrOptions) ?? {};
+  private joined(join: JoinKind, relation: string | FromItem, args: JoinArgs): Query {
+    const [alias, on, options = {}]: readonly [string | undefined, JoinOnArg, JoinOptions?] =
+      typeof args[0] === "string"
+        ? (args as readonly [string, JoinOnArg, JoinOptions?])
+        : [undefined, ...(args as readonly [JoinOnArg, JoinOptions?])];
     if (!(on instanceof Value) && !(on instanceof Using)) {
       throw new QueryError(`${join} join of ${fromLabel(relation)} needs a condition: a Value (ON) or using([...])`);
     }
-    if (options instanceof Value || options instanceof Using) {
-      throw new QueryError(`${join} join of ${fromLabel(relation)} has two conditions; AND them into one`);
-    }
-    const right = fromItemOf(relation, aliased ? aliasOrOn : undefined);
+    const right = fromItemOf(relation, alias);
     const condition: JoinOn = on instanceof Using ? { kind: "using", names: on.names } : { kind: "on", term: on.term };
     return this.with({
       from: { kind: "join", join, left: this.parts.from, right, on: condition, temporal: options.temporal === true },
@@ -293,6 +265,14 @@ export interface JoinOptions {
 export class Using {
   constructor(readonly names: readonly string[]) {}
 }
+
+/**
+ * What follows the relation in {@link Query.join}: `[alias,] condition [, options]`.
+ * @example from("orders", "o").join("customers", ...(["c", using(["user_id"])] as JoinArgs))
+ */
+export type JoinArgs =
+  | readonly [alias: string, on: JoinOnArg, options?: JoinOptions]
+  | readonly [on: JoinOnArg, options?: JoinOptions];
 
 /**
  * A join condition: an ON predicate or {@link using}.
