@@ -309,6 +309,20 @@ describe("joins plan as SQL does", () => {
         .groupBy("c.name", "window_start")
         .select("c.name", "window_start", { n: count() }),
     ],
+    // * and q.*
+    [
+      "SELECT c.*, p.id AS pid FROM purchases p JOIN customers c USING (user_id)",
+      from("purchases", "p")
+        .join("customers", "c", using(["user_id"]))
+        .select("c.*", { pid: col("p.id") }),
+    ],
+    [
+      "SELECT *, p.amount * 2 AS double FROM purchases p JOIN customers c USING (user_id)",
+      from("purchases", "p")
+        .join("customers", "c", using(["user_id"]))
+        .select("*", { double: col("p.amount").times(2) }),
+    ],
+    ["SELECT *, a + 1 AS next FROM t", from("t").select("*", { next: col("a").plus(1) })],
     // a qualified reference to the single relation of a plain query
     ["SELECT o.id FROM orders o WHERE o.amount > 1", from("orders", "o").where(col("o.amount").gt(1)).select("o.id")],
     ["SELECT orders.id FROM orders", from("orders").select("orders.id")],

@@ -1,9 +1,9 @@
 import { type Expr, type NamedExpr, exprEquals } from "@jetflow/operators";
 import { QueryError } from "../errors.js";
-import { type FromRelation, hasColumn } from "../join-plan.js";
+import { type FromRelation, checkQualifier, hasColumn } from "../join-plan.js";
 import type { Catalog, ViewQuery } from "../spec.js";
 import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
-import { type FromItem, columnOf, resolveFromItem, splitName } from "./from-item.js";
+import { DSL_ERRORS, type FromItem, columnOf, resolveFromItem, splitName } from "./from-item.js";
 import type { Term } from "./value.js";
 
 /**
@@ -41,6 +41,15 @@ interface Scope {
 }
 
 const col = (name: string): Expr => ({ kind: "column", name });
+
+/** `select("*")`: every column; `select("o.*")`: every column of `o` (see {@link Query.select}). */
+const STAR = { name: "*", term: { kind: "column", name: "*" } } as const;
+
+const isStar = (item: {
+  readonly name: string;
+  readonly term: Term;
+}): item is typeof STAR & { term: { name: string } } =>
+  item.name === "*" && item.term.kind === "column" && (item.term.name === "*" || item.term.name.endsWith(".*"));
 
 /**
  * Plans a builder query against the catalog into the tree the SQL front end builds for the same
@@ -89,15 +98,7 @@ class QueryPlanner {
     this.rel = resolveFromItem(q.from, catalog, q.from.kind === "join", (term, scope) =>
       this.expr(term, this.rowScope("join", scope)),
     );
-    // SELECT *: every column, qualified so that a name both sides of a join have is not ambiguous.
-    this.items =
-      q.select ??
-      this.rel.entries
-        .filter((e) => e.star)
-        .map((e) => {
-          const q = e.qualifiers[0];
-          return { name: e.name, term: { kind: "column", name: q === undefined ? e.name : `${q}.${e.name}` } };
-        });
+    this.items = (q.select ?? [STAR]).flatMap((item) => (isStar(item) ? this.star(item.term.name) : [item]));
     if (this.items.length === 0) throw new QueryError("a materialized view needs at least one output column");
     for (const item of this.items) {
       if (this.taken.has(item.name)) {
@@ -221,6 +222,21 @@ class QueryPlanner {
       orderBy.push({ expr: col(name), desc, nullsFirst });
     }
     return this.q.limit === undefined ? undefined : { orderBy, hidden };
+  }
+
+  /**
+   * `*` / `q.*`: every column (of `q`), each qualified so that a name both sides of a join have is
+   * not ambiguous where it is resolved (as SQL's expansion of `*` does).
+   */
+  private star(name: string): { name: string; term: Term }[] {
+    const qualifier = name === "*" ? undefined : name.slice(0, -2);
+    if (qualifier !== undefined) checkQualifier(this.rel, qualifier, DSL_ERRORS);
+    return this.rel.entries
+      .filter((e) => (qualifier === undefined ? e.star : e.qualifiers.includes(qualifier)))
+      .map((e) => {
+        const q = qualifier ?? e.qualifiers[0];
+        return { name: e.name, term: { kind: "column", name: q === undefined ? e.name : `${q}.${e.name}` } };
+      });
   }
 
   /** Whether a name is a plain one, not `qualifier.column` (which never names an output column). */

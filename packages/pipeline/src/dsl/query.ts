@@ -165,16 +165,23 @@ export class Query {
   }
 
   /**
-   * The output columns, in order: a name keeps an input (or grouped) column, a record names
-   * values. Several calls add columns. Without select(), every input column (`SELECT *`).
+   * The output columns, in order: a name keeps an input (or grouped) column (`"c.name"` qualified,
+   * output as `name`), a record names values, `"*"` / `"c.*"` is every column (of `c`). Several
+   * calls add columns. Without select(), every input column (`SELECT *`).
    *
    * @example .select("region", { revenue: sum(col("amount")), big: col("amount").gt(100) })
    */
   select(...items: (string | Readonly<Record<string, Operand>>)[]): Query {
-    // A qualified name (`"o.id"`) names its output after the column, as SQL does.
+    // A qualified name (`"o.id"`) names its output after the column, as SQL does; `"*"` and
+    // `"o.*"` stand for every column (of `o`), expanded when the query is planned.
     const added = items.flatMap((item) =>
       typeof item === "string"
-        ? [{ name: item.slice(item.indexOf(".") + 1), term: col(item).term }]
+        ? [
+            {
+              name: item === "*" || item.endsWith(".*") ? "*" : item.slice(item.indexOf(".") + 1),
+              term: col(item).term,
+            },
+          ]
         : Object.entries(item).map(([name, v]) => ({ name, term: termOf(v) })),
     );
     return this.with({ select: [...(this.parts.select ?? []), ...added] });
