@@ -34,6 +34,7 @@ export {
   findColumn,
   hasColumn,
   joinRelations,
+  starColumns,
 } from "./join-plan.js";
 export {
   RelationNameError,

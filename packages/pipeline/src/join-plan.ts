@@ -148,6 +148,25 @@ export function checkQualifier(rel: FromRelation, qualifier: string, errors: Pla
 }
 
 /**
+ * What `*` (`qualifier` undefined) or `q.*` stands for: each column by name, with the qualifier
+ * to reference it by (so that a name both sides of a join have is not ambiguous); undefined for a
+ * merged USING column, which only its plain name reaches.
+ *
+ * @throws what `errors.name` makes, for a qualifier not in scope
+ * @example starColumns(rel, "c", errors) // [{ name: "user_id", qualifier: "c" }, { name: "name", qualifier: "c" }]
+ */
+export function starColumns(
+  rel: FromRelation,
+  qualifier: string | undefined,
+  errors: PlanErrors,
+): { readonly name: string; readonly qualifier: string | undefined }[] {
+  if (qualifier !== undefined) checkQualifier(rel, qualifier, errors);
+  return rel.entries
+    .filter((e) => (qualifier === undefined ? e.star : e.qualifiers.includes(qualifier)))
+    .map((e) => ({ name: e.name, qualifier: qualifier ?? e.qualifiers[0] }));
+}
+
+/**
  * Joins two FROM relations into one. The ON condition (or WHERE, for comma joins) is split into
  * its AND-ed parts: each `left expr = right expr` becomes an equi-key pair, every other part the
  * residual. A join without any equality between its sides is a cross join, which is refused.

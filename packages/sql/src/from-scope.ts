@@ -1,6 +1,6 @@
 import { type ColumnDef, ErrorCode } from "@jetflow/core";
 import type { Expr } from "@jetflow/operators";
-import { type Catalog, type FromRelation, type PlanErrors, checkQualifier, findColumn } from "@jetflow/pipeline";
+import { type Catalog, type FromRelation, type PlanErrors, findColumn } from "@jetflow/pipeline";
 import type { ColumnRef } from "libpg-query";
 import { nameParts, type SelectSource } from "./select-ast.js";
 
@@ -30,11 +30,6 @@ export function resolveColumn(sel: SelectSource, rel: FromRelation, ref: ColumnR
   if (parts.length > 2) throw sel.unsupported(at, `qualified name ${parts.join(".")}`);
   const qualifier = parts.length === 2 ? (parts[0] ?? "") : undefined;
   return findColumn(rel, parts.at(-1) ?? "", qualifier, planErrors(sel, at));
-}
-
-/** `q.*`: `q` must name a FROM entry. */
-export function checkStarQualifier(sel: SelectSource, rel: FromRelation, qualifier: string, location?: number): void {
-  checkQualifier(rel, qualifier, planErrors(sel, location));
 }
 
 /** The columns of a relation in the catalog, or SQL_NAME naming it. */

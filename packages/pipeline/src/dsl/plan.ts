@@ -1,6 +1,6 @@
 import { type Expr, type NamedExpr, exprEquals } from "@jetflow/operators";
 import { QueryError } from "../errors.js";
-import { type FromRelation, checkQualifier, hasColumn } from "../join-plan.js";
+import { type FromRelation, hasColumn, starColumns } from "../join-plan.js";
 import type { Catalog, ViewQuery } from "../spec.js";
 import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
 import { DSL_ERRORS, type FromItem, columnOf, resolveFromItem, splitName } from "./from-item.js";
@@ -229,14 +229,11 @@ class QueryPlanner {
    * not ambiguous where it is resolved (as SQL's expansion of `*` does).
    */
   private star(name: string): { name: string; term: Term }[] {
-    const qualifier = name === "*" ? undefined : name.slice(0, -2);
-    if (qualifier !== undefined) checkQualifier(this.rel, qualifier, DSL_ERRORS);
-    return this.rel.entries
-      .filter((e) => (qualifier === undefined ? e.star : e.qualifiers.includes(qualifier)))
-      .map((e) => {
-        const q = qualifier ?? e.qualifiers[0];
-        return { name: e.name, term: { kind: "column", name: q === undefined ? e.name : `${q}.${e.name}` } };
-      });
+    const columns = starColumns(this.rel, name === "*" ? undefined : name.slice(0, -2), DSL_ERRORS);
+    return columns.map(({ name, qualifier: q }) => ({
+      name,
+      term: { kind: "column", name: q === undefined ? name : `${q}.${name}` },
+    }));
   }
 
   /** Whether a name is a plain one, not `qualifier.column` (which never names an output column). */
