@@ -5,6 +5,7 @@ import { NatsServer } from "@jetflow/test-harness";
 import { sqlPipeline } from "@jetflow/sql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as clicksDslMain, slowPages } from "./clicks-dsl.js";
+import { main as enrichMain, sqlText as enrichSql } from "./enrich-orders-dsl.js";
 import { main as dslMain } from "./live-orders-dsl.js";
 import { clicksSourceSql, main as sqlMain, sqlText } from "./sql-with-state.js";
 
@@ -66,5 +67,35 @@ describe("examples run against a real server", () => {
     expect(dsl.every((r) => (r["worst_ms"] as number) > 100)).toBe(true);
     expect(dsl).toEqual(sql);
     expect(mixed).toEqual(sql);
+  });
+
+  it("enrich-orders-dsl: the DSL joins give the rows their SQL twin gives over the same streams", async () => {
+    const sorted = (rows: Record<string, unknown>[]) =>
+      plain(rows)
+        .map((r) => JSON.stringify(r))
+        .sort();
+    const dsl = await enrichMain(server.url, () => {});
+    // Orders are a stream: each is joined with its customer's latest row (user 2 moved south).
+    expect(sorted(dsl.enriched)).toEqual(
+      sorted([
+        { id: 10, user_id: 1, name: "ann", amount: 30 },
+        { id: 11, user_id: 2, name: "bob", amount: 12.5 },
+        { id: 12, user_id: 2, name: "bob", amount: 7.5 },
+        { id: 13, user_id: 9, name: null, amount: 5 },
+      ]),
+    );
+    expect(sorted(dsl.revenue)).toEqual(
+      sorted([
+        { region: "north", orders: 1, revenue: 30 },
+        { region: "south", orders: 2, revenue: 20 },
+      ]),
+    );
+    const p = sqlPipeline().sql(enrichSql(server.url));
+    await p.start();
+    await p.caughtUp();
+    const sql = { enriched: p.view("enriched").rows(), revenue: p.view("revenue").rows() };
+    await p.stop();
+    expect(sorted(sql.enriched)).toEqual(sorted(dsl.enriched));
+    expect(sorted(sql.revenue)).toEqual(sorted(dsl.revenue));
   });
 });

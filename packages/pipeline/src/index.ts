@@ -22,6 +22,20 @@ export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
 export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
 export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
+export type { FromEntry, FromRelation, JoinCondition, PlanErrors } from "./join-plan.js";
+export {
+  andAll,
+  bothSides,
+  checkDistinctNames,
+  checkQualifier,
+  commonNames,
+  conjuncts,
+  entryRelation,
+  findColumn,
+  hasColumn,
+  joinRelations,
+  starColumns,
+} from "./join-plan.js";
 export {
   RelationNameError,
   PipelineStateError,
@@ -68,7 +82,8 @@ export type { TimestamptzHandling, IncludeKind, Include, SourceDef, TableDef } f
 export { json, msgpack, protobuf, bytes, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
 export type { Term, Operand, AggregateOptions } from "./dsl/value.js";
 export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } from "./dsl/value.js";
-export type { FromItem, OrderKey, QueryParts } from "./dsl/plan.js";
-export type { Key, Duration, OrderOptions } from "./dsl/query.js";
-export { Query, from, tumble, asc, desc } from "./dsl/query.js";
+export type { OrderKey, QueryParts } from "./dsl/plan.js";
+export type { FromItem, JoinOn } from "./dsl/from-item.js";
+export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";
+export { Query, Using, from, tumble, asc, desc, using } from "./dsl/query.js";
 export type { Equalities } from "./lookup.js";

@@ -1,12 +1,28 @@
 // Random queries, each written twice from one description: as SQL text and with the TypeScript
 // query builder. Both must plan to the same tree.
-import { type Query, type Value, avg, col, count, desc, from, lit, max, min, sum } from "@jetflow/pipeline";
+import {
+  type JoinArgs,
+  type Query,
+  type Value,
+  avg,
+  col,
+  count,
+  desc,
+  from,
+  lit,
+  max,
+  min,
+  sum,
+  using,
+} from "@jetflow/pipeline";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { catalogOf, viewOf } from "./testing.js";
 
 const catalog = catalogOf({
   t: ["a integer", "b varchar", "c bigint", "v double precision", "flag boolean"],
+  l: ["k integer", "x integer", "s varchar"],
+  r: ["k integer", "y bigint", "s varchar"],
 });
 
 /** One expression, in both spellings. */
@@ -135,10 +151,83 @@ const groupedCase: fc.Arbitrary<Case> = fc
     };
   });
 
+/** A random 2-way join of l and r (aliased or not): its kind, condition, filter and outputs. */
+const joinCase: fc.Arbitrary<Case> = fc
+  .record({
+    kind: fc.constantFrom(
+      ["JOIN", "join"] as const,
+      ["LEFT JOIN", "leftJoin"] as const,
+      ["RIGHT JOIN", "rightJoin"] as const,
+      ["FULL JOIN", "fullJoin"] as const,
+    ),
+    lq: fc.constantFrom("l", "a"),
+    rq: fc.constantFrom("r", "b"),
+    using: fc.option(fc.subarray(["k", "s"], { minLength: 1 }), { nil: undefined }),
+    keys: fc.subarray(
+      [
+        ["k", "k"],
+        ["x", "y"],
+        ["s", "s"],
+        ["x", "k"],
+      ] as const,
+      { minLength: 1 },
+    ),
+    residual: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+    where: fc.option(fc.integer({ min: 0, max: 9 }), { nil: undefined }),
+    grouped: fc.boolean(),
+  })
+  .map(({ kind, lq, rq, using: names, keys, residual, where, grouped }) => {
+    const sqlKind = kind[0];
+    const method = kind[1];
+    const q = (side: string, c: string) => `${side}.${c}`;
+    let onSql: string;
+    let on: Value | ReturnType<typeof using>;
+    if (names !== undefined) {
+      onSql = `USING (${names.join(", ")})`;
+      on = using(names);
+    } else {
+      const parts = keys.map(([lc, rc]) => ({
+        sql: `${q(lq, lc)} = ${q(rq, rc)}`,
+        dsl: col(q(lq, lc)).eq(col(q(rq, rc))),
+      }));
+      if (residual !== undefined)
+        parts.push({
+          sql: `${q(lq, "x")} + ${residual} > ${q(rq, "y")}`,
+          dsl: col(q(lq, "x"))
+            .plus(residual)
+            .gt(col(q(rq, "y"))),
+        });
+      onSql = `ON ${parts.map((p) => p.sql).join(" AND ")}`;
+      on = parts.slice(1).reduce((a, p) => a.and(p.dsl), (parts[0] as Both).dsl);
+    }
+    const fromSql = `FROM l${lq === "l" ? "" : ` ${lq}`} ${sqlKind} r${rq === "r" ? "" : ` ${rq}`} ${onSql}`;
+    let query = from("l", lq === "l" ? undefined : lq)[method]("r", ...((rq === "r" ? [on] : [rq, on]) as JoinArgs));
+    let whereSql = "";
+    if (where !== undefined) {
+      whereSql = ` WHERE ${q(rq, "y")} > ${where} OR ${q(lq, "x")} IS NULL`;
+      query = query.where(
+        col(q(rq, "y"))
+          .gt(where)
+          .or(col(q(lq, "x")).isNull()),
+      );
+    }
+    if (grouped) {
+      return {
+        sql: `SELECT ${q(lq, "s")}, count(*) AS n, sum(${q(rq, "y")}) AS total ${fromSql}${whereSql} GROUP BY ${q(lq, "s")}`,
+        query: query.groupBy(q(lq, "s")).select(q(lq, "s"), { n: count(), total: sum(col(q(rq, "y"))) }),
+      };
+    }
+    return {
+      sql: `SELECT ${q(lq, "x")}, ${q(rq, "y")}, ${q(rq, "s")} AS rs ${fromSql}${whereSql}`,
+      query: query.select(q(lq, "x"), q(rq, "y"), { rs: col(q(rq, "s")) }),
+    };
+  });
+
 describe("random queries: the builder and SQL plan the same tree", () => {
   it.each([
     ["plain", plainCase],
     ["grouped", groupedCase],
+    ["2-way join", joinCase],
   ] as const)("%s", (_name, cases) => {
     fc.assert(
       fc.property(cases, ({ sql, query }) => {

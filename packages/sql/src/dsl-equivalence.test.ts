@@ -1,12 +1,32 @@
 // The TypeScript DSL's query builder and the SQL front end must build the same tree for the same
 // query: each case plans a SELECT and its builder spelling against one catalog and compares them.
-import { type Query, asc, avg, col, count, desc, fn, from, lit, max, min, sum, tumble, when } from "@jetflow/pipeline";
+import {
+  type Query,
+  asc,
+  avg,
+  col,
+  count,
+  desc,
+  fn,
+  from,
+  lit,
+  max,
+  min,
+  sum,
+  tumble,
+  using,
+  when,
+} from "@jetflow/pipeline";
 import { describe, expect, it } from "vitest";
 import { catalogOf, viewOf } from "./testing.js";
 
 const catalog = catalogOf({
   t: ["a integer", "b varchar", "c bigint", "v double precision", "ts timestamptz", "flag boolean"],
   orders: ["id integer", "region varchar", "amount double precision", "status varchar", "at timestamp"],
+  purchases: ["id integer", "user_id integer", "amount double precision", "at timestamp"],
+  customers: ["user_id integer", "name varchar", "region varchar", "credit double precision"],
+  regions: ["region varchar", "manager varchar"],
+  people: ["id integer", "boss_id integer", "name varchar"],
 });
 
 const same = (sql: string, query: Query) => expect(query.plan(catalog)).toStrictEqual(viewOf(sql, catalog));
@@ -128,6 +148,235 @@ describe("the query builder plans as SQL does", () => {
   ];
 
   it.each(cases)("%s", (sql, query) => same(sql, query));
+});
+
+describe("joins plan as SQL does", () => {
+  const onUser = col("p.user_id").eq(col("c.user_id"));
+  const cases: [string, Query][] = [
+    // the four kinds, ON with qualified names
+    [
+      "SELECT p.*, c.name FROM purchases p JOIN customers c ON p.user_id = c.user_id",
+      from("purchases", "p").join("customers", "c", onUser).select("p.id", "p.user_id", "p.amount", "p.at", "c.name"),
+    ],
+    [
+      "SELECT * FROM purchases p INNER JOIN regions r ON p.user_id = length(r.region)",
+      from("purchases", "p").join("regions", "r", fn("length", col("r.region")).eq(col("p.user_id"))),
+    ],
+    [
+      "SELECT p.id, c.name FROM purchases p LEFT JOIN customers c ON p.user_id = c.user_id",
+      from("purchases", "p").leftJoin("customers", "c", onUser).select("p.id", "c.name"),
+    ],
+    [
+      "SELECT p.id, c.name FROM purchases p RIGHT JOIN customers c ON p.user_id = c.user_id",
+      from("purchases", "p").rightJoin("customers", "c", onUser).select("p.id", "c.name"),
+    ],
+    [
+      "SELECT p.id, c.name FROM purchases p FULL JOIN customers c ON p.user_id = c.user_id",
+      from("purchases", "p").fullJoin("customers", "c", onUser).select("p.id", "c.name"),
+    ],
+    // unaliased: relation names qualify; plain names that only one side has
+    [
+      "SELECT id, name, purchases.amount FROM purchases JOIN customers ON purchases.user_id = customers.user_id",
+      from("purchases")
+        .join("customers", col("purchases.user_id").eq(col("customers.user_id")))
+        .select("id", "name", "purchases.amount"),
+    ],
+    // output names: an object names them, a qualified string takes the column's
+    [
+      "SELECT p.amount AS paid, c.region FROM purchases p JOIN customers c ON p.user_id = c.user_id",
+      from("purchases", "p")
+        .join("customers", "c", onUser)
+        .select({ paid: col("p.amount") }, "c.region"),
+    ],
+    // USING (one and two columns), for each kind: the merged column
+    ["SELECT * FROM purchases JOIN customers USING (user_id)", from("purchases").join("customers", using(["user_id"]))],
+    [
+      "SELECT * FROM purchases p LEFT JOIN customers c USING (user_id)",
+      from("purchases", "p").leftJoin("customers", "c", using("user_id")),
+    ],
+    [
+      "SELECT user_id, name FROM purchases RIGHT JOIN customers USING (user_id)",
+      from("purchases")
+        .rightJoin("customers", using(["user_id"]))
+        .select("user_id", "name"),
+    ],
+    [
+      "SELECT user_id, name FROM purchases FULL JOIN customers USING (user_id)",
+      from("purchases")
+        .fullJoin("customers", using(["user_id"]))
+        .select("user_id", "name"),
+    ],
+    [
+      "SELECT * FROM orders o JOIN customers c USING (region)",
+      from("orders", "o").join("customers", "c", using(["region"])),
+    ],
+    [
+      "SELECT user_id, region, a.name AS a_name FROM customers a JOIN customers b USING (user_id, region) WHERE b.name IS NULL",
+      from("customers", "a")
+        .join("customers", "b", using(["user_id", "region"]))
+        .where(col("b.name").isNull())
+        .select("user_id", "region", { a_name: col("a.name") }),
+    ],
+    // several equalities, expressions as keys, a residual predicate
+    [
+      "SELECT p.id FROM purchases p JOIN customers c ON p.user_id = c.user_id AND p.amount > c.credit",
+      from("purchases", "p")
+        .join("customers", "c", onUser.and(col("p.amount").gt(col("c.credit"))))
+        .select("p.id"),
+    ],
+    [
+      "SELECT p.id FROM purchases p LEFT JOIN customers c ON p.user_id + 1 = c.user_id AND c.region = 'eu' AND p.id = c.user_id",
+      from("purchases", "p")
+        .leftJoin(
+          "customers",
+          "c",
+          col("p.user_id")
+            .plus(1)
+            .eq(col("c.user_id"))
+            .and(col("c.region").eq("eu"), col("p.id").eq(col("c.user_id"))),
+        )
+        .select("p.id"),
+    ],
+    // 3-way joins, left-deep
+    [
+      "SELECT p.id, c.name, r.manager FROM purchases p JOIN customers c ON p.user_id = c.user_id LEFT JOIN regions r ON c.region = r.region",
+      from("purchases", "p")
+        .join("customers", "c", onUser)
+        .leftJoin("regions", "r", col("c.region").eq(col("r.region")))
+        .select("p.id", "c.name", "r.manager"),
+    ],
+    [
+      "SELECT * FROM purchases JOIN customers USING (user_id) JOIN regions USING (region)",
+      from("purchases")
+        .join("customers", using(["user_id"]))
+        .join("regions", using(["region"])),
+    ],
+    // self-joins with aliases
+    [
+      "SELECT e.name, b.name AS boss FROM people e JOIN people b ON e.boss_id = b.id",
+      from("people", "e")
+        .join("people", "b", col("e.boss_id").eq(col("b.id")))
+        .select("e.name", { boss: col("b.name") }),
+    ],
+    [
+      "SELECT e.name, b.name AS boss, bb.name AS top FROM people e LEFT JOIN people b ON e.boss_id = b.id LEFT JOIN people bb ON b.boss_id = bb.id",
+      from("people", "e")
+        .leftJoin("people", "b", col("e.boss_id").eq(col("b.id")))
+        .leftJoin("people", "bb", col("b.boss_id").eq(col("bb.id")))
+        .select("e.name", { boss: col("b.name"), top: col("bb.name") }),
+    ],
+    // temporal joins
+    [
+      "SELECT p.id, c.name FROM purchases p JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() c ON p.user_id = c.user_id",
+      from("purchases", "p").join("customers", "c", onUser, { temporal: true }).select("p.id", "c.name"),
+    ],
+    [
+      "SELECT * FROM purchases LEFT JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() USING (user_id)",
+      from("purchases").leftJoin("customers", using(["user_id"]), { temporal: true }),
+    ],
+    // where / groupBy / having / orderBy + limit / distinct over a join
+    [
+      "SELECT c.region, count(*) AS n, sum(p.amount) AS revenue FROM purchases p JOIN customers c ON p.user_id = c.user_id WHERE p.amount > 10 GROUP BY c.region HAVING count(*) > 2",
+      from("purchases", "p")
+        .join("customers", "c", onUser)
+        .where(col("p.amount").gt(10))
+        .groupBy("c.region")
+        .select("c.region", { n: count(), revenue: sum(col("p.amount")) })
+        .having(count().gt(2)),
+    ],
+    [
+      "SELECT name, sum(amount) AS s FROM purchases JOIN customers USING (user_id) GROUP BY name ORDER BY s DESC LIMIT 3",
+      from("purchases")
+        .join("customers", using(["user_id"]))
+        .groupBy("name")
+        .select("name", { s: sum(col("amount")) })
+        .orderBy(desc("s"))
+        .limit(3),
+    ],
+    [
+      "SELECT p.id, c.name FROM purchases p JOIN customers c ON p.user_id = c.user_id ORDER BY p.amount DESC LIMIT 5",
+      from("purchases", "p").join("customers", "c", onUser).select("p.id", "c.name").orderBy(desc("p.amount")).limit(5),
+    ],
+    [
+      "SELECT DISTINCT c.region FROM purchases p JOIN customers c ON p.user_id = c.user_id",
+      from("purchases", "p").join("customers", "c", onUser).select("c.region").distinct(),
+    ],
+    // a join of a tumbling window
+    [
+      "SELECT c.name, window_start, count(*) AS n FROM TUMBLE(purchases, at, INTERVAL '1 minute') w JOIN customers c ON w.user_id = c.user_id GROUP BY c.name, window_start",
+      from(tumble("purchases", "at", { minutes: 1 }), "w")
+        .join("customers", "c", col("w.user_id").eq(col("c.user_id")))
+        .groupBy("c.name", "window_start")
+        .select("c.name", "window_start", { n: count() }),
+    ],
+    // * and q.*
+    [
+      "SELECT c.*, p.id AS pid FROM purchases p JOIN customers c USING (user_id)",
+      from("purchases", "p")
+        .join("customers", "c", using(["user_id"]))
+        .select("c.*", { pid: col("p.id") }),
+    ],
+    [
+      "SELECT *, p.amount * 2 AS double FROM purchases p JOIN customers c USING (user_id)",
+      from("purchases", "p")
+        .join("customers", "c", using(["user_id"]))
+        .select("*", { double: col("p.amount").times(2) }),
+    ],
+    ["SELECT *, a + 1 AS next FROM t", from("t").select("*", { next: col("a").plus(1) })],
+    // a qualified reference to the single relation of a plain query
+    ["SELECT o.id FROM orders o WHERE o.amount > 1", from("orders", "o").where(col("o.amount").gt(1)).select("o.id")],
+    ["SELECT orders.id FROM orders", from("orders").select("orders.id")],
+  ];
+
+  it.each(cases)("%s", (sql, query) => same(sql, query));
+
+  const errorOf = (run: () => unknown): Error => {
+    try {
+      run();
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error("expected an error");
+  };
+
+  // The same broken rule gives the same message in both front ends.
+  it.each([
+    [
+      "SELECT * FROM purchases p JOIN customers c ON p.amount > c.credit",
+      from("purchases", "p").join("customers", "c", col("p.amount").gt(col("c.credit"))),
+    ],
+    ["SELECT * FROM customers JOIN customers USING (user_id)", from("customers").join("customers", using(["user_id"]))],
+    [
+      "SELECT user_id FROM purchases p JOIN customers c ON p.id = c.user_id",
+      from("purchases", "p")
+        .join("customers", "c", col("p.id").eq(col("c.user_id")))
+        .select("user_id"),
+    ],
+    [
+      "SELECT * FROM purchases p JOIN customers c USING (name)",
+      from("purchases", "p").join("customers", "c", using(["name"])),
+    ],
+    [
+      "SELECT x.id FROM purchases p JOIN customers c USING (user_id)",
+      from("purchases", "p")
+        .join("customers", "c", using(["user_id"]))
+        .select("x.id"),
+    ],
+    [
+      "SELECT p.nope FROM purchases p JOIN customers c USING (user_id)",
+      from("purchases", "p")
+        .join("customers", "c", using(["user_id"]))
+        .select("p.nope"),
+    ],
+    [
+      "SELECT * FROM purchases p FULL JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() c USING (user_id)",
+      from("purchases", "p").fullJoin("customers", "c", using(["user_id"]), { temporal: true }),
+    ],
+  ] as [string, Query][])("refuses as SQL does: %s", (sql, query) => {
+    const fromSql = errorOf(() => viewOf(sql, catalog));
+    const fromDsl = errorOf(() => query.plan(catalog));
+    expect(fromSql.message).toContain(fromDsl.message);
+  });
 });
 
 describe("expression methods plan as the SQL operators", () => {

@@ -1,10 +1,21 @@
-import { type ColumnDef, ErrorCode } from "@jetflow/core";
+import { ErrorCode } from "@jetflow/core";
 import type { Expr, JoinKind } from "@jetflow/operators";
-import type { Catalog, ViewQuery } from "@jetflow/pipeline";
-import type { FuncCall, JoinExpr, Node, SelectStmt } from "libpg-query";
-import { entryRelation, type FromRelation, lookup } from "./from-scope.js";
+import {
+  type Catalog,
+  type FromRelation,
+  type JoinCondition,
+  type ViewQuery,
+  andAll,
+  bothSides,
+  checkDistinctNames,
+  commonNames,
+  conjuncts,
+  entryRelation,
+  joinRelations,
+} from "@jetflow/pipeline";
+import type { JoinExpr, Node, SelectStmt } from "libpg-query";
+import { lookup, planErrors } from "./from-scope.js";
 import { windowFunction } from "./window-clause.js";
-import { checkDistinctNames, commonNames, conjuncts, type JoinCondition, joinRelations } from "./join-clause.js";
 import { type SelectSource, firstLocation, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
 
 /** What resolving FROM needs from the planner. */
@@ -46,36 +57,18 @@ export function resolveFrom(
   }
   // Comma joins: the items are joined left to right by the equalities WHERE has between them.
   const items = from.map((n) => fromItem(sel, n, ctx, true));
+  const itemErrors = (i: number) => planErrors(sel, nodeLocation(from[i]) ?? firstLocation(from[i]));
   items.forEach((item, i) => {
-    for (let j = 0; j < i; j++)
-      checkDistinctNames(sel, items[j] as FromRelation, item, nodeLocation(from[i]) ?? firstLocation(from[i]));
+    for (let j = 0; j < i; j++) checkDistinctNames(items[j] as FromRelation, item, itemErrors(i));
   });
-  const scope = items.slice(1).reduce(
-    (a, b): FromRelation => ({
-      query: a.query,
-      outputs: [...a.outputs, ...b.outputs],
-      entries: [...a.entries, ...b.entries],
-      qualifiers: [...a.qualifiers, ...b.qualifiers],
-    }),
-    items[0] as FromRelation,
-  );
+  const scope = items.slice(1).reduce(bothSides, items[0] as FromRelation);
   const remaining = where === undefined ? [] : conjuncts(ctx.translate(where, scope, "WHERE"));
   let rel = items[0] as FromRelation;
   items.slice(1).forEach((item, i) => {
     const condition = { kind: "where" as const, conjuncts: remaining };
-    rel = joinRelations(
-      sel,
-      "inner",
-      rel,
-      item,
-      condition,
-      nodeLocation(from[i + 1]) ?? firstLocation(from[i + 1]),
-      false,
-    );
+    rel = joinRelations("inner", rel, item, condition, false, itemErrors(i + 1));
   });
-  const rest =
-    remaining.length === 0 ? undefined : remaining.reduce((a, b): Expr => ({ kind: "call", fn: "and", args: [a, b] }));
-  return { rel, where: rest };
+  return { rel, where: remaining.length === 0 ? undefined : andAll(remaining) };
 }
 
 /** One item of FROM; `prefixed` inside a join (its columns are then named `qualifier.column`). */
@@ -152,7 +145,8 @@ function joinItem(sel: SelectSource, je: JoinExpr, ctx: FromContext): FromRelati
   if (je.larg === undefined || je.rarg === undefined) throw sel.error(ErrorCode.SqlSyntax, location, "incomplete JOIN");
   const left = fromItem(sel, je.larg, ctx, true);
   const right = fromItem(sel, je.rarg, ctx, true);
-  checkDistinctNames(sel, left, right, location);
+  const errors = planErrors(sel, location);
+  checkDistinctNames(left, right, errors);
   const temporal = "RangeVar" in je.rarg && sel.temporal.has(je.rarg.RangeVar.location ?? -1);
   if ("RangeVar" in je.larg && sel.temporal.has(je.larg.RangeVar.location ?? -1)) {
     throw sel.unsupported(
@@ -166,13 +160,7 @@ function joinItem(sel: SelectSource, je: JoinExpr, ctx: FromContext): FromRelati
   if (je.isNatural === true) condition = { kind: "using", names: commonNames(left, right) };
   else if (je.usingClause !== undefined) condition = { kind: "using", names: nameParts(je.usingClause) };
   else if (je.quals !== undefined) {
-    const scope = {
-      ...left,
-      outputs: [...left.outputs, ...right.outputs],
-      entries: [...left.entries, ...right.entries],
-      qualifiers: [...left.qualifiers, ...right.qualifiers],
-    };
-    condition = { kind: "on", expr: ctx.translate(je.quals, scope, "JOIN conditions") };
+    condition = { kind: "on", expr: ctx.translate(je.quals, bothSides(left, right), "JOIN conditions") };
   } else condition = { kind: "where", conjuncts: [] };
-  return joinRelations(sel, kind, left, right, condition, location, temporal);
+  return joinRelations(kind, left, right, condition, temporal, errors);
 }

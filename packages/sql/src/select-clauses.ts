@@ -2,7 +2,7 @@ import { ErrorCode } from "@jetflow/core";
 import type { Expr } from "@jetflow/operators";
 import type { Node } from "libpg-query";
 import { intervalMicros } from "./interval.js";
-import { conjuncts } from "./join-clause.js";
+import { conjuncts } from "@jetflow/pipeline";
 import { type SelectSource, firstLocation, nodeLocation } from "./select-ast.js";
 
 /** `LIMIT count OFFSET offset`, both integer constants. */

@@ -2,18 +2,21 @@ import { ErrorCode } from "@jetflow/core";
 import type { Expr, NamedExpr } from "@jetflow/operators";
 import {
   type Catalog,
+  type FromRelation,
   GroupedPlan,
   type OrderPlan,
   type ViewQuery,
   assembleView,
+  hasColumn,
   orderColumnName,
+  starColumns,
 } from "@jetflow/pipeline";
 import type { Node, SelectStmt } from "libpg-query";
 import { outputColumnName } from "./column-name.js";
 import { exprEquals } from "./expr-util.js";
 import { ExprTranslator, type Scope, containsAggregate, isAggregateCall } from "./expr-translate.js";
 import { type PlannedQuery, resolveFrom } from "./from-clause.js";
-import { checkQualifier, type FromRelation, hasColumn, resolveColumn } from "./from-scope.js";
+import { planErrors, resolveColumn } from "./from-scope.js";
 import { type SelectSource, firstLocation, nameParts, nodeLocation } from "./select-ast.js";
 import { type Limit, limitOf, rejectUnsupportedClauses, temporalConditions } from "./select-clauses.js";
 
@@ -239,13 +242,11 @@ class SelectPlanner {
         const parts = nameParts(val.ColumnRef.fields);
         if (parts.length > 2) throw this.sel.unsupported(location, `qualified name ${parts.join(".")}`);
         const qualifier = parts.length === 2 ? (parts[0] ?? "") : undefined;
-        if (qualifier !== undefined) checkQualifier(this.sel, this.rel, qualifier, location);
-        for (const e of this.rel.entries) {
-          if (qualifier === undefined ? !e.star : !e.qualifiers.includes(qualifier)) continue;
-          // Qualified, so that a name both sides of a join have is not ambiguous.
-          const q = qualifier ?? e.qualifiers[0];
-          const fields = [...(q === undefined ? [] : [q]), e.name].map((sval) => ({ String: { sval } }));
-          items.push({ name: e.name, node: { ColumnRef: { fields, location: location ?? -1 } }, location });
+        for (const c of starColumns(this.rel, qualifier, planErrors(this.sel, location))) {
+          const fields = [...(c.qualifier === undefined ? [] : [c.qualifier]), c.name].map((sval) => ({
+            String: { sval },
+          }));
+          items.push({ name: c.name, node: { ColumnRef: { fields, location: location ?? -1 } }, location });
         }
       } else {
         items.push({ name: name ?? outputColumnName(val), node: val, location });

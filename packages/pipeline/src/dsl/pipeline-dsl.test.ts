@@ -25,7 +25,7 @@ describe("a pipeline defined with the DSL", () => {
     await expect(unknown.start()).rejects.toThrow(RelationNameError);
     await expect(
       pipeline().table("orders", orders).materializedView("v", from("orders").select("price")).start(),
-    ).rejects.toThrow(/column "price" does not exist in "orders"/);
+    ).rejects.toThrow(/column "price" does not exist \(columns: id, region, amount\)/);
     const ungrouped = from("orders")
       .groupBy("region")
       .select("id", { s: sum(col("amount")) });

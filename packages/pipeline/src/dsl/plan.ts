@@ -1,17 +1,10 @@
-import type { ColumnDef } from "@jetflow/core";
 import { type Expr, type NamedExpr, exprEquals } from "@jetflow/operators";
-import { QueryError, RelationNameError } from "../errors.js";
+import { QueryError } from "../errors.js";
+import { type FromRelation, hasColumn, starColumns } from "../join-plan.js";
 import type { Catalog, ViewQuery } from "../spec.js";
 import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
+import { DSL_ERRORS, type FromItem, columnOf, resolveFromItem, splitName } from "./from-item.js";
 import type { Term } from "./value.js";
-
-/**
- * FROM: one relation, or a tumbling window over one. Joins will add a variant here.
- * @example from(tumble("clicks", "ts", { minutes: 5 }))
- */
-export type FromItem =
-  | { readonly kind: "relation"; readonly name: string }
-  | { readonly kind: "tumble"; readonly relation: string; readonly timeColumn: string; readonly sizeUs: number };
 
 /**
  * One sort key of ORDER BY.
@@ -49,9 +42,18 @@ interface Scope {
 
 const col = (name: string): Expr => ({ kind: "column", name });
 
+/** `select("*")`: every column; `select("o.*")`: every column of `o` (see {@link Query.select}). */
+const STAR = { name: "*", term: { kind: "column", name: "*" } } as const;
+
+const isStar = (item: {
+  readonly name: string;
+  readonly term: Term;
+}): item is typeof STAR & { term: { name: string } } =>
+  item.name === "*" && item.term.kind === "column" && (item.term.name === "*" || item.term.name.endsWith(".*"));
+
 /**
  * Plans a builder query against the catalog into the tree the SQL front end builds for the same
- * SELECT: scan -> [tumble] -> [filter WHERE] -> [aggregate -> [filter HAVING]] -> project ->
+ * SELECT: scan | join -> [tumble] -> [filter WHERE] -> [aggregate -> [filter HAVING]] -> project ->
  * [topN -> [project]], a project that keeps its input as is left out, output and internal
  * columns (`_a0`, `_g0`, `_o0`) named as SQL names them.
  *
@@ -85,8 +87,7 @@ export function containsAggregate(term: Term): boolean {
 }
 
 class QueryPlanner {
-  private readonly columns: readonly ColumnDef[];
-  private readonly input: ViewQuery;
+  private readonly rel: FromRelation;
   private readonly items: readonly { readonly name: string; readonly term: Term }[];
   private readonly taken = new Set<string>();
 
@@ -94,10 +95,10 @@ class QueryPlanner {
     private readonly q: QueryParts,
     catalog: Catalog,
   ) {
-    const from = resolveFrom(q.from, catalog);
-    this.columns = from.columns;
-    this.input = from.query;
-    this.items = q.select ?? from.columns.map((c) => ({ name: c.name, term: { kind: "column", name: c.name } }));
+    this.rel = resolveFromItem(q.from, catalog, q.from.kind === "join", (term, scope) =>
+      this.expr(term, this.rowScope("join", scope)),
+    );
+    this.items = (q.select ?? [STAR]).flatMap((item) => (isStar(item) ? this.star(item.term.name) : [item]));
     if (this.items.length === 0) throw new QueryError("a materialized view needs at least one output column");
     for (const item of this.items) {
       if (this.taken.has(item.name)) {
@@ -109,7 +110,7 @@ class QueryPlanner {
 
   plan(): ViewQuery {
     const q = this.q;
-    let input = this.input;
+    let input = this.rel.query;
     if (q.where !== undefined) input = { kind: "filter", input, predicate: this.expr(q.where, this.rowScope("where")) };
     const grouped =
       q.groupBy.length > 0 ||
@@ -127,12 +128,7 @@ class QueryPlanner {
     const scope = this.rowScope("select");
     const outputs = this.items.map((i) => ({ name: i.name, expr: this.expr(i.term, scope) }));
     const order = this.orderBy(outputs, scope, "hidden");
-    return this.assemble(
-      input,
-      this.columns.map((c) => c.name),
-      outputs,
-      order,
-    );
+    return this.assemble(input, this.rel.outputs, outputs, order);
   }
 
   /** `distinct()`: a group-by of the outputs with no aggregates. */
@@ -197,7 +193,7 @@ class QueryPlanner {
     const groups: { expr: Expr; name: string | undefined }[] = [];
     for (const key of this.q.groupBy) {
       let term = key;
-      if (key.kind === "column" && !this.columns.some((c) => c.name === key.name)) {
+      if (key.kind === "column" && !hasColumn(this.rel, key.name) && this.plain(key.name)) {
         term = this.items.find((i) => i.name === key.name)?.term ?? key;
       }
       const e = this.expr(term, this.rowScope("groupBy"));
@@ -219,7 +215,8 @@ class QueryPlanner {
     const orderBy: OrderPlan["orderBy"][number][] = [];
     const hidden: NamedExpr[] = [];
     for (const { term, desc, nullsFirst } of this.q.orderBy) {
-      const named = term.kind === "column" ? outputs.find((o) => o.name === term.name)?.name : undefined;
+      const named =
+        term.kind === "column" && this.plain(term.name) ? outputs.find((o) => o.name === term.name)?.name : undefined;
       const name = named ?? orderColumnName(this.expr(term, scope), outputs, hidden, this.taken, others === "hidden");
       if (name === undefined) throw new QueryError("with distinct(), orderBy() may only name output columns");
       orderBy.push({ expr: col(name), desc, nullsFirst });
@@ -227,14 +224,27 @@ class QueryPlanner {
     return this.q.limit === undefined ? undefined : { orderBy, hidden };
   }
 
-  /** Columns of the input; aggregates refused (`clause` names where they stood). */
-  private rowScope(clause: string): Scope {
+  /**
+   * `*` / `q.*`: every column (of `q`), each qualified so that a name both sides of a join have is
+   * not ambiguous where it is resolved (as SQL's expansion of `*` does).
+   */
+  private star(name: string): { name: string; term: Term }[] {
+    const columns = starColumns(this.rel, name === "*" ? undefined : name.slice(0, -2), DSL_ERRORS);
+    return columns.map(({ name, qualifier: q }) => ({
+      name,
+      term: { kind: "column", name: q === undefined ? name : `${q}.${name}` },
+    }));
+  }
+
+  /** Whether a name is a plain one, not `qualifier.column` (which never names an output column). */
+  private plain(name: string): boolean {
+    return splitName(this.rel, name).qualifier === undefined;
+  }
+
+  /** Columns of the input (`rel`: of FROM); aggregates refused (`clause` names where they stood). */
+  private rowScope(clause: string, rel: FromRelation = this.rel): Scope {
     return {
-      column: (name) => {
-        if (this.columns.some((c) => c.name === name)) return col(name);
-        const known = this.columns.map((c) => c.name).join(", ");
-        throw new RelationNameError(`column "${name}" does not exist in ${fromName(this.q.from)} (columns: ${known})`);
-      },
+      column: (name) => columnOf(rel, name),
       aggregate: () => {
         throw new QueryError(
           clause === "an aggregate's argument"
@@ -271,32 +281,4 @@ class QueryPlanner {
         return scope.aggregate(term);
     }
   }
-}
-
-function fromName(from: FromItem): string {
-  return `"${from.kind === "relation" ? from.name : from.relation}"`;
-}
-
-/** The FROM item's query and the columns it gives (a tumble adds window_start and window_end). */
-function resolveFrom(from: FromItem, catalog: Catalog): { query: ViewQuery; columns: readonly ColumnDef[] } {
-  const name = from.kind === "relation" ? from.name : from.relation;
-  const columns = catalog.columnsOf(name);
-  if (columns === undefined) throw new RelationNameError(`relation "${name}" does not exist`);
-  const scan: ViewQuery = { kind: "scan", relation: name };
-  if (from.kind === "relation") return { query: scan, columns };
-  const time = columns.find((c) => c.name === from.timeColumn);
-  if (time === undefined) throw new RelationNameError(`column "${from.timeColumn}" does not exist in "${name}"`);
-  if (time.type.kind !== "timestamp" && time.type.kind !== "timestamptz") {
-    throw new QueryError(
-      `tumble() needs a timestamp or timestamptz time column; "${from.timeColumn}" is ${time.type.kind}`,
-    );
-  }
-  for (const added of ["window_start", "window_end"]) {
-    if (columns.some((c) => c.name === added))
-      throw new RelationNameError(`tumble() adds a column "${added}", but "${name}" already has one`);
-  }
-  return {
-    query: { kind: "tumble", input: scan, timeColumn: from.timeColumn, sizeUs: from.sizeUs },
-    columns: [...columns, { name: "window_start", type: time.type }, { name: "window_end", type: time.type }],
-  };
 }

@@ -2,7 +2,7 @@ import { InvalidOptionError, UnknownTypeError, parseSqlType } from "@jetflow/cor
 import { describe, expect, it } from "vitest";
 import { QueryError, RelationNameError } from "../errors.js";
 import type { Catalog } from "../spec.js";
-import { from, tumble } from "./query.js";
+import { type JoinOnArg, from, tumble, using } from "./query.js";
 import { col, count, fn, lit, sum } from "./value.js";
 
 const catalog: Catalog = {
@@ -56,7 +56,7 @@ describe("from(): a query builder", () => {
       [
         () => from("orders").select("price"),
         RelationNameError,
-        /column "price" does not exist in "orders" \(columns: id, region, amount, at\)/,
+        /column "price" does not exist \(columns: id, region, amount, at\)/,
       ],
       [() => from("orders").where(count().gt(1)), QueryError, /aggregate functions are not allowed in where\(\)/],
       [
@@ -116,5 +116,79 @@ describe("from(): a query builder", () => {
 
   it("leaves unknown types to the one type parser", () => {
     expect(() => col("a").cast("money" as "int")).toThrow(UnknownTypeError);
+  });
+
+  it("names the rule a join breaks", () => {
+    const on = col("a.id").eq(col("b.id"));
+    const cases: [() => { plan(c: Catalog): unknown }, new (...args: never[]) => Error, RegExp][] = [
+      [
+        () => from("orders").join("orders", using(["id"])),
+        RelationNameError,
+        /table name "orders" specified more than once/,
+      ],
+      [
+        () => from("orders", "a").join("orders", "b", on).select("id"),
+        RelationNameError,
+        /column reference "id" is ambiguous/,
+      ],
+      [
+        () => from("orders", "a").join("orders", "b", on).select("c.id"),
+        RelationNameError,
+        /missing FROM-clause entry for table "c"/,
+      ],
+      [
+        () => from("orders", "a").join("orders", "b", col("a.id").gt(col("b.id"))),
+        QueryError,
+        /cross joins\) are not supported in materialized views \(add one to ON/,
+      ],
+      [
+        () => from("orders", "a").join("orders", "b", on.and(count().gt(1))),
+        QueryError,
+        /aggregate functions are not allowed in join\(\)/,
+      ],
+      [
+        () => from("orders", "a").join("orders", "b", using(["nope"])),
+        RelationNameError,
+        /"nope" specified in USING clause does not exist in left table/,
+      ],
+      [
+        () => from("orders", "a").fullJoin("orders", "b", on, { temporal: true }),
+        QueryError,
+        /PROCTIME\(\) in a FULL join/,
+      ],
+      [
+        () => from("orders", "a").join(tumble("orders", "at", { minutes: 1 }), "b", on, { temporal: true }),
+        QueryError,
+        /temporal join .* needs a table, source or view on the right/,
+      ],
+    ];
+    for (const [build, type, message] of cases) {
+      const e = errorOf(build);
+      expect(e).toBeInstanceOf(type);
+      expect((e as Error).message).toMatch(message);
+    }
+  });
+
+  it("refuses a join without a condition, a second condition, or an empty using()", () => {
+    const join = from("orders", "a").join as (...args: unknown[]) => unknown;
+    expect(() => join.call(from("orders", "a"), "orders", "b")).toThrow(/inner join of "orders" needs a condition/);
+    expect(() => from("orders", "a").leftJoin("orders", "b", undefined as unknown as JoinOnArg)).toThrow(
+      /left join of "orders" needs a condition/,
+    );
+    expect(() => using([])).toThrow(/at least one column/);
+    const joined = from("orders", "a").join("orders", "b", using("id"));
+    expect(() => from(joined.parts.from, "j")).toThrow(/an alias \("j"\) on a join is not supported/);
+  });
+
+  it("keeps a plain query's parts as they were: a join is a FROM item of its own", () => {
+    expect(from("orders", "o").parts.from).toEqual({ kind: "relation", name: "orders", alias: "o" });
+    expect(from("orders").join("customers", "c", using(["id"]), { temporal: true }).parts.from).toEqual({
+      kind: "join",
+      join: "inner",
+      left: { kind: "relation", name: "orders" },
+      right: { kind: "relation", name: "customers", alias: "c" },
+      on: { kind: "using", names: ["id"] },
+      temporal: true,
+    });
   });
 });

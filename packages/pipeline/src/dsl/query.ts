@@ -1,7 +1,9 @@
 import { InvalidOptionError } from "@jetflow/core";
 import { QueryError } from "../errors.js";
 import type { Catalog, ViewQuery } from "../spec.js";
-import { type FromItem, type OrderKey, type QueryParts, planQuery } from "./plan.js";
+import type { JoinKind } from "@jetflow/operators";
+import type { FromItem, JoinOn } from "./from-item.js";
+import { type OrderKey, type QueryParts, planQuery } from "./plan.js";
 import { type Operand, type Term, Value, col, termOf } from "./value.js";
 
 /**
@@ -99,7 +101,63 @@ const and = (a: Term | undefined, b: Value): Term =>
 export class Query {
   constructor(readonly parts: QueryParts) {}
 
-  // Joins land here: `.join(other, on)` turning `from` into a join item.
+  /**
+   * `[INNER] JOIN relation [AS alias] ON on | USING (...)`: the rows of both sides whose `on`
+   * holds. The equalities between the two sides in `on` (AND-ed) are the join keys; the rest is a
+   * residual predicate; at least one equality is needed. Refer to a column as `col("alias.column")`
+   * (or a plain name when only one side has it). Chain calls for a 3-way join.
+   *
+   * @example
+   * ```ts
+   * // SELECT o.id, c.name FROM orders o JOIN customers c ON o.user_id = c.id AND o.amount > c.credit
+   * from("orders", "o")
+   *   .join("customers", "c", col("o.user_id").eq(col("c.id")).and(col("o.amount").gt(col("c.credit"))))
+   *   .select("o.id", "c.name");
+   * ```
+   */
+  join(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("inner", relation, args);
+  }
+
+  /**
+   * `LEFT JOIN`: as {@link join}, and every left row without a match once, with NULLs on the right.
+   * `{ temporal: true }` joins each left row with the right relation as it is when the row arrives.
+   * @example from("orders", "o").leftJoin("customers", "c", using(["user_id"]), { temporal: true })
+   */
+  leftJoin(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("left", relation, args);
+  }
+
+  /**
+   * `RIGHT JOIN`: as {@link join}, and every right row without a match once, with NULLs on the left.
+   * @example from("orders", "o").rightJoin("customers", "c", col("o.user_id").eq(col("c.id")))
+   */
+  rightJoin(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("right", relation, args);
+  }
+
+  /**
+   * `FULL JOIN`: as {@link join}, and the rows of either side without a match once, NULLs for the other.
+   * @example from("orders", "o").fullJoin("refunds", "r", col("o.id").eq(col("r.order_id")))
+   */
+  fullJoin(relation: string | FromItem, ...args: JoinArgs): Query {
+    return this.joined("full", relation, args);
+  }
+
+  private joined(join: JoinKind, relation: string | FromItem, args: JoinArgs): Query {
+    const [alias, on, options = {}]: readonly [string | undefined, JoinOnArg, JoinOptions?] =
+      typeof args[0] === "string"
+        ? (args as readonly [string, JoinOnArg, JoinOptions?])
+        : [undefined, ...(args as readonly [JoinOnArg, JoinOptions?])];
+    if (!(on instanceof Value) && !(on instanceof Using)) {
+      throw new QueryError(`${join} join of ${fromLabel(relation)} needs a condition: a Value (ON) or using([...])`);
+    }
+    const right = fromItemOf(relation, alias);
+    const condition: JoinOn = on instanceof Using ? { kind: "using", names: on.names } : { kind: "on", term: on.term };
+    return this.with({
+      from: { kind: "join", join, left: this.parts.from, right, on: condition, temporal: options.temporal === true },
+    });
+  }
 
   /** WHERE: keeps the input rows for which the predicate is true; several calls AND together. @example .where(col("amount").gt(0)) */
   where(predicate: Value): Query {
@@ -107,15 +165,23 @@ export class Query {
   }
 
   /**
-   * The output columns, in order: a name keeps an input (or grouped) column, a record names
-   * values. Several calls add columns. Without select(), every input column (`SELECT *`).
+   * The output columns, in order: a name keeps an input (or grouped) column (`"c.name"` qualified,
+   * output as `name`), a record names values, `"*"` / `"c.*"` is every column (of `c`). Several
+   * calls add columns. Without select(), every input column (`SELECT *`).
    *
    * @example .select("region", { revenue: sum(col("amount")), big: col("amount").gt(100) })
    */
   select(...items: (string | Readonly<Record<string, Operand>>)[]): Query {
+    // A qualified name (`"o.id"`) names its output after the column, as SQL does; `"*"` and
+    // `"o.*"` stand for every column (of `o`), expanded when the query is planned.
     const added = items.flatMap((item) =>
       typeof item === "string"
-        ? [{ name: item, term: col(item).term }]
+        ? [
+            {
+              name: item === "*" || item.endsWith(".*") ? "*" : item.slice(item.indexOf(".") + 1),
+              term: col(item).term,
+            },
+          ]
         : Object.entries(item).map(([name, v]) => ({ name, term: termOf(v) })),
     );
     return this.with({ select: [...(this.parts.select ?? []), ...added] });
@@ -186,14 +252,74 @@ export class Query {
 }
 
 /**
+ * Options of a join.
+ * @example from("orders", "o").join("customers", "c", using(["user_id"]), { temporal: true })
+ */
+export interface JoinOptions {
+  /**
+   * `FOR SYSTEM_TIME AS OF PROCTIME()` on the right relation (INNER and LEFT joins; the left side
+   * must be append-only): each left row is joined with the right side as it is when the row arrives,
+   * and later changes to the right side do not change joined rows. No state is kept for the left side.
+   * @default false
+   */
+  readonly temporal?: boolean;
+}
+
+/**
+ * `USING (a, b)`, made by {@link using}.
+ * @example using(["user_id"]).names // ["user_id"]
+ */
+export class Using {
+  constructor(readonly names: readonly string[]) {}
+}
+
+/**
+ * What follows the relation in {@link Query.join}: `[alias,] condition [, options]`.
+ * @example from("orders", "o").join("customers", ...(["c", using(["user_id"])] as JoinArgs))
+ */
+export type JoinArgs =
+  | readonly [alias: string, on: JoinOnArg, options?: JoinOptions]
+  | readonly [on: JoinOnArg, options?: JoinOptions];
+
+/**
+ * A join condition: an ON predicate or {@link using}.
+ * @example const on: JoinOnArg = col("o.user_id").eq(col("c.id"));
+ */
+export type JoinOnArg = Value | Using;
+
+/**
+ * `USING (names)`: the sides are equal on each named column, which both have; the output has one
+ * column of each name (the left's, the right's for a right join, their coalesce for a full join).
+ * @example from("orders", "o").join("customers", "c", using(["user_id"])).select("user_id", "c.name")
+ */
+export function using(names: string | readonly string[]): Using {
+  const list = typeof names === "string" ? [names] : [...names];
+  if (list.length === 0) throw new QueryError("using() needs at least one column name");
+  return new Using(list);
+}
+
+function fromItemOf(relation: string | FromItem, alias: string | undefined): FromItem {
+  const item: FromItem = typeof relation === "string" ? { kind: "relation", name: relation } : relation;
+  if (alias === undefined) return item;
+  if (item.kind === "join") throw new QueryError(`an alias ("${alias}") on a join is not supported`);
+  return { ...item, alias };
+}
+
+function fromLabel(relation: string | FromItem): string {
+  if (typeof relation === "string") return `"${relation}"`;
+  return relation.kind === "join" ? "a join" : `"${relation.kind === "relation" ? relation.name : relation.relation}"`;
+}
+
+/**
  * Starts a query FROM a relation (a source, table or view defined before the view), or from a
- * {@link tumble} window over one.
+ * {@link tumble} window over one; `alias` names it in qualified references (`col("o.id")`) and
+ * lets a relation be joined with itself.
  *
  * @example from("orders").where(col("status").eq("paid")).select("id", "amount")
  */
-export function from(relation: string | FromItem): Query {
+export function from(relation: string | FromItem, alias?: string): Query {
   return new Query({
-    from: typeof relation === "string" ? { kind: "relation", name: relation } : relation,
+    from: fromItemOf(relation, alias),
     where: undefined,
     select: undefined,
     distinct: false,
