@@ -6,6 +6,7 @@
  */
 import { type Pipeline, avg, col, count, from, max, nats, pipeline } from "@jetflow/pipeline";
 import { publishClicks } from "./sql-with-state.js";
+import { rowText } from "./row-text.js";
 
 /**
  * CREATE SOURCE clicks (page varchar, user_id bigint, ms int) INCLUDE subject AS topic
@@ -40,7 +41,7 @@ export async function main(
   await p.start();
   await p.caughtUp();
   const rows = p.view("slow_pages").rows();
-  for (const row of rows) log(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+  for (const row of rows) log(rowText(row));
   await p.stop();
   return rows;
 }

@@ -7,6 +7,7 @@
 import { col, count, from, nats, type Pipeline, pipeline, sum, using } from "@jetflow/pipeline";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { rowText } from "./row-text.js";
 
 /**
  * CREATE MATERIALIZED VIEW enriched AS
@@ -86,8 +87,7 @@ export async function main(
   await p.start();
   await p.caughtUp();
   const rows = { enriched: p.view("enriched").rows(), revenue: p.view("revenue").rows() };
-  for (const row of [...rows.enriched, ...rows.revenue])
-    log(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+  for (const row of [...rows.enriched, ...rows.revenue]) log(rowText(row));
   await p.stop();
   return rows;
 }

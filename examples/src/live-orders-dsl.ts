@@ -10,6 +10,7 @@
 import { col, count, from, nats, pipeline, sum } from "@jetflow/pipeline";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { rowText } from "./row-text.js";
 
 export async function main(
   server: string,
@@ -51,7 +52,7 @@ export async function main(
     .changes$.subscribe((change) => log(`revenue changed: ${change.batch.numRows} row changes`));
   await p.caughtUp();
   const rows = p.view("revenue").rows();
-  for (const row of rows) log(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+  for (const row of rows) log(rowText(row));
   changes.unsubscribe();
   await p.stop();
   return rows;

@@ -7,6 +7,7 @@
 import { sqlPipeline } from "@jetflow/sql";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { rowText } from "./row-text.js";
 
 /** The source of the clicks, in RisingWave's DDL. */
 export function clicksSourceSql(server: string): string {
@@ -57,7 +58,7 @@ export async function main(
   await p.start();
   await p.caughtUp();
   const rows = p.view("slow_pages").rows();
-  for (const row of rows) log(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+  for (const row of rows) log(rowText(row));
   await p.stop();
   return rows;
 }
