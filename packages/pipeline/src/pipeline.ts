@@ -3,32 +3,20 @@ import type { NatsConnectConfig } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
 import type { Table } from "apache-arrow";
 import { type Observable, Subject } from "rxjs";
-import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
 import { PipelineStateError, RelationNameError } from "./errors.js";
 import { Definitions, type LiveHooks } from "./definitions.js";
 import type { IngestHost } from "./ingest.js";
 import { PipelineMetrics } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
 import type { ChangeBatch } from "@jetflow/core";
-import type { Relation, RelationHandle } from "./relation.js";
+import type { RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
+import { Runtime } from "./runtime.js";
 import { SinkSet } from "./sink-set.js";
 import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
 import type { Query } from "./dsl/query.js";
 import type { SinkSpec, SqlFrontend, ViewQuery } from "./spec.js";
-import { openStateBackend } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
-import { tickViews } from "./view.js";
-
-/**
- * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
- * misread. 2: a primary key of one numeric column is stored under the number itself. 3: an
- * append-only table keeps its rows under running row numbers. 4: a join key with one distinct
- * row stores that row's entry itself, and entries carry their row identity.
- */
-const STATE_FORMAT = "4";
-/** How long stop() waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
-const STOP_DRAIN_MS = 10_000;
 
 /** What a view (or table) offers its readers. */
 export interface ViewHandle {
@@ -71,10 +59,8 @@ export class Pipeline {
   private readonly sinks: SinkSet;
   private readonly definitions: Definitions;
   private readonly statusSubject = new Subject<PipelineStatus>();
-  private coordinator: CheckpointCoordinator | undefined;
-  /** Stops the timer that ticks views (temporal filters). */
-  private stopTicking: (() => void) | undefined;
-  private checkpointIntervalMs = 0;
+  /** Restore, sources, sinks, checkpoints and timers while the pipeline runs. */
+  private readonly runtime: Runtime;
   private phase: Phase = "defining";
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Settles when the pipeline stops (resolves) or fails (rejects). */
@@ -102,6 +88,16 @@ export class Pipeline {
       fail: (e) => this.fail(e),
       throttle: () => this.sinks.overloaded(),
     };
+    this.runtime = new Runtime({
+      options: this.options,
+      graph: this.graph,
+      sinks: this.sinks,
+      metrics: this.metrics,
+      host: this.host,
+      connection: () => this.firstSourceConnection(),
+      status: (event) => this.statusSubject.next(event),
+      fail: (e) => this.fail(e),
+    });
   }
 
   /** Status events: started, per-source connection events, checkpoints, bad messages, errors. */
@@ -180,7 +176,7 @@ export class Pipeline {
    */
   async exec(text: string): Promise<void> {
     this.running("exec()");
-    const live: LiveHooks = { prepare: (r) => this.prepareState(r), open: (r) => r.open(this.host, {}) };
+    const live: LiveHooks = { prepare: (r) => this.runtime.prepare(r), open: (r) => r.open(this.host, {}) };
     for (const statement of this.frontend().parse(text))
       await this.definitions.apply(statement.plan(this.definitions.catalog()), live);
   }
@@ -277,7 +273,7 @@ export class Pipeline {
   /** Takes a checkpoint now; resolves when it committed (and its acks went out). */
   async checkpoint(): Promise<CheckpointResult> {
     this.running("checkpoint()");
-    return (this.coordinator as CheckpointCoordinator).checkpoint();
+    return this.runtime.checkpoint();
   }
 
   /** Resolves definitions, restores the latest checkpoint, connects every source and starts the flow. */
@@ -286,40 +282,11 @@ export class Pipeline {
     this.phase = "starting";
     try {
       await this.definitions.resolve(this.options.servers);
-      const backend = await openStateBackend(this.options.state, this.firstSourceConnection());
-      const where = this.options.state.kind === "filesystem" ? ` in ${this.options.state.dir}` : "";
-      this.coordinator = new CheckpointCoordinator(
-        backend,
-        {
-          stores: () => [...this.graph.stores(), ...this.sinks.stores()],
-          offsets: () => this.graph.offsets(),
-          identity: () => ({
-            fingerprint: this.sinks.fingerprint(this.graph.fingerprint()),
-            stateFormat: STATE_FORMAT,
-          }),
-          committed: (result, offsets) => this.committed(result, offsets),
-          capture: () => this.sinks.seal(),
-        },
-        where,
-      );
-      const restored = await this.coordinator.restore();
-      const durable = this.graph.ingests().some((r) => r.config.durableName !== undefined);
-      // A sink publishes what checkpoints seal: with sinks the timer runs whatever the backend.
-      const needed = durable || this.sinks.size > 0;
-      this.checkpointIntervalMs = checkpointTimerMs(this.options.state, this.options.checkpointIntervalMs, needed);
-      for (const r of this.graph.all()) this.prepareState(r);
-      for (const r of this.graph.views()) r.emitInitial();
-      await this.sinks.start();
-      for (const r of this.graph.ingests()) await r.open(this.host, restored?.offsets[r.name] ?? {});
-      this.coordinator.start(this.checkpointIntervalMs, {
-        warn: (error) => this.statusSubject.next({ type: "error", error }),
-        fail: (e) => this.fail(e),
-      });
-      this.stopTicking = tickViews(() => this.graph.views());
+      const restoredCheckpoint = await this.runtime.start();
       this.phase = "running";
-      this.statusSubject.next({ type: "started", restoredCheckpoint: restored?.id });
+      this.statusSubject.next({ type: "started", restoredCheckpoint });
     } catch (e) {
-      await this.teardown();
+      await this.runtime.teardown();
       this.phase = "failed";
       throw e;
     }
@@ -331,14 +298,11 @@ export class Pipeline {
     this.phase = "stopping";
     let error: unknown;
     try {
-      for (const r of this.graph.ingests()) r.unsubscribe();
-      if (this.coordinator !== undefined && (this.options.state.kind !== "memory" || this.sinks.size > 0))
-        await this.coordinator.checkpoint();
-      await this.sinks.drained(STOP_DRAIN_MS);
+      await this.runtime.quiesce();
     } catch (e) {
       error = e;
     }
-    await this.teardown();
+    await this.runtime.teardown();
     this.phase = "stopped";
     this.statusSubject.next({ type: "stopped" });
     this.statusSubject.complete();
@@ -360,37 +324,15 @@ export class Pipeline {
     return frontend;
   }
 
-  /** Restores a relation's derived indexes, and stops change tracking when nothing will checkpoint. */
-  private prepareState(r: Relation): void {
-    r.restored();
-    // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
-    if (this.checkpointIntervalMs === 0) for (const store of r.stores()) store.tracksChanges = false;
-  }
-
-  private async committed(result: CheckpointResult, offsets: PipelineOffsets): Promise<void> {
-    this.metrics.checkpointed(result);
-    for (const r of this.graph.ingests()) await r.ack(offsets[r.name]);
-    this.sinks.committed();
-    this.statusSubject.next({ type: "checkpoint", report: result });
-  }
-
   private fail(e: unknown): void {
     if (this.phase === "failed" || this.phase === "stopped") return;
     this.phase = "failed";
     const error = e instanceof Error ? e : new Error(String(e));
     this.statusSubject.next({ type: "error", error });
-    void this.teardown().finally(() => {
+    void this.runtime.teardown().finally(() => {
       this.statusSubject.complete();
       this.settle?.reject(error);
     });
-  }
-
-  private async teardown(): Promise<void> {
-    this.stopTicking?.();
-    this.coordinator?.stopTimer();
-    for (const r of this.graph.ingests()) await r.close();
-    await this.sinks.close();
-    await this.coordinator?.close().catch(() => undefined);
   }
 
   private defining(call: string): void {

@@ -251,13 +251,13 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
     case "temporalFilter":
       checkAppendOnly(view, query.input, lookup);
       return;
+    case "union":
+      for (const input of query.inputs) checkAppendOnly(view, input, lookup);
+      return;
     default:
       throw new ViewQueryError(
         `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source, filtered or projected), not a ${query.kind}`,
       );
-    case "union":
-      for (const input of query.inputs) checkAppendOnly(view, input, lookup);
-      return;
   }
 }
 

@@ -1,0 +1,127 @@
+import type { NatsConnectConfig } from "@jetflow/connector-nats";
+import type { CheckpointResult } from "@jetflow/state";
+import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
+import type { IngestHost } from "./ingest.js";
+import type { PipelineMetrics } from "./metrics.js";
+import type { ResolvedPipelineOptions } from "./options.js";
+import type { Relation } from "./relation.js";
+import type { RelationGraph } from "./relation-graph.js";
+import type { SinkSet } from "./sink-set.js";
+import { openStateBackend } from "./state-backend.js";
+import type { PipelineStatus } from "./status.js";
+import { tickViews } from "./view.js";
+
+/**
+ * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
+ * misread. 2: a primary key of one numeric column is stored under the number itself. 3: an
+ * append-only table keeps its rows under running row numbers. 4: a join key with one distinct
+ * row stores that row's entry itself, and entries carry their row identity.
+ */
+const STATE_FORMAT = "4";
+/** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
+const STOP_DRAIN_MS = 10_000;
+
+/** What the runtime needs of its pipeline. */
+export interface RuntimeContext {
+  readonly options: ResolvedPipelineOptions;
+  readonly graph: RelationGraph;
+  readonly sinks: SinkSet;
+  readonly metrics: PipelineMetrics;
+  readonly host: IngestHost;
+  /** The first source's connection settings, which a NATS state backend borrows. */
+  connection(): NatsConnectConfig | undefined;
+  status(event: PipelineStatus): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * The running part of a pipeline, from restore to teardown: the checkpoint coordinator, the
+ * sources, the sinks' epochs and the view tick. Its order is the invariant: state is restored
+ * before any source opens, every source resumes after its checkpointed offsets, and acks and sink
+ * publishes follow only a committed checkpoint.
+ */
+export class Runtime {
+  private coordinator: CheckpointCoordinator | undefined;
+  /** Stops the timer that ticks views (temporal filters). */
+  private stopTicking: (() => void) | undefined;
+  private checkpointIntervalMs = 0;
+
+  constructor(private readonly ctx: RuntimeContext) {}
+
+  /**
+   * Restores the newest checkpoint into the relations' and sinks' stores, opens the sinks and
+   * every source after its checkpointed offsets, and starts the timers.
+   * @returns the id of the restored checkpoint, undefined on a fresh start
+   */
+  async start(): Promise<number | undefined> {
+    const { options, graph, sinks } = this.ctx;
+    const backend = await openStateBackend(options.state, this.ctx.connection());
+    const where = options.state.kind === "filesystem" ? ` in ${options.state.dir}` : "";
+    this.coordinator = new CheckpointCoordinator(
+      backend,
+      {
+        stores: () => [...graph.stores(), ...sinks.stores()],
+        offsets: () => graph.offsets(),
+        identity: () => ({ fingerprint: sinks.fingerprint(graph.fingerprint()), stateFormat: STATE_FORMAT }),
+        committed: (result, offsets) => this.committed(result, offsets),
+        capture: () => sinks.seal(),
+      },
+      where,
+    );
+    const restored = await this.coordinator.restore();
+    const durable = graph.ingests().some((r) => r.config.durableName !== undefined);
+    // A sink publishes what checkpoints seal: with sinks the timer runs whatever the backend.
+    const needed = durable || sinks.size > 0;
+    this.checkpointIntervalMs = checkpointTimerMs(options.state, options.checkpointIntervalMs, needed);
+    for (const r of graph.all()) this.prepare(r);
+    for (const r of graph.views()) r.emitInitial();
+    await sinks.start();
+    for (const r of graph.ingests()) await r.open(this.ctx.host, restored?.offsets[r.name] ?? {});
+    this.coordinator.start(this.checkpointIntervalMs, {
+      warn: (error) => this.ctx.status({ type: "error", error }),
+      fail: (e) => this.ctx.fail(e),
+    });
+    this.stopTicking = tickViews(() => graph.views());
+    return restored?.id;
+  }
+
+  /** Takes a checkpoint now; resolves when it committed (and its acks went out). */
+  checkpoint(): Promise<CheckpointResult> {
+    return (this.coordinator as CheckpointCoordinator).checkpoint();
+  }
+
+  /** Restores a relation's derived indexes, and stops change tracking when nothing will checkpoint. */
+  prepare(r: Relation): void {
+    r.restored();
+    // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
+    if (this.checkpointIntervalMs === 0) for (const store of r.stores()) store.tracksChanges = false;
+  }
+
+  /**
+   * The first half of a stop: no batch is applied any more, a last checkpoint covers what was
+   * (when state is kept or sinks publish), and the sinks get a while to publish it.
+   */
+  async quiesce(): Promise<void> {
+    const { options, graph, sinks } = this.ctx;
+    for (const r of graph.ingests()) r.unsubscribe();
+    if (this.coordinator !== undefined && (options.state.kind !== "memory" || sinks.size > 0))
+      await this.coordinator.checkpoint();
+    await sinks.drained(STOP_DRAIN_MS);
+  }
+
+  /** Stops the timers, disconnects sources and sinks, closes the state backend. */
+  async teardown(): Promise<void> {
+    this.stopTicking?.();
+    this.coordinator?.stopTimer();
+    for (const r of this.ctx.graph.ingests()) await r.close();
+    await this.ctx.sinks.close();
+    await this.coordinator?.close().catch(() => undefined);
+  }
+
+  private async committed(result: CheckpointResult, offsets: PipelineOffsets): Promise<void> {
+    this.ctx.metrics.checkpointed(result);
+    for (const r of this.ctx.graph.ingests()) await r.ack(offsets[r.name]);
+    this.ctx.sinks.committed();
+    this.ctx.status({ type: "checkpoint", report: result });
+  }
+}
