@@ -1,5 +1,5 @@
 import type { NatsConnectConfig } from "@jetflow/connector-nats";
-import type { CheckpointResult } from "@jetflow/state";
+import { CheckpointError, type CheckpointResult } from "@jetflow/state";
 import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
 import type { IngestHost } from "./ingest.js";
 import type { PipelineMetrics } from "./metrics.js";
@@ -20,6 +20,8 @@ import { tickViews } from "./view.js";
 const STATE_FORMAT = "4";
 /** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
+/** How often a stop tries its last checkpoint when a write fails for a passing reason. */
+const LAST_CHECKPOINT_ATTEMPTS = 3;
 
 /** What the runtime needs of its pipeline. */
 export interface RuntimeContext {
@@ -105,8 +107,26 @@ export class Runtime {
     const { options, graph, sinks } = this.ctx;
     for (const r of graph.ingests()) r.unsubscribe();
     if (this.coordinator !== undefined && (options.state.kind !== "memory" || sinks.size > 0))
-      await this.coordinator.checkpoint();
+      await this.lastCheckpoint(this.coordinator);
     await sinks.drained(STOP_DRAIN_MS);
+  }
+
+  /**
+   * The stop's checkpoint. A write that failed for a passing reason (a timeout right after a
+   * server came back) is tried again, full, before the stop gives up and reports it: the state is
+   * still in memory, and every later write is a retry.
+   */
+  private async lastCheckpoint(coordinator: CheckpointCoordinator): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await coordinator.checkpoint();
+        return;
+      } catch (e) {
+        const passing = e instanceof CheckpointError && (e.reason === "write" || e.reason === "chain");
+        if (!passing || attempt === LAST_CHECKPOINT_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
   }
 
   /** Stops the timers, disconnects sources and sinks, closes the state backend. */

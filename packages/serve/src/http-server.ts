@@ -19,6 +19,8 @@ export interface JetflowServer {
   readonly host: string;
   /** `http://host:port`. */
   readonly url: string;
+  /** SSE clients disconnected so far because their unread bytes passed `maxClientBufferBytes`. */
+  readonly droppedClients: number;
   /** Stops listening and closes every connection (SSE streams included). */
   close(): Promise<void>;
 }
@@ -52,8 +54,17 @@ export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<Je
   const o = resolveServeOptions(options);
   const readiness = new Readiness(p);
   const board = new StatusBoard(p);
+  const countDrop = p.metrics.counter(
+    "jetflow_sse_clients_dropped_total",
+    "SSE clients disconnected because they did not read (unread bytes past the bound)",
+  );
+  let droppedClients = 0;
+  const onDrop = () => {
+    droppedClients++;
+    countDrop("", 1);
+  };
   const server = http.createServer((req, res) => {
-    route(p, o, readiness, board, req, res).catch((e: unknown) => fail(res, e));
+    route(p, o, readiness, board, onDrop, req, res).catch((e: unknown) => fail(res, e));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -66,6 +77,9 @@ export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<Je
     port,
     host: o.host,
     url: `http://${host}:${port}`,
+    get droppedClients() {
+      return droppedClients;
+    },
     close: async () => {
       readiness.close();
       board.close();
@@ -81,6 +95,7 @@ async function route(
   o: ResolvedServeOptions,
   readiness: Readiness,
   board: StatusBoard,
+  onDrop: () => void,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
@@ -113,7 +128,7 @@ async function route(
     }
     const relation = p.relation(name);
     if (m[2] !== undefined) {
-      streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes });
+      streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes, onDrop });
       return;
     }
     const { equal, limit } = parseRowsQuery(url.searchParams, relation.columns);
