@@ -6,7 +6,7 @@
  */
 import { type Pipeline, avg, col, count, from, max, nats, pipeline } from "@jetflow/pipeline";
 import { publishClicks } from "./sql-with-state.js";
-import { rowText } from "./row-text.js";
+import { printViewOnce } from "./print-view.js";
 
 /**
  * CREATE SOURCE clicks (page varchar, user_id bigint, ms int) INCLUDE subject AS topic
@@ -37,13 +37,7 @@ export async function main(
   log: (line: string) => void = console.log,
 ): Promise<Record<string, unknown>[]> {
   await publishClicks(server);
-  const p = clicksPipeline(server);
-  await p.start();
-  await p.caughtUp();
-  const rows = p.view("slow_pages").rows();
-  for (const row of rows) log(rowText(row));
-  await p.stop();
-  return rows;
+  return printViewOnce(clicksPipeline(server), "slow_pages", log);
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "")) {

@@ -7,7 +7,7 @@
 import { col, count, from, nats, type Pipeline, pipeline, sum, using } from "@jetflow/pipeline";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { rowText } from "./row-text.js";
+import { rowText } from "./print-view.js";
 
 /**
  * CREATE MATERIALIZED VIEW enriched AS

@@ -10,7 +10,7 @@
 import { col, count, from, nats, pipeline, sum } from "@jetflow/pipeline";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { rowText } from "./row-text.js";
+import { rowText } from "./print-view.js";
 
 export async function main(
   server: string,

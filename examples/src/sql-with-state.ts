@@ -7,7 +7,7 @@
 import { sqlPipeline } from "@jetflow/sql";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { rowText } from "./row-text.js";
+import { printViewOnce } from "./print-view.js";
 
 /** The source of the clicks, in RisingWave's DDL. */
 export function clicksSourceSql(server: string): string {
@@ -54,13 +54,11 @@ export async function main(
   log: (line: string) => void = console.log,
 ): Promise<Record<string, unknown>[]> {
   await publishClicks(server);
-  const p = sqlPipeline({ state: { kind: "filesystem", dir: stateDir } }).sql(sqlText(server));
-  await p.start();
-  await p.caughtUp();
-  const rows = p.view("slow_pages").rows();
-  for (const row of rows) log(rowText(row));
-  await p.stop();
-  return rows;
+  return printViewOnce(
+    sqlPipeline({ state: { kind: "filesystem", dir: stateDir } }).sql(sqlText(server)),
+    "slow_pages",
+    log,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "")) {
