@@ -18,6 +18,7 @@ if (servers.length === 0) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-test-matrix-"));
 const total = { passed: 0, failed: 0, skipped: 0 };
 const runs = [];
+const flaky = [];
 for (const [i, { binary, version }] of servers.entries()) {
   console.log(`\n=== tests on nats-server ${version.text} (${binary}) ===\n`);
   const summary = path.join(dir, `${i}.json`);
@@ -36,11 +37,13 @@ for (const [i, { binary, version }] of servers.entries()) {
     : { passed: 0, failed: 1, skipped: 0 }; // vitest died before reporting: count the run as failed
   if (run.status !== 0 && counts.failed === 0) counts.failed = 1;
   for (const k of Object.keys(total)) total[k] += counts[k];
+  for (const name of counts.flaky ?? []) flaky.push(`${version.text}: ${name}`);
   runs.push(
     `nats-server ${version.text}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${Math.round((Date.now() - started) / 1000)} s`,
   );
 }
 fs.rmSync(dir, { recursive: true, force: true });
 console.log(`\n${runs.join("\n")}`);
+for (const name of flaky) console.log(`flaky (passed on retry) on ${name}`);
 console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(total.failed === 0 ? 0 : 1);

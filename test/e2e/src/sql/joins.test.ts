@@ -5,7 +5,7 @@ import { toJsonLines } from "@jetflow/core";
 import type { Pipeline } from "@jetflow/pipeline";
 import { sqlPipeline } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseJsonLines, runCli } from "../cli-process.js";
 import { ReferenceSql } from "../reference-sql.js";
 import { canonicalRows, referenceOf } from "./canonical.js";
@@ -292,6 +292,9 @@ describe("joins equal PostgreSQL over the final table contents", () => {
   });
 });
 
+/** How long a publish may take to show in a view on a loaded machine. */
+const WAIT = { timeout: 30_000, interval: 25 };
+
 describe("temporal join: FOR SYSTEM_TIME AS OF PROCTIME()", () => {
   let server: NatsServer;
 
@@ -321,15 +324,18 @@ describe("temporal join: FOR SYSTEM_TIME AS OF PROCTIME()", () => {
     await p.start();
     try {
       await p.caughtUp();
+      // caughtUp() covers what was in the streams at start(): after each publish, wait for its
+      // effect before the next one, so each event meets the customer row of its moment.
+      const settle = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), WAIT);
       await send("events", [
         { user_id: 1, kind: "buy", amount: 10 },
         { user_id: 3, kind: "buy", amount: 30 },
       ]);
-      await p.caughtUp();
+      await settle(() => p.view("enriched").rows().length === 2);
       await send("customers", [{ user_id: 1, name: "anna", tier: "gold", credit: 1 }]);
-      await p.caughtUp();
+      await settle(() => (p.relation("customers").rows() ?? []).some((c) => c["name"] === "anna"));
       await send("events", [{ user_id: 1, kind: "buy", amount: 11 }]);
-      await p.caughtUp();
+      await settle(() => p.view("enriched").rows().length === 3);
       const rows = p
         .view("enriched")
         .rows()
