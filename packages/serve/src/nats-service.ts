@@ -4,6 +4,7 @@ import type { Pipeline } from "@jetflow/pipeline";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorResponse, RequestError } from "./errors.js";
+import { rowFormat } from "./row-format.js";
 import { jsonArray } from "./rows-body.js";
 
 /** Options of {@link natsService}. */
@@ -29,6 +30,9 @@ export interface JetflowNatsService {
 }
 
 const VERSION = "0.1.0";
+
+/** Rows formatted per step of a large reply (other work runs between steps). */
+const REPLY_CHUNK_ROWS = 2000;
 
 /**
  * Registers a NATS service (the NATS micro-service protocol, so `$SRV.PING`, `$SRV.INFO` and
@@ -94,8 +98,9 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
 
 async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
   try {
-    const rows = await p.relation(relation).lookup(requestEqualities(msg.data));
-    msg.respond(await jsonArray(rows));
+    const r = p.relation(relation);
+    const rows = await r.lookup(requestEqualities(msg.data));
+    msg.respond(await jsonArray(rows, rowFormat(r.columns), REPLY_CHUNK_ROWS));
   } catch (e) {
     const { status, body } = errorResponse(e);
     msg.respondError(status, body.error, JSON.stringify(body));

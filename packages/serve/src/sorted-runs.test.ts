@@ -1,4 +1,4 @@
-import { parseSqlType, schemaOf, sortedCells } from "@jetflow/core";
+import { columnsOf, parseSqlType, schemaOf, sortedCells } from "@jetflow/core";
 import { type Data, makeData, RecordBatch, Struct, Table, Utf8, vectorFromArray } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { sortedChunks } from "./sorted-runs.js";
 
 async function collect(table: Table, chunkRows: number, limit?: number): Promise<string[]> {
   const out: string[] = [];
-  for await (const rows of sortedChunks(table, chunkRows, limit)) {
+  for await (const { rows } of sortedChunks(table, columnsOf(table.schema), chunkRows, limit)) {
     expect(rows.length).toBeLessThanOrEqual(chunkRows);
     for (const r of rows) out.push(r.map((c) => c.json).join(","));
   }
