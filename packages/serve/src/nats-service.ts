@@ -42,7 +42,10 @@ const REPLY_CHUNK_ROWS = 2000;
  * JSON array of rows exactly as `GET /api/relations/NAME` gives them. Errors are service errors
  * (`Nats-Service-Error-Code` 400 for an unknown column or a bad value, 404 for a dropped relation).
  *
- * Relations created later by `exec()` get no endpoint (restart the service to add them).
+ * A relation that `exec()` creates later gets its endpoint as it is created (`relation_created`
+ * on `status$`; the server knows the subscription a moment after `exec()` resolves). The services
+ * protocol cannot withdraw an endpoint, so a dropped relation's endpoint stays listed and answers
+ * not-found (404) until it is created again or the service restarts.
  *
  * @example
  * ```ts
@@ -76,28 +79,51 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
     version: VERSION,
     description: "jetflow: rows of a running pipeline's tables and views",
   });
-  for (const relation of p.names()) {
+  const endpoints = new Set<string>();
+  const dropped = new Set<string>();
+  const add = (relation: string): void => {
+    dropped.delete(relation);
+    if (endpoints.has(relation)) return;
+    endpoints.add(relation);
     service.addEndpoint(relation, {
       subject: `${prefix}.${relation}`,
       handler: (err, msg) => {
-        if (err === null) void answer(p, relation, msg);
+        if (err === null) void answer(p, relation, dropped, msg);
       },
     });
-  }
+  };
+  for (const relation of p.names()) add(relation);
+  // Relations that exec() creates later get their endpoint as they come. The services protocol
+  // has no way to withdraw an endpoint: a dropped relation's endpoint answers not-found.
+  const changes = p.status$.subscribe((s) => {
+    if (s.type === "relation_created") {
+      add(s.relation);
+      // The new subscription reaches the server soon after exec() resolves; flush to make it sooner.
+      void (nc as NatsConnection).flush().catch(() => undefined);
+    } else if (s.type === "relation_dropped") dropped.add(s.relation);
+  });
   // The endpoints' subscriptions reach the server before this resolves: a request sent right
   // after (from another connection) finds a responder. nats-server 2.10+ made the race visible.
   await nc.flush();
   return {
     service,
     async stop() {
+      changes.unsubscribe();
       await service.stop();
       await owned?.close();
     },
   };
 }
 
-async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
+async function answer(p: Pipeline, relation: string, dropped: ReadonlySet<string>, msg: ServiceMsg): Promise<void> {
   try {
+    if (dropped.has(relation)) {
+      throw new RequestError(
+        404,
+        ErrorCode.UnknownRelation,
+        `relation "${relation}" was dropped; its endpoint stays listed until the service restarts (a NATS service cannot withdraw an endpoint)`,
+      );
+    }
     const r = p.relation(relation);
     const rows = await r.lookup(requestEqualities(msg.data));
     msg.respond(await jsonArray(rows, rowFormat(r.columns), REPLY_CHUNK_ROWS));
