@@ -30,8 +30,11 @@ interface Compared {
   readonly json: string;
 }
 
-/** Parsed lookups kept per relation, by their equalities' text; the oldest goes first past this many. */
-const MAX_PARSED = 4096;
+/**
+ * Parsed lookups kept per relation, by their equalities' text (a few hundred bytes each); past
+ * this many the least recently used goes.
+ */
+const MAX_PARSED = 16_384;
 
 /** What a relation's lookups reuse: JSON decoders per set of columns, and parsed lookups. */
 interface LookupCache {
@@ -59,8 +62,9 @@ export async function lookupRows(r: Relation, equal: Equalities): Promise<Table>
   if (parsed === undefined) {
     parsed = await parse(r, cache, equal, text);
     if (cache.parsed.size >= MAX_PARSED) cache.parsed.delete(cache.parsed.keys().next().value as string);
-    cache.parsed.set(text, parsed);
-  }
+  } else cache.parsed.delete(text);
+  // Map order is use order: the first key is the least recently used.
+  cache.parsed.set(text, parsed);
   // Nothing awaits from here on: the rows read below are of one instant, between two batches.
   const rows = (parsed.byKey === undefined ? undefined : r.probeByKey(parsed.byKey)) ?? r.snapshot();
   if (rows === undefined) return new Table(r.schema);
