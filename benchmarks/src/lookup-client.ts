@@ -32,6 +32,8 @@ export type LookupClientReport =
 function main(): void {
   let counting = false;
   let stopping = false;
+  // The serving process went away (killed at a timeout, say): nothing left to measure.
+  process.once("disconnect", () => process.exit(0));
   process.on("message", (command: LookupClientCommand) => {
     if (command.type === "start") void run(command);
     else if (command.type === "count") counting = true;
@@ -62,7 +64,7 @@ function main(): void {
     }
     agent.destroy();
     await send({ type: "done", samples, failures });
-    process.disconnect();
+    process.exit(0);
   }
 }
 
