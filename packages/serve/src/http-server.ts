@@ -135,20 +135,21 @@ async function route(
     }
     const { equal, limit } = parseRowsQuery(params, relation.columns);
     const rows = await relation.lookup(equal);
+    const format = rowFormat(relation.columns);
     if ((req.headers.accept ?? "").includes(ARROW_STREAM)) {
       res.writeHead(200, { "content-type": ARROW_STREAM });
-      await writeArrowStream(res, rows, rowFormat(relation.columns), o.chunkRows, limit);
+      await writeArrowStream(res, rows, format, o.chunkRows, limit);
+      res.end();
     } else if (rows.numRows <= o.chunkRows) {
       // A probe's few rows: formatted at once and sent with the headers in one write.
-      const body = jsonArrayText(rows, rowFormat(relation.columns), limit);
+      const body = jsonArrayText(rows, format, limit);
       res.writeHead(200, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body) });
       res.end(body);
-      return;
     } else {
       res.writeHead(200, { "content-type": JSON_TYPE });
-      await writeChunks(res, jsonArrayChunks(rows, rowFormat(relation.columns), o.chunkRows, limit));
+      await writeChunks(res, jsonArrayChunks(rows, format, o.chunkRows, limit));
+      res.end();
     }
-    res.end();
     return;
   }
   const file = webFile(path);
