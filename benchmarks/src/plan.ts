@@ -185,7 +185,7 @@ export function planFor(mode: Mode): Plan {
   scenarios.push({
     kind: "latency",
     id: "serve-lookups",
-    label: `HTTP lookups by pk, 200 clients, while ingesting ${count(s.latencyRate)} msg/s`,
+    label: `HTTP lookups by key (pk, group key), 200 clients, while ingesting ${count(s.latencyRate)} msg/s`,
     dataset: { ...live, id: "serve-json-100B" },
     rate: s.latencyRate,
     warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),

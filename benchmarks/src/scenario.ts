@@ -45,8 +45,9 @@ export type Scenario =
       /** Messages published before measuring starts. */
       readonly warmup: number;
       /**
-       * Concurrent HTTP lookup clients: measures `GET /api/relations/t?id=N` round trips (serving
-       * while ingesting) instead of publish -> view latency.
+       * Concurrent HTTP lookup clients (in a process of their own): measures the round trips of
+       * index probes, `GET /api/relations/t?id=N` and `GET /api/relations/agg?k=gN` (serving while
+       * ingesting), instead of publish -> view latency.
        */
       readonly lookups?: number;
     };

@@ -2,7 +2,7 @@ import { toJsonLines } from "@jetflow/core";
 import { col } from "@jetflow/operators";
 import { NatsServer } from "@jetflow/test-harness";
 import type { Table } from "apache-arrow";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LookupError } from "./errors.js";
 import { pipeline } from "./pipeline.js";
 import { jsonTable, seed } from "./test-support.js";
@@ -94,6 +94,46 @@ describe("RelationHandle.lookup(): lookups against a real nats-server", () => {
         printedWhere(toJsonLines(renamed.snapshot() as Table), { r: "east" }),
       );
       expect((await renamed.lookup({ r: "east" })).numRows).toBe(1);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it("answers a repeated lookup from the rows of its moment, not of the first time it was asked", async () => {
+    const columns = { id: "int", region: "varchar", amount: "int" } as const;
+    await seed(server.url, "RH2", "rh2.x", [{ id: 1, region: "north", amount: 10 }]);
+    const p = pipeline()
+      .table("t", jsonTable(server.url, "RH2", "rh2.x", columns, ["id"]))
+      .materializedView("by_region", {
+        kind: "aggregate",
+        input: { kind: "scan", relation: "t" },
+        groupBy: [{ name: "region", expr: col("region") }],
+        aggregates: [{ name: "n", fn: "count", arg: undefined, distinct: false }],
+      });
+    await p.start();
+    try {
+      await p.caughtUp();
+      const t = p.relation("t");
+      const view = p.relation("by_region");
+      expect(toJsonLines(await t.lookup({ id: 1 }))).toBe('{"id":1,"region":"north","amount":10}\n');
+      expect(toJsonLines(await t.lookup({ id: 1, amount: 10 }))).toBe('{"id":1,"region":"north","amount":10}\n');
+      expect(toJsonLines(await view.lookup({ region: "north" }))).toBe('{"region":"north","n":1}\n');
+      await seed(server.url, "RH2", "rh2.x", [
+        { id: 1, region: "north", amount: 11 },
+        { id: 2, region: "north", amount: 20 },
+      ]);
+      // caughtUp() resolved once already: wait for the new rows themselves.
+      await vi.waitFor(async () => expect(toJsonLines(await view.lookup({ region: "north" }))).toContain('"n":2'), {
+        timeout: 30_000,
+        interval: 50,
+      });
+      expect(toJsonLines(await t.lookup({ id: 1 }))).toBe('{"id":1,"region":"north","amount":11}\n');
+      expect((await t.lookup({ id: 1, amount: 10 })).numRows).toBe(0);
+      expect(toJsonLines(await t.lookup({ id: 1, amount: 11 }))).toBe('{"id":1,"region":"north","amount":11}\n');
+      // A refused lookup is refused again (nothing of it is kept).
+      for (let i = 0; i < 2; i++) {
+        expect(((await t.lookup({ id: "x" }).catch((e: unknown) => e)) as LookupError).code).toBe("INVALID_VALUE");
+      }
     } finally {
       await p.stop();
     }

@@ -1,4 +1,4 @@
-import { type ColumnDef, cellAt, columnsOf, type RawBatch, type SqlType } from "@jetflow/core";
+import { type ColumnDef, cellAt, type RawBatch, type SqlType } from "@jetflow/core";
 import { createDecoder, type Decoder } from "@jetflow/decoders";
 import { type Data, makeData, RecordBatch, Schema, Struct, Table } from "apache-arrow";
 import { LookupError } from "./errors.js";
@@ -12,56 +12,107 @@ export function lookupPlan(key: readonly string[], columns: readonly string[]): 
   return key.length > 0 && key.every((k) => columns.includes(k)) ? "index" : "scan";
 }
 
-/** Per relation, the JSON decoder that parses lookup values (built once). */
-const decoders = new WeakMap<Relation, Promise<Decoder>>();
+/**
+ * A lookup's equalities parsed once: the probe row (the named columns' values, parsed as a JSON
+ * message's are), the key columns' part of it for an index probe, and what is left to compare.
+ */
+interface ParsedLookup {
+  /** The key columns of the probe row, in key order; undefined for a scan. */
+  readonly byKey: RecordBatch | undefined;
+  /** Equalities the key does not settle, each value as the rows print it. */
+  readonly compare: readonly Compared[];
+}
+
+/** One column compared as the rows print: its position in the relation, its type, the wanted text. */
+interface Compared {
+  readonly column: number;
+  readonly type: SqlType;
+  readonly json: string;
+}
+
+/**
+ * Parsed lookups kept per relation, by their equalities' text (a few hundred bytes each); past
+ * this many the least recently used goes.
+ */
+const MAX_PARSED = 16_384;
+
+/** What a relation's lookups reuse: JSON decoders per set of columns, and parsed lookups. */
+interface LookupCache {
+  readonly decoders: Map<string, Promise<Decoder>>;
+  readonly parsed: Map<string, ParsedLookup>;
+}
+
+const caches = new WeakMap<Relation, LookupCache>();
 
 /**
  * The rows of `r` whose columns equal `equal` (see `RelationHandle.lookup`): the values are
  * parsed as a JSON message's are, then the rows are probed by key when `equal` covers the key
- * (`Relation.probeByKey`), else scanned; other columns are compared as the rows print.
+ * (`Relation.probeByKey`), else scanned; other columns are compared as the rows print. A lookup
+ * is parsed once per relation and text of `equal` (a hot key's next lookup reuses it).
  * @throws LookupError naming an unknown column or a value that does not parse as its type
  */
 export async function lookupRows(r: Relation, equal: Equalities): Promise<Table> {
-  const names = Object.keys(equal);
-  const columns = r.columns.map((c) => c.name);
-  for (const n of names) {
-    if (!columns.includes(n)) {
-      throw new LookupError("unknown-column", `"${r.name}" has no column "${n}" (columns: ${columns.join(", ")})`);
-    }
+  let cache = caches.get(r);
+  if (cache === undefined) {
+    cache = { decoders: new Map(), parsed: new Map() };
+    caches.set(r, cache);
   }
-  const probe = await probeRow(r, equal);
+  const text = JSON.stringify(equal);
+  let parsed = cache.parsed.get(text);
+  if (parsed === undefined) {
+    parsed = await parse(r, cache, equal, text);
+    if (cache.parsed.size >= MAX_PARSED) cache.parsed.delete(cache.parsed.keys().next().value as string);
+  } else cache.parsed.delete(text);
+  // Map order is use order: the first key is the least recently used.
+  cache.parsed.set(text, parsed);
   // Nothing awaits from here on: the rows read below are of one instant, between two batches.
-  const byKey =
-    lookupPlan(r.key, names) === "index"
-      ? r.probeByKey(
-          pick(
-            probe,
-            r.key.map((k) => columns.indexOf(k)),
-          ),
-        )
-      : undefined;
-  const rows = byKey ?? r.snapshot() ?? new Table(r.schema);
-  return names.length === 0
-    ? rows
-    : keepEqual(
-        rows,
-        probe,
-        names.map((n) => columns.indexOf(n)),
-      );
+  const rows = (parsed.byKey === undefined ? undefined : r.probeByKey(parsed.byKey)) ?? r.snapshot();
+  if (rows === undefined) return new Table(r.schema);
+  return parsed.compare.length === 0 ? rows : keepEqual(rows, parsed.compare);
 }
 
-/** The lookup values as a one-row batch of the relation's schema, parsed as a JSON message is. */
-async function probeRow(r: Relation, equal: Equalities): Promise<RecordBatch> {
-  let decoder = decoders.get(r);
+async function parse(r: Relation, cache: LookupCache, equal: Equalities, text: string): Promise<ParsedLookup> {
+  const names = Object.keys(equal);
+  const columns = r.columns;
+  const positions = names.map((n) => columns.findIndex((c) => c.name === n));
+  const unknown = names.find((_, i) => positions[i] === -1);
+  if (unknown !== undefined) {
+    throw new LookupError(
+      "unknown-column",
+      `"${r.name}" has no column "${unknown}" (columns: ${columns.map((c) => c.name).join(", ")})`,
+    );
+  }
+  if (names.length === 0) return { byKey: undefined, compare: [] };
+  const probe = await probeRow(r, cache, names, text);
+  const byKey =
+    lookupPlan(r.key, names) === "index"
+      ? pick(
+          probe,
+          r.key.map((k) => names.indexOf(k)),
+        )
+      : undefined;
+  // A probe by key finds exactly the rows whose key equals the probe's: only other columns are compared.
+  const compare = positions.flatMap((column, i): Compared[] => {
+    if (byKey !== undefined && r.key.includes(names[i] as string)) return [];
+    const type = (columns[column] as ColumnDef).type;
+    return [{ column, type, json: cellAt(probe.data.children[i] as Data, 0, type).json }];
+  });
+  return { byKey, compare };
+}
+
+/** The lookup values as a one-row batch of the named columns, parsed as a JSON message is. */
+async function probeRow(r: Relation, cache: LookupCache, names: readonly string[], text: string): Promise<RecordBatch> {
+  const set = JSON.stringify(names);
+  let decoder = cache.decoders.get(set);
   if (decoder === undefined) {
     decoder = createDecoder({
       format: { format: "plain", encode: "json", options: {} },
-      columns: r.columns,
+      columns: names.map((n) => r.columns.find((c) => c.name === n) as ColumnDef),
       include: [],
     });
-    decoders.set(r, decoder);
+    cache.decoders.set(set, decoder);
   }
-  const { batch, bad } = (await decoder).decode(oneMessage(JSON.stringify(equal)));
+  const { batch, bad } = (await decoder).decode(oneMessage(text));
   if (bad.length > 0 || batch.numRows !== 1) {
     throw new LookupError("invalid-value", `lookup on "${r.name}": ${bad[0]?.reason ?? "invalid values"}`);
   }
@@ -77,20 +128,17 @@ function pick(batch: RecordBatch, positions: readonly number[]): RecordBatch {
 }
 
 /**
- * The rows of `table` equal to the probe's row on the given columns, compared as the rows print
- * (one value formatter, so `1.0` equals `1.00` and -0 equals 0). Matching runs are sliced, not copied.
+ * The rows of `table` whose columns print as `compare` wants (one value formatter, so `1.0`
+ * equals `1.00` and -0 equals 0). Matching runs are sliced, not copied.
  */
-function keepEqual(table: Table, probe: RecordBatch, columns: readonly number[]): Table {
-  const all = columnsOf(probe.schema);
-  const types = columns.map((c) => (all[c] as ColumnDef).type);
-  const wanted = columns.map((c, k) => cellAt(probe.data.children[c] as Data, 0, types[k] as SqlType).json);
+function keepEqual(table: Table, compare: readonly Compared[]): Table {
   const kept: RecordBatch[] = [];
   for (const batch of table.batches) {
+    const children = batch.data.children;
     let start = -1;
     for (let i = 0; i <= batch.numRows; i++) {
       const match =
-        i < batch.numRows &&
-        columns.every((c, k) => cellAt(batch.data.children[c] as Data, i, types[k] as SqlType).json === wanted[k]);
+        i < batch.numRows && compare.every((c) => cellAt(children[c.column] as Data, i, c.type).json === c.json);
       if (match && start < 0) start = i;
       if (!match && start >= 0) {
         kept.push(batch.slice(start, i));

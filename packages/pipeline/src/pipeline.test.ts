@@ -317,6 +317,11 @@ describe("pipeline (DSL) against a real nats-server", () => {
     const p = pipeline({ sql: frontend }).table("t", spec);
     await p.start();
     await p.caughtUp();
+    const announced: string[] = [];
+    p.status$.subscribe((s) => {
+      if (s.type === "relation_created") announced.push(`+${s.relation} ${s.kind}`);
+      if (s.type === "relation_dropped") announced.push(`-${s.relation}`);
+    });
     queue.push([{ kind: "create_view", name: "late", ifNotExists: false, query: byRegion("t") }]);
     await p.exec("CREATE MATERIALIZED VIEW late ...");
     expect(rowsOf(p, "late")).toEqual([
@@ -331,6 +336,8 @@ describe("pipeline (DSL) against a real nats-server", () => {
     ]);
     await p.exec("DROP MATERIALIZED VIEW late; DROP TABLE t;");
     expect(p.names()).toEqual([]);
+    // Each relation created or dropped is announced before exec() resolves; a refused DROP says nothing.
+    expect(announced).toEqual(["+late view", "-late", "-t"]);
     expect(await consumerNames(server.url, "S12")).toEqual([]);
     await p.stop();
   });

@@ -166,7 +166,8 @@ export class Pipeline {
    * Runs SQL against the running pipeline: a new view is filled from its input's current rows
    * (a view over a source sees only what arrives from now on); a new source or table starts at
    * its `scan.startup.mode`; DROP stops a source or table and removes its consumers, durable ones
-   * included. A statement that fails leaves the pipeline as it was.
+   * included. A statement that fails leaves the pipeline as it was. Each relation created or
+   * dropped is announced on `status$` (`relation_created`, `relation_dropped`) before this resolves.
    *
    * @example
    * ```ts
@@ -177,8 +178,18 @@ export class Pipeline {
   async exec(text: string): Promise<void> {
     this.running("exec()");
     const live: LiveHooks = { prepare: (r) => this.runtime.prepare(r), open: (r) => r.open(this.host, {}) };
-    for (const statement of this.frontend().parse(text))
+    for (const statement of this.frontend().parse(text)) {
+      const before = new Set(this.names());
       await this.definitions.apply(statement.plan(this.definitions.catalog()), live);
+      const after = this.names();
+      for (const relation of before) {
+        if (!after.includes(relation)) this.statusSubject.next({ type: "relation_dropped", relation });
+      }
+      for (const relation of after) {
+        if (before.has(relation)) continue;
+        this.statusSubject.next({ type: "relation_created", relation, kind: this.graph.require(relation).kind });
+      }
+    }
   }
 
   /** The relation names, in creation order. */

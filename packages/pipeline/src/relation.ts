@@ -84,8 +84,13 @@ export abstract class Relation implements RelationHandle {
   /** Rebuilds derived in-memory indexes after its stores were restored from a checkpoint. */
   abstract restored(): void;
 
+  /** The columns of the schema last read (a schema is immutable; lookups read the columns per request). */
+  private columnsOfSchema: { readonly schema: Schema; readonly columns: readonly ColumnDef[] } | undefined;
+
   get columns(): readonly ColumnDef[] {
-    return columnsOf(this.schema);
+    const schema = this.schema;
+    if (this.columnsOfSchema?.schema !== schema) this.columnsOfSchema = { schema, columns: columnsOf(schema) };
+    return this.columnsOfSchema.columns;
   }
 
   lookup(equal: Equalities): Promise<Table> {

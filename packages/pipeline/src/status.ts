@@ -1,5 +1,6 @@
 import type { SourceStatus } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
+import type { RelationKind } from "./relation.js";
 
 /**
  * Lifecycle and progress of a pipeline, as data (`Pipeline.status$`).
@@ -17,5 +18,9 @@ export type PipelineStatus =
   | { readonly type: "checkpoint"; readonly report: CheckpointResult }
   | { readonly type: "bad_message"; readonly relation: string; readonly sequence: number; readonly reason: string }
   | { readonly type: "caught_up" }
+  /** `exec()` created a relation (a source, table or view) on the running pipeline. */
+  | { readonly type: "relation_created"; readonly relation: string; readonly kind: RelationKind }
+  /** `exec()` dropped a relation from the running pipeline. */
+  | { readonly type: "relation_dropped"; readonly relation: string }
   | { readonly type: "error"; readonly error: Error }
   | { readonly type: "stopped" };

@@ -5,13 +5,16 @@ import { errorResponse, RequestError } from "./errors.js";
 import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } from "./options.js";
 import { parseRowsQuery } from "./query.js";
 import { Readiness } from "./readiness.js";
-import { jsonArrayChunks, writeArrowStream, writeChunks } from "./rows-body.js";
+import { rowFormat } from "./row-format.js";
+import { jsonArrayChunks, jsonArrayText, writeArrowStream, writeChunks } from "./rows-body.js";
 import { streamChanges } from "./sse.js";
 import { StatusBoard } from "./status-board.js";
 import { webFile } from "./web.js";
 
 /** The media type of an Arrow IPC stream, for `Accept`. */
 export const ARROW_STREAM = "application/vnd.apache.arrow.stream";
+
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /** A running HTTP server of a pipeline. */
 export interface JetflowServer {
@@ -99,11 +102,10 @@ async function route(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://localhost");
   if (req.method !== "GET" && req.method !== "HEAD") {
     throw new RequestError(405, ErrorCode.NotFound, `${req.method} is not served; every endpoint is GET`);
   }
-  const path = url.pathname;
+  const { path, params } = target(req.url ?? "/");
   if (path === "/healthz") return json(res, 200, { status: "ok" });
   if (path === "/readyz") return json(res, readiness.ready ? 200 : 503, { ready: readiness.ready });
   if (path === "/metrics") {
@@ -131,22 +133,44 @@ async function route(
       streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes, onDrop });
       return;
     }
-    const { equal, limit } = parseRowsQuery(url.searchParams, relation.columns);
+    const { equal, limit } = parseRowsQuery(params, relation.columns);
     const rows = await relation.lookup(equal);
+    const format = rowFormat(relation.columns);
     if ((req.headers.accept ?? "").includes(ARROW_STREAM)) {
       res.writeHead(200, { "content-type": ARROW_STREAM });
-      await writeArrowStream(res, rows, o.chunkRows, limit);
+      await writeArrowStream(res, rows, format, o.chunkRows, limit);
+      res.end();
+    } else if (rows.numRows <= o.chunkRows) {
+      // A probe's few rows: formatted at once and sent with the headers in one write.
+      const body = jsonArrayText(rows, format, limit);
+      res.writeHead(200, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body) });
+      res.end(body);
     } else {
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-      await writeChunks(res, jsonArrayChunks(rows, o.chunkRows, limit));
+      res.writeHead(200, { "content-type": JSON_TYPE });
+      await writeChunks(res, jsonArrayChunks(rows, format, o.chunkRows, limit));
+      res.end();
     }
-    res.end();
     return;
   }
   const file = webFile(path);
   if (file === undefined) throw new RequestError(404, ErrorCode.NotFound, `nothing is served at ${path}`);
   res.writeHead(200, { "content-type": file.type, "cache-control": "no-cache" });
   res.end(file.body);
+}
+
+/**
+ * A request target's path and query. The usual origin form (`/path?query`) is split by hand:
+ * a lookup burst parses thousands of them, and a full URL parse costs more than the probe.
+ */
+function target(url: string): { path: string; params: URLSearchParams } {
+  if (!url.startsWith("/")) {
+    const parsed = new URL(url, "http://localhost");
+    return { path: parsed.pathname, params: parsed.searchParams };
+  }
+  const q = url.indexOf("?");
+  return q < 0
+    ? { path: url, params: new URLSearchParams() }
+    : { path: url.slice(0, q), params: new URLSearchParams(url.slice(q + 1)) };
 }
 
 /** The relation name of a path segment (`%20` and friends decoded). */
@@ -188,8 +212,9 @@ function relations(p: Pipeline): unknown[] {
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function fail(res: http.ServerResponse, e: unknown): void {

@@ -4,7 +4,7 @@ import { sqlFrontend } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type JetflowNatsService, natsService } from "./nats-service.js";
 
 function printed(p: Pipeline, name: string): unknown[] {
@@ -79,5 +79,32 @@ describe("natsService(): the NATS query service, asked from a separate nats.js c
     }>();
     const sales = stats.endpoints.find((e) => e.name === "sales");
     expect(sales?.num_requests).toBeGreaterThanOrEqual(1);
+  });
+
+  it("adds an endpoint for a relation exec() creates after it started, and answers not-found once it is dropped", async () => {
+    await p.exec("CREATE MATERIALIZED VIEW big_sales AS SELECT id, amount FROM sales WHERE amount >= 150");
+    // The endpoint's subscription reaches the server a moment after exec(): ask until it answers.
+    const rows = await vi.waitFor(
+      async () => (await client.request("jetflow.query.big_sales", JSON.stringify({ id: 75 }))).json<unknown[]>(),
+      { timeout: 30_000, interval: 50 },
+    );
+    expect(rows).toEqual(printed(p, "big_sales").filter((r) => (r as { id: number }).id === 75));
+    expect(rows).toEqual([{ id: 75, amount: 155 }]);
+    const all = await client.request("jetflow.query.big_sales", "");
+    expect(all.json()).toEqual(printed(p, "big_sales"));
+    const info = (await client.request("$SRV.INFO.jetflow")).json<{ endpoints: { name: string; subject: string }[] }>();
+    expect(info.endpoints.map((e) => [e.name, e.subject])).toContainEqual(["big_sales", "jetflow.query.big_sales"]);
+
+    await p.exec("DROP MATERIALIZED VIEW big_sales");
+    const gone = await client.request("jetflow.query.big_sales", "");
+    expect(gone.headers?.get("Nats-Service-Error-Code")).toBe("404");
+    expect(gone.headers?.get("Nats-Service-Error")).toContain('"big_sales" was dropped');
+    expect(JSON.parse(gone.string())).toMatchObject({ code: "UNKNOWN_RELATION" });
+
+    // Created again under the same name: the same endpoint answers from the new view.
+    await p.exec("CREATE MATERIALIZED VIEW big_sales AS SELECT id, amount FROM sales WHERE amount >= 190");
+    const again = await client.request("jetflow.query.big_sales", "");
+    expect(again.json()).toEqual(printed(p, "big_sales"));
+    expect(again.json<unknown[]>()).toHaveLength(10);
   });
 });

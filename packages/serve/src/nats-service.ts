@@ -4,6 +4,7 @@ import type { Pipeline } from "@jetflow/pipeline";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorResponse, RequestError } from "./errors.js";
+import { rowFormat } from "./row-format.js";
 import { jsonArray } from "./rows-body.js";
 
 /** Options of {@link natsService}. */
@@ -30,6 +31,9 @@ export interface JetflowNatsService {
 
 const VERSION = "0.1.0";
 
+/** Rows formatted per step of a large reply (other work runs between steps). */
+const REPLY_CHUNK_ROWS = 2000;
+
 /**
  * Registers a NATS service (the NATS micro-service protocol, so `$SRV.PING`, `$SRV.INFO` and
  * `$SRV.STATS` answer as for any service) with one endpoint per relation of the running pipeline,
@@ -38,7 +42,10 @@ const VERSION = "0.1.0";
  * JSON array of rows exactly as `GET /api/relations/NAME` gives them. Errors are service errors
  * (`Nats-Service-Error-Code` 400 for an unknown column or a bad value, 404 for a dropped relation).
  *
- * Relations created later by `exec()` get no endpoint (restart the service to add them).
+ * A relation that `exec()` creates later gets its endpoint as it is created (`relation_created`
+ * on `status$`; the server knows the subscription a moment after `exec()` resolves). The services
+ * protocol cannot withdraw an endpoint, so a dropped relation's endpoint stays listed and answers
+ * not-found (404) until it is created again or the service restarts.
  *
  * @example
  * ```ts
@@ -72,30 +79,54 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
     version: VERSION,
     description: "jetflow: rows of a running pipeline's tables and views",
   });
-  for (const relation of p.names()) {
+  const endpoints = new Set<string>();
+  const dropped = new Set<string>();
+  const add = (relation: string): void => {
+    dropped.delete(relation);
+    if (endpoints.has(relation)) return;
+    endpoints.add(relation);
     service.addEndpoint(relation, {
       subject: `${prefix}.${relation}`,
       handler: (err, msg) => {
-        if (err === null) void answer(p, relation, msg);
+        if (err === null) void answer(p, relation, dropped, msg);
       },
     });
-  }
+  };
+  for (const relation of p.names()) add(relation);
+  // Relations that exec() creates later get their endpoint as they come. The services protocol
+  // has no way to withdraw an endpoint: a dropped relation's endpoint answers not-found.
+  const changes = p.status$.subscribe((s) => {
+    if (s.type === "relation_created") {
+      add(s.relation);
+      // The new subscription reaches the server soon after exec() resolves; flush to make it sooner.
+      void (nc as NatsConnection).flush().catch(() => undefined);
+    } else if (s.type === "relation_dropped") dropped.add(s.relation);
+  });
   // The endpoints' subscriptions reach the server before this resolves: a request sent right
   // after (from another connection) finds a responder. nats-server 2.10+ made the race visible.
   await nc.flush();
   return {
     service,
     async stop() {
+      changes.unsubscribe();
       await service.stop();
       await owned?.close();
     },
   };
 }
 
-async function answer(p: Pipeline, relation: string, msg: ServiceMsg): Promise<void> {
+async function answer(p: Pipeline, relation: string, dropped: ReadonlySet<string>, msg: ServiceMsg): Promise<void> {
   try {
-    const rows = await p.relation(relation).lookup(requestEqualities(msg.data));
-    msg.respond(await jsonArray(rows));
+    if (dropped.has(relation)) {
+      throw new RequestError(
+        404,
+        ErrorCode.UnknownRelation,
+        `relation "${relation}" was dropped; its endpoint stays listed until the service restarts (a NATS service cannot withdraw an endpoint)`,
+      );
+    }
+    const r = p.relation(relation);
+    const rows = await r.lookup(requestEqualities(msg.data));
+    msg.respond(await jsonArray(rows, rowFormat(r.columns), REPLY_CHUNK_ROWS));
   } catch (e) {
     const { status, body } = errorResponse(e);
     msg.respondError(status, body.error, JSON.stringify(body));

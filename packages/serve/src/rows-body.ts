@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { jsonKeys, rowJson } from "@jetflow/core";
-import { RecordBatchStreamWriter, type Table, tableToIPC } from "apache-arrow";
+import { batchCells, type Cell, compareRows, rowJson } from "@jetflow/core";
+import { type RecordBatch, RecordBatchStreamWriter, type Table, tableToIPC } from "apache-arrow";
+import type { RowFormat } from "./row-format.js";
 import { sortedChunks } from "./sorted-runs.js";
 
 /**
@@ -12,10 +13,15 @@ import { sortedChunks } from "./sorted-runs.js";
  *
  * The rows are those of `table`, a snapshot taken at one instant, so a response reflects whole batches.
  */
-export async function* jsonArrayChunks(table: Table, chunkRows: number, limit?: number): AsyncGenerator<string> {
-  const keys = jsonKeys(table.schema.fields.map((f) => f.name));
+export async function* jsonArrayChunks(
+  table: Table,
+  format: RowFormat,
+  chunkRows: number,
+  limit?: number,
+): AsyncGenerator<string> {
+  const { columns, keys } = format;
   let first = true;
-  for await (const rows of sortedChunks(table, chunkRows, limit)) {
+  for await (const { rows } of sortedChunks(table, columns, chunkRows, limit)) {
     if (rows.length === 0) continue;
     yield `${first ? "[" : ","}${rows.map((row) => rowJson(keys, row)).join(",")}`;
     first = false;
@@ -23,10 +29,26 @@ export async function* jsonArrayChunks(table: Table, chunkRows: number, limit?: 
   yield first ? "[]" : "]";
 }
 
-/** The whole JSON array text of {@link jsonArrayChunks} (small answers: a NATS reply). */
-export async function jsonArray(table: Table, limit?: number): Promise<string> {
+/**
+ * The JSON array text of {@link jsonArrayChunks} in one go, for a small snapshot (an index
+ * probe's rows, at most a chunk): sorted and formatted at once, so it is sent in one write.
+ */
+export function jsonArrayText(table: Table, format: RowFormat, limit?: number): string {
+  const { columns, keys } = format;
+  const rows: Cell[][] = [];
+  for (const batch of table.batches) batchCells(batch, columns, rows);
+  rows.sort(compareRows);
+  const n = Math.min(rows.length, limit ?? rows.length);
+  let text = "[";
+  for (let i = 0; i < n; i++) text += `${i > 0 ? "," : ""}${rowJson(keys, rows[i] as Cell[])}`;
+  return `${text}]`;
+}
+
+/** The whole JSON array text (a NATS reply): at once when small, else piece by piece with turns between. */
+export async function jsonArray(table: Table, format: RowFormat, chunkRows: number, limit?: number): Promise<string> {
+  if (table.numRows <= chunkRows) return jsonArrayText(table, format, limit);
   let text = "";
-  for await (const piece of jsonArrayChunks(table, 10_000, limit)) text += piece;
+  for await (const piece of jsonArrayChunks(table, format, chunkRows, limit)) text += piece;
   return text;
 }
 
@@ -50,29 +72,85 @@ export async function writeChunks(
 }
 
 /**
- * Writes the rows of a snapshot as an Arrow IPC stream (Arrow's own stream writer), `chunkRows`
- * rows per record batch, one batch per turn of the event loop. Row order is the snapshot's
- * (unordered, as Arrow readers expect: sort by the columns you need); the rows are those the
- * JSON answer gives.
+ * Writes the rows of a snapshot as an Arrow IPC stream (Arrow's own stream writer), at most
+ * `chunkRows` rows per record batch, one batch per turn of the event loop. Without a limit the
+ * rows come in the snapshot's order (unordered, as Arrow readers expect: sort by the columns you
+ * need); with `limit` they are the first `limit` rows of the JSON answer, in its order (`--print`
+ * order: rows adjacent in the snapshot go out as one record batch).
  */
-export async function writeArrowStream(out: BodySink, table: Table, chunkRows: number, limit?: number): Promise<void> {
-  const rows = limit === undefined ? table : table.slice(0, limit);
-  if (rows.numRows === 0) {
-    out.write(tableToIPC(rows, "stream"));
+export async function writeArrowStream(
+  out: BodySink,
+  table: Table,
+  format: RowFormat,
+  chunkRows: number,
+  limit?: number,
+): Promise<void> {
+  if (table.numRows === 0 || limit === 0) {
+    out.write(tableToIPC(table.slice(0, 0), "stream"));
     return;
   }
   const writer = new RecordBatchStreamWriter();
   const pump = (async () => {
     for await (const chunk of writer) if (!out.destroyed && !out.write(chunk)) await drained(out);
   })();
-  for (const batch of rows.batches) {
-    for (let start = 0; start < batch.numRows && !out.destroyed; start += chunkRows) {
-      writer.write(batch.slice(start, Math.min(batch.numRows, start + chunkRows)));
-      await nextTurn();
-    }
+  const pieces = limit === undefined ? storageOrder(table, chunkRows) : printOrder(table, format, chunkRows, limit);
+  for await (const batch of pieces) {
+    if (out.destroyed) break;
+    writer.write(batch);
+    await nextTurn();
   }
   writer.finish();
   await pump;
+}
+
+/** The snapshot's record batches, cut at `chunkRows` rows. */
+function* storageOrder(table: Table, chunkRows: number): Generator<RecordBatch> {
+  for (const batch of table.batches) {
+    for (let start = 0; start < batch.numRows; start += chunkRows) {
+      yield batch.slice(start, Math.min(batch.numRows, start + chunkRows));
+    }
+  }
+}
+
+/** The first `limit` rows in `--print` order, as slices of the snapshot's batches (one per run of adjacent rows). */
+async function* printOrder(
+  table: Table,
+  format: RowFormat,
+  chunkRows: number,
+  limit: number,
+): AsyncGenerator<RecordBatch> {
+  const starts: number[] = [];
+  let offset = 0;
+  for (const batch of table.batches) {
+    starts.push(offset);
+    offset += batch.numRows;
+  }
+  let b = 0;
+  for await (const { at } of sortedChunks(table, format.columns, chunkRows, limit)) {
+    for (let i = 0; i < at.length; ) {
+      const first = at[i] as number;
+      b = batchAt(starts, first, b);
+      const batch = table.batches[b] as RecordBatch;
+      const end = (starts[b] as number) + batch.numRows;
+      let next = first + 1;
+      while (i + (next - first) < at.length && at[i + (next - first)] === next && next < end) next++;
+      yield batch.slice(first - (starts[b] as number), next - (starts[b] as number));
+      i += next - first;
+    }
+  }
+}
+
+/** The batch holding table row `row`, given the batches' first rows (searching from `hint`). */
+function batchAt(starts: readonly number[], row: number, hint: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  if ((starts[hint] as number) <= row && (hint + 1 >= starts.length || (starts[hint + 1] as number) > row)) return hint;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function drained(out: BodySink): Promise<void> {

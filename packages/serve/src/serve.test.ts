@@ -5,7 +5,7 @@ import { sqlFrontend } from "@jetflow/sql";
 import { NatsServer } from "@jetflow/test-harness";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { tableFromIPC } from "apache-arrow";
+import { type Table, tableFromIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARROW_STREAM, type JetflowServer, serve } from "./http-server.js";
 
@@ -243,6 +243,52 @@ describe("serve(): HTTP against a running pipeline and a real nats-server", () =
         .map((l) => JSON.parse(l));
       expect(fromArrow).toEqual(asJson);
       expect(table.schema.fields.map((f) => f.name)).toEqual(["id", "region", "amount", "at"]);
+    }
+  });
+
+  it("gives ?limit=N over Arrow as the first N rows of the JSON answer, in its order (not storage order)", async () => {
+    // Stored by latest amount, printed by region first: the two orders differ. Seven rows a chunk
+    // makes 22 sorted runs to merge, and rows taken from many places of the snapshot.
+    await p.exec("CREATE MATERIALIZED VIEW by_place AS SELECT region, amount, id FROM orders");
+    const small = await serve(p, { chunkRows: 7 });
+    try {
+      const stored = (p.relation("by_place").snapshot() as Table).getChild("id")?.toArray();
+      const printedIds = printed(p, "by_place").map((r) => (r as { id: number }).id);
+      expect(Array.from(stored ?? [])).not.toEqual(printedIds);
+      const paths = [
+        "by_place?limit=20",
+        "by_place?limit=150",
+        "by_place?limit=1000",
+        "by_place?region=south&limit=9",
+        "by_place?limit=0",
+        "by_region?limit=2",
+        "orders?limit=5",
+      ];
+      for (const server of [http1, small]) {
+        for (const path of paths) {
+          const json = (await (await fetch(`${server.url}/api/relations/${path}`)).json()) as Record<string, unknown>[];
+          const res = await fetch(`${server.url}/api/relations/${path}`, { headers: { accept: ARROW_STREAM } });
+          const table = tableFromIPC(new Uint8Array(await res.arrayBuffer()));
+          const key = path.startsWith("by_region") ? "region" : "id";
+          expect(
+            Array.from(table.getChild(key)?.toArray() ?? []),
+            `${path} on chunks of ${server === small ? 7 : 50}`,
+          ).toEqual(json.map((r) => r[key]));
+          const fromArrow = toJsonLines(table)
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => JSON.parse(l));
+          expect(fromArrow).toEqual(json);
+        }
+      }
+      expect(printedIds.slice(0, 20)).toEqual(
+        ((await (await fetch(`${http1.url}/api/relations/by_place?limit=20`)).json()) as { id: number }[]).map(
+          (r) => r.id,
+        ),
+      );
+    } finally {
+      await small.close();
+      await p.exec("DROP MATERIALIZED VIEW by_place");
     }
   });
 

@@ -1,14 +1,24 @@
-import { parseSqlType, schemaOf, sortedCells } from "@jetflow/core";
+import { columnsOf, parseSqlType, schemaOf, sortedCells } from "@jetflow/core";
 import { type Data, makeData, RecordBatch, Struct, Table, Utf8, vectorFromArray } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sortedChunks } from "./sorted-runs.js";
 
+/** The sorted rows as text; checks on the way that each row's position names that row of `table`. */
 async function collect(table: Table, chunkRows: number, limit?: number): Promise<string[]> {
   const out: string[] = [];
-  for await (const rows of sortedChunks(table, chunkRows, limit)) {
+  const byPosition = [...table].map((row) => `${row?.k},${JSON.stringify(row?.s)}`);
+  const seen = new Set<number>();
+  for await (const { rows, at } of sortedChunks(table, columnsOf(table.schema), chunkRows, limit)) {
     expect(rows.length).toBeLessThanOrEqual(chunkRows);
-    for (const r of rows) out.push(r.map((c) => c.json).join(","));
+    expect(at.length).toBe(rows.length);
+    rows.forEach((r, i) => {
+      const text = r.map((c) => c.json).join(",");
+      expect(byPosition[at[i] as number]).toBe(text);
+      expect(seen.has(at[i] as number)).toBe(false);
+      seen.add(at[i] as number);
+      out.push(text);
+    });
   }
   return out;
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { type ChangeBatch, type ColumnDef, cellAt, columnsOf, jsonKeys, RETRACT, rowJson } from "@jetflow/core";
 import type { RelationHandle } from "@jetflow/pipeline";
 import type { Data } from "apache-arrow";
+import { rowFormat } from "./row-format.js";
 import { jsonArrayChunks, writeChunks } from "./rows-body.js";
 
 /**
@@ -65,7 +66,8 @@ export function streamChanges(
   const chunks = (async function* () {
     yield "event: snapshot\n";
     // A source keeps no rows: its snapshot is empty.
-    const pieces = snapshot === undefined ? ["[]"] : jsonArrayChunks(snapshot, opts.chunkRows);
+    const pieces =
+      snapshot === undefined ? ["[]"] : jsonArrayChunks(snapshot, rowFormat(relation.columns), opts.chunkRows);
     for await (const piece of pieces) yield `data: ${piece}\n`;
     yield "\n";
   })();
