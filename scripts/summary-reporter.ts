@@ -20,10 +20,10 @@ export default class SummaryReporter implements Reporter {
       if (m.state() === "failed" && [...m.children.allTests()].length === 0) failed++;
       for (const t of m.children.allTests()) {
         const state = t.result().state;
-        if (state === "passed") passed++;
-        if (state === "passed" && t.diagnostic()?.flaky === true)
-          flaky.push(`${path.relative(process.cwd(), m.moduleId)} > ${t.fullName}`);
-        else if (state === "failed") failed++;
+        if (state === "passed") {
+          passed++;
+          if (t.diagnostic()?.flaky === true) flaky.push(`${path.relative(process.cwd(), m.moduleId)} > ${t.fullName}`);
+        } else if (state === "failed") failed++;
         else skipped++;
       }
     }
