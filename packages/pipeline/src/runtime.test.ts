@@ -37,14 +37,19 @@ describe("Runtime: a stop's last checkpoint", () => {
     await p.caughtUp();
     const { id } = await p.checkpoint();
     // The stop's checkpoint (the next id) cannot write its temp file while a directory stands
-    // in its place; the directory goes away 100 ms later, before the retry.
+    // in its place; the directory goes away when the failed write is reported, before the retry.
     const blocker = path.join(stateDir, `checkpoint-${id + 1}.${process.pid}.tmp`);
     fs.mkdirSync(blocker);
-    const unblocked = new Promise((r) => setTimeout(r, 100)).then(() => fs.rmdirSync(blocker));
+    const reported: Error[] = [];
+    p.status$.subscribe((s) => {
+      if (s.type !== "error") return;
+      reported.push(s.error);
+      if (fs.existsSync(blocker)) fs.rmdirSync(blocker);
+    });
     await seed(server.url, "R1", "r1.x", [{ id: 3, region: "w" }]);
     while (p.view("orders").rows().length < 3) await new Promise((r) => setTimeout(r, 20));
     await p.stop();
-    await unblocked;
+    expect(reported.map((e) => e.name)).toEqual(["CheckpointError"]);
 
     // A restart restores the retried checkpoint: all three rows, without reading the stream again.
     const q = define();

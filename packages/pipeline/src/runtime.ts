@@ -113,8 +113,9 @@ export class Runtime {
 
   /**
    * The stop's checkpoint. A write that failed for a passing reason (a timeout right after a
-   * server came back) is tried again, full, before the stop gives up and reports it: the state is
-   * still in memory, and every later write is a retry.
+   * server came back) is reported on `status$` as a timed checkpoint's is and tried again, full,
+   * before the stop gives up and throws it: the state is still in memory, and every later write
+   * is a retry.
    */
   private async lastCheckpoint(coordinator: CheckpointCoordinator): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -124,6 +125,7 @@ export class Runtime {
       } catch (e) {
         const passing = e instanceof CheckpointError && (e.reason === "write" || e.reason === "chain");
         if (!passing || attempt === LAST_CHECKPOINT_ATTEMPTS) throw e;
+        this.ctx.status({ type: "error", error: e });
         await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
