@@ -60,6 +60,7 @@ export function runJoinBench(events: number, customers: number, batchRows = 4096
       names: ["o.order_id", "o.user_id", "o.amount", "c.user_id", "c.region"],
       on: [{ left: col("o.user_id"), right: col("c.user_id") }],
       temporal: true,
+      table: table.rowsByKey,
     });
     j.emitOnly(["o.amount", "c.region"]);
     const agg = groupAggregate(

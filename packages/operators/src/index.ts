@@ -18,6 +18,7 @@ export type { OrderKey } from "./top-n.js";
 export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
 export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
+export type { KeyedRows } from "./columnar/keyed-rows.js";
 export { join } from "./join.js";
 export type { UnionOperator } from "./union.js";
 export { union } from "./union.js";

@@ -10,6 +10,9 @@ import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import { type Expr, exprColumns } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
+import type { KeyedRows } from "./columnar/keyed-rows.js";
+import { lookupJoin, tableKeyOrder } from "./join-lookup.js";
+import { hasNull, isTrue } from "./join-rows.js";
 import type { ChangeOperator } from "./operator.js";
 
 /** Which rows a join keeps: matched pairs only, or also the unmatched rows of one or both sides padded with NULLs. */
@@ -40,6 +43,13 @@ export interface JoinOptions {
    * @default false
    */
   readonly temporal?: boolean;
+  /**
+   * The right input's own rows by primary key, when the right input is that keyed table as it
+   * is (every column, in order). A temporal join whose equalities are exactly the table's primary
+   * key then probes these rows and stores nothing; otherwise this is ignored and the join keeps
+   * its own copy.
+   */
+  readonly table?: KeyedRows | undefined;
 }
 
 /**
@@ -138,6 +148,28 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     return read;
   };
   const warnings = newWarnings();
+
+  if (opts.table !== undefined && opts.temporal === true && (kind === "inner" || kind === "left")) {
+    const leftNamed = new Schema(schema.fields.slice(0, widths[0]));
+    const leftKeyTypes = opts.on.map((p) => compileNode(p.left, leftNamed).type);
+    const order = tableKeyOrder(opts.on, opts.names.slice(widths[0]), opts.table, leftKeyTypes);
+    if (order !== undefined) {
+      return lookupJoin({
+        kind,
+        schema,
+        types,
+        leftWidth: widths[0],
+        keys: order.map((e) => compileNode(e, leftNamed)),
+        table: opts.table,
+        residual,
+        warnings,
+        readBy: (columns) => {
+          const read = readSet(columns);
+          return opts.names.map((n) => read.has(n));
+        },
+      });
+    }
+  }
 
   const side = (name: JoinSide, input: Schema, offset: number): Side => {
     const keyExprs = opts.on.map((p) => p[name]);
@@ -332,14 +364,6 @@ function entryOf(reader: PlainRowReader, kept: readonly boolean[], id: string, i
   return entry;
 }
 
-/** 1 where a boolean column is TRUE (not FALSE, not NULL). */
-function isTrue(v: Col, m: number): Uint8Array {
-  const values = v.values as Uint8Array;
-  const pass = new Uint8Array(m);
-  for (let p = 0; p < m; p++) pass[p] = values[p] === 1 && (v.valid === undefined || v.valid[p] === 1) ? 1 : 0;
-  return pass;
-}
-
 /** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket; `added` makes its entry when new. */
 function store(s: Side, key: StoreKey, id: string, sign: number, added: () => Entry): void {
   const bucket = s.store.get(key);
@@ -384,12 +408,4 @@ function store(s: Side, key: StoreKey, id: string, sign: number, added: () => En
 
 function isEntry(bucket: Bucket): bucket is Entry {
   return Array.isArray(bucket);
-}
-
-function hasNull(cols: readonly Col[], i: number): boolean {
-  for (let c = 0; c < cols.length; c++) {
-    const valid = (cols[c] as Col).valid;
-    if (valid !== undefined && valid[i] === 0) return true;
-  }
-  return false;
 }

@@ -189,6 +189,11 @@ export class ViewRelation extends Relation {
         on: query.on,
         residual: query.residual,
         temporal: query.temporal === true,
+        // A temporal join with a keyed table as it is probes the table's rows instead of a copy.
+        table:
+          query.temporal === true && query.right.kind === "scan"
+            ? ctx.lookup(query.right.relation)?.keyedRows()
+            : undefined,
       });
       ctx.joins.push(op);
       this.stages.push({ op, next });
