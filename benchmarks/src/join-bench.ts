@@ -29,12 +29,12 @@ export interface JoinRow {
   readonly bad: number;
 }
 
-const ORDERS = schemaOf([
+export const ORDERS = schemaOf([
   { name: "order_id", type: parseSqlType("bigint") },
   { name: "user_id", type: parseSqlType("integer") },
   { name: "amount", type: parseSqlType("double precision") },
 ]);
-const CUSTOMERS = schemaOf([
+export const CUSTOMERS = schemaOf([
   { name: "user_id", type: parseSqlType("integer") },
   { name: "region", type: parseSqlType("varchar") },
 ]);
@@ -150,7 +150,7 @@ function peerRun(customerBatches: readonly ChangeBatch[], orderBatches: readonly
 }
 
 /** `n` rows made by `row(i)`, as insert batches of `size` rows (columns: bigint, integer, double or varchar). */
-function batches(n: number, size: number, row: (i: number) => unknown[], schema: Schema): ChangeBatch[] {
+export function batches(n: number, size: number, row: (i: number) => unknown[], schema: Schema): ChangeBatch[] {
   const out: ChangeBatch[] = [];
   for (let start = 0; start < n; start += size) {
     const m = Math.min(size, n - start);

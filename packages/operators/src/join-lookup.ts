@@ -1,7 +1,7 @@
 import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
 import type { StoreKey } from "@jetflow/state";
 import type { Data, Schema } from "apache-arrow";
-import { batchOf, type Col, fromArrow, nullData, toArrow } from "./columnar/col.js";
+import { batchOf, type Col, fromArrow, nullData, repOf, toArrow } from "./columnar/col.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
 import { fromPlain, type Plain } from "./columnar/plain.js";
 import { colKeys, scalarKeys } from "./columnar/row-key.js";
@@ -95,6 +95,7 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
         return toArrow(takeCol(cols[c] as Col, rows));
       }
       const at = c - leftWidth;
+      if (repOf(t) === "str") return toArrow(textColumn(t, found, at, m));
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
         const row = found[j];
@@ -118,14 +119,8 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
       // The table's changes revise no past output: its rows are probed where they are kept.
       if (side === "right" || n === 0) return undefined;
       const keyCols = keys.map((k) => k.evaluate(evalContext(change.batch, leftTypes, warnings)));
-      const probe: StoreKey[] = table.scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
       const found = new Array<readonly Plain[] | undefined>(n);
-      let hits = 0;
-      for (let i = 0; i < n; i++) {
-        const row = hasNull(keyCols, i) ? undefined : table.get(probe[i] as StoreKey);
-        found[i] = row;
-        if (row !== undefined) hits++;
-      }
+      let hits = probeTable(table, keyCols, n, found);
       const cols = new Array<Col | undefined>(leftWidth);
       if (residual !== undefined && hits > 0) {
         const candRows = new Int32Array(hits);
@@ -168,4 +163,53 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
       return { batch: batchOf(schema, gather(change, cols, rows, matched, m === n), m), ops: outOps };
     },
   };
+}
+
+/**
+ * Probes the table with each row's key, into `found`; returns how many rows matched. A key of
+ * one 16/32-bit integer column (the usual foreign key) probes with the value itself: no key
+ * array per batch.
+ */
+function probeTable(
+  table: KeyedRows,
+  keyCols: readonly Col[],
+  n: number,
+  found: (readonly Plain[] | undefined)[],
+): number {
+  let hits = 0;
+  const first = keyCols[0] as Col;
+  const rep = repOf(first.type);
+  if (table.scalar && (rep === "i32" || rep === "i16" || rep === "date")) {
+    const v = first.values as Int32Array;
+    const valid = first.valid;
+    for (let i = 0; i < n; i++) {
+      const row = valid !== undefined && valid[i] === 0 ? undefined : table.get(v[i] as number);
+      found[i] = row;
+      if (row !== undefined) hits++;
+    }
+    return hits;
+  }
+  const probe: StoreKey[] = table.scalar ? scalarKeys(first, n) : colKeys(keyCols, n, true);
+  for (let i = 0; i < n; i++) {
+    const row = hasNull(keyCols, i) ? undefined : table.get(probe[i] as StoreKey);
+    found[i] = row;
+    if (row !== undefined) hits++;
+  }
+  return hits;
+}
+
+/** Column `at` of the found rows, as text (undefined rows and NULLs: NULL), in one pass. */
+function textColumn(type: SqlType, found: readonly (readonly Plain[] | undefined)[], at: number, m: number): Col {
+  const values = new Array<string>(m);
+  let valid: Uint8Array | undefined;
+  for (let j = 0; j < m; j++) {
+    const v = found[j]?.[at];
+    if (typeof v === "string") values[j] = v;
+    else {
+      valid ??= new Uint8Array(m).fill(1);
+      valid[j] = 0;
+      values[j] = "";
+    }
+  }
+  return { type, length: m, values, valid };
 }
