@@ -330,3 +330,53 @@ describe("invalid queries are syntax errors with PostgreSQL's wording", () => {
     check(["SELECT 1 AS one", U, "SELECT", "a materialized view needs FROM a table, source or view"]);
   });
 });
+
+describe("FOR SYSTEM_TIME AS OF PROCTIME() needs a table on the right", () => {
+  // A catalog that knows what each relation is: `c` a table, `s` a source, `w` a view.
+  const kinds: Record<string, "source" | "table" | "view"> = { t: "source", c: "table", s: "source", w: "view" };
+  const base = catalogOf({ t: ["a integer"], c: ["a integer", "n varchar"], s: ["a integer"], w: ["a integer"] });
+  const withKinds = { ...base, kindOf: (r: string) => kinds[r] };
+  const T = "FOR SYSTEM_TIME AS OF PROCTIME()";
+
+  it.each<Case>([
+    [
+      `SELECT t.a FROM t JOIN s ${T} ON t.a = s.a`,
+      U,
+      "s FOR",
+      `${T} on source "s" is ${NOT} (a source keeps no rows to look up; make it a TABLE with a PRIMARY KEY, or drop the clause)`,
+    ],
+    [
+      `SELECT t.a\nFROM t\n  LEFT JOIN w ${T} AS x ON t.a = x.a`,
+      U,
+      "w FOR",
+      `${T} on materialized view "w" is ${NOT} (a temporal join looks rows up in a table; drop the clause to join the view's rows as they change)`,
+    ],
+    [
+      `WITH q AS (SELECT a FROM c) SELECT t.a FROM t JOIN q ${T} ON t.a = q.a`,
+      U,
+      "q FOR",
+      `${T} on a subquery or WITH query is ${NOT} (a temporal join looks rows up in a table; name a table, or drop the clause for a regular join)`,
+    ],
+  ])("%s", (select, code, at, detail) => {
+    const sql = `CREATE MATERIALIZED VIEW v AS ${select}`;
+    const e = sqlErrorOf(() => planOne(sql, withKinds));
+    const [needle, nth] = typeof at === "string" ? [at, 0] : at;
+    expect({ code: e.code, message: e.message }).toEqual({
+      code,
+      message: `${positionOf(sql, needle, nth)}: ${detail}`,
+    });
+  });
+
+  it("plans a table on the right as a temporal join", () => {
+    const statement = planOne(
+      `CREATE MATERIALIZED VIEW v AS SELECT t.a, c.n FROM t JOIN c ${T} ON t.a = c.a`,
+      withKinds,
+    );
+    expect(
+      statement.kind === "create_view" && statement.query.kind === "project" && statement.query.input,
+    ).toMatchObject({
+      kind: "join",
+      temporal: true,
+    });
+  });
+});
