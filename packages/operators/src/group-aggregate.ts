@@ -10,6 +10,7 @@ import {
   initialAcc,
   type SpecialCounts,
 } from "./aggregates.js";
+import { type StringAggItem, stringAggItem, stringAggOrder, stringAggText } from "./aggregates-string.js";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -49,7 +50,9 @@ type MultisetEntry = [number, Plain, string];
  * {@link ChangeOperator.initial} emits it before the first batch.
  *
  * min/max stay correct under retraction: each group keeps a multiset of its values (in a
- * store, with an in-memory ordered index rebuilt by `restored()`). count/sum/avg DISTINCT
+ * store, with an in-memory ordered index rebuilt by `restored()`). string_agg keeps a multiset of
+ * (value, ORDER BY keys) items the same way and concatenates them again when its group changes
+ * (aggregates-string.ts). count/sum/avg DISTINCT
  * count a value when its multiplicity goes 0 -> 1 and uncount it on 1 -> 0.
  *
  * State: `${id}` (groups) and `${id}:values` (multisets).
@@ -70,6 +73,8 @@ export function groupAggregate(
   const groupNodes = groupBy.map((g) => compileNode(g.expr, input));
   const argNodes = aggregates.map((a) => (a.arg === undefined ? undefined : compileNode(a.arg, input)));
   const specs = aggregates.map((a, j) => aggSpec(a, argNodes[j]?.type));
+  /** string_agg's ORDER BY keys, compiled; empty for other aggregates. */
+  const orderNodes = aggregates.map((a) => (a.orderBy ?? []).map((o) => compileNode(o.expr, input)));
   const groupTypes = groupNodes.map((n) => n.type);
   for (const [i, t] of groupTypes.entries()) {
     if (t.kind === "struct" || t.kind === "list")
@@ -88,6 +93,16 @@ export function groupAggregate(
   );
   /** Ordered distinct values per `${j}:${groupKey}`, for min/max: derived from `multisets`. */
   const indexes = new Map<string, SortedList<Plain>>();
+  const itemOrders = specs.map((s, j) => {
+    if (s.kind !== "string_agg") return undefined;
+    const order = stringAggOrder(
+      aggregates[j]?.orderBy ?? [],
+      (orderNodes[j] as Node[]).map((n) => n.type),
+    );
+    return (a: MultisetEntry, b: MultisetEntry) => order(a[1], b[1]);
+  });
+  /** string_agg's multiset entries per `${j}:${groupKey}`, in order: derived from `multisets`. */
+  const itemLists = new Map<string, SortedList<MultisetEntry>>();
   const warnings = newWarnings();
   const global = groupBy.length === 0;
   const table = new KeyTable();
@@ -104,10 +119,23 @@ export function groupAggregate(
     return list;
   };
 
+  const itemsOf = (j: number, groupKey: string): SortedList<MultisetEntry> => {
+    const id = `${j}:${groupKey}`;
+    let list = itemLists.get(id);
+    if (list === undefined) {
+      list = new SortedList<MultisetEntry>(itemOrders[j] as (a: MultisetEntry, b: MultisetEntry) => number);
+      itemLists.set(id, list);
+    }
+    return list;
+  };
+
   const outputRow = (key: string, group: Group): Plain[] => {
     const row = [...group.g];
     specs.forEach((spec, j) => {
-      if (spec.kind === "min" || spec.kind === "max") {
+      if (spec.kind === "string_agg") {
+        const call = spec.call;
+        row.push(stringAggText(itemLists.get(`${j}:${key}`) ?? [], call.delimiter ?? null, call.distinct));
+      } else if (spec.kind === "min" || spec.kind === "max") {
         const list = indexes.get(`${j}:${key}`);
         row.push((spec.kind === "min" ? list?.first() : list?.last()) ?? null);
       } else row.push(finalizeAcc(spec, group.a[j], group.n));
@@ -144,6 +172,28 @@ export function groupAggregate(
     return false;
   };
 
+  /** Moves one string_agg item in or out of its group's multiset for aggregate j. */
+  const moveItem = (j: number, groupKey: string, item: StringAggItem, sign: number): void => {
+    const mkey = `${j}:${groupKey}${item[1]}`;
+    const entry = multisets.get(mkey);
+    if (entry === undefined) {
+      if (sign < 0) return; // retraction of an item never counted: ignore rather than go negative
+      const added: MultisetEntry = [1, item, groupKey];
+      multisets.set(mkey, added);
+      itemsOf(j, groupKey).insert(added);
+      return;
+    }
+    entry[0] += sign;
+    if (entry[0] > 0) {
+      multisets.touch(mkey);
+      return;
+    }
+    multisets.delete(mkey);
+    const list = itemsOf(j, groupKey);
+    list.delete(entry);
+    if (list.size === 0) itemLists.delete(`${j}:${groupKey}`);
+  };
+
   return {
     schema,
     stores: [groups as KeyedStore<unknown>, multisets as KeyedStore<unknown>],
@@ -158,9 +208,12 @@ export function groupAggregate(
     },
     restored(): void {
       indexes.clear();
-      for (const [mkey, [, value, groupKey]] of multisets.entries()) {
+      itemLists.clear();
+      for (const [mkey, entry] of multisets.entries()) {
+        const [, value, groupKey] = entry;
         const j = Number(mkey.slice(0, mkey.indexOf(":")));
         if (orders[j] !== undefined) indexOf(j, groupKey).insert(value);
+        else if (itemOrders[j] !== undefined) itemsOf(j, groupKey).insert(entry);
       }
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
@@ -229,6 +282,19 @@ export function groupAggregate(
           continue;
         }
         const values = plainValues(arg);
+        if (spec.kind === "string_agg") {
+          const keyNodes = orderNodes[j] as Node[];
+          const keyTypes = keyNodes.map((k) => k.type);
+          const keyValues = keyNodes.map((k) => plainValues(k.evaluate(ctx)));
+          for (let i = 0; i < n; i++) {
+            const v = values[i];
+            if (v === null) continue;
+            const keys = keyValues.map((column) => column[i]);
+            const item = stringAggItem(v as string, keys, keyTypes, spec.call.distinct);
+            moveItem(j, gkeys[slot[i] as number] as string, item, ops !== undefined && ops[i] === RETRACT ? -1 : 1);
+          }
+          continue;
+        }
         for (let i = 0; i < n; i++) {
           const v = values[i];
           if (v === null) continue;

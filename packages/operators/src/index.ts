@@ -1,4 +1,12 @@
-export type { Expr, LiteralValue, ScalarFn, AggregateFn, AggregateCall, NamedExpr } from "./expr/expr.js";
+export type {
+  Expr,
+  LiteralValue,
+  ScalarFn,
+  AggregateFn,
+  AggregateCall,
+  AggregateOrder,
+  NamedExpr,
+} from "./expr/expr.js";
 export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns } from "./expr/expr.js";
 export type { ChangeOperator, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
