@@ -1,5 +1,6 @@
 import { ErrorCode, type SqlType, UnknownTypeError, parseSqlType } from "@jetflow/core";
-import type { AggregateFn, Expr, ScalarFn } from "@jetflow/operators";
+import { type AggregateFn, type AggregateOrder, type Expr, exprEquals, type ScalarFn } from "@jetflow/operators";
+import type { AggregateParts } from "@jetflow/pipeline";
 import type { A_Const, A_Expr, ColumnRef, FuncCall, Node, TypeName } from "libpg-query";
 import { type SelectSource, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
 
@@ -13,7 +14,10 @@ export interface Scope {
   intercept?(node: Node, location: number | undefined): Expr | undefined;
 }
 
-const AGGREGATES: ReadonlySet<string> = new Set<AggregateFn>(["count", "sum", "avg", "min", "max"]);
+const AGGREGATES: ReadonlySet<string> = new Set<AggregateFn>(["count", "sum", "avg", "min", "max", "string_agg"]);
+
+/** The aggregates the unsupported-aggregate error lists. */
+const SUPPORTED_AGGREGATES = "count, sum, avg, min, max, string_agg, bool_and, bool_or, every";
 
 /**
  * Aggregates planned as expressions over counts, so they stay exact under retraction:
@@ -24,7 +28,6 @@ const COUNTED_AGGREGATES: ReadonlySet<string> = new Set(["bool_and", "bool_or", 
 /** PostgreSQL / RisingWave aggregates jetflow lacks, so the error says "aggregate", not "function". */
 const OTHER_AGGREGATES = new Set([
   "array_agg",
-  "string_agg",
   "bit_and",
   "bit_or",
   "bit_xor",
@@ -244,16 +247,14 @@ export class ExprTranslator {
     throw this.sel.unsupported(location, what, verb);
   }
 
-  /** `fn`, `arg` and `distinct` of an aggregate call, its argument read in `argScope`. */
-  aggregateParts(
-    fc: FuncCall,
-    location: number | undefined,
-    argScope: Scope,
-  ): { fn: AggregateFn; arg: Expr | undefined; distinct: boolean } {
+  /** `fn`, `arg` and `distinct` of an aggregate call (and string_agg's delimiter and ORDER BY), read in `argScope`. */
+  aggregateParts(fc: FuncCall, location: number | undefined, argScope: Scope): AggregateParts {
     const fn = functionName(fc) as AggregateFn;
     if (fc.agg_filter !== undefined) {
       // agg(x) FILTER (WHERE p) is agg(CASE WHEN p THEN x END): every aggregate here skips NULLs.
       const { agg_filter: filter, ...unfiltered } = fc;
+      if (fn === "string_agg" && fc.agg_star !== true)
+        return this.stringAggParts(unfiltered, location, argScope, filter);
       if (fc.agg_star !== true && (fc.args?.length ?? 0) !== 1)
         return this.aggregateParts(unfiltered, location, argScope);
       const value: Node =
@@ -264,8 +265,9 @@ export class ExprTranslator {
         argScope,
       );
     }
-    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     if (fc.agg_within_group === true) throw this.sel.unsupported(location, "WITHIN GROUP");
+    if (fn === "string_agg" && fc.agg_star !== true) return this.stringAggParts(fc, location, argScope);
+    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     const args = fc.args ?? [];
     if (fc.agg_star === true) {
       if (fn !== "count")
@@ -285,6 +287,59 @@ export class ExprTranslator {
     return { fn, arg: this.expr(arg, argScope, location), distinct: fc.agg_distinct === true };
   }
 
+  /**
+   * `string_agg(value, delimiter [ORDER BY ...]) [FILTER (WHERE p)]`, and with DISTINCT (whose
+   * ORDER BY may only name the value). FILTER makes the value `CASE WHEN p THEN value END`.
+   */
+  private stringAggParts(fc: FuncCall, location: number | undefined, argScope: Scope, filter?: Node): AggregateParts {
+    const args = fc.args ?? [];
+    const [value, delimiterNode] = args;
+    if (args.length !== 2 || value === undefined || delimiterNode === undefined) {
+      throw this.sel.error(
+        ErrorCode.SqlSyntax,
+        location,
+        `string_agg() takes exactly two arguments, got ${args.length}`,
+      );
+    }
+    const unfiltered = this.expr(value, argScope, location);
+    const arg = filter === undefined ? unfiltered : this.expr(caseWhen(filter, value), argScope, location);
+    let delimiter = this.expr(delimiterNode, argScope, location);
+    if (delimiter.kind === "cast" && delimiter.expr.kind === "literal") delimiter = delimiter.expr;
+    if (delimiter.kind !== "literal" || (delimiter.value !== null && typeof delimiter.value !== "string")) {
+      throw this.sel.unsupported(
+        nodeLocation(delimiterNode) ?? location,
+        "a string_agg() delimiter that is not a text constant",
+        "is",
+        "write it as a literal, e.g. ', '",
+      );
+    }
+    const orderBy: AggregateOrder[] = [];
+    for (const s of fc.agg_order ?? []) {
+      if (!("SortBy" in s) || s.SortBy.node === undefined) continue;
+      const { node, sortby_dir, sortby_nulls } = s.SortBy;
+      if (sortby_dir === "SORTBY_USING") throw this.sel.unsupported(nodeLocation(node), "ORDER BY ... USING");
+      const desc = sortby_dir === "SORTBY_DESC";
+      const nullsFirst =
+        sortby_nulls === "SORTBY_NULLS_FIRST" ? true : sortby_nulls === "SORTBY_NULLS_LAST" ? false : desc;
+      const expr = this.expr(node, argScope, nodeLocation(node) ?? location);
+      if (fc.agg_distinct === true && !exprEquals(expr, unfiltered)) {
+        throw this.sel.error(
+          ErrorCode.SqlSyntax,
+          nodeLocation(node) ?? location,
+          "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+        );
+      }
+      orderBy.push({ expr, desc, nullsFirst });
+    }
+    return {
+      fn: "string_agg",
+      arg,
+      distinct: fc.agg_distinct === true,
+      delimiter: delimiter.value as string | null,
+      ...(orderBy.length === 0 ? {} : { orderBy }),
+    };
+  }
+
   private functionCall(fc: FuncCall, scope: Scope, sub: (n: Node | undefined) => Expr, location?: number): Expr {
     const name = functionName(fc);
     if (name === undefined) throw this.sel.unsupported(location, `function ${nameParts(fc.funcname).join(".")}()`);
@@ -292,12 +347,7 @@ export class ExprTranslator {
     if (AGGREGATES.has(name)) return scope.aggregate(fc, location);
     if (COUNTED_AGGREGATES.has(name)) return this.countedAggregate(name, fc, scope, location);
     if (OTHER_AGGREGATES.has(name)) {
-      throw this.sel.unsupported(
-        location,
-        `aggregate function ${name}()`,
-        "is",
-        "supported: count, sum, avg, min, max, bool_and, bool_or, every",
-      );
+      throw this.sel.unsupported(location, `aggregate function ${name}()`, "is", `supported: ${SUPPORTED_AGGREGATES}`);
     }
     const scalar = SCALAR_FUNCTIONS[name];
     if (scalar === undefined) {

@@ -121,10 +121,23 @@ describe("unsupported SQL fails naming the construct", () => {
       ],
       ["SELECT max(a ORDER BY b) AS m FROM t", U, "max", `ORDER BY inside max() is ${NOT}`],
       [
-        "SELECT string_agg(b, ',') AS s FROM t",
+        "SELECT array_agg(b) AS s FROM t",
         U,
-        "string_agg",
-        `aggregate function string_agg() is ${NOT} (supported: count, sum, avg, min, max, bool_and, bool_or, every)`,
+        "array_agg",
+        `aggregate function array_agg() is ${NOT} (supported: count, sum, avg, min, max, string_agg, bool_and, bool_or, every)`,
+      ],
+      [
+        "SELECT string_agg(b, b) AS s FROM t",
+        U,
+        ["b) AS", 0],
+        `a string_agg() delimiter that is not a text constant is ${NOT} (write it as a literal, e.g. ', ')`,
+      ],
+      ["SELECT string_agg(b) AS s FROM t", S, "string_agg", "string_agg() takes exactly two arguments, got 1"],
+      [
+        "SELECT string_agg(DISTINCT b, ',' ORDER BY a) AS s FROM t",
+        S,
+        "a) AS",
+        "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
       ],
       [
         "SELECT md5(b) AS h FROM t",

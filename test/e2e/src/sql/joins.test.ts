@@ -160,6 +160,14 @@ const VIEWS: readonly [string, string][] = [
     "SELECT h.window_start, c.tier, count(*) AS n FROM HOP(events, ts, INTERVAL '10 minutes', INTERVAL '20 minutes') AS h JOIN customers c ON h.user_id = c.user_id GROUP BY h.window_start, c.tier",
   ],
   [
+    "strings",
+    "SELECT user_id, string_agg(region, ',' ORDER BY id), string_agg(DISTINCT region, '' ORDER BY region DESC) FILTER (WHERE amount > 20) AS big FROM orders GROUP BY user_id",
+  ],
+  [
+    "strings_over_join",
+    "SELECT c.tier, string_agg(c.name, ', ' ORDER BY o.id DESC) AS names, count(*) AS n FROM orders o JOIN customers c ON o.user_id = c.user_id GROUP BY c.tier",
+  ],
+  [
     "topn_join",
     "SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON o.user_id = c.user_id ORDER BY o.amount DESC, o.id LIMIT 5",
   ],
