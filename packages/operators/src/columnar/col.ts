@@ -192,8 +192,16 @@ function decodeStrings(data: Data): string[] {
       const from = offsets[i] as number;
       const to = offsets[i + 1] as number;
       if (to - from < SLICED_STRING_MIN) {
-        all ??= utf8Decoder.decode(text);
-        out[i] = all.slice(from - start, to - start);
+        // Short text is interned: equal values decode to one string object, stored once.
+        const h = hashBytes(bytes, from, to);
+        const known = interned[h] as string;
+        if (sameAscii(known, bytes, from, to)) out[i] = known;
+        else {
+          all ??= utf8Decoder.decode(text);
+          const made = all.slice(from - start, to - start);
+          interned[h] = made;
+          out[i] = made;
+        }
       } else out[i] = latin1Slice.call(bytes, from, to);
     }
   } else {
@@ -201,6 +209,28 @@ function decodeStrings(data: Data): string[] {
       out[i] = utf8Decoder.decode(bytes.subarray(offsets[i] as number, offsets[i + 1] as number));
   }
   return out;
+}
+
+/**
+ * A direct-mapped cache of short ASCII strings by their bytes (a hash picks the one slot to
+ * look in; a new string takes the slot). Values that repeat across rows and batches (a region,
+ * a status, a country) then come out as the same string object: a table that stores them keeps
+ * one copy, not one per row, and a hit allocates nothing. Values that do not repeat just pass
+ * through. Strings are immutable, so sharing them between operators is safe.
+ */
+const INTERN_BITS = 12;
+const interned: string[] = new Array<string>(1 << INTERN_BITS).fill("");
+
+function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let h = to - from;
+  for (let k = from; k < to; k++) h = Math.imul(h ^ (bytes[k] as number), 0x9e3779b1);
+  return h >>> (32 - INTERN_BITS);
+}
+
+function sameAscii(s: string, bytes: Uint8Array, from: number, to: number): boolean {
+  if (s.length !== to - from) return false;
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) !== bytes[from + k]) return false;
+  return true;
 }
 
 /** The shortest substring V8 makes a view into its parent instead of a copy (`SlicedString::kMinLength`). */
