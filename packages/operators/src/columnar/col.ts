@@ -126,22 +126,20 @@ export function fixedValues(rep: Rep, n: number): FixedValues | undefined {
 const EMPTY_BYTES = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
 
-/** A column of `n` NULLs (not for nested types, which have no allocatable values). */
+/**
+ * A column of `n` NULLs (not for nested types, which have no allocatable values): zeroed
+ * buffers made at once, with no pass over the rows.
+ */
 export function nullData(type: SqlType, n: number): Data {
   const rep = repOf(type);
-  if (rep !== "str" && rep !== "bytes") {
-    return toArrow({ type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) });
-  }
-  // Every value empty: offsets all 0, no bytes, and a zeroed validity bitmap.
   const nullBitmap = new Uint8Array(((n + 63) & ~63) >> 3);
-  return makeData({
-    type: arrowTypeOf(type),
-    length: n,
-    nullCount: n,
-    nullBitmap,
-    valueOffsets: new Int32Array(n + 1),
-    data: new Uint8Array(0),
-  } as never);
+  const base = { type: arrowTypeOf(type), length: n, nullCount: n, nullBitmap };
+  // Every value empty: offsets all 0, no bytes.
+  if (rep === "str" || rep === "bytes") {
+    return makeData({ ...base, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) } as never);
+  }
+  if (rep === "bool") return makeData({ ...base, data: new Uint8Array(nullBitmap.length) } as never);
+  return makeData({ ...base, data: allocValues(type, n) } as never);
 }
 
 /** Unpacks one Arrow column (a RecordBatch child) into a {@link Col}. */
