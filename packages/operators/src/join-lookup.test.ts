@@ -137,3 +137,106 @@ describe("temporal join probing the table's own rows", () => {
     expect(text.stores.length).toBeGreaterThan(0);
   });
 });
+
+describe("regular join with the table's own rows on the right", () => {
+  type Write = { side: "left" | "right"; k: number | null; v: number | null; pick: number };
+  const writeArb = fc.record({
+    side: fc.constantFrom("left" as const, "right" as const),
+    k: fc.option(fc.integer({ min: 0, max: 4 }), { freq: 6 }),
+    v: fc.option(fc.integer({ min: 0, max: 4 }), { freq: 6 }),
+    pick: fc.nat(9),
+  });
+  /** Left: inserts, and retractions of rows present (a valid change stream); right: table writes and deletes. */
+  function stream(writes: readonly Write[], cuts: readonly number[]) {
+    const present: Step[] = [];
+    const steps: Step[] = writes.map((w) => {
+      if (w.side === "left" && w.pick < 3 && present.length > 0) {
+        const [gone] = present.splice(w.pick % present.length, 1);
+        return { ...(gone as Step), op: -1 as const };
+      }
+      const step: Step = { side: w.side, k: w.k, v: w.v, op: w.side === "right" && w.pick < 2 ? -1 : 1 };
+      if (w.side === "left") present.push(step);
+      return step;
+    });
+    const out: { side: Step["side"]; change: ChangeBatch }[] = [];
+    const groups: Step[][] = [];
+    steps.forEach((s, i) => {
+      const last = groups[groups.length - 1];
+      if (last === undefined || (last[0] as Step).side !== s.side || cuts.includes(i)) groups.push([s]);
+      else last.push(s);
+    });
+    for (const g of groups) {
+      const side = (g[0] as Step).side;
+      const rows = g.map((s) =>
+        side === "left" ? { k: s.k, v: s.v } : { k: s.k === null ? null : BigInt(s.k), w: s.v },
+      );
+      out.push({
+        side,
+        change: changeFrom(
+          side === "left" ? L : R,
+          rows,
+          g.map((s) => s.op),
+        ),
+      });
+    }
+    return out;
+  }
+  const args = fc.tuple(
+    fc.array(writeArb, { maxLength: 60 }),
+    fc.array(fc.nat(60), { maxLength: 10 }),
+    fc.constantFrom("inner" as const, "left" as const),
+    fc.boolean(),
+  );
+
+  it("keeps no right side and gives what a join with its own copy gives, batch by batch (property)", () => {
+    fc.assert(
+      fc.property(args, ([writes, cuts, kind, residual]) => {
+        const table = upsert(R, ["k"], { id: "t" });
+        const opts = { kind, names: NAMES, on: ON, residual: residual ? RESIDUAL : undefined };
+        const copy = join(L, R, { id: "copy", ...opts });
+        const probe = join(L, R, { id: "probe", ...opts, table: table.rowsByKey });
+        expect(probe.stores.length).toBe(1);
+        for (const { side, change } of stream(writes, cuts)) {
+          const input = side === "left" ? change : table.process(change);
+          if (input === undefined) continue;
+          const expected = rowsOf(copy.process(side, input)).map(rowText).sort();
+          expect(rowsOf(probe.process(side, input)).map(rowText).sort()).toEqual(expected);
+        }
+        expect(probe.sizes).toEqual({ left: copy.sizes.left, right: 0 });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("restored from a checkpoint with its table, continues as a run without the restart (property)", () => {
+    fc.assert(
+      fc.property(args, fc.nat(), ([writes, cuts, kind, residual], at) => {
+        const all = stream(writes, cuts);
+        const cut = at % (all.length + 1);
+        const make = () => {
+          const table = upsert(R, ["k"], { id: "t" });
+          const opts = { kind, names: NAMES, on: ON, residual: residual ? RESIDUAL : undefined };
+          return { table, j: join(L, R, { id: "j", ...opts, table: table.rowsByKey }) };
+        };
+        const feed = (p: ReturnType<typeof make>, side: Step["side"], change: ChangeBatch) => {
+          const input = side === "left" ? change : p.table.process(change);
+          return input === undefined ? [] : rowsOf(p.j.process(side, input)).map(rowText).sort();
+        };
+        const uninterrupted = make();
+        const expected = all.map((b) => feed(uninterrupted, b.side, b.change));
+        const first = make();
+        for (const b of all.slice(0, cut)) feed(first, b.side, b.change);
+        const stores = [...first.table.stores, ...first.j.stores];
+        const chunks = stores.map((s) => s.checkpoint(true));
+        const second = make();
+        [...second.table.stores, ...second.j.stores].forEach((s, i) => {
+          s.restore([chunks[i] as (typeof chunks)[number]]);
+        });
+        second.table.restored?.();
+        second.j.restored?.();
+        expect(all.slice(cut).map((b) => feed(second, b.side, b.change))).toEqual(expected.slice(cut));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

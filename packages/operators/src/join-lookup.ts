@@ -113,6 +113,7 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
       emitted = parts.readBy(columns);
     },
     sizes: { left: 0, right: 0 },
+    probesTable: true,
     restored() {},
     process(side, change) {
       const n = change.batch.numRows;

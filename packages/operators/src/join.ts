@@ -8,7 +8,7 @@ import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
-import { type Expr, exprColumns } from "./expr/expr.js";
+import { col, type Expr, exprColumns } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
 import { lookupJoin, tableKeyOrder } from "./join-lookup.js";
@@ -45,9 +45,11 @@ export interface JoinOptions {
   readonly temporal?: boolean;
   /**
    * The right input's own rows by primary key, when the right input is that keyed table as it
-   * is (every column, in order). A temporal join whose equalities are exactly the table's primary
-   * key then probes these rows and stores nothing; otherwise this is ignored and the join keeps
-   * its own copy.
+   * is (every column, in order, its changes fed to `process("right", ...)` right after the table
+   * applied them). When the equalities are exactly the table's primary key and the join is INNER
+   * or LEFT (right rows are never padded), the join keeps no copy of the table: it probes these
+   * rows (a temporal join then stores nothing at all). Otherwise this is ignored and the join
+   * keeps its own copy.
    */
   readonly table?: KeyedRows | undefined;
 }
@@ -66,6 +68,11 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   emitOnly(columns: readonly string[] | undefined): void;
   /** Stored rows per side (distinct rows; duplicates share an entry with a count). */
   readonly sizes: { readonly left: number; readonly right: number };
+  /**
+   * Whether the right side is the table's own rows (`JoinOptions.table` applied): nothing of it is
+   * stored, and feeding it the table's current rows (a backfill) would count them twice.
+   */
+  readonly probesTable: boolean;
 }
 
 /**
@@ -96,8 +103,15 @@ interface Side {
   kept: boolean[];
   /** Unmatched rows of this side come out padded with NULLs (outer side). */
   readonly padded: boolean;
-  /** Rows of this side are stored (not the left of a temporal join). */
+  /** Rows of this side are stored (not the left of a temporal join, not a table's own rows). */
   readonly stored: boolean;
+  /**
+   * The side is a keyed table's own rows (`JoinOptions.table`): a bucket is the table row itself
+   * (values from index 0, count 1, never padded, so no match count), probed, never written.
+   */
+  readonly tableRows: boolean;
+  /** The bucket of a join key: from the side's store, or the table's row. */
+  get(key: StoreKey): Bucket | undefined;
   readonly store: KeyedStore<Bucket, StoreKey>;
   rows: number;
 }
@@ -149,35 +163,53 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   };
   const warnings = newWarnings();
 
-  if (opts.table !== undefined && opts.temporal === true && (kind === "inner" || kind === "left")) {
-    const leftNamed = new Schema(schema.fields.slice(0, widths[0]));
-    const leftKeyTypes = opts.on.map((p) => compileNode(p.left, leftNamed).type);
-    const order = tableKeyOrder(opts.on, opts.names.slice(widths[0]), opts.table, leftKeyTypes);
-    if (order !== undefined) {
-      return lookupJoin({
-        kind,
-        schema,
-        types,
-        leftWidth: widths[0],
-        keys: order.map((e) => compileNode(e, leftNamed)),
-        table: opts.table,
-        residual,
-        warnings,
-        readBy: (columns) => {
-          const read = readSet(columns);
-          return opts.names.map((n) => read.has(n));
-        },
-      });
-    }
+  // The right input's own table rows can stand for its side when the join is on exactly its
+  // primary key and right rows are never padded (INNER or LEFT): then no copy is kept.
+  const leftNamed = new Schema(schema.fields.slice(0, widths[0]));
+  const tableOrder =
+    opts.table !== undefined && (kind === "inner" || kind === "left")
+      ? tableKeyOrder(
+          opts.on,
+          opts.names.slice(widths[0]),
+          opts.table,
+          opts.on.map((p) => compileNode(p.left, leftNamed).type),
+        )
+      : undefined;
+  const table = tableOrder === undefined ? undefined : opts.table;
+  if (tableOrder !== undefined && table !== undefined && opts.temporal === true) {
+    return lookupJoin({
+      kind: kind as "inner" | "left",
+      schema,
+      types,
+      leftWidth: widths[0],
+      keys: tableOrder.map((e) => compileNode(e, leftNamed)),
+      table,
+      residual,
+      warnings,
+      readBy: (columns) => {
+        const read = readSet(columns);
+        return opts.names.map((n) => read.has(n));
+      },
+    });
   }
+  // With the table's rows, the equalities go in its key order (its rows are keyed that way).
+  const on =
+    tableOrder === undefined || table === undefined
+      ? opts.on
+      : tableOrder.map((e, k) => ({
+          left: e,
+          right: col(opts.names[widths[0] + (table.keyColumns[k] as number)] as string),
+        }));
 
   const side = (name: JoinSide, input: Schema, offset: number): Side => {
-    const keyExprs = opts.on.map((p) => p[name]);
+    const keyExprs = on.map((p) => p[name]);
     const keyColumns = new Set<string>();
     for (const e of keyExprs) exprColumns(e, keyColumns);
     // Keys name the side's columns by their output names.
     const named = new Schema(input.fields.map((_f, c) => schema.fields[offset + c] as (typeof schema.fields)[number]));
     const padded = kind === "full" || kind === name;
+    const store = new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`);
+    const rowsOfTable = name === "right" && table !== undefined;
     return {
       name,
       width: input.fields.length,
@@ -187,15 +219,19 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       keyColumns,
       kept: keptBy(input, offset, keyColumns, readSet(undefined)),
       padded,
-      stored: !(opts.temporal === true && name === "left"),
-      store: new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`),
+      stored: !(opts.temporal === true && name === "left") && !rowsOfTable,
+      store,
+      tableRows: rowsOfTable,
+      get: rowsOfTable ? (key) => table?.get(key) as Bucket | undefined : (key) => store.get(key),
       rows: 0,
     };
   };
   const sides = { left: side("left", left, 0), right: side("right", right, widths[0]) };
   // A key of one number on both sides is the number itself (no string per row), as in upsert.
+  // With the table's rows, keys are encoded as the table encodes its primary key.
   const scalar =
-    hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type));
+    table?.scalar ??
+    (hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type)));
   /** Per output column, whether consumers (or the residual) read it: the others come out NULL. */
   let emitted = opts.names.map(() => true);
 
@@ -206,7 +242,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
   return {
     schema,
-    stores: [sides.left.store, sides.right.store] as KeyedStore<unknown>[],
+    stores: (table === undefined ? [sides.left.store, sides.right.store] : [sides.left.store]) as KeyedStore<unknown>[],
+    probesTable: table !== undefined,
     warnings,
     emitOnly(columns) {
       const read = readSet(columns);
@@ -236,7 +273,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
       // Each row's bucket on the other side's current state: the rows it may pair with.
       const found = new Array<Bucket | undefined>(n);
-      for (let i = 0; i < n; i++) found[i] = hasNull(keyCols, i) ? undefined : o.store.get(keys[i] as StoreKey);
+      for (let i = 0; i < n; i++) found[i] = hasNull(keyCols, i) ? undefined : o.get(keys[i] as StoreKey);
       // The residual is evaluated over every candidate pair at once, as one batch, in the order
       // the loop below visits them.
       let pass: Uint8Array | undefined;
@@ -278,7 +315,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       /** Joins input row `i` with entry `e`; how many matches that makes. */
       const pair = (i: number, e: Entry, sign: number): number => {
         if (pass !== undefined && pass[candidate++] !== 1) return 0;
-        const count = e[COUNT];
+        const count = o.tableRows ? 1 : e[COUNT];
         emit(i, e, sign, count);
         if (o.padded) {
           const before = e[MATCHES];
@@ -340,7 +377,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     return types.map((t, c) => {
       if (kept[c] !== true) return nullData(t, m);
       if (c >= s.offset && c < s.offset + s.width) return toArrow(takeCol(colAt(c - s.offset), rows));
-      const at = VALUES + c - o.offset;
+      const at = (o.tableRows ? 0 : VALUES) + c - o.offset;
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
         const e = entries[j];
