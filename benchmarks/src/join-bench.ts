@@ -23,18 +23,18 @@ export interface JoinRow {
   readonly peerSeconds: number;
   /** jetflow events/s over the peer's (>= 1.0 is the target). */
   readonly ratio: number;
-  /** Heap bytes the join's table side holds per customer row (approximate: heap growth while loading). */
+  /** Heap bytes per customer row of the table and the join together (approximate: heap growth while loading; the join probes the table, so this is the table). */
   readonly stateBytesPerRow: number;
   /** Groups where jetflow and the peer disagree: must be 0. */
   readonly bad: number;
 }
 
-export const ORDERS = schemaOf([
+const ORDERS = schemaOf([
   { name: "order_id", type: parseSqlType("bigint") },
   { name: "user_id", type: parseSqlType("integer") },
   { name: "amount", type: parseSqlType("double precision") },
 ]);
-export const CUSTOMERS = schemaOf([
+const CUSTOMERS = schemaOf([
   { name: "user_id", type: parseSqlType("integer") },
   { name: "region", type: parseSqlType("varchar") },
 ]);
@@ -150,7 +150,7 @@ function peerRun(customerBatches: readonly ChangeBatch[], orderBatches: readonly
 }
 
 /** `n` rows made by `row(i)`, as insert batches of `size` rows (columns: bigint, integer, double or varchar). */
-export function batches(n: number, size: number, row: (i: number) => unknown[], schema: Schema): ChangeBatch[] {
+function batches(n: number, size: number, row: (i: number) => unknown[], schema: Schema): ChangeBatch[] {
   const out: ChangeBatch[] = [];
   for (let start = 0; start < n; start += size) {
     const m = Math.min(size, n - start);
