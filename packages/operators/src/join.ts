@@ -3,7 +3,7 @@ import { KeyedStore, type StoreKey } from "@jetflow/state";
 import { type Data, Schema } from "apache-arrow";
 import { batchOf, type Col, fromArrow, nullData, toArrow } from "./columnar/col.js";
 import { fromPlain, type Plain, PlainRowReader } from "./columnar/plain.js";
-import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
+import { colKeys, hasScalarKeys, keyPart, scalarKeys } from "./columnar/row-key.js";
 import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -76,15 +76,17 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
 }
 
 /**
- * A stored row: its identity (row-key.ts encoding of its kept values), its multiplicity, how
- * many other-side rows it matches, then its plain values (unread columns NULL) in the same
- * array (one object per row, one indirection fewer when a probe reads them).
+ * A stored row: its multiplicity, how many other-side rows it matches, then its plain values
+ * (unread columns NULL) in the same array (one object per row, one indirection fewer when a
+ * probe reads them). Its identity (row-key.ts encoding of its kept values, {@link idOf}) is not
+ * stored: it is the key of a bucket of several rows, and computed again when a single row's
+ * bucket is written.
  */
-type Entry = [id: string, count: number, matches: number, ...values: Plain[]];
+type Entry = [count: number, matches: number, ...values: Plain[]];
 /** Where an {@link Entry}'s multiplicity, match count and first column value are. */
-const COUNT = 1;
-const MATCHES = 2;
-const VALUES = 3;
+const COUNT = 0;
+const MATCHES = 1;
+const VALUES = 2;
 /**
  * The rows of one join key: the entry itself while there is one distinct row (a table side
  * joined on its primary key: an array, not an object of its own shape per key, which V8
@@ -346,9 +348,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         }
         if (s.padded && matches === 0) emit(i, undefined, sign, 1);
         if (reader !== undefined && !hasNull(keyCols, i)) {
-          store(s, keys[i] as StoreKey, ids[i] as string, sign, () =>
-            entryOf(reader, s.kept, ids[i] as string, i, matches),
-          );
+          store(s, keys[i] as StoreKey, ids[i] as string, sign, () => entryOf(reader, s.kept, i, matches));
         }
       }
       const m = outRow.length;
@@ -392,9 +392,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 const NULL_COL: Col = { type: { kind: "boolean" }, length: 0, values: new Uint8Array(0), valid: undefined };
 
 /** The entry of row `i` (columns not kept NULL): what a side stores. */
-function entryOf(reader: PlainRowReader, kept: readonly boolean[], id: string, i: number, matches: number): Entry {
+function entryOf(reader: PlainRowReader, kept: readonly boolean[], i: number, matches: number): Entry {
   const entry = new Array<Plain>(VALUES + kept.length) as Entry;
-  entry[0] = id;
   entry[COUNT] = 1;
   entry[MATCHES] = matches;
   for (let c = 0; c < kept.length; c++) entry[VALUES + c] = kept[c] ? reader.at(c, i) : null;
@@ -405,12 +404,12 @@ function entryOf(reader: PlainRowReader, kept: readonly boolean[], id: string, i
 function store(s: Side, key: StoreKey, id: string, sign: number, added: () => Entry): void {
   const bucket = s.store.get(key);
   const entry =
-    bucket === undefined ? undefined : isEntry(bucket) ? (bucket[0] === id ? bucket : undefined) : bucket[id];
+    bucket === undefined ? undefined : isEntry(bucket) ? (idOf(s, bucket) === id ? bucket : undefined) : bucket[id];
   if (sign > 0) {
     if (entry !== undefined) entry[COUNT]++;
     else {
       if (bucket === undefined) s.store.set(key, added());
-      else if (isEntry(bucket)) s.store.set(key, { [bucket[0]]: bucket, [id]: added() });
+      else if (isEntry(bucket)) s.store.set(key, { [idOf(s, bucket)]: bucket, [id]: added() });
       else bucket[id] = added();
       s.rows++;
     }
@@ -441,6 +440,15 @@ function store(s: Side, key: StoreKey, id: string, sign: number, added: () => En
   if (left === undefined) s.store.delete(key);
   else if (more) s.store.touch(key);
   else s.store.set(key, left);
+}
+
+/** The identity of a stored entry: the same text {@link colKeys} gives its row's kept columns. */
+function idOf(s: Side, e: Entry): string {
+  let id = "";
+  for (let c = 0; c < s.kept.length; c++) {
+    if (s.kept[c] === true) id += keyPart(e[VALUES + c], s.types[c] as SqlType, false);
+  }
+  return id;
 }
 
 function isEntry(bucket: Bucket): bucket is Entry {
