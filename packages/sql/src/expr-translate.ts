@@ -1,8 +1,9 @@
 import { ErrorCode, type SqlType, UnknownTypeError, parseSqlType } from "@jetflow/core";
-import { type AggregateFn, type AggregateOrder, type Expr, exprEquals, type ScalarFn } from "@jetflow/operators";
+import type { AggregateFn, Expr, ScalarFn } from "@jetflow/operators";
 import type { AggregateParts } from "@jetflow/pipeline";
 import type { A_Const, A_Expr, ColumnRef, FuncCall, Node, TypeName } from "libpg-query";
-import { type SelectSource, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
+import { type SelectSource, caseWhen, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
+import { stringAggParts } from "./string-agg-call.js";
 
 /** How names and aggregates resolve where an expression stands (row scope, grouped scope, ...). */
 export interface Scope {
@@ -119,11 +120,6 @@ const INT64_MIN = -(2n ** 63n);
 
 const call = (fn: ScalarFn, ...args: Expr[]): Expr => ({ kind: "call", fn, args });
 const not = (e: Expr): Expr => call("not", e);
-
-/** `CASE WHEN cond THEN value END` as a parse-tree node. */
-function caseWhen(cond: Node, value: Node): Node {
-  return { CaseExpr: { args: [{ CaseWhen: { expr: cond, result: value, location: -1 } }], location: -1 } };
-}
 
 /** The function name of a call, without a `pg_catalog.` prefix; undefined for other schemas. */
 export function functionName(fc: FuncCall): string | undefined {
@@ -254,7 +250,7 @@ export class ExprTranslator {
       // agg(x) FILTER (WHERE p) is agg(CASE WHEN p THEN x END): every aggregate here skips NULLs.
       const { agg_filter: filter, ...unfiltered } = fc;
       if (fn === "string_agg" && fc.agg_star !== true)
-        return this.stringAggParts(unfiltered, location, argScope, filter);
+        return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), unfiltered, location, filter);
       if (fc.agg_star !== true && (fc.args?.length ?? 0) !== 1)
         return this.aggregateParts(unfiltered, location, argScope);
       const value: Node =
@@ -266,7 +262,9 @@ export class ExprTranslator {
       );
     }
     if (fc.agg_within_group === true) throw this.sel.unsupported(location, "WITHIN GROUP");
-    if (fn === "string_agg" && fc.agg_star !== true) return this.stringAggParts(fc, location, argScope);
+    if (fn === "string_agg" && fc.agg_star !== true) {
+      return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), fc, location, undefined);
+    }
     if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     const args = fc.args ?? [];
     if (fc.agg_star === true) {
@@ -285,59 +283,6 @@ export class ExprTranslator {
       );
     }
     return { fn, arg: this.expr(arg, argScope, location), distinct: fc.agg_distinct === true };
-  }
-
-  /**
-   * `string_agg(value, delimiter [ORDER BY ...]) [FILTER (WHERE p)]`, and with DISTINCT (whose
-   * ORDER BY may only name the value). FILTER makes the value `CASE WHEN p THEN value END`.
-   */
-  private stringAggParts(fc: FuncCall, location: number | undefined, argScope: Scope, filter?: Node): AggregateParts {
-    const args = fc.args ?? [];
-    const [value, delimiterNode] = args;
-    if (args.length !== 2 || value === undefined || delimiterNode === undefined) {
-      throw this.sel.error(
-        ErrorCode.SqlSyntax,
-        location,
-        `string_agg() takes exactly two arguments, got ${args.length}`,
-      );
-    }
-    const unfiltered = this.expr(value, argScope, location);
-    const arg = filter === undefined ? unfiltered : this.expr(caseWhen(filter, value), argScope, location);
-    let delimiter = this.expr(delimiterNode, argScope, location);
-    if (delimiter.kind === "cast" && delimiter.expr.kind === "literal") delimiter = delimiter.expr;
-    if (delimiter.kind !== "literal" || (delimiter.value !== null && typeof delimiter.value !== "string")) {
-      throw this.sel.unsupported(
-        nodeLocation(delimiterNode) ?? location,
-        "a string_agg() delimiter that is not a text constant",
-        "is",
-        "write it as a literal, e.g. ', '",
-      );
-    }
-    const orderBy: AggregateOrder[] = [];
-    for (const s of fc.agg_order ?? []) {
-      if (!("SortBy" in s) || s.SortBy.node === undefined) continue;
-      const { node, sortby_dir, sortby_nulls } = s.SortBy;
-      if (sortby_dir === "SORTBY_USING") throw this.sel.unsupported(nodeLocation(node), "ORDER BY ... USING");
-      const desc = sortby_dir === "SORTBY_DESC";
-      const nullsFirst =
-        sortby_nulls === "SORTBY_NULLS_FIRST" ? true : sortby_nulls === "SORTBY_NULLS_LAST" ? false : desc;
-      const expr = this.expr(node, argScope, nodeLocation(node) ?? location);
-      if (fc.agg_distinct === true && !exprEquals(expr, unfiltered)) {
-        throw this.sel.error(
-          ErrorCode.SqlSyntax,
-          nodeLocation(node) ?? location,
-          "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
-        );
-      }
-      orderBy.push({ expr, desc, nullsFirst });
-    }
-    return {
-      fn: "string_agg",
-      arg,
-      distinct: fc.agg_distinct === true,
-      delimiter: delimiter.value as string | null,
-      ...(orderBy.length === 0 ? {} : { orderBy }),
-    };
   }
 
   private functionCall(fc: FuncCall, scope: Scope, sub: (n: Node | undefined) => Expr, location?: number): Expr {
