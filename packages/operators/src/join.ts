@@ -3,7 +3,7 @@ import { KeyedStore, type StoreKey } from "@jetflow/state";
 import { type Data, Schema } from "apache-arrow";
 import { batchOf, type Col, fromArrow, nullData, toArrow } from "./columnar/col.js";
 import { fromPlain, type Plain, PlainRowReader } from "./columnar/plain.js";
-import { colKeys, hasScalarKeys, keyPart, scalarKeys } from "./columnar/row-key.js";
+import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
 import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -13,6 +13,17 @@ import type { Node } from "./expr/node.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
 import { lookupJoin, tableKeyOrder } from "./join-lookup.js";
 import { hasNull, isTrue } from "./join-rows.js";
+import {
+  type Bucket,
+  COUNT,
+  type Entry,
+  entryOf,
+  isEntry,
+  MATCHES,
+  type StoredSide,
+  store,
+  VALUES,
+} from "./join-state.js";
 import type { ChangeOperator } from "./operator.js";
 
 /** Which rows a join keeps: matched pairs only, or also the unmatched rows of one or both sides padded with NULLs. */
@@ -75,34 +86,12 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   readonly probesTable: boolean;
 }
 
-/**
- * A stored row: its multiplicity, how many other-side rows it matches, then its plain values
- * (unread columns NULL) in the same array (one object per row, one indirection fewer when a
- * probe reads them). Its identity (row-key.ts encoding of its kept values, {@link idOf}) is not
- * stored: it is the key of a bucket of several rows, and computed again when a single row's
- * bucket is written.
- */
-type Entry = [count: number, matches: number, ...values: Plain[]];
-/** Where an {@link Entry}'s multiplicity, match count and first column value are. */
-const COUNT = 0;
-const MATCHES = 1;
-const VALUES = 2;
-/**
- * The rows of one join key: the entry itself while there is one distinct row (a table side
- * joined on its primary key: an array, not an object of its own shape per key, which V8
- * iterates slowly and stores large), else the entries by row identity.
- */
-type Bucket = Entry | Record<string, Entry>;
-
-interface Side {
+interface Side extends StoredSide {
   readonly name: JoinSide;
   readonly width: number;
   readonly offset: number;
-  readonly types: readonly SqlType[];
   readonly keys: readonly Node[];
   readonly keyColumns: ReadonlySet<string>;
-  /** Per input column, whether it is kept (read downstream, in a key or in the residual). */
-  kept: boolean[];
   /** Unmatched rows of this side come out padded with NULLs (outer side). */
   readonly padded: boolean;
   /** Rows of this side are stored (not the left of a temporal join, not a table's own rows). */
@@ -114,8 +103,6 @@ interface Side {
   readonly tableRows: boolean;
   /** The bucket of a join key: from the side's store, or the table's row. */
   get(key: StoreKey): Bucket | undefined;
-  readonly store: KeyedStore<Bucket, StoreKey>;
-  rows: number;
 }
 
 /**
@@ -390,67 +377,3 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
 /** A placeholder for input columns not read. */
 const NULL_COL: Col = { type: { kind: "boolean" }, length: 0, values: new Uint8Array(0), valid: undefined };
-
-/** The entry of row `i` (columns not kept NULL): what a side stores. */
-function entryOf(reader: PlainRowReader, kept: readonly boolean[], i: number, matches: number): Entry {
-  const entry = new Array<Plain>(VALUES + kept.length) as Entry;
-  entry[COUNT] = 1;
-  entry[MATCHES] = matches;
-  for (let c = 0; c < kept.length; c++) entry[VALUES + c] = kept[c] ? reader.at(c, i) : null;
-  return entry;
-}
-
-/** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket; `added` makes its entry when new. */
-function store(s: Side, key: StoreKey, id: string, sign: number, added: () => Entry): void {
-  const bucket = s.store.get(key);
-  const entry =
-    bucket === undefined ? undefined : isEntry(bucket) ? (idOf(s, bucket) === id ? bucket : undefined) : bucket[id];
-  if (sign > 0) {
-    if (entry !== undefined) entry[COUNT]++;
-    else {
-      if (bucket === undefined) s.store.set(key, added());
-      else if (isEntry(bucket)) s.store.set(key, { [idOf(s, bucket)]: bucket, [id]: added() });
-      else bucket[id] = added();
-      s.rows++;
-    }
-    s.store.touch(key);
-    return;
-  }
-  // A retraction of a row never stored (bad upstream input) changes nothing.
-  if (bucket === undefined || entry === undefined) return;
-  if (--entry[COUNT] > 0) {
-    s.store.touch(key);
-    return;
-  }
-  s.rows--;
-  if (isEntry(bucket)) {
-    s.store.delete(key);
-    return;
-  }
-  delete bucket[id];
-  let left: Entry | undefined;
-  let more = false;
-  for (const other in bucket) {
-    if (left !== undefined) {
-      more = true;
-      break;
-    }
-    left = bucket[other];
-  }
-  if (left === undefined) s.store.delete(key);
-  else if (more) s.store.touch(key);
-  else s.store.set(key, left);
-}
-
-/** The identity of a stored entry: the same text {@link colKeys} gives its row's kept columns. */
-function idOf(s: Side, e: Entry): string {
-  let id = "";
-  for (let c = 0; c < s.kept.length; c++) {
-    if (s.kept[c] === true) id += keyPart(e[VALUES + c], s.types[c] as SqlType, false);
-  }
-  return id;
-}
-
-function isEntry(bucket: Bucket): bucket is Entry {
-  return Array.isArray(bucket);
-}
