@@ -2,6 +2,9 @@ import type { SqlType } from "@jetflow/core";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import type { Plain } from "./columnar/plain.js";
 import { keyPart } from "./columnar/row-key.js";
+import type { KeyedStore } from "@jetflow/state";
+import type { MultisetEntry } from "./aggregates.js";
+import { SortedList } from "./columnar/sorted-list.js";
 import type { AggregateOrder } from "./expr/expr.js";
 
 // string_agg(value, delimiter [ORDER BY ...]) and string_agg(DISTINCT ...), exact under
@@ -59,19 +62,79 @@ export function stringAggOrder(orderBy: readonly AggregateOrder[], keyTypes: rea
 }
 
 /**
- * The text of a group's items in order, each as many times as it is present (once with
- * DISTINCT), separated by `delimiter` (none when NULL); NULL when there are none.
+ * The ordered items of every group's string_agg: an in-memory index over the multiset entries
+ * in the aggregate's store (`[count, item, group key]` under `${j}:${groupKey}${item id}`), rebuilt
+ * by {@link restore} after the store is restored.
  */
-export function stringAggText(
-  items: Iterable<readonly [count: number, item: Plain, ...rest: unknown[]]>,
-  delimiter: string | null,
-  distinct: boolean,
-): string | null {
-  const parts: string[] = [];
-  for (const entry of items) {
-    const value = (entry[1] as StringAggItem)[0];
-    const times = distinct ? 1 : entry[0];
-    for (let t = 0; t < times; t++) parts.push(value);
+export class StringAggLists {
+  /** Entries per `${j}:${groupKey}`, in order. */
+  private readonly lists = new Map<string, SortedList<MultisetEntry>>();
+  private readonly orders: readonly (((a: MultisetEntry, b: MultisetEntry) => number) | undefined)[];
+
+  /** `orders[j]`: aggregate j's item order ({@link stringAggOrder}), undefined when it is no string_agg. */
+  constructor(
+    private readonly multisets: KeyedStore<MultisetEntry>,
+    orders: readonly (Comparator | undefined)[],
+  ) {
+    this.orders = orders.map((o) =>
+      o === undefined ? undefined : (a: MultisetEntry, b: MultisetEntry) => o(a[1], b[1]),
+    );
   }
-  return parts.length === 0 ? null : parts.join(delimiter ?? "");
+
+  /** Moves one item in (`sign` 1) or out (-1) of a group's multiset for aggregate j. */
+  move(j: number, groupKey: string, item: StringAggItem, sign: number): void {
+    const mkey = `${j}:${groupKey}${item[1]}`;
+    const entry = this.multisets.get(mkey);
+    if (entry === undefined) {
+      if (sign < 0) return; // retraction of an item never counted: ignore rather than go negative
+      const added: MultisetEntry = [1, item, groupKey];
+      this.multisets.set(mkey, added);
+      this.listOf(j, groupKey).insert(added);
+      return;
+    }
+    entry[0] += sign;
+    if (entry[0] > 0) {
+      this.multisets.touch(mkey);
+      return;
+    }
+    this.multisets.delete(mkey);
+    const list = this.listOf(j, groupKey);
+    list.delete(entry);
+    if (list.size === 0) this.lists.delete(`${j}:${groupKey}`);
+  }
+
+  /**
+   * A group's text: its items in order, each as many times as it is present (once with
+   * DISTINCT), separated by `delimiter` (none when NULL); NULL when there are none.
+   */
+  text(j: number, groupKey: string, delimiter: string | null, distinct: boolean): string | null {
+    const list = this.lists.get(`${j}:${groupKey}`);
+    if (list === undefined) return null;
+    const parts: string[] = [];
+    for (const entry of list) {
+      const value = (entry[1] as StringAggItem)[0];
+      const times = distinct ? 1 : entry[0];
+      for (let t = 0; t < times; t++) parts.push(value);
+    }
+    return parts.length === 0 ? null : parts.join(delimiter ?? "");
+  }
+
+  /** Indexes a restored store entry of aggregate j (entries of other aggregates are skipped). */
+  restore(j: number, entry: MultisetEntry): void {
+    if (this.orders[j] !== undefined) this.listOf(j, entry[2]).insert(entry);
+  }
+
+  clear(): void {
+    this.lists.clear();
+  }
+
+  private listOf(j: number, groupKey: string): SortedList<MultisetEntry> {
+    const id = `${j}:${groupKey}`;
+    let list = this.lists.get(id);
+    if (list === undefined) {
+      list = new SortedList<MultisetEntry>(this.orders[j] as (a: MultisetEntry, b: MultisetEntry) => number);
+      this.lists.set(id, list);
+    }
+    return list;
+  }
 }

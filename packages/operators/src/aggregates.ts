@@ -70,6 +70,9 @@ export function aggSpec(call: AggregateCall, argType: SqlType | undefined): AggS
   return { call, kind: call.fn, sumKind, outType, multiset: distinct };
 }
 
+/** A value's multiplicity in one group's multiset for aggregate `j`: [count, value, group key]. */
+export type MultisetEntry = [number, Plain, string];
+
 /** The accumulator of a new group. */
 export function initialAcc(spec: AggSpec): Plain {
   switch (spec.kind) {

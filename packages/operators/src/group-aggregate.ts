@@ -7,10 +7,11 @@ import {
   aggSpec,
   countSpecial,
   finalizeAcc,
+  type MultisetEntry,
   initialAcc,
   type SpecialCounts,
 } from "./aggregates.js";
-import { type StringAggItem, stringAggItem, stringAggOrder, stringAggText } from "./aggregates-string.js";
+import { StringAggLists, stringAggItem, stringAggOrder } from "./aggregates-string.js";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -38,9 +39,6 @@ interface Group {
   g: Plain[];
   a: Plain[];
 }
-
-/** A value's multiplicity in one group's multiset for aggregate `j`: [count, value, group key]. */
-type MultisetEntry = [number, Plain, string];
 
 /**
  * `SELECT g..., agg(...)... GROUP BY g...`: output rows are the group columns then the
@@ -93,16 +91,17 @@ export function groupAggregate(
   );
   /** Ordered distinct values per `${j}:${groupKey}`, for min/max: derived from `multisets`. */
   const indexes = new Map<string, SortedList<Plain>>();
-  const itemOrders = specs.map((s, j) => {
-    if (s.kind !== "string_agg") return undefined;
-    const order = stringAggOrder(
-      aggregates[j]?.orderBy ?? [],
-      (orderNodes[j] as Node[]).map((n) => n.type),
-    );
-    return (a: MultisetEntry, b: MultisetEntry) => order(a[1], b[1]);
-  });
-  /** string_agg's multiset entries per `${j}:${groupKey}`, in order: derived from `multisets`. */
-  const itemLists = new Map<string, SortedList<MultisetEntry>>();
+  const texts = new StringAggLists(
+    multisets,
+    specs.map((s, j) =>
+      s.kind === "string_agg"
+        ? stringAggOrder(
+            aggregates[j]?.orderBy ?? [],
+            (orderNodes[j] as Node[]).map((n) => n.type),
+          )
+        : undefined,
+    ),
+  );
   const warnings = newWarnings();
   const global = groupBy.length === 0;
   const table = new KeyTable();
@@ -119,22 +118,12 @@ export function groupAggregate(
     return list;
   };
 
-  const itemsOf = (j: number, groupKey: string): SortedList<MultisetEntry> => {
-    const id = `${j}:${groupKey}`;
-    let list = itemLists.get(id);
-    if (list === undefined) {
-      list = new SortedList<MultisetEntry>(itemOrders[j] as (a: MultisetEntry, b: MultisetEntry) => number);
-      itemLists.set(id, list);
-    }
-    return list;
-  };
-
   const outputRow = (key: string, group: Group): Plain[] => {
     const row = [...group.g];
     specs.forEach((spec, j) => {
       if (spec.kind === "string_agg") {
         const call = spec.call;
-        row.push(stringAggText(itemLists.get(`${j}:${key}`) ?? [], call.delimiter ?? null, call.distinct));
+        row.push(texts.text(j, key, call.delimiter ?? null, call.distinct));
       } else if (spec.kind === "min" || spec.kind === "max") {
         const list = indexes.get(`${j}:${key}`);
         row.push((spec.kind === "min" ? list?.first() : list?.last()) ?? null);
@@ -172,28 +161,6 @@ export function groupAggregate(
     return false;
   };
 
-  /** Moves one string_agg item in or out of its group's multiset for aggregate j. */
-  const moveItem = (j: number, groupKey: string, item: StringAggItem, sign: number): void => {
-    const mkey = `${j}:${groupKey}${item[1]}`;
-    const entry = multisets.get(mkey);
-    if (entry === undefined) {
-      if (sign < 0) return; // retraction of an item never counted: ignore rather than go negative
-      const added: MultisetEntry = [1, item, groupKey];
-      multisets.set(mkey, added);
-      itemsOf(j, groupKey).insert(added);
-      return;
-    }
-    entry[0] += sign;
-    if (entry[0] > 0) {
-      multisets.touch(mkey);
-      return;
-    }
-    multisets.delete(mkey);
-    const list = itemsOf(j, groupKey);
-    list.delete(entry);
-    if (list.size === 0) itemLists.delete(`${j}:${groupKey}`);
-  };
-
   return {
     schema,
     stores: [groups as KeyedStore<unknown>, multisets as KeyedStore<unknown>],
@@ -208,12 +175,12 @@ export function groupAggregate(
     },
     restored(): void {
       indexes.clear();
-      itemLists.clear();
+      texts.clear();
       for (const [mkey, entry] of multisets.entries()) {
         const [, value, groupKey] = entry;
         const j = Number(mkey.slice(0, mkey.indexOf(":")));
         if (orders[j] !== undefined) indexOf(j, groupKey).insert(value);
-        else if (itemOrders[j] !== undefined) itemsOf(j, groupKey).insert(entry);
+        else texts.restore(j, entry);
       }
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
@@ -291,7 +258,7 @@ export function groupAggregate(
             if (v === null) continue;
             const keys = keyValues.map((column) => column[i]);
             const item = stringAggItem(v as string, keys, keyTypes, spec.call.distinct);
-            moveItem(j, gkeys[slot[i] as number] as string, item, ops !== undefined && ops[i] === RETRACT ? -1 : 1);
+            texts.move(j, gkeys[slot[i] as number] as string, item, ops !== undefined && ops[i] === RETRACT ? -1 : 1);
           }
           continue;
         }
