@@ -111,8 +111,8 @@ export abstract class Relation implements RelationHandle {
   }
 
   /**
-   * A keyed table's own rows by primary key, which a temporal join on that key probes instead of
-   * keeping a copy; undefined for other relations.
+   * A keyed table's own rows by primary key, which an INNER or LEFT join (temporal or not) on that
+   * key probes instead of keeping a copy; undefined for other relations.
    */
   keyedRows(): KeyedRows | undefined {
     return undefined;
