@@ -23,7 +23,7 @@ export interface JoinRow {
   readonly peerSeconds: number;
   /** jetflow events/s over the peer's (>= 1.0 is the target). */
   readonly ratio: number;
-  /** Heap bytes the join's table side holds per customer row (approximate: heap growth while loading). */
+  /** Heap bytes per customer row of the table and the join together (approximate: heap growth while loading; the join probes the table, so this is the table). */
   readonly stateBytesPerRow: number;
   /** Groups where jetflow and the peer disagree: must be 0. */
   readonly bad: number;
@@ -60,6 +60,7 @@ export function runJoinBench(events: number, customers: number, batchRows = 4096
       names: ["o.order_id", "o.user_id", "o.amount", "c.user_id", "c.region"],
       on: [{ left: col("o.user_id"), right: col("c.user_id") }],
       temporal: true,
+      table: table.rowsByKey,
     });
     j.emitOnly(["o.amount", "c.region"]);
     const agg = groupAggregate(

@@ -10,7 +10,7 @@ import {
   specialText,
 } from "./columnar/decimal.js";
 import { unsupported } from "./errors.js";
-import { BIGINT, DOUBLE, isNumberType, NUMERIC, REAL, typeName } from "./expr/types.js";
+import { BIGINT, DOUBLE, isNumberType, NUMERIC, REAL, typeName, VARCHAR } from "./expr/types.js";
 import type { AggregateCall } from "./expr/expr.js";
 import type { Plain } from "./columnar/plain.js";
 
@@ -18,11 +18,11 @@ import type { Plain } from "./columnar/plain.js";
  * How one aggregate accumulates, with PostgreSQL's result types:
  * count -> bigint; sum(smallint|integer) -> bigint; sum(bigint|numeric) -> numeric;
  * sum(real) -> real; sum(double) -> double; avg(any integer|numeric) -> numeric (PostgreSQL's
- * division scale); avg(real|double) -> double; min/max -> the argument type.
+ * division scale); avg(real|double) -> double; min/max -> the argument type; string_agg(text) -> text.
  */
 export interface AggSpec {
   readonly call: AggregateCall;
-  readonly kind: "count_star" | "count" | "sum" | "avg" | "min" | "max";
+  readonly kind: "count_star" | "count" | "sum" | "avg" | "min" | "max" | "string_agg";
   /** How sums add: exact integers (number, switching to bigint past 2^53), bigints, decimals, or floats. */
   readonly sumKind: "int" | "bigint" | "numeric" | "float" | undefined;
   readonly outType: SqlType;
@@ -53,6 +53,10 @@ export function aggSpec(call: AggregateCall, argType: SqlType | undefined): AggS
     return { call, kind: "count", sumKind: undefined, outType: BIGINT, multiset: distinct };
   }
   if (argType === undefined) throw unsupported(`${call.fn}(*) is not an aggregate; give ${call.fn} an argument`);
+  if (call.fn === "string_agg") {
+    if (argType.kind !== "varchar") throw unsupported(`function string_agg(${typeName(argType)}, text) does not exist`);
+    return { call, kind: "string_agg", sumKind: undefined, outType: VARCHAR, multiset: true };
+  }
   if (call.fn === "min" || call.fn === "max") {
     if (repOf(argType) === "nested") throw unsupported(`function ${call.fn}(${typeName(argType)}) does not exist`);
     return { call, kind: call.fn, sumKind: undefined, outType: argType, multiset: true };
@@ -65,6 +69,9 @@ export function aggSpec(call: AggregateCall, argType: SqlType | undefined): AggS
   } else outType = sumKind === "float" ? DOUBLE : NUMERIC;
   return { call, kind: call.fn, sumKind, outType, multiset: distinct };
 }
+
+/** A value's multiplicity in one group's multiset for aggregate `j`: [count, value, group key]. */
+export type MultisetEntry = [number, Plain, string];
 
 /** The accumulator of a new group. */
 export function initialAcc(spec: AggSpec): Plain {

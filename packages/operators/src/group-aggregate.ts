@@ -7,9 +7,11 @@ import {
   aggSpec,
   countSpecial,
   finalizeAcc,
+  type MultisetEntry,
   initialAcc,
   type SpecialCounts,
 } from "./aggregates.js";
+import { StringAggLists, stringAggItem, stringAggOrder } from "./aggregates-string.js";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
@@ -38,9 +40,6 @@ interface Group {
   a: Plain[];
 }
 
-/** A value's multiplicity in one group's multiset for aggregate `j`: [count, value, group key]. */
-type MultisetEntry = [number, Plain, string];
-
 /**
  * `SELECT g..., agg(...)... GROUP BY g...`: output rows are the group columns then the
  * aggregates. Per batch, every changed group emits retract(old row) + insert(new row) once
@@ -49,7 +48,9 @@ type MultisetEntry = [number, Plain, string];
  * {@link ChangeOperator.initial} emits it before the first batch.
  *
  * min/max stay correct under retraction: each group keeps a multiset of its values (in a
- * store, with an in-memory ordered index rebuilt by `restored()`). count/sum/avg DISTINCT
+ * store, with an in-memory ordered index rebuilt by `restored()`). string_agg keeps a multiset of
+ * (value, ORDER BY keys) items the same way and concatenates them again when its group changes
+ * (aggregates-string.ts). count/sum/avg DISTINCT
  * count a value when its multiplicity goes 0 -> 1 and uncount it on 1 -> 0.
  *
  * State: `${id}` (groups) and `${id}:values` (multisets).
@@ -70,6 +71,8 @@ export function groupAggregate(
   const groupNodes = groupBy.map((g) => compileNode(g.expr, input));
   const argNodes = aggregates.map((a) => (a.arg === undefined ? undefined : compileNode(a.arg, input)));
   const specs = aggregates.map((a, j) => aggSpec(a, argNodes[j]?.type));
+  /** string_agg's ORDER BY keys, compiled; empty for other aggregates. */
+  const orderNodes = aggregates.map((a) => (a.orderBy ?? []).map((o) => compileNode(o.expr, input)));
   const groupTypes = groupNodes.map((n) => n.type);
   for (const [i, t] of groupTypes.entries()) {
     if (t.kind === "struct" || t.kind === "list")
@@ -88,6 +91,17 @@ export function groupAggregate(
   );
   /** Ordered distinct values per `${j}:${groupKey}`, for min/max: derived from `multisets`. */
   const indexes = new Map<string, SortedList<Plain>>();
+  const texts = new StringAggLists(
+    multisets,
+    specs.map((s, j) =>
+      s.kind === "string_agg"
+        ? stringAggOrder(
+            aggregates[j]?.orderBy ?? [],
+            (orderNodes[j] as Node[]).map((n) => n.type),
+          )
+        : undefined,
+    ),
+  );
   const warnings = newWarnings();
   const global = groupBy.length === 0;
   const table = new KeyTable();
@@ -107,7 +121,10 @@ export function groupAggregate(
   const outputRow = (key: string, group: Group): Plain[] => {
     const row = [...group.g];
     specs.forEach((spec, j) => {
-      if (spec.kind === "min" || spec.kind === "max") {
+      if (spec.kind === "string_agg") {
+        const call = spec.call;
+        row.push(texts.text(j, key, call.delimiter ?? null, call.distinct));
+      } else if (spec.kind === "min" || spec.kind === "max") {
         const list = indexes.get(`${j}:${key}`);
         row.push((spec.kind === "min" ? list?.first() : list?.last()) ?? null);
       } else row.push(finalizeAcc(spec, group.a[j], group.n));
@@ -158,9 +175,12 @@ export function groupAggregate(
     },
     restored(): void {
       indexes.clear();
-      for (const [mkey, [, value, groupKey]] of multisets.entries()) {
+      texts.clear();
+      for (const [mkey, entry] of multisets.entries()) {
+        const [, value, groupKey] = entry;
         const j = Number(mkey.slice(0, mkey.indexOf(":")));
         if (orders[j] !== undefined) indexOf(j, groupKey).insert(value);
+        else texts.restore(j, entry);
       }
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
@@ -229,6 +249,19 @@ export function groupAggregate(
           continue;
         }
         const values = plainValues(arg);
+        if (spec.kind === "string_agg") {
+          const keyNodes = orderNodes[j] as Node[];
+          const keyTypes = keyNodes.map((k) => k.type);
+          const keyValues = keyNodes.map((k) => plainValues(k.evaluate(ctx)));
+          for (let i = 0; i < n; i++) {
+            const v = values[i];
+            if (v === null) continue;
+            const keys = keyValues.map((column) => column[i]);
+            const item = stringAggItem(v as string, keys, keyTypes, spec.call.distinct);
+            texts.move(j, gkeys[slot[i] as number] as string, item, ops !== undefined && ops[i] === RETRACT ? -1 : 1);
+          }
+          continue;
+        }
         for (let i = 0; i < n; i++) {
           const v = values[i];
           if (v === null) continue;

@@ -1,4 +1,12 @@
-export type { Expr, LiteralValue, ScalarFn, AggregateFn, AggregateCall, NamedExpr } from "./expr/expr.js";
+export type {
+  Expr,
+  LiteralValue,
+  ScalarFn,
+  AggregateFn,
+  AggregateCall,
+  AggregateOrder,
+  NamedExpr,
+} from "./expr/expr.js";
 export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns } from "./expr/expr.js";
 export type { ChangeOperator, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
@@ -18,6 +26,7 @@ export type { OrderKey } from "./top-n.js";
 export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
 export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
+export type { KeyedRows } from "./columnar/keyed-rows.js";
 export { join } from "./join.js";
 export type { UnionOperator } from "./union.js";
 export { union } from "./union.js";

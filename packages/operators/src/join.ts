@@ -8,8 +8,22 @@ import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
-import { type Expr, exprColumns } from "./expr/expr.js";
+import { col, type Expr, exprColumns } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
+import type { KeyedRows } from "./columnar/keyed-rows.js";
+import { lookupJoin, tableKeyOrder } from "./join-lookup.js";
+import { hasNull, isTrue } from "./join-rows.js";
+import {
+  type Bucket,
+  COUNT,
+  type Entry,
+  entryOf,
+  isEntry,
+  MATCHES,
+  type StoredSide,
+  store,
+  VALUES,
+} from "./join-state.js";
 import type { ChangeOperator } from "./operator.js";
 
 /** Which rows a join keeps: matched pairs only, or also the unmatched rows of one or both sides padded with NULLs. */
@@ -40,6 +54,15 @@ export interface JoinOptions {
    * @default false
    */
   readonly temporal?: boolean;
+  /**
+   * The right input's own rows by primary key, when the right input is that keyed table as it
+   * is (every column, in order, its changes fed to `process("right", ...)` right after the table
+   * applied them). When the equalities are exactly the table's primary key and the join is INNER
+   * or LEFT (right rows are never padded), the join keeps no copy of the table: it probes these
+   * rows (a temporal join then stores nothing at all). Otherwise this is ignored and the join
+   * keeps its own copy.
+   */
+  readonly table?: KeyedRows | undefined;
 }
 
 /**
@@ -56,40 +79,30 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
   emitOnly(columns: readonly string[] | undefined): void;
   /** Stored rows per side (distinct rows; duplicates share an entry with a count). */
   readonly sizes: { readonly left: number; readonly right: number };
+  /**
+   * Whether the right side is the table's own rows (`JoinOptions.table` applied): nothing of it is
+   * stored, and feeding it the table's current rows (a backfill) would count them twice.
+   */
+  readonly probesTable: boolean;
 }
 
-/**
- * A stored row: its identity (row-key.ts encoding of its kept values), its multiplicity, how
- * many other-side rows it matches, then its plain values (unread columns NULL) in the same
- * array (one object per row, one indirection fewer when a probe reads them).
- */
-type Entry = [id: string, count: number, matches: number, ...values: Plain[]];
-/** Where an {@link Entry}'s multiplicity, match count and first column value are. */
-const COUNT = 1;
-const MATCHES = 2;
-const VALUES = 3;
-/**
- * The rows of one join key: the entry itself while there is one distinct row (a table side
- * joined on its primary key: an array, not an object of its own shape per key, which V8
- * iterates slowly and stores large), else the entries by row identity.
- */
-type Bucket = Entry | Record<string, Entry>;
-
-interface Side {
+interface Side extends StoredSide {
   readonly name: JoinSide;
   readonly width: number;
   readonly offset: number;
-  readonly types: readonly SqlType[];
   readonly keys: readonly Node[];
   readonly keyColumns: ReadonlySet<string>;
-  /** Per input column, whether it is kept (read downstream, in a key or in the residual). */
-  kept: boolean[];
   /** Unmatched rows of this side come out padded with NULLs (outer side). */
   readonly padded: boolean;
-  /** Rows of this side are stored (not the left of a temporal join). */
+  /** Rows of this side are stored (not the left of a temporal join, not a table's own rows). */
   readonly stored: boolean;
-  readonly store: KeyedStore<Bucket, StoreKey>;
-  rows: number;
+  /**
+   * The side is a keyed table's own rows (`JoinOptions.table`): a bucket is the table row itself
+   * (values from index 0, count 1, never padded, so no match count), probed, never written.
+   */
+  readonly tableRows: boolean;
+  /** The bucket of a join key: from the side's store, or the table's row. */
+  get(key: StoreKey): Bucket | undefined;
 }
 
 /**
@@ -139,13 +152,53 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   };
   const warnings = newWarnings();
 
+  // The right input's own table rows can stand for its side when the join is on exactly its
+  // primary key and right rows are never padded (INNER or LEFT): then no copy is kept.
+  const leftNamed = new Schema(schema.fields.slice(0, widths[0]));
+  const tableOrder =
+    opts.table !== undefined && (kind === "inner" || kind === "left")
+      ? tableKeyOrder(
+          opts.on,
+          opts.names.slice(widths[0]),
+          opts.table,
+          opts.on.map((p) => compileNode(p.left, leftNamed).type),
+        )
+      : undefined;
+  const table = tableOrder === undefined ? undefined : opts.table;
+  if (tableOrder !== undefined && table !== undefined && opts.temporal === true) {
+    return lookupJoin({
+      kind: kind as "inner" | "left",
+      schema,
+      types,
+      leftWidth: widths[0],
+      keys: tableOrder.map((e) => compileNode(e, leftNamed)),
+      table,
+      residual,
+      warnings,
+      readBy: (columns) => {
+        const read = readSet(columns);
+        return opts.names.map((n) => read.has(n));
+      },
+    });
+  }
+  // With the table's rows, the equalities go in its key order (its rows are keyed that way).
+  const on =
+    tableOrder === undefined || table === undefined
+      ? opts.on
+      : tableOrder.map((e, k) => ({
+          left: e,
+          right: col(opts.names[widths[0] + (table.keyColumns[k] as number)] as string),
+        }));
+
   const side = (name: JoinSide, input: Schema, offset: number): Side => {
-    const keyExprs = opts.on.map((p) => p[name]);
+    const keyExprs = on.map((p) => p[name]);
     const keyColumns = new Set<string>();
     for (const e of keyExprs) exprColumns(e, keyColumns);
     // Keys name the side's columns by their output names.
     const named = new Schema(input.fields.map((_f, c) => schema.fields[offset + c] as (typeof schema.fields)[number]));
     const padded = kind === "full" || kind === name;
+    const store = new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`);
+    const rowsOfTable = name === "right" && table !== undefined;
     return {
       name,
       width: input.fields.length,
@@ -155,15 +208,19 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       keyColumns,
       kept: keptBy(input, offset, keyColumns, readSet(undefined)),
       padded,
-      stored: !(opts.temporal === true && name === "left"),
-      store: new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`),
+      stored: !(opts.temporal === true && name === "left") && !rowsOfTable,
+      store,
+      tableRows: rowsOfTable,
+      get: rowsOfTable ? (key) => table?.get(key) as Bucket | undefined : (key) => store.get(key),
       rows: 0,
     };
   };
   const sides = { left: side("left", left, 0), right: side("right", right, widths[0]) };
   // A key of one number on both sides is the number itself (no string per row), as in upsert.
+  // With the table's rows, keys are encoded as the table encodes its primary key.
   const scalar =
-    hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type));
+    table?.scalar ??
+    (hasScalarKeys(sides.left.keys.map((k) => k.type)) && hasScalarKeys(sides.right.keys.map((k) => k.type)));
   /** Per output column, whether consumers (or the residual) read it: the others come out NULL. */
   let emitted = opts.names.map(() => true);
 
@@ -174,7 +231,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
   return {
     schema,
-    stores: [sides.left.store, sides.right.store] as KeyedStore<unknown>[],
+    stores: (table === undefined ? [sides.left.store, sides.right.store] : [sides.left.store]) as KeyedStore<unknown>[],
+    probesTable: table !== undefined,
     warnings,
     emitOnly(columns) {
       const read = readSet(columns);
@@ -204,7 +262,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
       // Each row's bucket on the other side's current state: the rows it may pair with.
       const found = new Array<Bucket | undefined>(n);
-      for (let i = 0; i < n; i++) found[i] = hasNull(keyCols, i) ? undefined : o.store.get(keys[i] as StoreKey);
+      for (let i = 0; i < n; i++) found[i] = hasNull(keyCols, i) ? undefined : o.get(keys[i] as StoreKey);
       // The residual is evaluated over every candidate pair at once, as one batch, in the order
       // the loop below visits them.
       let pass: Uint8Array | undefined;
@@ -246,7 +304,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       /** Joins input row `i` with entry `e`; how many matches that makes. */
       const pair = (i: number, e: Entry, sign: number): number => {
         if (pass !== undefined && pass[candidate++] !== 1) return 0;
-        const count = e[COUNT];
+        const count = o.tableRows ? 1 : e[COUNT];
         emit(i, e, sign, count);
         if (o.padded) {
           const before = e[MATCHES];
@@ -277,9 +335,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         }
         if (s.padded && matches === 0) emit(i, undefined, sign, 1);
         if (reader !== undefined && !hasNull(keyCols, i)) {
-          store(s, keys[i] as StoreKey, ids[i] as string, sign, () =>
-            entryOf(reader, s.kept, ids[i] as string, i, matches),
-          );
+          store(s, keys[i] as StoreKey, ids[i] as string, sign, () => entryOf(reader, s.kept, i, matches));
         }
       }
       const m = outRow.length;
@@ -308,7 +364,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     return types.map((t, c) => {
       if (kept[c] !== true) return nullData(t, m);
       if (c >= s.offset && c < s.offset + s.width) return toArrow(takeCol(colAt(c - s.offset), rows));
-      const at = VALUES + c - o.offset;
+      const at = (o.tableRows ? 0 : VALUES) + c - o.offset;
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
         const e = entries[j];
@@ -321,75 +377,3 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
 /** A placeholder for input columns not read. */
 const NULL_COL: Col = { type: { kind: "boolean" }, length: 0, values: new Uint8Array(0), valid: undefined };
-
-/** The entry of row `i` (columns not kept NULL): what a side stores. */
-function entryOf(reader: PlainRowReader, kept: readonly boolean[], id: string, i: number, matches: number): Entry {
-  const entry = new Array<Plain>(VALUES + kept.length) as Entry;
-  entry[0] = id;
-  entry[COUNT] = 1;
-  entry[MATCHES] = matches;
-  for (let c = 0; c < kept.length; c++) entry[VALUES + c] = kept[c] ? reader.at(c, i) : null;
-  return entry;
-}
-
-/** 1 where a boolean column is TRUE (not FALSE, not NULL). */
-function isTrue(v: Col, m: number): Uint8Array {
-  const values = v.values as Uint8Array;
-  const pass = new Uint8Array(m);
-  for (let p = 0; p < m; p++) pass[p] = values[p] === 1 && (v.valid === undefined || v.valid[p] === 1) ? 1 : 0;
-  return pass;
-}
-
-/** Adds (`sign` 1) or removes (-1) one copy of a row in its key's bucket; `added` makes its entry when new. */
-function store(s: Side, key: StoreKey, id: string, sign: number, added: () => Entry): void {
-  const bucket = s.store.get(key);
-  const entry =
-    bucket === undefined ? undefined : isEntry(bucket) ? (bucket[0] === id ? bucket : undefined) : bucket[id];
-  if (sign > 0) {
-    if (entry !== undefined) entry[COUNT]++;
-    else {
-      if (bucket === undefined) s.store.set(key, added());
-      else if (isEntry(bucket)) s.store.set(key, { [bucket[0]]: bucket, [id]: added() });
-      else bucket[id] = added();
-      s.rows++;
-    }
-    s.store.touch(key);
-    return;
-  }
-  // A retraction of a row never stored (bad upstream input) changes nothing.
-  if (bucket === undefined || entry === undefined) return;
-  if (--entry[COUNT] > 0) {
-    s.store.touch(key);
-    return;
-  }
-  s.rows--;
-  if (isEntry(bucket)) {
-    s.store.delete(key);
-    return;
-  }
-  delete bucket[id];
-  let left: Entry | undefined;
-  let more = false;
-  for (const other in bucket) {
-    if (left !== undefined) {
-      more = true;
-      break;
-    }
-    left = bucket[other];
-  }
-  if (left === undefined) s.store.delete(key);
-  else if (more) s.store.touch(key);
-  else s.store.set(key, left);
-}
-
-function isEntry(bucket: Bucket): bucket is Entry {
-  return Array.isArray(bucket);
-}
-
-function hasNull(cols: readonly Col[], i: number): boolean {
-  for (let c = 0; c < cols.length; c++) {
-    const valid = (cols[c] as Col).valid;
-    if (valid !== undefined && valid[i] === 0) return true;
-  }
-  return false;
-}

@@ -12,6 +12,7 @@ import { type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { probeKeys } from "./columnar/probe.js";
+import type { KeyedRows } from "./columnar/keyed-rows.js";
 
 /**
  * The upsert operator of a table with a primary key; it is also the table's storage.
@@ -31,6 +32,8 @@ export interface UpsertOperator extends TableOperator {
    * key order, of the key's types): one store probe per row of `probe`, never a scan.
    */
   lookup(probe: RecordBatch): Table;
+  /** The stored rows by primary key, for a join that probes the table instead of copying it. */
+  readonly rowsByKey: KeyedRows;
 }
 
 /** Options of {@link upsert}. */
@@ -96,6 +99,12 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     keyIndex.includes(c) && SAME_WHEN_KEYS_EQUAL.has(repOf(t)) && t.kind !== "numeric" ? [] : [c],
   );
   let nullKeyRows = 0;
+  const rowsByKey: KeyedRows = {
+    keyColumns: keyIndex,
+    keyTypes: keyIndex.map((i) => types[i] as SqlType),
+    scalar,
+    get: (key) => store.get(key),
+  };
   /** Per column, whether consumers read it; undefined: every column. */
   let only: boolean[] | undefined;
 
@@ -108,6 +117,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     get nullKeyRows() {
       return nullKeyRows;
     },
+    rowsByKey,
     emitOnly(columns) {
       const read = new Set(columns);
       if (columns === undefined || [...read].some((c) => !names.includes(c))) {

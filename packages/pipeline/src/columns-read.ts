@@ -64,7 +64,10 @@ function visit(
     case "aggregate": {
       const read = new Set<string>();
       for (const g of query.groupBy) exprColumns(g.expr, read);
-      for (const a of query.aggregates) if (a.arg !== undefined) exprColumns(a.arg, read);
+      for (const a of query.aggregates) {
+        if (a.arg !== undefined) exprColumns(a.arg, read);
+        for (const o of a.orderBy ?? []) exprColumns(o.expr, read);
+      }
       down(query.input, read);
       return;
     }

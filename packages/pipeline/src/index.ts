@@ -28,6 +28,7 @@ export {
   bothSides,
   checkDistinctNames,
   checkQualifier,
+  checkTemporalRight,
   commonNames,
   conjuncts,
   entryRelation,

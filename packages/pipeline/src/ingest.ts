@@ -2,6 +2,7 @@ import { type ChangeBatch, insertsOf, messageOf, type RawBatch } from "@jetflow/
 import { NatsSource, type NatsSourceConfig, removeConsumers, resolveNatsOptions } from "@jetflow/connector-nats";
 import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
 import {
+  type KeyedRows,
   appendOnly,
   appendOnlyTable,
   type ChangeOperator,
@@ -129,6 +130,10 @@ export class IngestRelation extends Relation {
   /** A keyed table finds rows by primary key in its upsert state: one probe per key. */
   override probeByKey(keys: RecordBatch): Table | undefined {
     return this.storage?.kind === "keyed" ? this.storage.operator.lookup(keys) : undefined;
+  }
+
+  override keyedRows(): KeyedRows | undefined {
+    return this.storage?.kind === "keyed" ? this.storage.operator.rowsByKey : undefined;
   }
 
   restored(): void {

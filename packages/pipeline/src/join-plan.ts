@@ -1,5 +1,5 @@
 import { type Expr, exprColumns, type JoinKind } from "@jetflow/operators";
-import type { ViewQuery } from "./spec.js";
+import type { Catalog, ViewQuery } from "./spec.js";
 
 // The FROM scope of a SELECT and how its joins are planned, independent of how the query was
 // written: the SQL front end and the TypeScript query builder both resolve names and split join
@@ -239,6 +239,41 @@ export function joinRelations(
     temporal: temporal ? true : undefined,
   };
   return { query, outputs: names, entries, qualifiers: [...left.qualifiers, ...right.qualifiers] };
+}
+
+/**
+ * The right side of `FOR SYSTEM_TIME AS OF PROCTIME()` must be a table: a temporal join looks
+ * each left row up in the table's current rows. A source keeps no rows, and a view or a
+ * subquery is not looked up as of now (join it without the clause: a regular join then keeps
+ * both sides). A catalog without {@link Catalog.kindOf} skips the check for relations.
+ *
+ * @throws what `errors.unsupported` makes, naming the relation and why
+ * @example checkTemporalRight({ kind: "scan", relation: "customers" }, catalog, errors)
+ */
+export function checkTemporalRight(right: ViewQuery, catalog: Catalog, errors: PlanErrors): void {
+  const clause = "FOR SYSTEM_TIME AS OF PROCTIME()";
+  if (right.kind !== "scan") {
+    throw errors.unsupported(
+      `${clause} on a subquery or WITH query`,
+      "is",
+      "a temporal join looks rows up in a table; name a table, or drop the clause for a regular join",
+    );
+  }
+  const kind = catalog.kindOf?.(right.relation);
+  if (kind === "source") {
+    throw errors.unsupported(
+      `${clause} on source "${right.relation}"`,
+      "is",
+      "a source keeps no rows to look up; make it a TABLE with a PRIMARY KEY, or drop the clause",
+    );
+  }
+  if (kind === "view") {
+    throw errors.unsupported(
+      `${clause} on materialized view "${right.relation}"`,
+      "is",
+      "a temporal join looks rows up in a table; drop the clause to join the view's rows as they change",
+    );
+  }
 }
 
 /**

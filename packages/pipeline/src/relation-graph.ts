@@ -83,7 +83,10 @@ export class RelationGraph {
 
   /** What the SQL front end may ask while planning. */
   catalog(): Catalog {
-    return { columnsOf: (relation) => this.relations.get(relation)?.columns };
+    return {
+      columnsOf: (relation) => this.relations.get(relation)?.columns,
+      kindOf: (relation) => this.relations.get(relation)?.kind,
+    };
   }
 
   /** Every store of every relation, in a stable order. */

@@ -1,4 +1,5 @@
 import { type ChangeBatch, type ColumnDef, columnsOf } from "@jetflow/core";
+import type { KeyedRows } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { type Equalities, lookupPlan, lookupRows } from "./lookup.js";
@@ -106,6 +107,14 @@ export abstract class Relation implements RelationHandle {
    * an index; undefined when the relation keeps none (then lookups scan).
    */
   probeByKey(_keys: RecordBatch): Table | undefined {
+    return undefined;
+  }
+
+  /**
+   * A keyed table's own rows by primary key, which an INNER or LEFT join (temporal or not) on that
+   * key probes instead of keeping a copy; undefined for other relations.
+   */
+  keyedRows(): KeyedRows | undefined {
     return undefined;
   }
 

@@ -15,9 +15,11 @@ import { tickViews } from "./view.js";
  * The layout of the state a checkpoint holds; a checkpoint of another layout is refused, not
  * misread. 2: a primary key of one numeric column is stored under the number itself. 3: an
  * append-only table keeps its rows under running row numbers. 4: a join key with one distinct
- * row stores that row's entry itself, and entries carry their row identity.
+ * row stores that row's entry itself, and entries carry their row identity. 5: an INNER or LEFT
+ * join (temporal or not) on a table's primary key keeps no table side (it probes the table's own
+ * rows), and join entries carry no row identity.
  */
-const STATE_FORMAT = "4";
+const STATE_FORMAT = "5";
 /** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
 /** How often a stop tries its last checkpoint when a write fails for a passing reason. */

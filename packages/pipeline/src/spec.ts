@@ -1,6 +1,7 @@
 import type { ColumnDef } from "@jetflow/core";
 import type { FormatSpec, IncludeColumn } from "@jetflow/decoders";
 import type { AggregateCall, Expr, JoinKind, NamedExpr } from "@jetflow/operators";
+import type { RelationKind } from "./relation.js";
 
 /** INCLUDE metadata columns and `FORMAT ... ENCODE ...`: the decoders' vocabulary, shared as is. */
 export type { FormatSpec, IncludeColumn } from "@jetflow/decoders";
@@ -138,6 +139,11 @@ export type Statement =
 export interface Catalog {
   /** The output columns of a source, table or view; undefined when no such relation exists. */
   columnsOf(relation: string): readonly ColumnDef[] | undefined;
+  /**
+   * What a relation is (`"source"`, `"table"`, `"view"`); undefined when no such relation exists.
+   * A catalog without it (tests) skips the checks that need it.
+   */
+  kindOf?(relation: string): RelationKind | undefined;
   /** Whether a sink of this name exists (undefined: the catalog knows no sinks). */
   hasSink?(name: string): boolean;
 }

@@ -1,4 +1,11 @@
-import { type AggregateFn, type Expr, type NamedExpr, exprEquals, readsColumns } from "@jetflow/operators";
+import {
+  type AggregateFn,
+  type AggregateOrder,
+  type Expr,
+  type NamedExpr,
+  exprEquals,
+  readsColumns,
+} from "@jetflow/operators";
 import type { ViewQuery } from "./spec.js";
 
 // The steps of planning a SELECT that do not depend on how it was written: the SQL front end and
@@ -37,6 +44,27 @@ export interface AggregateParts {
   readonly fn: AggregateFn;
   readonly arg: Expr | undefined;
   readonly distinct: boolean;
+  /** string_agg's delimiter (NULL: none). */
+  readonly delimiter?: string | null;
+  /** string_agg's ORDER BY inside the call. */
+  readonly orderBy?: readonly AggregateOrder[];
+}
+
+/** Whether two aggregate calls compute the same thing (then one column serves both). */
+function sameAggregate(a: AggregateParts, b: AggregateParts): boolean {
+  const ao = a.orderBy ?? [];
+  const bo = b.orderBy ?? [];
+  return (
+    a.fn === b.fn &&
+    a.distinct === b.distinct &&
+    (a.arg === undefined ? b.arg === undefined : b.arg !== undefined && exprEquals(a.arg, b.arg)) &&
+    (a.delimiter ?? null) === (b.delimiter ?? null) &&
+    ao.length === bo.length &&
+    ao.every((o, i) => {
+      const p = bo[i] as AggregateOrder;
+      return o.desc === p.desc && o.nullsFirst === p.nullsFirst && exprEquals(o.expr, p.expr);
+    })
+  );
 }
 
 const col = (name: string): Expr => ({ kind: "column", name });
@@ -129,12 +157,7 @@ export class GroupedPlan {
   ) {}
 
   private find(parts: AggregateParts) {
-    return this.aggregates.find(
-      (a) =>
-        a.fn === parts.fn &&
-        a.distinct === parts.distinct &&
-        (a.arg === undefined ? parts.arg === undefined : parts.arg !== undefined && exprEquals(a.arg, parts.arg)),
-    );
+    return this.aggregates.find((a) => sameAggregate(a, parts));
   }
 
   private group(e: Expr) {
@@ -194,7 +217,14 @@ export class GroupedPlan {
       kind: "aggregate",
       input,
       groupBy: this.groups.map((g) => ({ name: g.name as string, expr: g.expr })),
-      aggregates: this.aggregates.map((a) => ({ name: a.name, fn: a.fn, arg: a.arg, distinct: a.distinct })),
+      aggregates: this.aggregates.map((a) => ({
+        name: a.name,
+        fn: a.fn,
+        arg: a.arg,
+        distinct: a.distinct,
+        ...(a.delimiter === undefined ? {} : { delimiter: a.delimiter }),
+        ...(a.orderBy === undefined || a.orderBy.length === 0 ? {} : { orderBy: a.orderBy }),
+      })),
     };
     if (having !== undefined) query = { kind: "filter", input: query, predicate: having };
     return { query, names: [...this.groups.map((g) => g.name as string), ...this.aggregates.map((a) => a.name)] };

@@ -6,6 +6,7 @@ import {
   hop,
   type JoinOperator,
   join,
+  type KeyedRows,
   type UnionOperator,
   union,
   MaterializedView,
@@ -46,6 +47,8 @@ export class ViewRelation extends Relation {
   /** The relations the query reads, each once, in the order the query names them. */
   readonly inputs: readonly Relation[];
   private readonly leaves: Leaf[] = [];
+  /** Scans whose rows a join reads from the table itself (`JoinOperator.probesTable`): no backfill. */
+  private readonly probed = new Set<Leaf>();
   private readonly stages: Stage[] = [];
   /** The rows the view holds. */
   private readonly held: MaterializedView;
@@ -147,6 +150,8 @@ export class ViewRelation extends Relation {
    */
   backfill(): void {
     for (const leaf of this.leaves) {
+      // A join that probes a table's own rows already sees all of them.
+      if (this.probed.has(leaf)) continue;
       const rows = leaf.relation.snapshot();
       if (rows === undefined) continue;
       for (const batch of rows.batches) if (batch.numRows > 0) leaf.sink(insertsOf(batch));
@@ -180,6 +185,7 @@ export class ViewRelation extends Relation {
           if (out !== undefined && out.batch.numRows > 0) next(out);
         };
       const left = this.compile(query.left, into("left"), ctx);
+      const rightLeaf = this.leaves.length;
       const right = this.compile(query.right, into("right"), ctx);
       if (query.temporal === true) checkAppendOnly(ctx.view, query.left, ctx.lookup);
       op = join(left, right, {
@@ -189,7 +195,9 @@ export class ViewRelation extends Relation {
         on: query.on,
         residual: query.residual,
         temporal: query.temporal === true,
+        table: tableRows(query, ctx.lookup),
       });
+      if (op.probesTable) this.probed.add(this.leaves[rightLeaf] as Leaf);
       ctx.joins.push(op);
       this.stages.push({ op, next });
       schema = op.schema;
@@ -234,6 +242,39 @@ interface CompileContext {
   readonly schemas: Map<ViewQuery, Schema>;
   /** The joins in the order they were compiled. */
   readonly joins: JoinOperator[];
+}
+
+/**
+ * A keyed table's own rows for a join whose right side scans it as it is, so the join can keep
+ * no copy of it (the join decides whether its equalities allow it). Not when the left side reads
+ * the table too, directly or through views: one change of the table would then reach the join on
+ * both sides, and the left one would already find the table's new rows.
+ */
+function tableRows(
+  query: Extract<ViewQuery, { kind: "join" }>,
+  lookup: (relation: string) => Relation | undefined,
+): KeyedRows | undefined {
+  if (query.right.kind !== "scan") return undefined;
+  const table = lookup(query.right.relation);
+  if (table === undefined || reads(query.left, table.name, lookup)) return undefined;
+  return table.keyedRows();
+}
+
+/** Whether a query reads relation `name`, directly or through the views it reads. */
+function reads(query: ViewQuery, name: string, lookup: (relation: string) => Relation | undefined): boolean {
+  switch (query.kind) {
+    case "scan": {
+      if (query.relation === name) return true;
+      const rel = lookup(query.relation);
+      return rel instanceof ViewRelation && reads(rel.query, name, lookup);
+    }
+    case "join":
+      return reads(query.left, name, lookup) || reads(query.right, name, lookup);
+    case "union":
+      return query.inputs.some((q) => reads(q, name, lookup));
+    default:
+      return reads(query.input, name, lookup);
+  }
 }
 
 /** A temporal join's left input must only ever insert: scans of sources through stateless steps. */

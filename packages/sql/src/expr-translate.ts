@@ -1,7 +1,9 @@
 import { ErrorCode, type SqlType, UnknownTypeError, parseSqlType } from "@jetflow/core";
 import type { AggregateFn, Expr, ScalarFn } from "@jetflow/operators";
+import type { AggregateParts } from "@jetflow/pipeline";
 import type { A_Const, A_Expr, ColumnRef, FuncCall, Node, TypeName } from "libpg-query";
-import { type SelectSource, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
+import { type SelectSource, caseWhen, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
+import { stringAggParts } from "./string-agg-call.js";
 
 /** How names and aggregates resolve where an expression stands (row scope, grouped scope, ...). */
 export interface Scope {
@@ -13,7 +15,10 @@ export interface Scope {
   intercept?(node: Node, location: number | undefined): Expr | undefined;
 }
 
-const AGGREGATES: ReadonlySet<string> = new Set<AggregateFn>(["count", "sum", "avg", "min", "max"]);
+const AGGREGATES: ReadonlySet<string> = new Set<AggregateFn>(["count", "sum", "avg", "min", "max", "string_agg"]);
+
+/** The aggregates the unsupported-aggregate error lists. */
+const SUPPORTED_AGGREGATES = "count, sum, avg, min, max, string_agg, bool_and, bool_or, every";
 
 /**
  * Aggregates planned as expressions over counts, so they stay exact under retraction:
@@ -24,7 +29,6 @@ const COUNTED_AGGREGATES: ReadonlySet<string> = new Set(["bool_and", "bool_or", 
 /** PostgreSQL / RisingWave aggregates jetflow lacks, so the error says "aggregate", not "function". */
 const OTHER_AGGREGATES = new Set([
   "array_agg",
-  "string_agg",
   "bit_and",
   "bit_or",
   "bit_xor",
@@ -116,11 +120,6 @@ const INT64_MIN = -(2n ** 63n);
 
 const call = (fn: ScalarFn, ...args: Expr[]): Expr => ({ kind: "call", fn, args });
 const not = (e: Expr): Expr => call("not", e);
-
-/** `CASE WHEN cond THEN value END` as a parse-tree node. */
-function caseWhen(cond: Node, value: Node): Node {
-  return { CaseExpr: { args: [{ CaseWhen: { expr: cond, result: value, location: -1 } }], location: -1 } };
-}
 
 /** The function name of a call, without a `pg_catalog.` prefix; undefined for other schemas. */
 export function functionName(fc: FuncCall): string | undefined {
@@ -244,16 +243,14 @@ export class ExprTranslator {
     throw this.sel.unsupported(location, what, verb);
   }
 
-  /** `fn`, `arg` and `distinct` of an aggregate call, its argument read in `argScope`. */
-  aggregateParts(
-    fc: FuncCall,
-    location: number | undefined,
-    argScope: Scope,
-  ): { fn: AggregateFn; arg: Expr | undefined; distinct: boolean } {
+  /** `fn`, `arg` and `distinct` of an aggregate call (and string_agg's delimiter and ORDER BY), read in `argScope`. */
+  aggregateParts(fc: FuncCall, location: number | undefined, argScope: Scope): AggregateParts {
     const fn = functionName(fc) as AggregateFn;
     if (fc.agg_filter !== undefined) {
       // agg(x) FILTER (WHERE p) is agg(CASE WHEN p THEN x END): every aggregate here skips NULLs.
       const { agg_filter: filter, ...unfiltered } = fc;
+      if (fn === "string_agg" && fc.agg_star !== true)
+        return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), unfiltered, location, filter);
       if (fc.agg_star !== true && (fc.args?.length ?? 0) !== 1)
         return this.aggregateParts(unfiltered, location, argScope);
       const value: Node =
@@ -264,8 +261,11 @@ export class ExprTranslator {
         argScope,
       );
     }
-    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     if (fc.agg_within_group === true) throw this.sel.unsupported(location, "WITHIN GROUP");
+    if (fn === "string_agg" && fc.agg_star !== true) {
+      return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), fc, location, undefined);
+    }
+    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     const args = fc.args ?? [];
     if (fc.agg_star === true) {
       if (fn !== "count")
@@ -292,12 +292,7 @@ export class ExprTranslator {
     if (AGGREGATES.has(name)) return scope.aggregate(fc, location);
     if (COUNTED_AGGREGATES.has(name)) return this.countedAggregate(name, fc, scope, location);
     if (OTHER_AGGREGATES.has(name)) {
-      throw this.sel.unsupported(
-        location,
-        `aggregate function ${name}()`,
-        "is",
-        "supported: count, sum, avg, min, max, bool_and, bool_or, every",
-      );
+      throw this.sel.unsupported(location, `aggregate function ${name}()`, "is", `supported: ${SUPPORTED_AGGREGATES}`);
     }
     const scalar = SCALAR_FUNCTIONS[name];
     if (scalar === undefined) {

@@ -8,6 +8,7 @@ import {
   andAll,
   bothSides,
   checkDistinctNames,
+  checkTemporalRight,
   commonNames,
   conjuncts,
   entryRelation,
@@ -148,6 +149,7 @@ function joinItem(sel: SelectSource, je: JoinExpr, ctx: FromContext): FromRelati
   const errors = planErrors(sel, location);
   checkDistinctNames(left, right, errors);
   const temporal = "RangeVar" in je.rarg && sel.temporal.has(je.rarg.RangeVar.location ?? -1);
+  if (temporal) checkTemporalRight(right.query, ctx.catalog, planErrors(sel, firstLocation(je.rarg)));
   if ("RangeVar" in je.larg && sel.temporal.has(je.larg.RangeVar.location ?? -1)) {
     throw sel.unsupported(
       je.larg.RangeVar.location,

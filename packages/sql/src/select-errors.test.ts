@@ -121,10 +121,23 @@ describe("unsupported SQL fails naming the construct", () => {
       ],
       ["SELECT max(a ORDER BY b) AS m FROM t", U, "max", `ORDER BY inside max() is ${NOT}`],
       [
-        "SELECT string_agg(b, ',') AS s FROM t",
+        "SELECT array_agg(b) AS s FROM t",
         U,
-        "string_agg",
-        `aggregate function string_agg() is ${NOT} (supported: count, sum, avg, min, max, bool_and, bool_or, every)`,
+        "array_agg",
+        `aggregate function array_agg() is ${NOT} (supported: count, sum, avg, min, max, string_agg, bool_and, bool_or, every)`,
+      ],
+      [
+        "SELECT string_agg(b, b) AS s FROM t",
+        U,
+        ["b) AS", 0],
+        `a string_agg() delimiter that is not a text constant is ${NOT} (write it as a literal, e.g. ', ')`,
+      ],
+      ["SELECT string_agg(b) AS s FROM t", S, "string_agg", "string_agg() takes exactly two arguments, got 1"],
+      [
+        "SELECT string_agg(DISTINCT b, ',' ORDER BY a) AS s FROM t",
+        S,
+        "a) AS",
+        "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
       ],
       [
         "SELECT md5(b) AS h FROM t",
@@ -328,5 +341,55 @@ describe("invalid queries are syntax errors with PostgreSQL's wording", () => {
 
   it("rejects unsupported SELECT without FROM", () => {
     check(["SELECT 1 AS one", U, "SELECT", "a materialized view needs FROM a table, source or view"]);
+  });
+});
+
+describe("FOR SYSTEM_TIME AS OF PROCTIME() needs a table on the right", () => {
+  // A catalog that knows what each relation is: `c` a table, `s` a source, `w` a view.
+  const kinds: Record<string, "source" | "table" | "view"> = { t: "source", c: "table", s: "source", w: "view" };
+  const base = catalogOf({ t: ["a integer"], c: ["a integer", "n varchar"], s: ["a integer"], w: ["a integer"] });
+  const withKinds = { ...base, kindOf: (r: string) => kinds[r] };
+  const T = "FOR SYSTEM_TIME AS OF PROCTIME()";
+
+  it.each<Case>([
+    [
+      `SELECT t.a FROM t JOIN s ${T} ON t.a = s.a`,
+      U,
+      "s FOR",
+      `${T} on source "s" is ${NOT} (a source keeps no rows to look up; make it a TABLE with a PRIMARY KEY, or drop the clause)`,
+    ],
+    [
+      `SELECT t.a\nFROM t\n  LEFT JOIN w ${T} AS x ON t.a = x.a`,
+      U,
+      "w FOR",
+      `${T} on materialized view "w" is ${NOT} (a temporal join looks rows up in a table; drop the clause to join the view's rows as they change)`,
+    ],
+    [
+      `WITH q AS (SELECT a FROM c) SELECT t.a FROM t JOIN q ${T} ON t.a = q.a`,
+      U,
+      "q FOR",
+      `${T} on a subquery or WITH query is ${NOT} (a temporal join looks rows up in a table; name a table, or drop the clause for a regular join)`,
+    ],
+  ])("%s", (select, code, at, detail) => {
+    const sql = `CREATE MATERIALIZED VIEW v AS ${select}`;
+    const e = sqlErrorOf(() => planOne(sql, withKinds));
+    const [needle, nth] = typeof at === "string" ? [at, 0] : at;
+    expect({ code: e.code, message: e.message }).toEqual({
+      code,
+      message: `${positionOf(sql, needle, nth)}: ${detail}`,
+    });
+  });
+
+  it("plans a table on the right as a temporal join", () => {
+    const statement = planOne(
+      `CREATE MATERIALIZED VIEW v AS SELECT t.a, c.n FROM t JOIN c ${T} ON t.a = c.a`,
+      withKinds,
+    );
+    expect(
+      statement.kind === "create_view" && statement.query.kind === "project" && statement.query.input,
+    ).toMatchObject({
+      kind: "join",
+      temporal: true,
+    });
   });
 });

@@ -217,3 +217,22 @@ describe("text read from a column", () => {
     expect(grownMiB).toBeLessThan(10);
   });
 });
+
+describe("short text interning", () => {
+  it("decodes every value exactly, batch after batch, whatever shares a cache slot (property)", () => {
+    // A tiny alphabet and short lengths: many equal values and many slot collisions.
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "-", "1"), maxLength: 14 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.option(text, { nil: null }), { maxLength: 30 }), { maxLength: 12 }),
+        (batches) => {
+          for (const values of batches) {
+            const data = toArrow(fromPlain(values, t("varchar")));
+            expect(plainValues(fromArrow(data, t("varchar")))).toEqual(values);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

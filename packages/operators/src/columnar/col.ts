@@ -126,22 +126,20 @@ export function fixedValues(rep: Rep, n: number): FixedValues | undefined {
 const EMPTY_BYTES = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
 
-/** A column of `n` NULLs (not for nested types, which have no allocatable values). */
+/**
+ * A column of `n` NULLs (not for nested types, which have no allocatable values): zeroed
+ * buffers made at once, with no pass over the rows.
+ */
 export function nullData(type: SqlType, n: number): Data {
   const rep = repOf(type);
-  if (rep !== "str" && rep !== "bytes") {
-    return toArrow({ type, length: n, values: allocValues(type, n), valid: new Uint8Array(n) });
-  }
-  // Every value empty: offsets all 0, no bytes, and a zeroed validity bitmap.
   const nullBitmap = new Uint8Array(((n + 63) & ~63) >> 3);
-  return makeData({
-    type: arrowTypeOf(type),
-    length: n,
-    nullCount: n,
-    nullBitmap,
-    valueOffsets: new Int32Array(n + 1),
-    data: new Uint8Array(0),
-  } as never);
+  const base = { type: arrowTypeOf(type), length: n, nullCount: n, nullBitmap };
+  // Every value empty: offsets all 0, no bytes.
+  if (rep === "str" || rep === "bytes") {
+    return makeData({ ...base, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) } as never);
+  }
+  if (rep === "bool") return makeData({ ...base, data: new Uint8Array(nullBitmap.length) } as never);
+  return makeData({ ...base, data: allocValues(type, n) } as never);
 }
 
 /** Unpacks one Arrow column (a RecordBatch child) into a {@link Col}. */
@@ -192,8 +190,16 @@ function decodeStrings(data: Data): string[] {
       const from = offsets[i] as number;
       const to = offsets[i + 1] as number;
       if (to - from < SLICED_STRING_MIN) {
-        all ??= utf8Decoder.decode(text);
-        out[i] = all.slice(from - start, to - start);
+        // Short text is interned: equal values decode to one string object, stored once.
+        const h = hashBytes(bytes, from, to);
+        const known = interned[h] as string;
+        if (sameAscii(known, bytes, from, to)) out[i] = known;
+        else {
+          all ??= utf8Decoder.decode(text);
+          const made = all.slice(from - start, to - start);
+          interned[h] = made;
+          out[i] = made;
+        }
       } else out[i] = latin1Slice.call(bytes, from, to);
     }
   } else {
@@ -201,6 +207,28 @@ function decodeStrings(data: Data): string[] {
       out[i] = utf8Decoder.decode(bytes.subarray(offsets[i] as number, offsets[i + 1] as number));
   }
   return out;
+}
+
+/**
+ * A direct-mapped cache of short ASCII strings by their bytes (a hash picks the one slot to
+ * look in; a new string takes the slot). Values that repeat across rows and batches (a region,
+ * a status, a country) then come out as the same string object: a table that stores them keeps
+ * one copy, not one per row, and a hit allocates nothing. Values that do not repeat just pass
+ * through. Strings are immutable, so sharing them between operators is safe.
+ */
+const INTERN_BITS = 12;
+const interned: string[] = new Array<string>(1 << INTERN_BITS).fill("");
+
+function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let h = to - from;
+  for (let k = from; k < to; k++) h = Math.imul(h ^ (bytes[k] as number), 0x9e3779b1);
+  return h >>> (32 - INTERN_BITS);
+}
+
+function sameAscii(s: string, bytes: Uint8Array, from: number, to: number): boolean {
+  if (s.length !== to - from) return false;
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) !== bytes[from + k]) return false;
+  return true;
 }
 
 /** The shortest substring V8 makes a view into its parent instead of a copy (`SlicedString::kMinLength`). */

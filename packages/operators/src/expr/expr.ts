@@ -85,7 +85,14 @@ export type ScalarFn =
   | "array_length";
 
 /** Aggregate functions. `count` with no argument is `count(*)`. */
-export type AggregateFn = "count" | "sum" | "avg" | "min" | "max";
+export type AggregateFn = "count" | "sum" | "avg" | "min" | "max" | "string_agg";
+
+/** A sort key inside an aggregate call (`string_agg(x, ',' ORDER BY k DESC NULLS LAST)`). */
+export interface AggregateOrder {
+  readonly expr: Expr;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
 
 export interface AggregateCall {
   /** Output column name. */
@@ -94,6 +101,10 @@ export interface AggregateCall {
   /** The argument; undefined only for `count(*)`. */
   readonly arg: Expr | undefined;
   readonly distinct: boolean;
+  /** string_agg's delimiter, a constant (NULL: none). @default null */
+  readonly delimiter?: string | null;
+  /** string_agg's `ORDER BY` inside the call, over the input's columns. @default [] (by the value) */
+  readonly orderBy?: readonly AggregateOrder[];
 }
 
 /** Shorthands for building expressions in code and tests. */

@@ -10,6 +10,7 @@ import {
   findColumn,
   hasColumn,
   joinRelations,
+  checkTemporalRight,
 } from "../join-plan.js";
 import type { Catalog, ViewQuery } from "../spec.js";
 import type { Term } from "./value.js";
@@ -101,8 +102,9 @@ export function resolveFromItem(
     const left = resolveFromItem(item.left, catalog, true, translateOn);
     const right = resolveFromItem(item.right, catalog, true, translateOn);
     if (item.temporal && item.right.kind !== "relation") {
-      throw new QueryError("a temporal join ({ temporal: true }) needs a table, source or view on the right");
+      throw new QueryError("a temporal join ({ temporal: true }) needs a table on the right");
     }
+    if (item.temporal) checkTemporalRight(right.query, catalog, DSL_ERRORS);
     const condition: JoinCondition =
       item.on.kind === "using"
         ? { kind: "using", names: item.on.names }

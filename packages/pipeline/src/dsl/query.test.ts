@@ -159,7 +159,7 @@ describe("from(): a query builder", () => {
       [
         () => from("orders", "a").join(tumble("orders", "at", { minutes: 1 }), "b", on, { temporal: true }),
         QueryError,
-        /temporal join .* needs a table, source or view on the right/,
+        /temporal join .* needs a table on the right/,
       ],
     ];
     for (const [build, type, message] of cases) {

@@ -159,6 +159,21 @@ const VIEWS: readonly [string, string][] = [
     "hop_join",
     "SELECT h.window_start, c.tier, count(*) AS n FROM HOP(events, ts, INTERVAL '10 minutes', INTERVAL '20 minutes') AS h JOIN customers c ON h.user_id = c.user_id GROUP BY h.window_start, c.tier",
   ],
+  // The right table joined on its primary key while the left side reads that table too: the join
+  // keeps its own copy (one table change reaches both sides; the left must not see it twice).
+  ["self_pk", "SELECT a.id, a.region, b.amount FROM orders a JOIN orders b ON a.id = b.id WHERE a.amount > 20"],
+  [
+    "derived_self",
+    "SELECT x.user_id, c.name FROM (SELECT user_id FROM customers WHERE credit > 30) AS x LEFT JOIN customers c ON x.user_id = c.user_id",
+  ],
+  [
+    "strings",
+    "SELECT user_id, string_agg(region, ',' ORDER BY id), string_agg(DISTINCT region, '' ORDER BY region DESC) FILTER (WHERE amount > 20) AS big FROM orders GROUP BY user_id",
+  ],
+  [
+    "strings_over_join",
+    "SELECT c.tier, string_agg(c.name, ', ' ORDER BY o.id DESC) AS names, count(*) AS n FROM orders o JOIN customers c ON o.user_id = c.user_id GROUP BY c.tier",
+  ],
   [
     "topn_join",
     "SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON o.user_id = c.user_id ORDER BY o.amount DESC, o.id LIMIT 5",
@@ -271,11 +286,14 @@ describe("joins equal PostgreSQL over the final table contents", () => {
     await p.start();
     await p.caughtUp();
     try {
-      const [name, select] = VIEWS.find(([n]) => n === "full_on") as [string, string];
-      await p.exec(`CREATE MATERIALIZED VIEW ${name} AS ${select};`);
-      const ref = await referenceOf(db, name);
-      const got = canonicalRows(parseJsonLines(toJsonLines(p.view(name).snapshot())), ref.columns);
-      expect(got).toEqual(ref.rows);
+      // full_on keeps both sides; inner_on, left_on and agg_over_join probe the customers table's own rows.
+      for (const view of ["full_on", "inner_on", "left_on", "agg_over_join"]) {
+        const [name, select] = VIEWS.find(([n]) => n === view) as [string, string];
+        await p.exec(`CREATE MATERIALIZED VIEW ${name} AS ${select};`);
+        const ref = await referenceOf(db, name);
+        const got = canonicalRows(parseJsonLines(toJsonLines(p.view(name).snapshot())), ref.columns);
+        expect(got).toEqual(ref.rows);
+      }
     } finally {
       await p.stop();
     }
@@ -347,6 +365,78 @@ describe("temporal join: FOR SYSTEM_TIME AS OF PROCTIME()", () => {
       ]);
     } finally {
       await p.stop();
+    }
+  });
+
+  it("after a restart from a checkpoint, probes the restored table: events meet the customers of their moment", async () => {
+    const url = server.url;
+    const stream = "joins_restart";
+    await addStream({ servers: url }, stream, ["jr.>"]);
+    const send = (subject: string, rows: Row[]) =>
+      publishRaw(
+        { servers: url },
+        stream,
+        rows.map((r) => ({ subject: `jr.${subject}`, payload: JSON.stringify(r) })),
+      );
+    const state = { kind: "filesystem" as const, dir: fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-temporal-")) };
+    const sqlText =
+      ingestSql(url).replaceAll("'j.", "'jr.").replaceAll("stream = 'joins'", `stream = '${stream}'`) +
+      "CREATE MATERIALIZED VIEW by_name AS SELECT c.name, count(*) AS n, sum(e.amount) AS total FROM events e JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() c ON e.user_id = c.user_id GROUP BY c.name;";
+    const settle = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), WAIT);
+    try {
+      await send("customers", [
+        { user_id: 1, name: "ann", tier: "gold", credit: 1 },
+        { user_id: 2, name: "bob", tier: null, credit: 2 },
+      ]);
+      const first = sqlPipeline({ state }).sql(sqlText);
+      await first.start();
+      try {
+        await first.caughtUp();
+        await send("events", [
+          { user_id: 1, kind: "buy", amount: 10 },
+          { user_id: 2, kind: "buy", amount: 20 },
+        ]);
+        await settle(() => first.view("by_name").rows().length === 2);
+      } finally {
+        await first.stop();
+      }
+      // While stopped, ann is renamed; bob is never sent again, so only the restored table knows him.
+      await send("customers", [{ user_id: 1, name: "anna", tier: "gold", credit: 1 }]);
+      const second = sqlPipeline({ state }).sql(sqlText);
+      await second.start();
+      try {
+        await second.caughtUp();
+        await send("events", [
+          { user_id: 1, kind: "buy", amount: 11 },
+          { user_id: 2, kind: "buy", amount: 21 },
+          { user_id: 3, kind: "buy", amount: 99 },
+        ]);
+        await settle(() =>
+          second
+            .view("by_name")
+            .rows()
+            .some((r) => r["name"] === "bob" && r["n"] === 2n),
+        );
+        await settle(() =>
+          second
+            .view("by_name")
+            .rows()
+            .some((r) => r["name"] === "anna"),
+        );
+        const rows = second
+          .view("by_name")
+          .rows()
+          .sort((a, b) => String(a["name"]).localeCompare(String(b["name"])));
+        expect(rows).toEqual([
+          { name: "ann", n: 1n, total: 10n },
+          { name: "anna", n: 1n, total: 11n },
+          { name: "bob", n: 2n, total: 41n },
+        ]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      fs.rmSync(state.dir, { recursive: true, force: true });
     }
   });
 
