@@ -1,0 +1,196 @@
+import { ErrorCode } from "@jetflow/core";
+import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { GroupError } from "./errors.js";
+import { createOrJoinGroup } from "./group.js";
+import { GroupMember } from "./group-member.js";
+import { groupStatus } from "./group-status.js";
+import { type MemberProcess, startMemberProcess } from "./testing/member-process.js";
+
+const groups = versionAtLeast(harnessServerVersion(), 2, 11);
+const LEASE = 2;
+const WAIT = { timeout: 30_000, interval: 100 };
+
+/** Partitions by member id as the group's bucket says, checked disjoint and complete. */
+async function spread(nc: NatsConnection, group: string): Promise<Map<string, readonly number[]>> {
+  const s = await groupStatus(nc, group);
+  expect(s.unowned).toEqual([]);
+  return new Map(s.members.map((m) => [m.id, m.partitions]));
+}
+
+/** Waits until `members` (ids) and only they own all 16 partitions, 5 or 6 each. */
+async function waitForEvenSpread(nc: NatsConnection, group: string, members: () => (string | undefined)[]) {
+  return vi.waitFor(async () => {
+    const ids = members();
+    const by = await spread(nc, group);
+    expect([...by.keys()].sort()).toEqual([...ids].sort());
+    for (const parts of by.values()) expect([5, 6]).toContain(parts.length);
+    return by;
+  }, WAIT);
+}
+
+describe.runIf(groups)("a group of members", () => {
+  let server: NatsServer;
+  const connections: NatsConnection[] = [];
+  const members: GroupMember[] = [];
+  const children: MemberProcess[] = [];
+  beforeAll(async () => {
+    server = await NatsServer.start();
+  });
+  afterAll(async () => {
+    for (const c of children) await c.kill();
+    for (const m of members) await m.leave().catch(() => {});
+    for (const nc of connections) await nc.close();
+    await server.dispose();
+  });
+
+  async function member(group: string, name: string): Promise<GroupMember> {
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    const m = await GroupMember.join(await createOrJoinGroup(nc, { group, partitions: 16 }), {
+      name,
+      leaseSeconds: LEASE,
+    });
+    members.push(m);
+    return m;
+  }
+
+  async function child(group: string, name: string): Promise<MemberProcess> {
+    // The group exists before the child joins, so it joins with the stored partition count.
+    const c = startMemberProcess(server.url, group, LEASE, name);
+    children.push(c);
+    await vi.waitFor(() => expect(c.memberId(), c.stderr()).toBeDefined(), WAIT);
+    return c;
+  }
+
+  async function admin(): Promise<NatsConnection> {
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    return nc;
+  }
+
+  it("spreads 16 partitions evenly and disjointly over 3 members, each knowing its own", async () => {
+    const a = await member("spread", "a");
+    const b = await member("spread", "b");
+    const c = await member("spread", "c");
+    const nc = await admin();
+    const by = await waitForEvenSpread(nc, "spread", () => [a.id, b.id, c.id]);
+    await vi.waitFor(() => {
+      for (const m of [a, b, c]) expect([...m.owned().keys()].sort((x, y) => x - y)).toEqual(by.get(m.id));
+    }, WAIT);
+  });
+
+  it("lets a new member take a share", async () => {
+    const a = await member("grow", "a");
+    const b = await member("grow", "b");
+    const nc = await admin();
+    await vi.waitFor(async () => {
+      const by = await spread(nc, "grow");
+      expect([...by.values()].map((p) => p.length)).toEqual([8, 8]);
+    }, WAIT);
+    const c = await member("grow", "c");
+    const by = await waitForEvenSpread(nc, "grow", () => [a.id, b.id, c.id]);
+    expect(by.get(c.id)!.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("takes over the partitions of a member killed with SIGKILL within its lease + 10 s", async () => {
+    const a = await member("crash", "a");
+    const b = await member("crash", "b");
+    const victim = await child("crash", "victim");
+    const nc = await admin();
+    await waitForEvenSpread(nc, "crash", () => [a.id, b.id, victim.memberId()]);
+    await victim.kill();
+    await vi.waitFor(
+      async () => {
+        const by = await spread(nc, "crash");
+        expect([...by.keys()].sort()).toEqual([a.id, b.id].sort());
+        expect([...by.values()].map((p) => p.length)).toEqual([8, 8]);
+      },
+      { timeout: (LEASE + 10) * 1000, interval: 100 },
+    );
+  });
+
+  it("fences a member paused past its lease (SIGSTOP, SIGCONT): its stale writes fail, then it rejoins", async () => {
+    const a = await member("pause", "a");
+    const b = await member("pause", "b");
+    const sleeper = await child("pause", "sleeper");
+    const nc = await admin();
+    const firstId = sleeper.memberId()!;
+    const before = await waitForEvenSpread(nc, "pause", () => [a.id, b.id, firstId]);
+    // The child printed an `acquired` (its fencing token) for each partition it owns.
+    await vi.waitFor(() => {
+      const acquired = sleeper.lines.filter((l) => l.type === "acquired").map((l) => l["partition"]);
+      expect(new Set(acquired)).toEqual(new Set(before.get(firstId)));
+    }, WAIT);
+    sleeper.signal("SIGSTOP");
+    try {
+      await vi.waitFor(async () => {
+        const by = await spread(nc, "pause");
+        expect([...by.keys()].sort()).toEqual([a.id, b.id].sort());
+      }, WAIT);
+    } finally {
+      sleeper.signal("SIGCONT");
+    }
+    sleeper.send("write");
+    const results = await vi.waitFor(() => {
+      const done = sleeper.lines.findIndex((l) => l.type === "writes_done");
+      expect(done).toBeGreaterThan(0);
+      return sleeper.lines.slice(0, done).filter((l) => l.type === "write");
+    }, WAIT);
+    expect(results.map((r) => r["partition"]).sort()).toEqual([...before.get(firstId)!].sort());
+    expect(results.every((r) => r["ok"] === false)).toBe(true);
+    expect(sleeper.lines.some((l) => l.type === "lease_lost" && l["member"] === firstId)).toBe(true);
+    // It rejoins under a new id and gets a share back.
+    await waitForEvenSpread(nc, "pause", () => [
+      a.id,
+      b.id,
+      sleeper.memberId() === firstId ? undefined : sleeper.memberId(),
+    ]);
+  });
+
+  it("writes with the held revision, refuses a stale revision and an unowned partition", async () => {
+    const a = await member("writes", "a");
+    await vi.waitFor(() => expect(a.owned().size).toBe(16), WAIT);
+    const rev = await a.write(3, { checkpoint: 1 });
+    expect(a.owned().get(3)).toBe(rev);
+    await expect(a.write(3, { checkpoint: 0 }, rev - 1)).rejects.toThrow(
+      `partition 3 of group "writes" was taken over: write at revision ${rev - 1} refused`,
+    );
+    expect(await a.write(3, { checkpoint: 2 })).toBeGreaterThan(rev);
+    await expect(a.write(16, {})).rejects.toThrow(`member ${a.id} does not own partition 16`);
+  });
+
+  it("keeps the partition count fixed at creation", async () => {
+    const nc = await admin();
+    await createOrJoinGroup(nc, { group: "fixed", partitions: 8 });
+    expect((await createOrJoinGroup(nc, { group: "fixed" })).partitions).toBe(8);
+    const e = await createOrJoinGroup(nc, { group: "fixed", partitions: 16 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GroupError);
+    expect((e as GroupError).code).toBe(ErrorCode.GroupFailed);
+    expect((e as GroupError).message).toBe(
+      'group "fixed" has 8 partitions, not 16 (the count is fixed when a group is created)',
+    );
+  });
+
+  it("reports a group that does not exist", async () => {
+    const nc = await admin();
+    await expect(groupStatus(nc, "nope")).rejects.toThrow(/group "nope" does not exist/);
+  });
+});
+
+describe.runIf(!groups)("on a server older than 2.11", () => {
+  it("refuses to form a group, naming the version needed", async () => {
+    await using server = await NatsServer.start();
+    const nc = await connect({ servers: server.url });
+    try {
+      const e = await createOrJoinGroup(nc, { group: "g" }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(GroupError);
+      expect((e as GroupError).message).toMatch(
+        /^group "g" needs nats-server 2\.11 or newer \(this server is 2\.\d+\.\d+\)$/,
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+});
