@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GroupError } from "./errors.js";
 import { createOrJoinGroup } from "./group.js";
-import { GroupMember } from "./group-member.js";
+import { type GroupEvent, GroupMember } from "./group-member.js";
 import { groupStatus } from "./group-status.js";
 import { type MemberProcess, startMemberProcess } from "./testing/member-process.js";
 
@@ -19,13 +19,14 @@ async function spread(nc: NatsConnection, group: string): Promise<Map<string, re
   return new Map(s.members.map((m) => [m.id, m.partitions]));
 }
 
-/** Waits until `members` (ids) and only they own all 16 partitions, 5 or 6 each. */
+/** Waits until `members` (ids) and only they own all 16 partitions, evenly (5 or 6 each of 3). */
 async function waitForEvenSpread(nc: NatsConnection, group: string, members: () => (string | undefined)[]) {
   return vi.waitFor(async () => {
     const ids = members();
     const by = await spread(nc, group);
     expect([...by.keys()].sort()).toEqual([...ids].sort());
-    for (const parts of by.values()) expect([5, 6]).toContain(parts.length);
+    const even = [Math.floor(16 / ids.length), Math.ceil(16 / ids.length)];
+    for (const parts of by.values()) expect(even).toContain(parts.length);
     return by;
   }, WAIT);
 }
@@ -79,6 +80,45 @@ describe.runIf(groups)("a group of members", () => {
     await vi.waitFor(() => {
       for (const m of [a, b, c]) expect([...m.owned().keys()].sort((x, y) => x - y)).toEqual(by.get(m.id));
     }, WAIT);
+  });
+
+  it("reports what it owns as events, from the first acquired partition on", async () => {
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    const group = await createOrJoinGroup(nc, { group: "events", partitions: 4 });
+    const m = await GroupMember.join(group, { name: "solo", leaseSeconds: LEASE });
+    const events: GroupEvent[] = [];
+    m.events$.subscribe((e) => events.push(e));
+    let completed = false;
+    m.events$.subscribe({ complete: () => (completed = true) });
+    // Subscribed right after join: the initial replay has not been applied yet, so nothing is missed.
+    await vi.waitFor(
+      () =>
+        expect(events.filter((e) => e.type === "owned").at(-1)).toEqual({ type: "owned", partitions: [0, 1, 2, 3] }),
+      WAIT,
+    );
+    const acquired = events.filter((e) => e.type === "acquired");
+    expect(acquired.map((e) => e.partition).sort()).toEqual([0, 1, 2, 3]);
+    for (const e of acquired) expect(m.owned().get(e.partition)).toBe(e.revision);
+    await m.leave();
+    expect(events.filter((e) => e.type === "released").map((e) => [e.partition, e.reason])).toEqual([
+      [0, "left"],
+      [1, "left"],
+      [2, "left"],
+      [3, "left"],
+    ]);
+    expect(completed).toBe(true);
+  });
+
+  it("hands the partitions of a member that leaves over at once, without waiting for its lease", async () => {
+    const nc = await admin();
+    const leaseOfLeaver = 3600; // were the hand-over to wait for this lease, the test would time out
+    const group = await createOrJoinGroup(nc, { group: "leave", partitions: 16 });
+    const a = await member("leave", "a");
+    const leaver = await GroupMember.join(group, { name: "leaver", leaseSeconds: leaseOfLeaver });
+    await waitForEvenSpread(nc, "leave", () => [a.id, leaver.id]);
+    await leaver.leave();
+    await vi.waitFor(async () => expect((await spread(nc, "leave")).get(a.id)).toHaveLength(16), WAIT);
   });
 
   it("lets a new member take a share", async () => {

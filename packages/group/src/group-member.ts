@@ -100,6 +100,8 @@ export class GroupMember {
     await m.takeLease();
     await m.watch();
     m.timer = setInterval(() => m.enqueue(() => m.tick()), (m.options.leaseSeconds * 1000) / 3);
+    // A closed connection ends the member: its lease runs out on the server, nothing is left running.
+    void group.nc.closed().then(() => m.stop());
     return m;
   }
 
@@ -155,9 +157,15 @@ export class GroupMember {
         this.release(p, "left");
       }
       await this.group.kv.delete(GroupKeys.member(this.memberId), { previousSeq: this.leaseRevision }).catch(() => {});
-      this.stopWatch();
-      this.subject.complete();
+      this.stop();
     });
+  }
+
+  private stop(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.stopWatch();
+    this.subject.complete();
   }
 
   private async takeLease(): Promise<void> {

@@ -1,8 +1,8 @@
 // Test-only child process: one group member in its own process, so a test can SIGKILL, SIGSTOP and
 // SIGCONT it. Run from the build: node dist/testing/member-child.js URL GROUP LEASE_SECONDS NAME
 // Prints every GroupEvent as one JSON line. On the stdin line "write" it writes to every partition
-// it ever acquired with the revision it got then (as a process that slept through a takeover
-// would), printing {"type":"write","partition":P,"ok":BOOL} per partition, then {"type":"writes_done"}.
+// acquired before it first lost its lease, with the revision it got then (as a process that slept
+// through a takeover would), printing {"type":"write","partition":P,"ok":BOOL} per partition, then {"type":"writes_done"}.
 import { createInterface } from "node:readline";
 import { connect } from "@nats-io/transport-node";
 import { createOrJoinGroup } from "../group.js";
@@ -16,8 +16,10 @@ const member = await GroupMember.join(await createOrJoinGroup(nc, { group: group
   leaseSeconds: Number(lease),
 });
 const tokens = new Map<number, number>();
+let slept = false;
 member.events$.subscribe((e) => {
-  if (e.type === "acquired") tokens.set(e.partition, e.revision);
+  if (e.type === "lease_lost") slept = true;
+  if (e.type === "acquired" && !slept) tokens.set(e.partition, e.revision);
   print(e);
 });
 print({ type: "joined", member: member.id });
