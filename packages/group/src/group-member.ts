@@ -5,7 +5,8 @@ import type { KvWatchEntry } from "@nats-io/kv";
 import { nuid } from "@nats-io/transport-node";
 import { type Observable, Subject } from "rxjs";
 import { GroupError } from "./errors.js";
-import { type Group, GroupKeys, groupBucket } from "./group.js";
+import type { Group } from "./group.js";
+import { GroupKeys, isNameToken, keySubject, type MemberValue, type PartitionValue, parseKey } from "./group-keys.js";
 import { assignPartitions } from "./rendezvous.js";
 
 /** Why a member stopped owning a partition. */
@@ -39,7 +40,7 @@ interface PartitionEntry {
 
 function resolveMemberOptions(o: MemberOptions): { name: string; leaseSeconds: number } {
   const name = o.name ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+  if (!isNameToken(name)) {
     throw new InvalidOptionError("name", `member name "${name}" may only hold letters, digits, "-" and "_"`);
   }
   const leaseSeconds = o.leaseSeconds ?? 5;
@@ -129,7 +130,7 @@ export class GroupMember {
       try {
         const next = await this.group.kv.update(
           GroupKeys.partition(partition),
-          JSON.stringify({ owner: this.memberId, data }),
+          JSON.stringify({ owner: this.memberId, data } satisfies PartitionValue),
           rev,
         );
         this.mine.set(partition, next);
@@ -177,7 +178,7 @@ export class GroupMember {
       pid: process.pid,
       joined_at: new Date().toISOString(),
       lease_seconds: this.options.leaseSeconds,
-    });
+    } satisfies MemberValue);
     this.leaseRevision = await this.group.kv.create(GroupKeys.member(id), value, `${this.options.leaseSeconds}s`);
     this.memberId = id;
     this.leaseValue = value;
@@ -192,14 +193,10 @@ export class GroupMember {
   private async tick(): Promise<void> {
     if (this.closed) return;
     try {
-      const ack = await this.js.publish(
-        `$KV.${groupBucket(this.group.name)}.${GroupKeys.member(this.memberId)}`,
-        this.leaseValue,
-        {
-          expect: { lastSubjectSequence: this.leaseRevision },
-          ttl: `${this.options.leaseSeconds}s`,
-        },
-      );
+      const ack = await this.js.publish(keySubject(this.group.name, GroupKeys.member(this.memberId)), this.leaseValue, {
+        expect: { lastSubjectSequence: this.leaseRevision },
+        ttl: `${this.options.leaseSeconds}s`,
+      });
       this.leaseRevision = ack.seq;
       this.lastRenewal = Date.now();
     } catch (e) {
@@ -236,8 +233,9 @@ export class GroupMember {
     if (this.closed) return;
     const live = e.operation === "PUT";
     let changed = false;
-    if (e.key.startsWith("members.")) {
-      const id = e.key.slice("members.".length);
+    const key = parseKey(e.key);
+    if (key.kind === "member") {
+      const id = key.id;
       if (live) {
         changed = !this.members.has(id);
         this.members.set(id, e.revision);
@@ -247,10 +245,9 @@ export class GroupMember {
         // Our own lease expired (we were paused or cut off): drop everything before anything else.
         if (id === this.memberId) this.enqueue(() => (id === this.memberId ? this.leaseLost() : Promise.resolve()));
       }
-    } else if (e.key.startsWith("partitions.")) {
-      const p = Number(e.key.slice("partitions.".length));
-      const owner = live ? ((e.json<{ owner: string | null }>().owner ?? null) as string | null) : null;
-      changed = this.seePartition(p, { owner, revision: e.revision });
+    } else if (key.kind === "partition") {
+      const owner = live ? (e.json<PartitionValue>().owner ?? null) : null;
+      changed = this.seePartition(key.partition, { owner, revision: e.revision });
     }
     if (e.delta === 0) this.synced = true;
     if (changed || e.delta === 0) this.enqueue(() => this.reconcile());

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { openGroup } from "./group.js";
+import { type MemberValue, type PartitionValue, parseKey } from "./group-keys.js";
 
 /** One live member as `groupStatus` reports it. */
 export interface MemberStatus {
@@ -44,8 +45,9 @@ export async function groupStatus(nc: NatsConnection, group: string): Promise<Gr
   for (const key of keys) {
     const e = await g.kv.get(key);
     if (e === null || e.operation !== "PUT") continue;
-    if (key.startsWith("members.")) {
-      const v = e.json<{ id: string; name: string; host: string; pid: number; lease_seconds: number }>();
+    const parsed = parseKey(key);
+    if (parsed.kind === "member") {
+      const v = e.json<MemberValue>();
       members.set(v.id, {
         id: v.id,
         name: v.name,
@@ -55,9 +57,9 @@ export async function groupStatus(nc: NatsConnection, group: string): Promise<Gr
         leaseAgeMs: Math.max(0, now - e.created.getTime()),
         partitions: [],
       });
-    } else if (key.startsWith("partitions.")) {
-      const owner = e.json<{ owner: string | null }>().owner;
-      if (owner !== null) owners.set(Number(key.slice("partitions.".length)), owner);
+    } else if (parsed.kind === "partition") {
+      const owner = e.json<PartitionValue>().owner;
+      if (owner !== null) owners.set(parsed.partition, owner);
     }
   }
   const unowned: number[] = [];

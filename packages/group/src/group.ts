@@ -3,25 +3,10 @@ import { InvalidOptionError, messageOf } from "@jetflow/core";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { GroupError } from "./errors.js";
+import { GroupKeys, groupBucket, isNameToken, type StoredConfig } from "./group-keys.js";
 
 /** How long a delete marker left by an expired lease stays visible to watchers. */
 const MARKER_TTL_MS = 60_000;
-const NAME = /^[A-Za-z0-9_-]+$/;
-
-/** The KV keys of a group bucket. */
-export const GroupKeys = {
-  /** The group's fixed config: `{ "partitions": N, "format": 1, "created_at": ISO }`. */
-  config: "config",
-  /** A member's lease: written with a per-message TTL, renewed by compare-and-set. */
-  member: (id: string) => `members.${id}`,
-  /** A partition's owner: `{ "owner": MEMBER_ID | null }`, changed only by compare-and-set. */
-  partition: (p: number) => `partitions.${p}`,
-} as const;
-
-/** The KV bucket of group `group`: `jetflow_group_<group>`. */
-export function groupBucket(group: string): string {
-  return `jetflow_group_${group}`;
-}
 
 /** What `createOrJoinGroup` needs. */
 export interface GroupOptions {
@@ -39,13 +24,6 @@ export interface Group {
   readonly nc: NatsConnection;
 }
 
-/** The group config as stored under {@link GroupKeys.config}. */
-interface StoredConfig {
-  readonly partitions: number;
-  readonly format: 1;
-  readonly created_at: string;
-}
-
 /**
  * Refuses a server without what groups need (per-message TTL leases and priority groups:
  * nats-server 2.11+) with one line naming the version found and the one needed.
@@ -58,7 +36,7 @@ export function requireGroupServer(nc: NatsConnection, group: string): void {
 }
 
 function checkName(group: string): void {
-  if (!NAME.test(group)) {
+  if (!isNameToken(group)) {
     throw new InvalidOptionError("group", `group name "${group}" may only hold letters, digits, "-" and "_"`);
   }
 }

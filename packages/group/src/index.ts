@@ -11,7 +11,9 @@
 export { GroupError } from "./errors.js";
 export { fnv1a32, partitionOf } from "./partition.js";
 export { assignPartitions } from "./rendezvous.js";
-export { createOrJoinGroup, groupBucket, GroupKeys, openGroup, requireGroupServer } from "./group.js";
+export { createOrJoinGroup, openGroup, requireGroupServer } from "./group.js";
+export { groupBucket, GroupKeys, parseKey } from "./group-keys.js";
+export type { MemberValue, ParsedKey, PartitionValue, StoredConfig } from "./group-keys.js";
 export type { Group, GroupOptions } from "./group.js";
 export { GroupMember } from "./group-member.js";
 export type { GroupEvent, MemberOptions, ReleaseReason } from "./group-member.js";
