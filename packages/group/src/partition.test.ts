@@ -5,7 +5,11 @@ import { describe, expect, it } from "vitest";
 import { fnv1a32, partitionOf } from "./partition.js";
 
 const N = 16;
-const keys = Array.from({ length: 200 }, (_, i) => [`r${i % 7}`, `k${i * 7919}`] as const);
+// ASCII keys, and non-ASCII ones: the server hashes the UTF-8 bytes, so must partitionOf.
+const keys = [
+  ...Array.from({ length: 200 }, (_, i) => [`r${i % 7}`, `k${i * 7919}`] as const),
+  ...["zürich", "東京", "naïve-😀", "ÅÄÖ"].map((r, i) => [r, `ü${i}`] as const),
+];
 
 describe("partitionOf", () => {
   it("is FNV-1a 32 (the reference vectors)", () => {
@@ -35,7 +39,7 @@ describe("partitionOf", () => {
         expect(Number(partition), m.subject).toBe(partitionOf([a!, b!], N));
         seen.add(Number(partition));
       }
-      // 200 keys reach every one of 16 partitions: the test compares more than one bucket.
+      // 204 keys reach every one of 16 partitions: the test compares more than one bucket.
       expect(seen.size).toBe(N);
     } finally {
       await nc.close();
