@@ -201,6 +201,28 @@ describe.runIf(groups)("a group of members", () => {
     await expect(a.write(16, {})).rejects.toThrow(`member ${a.id} does not own partition 16`);
   });
 
+  it("drops a partition whose key another writer moved (fenced), and reclaims it from a writer without a lease", async () => {
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    const group = await createOrJoinGroup(nc, { group: "intruder", partitions: 4 });
+    const m = await GroupMember.join(group, { name: "owner", leaseSeconds: LEASE });
+    members.push(m);
+    const events: GroupEvent[] = [];
+    m.events$.subscribe((e) => events.push(e));
+    await vi.waitFor(() => expect(m.owned().size).toBe(4), WAIT);
+    const token = m.owned().get(2)!;
+    // Someone else takes partition 2 over, as a new owner would: a compare-and-set at its revision.
+    const moved = await group.kv.update("partitions.2", JSON.stringify({ owner: "intruder" }), token);
+    await expect(m.write(2, { late: true }, token)).rejects.toThrow(/was taken over/);
+    await vi.waitFor(() => {
+      expect(events).toContainEqual({ type: "released", partition: 2, reason: "fenced" });
+      // "intruder" holds no lease, so the partition is free again and goes back to its assignee.
+      const again = events.find((e) => e.type === "acquired" && e.partition === 2 && e.revision > moved);
+      expect(again).toBeDefined();
+    }, WAIT);
+    expect(m.owned().get(2)).toBeGreaterThan(moved);
+  });
+
   it("keeps the partition count fixed at creation", async () => {
     const nc = await admin();
     await createOrJoinGroup(nc, { group: "fixed", partitions: 8 });

@@ -137,7 +137,10 @@ export class GroupMember {
         this.seePartition(partition, { owner: this.memberId, revision: next });
         return next;
       } catch (e) {
-        if (this.mine.get(partition) === rev) this.release(partition, "fenced");
+        if (this.mine.get(partition) === rev) {
+          this.release(partition, "fenced");
+          this.emit({ type: "owned", partitions: [...this.mine.keys()].sort((a, b) => a - b) });
+        }
         throw new GroupError(
           this.group.name,
           `partition ${partition} of group "${this.group.name}" was taken over: write at revision ${rev} refused`,
