@@ -11,6 +11,9 @@ import { type MemberProcess, startMemberProcess } from "./testing/member-process
 const groups = versionAtLeast(harnessServerVersion(), 2, 11);
 const LEASE = 2;
 const WAIT = { timeout: 30_000, interval: 100 };
+let attempt = 0;
+/** A group name of its own for each run of a test, so a retried test does not meet the members of its first run. */
+const fresh = (name: string) => `${name}_${++attempt}`;
 
 /** Partitions by member id as the group's bucket says, checked disjoint and complete. */
 async function spread(nc: NatsConnection, group: string): Promise<Map<string, readonly number[]>> {
@@ -72,20 +75,22 @@ describe.runIf(groups)("a group of members", () => {
   }
 
   it("spreads 16 partitions evenly and disjointly over 3 members, each knowing its own", async () => {
-    const a = await member("spread", "a");
-    const b = await member("spread", "b");
-    const c = await member("spread", "c");
+    const g = fresh("spread");
+    const a = await member(g, "a");
+    const b = await member(g, "b");
+    const c = await member(g, "c");
     const nc = await admin();
-    const by = await waitForEvenSpread(nc, "spread", () => [a.id, b.id, c.id]);
+    const by = await waitForEvenSpread(nc, g, () => [a.id, b.id, c.id]);
     await vi.waitFor(() => {
       for (const m of [a, b, c]) expect([...m.owned().keys()].sort((x, y) => x - y)).toEqual(by.get(m.id));
     }, WAIT);
   });
 
   it("reports what it owns as events, from the first acquired partition on", async () => {
+    const g = fresh("events");
     const nc = await connect({ servers: server.url });
     connections.push(nc);
-    const group = await createOrJoinGroup(nc, { group: "events", partitions: 4 });
+    const group = await createOrJoinGroup(nc, { group: g, partitions: 4 });
     const m = await GroupMember.join(group, { name: "solo", leaseSeconds: LEASE });
     const events: GroupEvent[] = [];
     m.events$.subscribe((e) => events.push(e));
@@ -111,39 +116,42 @@ describe.runIf(groups)("a group of members", () => {
   });
 
   it("hands the partitions of a member that leaves over at once, without waiting for its lease", async () => {
+    const g = fresh("leave");
     const nc = await admin();
     const leaseOfLeaver = 3600; // were the hand-over to wait for this lease, the test would time out
-    const group = await createOrJoinGroup(nc, { group: "leave", partitions: 16 });
-    const a = await member("leave", "a");
+    const group = await createOrJoinGroup(nc, { group: g, partitions: 16 });
+    const a = await member(g, "a");
     const leaver = await GroupMember.join(group, { name: "leaver", leaseSeconds: leaseOfLeaver });
-    await waitForEvenSpread(nc, "leave", () => [a.id, leaver.id]);
+    await waitForEvenSpread(nc, g, () => [a.id, leaver.id]);
     await leaver.leave();
-    await vi.waitFor(async () => expect((await spread(nc, "leave")).get(a.id)).toHaveLength(16), WAIT);
+    await vi.waitFor(async () => expect((await spread(nc, g)).get(a.id)).toHaveLength(16), WAIT);
   });
 
   it("lets a new member take a share", async () => {
-    const a = await member("grow", "a");
-    const b = await member("grow", "b");
+    const g = fresh("grow");
+    const a = await member(g, "a");
+    const b = await member(g, "b");
     const nc = await admin();
     await vi.waitFor(async () => {
-      const by = await spread(nc, "grow");
+      const by = await spread(nc, g);
       expect([...by.values()].map((p) => p.length)).toEqual([8, 8]);
     }, WAIT);
-    const c = await member("grow", "c");
-    const by = await waitForEvenSpread(nc, "grow", () => [a.id, b.id, c.id]);
+    const c = await member(g, "c");
+    const by = await waitForEvenSpread(nc, g, () => [a.id, b.id, c.id]);
     expect(by.get(c.id)!.length).toBeGreaterThanOrEqual(5);
   });
 
   it("takes over the partitions of a member killed with SIGKILL within its lease + 10 s", async () => {
-    const a = await member("crash", "a");
-    const b = await member("crash", "b");
-    const victim = await child("crash", "victim");
+    const g = fresh("crash");
+    const a = await member(g, "a");
+    const b = await member(g, "b");
+    const victim = await child(g, "victim");
     const nc = await admin();
-    await waitForEvenSpread(nc, "crash", () => [a.id, b.id, victim.memberId()]);
+    await waitForEvenSpread(nc, g, () => [a.id, b.id, victim.memberId()]);
     await victim.kill();
     await vi.waitFor(
       async () => {
-        const by = await spread(nc, "crash");
+        const by = await spread(nc, g);
         expect([...by.keys()].sort()).toEqual([a.id, b.id].sort());
         expect([...by.values()].map((p) => p.length)).toEqual([8, 8]);
       },
@@ -152,12 +160,13 @@ describe.runIf(groups)("a group of members", () => {
   });
 
   it("fences a member paused past its lease (SIGSTOP, SIGCONT): its stale writes fail, then it rejoins", async () => {
-    const a = await member("pause", "a");
-    const b = await member("pause", "b");
-    const sleeper = await child("pause", "sleeper");
+    const g = fresh("pause");
+    const a = await member(g, "a");
+    const b = await member(g, "b");
+    const sleeper = await child(g, "sleeper");
     const nc = await admin();
     const firstId = sleeper.memberId()!;
-    const before = await waitForEvenSpread(nc, "pause", () => [a.id, b.id, firstId]);
+    const before = await waitForEvenSpread(nc, g, () => [a.id, b.id, firstId]);
     // The child printed an `acquired` (its fencing token) for each partition it owns.
     await vi.waitFor(() => {
       const acquired = sleeper.lines.filter((l) => l.type === "acquired").map((l) => l["partition"]);
@@ -166,7 +175,7 @@ describe.runIf(groups)("a group of members", () => {
     sleeper.signal("SIGSTOP");
     try {
       await vi.waitFor(async () => {
-        const by = await spread(nc, "pause");
+        const by = await spread(nc, g);
         expect([...by.keys()].sort()).toEqual([a.id, b.id].sort());
       }, WAIT);
     } finally {
@@ -182,29 +191,27 @@ describe.runIf(groups)("a group of members", () => {
     expect(results.every((r) => r["ok"] === false)).toBe(true);
     expect(sleeper.lines.some((l) => l.type === "lease_lost" && l["member"] === firstId)).toBe(true);
     // It rejoins under a new id and gets a share back.
-    await waitForEvenSpread(nc, "pause", () => [
-      a.id,
-      b.id,
-      sleeper.memberId() === firstId ? undefined : sleeper.memberId(),
-    ]);
+    await waitForEvenSpread(nc, g, () => [a.id, b.id, sleeper.memberId() === firstId ? undefined : sleeper.memberId()]);
   });
 
   it("writes with the held revision, refuses a stale revision and an unowned partition", async () => {
-    const a = await member("writes", "a");
+    const g = fresh("writes");
+    const a = await member(g, "a");
     await vi.waitFor(() => expect(a.owned().size).toBe(16), WAIT);
     const rev = await a.write(3, { checkpoint: 1 });
     expect(a.owned().get(3)).toBe(rev);
     await expect(a.write(3, { checkpoint: 0 }, rev - 1)).rejects.toThrow(
-      `partition 3 of group "writes" was taken over: write at revision ${rev - 1} refused`,
+      `partition 3 of group "${g}" was taken over: write at revision ${rev - 1} refused`,
     );
     expect(await a.write(3, { checkpoint: 2 })).toBeGreaterThan(rev);
     await expect(a.write(16, {})).rejects.toThrow(`member ${a.id} does not own partition 16`);
   });
 
   it("drops a partition whose key another writer moved (fenced), and reclaims it from a writer without a lease", async () => {
+    const g = fresh("intruder");
     const nc = await connect({ servers: server.url });
     connections.push(nc);
-    const group = await createOrJoinGroup(nc, { group: "intruder", partitions: 4 });
+    const group = await createOrJoinGroup(nc, { group: g, partitions: 4 });
     const m = await GroupMember.join(group, { name: "owner", leaseSeconds: LEASE });
     members.push(m);
     const events: GroupEvent[] = [];
@@ -212,11 +219,11 @@ describe.runIf(groups)("a group of members", () => {
     await vi.waitFor(() => expect(m.owned().size).toBe(4), WAIT);
     const token = m.owned().get(2)!;
     // Someone else takes partition 2 over, as a new owner would: a compare-and-set at its revision.
-    const moved = await group.kv.update("partitions.2", JSON.stringify({ owner: "intruder" }), token);
+    const moved = await group.kv.update("partitions.2", JSON.stringify({ owner: g }), token);
     await expect(m.write(2, { late: true }, token)).rejects.toThrow(/was taken over/);
     await vi.waitFor(() => {
       expect(events).toContainEqual({ type: "released", partition: 2, reason: "fenced" });
-      // "intruder" holds no lease, so the partition is free again and goes back to its assignee.
+      // g holds no lease, so the partition is free again and goes back to its assignee.
       const again = events.find((e) => e.type === "acquired" && e.partition === 2 && e.revision > moved);
       expect(again).toBeDefined();
     }, WAIT);
@@ -238,6 +245,19 @@ describe.runIf(groups)("a group of members", () => {
   it("reports a group that does not exist", async () => {
     const nc = await admin();
     await expect(groupStatus(nc, "nope")).rejects.toThrow(/group "nope" does not exist/);
+  });
+
+  // Last in this block: it restarts the server the others share.
+  it("spreads the partitions again over its members after a server restart", async () => {
+    const g = fresh("restart");
+    const a = await member(g, "a");
+    const b = await member(g, "b");
+    const nc = await admin();
+    await waitForEvenSpread(nc, g, () => [a.id, b.id]);
+    await server.restart();
+    // Leases may run out while the server is down: members then rejoin under new ids.
+    await waitForEvenSpread(nc, g, () => [a.id, b.id]);
+    await vi.waitFor(() => expect(a.owned().size + b.owned().size).toBe(16), WAIT);
   });
 });
 
