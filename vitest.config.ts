@@ -11,6 +11,7 @@ const packages = [
   "pipeline",
   "sql",
   "serve",
+  "group",
   "cli",
 ];
 // Inside the workspace, packages resolve to each other's TypeScript sources.

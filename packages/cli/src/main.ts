@@ -10,6 +10,7 @@ Usage:
   jetflow demo [--server URL] [--duration SECONDS]
   jetflow load --server URL --subject SUBJECT FILE.jsonl
   jetflow doctor --server URL [--stream S --subject X]   (checks a server for jetflow)
+  jetflow group status NAME --server URL   (a group's members, their partitions and lease ages)
   jetflow COMMAND --help
 
 Errors exit non-zero with one line on stderr; --verbose adds the stack trace.
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], io: Io) => Promise
   demo: async () => (await import("./demo-command.js")).demoCommand,
   load: async () => (await import("./load-command.js")).loadCommand,
   doctor: async () => (await import("./doctor-command.js")).doctorCommand,
+  group: async () => (await import("./group-command.js")).groupCommand,
 };
 
 /**

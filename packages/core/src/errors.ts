@@ -41,6 +41,8 @@ export const ErrorCode = {
   NotFound: "NOT_FOUND",
   /** A sink could not deliver to NATS (no stream for its subject, a publish refused). */
   SinkFailed: "SINK_FAILED",
+  /** A group of processes cannot form or keep its membership (old server, config mismatch, lease lost, fenced). */
+  GroupFailed: "GROUP_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

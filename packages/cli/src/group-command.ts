@@ -1,0 +1,62 @@
+import { type GroupStatus, groupStatus } from "@jetflow/group";
+import { parseFlags } from "./args.js";
+import { UsageError } from "./errors.js";
+import { CLIENT_FLAG_SPEC, clientFlags, connectClient } from "./nats-client.js";
+import type { Io } from "./run-command.js";
+
+export const GROUP_HELP = `Usage: jetflow group status NAME --server URL [credentials]
+
+Prints a group's members (those holding a lease), the partitions each owns, and how long ago
+each renewed its lease; then the partitions no live member owns (during a hand-over).
+
+Options:
+  --server URL[,URL]    NATS server(s)                 (required)
+  --user U --password P | --token T | --creds FILE   credentials
+Needs nats-server 2.11 or newer.
+`;
+
+/** `jetflow group status NAME`: one line per member, read-only. */
+export async function groupCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseFlags("group", argv, CLIENT_FLAG_SPEC);
+  if (values.help === true) {
+    io.stdout.write(GROUP_HELP);
+    return 0;
+  }
+  const [sub, name, ...extra] = positionals;
+  if (sub !== "status") throw new UsageError(`group: unknown subcommand "${sub ?? ""}" (subcommands: status)`);
+  if (name === undefined || extra.length > 0) throw new UsageError("group status: give one group NAME");
+  const nc = await connectClient(clientFlags("group", values));
+  try {
+    io.stdout.write(formatStatus(await groupStatus(nc, name)));
+    return 0;
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+/** The status as aligned text: a header line, one row per member, and the unowned partitions. */
+export function formatStatus(s: GroupStatus): string {
+  const rows = s.members.map((m) => [
+    m.id,
+    m.host,
+    String(m.pid),
+    `${(m.leaseAgeMs / 1000).toFixed(1)}s/${m.leaseSeconds}s`,
+    String(m.partitions.length),
+    m.partitions.join(","),
+  ]);
+  const head = ["member", "host", "pid", "lease age", "count", "partitions"];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((v, c) => v.padEnd(widths[c] as number))
+      .join("  ")
+      .trimEnd();
+  const n = s.members.length;
+  return [
+    `group ${s.group}: ${s.partitions} partitions, ${n} member${n === 1 ? "" : "s"}`,
+    line(head),
+    ...rows.map(line),
+    `unowned: ${s.unowned.length === 0 ? "none" : s.unowned.join(",")}`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,338 @@
+import os from "node:os";
+import { InvalidOptionError, messageOf } from "@jetflow/core";
+import { JetStreamApiError, type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import type { KvWatchEntry } from "@nats-io/kv";
+import { nuid } from "@nats-io/transport-node";
+import { type Observable, Subject } from "rxjs";
+import { GroupError } from "./errors.js";
+import type { Group } from "./group.js";
+import { GroupKeys, isNameToken, keySubject, type MemberValue, type PartitionValue, parseKey } from "./group-keys.js";
+import { assignPartitions } from "./rendezvous.js";
+
+/** Why a member stopped owning a partition. */
+export type ReleaseReason = "rebalance" | "fenced" | "lease_lost" | "left";
+
+/** What a member sees happen, as data: subscribe to {@link GroupMember.events$}. */
+export type GroupEvent =
+  | { readonly type: "joined"; readonly member: string }
+  | { readonly type: "acquired"; readonly partition: number; readonly revision: number }
+  | { readonly type: "released"; readonly partition: number; readonly reason: ReleaseReason }
+  | { readonly type: "owned"; readonly partitions: readonly number[] }
+  | { readonly type: "lease_lost"; readonly member: string }
+  | { readonly type: "error"; readonly message: string };
+
+/** How a member joins. */
+export interface MemberOptions {
+  /** A readable prefix of the member id (letters, digits, `-`, `_`). @default the host name */
+  readonly name?: string;
+  /**
+   * Seconds a lease lives without renewal; it is renewed every third of that. A member that stops
+   * (crash, pause, partition) loses its partitions this long after its last renewal. @default 5
+   */
+  readonly leaseSeconds?: number;
+}
+
+/** A partition key's owner as last seen, with the revision that fences it. */
+interface PartitionEntry {
+  readonly owner: string | null;
+  readonly revision: number;
+}
+
+function resolveMemberOptions(o: MemberOptions): { name: string; leaseSeconds: number } {
+  const name = o.name ?? os.hostname().replace(/[^A-Za-z0-9_-]/g, "_");
+  if (!isNameToken(name)) {
+    throw new InvalidOptionError("name", `member name "${name}" may only hold letters, digits, "-" and "_"`);
+  }
+  const leaseSeconds = o.leaseSeconds ?? 5;
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1 || leaseSeconds > 3600) {
+    throw new InvalidOptionError(
+      "leaseSeconds",
+      `leaseSeconds must be a whole number from 1 to 3600, got ${leaseSeconds}`,
+    );
+  }
+  return { name, leaseSeconds };
+}
+
+/**
+ * One process's place in a group. Invariant: a partition has at most one owner that can write,
+ * because ownership lives in the KV key `partitions.<p>` and every write to it is a
+ * compare-and-set on the revision the writer last saw: whoever takes a partition over moves the
+ * revision, and the previous owner's next write fails (fencing), however late it wakes up.
+ *
+ * The member holds a lease (`members.<id>`, a per-message TTL renewed by compare-and-set), watches
+ * the bucket, computes the assignment by rendezvous hashing over the live members, releases what it
+ * should no longer own, and claims what it should own once the previous owner released it or lost
+ * its lease. A member whose lease ran out drops everything and rejoins under a new id.
+ *
+ * @example
+ * ```ts
+ * const member = await GroupMember.join(await createOrJoinGroup(nc, { group: "orders" }));
+ * member.events$.subscribe((e) => console.log(e));
+ * await member.write(3, { checkpoint: "..." }); // refused once partition 3 was taken over
+ * ```
+ */
+export class GroupMember {
+  private readonly subject = new Subject<GroupEvent>();
+  /** Status events; a late subscriber learns the current partitions from {@link owned}. */
+  readonly events$: Observable<GroupEvent> = this.subject.asObservable();
+  private readonly js: JetStreamClient;
+  private readonly members = new Map<string, number>();
+  private readonly partitionEntries = new Map<number, PartitionEntry>();
+  private readonly mine = new Map<number, number>();
+  private memberId = "";
+  private leaseRevision = 0;
+  private lastRenewal = 0;
+  private synced = false;
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private stopWatch: () => void = () => {};
+
+  private constructor(
+    readonly group: Group,
+    private readonly options: { name: string; leaseSeconds: number },
+  ) {
+    this.js = jetstream(group.nc);
+  }
+
+  /** Joins `group`: takes a lease, starts watching, and claims a share of the partitions. */
+  static async join(group: Group, options: MemberOptions = {}): Promise<GroupMember> {
+    const m = new GroupMember(group, resolveMemberOptions(options));
+    await m.takeLease();
+    await m.watch();
+    m.timer = setInterval(() => m.enqueue(() => m.tick()), (m.options.leaseSeconds * 1000) / 3);
+    // A closed connection ends the member: its lease runs out on the server, nothing is left running.
+    void group.nc.closed().then(() => m.stop());
+    return m;
+  }
+
+  /** This incarnation's id (`<name>-<random>`); a member that lost its lease rejoins under a new one. */
+  get id(): string {
+    return this.memberId;
+  }
+
+  /** The partitions this member owns, each with its fencing revision. */
+  owned(): ReadonlyMap<number, number> {
+    return new Map(this.mine);
+  }
+
+  /**
+   * Writes `data` to partition `partition`'s key, fenced: a compare-and-set on `revision` (by
+   * default the one this member holds). Returns the new revision. Fails with a GroupError when
+   * another member took the partition over since; the partition is then released (`fenced`).
+   */
+  write(partition: number, data: unknown, revision?: number): Promise<number> {
+    return this.serialized(async () => {
+      const rev = revision ?? this.mine.get(partition);
+      if (rev === undefined) {
+        throw new GroupError(this.group.name, `member ${this.memberId} does not own partition ${partition}`);
+      }
+      try {
+        const next = await this.group.kv.update(
+          GroupKeys.partition(partition),
+          JSON.stringify({ owner: this.memberId, data } satisfies PartitionValue),
+          rev,
+        );
+        this.mine.set(partition, next);
+        this.seePartition(partition, { owner: this.memberId, revision: next });
+        return next;
+      } catch (e) {
+        if (this.mine.get(partition) === rev) {
+          this.release(partition, "fenced");
+          this.emit({ type: "owned", partitions: [...this.mine.keys()].sort((a, b) => a - b) });
+        }
+        throw new GroupError(
+          this.group.name,
+          `partition ${partition} of group "${this.group.name}" was taken over: write at revision ${rev} refused`,
+          { cause: e },
+        );
+      }
+    });
+  }
+
+  /** Releases every partition, ends the lease, and stops. */
+  async leave(): Promise<void> {
+    await this.serialized(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      clearInterval(this.timer);
+      for (const [p, rev] of [...this.mine]) {
+        await this.group.kv.update(GroupKeys.partition(p), JSON.stringify({ owner: null }), rev).catch(() => {});
+        this.release(p, "left");
+      }
+      await this.group.kv.delete(GroupKeys.member(this.memberId), { previousSeq: this.leaseRevision }).catch(() => {});
+      this.stop();
+    });
+  }
+
+  private stop(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.stopWatch();
+    this.subject.complete();
+  }
+
+  private async takeLease(): Promise<void> {
+    const id = `${this.options.name}-${nuid.next().slice(-8)}`;
+    const value = JSON.stringify({
+      id,
+      name: this.options.name,
+      host: os.hostname(),
+      pid: process.pid,
+      joined_at: new Date().toISOString(),
+      lease_seconds: this.options.leaseSeconds,
+    } satisfies MemberValue);
+    this.leaseRevision = await this.group.kv.create(GroupKeys.member(id), value, `${this.options.leaseSeconds}s`);
+    this.memberId = id;
+    this.leaseValue = value;
+    this.lastRenewal = Date.now();
+    this.members.set(id, this.leaseRevision);
+    this.emit({ type: "joined", member: id });
+  }
+
+  private leaseValue = "";
+
+  /** Renews the lease (compare-and-set, so a lease that expired cannot be renewed), then reconciles. */
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const ack = await this.js.publish(keySubject(this.group.name, GroupKeys.member(this.memberId)), this.leaseValue, {
+        expect: { lastSubjectSequence: this.leaseRevision },
+        ttl: `${this.options.leaseSeconds}s`,
+      });
+      this.leaseRevision = ack.seq;
+      this.lastRenewal = Date.now();
+    } catch (e) {
+      const refused = e instanceof JetStreamApiError;
+      if (refused || Date.now() - this.lastRenewal > this.options.leaseSeconds * 1000) {
+        await this.leaseLost();
+        return;
+      }
+      this.emit({ type: "error", message: `cannot renew the lease of ${this.memberId}: ${messageOf(e)}` });
+    }
+    await this.reconcile();
+  }
+
+  private async leaseLost(): Promise<void> {
+    const old = this.memberId;
+    this.emit({ type: "lease_lost", member: old });
+    const had = this.mine.size;
+    for (const p of [...this.mine.keys()]) this.release(p, "lease_lost");
+    if (had > 0) this.emit({ type: "owned", partitions: [] });
+    this.members.delete(old);
+    await this.takeLease();
+    await this.reconcile();
+  }
+
+  private async watch(): Promise<void> {
+    const iter = await this.group.kv.watch({ key: ">" });
+    this.stopWatch = () => iter.stop();
+    void (async () => {
+      for await (const e of iter) this.onEntry(e);
+    })().catch((e) => this.emit({ type: "error", message: `group watch ended: ${messageOf(e)}` }));
+  }
+
+  private onEntry(e: KvWatchEntry): void {
+    if (this.closed) return;
+    const live = e.operation === "PUT";
+    let changed = false;
+    const key = parseKey(e.key);
+    if (key.kind === "member") {
+      const id = key.id;
+      if (live) {
+        changed = !this.members.has(id);
+        this.members.set(id, e.revision);
+      } else if (this.members.has(id) && (this.members.get(id) ?? 0) < e.revision) {
+        this.members.delete(id);
+        changed = true;
+        // Our own lease expired (we were paused or cut off): drop everything before anything else.
+        if (id === this.memberId) this.enqueue(() => (id === this.memberId ? this.leaseLost() : Promise.resolve()));
+      }
+    } else if (key.kind === "partition") {
+      const owner = live ? (e.json<PartitionValue>().owner ?? null) : null;
+      changed = this.seePartition(key.partition, { owner, revision: e.revision });
+    }
+    if (e.delta === 0) this.synced = true;
+    if (changed || e.delta === 0) this.enqueue(() => this.reconcile());
+  }
+
+  /** Records a partition entry if it is newer than the one known; true when it was. */
+  private seePartition(p: number, entry: PartitionEntry): boolean {
+    const known = this.partitionEntries.get(p);
+    if (known !== undefined && known.revision >= entry.revision) return false;
+    this.partitionEntries.set(p, entry);
+    return true;
+  }
+
+  /** Moves this member's partitions toward its share of the rendezvous assignment. */
+  private async reconcile(): Promise<void> {
+    if (this.closed || !this.synced || !this.members.has(this.memberId)) return;
+    const self = this.memberId;
+    const desired = new Set(assignPartitions([...this.members.keys()], this.group.partitions).get(self));
+    const before = [...this.mine.keys()].sort((a, b) => a - b).join();
+    for (let p = 0; p < this.group.partitions; p++) {
+      const entry = this.partitionEntries.get(p);
+      const rev = this.mine.get(p);
+      if (rev !== undefined) {
+        if (entry !== undefined && entry.revision > rev && entry.owner !== self) this.release(p, "fenced");
+        else if (!desired.has(p)) await this.handOver(p, rev);
+        continue;
+      }
+      if (!desired.has(p)) continue;
+      const free =
+        entry === undefined || entry.owner === null || entry.owner === self || !this.members.has(entry.owner);
+      if (free) await this.claim(p, entry);
+    }
+    const after = [...this.mine.keys()].sort((a, b) => a - b);
+    if (after.join() !== before) this.emit({ type: "owned", partitions: after });
+  }
+
+  private async claim(p: number, entry: PartitionEntry | undefined): Promise<void> {
+    const value = JSON.stringify({ owner: this.memberId });
+    try {
+      const rev =
+        entry === undefined
+          ? await this.group.kv.create(GroupKeys.partition(p), value)
+          : await this.group.kv.update(GroupKeys.partition(p), value, entry.revision);
+      this.mine.set(p, rev);
+      this.seePartition(p, { owner: this.memberId, revision: rev });
+      this.emit({ type: "acquired", partition: p, revision: rev });
+    } catch {
+      // Another member moved the key first; the watch brings its entry and a new reconcile.
+    }
+  }
+
+  private async handOver(p: number, rev: number): Promise<void> {
+    try {
+      const next = await this.group.kv.update(GroupKeys.partition(p), JSON.stringify({ owner: null }), rev);
+      this.seePartition(p, { owner: null, revision: next });
+      this.release(p, "rebalance");
+    } catch {
+      this.release(p, "fenced");
+    }
+  }
+
+  private release(p: number, reason: ReleaseReason): void {
+    if (!this.mine.delete(p)) return;
+    this.emit({ type: "released", partition: p, reason });
+  }
+
+  private emit(e: GroupEvent): void {
+    if (!this.closed || e.type === "released") this.subject.next(e);
+  }
+
+  /** Runs `fn` after everything queued before it; its failure is an `error` event. */
+  private enqueue(fn: () => Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((e) => this.emit({ type: "error", message: messageOf(e) }));
+  }
+
+  /** Runs `fn` after everything queued before it and gives its result to the caller. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * @jetflow/group: processes forming a group over NATS itself: membership by leases in a KV
+ * bucket, partitions spread by rendezvous hashing, ownership fenced by KV revisions.
+ *
+ * ```ts
+ * const group = await createOrJoinGroup(nc, { group: "orders", partitions: 16 });
+ * const member = await GroupMember.join(group);
+ * member.events$.subscribe((e) => e.type === "owned" && console.log(e.partitions));
+ * ```
+ */
+export { GroupError } from "./errors.js";
+export { fnv1a32, partitionOf } from "./partition.js";
+export { assignPartitions } from "./rendezvous.js";
+export { createOrJoinGroup, openGroup, requireGroupServer } from "./group.js";
+export { groupBucket, GroupKeys, parseKey } from "./group-keys.js";
+export type { MemberValue, ParsedKey, PartitionValue, StoredConfig } from "./group-keys.js";
+export type { Group, GroupOptions } from "./group.js";
+export { GroupMember } from "./group-member.js";
+export type { GroupEvent, MemberOptions, ReleaseReason } from "./group-member.js";
+export { groupStatus } from "./group-status.js";
+export type { GroupStatus, MemberStatus } from "./group-status.js";

@@ -1,0 +1,56 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import path from "node:path";
+
+/** The built child (`tsc -b` writes it): a group member in a process of its own. */
+const CHILD = path.resolve(import.meta.dirname, "../../dist/testing/member-child.js");
+
+/** A line the child printed (a GroupEvent, or its write results). */
+export type ChildLine = { readonly type: string } & Record<string, unknown>;
+
+/** A group member running in a child process (see member-child.ts). */
+export interface MemberProcess {
+  readonly proc: ChildProcessWithoutNullStreams;
+  /** Every line printed so far, parsed. */
+  readonly lines: ChildLine[];
+  /** The id it joined under most recently. */
+  readonly memberId: () => string | undefined;
+  /** What it printed on stderr, for failing tests. */
+  readonly stderr: () => string;
+  /** Sends a stdin line. */
+  send(line: string): void;
+  signal(sig: NodeJS.Signals): void;
+  /** SIGKILL, resolved once the process is gone. */
+  kill(): Promise<void>;
+}
+
+/** Starts a member of `group` at `url` in a child process. */
+export function startMemberProcess(url: string, group: string, leaseSeconds: number, name: string): MemberProcess {
+  const proc = spawn(process.execPath, [CHILD, url, group, String(leaseSeconds), name], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const lines: ChildLine[] = [];
+  let partial = "";
+  let err = "";
+  proc.stdout.on("data", (b: Buffer) => {
+    partial += b.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    for (const l of parts) if (l.trim() !== "") lines.push(JSON.parse(l) as ChildLine);
+  });
+  proc.stderr.on("data", (b: Buffer) => {
+    err += b.toString();
+  });
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  return {
+    proc,
+    lines,
+    memberId: () => lines.findLast((l) => l.type === "joined")?.["member"] as string | undefined,
+    stderr: () => err,
+    send: (line) => proc.stdin.write(`${line}\n`),
+    signal: (sig) => proc.kill(sig),
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
