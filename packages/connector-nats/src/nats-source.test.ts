@@ -32,6 +32,8 @@ describe("NatsSource", () => {
     expect(statuses[0]).toMatchObject({ type: "connected", version: nats.server.version.text });
     expect(statuses.some((s) => s.type === "caught_up")).toBe(true);
     expect(source.lag()).toBe(0);
+    // The project connector-nats-consumer sets JETFLOW_READ_PATH=consumer: the same assertions on the fallback path.
+    expect(source.readPath).toBe(process.env.JETFLOW_READ_PATH === "consumer" ? "consumer" : "lean");
     await source.stop();
   });
 
