@@ -136,13 +136,14 @@ export class LeanPull {
     const code = h?.code ?? 0;
     const description = (h?.description ?? "").toLowerCase();
     if (code === 100) return; // idle heartbeat (or flow control, which pull consumers never send)
-    // What a request that ended leaves unsent.
-    const left = Number.parseInt(h?.get("Nats-Pending-Messages") ?? "", 10);
-    if (left > 0) this.outstanding = Math.max(0, this.outstanding - left);
     switch (code) {
       case 404: // no messages (a no-wait request)
-      case 408: // request timeout: its expiry passed
+      case 408: {
+        // Request timeout: its expiry passed. What it leaves unsent is asked for again.
+        const left = Number.parseInt(h?.get("Nats-Pending-Messages") ?? "", 10);
+        if (left > 0) this.outstanding = Math.max(0, this.outstanding - left);
         return;
+      }
       case 409:
         if (description.includes("consumer deleted") || description.includes("stream deleted")) {
           this.handler.event({ type: "consumer_lost", reason: description });
@@ -150,8 +151,10 @@ export class LeanPull {
           // The request is void on the new leader: ask again.
           this.outstanding = 0;
         } else if (description.includes("exceeded") || description.includes("exceeds")) {
+          // A request refused (max waiting, max batch, max expires): asking again at once would
+          // be refused again, so the count stays and the heartbeat probe pulls afresh, reporting
+          // it once per probe rather than in a loop.
           this.handler.event({ type: "exceeded_limits", description });
-          if (!(left > 0)) this.outstanding = 0;
         }
         return;
       case 503:
