@@ -74,6 +74,25 @@ describe("NatsSource", () => {
     ]);
   });
 
+  it("reads within the consumer's pull limits (consumer.max_batch, max_bytes, max_waiting): every message, no refusal", async () => {
+    await createStream(nats.nc, "LIMITS", ["limits.>"]);
+    await load(nats.nc, "LIMITS", "limits.a", 1_000, { expectTotal: 1_000 });
+    const source = await NatsSource.open(
+      configFor(nats.server, "LIMITS", "limits.a", {
+        "consumer.max_batch": "50",
+        "consumer.max_bytes": "100000",
+        "consumer.max_waiting": "4",
+      }),
+      { maxBatchRows: 100 },
+    );
+    const statuses: SourceStatus[] = [];
+    source.status$.subscribe((s) => statuses.push(s));
+    const got = await collect(source, (c) => c.sequences.length >= 1_000);
+    await source.stop();
+    expect(got.sequences).toEqual(range(1, 1_000));
+    expect(statuses.filter((s) => s.type === "error" || s.type === "heartbeats_missed")).toEqual([]);
+  });
+
   it("fails with StreamNotFoundError when the stream is missing, and creates it with allow_create_stream", async () => {
     await expect(NatsSource.open(configFor(nats.server, "MISSING", "missing.x"))).rejects.toBeInstanceOf(
       StreamNotFoundError,
