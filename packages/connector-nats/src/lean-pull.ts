@@ -35,6 +35,11 @@ export interface PullHandler {
   failed(e: unknown): void;
 }
 
+/**
+ * A new pull tops the outstanding count up to `batch` once it fell to this share of it: half keeps
+ * a request waiting on the server while the previous one drains (no gap at the live edge) with
+ * half as many requests as nats.js's refill at three quarters.
+ */
 const REFILL_AT = 0.5;
 
 /**
