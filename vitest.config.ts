@@ -40,6 +40,27 @@ export default defineConfig({
         extends: true as const,
         test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
       })),
+      {
+        // The connector's reading suites once more on nats.js's consumer API (the fallback read
+        // path): both paths must give the same batches, offsets and acks.
+        extends: true as const,
+        test: {
+          name: "connector-nats-consumer",
+          env: { JETFLOW_READ_PATH: "consumer" },
+          include: [
+            "nats-source",
+            "batching",
+            "resume",
+            "resilience",
+            "consumer-layout",
+            "managed-consumer",
+            "startup",
+            "strict-api",
+            "consumer-cleanup",
+            "open-outage",
+          ].map((f) => `packages/connector-nats/src/${f}.test.ts`),
+        },
+      },
       { extends: true as const, test: { name: "harness", include: ["test/harness/src/**/*.test.ts"] } },
       { extends: true as const, test: { name: "examples", include: ["examples/src/**/*.test.ts"] } },
       { extends: true as const, test: { name: "e2e", include: ["test/e2e/src/**/*.test.ts"], testTimeout: 180_000 } },

@@ -5,7 +5,7 @@ import type { Pipeline } from "@jetflow/pipeline";
 import { sqlPipeline } from "@jetflow/sql";
 import type { Expected } from "./dataset.js";
 import { scenarioSql, sinkSql, VIEW } from "./jetflow-sql.js";
-import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
+import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, startTiming, throughput } from "./scenario.js";
 
 /**
  * A jetflow pipeline over a pre-loaded dataset, timed from `start()` to `caughtUp()`: connecting,
@@ -20,13 +20,14 @@ export async function runJetflow(
   const stateDir = scenario.checkpoints ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-state-")) : undefined;
   try {
     // A sink publishes what checkpoints seal: it runs with the in-memory state's 1 s checkpoints.
-    const p = sqlPipeline(
-      stateDir === undefined
+    const p = sqlPipeline({
+      ...(stateDir === undefined
         ? { checkpointIntervalMs: scenario.sink === true ? 1000 : 0 }
-        : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 },
-    );
+        : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 }),
+      ...(scenario.readPath === undefined ? {} : { readPath: scenario.readPath }),
+    });
     p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + (scenario.sink === true ? sinkSql(url) : ""));
-    const started = performance.now();
+    const started = startTiming();
     await p.start();
     try {
       await p.caughtUp();

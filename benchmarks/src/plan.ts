@@ -119,6 +119,7 @@ export function planFor(mode: Mode): Plan {
     shape: Shape,
     checkpoints = false,
     sink = false,
+    readPath?: "consumer",
   ): void => {
     scenarios.push({
       kind: "jetflow",
@@ -128,12 +129,22 @@ export function planFor(mode: Mode): Plan {
       shape,
       checkpoints,
       ...(sink ? { sink } : {}),
+      ...(readPath === undefined ? {} : { readPath }),
       group: "throughput",
       ...baselines(d, shape),
     });
   };
 
   jetflow("jetflow-json-table", "jetflow JSON table(pk) + group-by", json, "table");
+  jetflow(
+    "jetflow-json-table-consumer-path",
+    "jetflow JSON table(pk) + group-by, read through nats.js's consumer API",
+    json,
+    "table",
+    false,
+    false,
+    "consumer",
+  );
   jetflow(
     "jetflow-json-table-checkpoints",
     "jetflow JSON table(pk) + group-by, fs checkpoint 1 s",

@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { startTiming } from "./scenario.js";
 
 /** Messages per pull request: the fast setting (nats.js defaults to 100, which reads at less than half the speed). */
 export const MAX_MESSAGES = 10_000;
@@ -16,7 +17,7 @@ export async function consumeAll(
   total: number,
   onMessage: (m: JsMsg) => void,
 ): Promise<number> {
-  const started = performance.now();
+  const started = startTiming();
   const nc = await connect({ servers: url });
   try {
     const js = jetstream(nc);

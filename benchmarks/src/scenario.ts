@@ -28,6 +28,8 @@ export type Scenario =
       readonly checkpoints: boolean;
       /** Also sink the group-by view to a JetStream stream (FORMAT UPSERT), checkpointing in memory every second. */
       readonly sink?: boolean;
+      /** How the sources read JetStream (PipelineOptions.readPath); the pipeline's default when absent. */
+      readonly readPath?: "lean" | "consumer";
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
       readonly group: "throughput" | "memory";
       /** The scenario ids this one is compared with. */
@@ -83,6 +85,8 @@ export interface ScenarioResult {
   readonly mbPerSec: number;
   /** Peak resident set size of the child process, in MiB. */
   readonly peakRssMiB: number;
+  /** Process CPU time (user + system, every thread) per message over the timed section, in µs. */
+  readonly cpuUsPerMsg?: number;
   /** The view's fingerprint (undefined for the ceiling, which computes nothing). */
   readonly view?: { readonly groups: number; readonly count: number; readonly sum: number };
   readonly latency?: Latency;
@@ -142,6 +146,15 @@ export function latencyOf(samples: Float64Array): Latency {
 }
 
 /** Fills in the parts of a result every scenario computes the same way. */
+/** CPU usage when the timed section started (one scenario per process: set once by {@link startTiming}). */
+let cpuAtStart: NodeJS.CpuUsage | undefined;
+
+/** Marks the start of the timed section: returns `performance.now()` and notes the process CPU time. */
+export function startTiming(): number {
+  cpuAtStart = process.cpuUsage();
+  return performance.now();
+}
+
 export function throughput(
   id: string,
   label: string,
@@ -151,7 +164,9 @@ export function throughput(
   bytes: number,
   seconds: number,
 ): Omit<ScenarioResult, "peakRssMiB" | "problems"> {
+  const cpu = cpuAtStart === undefined || messages === 0 ? undefined : process.cpuUsage(cpuAtStart);
   return {
+    ...(cpu === undefined ? {} : { cpuUsPerMsg: (cpu.user + cpu.system) / messages }),
     id,
     label,
     kind,

@@ -31,6 +31,9 @@ Options:
                           named jetflow) on the first source's servers
   --nats-service-server URL[,URL]  register the NATS service on these servers instead
   --checkpoint-interval MS  milliseconds between checkpoints (default 1000)
+  --read-path lean|consumer  how sources read JetStream: lean (default: their own pulls) or
+                          consumer (nats.js's consumer API, the fallback); JETFLOW_READ_PATH
+                          in the environment overrides it
   --verbose               the nats-server version of each server, stack traces on errors
 `;
 
@@ -56,6 +59,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     "nats-service": { type: "boolean" },
     "nats-service-server": { type: "string" },
     "checkpoint-interval": { type: "string" },
+    "read-path": { type: "string" },
     verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -76,6 +80,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const serviceServers = serversFlag(values["nats-service-server"]);
   const natsServiceOn = values["nats-service"] === true || serviceServers !== undefined;
   const interval = intFlag("checkpoint-interval", values["checkpoint-interval"], 0, 86_400_000);
+  const readPath =
+    values["read-path"] === undefined
+      ? undefined
+      : choiceFlag("read-path", values["read-path"], ["lean", "consumer"] as const, "lean");
   const servers = serversFlag(values.server);
   const stateDir = values["state-dir"];
   const stateBucket = values["state-bucket"];
@@ -94,6 +102,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ...(stateBucket === undefined ? {} : { state: { kind: "nats", bucket: stateBucket } }),
     ...(servers === undefined ? {} : { servers }),
     ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
+    ...(readPath === undefined ? {} : { readPath }),
   });
   try {
     p.sql(text);

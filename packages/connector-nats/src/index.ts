@@ -43,6 +43,8 @@ export { connectNats } from "./connect.js";
 export type { SourceRuntimeOptions } from "./runtime-options.js";
 export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "./runtime-options.js";
 export type { SourceStatus } from "./source-status.js";
+export type { ReadPath } from "./read-path.js";
+export { DEFAULT_READ_PATH, READ_PATH_ENV, READ_PATHS, resolveReadPath } from "./read-path.js";
 export { NatsSource } from "./nats-source.js";
 export { removeConsumers } from "./consumer-cleanup.js";
 export type { ServerFeatures } from "./server-features.js";

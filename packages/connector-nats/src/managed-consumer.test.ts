@@ -1,8 +1,9 @@
 import type { JetflowError } from "@jetflow/core";
-import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import type { NatsSourceConfig } from "./config.js";
-import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
+import { type ConsumerContext, type ConsumerListener, type Delivery, ManagedConsumer } from "./managed-consumer.js";
+import { resolveReadPath } from "./read-path.js";
 import { featuresOf } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
 import { configFor, createStream, load, range, sharedServer, waitForStream } from "./test-helpers.js";
@@ -15,7 +16,7 @@ class Recorder implements ConsumerListener {
   readonly statuses: SourceStatus[] = [];
   readonly fatal: JetflowError[] = [];
   private waiters: { n: number; resolve: () => void }[] = [];
-  onMessage(c: ManagedConsumer, _m: JsMsg, _subject: string, seq: number): void {
+  onMessage(c: ManagedConsumer, _m: Delivery, _subject: string, seq: number): void {
     this.seqs.push(seq);
     c.markEmitted(seq);
     for (const w of this.waiters.filter((w) => this.seqs.length >= w.n)) w.resolve();
@@ -47,6 +48,7 @@ async function contextFor(config: NatsSourceConfig): Promise<ConsumerContext> {
     openLastSeq: info.state.last_seq,
     streamCreated: info.created,
     features: featuresOf(nats.nc),
+    readPath: resolveReadPath(undefined),
   };
 }
 

@@ -1,14 +1,7 @@
 import type { JetflowError } from "@jetflow/core";
-import type {
-  Consumer,
-  ConsumerInfo,
-  ConsumerMessages,
-  JetStreamClient,
-  JetStreamManager,
-  JsMsg,
-} from "@nats-io/jetstream";
+import type { Consumer, ConsumerInfo, ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { JetStreamApiCodes } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import type { NatsSourceConfig } from "./config.js";
 import { consumerConfig, sameFilter, type StartAt, startAtSequence, startOf } from "./consumer-config.js";
 import { AckTracker } from "./ack-tracker.js";
@@ -19,8 +12,10 @@ import {
   PermissionDeniedError,
   StreamNotFoundError,
 } from "./errors.js";
+import { LeanPull, type PullEvent } from "./lean-pull.js";
 import { isApiError, toJetflowError } from "./nats-errors.js";
-import { SubjectCache, wireFields } from "./raw-msg.js";
+import { SubjectCache, type WireFields, wireFields } from "./raw-msg.js";
+import type { ReadPath } from "./read-path.js";
 import type { ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
 import { subjectMatches } from "./subjects.js";
@@ -51,6 +46,15 @@ export interface ConsumerContext {
   readonly streamCreated: string;
   /** What the server can do (its version at open). */
   readonly features: ServerFeatures;
+  /** How deliveries are read: our own pulls (`lean`) or nats.js's consumer API (`consumer`). */
+  readonly readPath: ReadPath;
+}
+
+/** A delivery as the source reads it: a `JsMsg` (consumer path) or a core `Msg` (lean path). */
+export interface Delivery {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers?: MsgHdrs | undefined;
 }
 
 /**
@@ -62,7 +66,7 @@ export type ConsumerPhase = "ready" | "running" | "paused" | "stopped";
 
 /** How a consumer hands over messages and events to its source. */
 export interface ConsumerListener {
-  onMessage(c: ManagedConsumer, m: JsMsg, subject: string, seq: number, timestampUs: number): void;
+  onMessage(c: ManagedConsumer, m: Delivery, subject: string, seq: number, timestampUs: number): void;
   onReachedEnd(c: ManagedConsumer): void;
   onStatus(s: SourceStatus): void;
   onFatal(e: JetflowError): void;
@@ -106,6 +110,7 @@ export class ManagedConsumer {
   private expectedDelivery = 1;
   private consumer: Consumer | undefined;
   private messages: ConsumerMessages | undefined;
+  private lean: LeanPull | undefined;
   private generation = 0;
   private state: ConsumerPhase = "paused";
   private restarting: Promise<void> | undefined;
@@ -242,9 +247,8 @@ export class ManagedConsumer {
     if (remove) await this.remove();
   }
 
-  private onMessage(m: JsMsg, generation: number): void {
+  private onMessage(m: Delivery, wire: WireFields | undefined, generation: number): void {
     if (generation !== this.generation) return;
-    const wire = wireFields(m);
     const info = this.info;
     const replyBytes = wire?.reply;
     const parsed = replyBytes instanceof Uint8Array ? info.parseBytes(replyBytes) : info.parse(replyOf(m));
@@ -271,7 +275,7 @@ export class ManagedConsumer {
   }
 
   /** Handled before a restore (see `floors`): past `lastSeq`, but at or below its subject's offset. */
-  private belowFloor(seq: number, m: JsMsg, wire: ReturnType<typeof wireFields>): boolean {
+  private belowFloor(seq: number, m: Delivery, wire: WireFields | undefined): boolean {
     const subject = this.subjects.subjectOf(m, wire);
     for (const [key, floor] of this.floors!) {
       if (seq <= floor && subjectMatches(key, subject)) {
@@ -290,14 +294,18 @@ export class ManagedConsumer {
   }
 
   private async consume(): Promise<void> {
+    if (this.ctx.readPath === "lean") {
+      this.consumeLean();
+      return;
+    }
     const consumer = this.consumer;
     if (consumer === undefined) return;
     const generation = this.generation;
     const messages = await consumer.consume({
       max_messages: this.ctx.pullMessages,
       expires: this.ctx.expiresMs,
-      idle_heartbeat: Math.min(IDLE_HEARTBEAT_MS, this.ctx.expiresMs / 2),
-      callback: (m) => this.onMessage(m, generation),
+      idle_heartbeat: this.idleHeartbeatMs,
+      callback: (m) => this.onMessage(m, wireFields(m), generation),
     });
     if (generation !== this.generation || this.state !== "running") {
       messages.stop();
@@ -310,26 +318,70 @@ export class ManagedConsumer {
     });
   }
 
+  private get idleHeartbeatMs(): number {
+    return Math.min(IDLE_HEARTBEAT_MS, this.ctx.expiresMs / 2);
+  }
+
+  /** The lean read path: our own pull requests on a core subscription (see LeanPull). */
+  private consumeLean(): void {
+    if (this.consumer === undefined || this.state !== "running") return;
+    const generation = this.generation;
+    const pull = new LeanPull(
+      this.ctx.nc,
+      this.ctx.jsm,
+      this.ctx.config.stream,
+      this.name,
+      { batch: this.ctx.pullMessages, expiresMs: this.ctx.expiresMs, idleHeartbeatMs: this.idleHeartbeatMs },
+      {
+        message: (m, wire) => this.onMessage(m, wire, generation),
+        event: (e) => {
+          if (generation === this.generation) this.onPullEvent(e);
+        },
+        failed: (e) => {
+          if (generation === this.generation) this.failed(e);
+        },
+      },
+    );
+    this.lean = pull;
+    pull.start();
+  }
+
+  /** What either read path reports about its pulls, in one vocabulary. */
+  private onPullEvent(e: PullEvent): void {
+    switch (e.type) {
+      case "heartbeats_missed":
+        this.listener.onStatus({ type: "heartbeats_missed", count: e.count });
+        break;
+      // A pull to a deleted consumer gets no answer at all on 2.9 (the JetStream API import
+      // swallows it), so besides these, missed heartbeats are what reveals a lost consumer.
+      case "consumer_lost":
+        this.restart();
+        break;
+      case "exceeded_limits":
+      case "error":
+        this.listener.onStatus({
+          type: "error",
+          error: new ConsumerFailedError(this.key, `consumer '${this.name}' of '${this.key}': ${e.description}`),
+        });
+        break;
+    }
+  }
+
   private async watch(messages: ConsumerMessages, generation: number): Promise<void> {
     for await (const n of messages.status()) {
       if (generation !== this.generation) return;
       switch (n.type) {
         case "heartbeats_missed":
-          this.listener.onStatus({ type: "heartbeats_missed", count: n.count });
+          this.onPullEvent({ type: "heartbeats_missed", count: n.count });
           break;
-        // A pull to a deleted consumer gets no answer at all on 2.9 (the JetStream API import
-        // swallows it), so besides these, missed heartbeats are what reveals a lost consumer.
         case "consumer_deleted":
         case "consumer_not_found":
         case "stream_not_found":
         case "no_responders":
-          this.restart();
+          this.onPullEvent({ type: "consumer_lost", reason: n.type });
           return;
         case "exceeded_limits":
-          this.listener.onStatus({
-            type: "error",
-            error: new ConsumerFailedError(this.key, `consumer '${this.name}' of '${this.key}': ${n.description}`),
-          });
+          this.onPullEvent({ type: "exceeded_limits", description: n.description });
           break;
         default:
           break;
@@ -355,6 +407,9 @@ export class ManagedConsumer {
     const messages = this.messages;
     this.messages = undefined;
     messages?.stop();
+    const lean = this.lean;
+    this.lean = undefined;
+    lean?.stop();
   }
 
   private async recreate(): Promise<void> {
@@ -453,7 +508,7 @@ export class ManagedConsumer {
   }
 }
 
-function replyOf(m: JsMsg): string {
+function replyOf(m: Delivery): string {
   return (m as unknown as { reply: string }).reply;
 }
 

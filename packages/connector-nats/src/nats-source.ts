@@ -1,5 +1,5 @@
 import { ErrorCode, JetflowError, messageOf, type RawBatch } from "@jetflow/core";
-import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
@@ -8,9 +8,10 @@ import { connectNats } from "./connect.js";
 import { otherLayoutPositions, removeConsumers, withServers } from "./consumer-cleanup.js";
 import { consumerPlan } from "./consumer-config.js";
 import { ConnectionFailedError } from "./errors.js";
-import { type ConsumerContext, type ConsumerListener, ManagedConsumer } from "./managed-consumer.js";
+import { type ConsumerContext, type ConsumerListener, type Delivery, ManagedConsumer } from "./managed-consumer.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
 import { OutageRetry } from "./outage-retry.js";
+import type { ReadPath } from "./read-path.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
 import { featuresOf, type ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
@@ -101,6 +102,7 @@ export class NatsSource implements ConsumerListener {
         openLastSeq: info.state.last_seq,
         streamCreated: info.created,
         features: featuresOf(nc),
+        readPath: runtime.readPath,
       };
       source = new NatsSource(nc, ctx, runtime);
       const plans = consumerPlan(cfg, runtime.name, ctx.features.multiFilter);
@@ -127,6 +129,11 @@ export class NatsSource implements ConsumerListener {
       await nc.close().catch(() => undefined);
       throw toJetflowError(e, { doing: `opening stream '${cfg.stream}'`, stream: cfg.stream, secrets });
     }
+  }
+
+  /** How this source reads deliveries (`readPath`, or `JETFLOW_READ_PATH`). */
+  get readPath(): ReadPath {
+    return this.ctx.readPath;
   }
 
   /** What the server can do, from the version it announced at open. */
@@ -219,7 +226,7 @@ export class NatsSource implements ConsumerListener {
 
   // ConsumerListener: called by the consumers, synchronously from the NATS read loop.
 
-  onMessage(c: ManagedConsumer, m: JsMsg, subject: string, seq: number, timestampUs: number): void {
+  onMessage(c: ManagedConsumer, m: Delivery, subject: string, seq: number, timestampUs: number): void {
     const b = this.builder;
     b.push(c.keys[0]!, m.data, subject, seq, timestampUs, this.runtime.keepHeaders ? m.headers : undefined);
     if (b.length >= this.runtime.maxBatchRows || b.bytes >= this.runtime.maxBatchBytes) this.flush();

@@ -1,4 +1,5 @@
 import type { JsMsg } from "@nats-io/jetstream";
+import type { Msg } from "@nats-io/transport-node";
 
 /**
  * The wire bytes of a message's subject and reply as nats.js 3.x keeps them
@@ -16,12 +17,17 @@ export function wireFields(m: JsMsg): WireFields | undefined {
   return (m as unknown as { msg?: { _msg?: WireFields } }).msg?._msg;
 }
 
+/** {@link wireFields} of a core message (`MsgImpl._msg`), as the lean read path receives it. */
+export function wireOf(m: Msg): WireFields | undefined {
+  return (m as unknown as { _msg?: WireFields })._msg;
+}
+
 /** Reuses the last subject string while the subject bytes repeat (the common case within a consumer). */
 export class SubjectCache {
   private bytes: Uint8Array | undefined;
   private text = "";
 
-  subjectOf(m: JsMsg, wire: WireFields | undefined): string {
+  subjectOf(m: { readonly subject: string }, wire: WireFields | undefined): string {
     const b = wire?.subject;
     if (!(b instanceof Uint8Array)) return m.subject;
     const last = this.bytes;

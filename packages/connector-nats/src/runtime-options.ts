@@ -1,4 +1,5 @@
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
+import { type ReadPath, resolveReadPath } from "./read-path.js";
 
 /** How a source runs, beyond the WITH options: resume point, batching, naming. */
 export interface SourceRuntimeOptions {
@@ -33,6 +34,11 @@ export interface SourceRuntimeOptions {
    * @default 60000
    */
   openRetryMs?: number | undefined;
+  /**
+   * How deliveries are read: `lean` (our own pulls, no `JsMsg`) or `consumer` (nats.js's
+   * consumer API). The environment variable `JETFLOW_READ_PATH` overrides it. @default "lean"
+   */
+  readPath?: ReadPath | undefined;
 }
 
 /** {@link SourceRuntimeOptions} with defaults applied. */
@@ -46,6 +52,7 @@ export interface ResolvedRuntime {
   readonly pullMessages: number;
   readonly pullExpiresMs: number;
   readonly openRetryMs: number;
+  readonly readPath: ReadPath;
 }
 
 /** Rows per source batch at most, unless `maxBatchRows` says otherwise. */
@@ -74,5 +81,6 @@ export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
     pullMessages: wholeNumberOption("pullMessages", r.pullMessages, 10_000, 1),
     pullExpiresMs: wholeNumberOption("pullExpiresMs", r.pullExpiresMs, 10_000, 1_000),
     openRetryMs: wholeNumberOption("openRetryMs", r.openRetryMs, 60_000, 0),
+    readPath: resolveReadPath(r.readPath),
   };
 }

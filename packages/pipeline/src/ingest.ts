@@ -1,5 +1,11 @@
 import { type ChangeBatch, insertsOf, messageOf, type RawBatch } from "@jetflow/core";
-import { NatsSource, type NatsSourceConfig, removeConsumers, resolveNatsOptions } from "@jetflow/connector-nats";
+import {
+  NatsSource,
+  type NatsSourceConfig,
+  type ReadPath,
+  removeConsumers,
+  resolveNatsOptions,
+} from "@jetflow/connector-nats";
 import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
 import {
   type KeyedRows,
@@ -27,6 +33,7 @@ export interface IngestHost {
     readonly maxBatchRows: number;
     readonly lingerMs: number;
     readonly servers: readonly string[] | undefined;
+    readonly readPath: ReadPath;
   };
   readonly metrics: PipelineMetrics;
   /** Source connection events, bad messages, errors that do not stop the run. */
@@ -152,11 +159,12 @@ export class IngestRelation extends Relation {
   async open(host: IngestHost, offsets: Readonly<Record<string, number>>): Promise<void> {
     const resume = new Map(Object.entries(offsets));
     for (const [k, v] of resume) this.processed.set(k, v);
-    const { maxBatchRows, lingerMs, servers } = host.runtime;
+    const { maxBatchRows, lingerMs, servers, readPath } = host.runtime;
     const source = await NatsSource.open(this.config, {
       offsets: resume,
       maxBatchRows,
       lingerMs,
+      readPath,
       keepHeaders: this.spec.include.some((c) => c.kind === "header"),
       name: this.name,
       ...(servers === undefined ? {} : { servers: [...servers] }),

@@ -12,7 +12,16 @@ describe("resolvePipelineOptions", () => {
       maxBatchRows: 10_000,
       lingerMs: 5,
       sinkMaxPending: 100_000,
+      readPath: process.env.JETFLOW_READ_PATH === "consumer" ? "consumer" : "lean",
     });
+  });
+
+  it("takes readPath, refusing an unknown one by name", () => {
+    if (process.env.JETFLOW_READ_PATH !== undefined) return; // the environment overrides the option
+    expect(resolvePipelineOptions({ readPath: "consumer" }).readPath).toBe("consumer");
+    expect(() => resolvePipelineOptions({ readPath: "fast" as never })).toThrow(
+      "readPath must be one of lean, consumer, got 'fast'",
+    );
   });
 
   it.each([

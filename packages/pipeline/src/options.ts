@@ -1,4 +1,4 @@
-import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "@jetflow/connector-nats";
+import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS, type ReadPath, resolveReadPath } from "@jetflow/connector-nats";
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
 import type { SqlFrontend } from "./spec.js";
 
@@ -39,6 +39,12 @@ export interface PipelineOptions {
    * @default 100000
    */
   readonly sinkMaxPending?: number;
+  /**
+   * How sources read JetStream: `lean` (their own pulls, no per-message `JsMsg`) or `consumer`
+   * (nats.js's consumer API, the fallback). The environment variable `JETFLOW_READ_PATH`
+   * overrides it. @default "lean"
+   */
+  readonly readPath?: ReadPath;
 }
 
 export interface ResolvedPipelineOptions {
@@ -49,6 +55,7 @@ export interface ResolvedPipelineOptions {
   readonly maxBatchRows: number;
   readonly lingerMs: number;
   readonly sinkMaxPending: number;
+  readonly readPath: ReadPath;
 }
 
 /** Applies defaults and validates; errors name the option and what it accepts. */
@@ -68,5 +75,6 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
     maxBatchRows: wholeNumberOption("maxBatchRows", options.maxBatchRows, DEFAULT_MAX_BATCH_ROWS, 1),
     lingerMs: wholeNumberOption("lingerMs", options.lingerMs, DEFAULT_LINGER_MS, 0),
     sinkMaxPending: wholeNumberOption("sinkMaxPending", options.sinkMaxPending, 100_000, 1),
+    readPath: resolveReadPath(options.readPath),
   };
 }

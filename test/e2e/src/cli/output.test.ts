@@ -184,6 +184,14 @@ describe("jetflow run --until-caught-up --print: the output contract", () => {
     expect(r.stderr).toBe('jetflow: --format must be one of jsonl, table, got "csv"\n');
   });
 
+  it("--read-path consumer prints what the lean default prints; an unknown read path is a usage error", async () => {
+    expect(await print("items", "--read-path", "consumer")).toBe(EXPECTED_ITEMS);
+    expect(await print("items", "--read-path", "lean")).toBe(EXPECTED_ITEMS);
+    const r = await runCli(["run", file, "--until-caught-up", "--print", "items", "--read-path", "jsmsg"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('jetflow: --read-path must be one of lean, consumer, got "jsmsg"\n');
+  });
+
   it("prints intervals as PostgreSQL's text (-1 days, -1 days +02:00:00)", async () => {
     const rows = (await print("odd"))
       .trim()
