@@ -71,6 +71,8 @@ export async function whenConnected(nc: NatsConnection, timeoutMs = 15_000): Pro
 
 export async function createStream(nc: NatsConnection, name: string, subjects: string[]): Promise<void> {
   const jsm = await jetstreamManager(nc);
+  // A test retried on its file's server starts again from an empty stream of that name.
+  await jsm.streams.delete(name).catch(() => false);
   await jsm.streams.add({ name, subjects });
 }
 
