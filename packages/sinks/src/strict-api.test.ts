@@ -85,6 +85,7 @@ describe("sinks on the strict JetStream API of the newest server", () => {
         max_msgs_per_subject: 100,
         max_consumers: 10,
         max_msg_size: 65536,
+        allow_atomic: true,
       });
       expect(info.state.messages).toBe(rows.length);
     });
