@@ -5,7 +5,7 @@ import type { OutgoingMessage } from "./outgoing-message.js";
 
 /** The most messages nats-server accepts in one atomic batch (its `max_batch_size` default). */
 export const MAX_BATCH_MESSAGES = 1000;
-/** Batches awaiting their commit at once (the server allows 50 in flight per stream). */
+/** Batches awaiting their commit at once, at most (the server allows 50 in flight per stream). */
 const MAX_BATCHES_IN_FLIGHT = 8;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -64,7 +64,7 @@ export interface AtomicDeliveryOptions extends DeliveryOptions {
 
 /**
  * Sends messages `0..count-1` as atomic batches of `batchSize`, cut at the same indexes on every
- * attempt, a few batches in flight, in order, until every one is committed. A batch that fails
+ * attempt, at most `maxInFlight` messages in flight, in order, until every one is committed. A batch that fails
  * (timeout, server away, too many batches in flight) is sent again from the first uncommitted
  * one, after a backoff; one refused for a message id the stream already holds, or because the
  * stream does not allow atomic publish, is sent one message at a time ({@link deliver}), where
@@ -78,6 +78,8 @@ export async function deliverAtomic(
 ): Promise<boolean> {
   const { publisher, counters } = options;
   const size = Math.max(1, Math.min(options.batchSize, MAX_BATCH_MESSAGES));
+  // As many batches as fit in maxInFlight messages (at least one): the same bound as one by one.
+  const inFlight = Math.max(1, Math.min(MAX_BATCHES_IN_FLIGHT, Math.floor(options.maxInFlight / size)));
   let atomic = true;
   let next = 0;
   let backoff = RETRY_MIN_MS;
@@ -89,8 +91,7 @@ export async function deliverAtomic(
       return done;
     }
     const cuts: [number, number][] = [];
-    for (let b = next; b < count && cuts.length < MAX_BATCHES_IN_FLIGHT; b += size)
-      cuts.push([b, Math.min(count, b + size)]);
+    for (let b = next; b < count && cuts.length < inFlight; b += size) cuts.push([b, Math.min(count, b + size)]);
     const timeoutMs = options.timeoutMs ?? ACK_TIMEOUT_MS;
     const timer = setTimeout(() => publisher.abandon(new Error(`no batch commit within ${timeoutMs} ms`)), timeoutMs);
     const results = await Promise.allSettled(cuts.map(([from, to]) => publishBatch(publisher, from, to, message)));
