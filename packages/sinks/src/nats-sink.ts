@@ -4,7 +4,7 @@ import { type ChangeBatch, messageOf } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { AckPublisher } from "./ack-publisher.js";
 import { deliverAtomic, MAX_BATCH_MESSAGES } from "./atomic-batch.js";
 import { type DeliveryCounters, type DeliveryOptions, deliver } from "./deliver.js";
@@ -123,9 +123,19 @@ export class NatsSink {
     try {
       const target = this.config.target;
       if (target.kind === "kv") {
-        const kv = await openBucket(nc, target.bucket, this.name);
-        this.send = (c, i) =>
-          c.o[i] === MessageOp.delete ? kv.delete(c.s[i] as string) : kv.put(c.s[i] as string, c.p[i] as string);
+        await openBucket(nc, target.bucket, this.name);
+        // Puts and deletes as the KV client writes them (`$KV.<bucket>.<key>`, a delete marked by
+        // `KV-Operation: DEL`), through the publisher: no request (promise, timer, error object)
+        // per key, which made a KV sink cost as much as its encoding.
+        const publisher = new AckPublisher(nc);
+        this.publisher = publisher;
+        const prefix = `$KV.${target.bucket}.`;
+        this.send = (c, i) => {
+          const h = headers();
+          const del = c.o[i] === MessageOp.delete;
+          if (del) h.set("KV-Operation", "DEL");
+          return publisher.publish(prefix + (c.s[i] as string), del ? "" : (c.p[i] as string), h);
+        };
       } else {
         this.atomic = await this.ensureStream(nc);
         const publisher = new AckPublisher(nc);
