@@ -202,7 +202,7 @@ export class NatsSink {
 
   /** Messages not yet acked: the current epoch's and the sealed ones'. What backpressure watches. */
   get pending(): number {
-    return this.buffer.length + this.sealedMessages;
+    return this.buffer.length + (this.encoder?.deferred ?? 0) + this.sealedMessages;
   }
 
   /**
@@ -210,6 +210,7 @@ export class NatsSink {
    * so the checkpoint holds exactly the changes its offsets produced.
    */
   seal(): void {
+    this.encoder?.flush(this.buffer);
     if (this.buffer.length === 0) return;
     const meta = this.meta();
     const epoch = meta.next;
