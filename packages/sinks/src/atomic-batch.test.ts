@@ -1,7 +1,7 @@
 import { connectOptions, NatsServer, newestServerBinary, versionAtLeast } from "@jetflow/test-harness";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DeliveryCounters } from "./deliver.js";
 import { NatsSink, type SinkDelivery } from "./nats-sink.js";
 import { resolveSinkOptions } from "./sink-options.js";
@@ -154,6 +154,30 @@ for (const which of ["the suite's server", "the newest server"] as const) {
       expect(new Set(await ids("RS")).size).toBe(30_000);
       expect(t.published).toBe(30_000);
       if (atomic) expect(t.batches).toBeGreaterThan(0);
+    });
+
+    it("a stream missing while publishing: failed and retried are counted, and every message lands once it is back", async () => {
+      const jsm = await jetstreamManager(nc);
+      const { t, counters } = tally();
+      const sink = sinkOf("gone", { subject: "gone.out", allow_create_stream: "true", stream: "GONE" }, counters);
+      await sink.open();
+      expect(sink.atomicBatch).toBe(atomic);
+      await jsm.streams.delete("GONE");
+      sink.restored();
+      sink.onChange(change(cols, rowsOf(0, 1500)));
+      sink.seal();
+      sink.committed();
+      await vi.waitFor(() => expect(t.retried).toBeGreaterThan(0), { timeout: 30_000, interval: 50 });
+      expect(t.published).toBe(0);
+      // Back, without allow_atomic: on 2.12+ the batches are refused (10174) and go one by one.
+      await jsm.streams.add({ name: "GONE", subjects: ["gone.out"] });
+      await sink.drained();
+      await sink.close();
+      expect(sink.atomicBatch).toBe(false);
+      expect(new Set(await ids("GONE")).size).toBe(1500);
+      expect(t.published).toBe(1500);
+      expect(t.failed).toBeGreaterThan(0);
+      expect(t.batches).toBe(0);
     });
 
     it("a stream without allow_atomic gets one message at a time", async () => {
