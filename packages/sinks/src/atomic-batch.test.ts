@@ -1,6 +1,6 @@
 import { connectOptions, NatsServer, newestServerBinary, versionAtLeast } from "@jetflow/test-harness";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DeliveryCounters } from "./deliver.js";
 import { NatsSink, type SinkDelivery } from "./nats-sink.js";
@@ -195,6 +195,49 @@ for (const which of ["the suite's server", "the newest server"] as const) {
       expect(new Set(await ids("PLAINSTREAM")).size).toBe(1200);
       expect(t).toEqual({ published: 1200, failed: 0, retried: 0, batches: 0 });
     });
+
+    it.runIf(which === "the newest server")(
+      "a process killed mid-batch leaves nothing behind: the epoch's replay lands whole, once",
+      async () => {
+        const sink = sinkOf(
+          "half",
+          { subject: "half.out", allow_create_stream: "true", stream: "HALF" },
+          tally().counters,
+        );
+        await sink.open();
+        sink.restored();
+        sink.onChange(change(cols, rowsOf(0, 800)));
+        sink.seal();
+        const checkpoint = sink.store.checkpoint(true);
+        const { instance } = sink.store.get("meta") as { instance: string };
+        await sink.close();
+        // What a killed process had sent: the first 500 messages of the batch, no commit.
+        const dying = await connect(connectOptions(server.client));
+        for (let i = 0; i < 500; i++) {
+          const h = headers();
+          h.set("Nats-Msg-Id", `${instance}:half:0:${i}`);
+          h.set("Nats-Batch-Id", "killed");
+          h.set("Nats-Batch-Sequence", String(i + 1));
+          dying.publish("half.out", `{"id":${i},"name":"n${i}"}`, { headers: h });
+        }
+        await dying.flush();
+        await dying.close();
+        expect((await (await jetstreamManager(nc)).streams.info("HALF")).state.messages).toBe(0);
+
+        const { t, counters } = tally();
+        const again = sinkOf("half", { subject: "half.out" }, counters);
+        again.store.restore([checkpoint]);
+        again.restored();
+        await again.open();
+        again.committed();
+        await again.drained();
+        await again.close();
+        const got = await ids("HALF");
+        expect(got).toHaveLength(800);
+        expect(new Set(got).size).toBe(800);
+        expect(t).toMatchObject({ published: 800, batches: 1, failed: 0 });
+      },
+    );
 
     it.runIf(which === "the newest server")(
       "a stream whose allow_atomic is turned off behind the sink's back: the rest goes one by one",
