@@ -20,6 +20,8 @@ const ACK_TIMEOUT_MS = 10_000;
 const ONE_BY_ONE = new Set([10201, 10174]);
 /** `err_code` of a stream without `allow_atomic`: the sink stops trying batches. */
 const ATOMIC_DISABLED = 10174;
+/** `err_code` of a batch over the server's `max_batch_size` (configured below 1000): halve it. */
+const TOO_LARGE = 10199;
 
 /**
  * Publishes messages `from..to-1` as ONE atomic batch (ADR-50, nats-server 2.12+): every message
@@ -77,7 +79,7 @@ export async function deliverAtomic(
   options: AtomicDeliveryOptions,
 ): Promise<boolean> {
   const { publisher, counters } = options;
-  const size = Math.max(1, Math.min(options.batchSize, MAX_BATCH_MESSAGES));
+  let size = Math.max(1, Math.min(options.batchSize, MAX_BATCH_MESSAGES));
   // As many batches as fit in maxInFlight messages (at least one): the same bound as one by one.
   const inFlight = Math.max(1, Math.min(MAX_BATCHES_IN_FLIGHT, Math.floor(options.maxInFlight / size)));
   let atomic = true;
@@ -113,6 +115,10 @@ export async function deliverAtomic(
       continue;
     }
     const { reason, at } = failed;
+    if (reason instanceof PublishRefusedError && reason.errCode === TOO_LARGE && size > 1) {
+      size = Math.max(1, Math.floor(size / 2));
+      continue;
+    }
     if (reason instanceof PublishRefusedError && ONE_BY_ONE.has(reason.errCode)) {
       if (reason.errCode === ATOMIC_DISABLED) {
         atomic = false;
