@@ -22,11 +22,11 @@ export async function runJetflow(
     // A sink publishes what checkpoints seal: it runs with the in-memory state's 1 s checkpoints.
     const p = sqlPipeline({
       ...(stateDir === undefined
-        ? { checkpointIntervalMs: scenario.sink === true ? 1000 : 0 }
+        ? { checkpointIntervalMs: scenario.sink === undefined ? 0 : 1000 }
         : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 }),
       ...(scenario.readPath === undefined ? {} : { readPath: scenario.readPath }),
     });
-    p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + (scenario.sink === true ? sinkSql(url) : ""));
+    p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + sinkSql(url, scenario.sink ?? "none"));
     const started = startTiming();
     await p.start();
     try {
@@ -39,7 +39,11 @@ export async function runJetflow(
       // A short run under load can end before the first 1 s checkpoint commits: wait for one
       // (after the measurement) rather than expect it by now.
       if (scenario.checkpoints && !(await checkpointed(p))) problems.push("no checkpoint was taken in 30 s");
-      if (scenario.sink === true && p.metrics.total("jetflow_sink_published_total") === 0)
+      if (
+        scenario.sink !== undefined &&
+        scenario.sink !== "none" &&
+        p.metrics.total("jetflow_sink_published_total") === 0
+      )
         problems.push("the sink published nothing");
       return {
         ...throughput(scenario.id, scenario.label, "jetflow", scenario.dataset, messages, bytes, seconds),

@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { type DatasetSpec, FILTER_MIN_V, PROTO_FILE, PROTO_MESSAGE, streamOf } from "./dataset.js";
-import type { Shape } from "./scenario.js";
+import type { Shape, SinkSet } from "./scenario.js";
 
 /** The relation every jetflow scenario reads its group-by view from. */
 export const VIEW = "agg";
@@ -30,12 +30,16 @@ export function ingestClauses(url: string, dataset: DatasetSpec): string {
  * `CREATE SINK` of the group-by view {@link VIEW} into a stream of its own (created when
  * missing), as upserts: what a "view with a sink" scenario adds to {@link scenarioSql}.
  */
-export function sinkSql(url: string): string {
-  return (
+export function sinkSql(url: string, sinks: SinkSet): string {
+  if (sinks === "none") return "";
+  const stream =
     `CREATE SINK ${VIEW}_out FROM ${VIEW} WITH (connector='nats', server_url='${url}', ` +
     "subject='bench.sink', connect_mode='plain', allow_create_stream='true', stream='BENCH_SINK') " +
-    "FORMAT UPSERT ENCODE JSON;"
-  );
+    "FORMAT UPSERT ENCODE JSON;";
+  const kv =
+    `CREATE SINK ${VIEW}_kv FROM ${VIEW} WITH (connector='nats_kv', server_url='${url}', ` +
+    "connect_mode='plain', bucket='bench_sink') FORMAT UPSERT ENCODE JSON;";
+  return sinks === "stream" ? stream : stream + kv;
 }
 
 const COLUMNS = "k varchar, v double precision, ts double precision, pad varchar";

@@ -1,5 +1,5 @@
 import type { DatasetSpec, Encoding } from "./dataset.js";
-import type { Scenario, Shape } from "./scenario.js";
+import type { Scenario, Shape, SinkSet } from "./scenario.js";
 
 /** `full` measures; `quick` runs every scenario at tiny sizes so the harness never rots. */
 export type Mode = "quick" | "full";
@@ -118,7 +118,7 @@ export function planFor(mode: Mode): Plan {
     d: DatasetSpec,
     shape: Shape,
     checkpoints = false,
-    sink = false,
+    sink?: SinkSet,
     readPath?: "consumer",
   ): void => {
     scenarios.push({
@@ -128,7 +128,7 @@ export function planFor(mode: Mode): Plan {
       dataset: d,
       shape,
       checkpoints,
-      ...(sink ? { sink } : {}),
+      ...(sink === undefined ? {} : { sink }),
       ...(readPath === undefined ? {} : { readPath }),
       group: "throughput",
       ...baselines(d, shape),
@@ -142,7 +142,7 @@ export function planFor(mode: Mode): Plan {
     json,
     "table",
     false,
-    false,
+    undefined,
     "consumer",
   );
   jetflow(
@@ -158,7 +158,24 @@ export function planFor(mode: Mode): Plan {
     json,
     "table",
     false,
-    true,
+    "stream",
+  );
+  // The sinks' cost: the same pipeline and 1 s checkpoints, without and with a stream + KV sink.
+  jetflow(
+    "jetflow-json-table-sinks-baseline",
+    "jetflow JSON table(pk) + group-by, 1 s memory checkpoints, no sink",
+    json,
+    "table",
+    false,
+    "none",
+  );
+  jetflow(
+    "jetflow-json-table-sinks",
+    "jetflow JSON table(pk) + group-by + stream sink + KV sink of the view",
+    json,
+    "table",
+    false,
+    "stream+kv",
   );
   jetflow("jetflow-json-source-filter", "jetflow JSON source + filter + group-by", json, "source-filter");
   jetflow("jetflow-msgpack-table", "jetflow MSGPACK table(pk) + group-by", msgpack, "table");

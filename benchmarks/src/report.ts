@@ -116,10 +116,11 @@ export function targetsOf(rows: readonly RowResult[]): Target[] {
     value: cost === undefined ? "n/a" : `${(cost * 100).toFixed(1)}%`,
     met: cost === undefined ? undefined : cost <= 0.1,
   });
-  const sunk = by.get("jetflow-json-table-sink");
-  const sinkCost = plain !== undefined && sunk !== undefined ? 1 - sunk.msgPerSec / plain.msgPerSec : undefined;
+  const unsunk = by.get("jetflow-json-table-sinks-baseline");
+  const sunk = by.get("jetflow-json-table-sinks");
+  const sinkCost = unsunk !== undefined && sunk !== undefined ? 1 - sunk.msgPerSec / unsunk.msgPerSec : undefined;
   out.push({
-    goal: "a sink of the view costs <= 15% throughput",
+    goal: "a stream sink + a KV sink of the view cost <= 15% throughput",
     value: sinkCost === undefined ? "n/a" : `${(sinkCost * 100).toFixed(1)}%`,
     met: sinkCost === undefined ? undefined : sinkCost <= 0.15,
   });

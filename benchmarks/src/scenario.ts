@@ -8,6 +8,9 @@ import type { MemoryPeaks } from "./memory-sampler.js";
  */
 export type Shape = "table" | "source-filter";
 
+/** The sinks of a sink scenario (see {@link Scenario}'s `sink`). */
+export type SinkSet = "none" | "stream" | "stream+kv";
+
 /** One measurement, run in its own child process. */
 export type Scenario =
   | { readonly kind: "ceiling"; readonly id: string; readonly label: string; readonly dataset: DatasetSpec }
@@ -26,8 +29,12 @@ export type Scenario =
       readonly shape: Shape;
       /** Checkpoint to the filesystem every second (else no checkpoints at all). */
       readonly checkpoints: boolean;
-      /** Also sink the group-by view to a JetStream stream (FORMAT UPSERT), checkpointing in memory every second. */
-      readonly sink?: boolean;
+      /**
+       * Checkpoint in memory every second (what a sink publishes after) and sink the group-by view:
+       * to a JetStream stream (FORMAT UPSERT), to a stream and a KV bucket, or nowhere (the
+       * baseline the sinks' cost is measured against). @default no sink, no checkpoints
+       */
+      readonly sink?: SinkSet;
       /** How the sources read JetStream (PipelineOptions.readPath); the pipeline's default when absent. */
       readonly readPath?: "lean" | "consumer";
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
@@ -83,6 +90,8 @@ export interface ScenarioResult {
   readonly msgPerSec: number;
   /** Payload megabytes (10^6 bytes) per second. */
   readonly mbPerSec: number;
+  /** CPU seconds (user + system, every thread) the child spent in the timed section. */
+  readonly cpuSeconds?: number;
   /** Peak resident set size of the child process, in MiB. */
   readonly peakRssMiB: number;
   /** Process CPU time (user + system, every thread) per message over the timed section, in µs. */
@@ -166,7 +175,9 @@ export function throughput(
 ): Omit<ScenarioResult, "peakRssMiB" | "problems"> {
   const cpu = cpuAtStart === undefined || messages === 0 ? undefined : process.cpuUsage(cpuAtStart);
   return {
-    ...(cpu === undefined ? {} : { cpuUsPerMsg: (cpu.user + cpu.system) / messages }),
+    ...(cpu === undefined
+      ? {}
+      : { cpuSeconds: (cpu.user + cpu.system) / 1e6, cpuUsPerMsg: (cpu.user + cpu.system) / messages }),
     id,
     label,
     kind,

@@ -57,6 +57,8 @@ export type {
   WithOptions,
 } from "./dsl/nats.js";
 export { nats } from "./dsl/nats.js";
+export type { NatsKvSinkDef, NatsSinkDef, SinkFrom } from "./dsl/sink-def.js";
+export { natsKvSink, natsSink } from "./dsl/sink-def.js";
 export type { ColumnType, Columns } from "./dsl/columns.js";
 export {
   sqlType,

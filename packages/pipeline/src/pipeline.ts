@@ -76,8 +76,8 @@ export class Pipeline {
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
     const { maxBatchRows, lingerMs, servers, readPath } = this.options;
-    this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (error) =>
-      this.statusSubject.next({ type: "error", error: error instanceof Error ? error : new Error(String(error)) }),
+    this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (event) =>
+      this.statusSubject.next(event),
     );
     this.definitions = new Definitions(this.graph, this.sinks);
     this.host = {

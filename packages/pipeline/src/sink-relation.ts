@@ -1,5 +1,5 @@
 import { type ChangeBatch, insertsOf } from "@jetflow/core";
-import { type DeliveryCounters, NatsSink, resolveSinkOptions, type SinkInput } from "@jetflow/sinks";
+import { type DeliveryCounters, NatsSink, resolveSinkOptions, type SinkDelivery, type SinkInput } from "@jetflow/sinks";
 import type { KeyedStore } from "@jetflow/state";
 import { IngestRelation } from "./ingest.js";
 import type { Relation } from "./relation.js";
@@ -22,11 +22,17 @@ export class SinkRelation {
     readonly name: string,
     readonly spec: SinkSpec,
     lookup: (relation: string) => Relation | undefined,
-    options: { counters: DeliveryCounters; onError: (e: unknown) => void; servers: readonly string[] | undefined },
+    options: {
+      counters: DeliveryCounters;
+      onError: (e: unknown) => void;
+      onDelivered: (delivery: SinkDelivery) => void;
+      servers: readonly string[] | undefined;
+    },
   ) {
     this.sink = new NatsSink(name, resolveSinkOptions(spec.with, spec.format), {
       counters: options.counters,
       onError: options.onError,
+      onDelivered: options.onDelivered,
       ...(options.servers === undefined ? {} : { servers: options.servers }),
     });
     if (spec.from.kind === "query") {

@@ -5,6 +5,7 @@ import type { Metrics } from "./metrics.js";
 import type { Relation, RelationKind } from "./relation.js";
 import { SinkRelation } from "./sink-relation.js";
 import type { SinkSpec } from "./spec.js";
+import type { PipelineStatus } from "./status.js";
 
 /**
  * The pipeline's sinks, and what the pipeline asks of them all at once: seal at a checkpoint's
@@ -19,7 +20,8 @@ export class SinkSet {
     private readonly servers: readonly string[] | undefined,
     /** Unacked messages over all sinks past which ingestion pauses (it resumes at half). */
     private readonly maxPending: number,
-    private readonly onError: (e: unknown) => void,
+    /** Where the sinks' `sink` events and publish errors go (the pipeline's status$). */
+    private readonly status: (event: PipelineStatus) => void,
   ) {
     this.count = {
       published: metrics.counter("jetflow_sink_published_total", "Messages a sink published and the server acked"),
@@ -27,6 +29,10 @@ export class SinkSet {
       retried: metrics.counter(
         "jetflow_sink_retried_total",
         "Times a sink sent a run of messages again after a failure",
+      ),
+      batches: metrics.counter(
+        "jetflow_sink_atomic_batches_total",
+        "Atomic batches a sink's stream committed (nats-server 2.12+)",
       ),
       pending: metrics.gauge("jetflow_sink_pending", "Messages a sink holds that are not acked yet"),
       paused: metrics.counter("jetflow_sink_backpressure_total", "Times ingestion paused until sinks caught up"),
@@ -58,8 +64,10 @@ export class SinkSet {
         published: (n) => this.count.published(label, n),
         failed: (n) => this.count.failed(label, n),
         retried: (n) => this.count.retried(label, n),
+        batches: (n) => this.count.batches(label, n),
       },
-      onError: this.onError,
+      onError: (e) => this.status({ type: "error", error: e instanceof Error ? e : new Error(String(e)) }),
+      onDelivered: (delivery) => this.status({ type: "sink", sink: name, delivery }),
       servers: this.servers,
     });
     if (live) {

@@ -1,4 +1,5 @@
 import type { SourceStatus } from "@jetflow/connector-nats";
+import type { SinkDelivery } from "@jetflow/sinks";
 import type { CheckpointResult } from "@jetflow/state";
 import type { RelationKind } from "./relation.js";
 
@@ -22,5 +23,7 @@ export type PipelineStatus =
   | { readonly type: "relation_created"; readonly relation: string; readonly kind: RelationKind }
   /** `exec()` dropped a relation from the running pipeline. */
   | { readonly type: "relation_dropped"; readonly relation: string }
+  /** A sink delivered an epoch: every message of it acked (published, or dropped as a duplicate). */
+  | { readonly type: "sink"; readonly sink: string; readonly delivery: SinkDelivery }
   | { readonly type: "error"; readonly error: Error }
   | { readonly type: "stopped" };

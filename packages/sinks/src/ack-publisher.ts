@@ -44,6 +44,11 @@ export class AckPublisher {
     });
   }
 
+  /** Publishes without asking for an ack (the middle of an atomic batch: its commit answers for it). */
+  send(subject: string, payload: string, headers: MsgHdrs): void {
+    this.nc.publish(subject, payload, { headers });
+  }
+
   /** Fails every publish still waiting for its ack. */
   abandon(reason: Error): void {
     const waiting = [...this.waiting.values()];
@@ -71,7 +76,18 @@ export class AckPublisher {
       w.resolve();
       return;
     }
-    const error = (JSON.parse(text) as { error?: { description?: string; code?: number } }).error;
-    w.reject(new Error(`JetStream refused the message: ${error?.description ?? text} (${error?.code ?? "?"})`));
+    const error = (JSON.parse(text) as { error?: { description?: string; code?: number; err_code?: number } }).error;
+    w.reject(new PublishRefusedError(error?.description ?? text, error?.err_code ?? error?.code ?? 0));
+  }
+}
+
+/** JetStream answered a publish with an error; `errCode` is its `err_code` (e.g. 10201, 10174). */
+export class PublishRefusedError extends Error {
+  override readonly name = "PublishRefusedError";
+  constructor(
+    description: string,
+    readonly errCode: number,
+  ) {
+    super(`JetStream refused the message: ${description} (${errCode})`);
   }
 }

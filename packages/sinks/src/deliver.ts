@@ -6,6 +6,20 @@ export interface DeliveryCounters {
   failed(n: number): void;
   /** Times a run of messages was sent again after a failure. */
   retried(n: number): void;
+  /** Atomic batches the stream committed (nats-server 2.12+, a stream with `allow_atomic`). */
+  batches?(n: number): void;
+}
+
+/** How {@link deliver} sends, retries and reports. */
+export interface DeliveryOptions {
+  readonly maxInFlight: number;
+  readonly counters: DeliveryCounters;
+  readonly stopped: () => boolean;
+  readonly onError: (e: unknown) => void;
+  /** How long a run of messages may wait for its acks before they count as failed. @default 10000 */
+  readonly timeoutMs?: number;
+  /** Fails the sends still waiting (called when the run times out). */
+  readonly abandon?: (reason: Error) => void;
 }
 
 const RETRY_MIN_MS = 100;
@@ -22,16 +36,7 @@ const ACK_TIMEOUT_MS = 10_000;
 export async function deliver(
   count: number,
   send: (i: number) => Promise<unknown>,
-  options: {
-    readonly maxInFlight: number;
-    readonly counters: DeliveryCounters;
-    readonly stopped: () => boolean;
-    readonly onError: (e: unknown) => void;
-    /** How long a run of messages may wait for its acks before they count as failed. @default 10000 */
-    readonly timeoutMs?: number;
-    /** Fails the sends still waiting (called when the run times out). */
-    readonly abandon?: (reason: Error) => void;
-  },
+  options: DeliveryOptions,
 ): Promise<boolean> {
   let next = 0;
   let backoff = RETRY_MIN_MS;

@@ -18,6 +18,7 @@ function encode(
   const encoder = new Encoder("s", config, { name: "v", columns: cols, key: undefined, appendOnly: true, ...input });
   const buffer = new EpochBuffer();
   for (const c of changes) encoder.encode(c, buffer);
+  encoder.flush(buffer);
   const [chunk] = buffer.take(100);
   return chunk === undefined ? [] : chunk.s.map((s, i) => ({ subject: s, payload: chunk.p[i], op: chunk.o[i] }));
 }

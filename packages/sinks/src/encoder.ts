@@ -3,6 +3,7 @@ import type { Data } from "apache-arrow";
 import { type EpochBuffer, MessageOp } from "./epoch-buffer.js";
 import { SinkError } from "./errors.js";
 import { joinKey } from "./key-escape.js";
+import { LastPerKey } from "./last-per-key.js";
 import type { SinkConfig } from "./sink-options.js";
 import { fillSubject, type SubjectTemplate } from "./subject-template.js";
 
@@ -26,7 +27,7 @@ const NOT_APPEND_ONLY =
  * `--print` prints them ({@link cellAt}).
  * - PLAIN: one JSON object per inserted row; retractions are dropped (force_append_only).
  * - UPSERT: the row with op upsert, or the key columns alone with op delete; the last message
- *   per key within an epoch wins.
+ *   per key within an epoch wins, and only it is encoded, by {@link flush} (at seal).
  * - DEBEZIUM: `{"before","after","op":"c"|"u"|"d","ts_ms"}`; a retraction and an insert of the
  *   same key in one batch are one update.
  */
@@ -35,6 +36,8 @@ export class Encoder {
   private readonly keyIndexes: number[];
   private readonly subjectIndexes: number[];
   private readonly subject: SubjectTemplate | undefined;
+  private readonly types: ColumnDef["type"][];
+  private readonly last = new LastPerKey();
 
   constructor(
     sink: string,
@@ -67,47 +70,74 @@ export class Encoder {
     }
     this.subject = config.target.kind === "stream" ? config.target.subject : undefined;
     this.subjectIndexes = (this.subject?.columns ?? []).map((c) => indexOf("subject", c));
+    this.types = input.columns.map((c) => c.type);
+  }
+
+  /** UPSERT changes held until {@link flush}: one per key. */
+  get deferred(): number {
+    return this.last.size;
+  }
+
+  /** Encodes the UPSERT changes held (the last per key) into the buffer: call before sealing it. */
+  flush(into: EpochBuffer): void {
+    this.last.drain((datas, i, retract) => {
+      const key = joinKey(this.keyIndexes.map((c) => this.text(datas, c, i)));
+      // A KV sink writes under the key; a stream sink under its subject.
+      const subject = this.subject === undefined ? key : this.subjectOf(datas, i);
+      if (retract) {
+        const keyJson = `{${this.keyIndexes.map((c) => (this.names[c] as string) + this.json(datas, c, i)).join(",")}}`;
+        into.add(subject, keyJson, MessageOp.delete);
+      } else into.add(subject, this.row(datas, i), MessageOp.upsert);
+    });
+  }
+
+  private json(datas: readonly (Data | undefined)[], c: number, i: number): string {
+    const d = datas[c];
+    return d === undefined ? "null" : cellAt(d, i, this.types[c] as ColumnDef["type"]).json;
+  }
+
+  private text(datas: readonly (Data | undefined)[], c: number, i: number): string | null {
+    const j = this.json(datas, c, i);
+    return j === "null" ? null : j.startsWith('"') ? (JSON.parse(j) as string) : j;
+  }
+
+  private row(datas: readonly (Data | undefined)[], i: number): string {
+    return `{${this.names.map((n, c) => n + this.json(datas, c, i)).join(",")}}`;
+  }
+
+  private subjectOf(datas: readonly (Data | undefined)[], i: number): string {
+    return this.subject === undefined
+      ? ""
+      : fillSubject(
+          this.subject,
+          this.subjectIndexes.map((c) => this.text(datas, c, i)),
+        );
   }
 
   /** Encodes one change into the epoch's buffer. */
   encode(change: ChangeBatch, into: EpochBuffer): void {
     const { batch, ops } = change;
-    const types = this.input.columns.map((c) => c.type);
-    const datas = types.map((_, c) => batch.data.children[c] as Data | undefined);
-    const json = (c: number, i: number): string => {
-      const d = datas[c];
-      return d === undefined ? "null" : cellAt(d, i, types[c] as ColumnDef["type"]).json;
-    };
-    const text = (c: number, i: number): string | null => {
-      const j = json(c, i);
-      return j === "null" ? null : j.startsWith('"') ? (JSON.parse(j) as string) : j;
-    };
-    const row = (i: number): string => `{${this.names.map((n, c) => n + json(c, i)).join(",")}}`;
-    const subjectOf = (i: number): string =>
-      this.subject === undefined
-        ? ""
-        : fillSubject(
-            this.subject,
-            this.subjectIndexes.map((c) => text(c, i)),
-          );
-    const keyOf = (i: number): string => joinKey(this.keyIndexes.map((c) => text(c, i)));
+    const datas = this.types.map((_, c) => batch.data.children[c] as Data | undefined);
+    const row = (i: number): string => this.row(datas, i);
+    const subjectOf = (i: number): string => this.subjectOf(datas, i);
+    const keyOf = (i: number): string => joinKey(this.keyIndexes.map((c) => this.text(datas, c, i)));
     const n = batch.numRows;
     switch (this.config.format) {
       case "plain":
         for (let i = 0; i < n; i++)
           if (ops === undefined || ops[i] !== RETRACT) into.add(subjectOf(i), row(i), MessageOp.none);
         return;
-      case "upsert":
+      case "upsert": {
+        // Only the key's cells now (their JSON texts: equal values, equal texts); the rest at flush.
+        const one = this.keyIndexes.length === 1 ? (this.keyIndexes[0] as number) : -1;
+        this.last.batch(datas);
         for (let i = 0; i < n; i++) {
-          const key = keyOf(i);
-          // A KV sink writes under the key; a stream sink under its subject.
-          const subject = this.subject === undefined ? key : subjectOf(i);
-          if (ops !== undefined && ops[i] === RETRACT) {
-            const keyJson = `{${this.keyIndexes.map((c) => (this.names[c] as string) + json(c, i)).join(",")}}`;
-            into.add(subject, keyJson, MessageOp.delete, key);
-          } else into.add(subject, row(i), MessageOp.upsert, key);
+          const key =
+            one >= 0 ? this.json(datas, one, i) : this.keyIndexes.map((c) => this.json(datas, c, i)).join("\u0000");
+          this.last.set(key, i, ops !== undefined && ops[i] === RETRACT);
         }
         return;
+      }
       case "debezium":
         this.debezium(n, ops, row, subjectOf, keyOf, into);
         return;

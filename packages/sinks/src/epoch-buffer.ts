@@ -13,57 +13,38 @@ export interface MessageChunk {
 }
 
 /**
- * The messages of the epoch being filled. A keyed message replaces the earlier one with its key
- * (last write per key within an epoch: an upsert stream or a KV bucket needs only the last).
+ * The encoded messages of the epoch being filled, in order. (An UPSERT sink adds only the last
+ * message per key, see `LastPerKey`.)
  */
 export class EpochBuffer {
-  private subjects: (string | undefined)[] = [];
+  private subjects: string[] = [];
   private payloads: string[] = [];
   private ops: number[] = [];
-  private readonly slots = new Map<string, number>();
-  private live = 0;
 
-  /** Messages held (replaced ones not counted). */
+  /** Messages held. */
   get length(): number {
-    return this.live;
+    return this.subjects.length;
   }
 
-  add(subject: string, payload: string, op: MessageOp, key?: string): void {
-    if (key !== undefined) {
-      const old = this.slots.get(key);
-      if (old !== undefined) {
-        this.subjects[old] = undefined;
-        this.live--;
-      }
-      this.slots.set(key, this.subjects.length);
-    }
+  add(subject: string, payload: string, op: MessageOp): void {
     this.subjects.push(subject);
     this.payloads.push(payload);
     this.ops.push(op);
-    this.live++;
   }
 
   /** Takes every message held, in order, in chunks of at most `chunkSize`, and empties the buffer. */
   take(chunkSize: number): MessageChunk[] {
     const chunks: MessageChunk[] = [];
-    let chunk: MessageChunk = { s: [], p: [], o: [] };
-    for (let i = 0; i < this.subjects.length; i++) {
-      const s = this.subjects[i];
-      if (s === undefined) continue;
-      chunk.s.push(s);
-      chunk.p.push(this.payloads[i] as string);
-      chunk.o.push(this.ops[i] as number);
-      if (chunk.s.length === chunkSize) {
-        chunks.push(chunk);
-        chunk = { s: [], p: [], o: [] };
-      }
+    for (let at = 0; at < this.subjects.length; at += chunkSize) {
+      chunks.push({
+        s: this.subjects.slice(at, at + chunkSize),
+        p: this.payloads.slice(at, at + chunkSize),
+        o: this.ops.slice(at, at + chunkSize),
+      });
     }
-    if (chunk.s.length > 0) chunks.push(chunk);
     this.subjects = [];
     this.payloads = [];
     this.ops = [];
-    this.slots.clear();
-    this.live = 0;
     return chunks;
   }
 }

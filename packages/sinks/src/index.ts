@@ -17,6 +17,7 @@ export { escapeToken, unescapeToken, joinKey, splitKey } from "./key-escape.js";
 export { parseSubjectTemplate, fillSubject } from "./subject-template.js";
 export type { SubjectTemplate } from "./subject-template.js";
 export type { DeliveryCounters } from "./deliver.js";
+export { MAX_BATCH_MESSAGES } from "./atomic-batch.js";
 export { NatsSink } from "./nats-sink.js";
-export type { NatsSinkOptions } from "./nats-sink.js";
+export type { NatsSinkOptions, SinkDelivery } from "./nats-sink.js";
 export { SinkError } from "./errors.js";

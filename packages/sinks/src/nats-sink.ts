@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { connectNats, createdStreamConfig } from "@jetflow/connector-nats";
+import { connectNats, createdStreamConfig, featuresOf } from "@jetflow/connector-nats";
 import { type ChangeBatch, messageOf } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { AckPublisher } from "./ack-publisher.js";
-import { type DeliveryCounters, deliver } from "./deliver.js";
+import { deliverAtomic, MAX_BATCH_MESSAGES } from "./atomic-batch.js";
+import { type DeliveryCounters, type DeliveryOptions, deliver } from "./deliver.js";
 import { Encoder, type SinkInput } from "./encoder.js";
 import { EpochBuffer, type MessageChunk, MessageOp } from "./epoch-buffer.js";
 import { SinkError } from "./errors.js";
+import { messageHeaders, type OutgoingMessage } from "./outgoing-message.js";
 import type { SinkConfig } from "./sink-options.js";
 
 /** Messages per stored chunk of a sealed epoch: bounds one state value's size. */
@@ -32,6 +34,18 @@ export interface NatsSinkOptions {
   readonly onError?: (e: unknown) => void;
   /** Replaces the connection's `server_url` (the CLI's `--server`). */
   readonly servers?: readonly string[];
+  /** Hears about each epoch once every message of it is acked. @default ignored */
+  readonly onDelivered?: (delivery: SinkDelivery) => void;
+}
+
+/** An epoch a sink delivered: every message acked by the stream (or written to the bucket). */
+export interface SinkDelivery {
+  /** The epoch's number (one per checkpoint that sealed changes). */
+  readonly epoch: number;
+  /** Its messages. */
+  readonly messages: number;
+  /** How they went: as atomic batches (nats-server 2.12+), one by one, or as KV puts/deletes. */
+  readonly mode: "atomic" | "one_by_one" | "kv";
 }
 
 /**
@@ -64,6 +78,7 @@ export class NatsSink {
   private nc: NatsConnection | undefined;
   private publisher: AckPublisher | undefined;
   private send: ((chunk: MessageChunk, i: number, id: string) => Promise<unknown>) | undefined;
+  private atomic = false;
   /** Sealed epochs by number: their chunk keys and message count. */
   private readonly sealed = new Map<number, { keys: string[]; messages: number }>();
   private sealedMessages = 0;
@@ -84,6 +99,14 @@ export class NatsSink {
     this.store = new KeyedStore<unknown>(`${name}/sink`);
   }
 
+  /**
+   * Whether epochs go to the stream as atomic batches: the server is 2.12+ and the stream allows
+   * atomic publish (a stream jetflow creates does there). Known after {@link open}.
+   */
+  get atomicBatch(): boolean {
+    return this.atomic;
+  }
+
   /** Checks the relation against the format (append-only, key, subject columns). @throws SinkError */
   bind(input: SinkInput): void {
     this.encoder = new Encoder(this.name, this.config, input);
@@ -100,19 +123,26 @@ export class NatsSink {
     try {
       const target = this.config.target;
       if (target.kind === "kv") {
-        const kv = await openBucket(nc, target.bucket, this.name);
-        this.send = (c, i) =>
-          c.o[i] === MessageOp.delete ? kv.delete(c.s[i] as string) : kv.put(c.s[i] as string, c.p[i] as string);
+        await openBucket(nc, target.bucket, this.name);
+        // Puts and deletes as the KV client writes them (`$KV.<bucket>.<key>`, a delete marked by
+        // `KV-Operation: DEL`), through the publisher: no request (promise, timer, error object)
+        // per key, which made a KV sink cost as much as its encoding.
+        const publisher = new AckPublisher(nc);
+        this.publisher = publisher;
+        const prefix = `$KV.${target.bucket}.`;
+        this.send = (c, i) => {
+          const h = headers();
+          const del = c.o[i] === MessageOp.delete;
+          if (del) h.set("KV-Operation", "DEL");
+          return publisher.publish(prefix + (c.s[i] as string), del ? "" : (c.p[i] as string), h);
+        };
       } else {
-        await this.ensureStream(nc);
+        this.atomic = await this.ensureStream(nc);
         const publisher = new AckPublisher(nc);
         this.publisher = publisher;
         this.send = (c, i, id) => {
-          const h = headers();
-          h.set("Nats-Msg-Id", id);
-          const op = c.o[i];
-          if (op !== MessageOp.none) h.set("Jetflow-Op", op === MessageOp.delete ? "delete" : "upsert");
-          return publisher.publish(c.s[i] as string, c.p[i] as string, h);
+          const m = outgoing(c, i, id);
+          return publisher.publish(m.subject, m.payload, m.headers);
         };
       }
     } catch (e) {
@@ -172,7 +202,7 @@ export class NatsSink {
 
   /** Messages not yet acked: the current epoch's and the sealed ones'. What backpressure watches. */
   get pending(): number {
-    return this.buffer.length + this.sealedMessages;
+    return this.buffer.length + (this.encoder?.deferred ?? 0) + this.sealedMessages;
   }
 
   /**
@@ -180,6 +210,7 @@ export class NatsSink {
    * so the checkpoint holds exactly the changes its offsets produced.
    */
   seal(): void {
+    this.encoder?.flush(this.buffer);
     if (this.buffer.length === 0) return;
     const meta = this.meta();
     const epoch = meta.next;
@@ -256,7 +287,7 @@ export class NatsSink {
         const chunk = this.store.get(key) as MessageChunk;
         const prefix = `${instance}:${this.name}:${epoch}:`;
         const offset = base;
-        const done = await deliver(chunk.s.length, (i) => send(chunk, i, prefix + (offset + i)), {
+        const options: DeliveryOptions = {
           maxInFlight: this.config.maxInFlight,
           counters,
           stopped: () => this.closed,
@@ -265,13 +296,27 @@ export class NatsSink {
             this.options.onError?.(
               new SinkError(this.name, `sink "${this.name}": publish failed, retrying: ${messageOf(e)}`, { cause: e }),
             ),
-        });
+        };
+        const publisher = this.publisher;
+        const done =
+          this.atomic && publisher !== undefined
+            ? await deliverAtomic(chunk.s.length, (i) => outgoing(chunk, i, prefix + (offset + i)), {
+                ...options,
+                publisher,
+                batchSize: Math.min(MAX_BATCH_MESSAGES, this.config.maxInFlight),
+                onAtomicDisabled: () => {
+                  this.atomic = false;
+                },
+              })
+            : await deliver(chunk.s.length, (i) => send(chunk, i, prefix + (offset + i)), options);
         if (!done) return;
         base += chunk.s.length;
       }
       for (const key of entry.keys) this.store.delete(key);
       this.sealed.delete(epoch);
       this.sealedMessages -= entry.messages;
+      const mode = this.config.target.kind === "kv" ? "kv" : this.atomic ? "atomic" : "one_by_one";
+      this.options.onDelivered?.({ epoch, messages: entry.messages, mode });
       const pending = this.pending;
       const ready = this.lowWaiters.filter((w) => pending <= w.at);
       this.lowWaiters = this.lowWaiters.filter((w) => pending > w.at);
@@ -279,13 +324,22 @@ export class NatsSink {
     }
   }
 
-  private async ensureStream(nc: NatsConnection): Promise<void> {
+  /**
+   * Finds the stream capturing the subject, or creates it (with `allow_atomic` where the server
+   * has atomic batch publish). Resolves whether epochs can go as atomic batches.
+   */
+  private async ensureStream(nc: NatsConnection): Promise<boolean> {
     const target = this.config.target;
-    if (target.kind !== "stream") return;
+    if (target.kind !== "stream") return false;
+    const canBatch = featuresOf(nc).atomicBatch;
     const jsm = await jetstreamManager(nc);
     const filter = target.subject.filter;
     const found = await jsm.streams.find(filter).catch(() => undefined);
-    if (found !== undefined) return;
+    if (found !== undefined) {
+      if (!canBatch) return false;
+      const info = await jsm.streams.info(found).catch(() => undefined);
+      return info?.config.allow_atomic === true;
+    }
     if (!target.allowCreateStream) {
       throw new SinkError(
         this.name,
@@ -295,7 +349,10 @@ export class NatsSink {
     }
     const name = target.stream ?? this.name.toUpperCase().replaceAll(/[^A-Z0-9_-]/g, "_");
     try {
-      await jsm.streams.add(createdStreamConfig(name, [filter], target.createStream));
+      const config = createdStreamConfig(name, [filter], target.createStream);
+      // Never sent to an older server: strict mode (2.12+) knows it, 2.9-2.11 would not.
+      await jsm.streams.add(canBatch ? { ...config, allow_atomic: true } : config);
+      return canBatch;
     } catch (e) {
       throw new SinkError(this.name, `sink "${this.name}": creating stream '${name}' failed: ${messageOf(e)}`, {
         cause: e,
@@ -322,6 +379,16 @@ async function openBucket(nc: NatsConnection, bucket: string, sink: string): Pro
       );
     }
   }
+}
+
+/** Message `i` of a chunk as a stream sink publishes it. */
+function outgoing(c: MessageChunk, i: number, id: string): OutgoingMessage {
+  const op = c.o[i];
+  return {
+    subject: c.s[i] as string,
+    payload: c.p[i] as string,
+    headers: messageHeaders(id, op === MessageOp.none ? undefined : op === MessageOp.delete ? "delete" : "upsert"),
+  };
 }
 
 function byChunk(a: string, b: string): number {

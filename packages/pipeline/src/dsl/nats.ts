@@ -214,28 +214,54 @@ const AUTH_KEYS: Readonly<Record<string, string>> = {
  */
 export function nats(options: NatsOptions): WithOptions {
   const out: Record<string, string> = {};
-  const put = (key: string, value: Scalar) => {
-    if (value === undefined) return;
-    out[key] = typeof value === "object" ? value.join(",") : String(value);
-  };
+  const put = putter(out);
   put("connector", "nats");
-  put("server_url", options.servers);
   put("subject", options.subject);
   put("stream", options.stream);
-  put("connect_mode", options.connectMode ?? "plain");
-  const fields = options as unknown as Readonly<Record<string, Scalar>>;
-  for (const [field, key] of Object.entries(AUTH_KEYS)) put(key, fields[field]);
-  putAll(put, options.tls, TLS_KEYS);
+  Object.assign(out, connectionWith(options));
   putStartup(put, options.startup);
   putAll(put, options.consumer, CONSUMER_KEYS);
   put("allow_create_stream", options.allowCreateStream);
-  putAll(put, options.streamLimits, STREAM_LIMIT_KEYS);
+  Object.assign(out, streamLimitsWith(options.streamLimits));
   const bad = options.badMessages;
   if (bad !== undefined) {
     put("bad_message.policy", bad.policy);
     if (bad.policy === "dead_letter") put("bad_message.dead_letter_subject", bad.deadLetterSubject);
   }
   return out;
+}
+
+/** How a connection is given: servers, `connect_mode` and its credentials, `tls.*` (sources and sinks alike). */
+export type NatsConnect = NatsAuth & {
+  /** `server_url`: one or more `host:port` or `nats://` / `tls://` URLs. */
+  readonly servers: string | readonly string[];
+  readonly tls?: NatsTls;
+};
+
+/** The WITH options of a connection (`server_url`, `connect_mode`, credentials, `tls.*`). */
+export function connectionWith(options: NatsConnect): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = putter(out);
+  put("server_url", options.servers);
+  put("connect_mode", options.connectMode ?? "plain");
+  const fields = options as unknown as Readonly<Record<string, Scalar>>;
+  for (const [field, key] of Object.entries(AUTH_KEYS)) put(key, fields[field]);
+  putAll(put, options.tls, TLS_KEYS);
+  return out;
+}
+
+/** The WITH options of the limits of a stream `allow_create_stream` creates (`max_bytes`, ...). */
+export function streamLimitsWith(limits: NatsStreamLimits | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  putAll(putter(out), limits, STREAM_LIMIT_KEYS);
+  return out;
+}
+
+function putter(out: Record<string, string>): (key: string, value: Scalar) => void {
+  return (key, value) => {
+    if (value === undefined) return;
+    out[key] = typeof value === "object" ? value.join(",") : String(value);
+  };
 }
 
 function putAll<T extends object>(
