@@ -42,7 +42,7 @@ export class Encoder {
   constructor(
     sink: string,
     private readonly config: SinkConfig,
-    private readonly input: SinkInput,
+    input: SinkInput,
   ) {
     const { format } = config;
     if (format === "plain" && !input.appendOnly && !config.forceAppendOnly) {
