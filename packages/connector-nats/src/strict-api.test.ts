@@ -1,4 +1,4 @@
-import { NatsServer, newestServerBinary, versionAtLeast } from "@jetflow/test-harness";
+import { type NatsServer, startStrictServer } from "@jetflow/test-harness";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,11 +14,7 @@ describe("strict JetStream API on the newest server", () => {
   let server: NatsServer;
   let nc: NatsConnection;
   beforeAll(async () => {
-    const newest = newestServerBinary();
-    if (!versionAtLeast(newest.version, 2, 12)) {
-      throw new Error(`needs nats-server 2.12+ (newest installed: ${newest.version.text}): run ./scripts/setup.sh`);
-    }
-    server = await NatsServer.start({ binary: newest.binary, strict: true });
+    server = await startStrictServer();
     nc = await adminConnection(server);
     await createStream(nc, "STRICT", ["strict.>"]);
     await load(nc, "STRICT", "strict.a", 10);

@@ -10,6 +10,14 @@ import { change, columns } from "./test-support.js";
 const cols = columns({ id: "integer", name: "varchar" });
 const rowsOf = (from: number, n: number) => Array.from({ length: n }, (_, i) => [from + i, `n${from + i}`]);
 
+/** One checkpoint epoch through a sink: the rows in, sealed, committed, and every ack awaited. */
+async function deliverEpoch(sink: NatsSink, rows: readonly unknown[][]): Promise<void> {
+  sink.onChange(change(cols, rows));
+  sink.seal();
+  sink.committed();
+  await sink.drained();
+}
+
 /** Counters a test can read. */
 function tally() {
   const t = { published: 0, failed: 0, retried: 0, batches: 0 };
@@ -85,14 +93,8 @@ for (const which of ["the suite's server", "the newest server"] as const) {
       const info = await (await jetstreamManager(nc)).streams.info("BIG");
       expect(info.config.allow_atomic === true).toBe(atomic);
       sink.restored();
-      sink.onChange(change(cols, rowsOf(0, 2500)));
-      sink.seal();
-      sink.committed();
-      await sink.drained();
-      sink.onChange(change(cols, rowsOf(2500, 10)));
-      sink.seal();
-      sink.committed();
-      await sink.drained();
+      await deliverEpoch(sink, rowsOf(0, 2500));
+      await deliverEpoch(sink, rowsOf(2500, 10));
       await sink.close();
       const got = await ids("BIG");
       expect(got).toHaveLength(2510);
@@ -126,10 +128,7 @@ for (const which of ["the suite's server", "the newest server"] as const) {
       again.committed();
       await again.drained();
       // New changes after the replay still go as batches.
-      again.onChange(change(cols, rowsOf(1500, 5)));
-      again.seal();
-      again.committed();
-      await again.drained();
+      await deliverEpoch(again, rowsOf(1500, 5));
       await again.close();
       const got = await ids("RE");
       expect(got).toHaveLength(1505);
@@ -187,10 +186,7 @@ for (const which of ["the suite's server", "the newest server"] as const) {
       await sink.open();
       expect(sink.atomicBatch).toBe(false);
       sink.restored();
-      sink.onChange(change(cols, rowsOf(0, 1200)));
-      sink.seal();
-      sink.committed();
-      await sink.drained();
+      await deliverEpoch(sink, rowsOf(0, 1200));
       await sink.close();
       expect(new Set(await ids("PLAINSTREAM")).size).toBe(1200);
       expect(t).toEqual({ published: 1200, failed: 0, retried: 0, batches: 0 });
@@ -251,10 +247,7 @@ for (const which of ["the suite's server", "the newest server"] as const) {
         const info = await jsm.streams.info("OFF");
         await jsm.streams.update("OFF", { ...info.config, allow_atomic: false });
         sink.restored();
-        sink.onChange(change(cols, rowsOf(0, 1200)));
-        sink.seal();
-        sink.committed();
-        await sink.drained();
+        await deliverEpoch(sink, rowsOf(0, 1200));
         await sink.close();
         expect(sink.atomicBatch).toBe(false);
         expect(new Set(await ids("OFF")).size).toBe(1200);

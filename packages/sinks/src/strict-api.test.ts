@@ -1,4 +1,4 @@
-import { connectOptions, NatsServer, newestServerBinary, versionAtLeast } from "@jetflow/test-harness";
+import { connectOptions, type NatsServer, startStrictServer } from "@jetflow/test-harness";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -16,11 +16,7 @@ describe("sinks on the strict JetStream API of the newest server", () => {
   let server: NatsServer;
   let nc: NatsConnection;
   beforeAll(async () => {
-    const newest = newestServerBinary();
-    if (!versionAtLeast(newest.version, 2, 12)) {
-      throw new Error(`needs nats-server 2.12+ (newest installed: ${newest.version.text}): run ./scripts/setup.sh`);
-    }
-    server = await NatsServer.start({ binary: newest.binary, strict: true });
+    server = await startStrictServer();
     nc = await connect(connectOptions(server.client));
   });
   afterAll(async () => {

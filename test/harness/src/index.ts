@@ -1,4 +1,5 @@
 export { NatsServer } from "./nats-server.js";
+export { startStrictServer } from "./strict-server.js";
 export {
   binaryVersion,
   harnessServerVersion,
