@@ -1,31 +1,20 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { createOrJoinGroup, GroupMember } from "@jetflow/group";
-import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
+import {
+  harnessServerVersion,
+  NatsServer,
+  type NodeScriptResult,
+  runNode,
+  versionAtLeast,
+} from "@jetflow/test-harness";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it, vi } from "vitest";
 
 /** The built binary (`tsc -b` writes dist/bin.js). */
 const BIN = path.resolve(import.meta.dirname, "../dist/bin.js");
 
-function jetflow(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => {
-      stdout += b.toString();
-    });
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function jetflow(args: readonly string[]): Promise<NodeScriptResult> {
+  return runNode([BIN, ...args], { killAfterMs: 30_000 });
 }
 
 const groups = versionAtLeast(harnessServerVersion(), 2, 11);

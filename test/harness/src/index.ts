@@ -25,5 +25,5 @@ export type {
   UserPermissions,
 } from "./auth.js";
 export { connectOptions } from "./connect-options.js";
-export { runNodeScript } from "./node-script.js";
+export { runNode, runNodeScript } from "./node-script.js";
 export type { NodeScriptResult } from "./node-script.js";

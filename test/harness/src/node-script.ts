@@ -22,8 +22,25 @@ export function runNodeScript(
   source: string,
   opts: { execArgv?: readonly string[]; cwd?: string; killAfterMs?: number } = {},
 ): Promise<NodeScriptResult> {
+  return runNode([...(opts.execArgv ?? []), "--input-type=module", "-e", source], opts);
+}
+
+/**
+ * Runs `node ARGS` (a built binary, a script) with no stdin and collects its output.
+ * SIGKILLed after `killAfterMs` (default 60 s).
+ *
+ * @example
+ * ```ts
+ * const r = await runNode([BIN, "group", "status", "orders", "--server", url]);
+ * ```
+ */
+export function runNode(
+  args: readonly string[],
+  opts: { cwd?: string; killAfterMs?: number } = {},
+): Promise<NodeScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(opts.execArgv ?? []), "--input-type=module", "-e", source], {
+    const child = spawn(process.execPath, [...args], {
+      stdio: ["ignore", "pipe", "pipe"],
       ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     });
     let stdout = "";
