@@ -28,6 +28,7 @@ export {
 } from "./temporal.js";
 export type { Cell } from "./json-rows/cell.js";
 export { cellAt } from "./json-rows/cell.js";
+export { plainCell } from "./json-rows/plain-cell.js";
 export {
   batchCells,
   compareCodePoints,

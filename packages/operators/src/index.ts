@@ -27,6 +27,7 @@ export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
 export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
 export type { KeyedRows } from "./columnar/keyed-rows.js";
+export { probeKeyedRows } from "./columnar/keyed-rows.js";
 export { join } from "./join.js";
 export type { UnionOperator } from "./union.js";
 export { union } from "./union.js";

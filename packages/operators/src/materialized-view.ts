@@ -147,6 +147,15 @@ export class MaterializedView {
    * @throws SchemaError when the view keeps no index
    */
   lookup(probe: RecordBatch): Table {
+    return tableOf(this.schema, this.types, this.probe(probe));
+  }
+
+  /**
+   * {@link lookup}'s rows as the plain values the view holds (read only), no Arrow table built:
+   * for an answer of a few rows formatted at once.
+   * @throws SchemaError when the view keeps no index
+   */
+  probe(probe: RecordBatch): Plain[][] {
     if (this.indexed.length === 0) throw new SchemaError(`view "${this.name}" keeps no index`);
     const rows: Plain[][] = [];
     const types = this.indexed.map((c) => this.types[c] as SqlType);
@@ -156,7 +165,7 @@ export class MaterializedView {
         for (let k = 0; k < e.c; k++) rows.push(e.r);
       }
     }
-    return tableOf(this.schema, this.types, rows);
+    return rows;
   }
 
   /** Keys over the indexed columns (the same text `colKeys` gives), or undefined without an index. */

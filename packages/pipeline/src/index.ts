@@ -89,4 +89,4 @@ export type { OrderKey, QueryParts } from "./dsl/plan.js";
 export type { FromItem, JoinOn } from "./dsl/from-item.js";
 export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";
 export { Query, Using, from, tumble, asc, desc, using } from "./dsl/query.js";
-export type { Equalities } from "./lookup.js";
+export type { Equalities, KeyedLookup } from "./lookup.js";

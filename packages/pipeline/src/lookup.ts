@@ -52,6 +52,33 @@ const caches = new WeakMap<Relation, LookupCache>();
  * @throws LookupError naming an unknown column or a value that does not parse as its type
  */
 export async function lookupRows(r: Relation, equal: Equalities): Promise<Table> {
+  const parsed = await parsedLookup(r, equal);
+  // Nothing awaits from here on: the rows read below are of one instant, between two batches.
+  const rows = (parsed.byKey === undefined ? undefined : r.probeByKey(parsed.byKey)) ?? r.snapshot();
+  if (rows === undefined) return new Table(r.schema);
+  return parsed.compare.length === 0 ? rows : keepEqual(rows, parsed.compare);
+}
+
+/** The rows a probe by key found, as the plain values the relation held at one instant, in column order (unsorted). */
+export interface KeyedLookup {
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+/**
+ * The rows of {@link lookupRows} without an Arrow table, when `equal` is a probe by key with
+ * nothing else to compare (see `RelationHandle.lookupByKey`); else undefined.
+ * @throws LookupError as {@link lookupRows} does
+ */
+export async function lookupKeyed(r: Relation, equal: Equalities): Promise<KeyedLookup | undefined> {
+  const parsed = await parsedLookup(r, equal);
+  if (parsed.byKey === undefined || parsed.compare.length > 0) return undefined;
+  const rows = r.probeRowsByKey(parsed.byKey);
+  // Copies: a keyed table overwrites a stored row in place, and the caller formats them later.
+  return rows === undefined ? undefined : { rows: rows.map((row) => row.slice()) };
+}
+
+/** `equal` parsed for `r`, from the cache when it was parsed before (Map order is use order). */
+async function parsedLookup(r: Relation, equal: Equalities): Promise<ParsedLookup> {
   let cache = caches.get(r);
   if (cache === undefined) {
     cache = { decoders: new Map(), parsed: new Map() };
@@ -63,12 +90,9 @@ export async function lookupRows(r: Relation, equal: Equalities): Promise<Table>
     parsed = await parse(r, cache, equal, text);
     if (cache.parsed.size >= MAX_PARSED) cache.parsed.delete(cache.parsed.keys().next().value as string);
   } else cache.parsed.delete(text);
-  // Map order is use order: the first key is the least recently used.
+  // The first key is the least recently used.
   cache.parsed.set(text, parsed);
-  // Nothing awaits from here on: the rows read below are of one instant, between two batches.
-  const rows = (parsed.byKey === undefined ? undefined : r.probeByKey(parsed.byKey)) ?? r.snapshot();
-  if (rows === undefined) return new Table(r.schema);
-  return parsed.compare.length === 0 ? rows : keepEqual(rows, parsed.compare);
+  return parsed;
 }
 
 async function parse(r: Relation, cache: LookupCache, equal: Equalities, text: string): Promise<ParsedLookup> {

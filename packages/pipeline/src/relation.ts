@@ -1,8 +1,8 @@
 import { type ChangeBatch, type ColumnDef, columnsOf } from "@jetflow/core";
-import type { KeyedRows } from "@jetflow/operators";
+import { type KeyedRows, probeKeyedRows } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { RecordBatch, Schema, Table } from "apache-arrow";
-import { type Equalities, lookupPlan, lookupRows } from "./lookup.js";
+import { type Equalities, type KeyedLookup, lookupKeyed, lookupPlan, lookupRows } from "./lookup.js";
 import { Observable } from "rxjs";
 
 export type RelationKind = "source" | "table" | "view";
@@ -53,6 +53,18 @@ export interface RelationHandle {
   lookup(equal: Equalities): Promise<Table>;
   /** How {@link lookup} finds rows for these columns: `"index"` (a probe by key) or `"scan"`. */
   lookupPlan(columns: readonly string[]): "index" | "scan";
+  /**
+   * {@link lookup} for the common case of a probe by key, without an Arrow table: when `equal`
+   * names exactly the key's columns (nothing else to compare), the rows found, as the plain values
+   * the relation held at that instant (copies), in column order ({@link columns}), unsorted; format them with
+   * `@jetflow/core`'s `plainCell`. Undefined when `equal` is not such a probe: call `lookup`.
+   * @throws LookupError as {@link lookup} does
+   * @example
+   * ```ts
+   * const found = await p.relation("t").lookupByKey({ id: 42 }); // { rows: [[42, "a", 1.5]] }
+   * ```
+   */
+  lookupByKey(equal: Equalities): Promise<KeyedLookup | undefined>;
 }
 
 /**
@@ -100,6 +112,19 @@ export abstract class Relation implements RelationHandle {
 
   lookupPlan(columns: readonly string[]): "index" | "scan" {
     return lookupPlan(this.key, columns);
+  }
+
+  lookupByKey(equal: Equalities): Promise<KeyedLookup | undefined> {
+    return lookupKeyed(this, equal);
+  }
+
+  /**
+   * {@link probeByKey}'s rows as the plain values the relation holds (read only), no Arrow table
+   * built; undefined when the relation keeps no index. A keyed table reads its own rows.
+   */
+  probeRowsByKey(keys: RecordBatch): readonly (readonly unknown[])[] | undefined {
+    const rows = this.keyedRows();
+    return rows === undefined ? undefined : probeKeyedRows(rows, keys);
   }
 
   /**

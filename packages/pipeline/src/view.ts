@@ -97,6 +97,10 @@ export class ViewRelation extends Relation {
     return this.held.indexColumns.length > 0 ? this.held.lookup(keys) : undefined;
   }
 
+  override probeRowsByKey(keys: RecordBatch): readonly (readonly unknown[])[] | undefined {
+    return this.held.indexColumns.length > 0 ? this.held.probe(keys) : undefined;
+  }
+
   stores(): readonly KeyedStore<unknown>[] {
     return [...this.stages.flatMap((s) => s.op.stores), this.held.store];
   }

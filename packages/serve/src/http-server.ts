@@ -6,7 +6,7 @@ import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } fro
 import { parseRowsQuery } from "./query.js";
 import { Readiness } from "./readiness.js";
 import { rowFormat } from "./row-format.js";
-import { jsonArrayChunks, jsonArrayText, writeArrowStream, writeChunks } from "./rows-body.js";
+import { jsonArrayChunks, jsonArrayText, keyedJsonText, writeArrowStream, writeChunks } from "./rows-body.js";
 import { streamChanges } from "./sse.js";
 import { StatusBoard } from "./status-board.js";
 import { webFile } from "./web.js";
@@ -134,17 +134,18 @@ async function route(
       return;
     }
     const { equal, limit } = parseRowsQuery(params, relation.columns);
-    const rows = await relation.lookup(equal);
     const format = rowFormat(relation.columns);
-    if ((req.headers.accept ?? "").includes(ARROW_STREAM)) {
+    const arrow = (req.headers.accept ?? "").includes(ARROW_STREAM);
+    // A probe by key (the usual lookup): its row or two formatted from the relation's own values.
+    const found = arrow ? undefined : await relation.lookupByKey(equal);
+    if (found !== undefined) return sendJson(res, keyedJsonText(found, format, limit));
+    const rows = await relation.lookup(equal);
+    if (arrow) {
       res.writeHead(200, { "content-type": ARROW_STREAM });
       await writeArrowStream(res, rows, format, o.chunkRows, limit);
       res.end();
     } else if (rows.numRows <= o.chunkRows) {
-      // A probe's few rows: formatted at once and sent with the headers in one write.
-      const body = jsonArrayText(rows, format, limit);
-      res.writeHead(200, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body) });
-      res.end(body);
+      sendJson(res, jsonArrayText(rows, format, limit));
     } else {
       res.writeHead(200, { "content-type": JSON_TYPE });
       await writeChunks(res, jsonArrayChunks(rows, format, o.chunkRows, limit));
@@ -209,6 +210,12 @@ function relations(p: Pipeline): unknown[] {
       rows: r.size,
     };
   });
+}
+
+/** A small answer's text, sent with its headers in one write. */
+function sendJson(res: http.ServerResponse, body: string): void {
+  res.writeHead(200, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body) });
+  res.end(body);
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {

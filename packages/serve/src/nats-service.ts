@@ -5,7 +5,7 @@ import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorResponse, RequestError } from "./errors.js";
 import { rowFormat } from "./row-format.js";
-import { jsonArray } from "./rows-body.js";
+import { jsonArray, keyedJsonText } from "./rows-body.js";
 
 /** Options of {@link natsService}. */
 export interface NatsServiceOptions {
@@ -125,8 +125,14 @@ async function answer(p: Pipeline, relation: string, dropped: ReadonlySet<string
       );
     }
     const r = p.relation(relation);
-    const rows = await r.lookup(requestEqualities(msg.data));
-    msg.respond(await jsonArray(rows, rowFormat(r.columns), REPLY_CHUNK_ROWS));
+    const equal = requestEqualities(msg.data);
+    const format = rowFormat(r.columns);
+    const found = await r.lookupByKey(equal);
+    msg.respond(
+      found !== undefined
+        ? keyedJsonText(found, format)
+        : await jsonArray(await r.lookup(equal), format, REPLY_CHUNK_ROWS),
+    );
   } catch (e) {
     const { status, body } = errorResponse(e);
     msg.respondError(status, body.error, JSON.stringify(body));

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { batchCells, type Cell, compareRows, rowJson } from "@jetflow/core";
+import { batchCells, type Cell, compareRows, plainCell, rowJson } from "@jetflow/core";
+import type { KeyedLookup } from "@jetflow/pipeline";
 import { type RecordBatch, RecordBatchStreamWriter, type Table, tableToIPC } from "apache-arrow";
 import type { RowFormat } from "./row-format.js";
 import { sortedChunks } from "./sorted-runs.js";
@@ -37,7 +38,22 @@ export function jsonArrayText(table: Table, format: RowFormat, limit?: number): 
   const { columns, keys } = format;
   const rows: Cell[][] = [];
   for (const batch of table.batches) batchCells(batch, columns, rows);
-  rows.sort(compareRows);
+  return cellsJson(rows, keys, limit);
+}
+
+/**
+ * {@link jsonArrayText} of the rows a probe by key found (`RelationHandle.lookupByKey`): their
+ * plain values formatted by core's `plainCell`, the same text as the Arrow path, with no Arrow
+ * table built for a row or two.
+ */
+export function keyedJsonText(found: KeyedLookup, format: RowFormat, limit?: number): string {
+  const { columns, keys } = format;
+  const rows = found.rows.map((row) => columns.map((c, i) => plainCell(row[i], c.type)));
+  return cellsJson(rows, keys, limit);
+}
+
+function cellsJson(rows: Cell[][], keys: readonly string[], limit: number | undefined): string {
+  if (rows.length > 1) rows.sort(compareRows);
   const n = Math.min(rows.length, limit ?? rows.length);
   let text = "[";
   for (let i = 0; i < n; i++) text += `${i > 0 ? "," : ""}${rowJson(keys, rows[i] as Cell[])}`;

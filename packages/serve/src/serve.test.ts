@@ -231,6 +231,25 @@ describe("serve(): HTTP against a running pipeline and a real nats-server", () =
     expect((await getJson(`${http1.url}/api/relations/events`)).body).toEqual([]);
   });
 
+  it("answers every probe by key (the relation's own row values, no Arrow table) as --print filtered", async () => {
+    const all = printed(p, "orders") as { id: number }[];
+    const orders = p.relation("orders");
+    for (const id of [...all.map((r) => r.id), 9999]) {
+      expect(await orders.lookupByKey({ id: String(id) })).toBeDefined();
+      const res = await fetch(`${http1.url}/api/relations/orders?id=${id}`);
+      const text = await res.text();
+      expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+      expect(JSON.parse(text)).toEqual(all.filter((r) => r.id === id));
+    }
+    const view = printed(p, "by_region") as { region: string }[];
+    expect(view.length).toBeGreaterThan(1);
+    for (const region of [...view.map((r) => r.region), "nowhere"]) {
+      expect((await getJson(`${http1.url}/api/relations/by_region?region=${region}`)).body).toEqual(
+        view.filter((r) => r.region === region),
+      );
+    }
+  });
+
   it("gives the same rows as an Arrow IPC stream when asked by Accept", async () => {
     for (const query of ["", "?region=south", "?id=9999"]) {
       const res = await fetch(`${http1.url}/api/relations/orders${query}`, { headers: { accept: ARROW_STREAM } });

@@ -11,7 +11,7 @@ export interface Cell {
   readonly key: number | bigint | string | boolean | null;
 }
 
-const NULL_CELL: Cell = { json: "null", key: null };
+export const NULL_CELL: Cell = { json: "null", key: null };
 
 /**
  * Reads row `i` of a column chunk as the CLI prints it. Values are read from the Arrow buffers
@@ -90,7 +90,7 @@ export function cellAt(data: Data, i: number, type: SqlType): Cell {
   }
 }
 
-function numberCell(n: number): Cell {
+export function numberCell(n: number): Cell {
   if (Number.isFinite(n)) return { json: JSON.stringify(n), key: n };
   const text = Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
   return { json: JSON.stringify(text), key: n };
@@ -100,7 +100,7 @@ function numberCell(n: number): Cell {
  * The shortest decimal that reads back as the same float4, as PostgreSQL prints a real:
  * 0.1 stored in 32 bits is 0.10000000149011612 as a double, but prints as 0.1.
  */
-function float4Value(x: number): number {
+export function float4Value(x: number): number {
   if (!Number.isFinite(x)) return x;
   for (let digits = 1; digits <= 9; digits++) {
     const shorter = Number(x.toPrecision(digits));
@@ -109,13 +109,13 @@ function float4Value(x: number): number {
   return x;
 }
 
-function bigintCell(v: bigint): Cell {
+export function bigintCell(v: bigint): Cell {
   const safe = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER);
   return { json: safe ? v.toString() : JSON.stringify(v.toString()), key: v };
 }
 
 /** A numeric's text is printed as a number when a double holds the same value exactly. */
-function numericCell(text: string): Cell {
+export function numericCell(text: string): Cell {
   const n = Number(text);
   const exact = Number.isFinite(n) && canonicalDecimal(String(n)) === canonicalDecimal(text);
   return { json: exact ? JSON.stringify(n) : JSON.stringify(text), key: exact ? n : text };

@@ -1,6 +1,8 @@
 import type { SqlType } from "@jetflow/core";
 import type { StoreKey } from "@jetflow/state";
+import type { RecordBatch } from "apache-arrow";
 import type { Plain } from "./plain.js";
+import { probeKeys } from "./probe.js";
 
 /**
  * A keyed table's current rows as another operator may probe them by primary key, without a
@@ -24,4 +26,18 @@ export interface KeyedRows {
   readonly scalar: boolean;
   /** The row with this key, its values in column order (read only), or undefined. */
   get(key: StoreKey): readonly Plain[] | undefined;
+}
+
+/**
+ * The rows of `rows` whose primary key equals a row of `probe` (its columns: the key columns, in
+ * key order), as the plain values the table holds (read only): one Map probe per row of `probe`,
+ * no Arrow table built. For an answer of a few rows formatted at once (a lookup by key).
+ */
+export function probeKeyedRows(rows: KeyedRows, probe: RecordBatch): (readonly Plain[])[] {
+  const found: (readonly Plain[])[] = [];
+  for (const key of probeKeys(probe, rows.keyTypes, rows.scalar)) {
+    const row = rows.get(key);
+    if (row !== undefined) found.push(row);
+  }
+  return found;
 }
