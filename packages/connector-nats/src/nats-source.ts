@@ -1,6 +1,6 @@
 import { ErrorCode, JetflowError, messageOf, type RawBatch } from "@jetflow/core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
 import { type NatsSourceConfig, secretsOf } from "./config.js";
@@ -12,6 +12,7 @@ import { type ConsumerContext, type ConsumerListener, type Delivery, ManagedCons
 import { scrub, toJetflowError } from "./nats-errors.js";
 import { OutageRetry } from "./outage-retry.js";
 import type { ReadPath } from "./read-path.js";
+import { RawPublisher } from "./raw-publisher.js";
 import { type ResolvedRuntime, resolveRuntime, type SourceRuntimeOptions } from "./runtime-options.js";
 import { featuresOf, type ServerFeatures } from "./server-features.js";
 import type { SourceStatus } from "./source-status.js";
@@ -52,6 +53,7 @@ export class NatsSource implements ConsumerListener {
   private linger: NodeJS.Timeout | undefined;
   private soon: NodeJS.Immediate | undefined;
   private failure: JetflowError | undefined;
+  private publisher: RawPublisher | undefined;
   private allCaughtUp = false;
   private caughtUpWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private stopping: Promise<void> | undefined;
@@ -190,16 +192,20 @@ export class NatsSource implements ConsumerListener {
     }
   }
 
-  /** Publishes a raw message (e.g. to a dead-letter subject) on the source's connection. */
-  async publish(subject: string, payload: Uint8Array, headers?: Readonly<Record<string, string>>): Promise<void> {
+  /**
+   * Publishes a raw message (a dead letter) on the source's connection: acked by the stream that
+   * captures `subject` (tried again on a timeout or a lost connection, deduplicated by `msgId`),
+   * else a plain publish. @see RawPublisher
+   */
+  async publish(
+    subject: string,
+    payload: Uint8Array,
+    headers?: Readonly<Record<string, string>>,
+    msgId?: string,
+  ): Promise<void> {
     try {
-      let h: ReturnType<typeof natsHeaders> | undefined;
-      if (headers !== undefined) {
-        h = natsHeaders();
-        for (const [k, v] of Object.entries(headers)) h.set(k, v.replace(/[\r\n]+/g, " "));
-      }
-      this.nc.publish(subject, payload, h === undefined ? undefined : { headers: h });
-      await this.nc.flush();
+      this.publisher ??= new RawPublisher(this.nc, this.ctx.js, this.ctx.jsm);
+      await this.publisher.publish(subject, payload, headers, msgId);
     } catch (e) {
       throw toJetflowError(e, { doing: `publishing to '${subject}'`, secrets: this.ctx.secrets });
     }

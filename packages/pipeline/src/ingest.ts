@@ -287,8 +287,10 @@ export class IngestRelation extends Relation {
         "Jetflow-Sequence": String(b.sequence),
         "Jetflow-Relation": this.name,
       };
+      // One id per relation and stream sequence: a dead letter sent twice (a retry, a replay
+      // after a restart) is stored once by a stream on the dead-letter subject.
       source
-        .publish(policy.subject, b.payload, headers)
+        .publish(policy.subject, b.payload, headers, `${this.name}:${b.sequence}`)
         .catch((e: unknown) => host.status({ type: "error", error: e instanceof Error ? e : new Error(messageOf(e)) }));
     }
   }
