@@ -20,7 +20,9 @@ export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
-export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
+export type { OrderColumn, OrderPlan, LimitPlan } from "./view-plan.js";
+export type { AggregateParts, AggregateCallSpec, CountedAggregateFn } from "./aggregate-call.js";
+export { COUNTED_AGGREGATES, aggregatePartsOf, aggregateCallExpr } from "./aggregate-call.js";
 export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
 export type { FromEntry, FromRelation, JoinCondition, PlanErrors } from "./join-plan.js";
 export {

@@ -2,7 +2,8 @@ import { type Expr, type NamedExpr, exprEquals } from "@jetflow/operators";
 import { QueryError } from "../errors.js";
 import { type FromRelation, hasColumn, starColumns } from "../join-plan.js";
 import type { Catalog, ViewQuery } from "../spec.js";
-import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
+import type { AggregateCallSpec } from "../aggregate-call.js";
+import { GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
 import { DSL_ERRORS, type FromItem, columnOf, resolveFromItem, splitName } from "./from-item.js";
 import type { Term } from "./value.js";
 
@@ -148,7 +149,7 @@ class QueryPlanner {
   private planGrouped(input: ViewQuery): ViewQuery {
     const plan = new GroupedPlan(this.groupKeys(), this.taken);
     const argScope = this.rowScope("an aggregate's argument");
-    const parts = (term: Term & { kind: "aggregate" }): AggregateParts => ({
+    const parts = (term: Term & { kind: "aggregate" }): AggregateCallSpec => ({
       fn: term.fn,
       arg: term.arg === undefined ? undefined : this.expr(term.arg, argScope),
       distinct: term.distinct,
