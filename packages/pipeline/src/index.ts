@@ -85,8 +85,10 @@ export {
 } from "./dsl/columns.js";
 export type { TimestamptzHandling, IncludeKind, Include, SourceDef, TableDef } from "./dsl/ingest-def.js";
 export { json, msgpack, protobuf, bytes, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
-export type { Term, Operand, AggregateOptions } from "./dsl/value.js";
-export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } from "./dsl/value.js";
+export type { Term, Operand } from "./dsl/value.js";
+export { Value, CaseBuilder, col, lit, fn, when } from "./dsl/value.js";
+export type { AggregateOptions, FilterOptions, StringAggOptions } from "./dsl/aggregate.js";
+export { count, sum, avg, min, max, boolAnd, boolOr, every, stringAgg } from "./dsl/aggregate.js";
 export type { OrderKey, QueryParts } from "./dsl/plan.js";
 export type { FromItem, JoinOn } from "./dsl/from-item.js";
 export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";

@@ -5,7 +5,8 @@ import { pipeline } from "../pipeline.js";
 import { seed } from "../test-support.js";
 import { nats } from "./nats.js";
 import { from, type Query, using } from "./query.js";
-import { col, count, sum } from "./value.js";
+import { count, sum } from "./aggregate.js";
+import { col } from "./value.js";
 
 // Joins written with the builder, run over real streams, and checked against PostgreSQL (PGlite)
 // running the same SELECT over the tables' final contents.
