@@ -9,7 +9,7 @@ import { stringAggParts } from "./string-agg-call.js";
 export interface Scope {
   /** A column reference; returns the expression it stands for, or throws. */
   column(ref: ColumnRef, location: number | undefined): Expr;
-  /** An aggregate call (`count`, `sum`, `avg`, `min`, `max`); returns what stands for its result, or throws. */
+  /** An aggregate call (`count`, ..., `string_agg`, `bool_and`, `bool_or`, `every`); returns what stands for its result, or throws. */
   aggregate(call: FuncCall, location: number | undefined): Expr;
   /** Asked first for every node: may return the node's translation (a GROUP BY expression's output column). */
   intercept?(node: Node, location: number | undefined): Expr | undefined;
