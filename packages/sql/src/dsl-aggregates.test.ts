@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { asc, boolAnd, boolOr, col, count, desc, every, from, nats, stringAgg, sum } from "@jetflow/pipeline";
-import { NatsServer } from "@jetflow/test-harness";
+import { NatsServer, canonicalRows } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqlPipeline } from "./pipeline.js";
 
@@ -60,17 +60,6 @@ const dsl = from("orders")
     revenue: sum(col("amount"), { filter: col("status").eq("paid") }),
   });
 
-const canonical = (rows: readonly Record<string, unknown>[]): string[] =>
-  rows
-    .map((r) =>
-      JSON.stringify(
-        Object.keys(r)
-          .sort()
-          .map((k) => [k, typeof r[k] === "bigint" ? Number(r[k]) : r[k]]),
-      ),
-    )
-    .sort();
-
 describe("the DSL's boolAnd / boolOr / every / stringAgg / filter over a real nats-server", () => {
   let server: NatsServer;
   let pg: PGlite;
@@ -121,10 +110,10 @@ describe("the DSL's boolAnd / boolOr / every / stringAgg / filter over a real na
     await p.start();
     try {
       await p.caughtUp();
-      const expected = canonical((await pg.query<Record<string, unknown>>(SELECT)).rows);
+      const expected = canonicalRows((await pg.query<Record<string, unknown>>(SELECT)).rows);
       expect(expected.length).toBe(3);
-      expect(canonical(p.view("from_sql").rows())).toEqual(expected);
-      expect(canonical(p.view("from_dsl").rows())).toEqual(expected);
+      expect(canonicalRows(p.view("from_sql").rows())).toEqual(expected);
+      expect(canonicalRows(p.view("from_dsl").rows())).toEqual(expected);
     } finally {
       await p.stop();
     }
