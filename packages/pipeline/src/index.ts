@@ -20,7 +20,9 @@ export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
-export type { OrderColumn, OrderPlan, LimitPlan, AggregateParts } from "./view-plan.js";
+export type { OrderColumn, OrderPlan, LimitPlan } from "./view-plan.js";
+export type { AggregateParts, AggregateCallSpec, CountedAggregateFn } from "./aggregate-call.js";
+export { COUNTED_AGGREGATES, aggregatePartsOf, aggregateCallExpr } from "./aggregate-call.js";
 export { freshName, orderColumnName, assembleView, GroupedPlan } from "./view-plan.js";
 export type { FromEntry, FromRelation, JoinCondition, PlanErrors } from "./join-plan.js";
 export {
@@ -83,8 +85,10 @@ export {
 } from "./dsl/columns.js";
 export type { TimestamptzHandling, IncludeKind, Include, SourceDef, TableDef } from "./dsl/ingest-def.js";
 export { json, msgpack, protobuf, bytes, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
-export type { Term, Operand, AggregateOptions } from "./dsl/value.js";
-export { Value, CaseBuilder, col, lit, fn, when, count, sum, avg, min, max } from "./dsl/value.js";
+export type { Term, Operand } from "./dsl/value.js";
+export { Value, CaseBuilder, col, lit, fn, when } from "./dsl/value.js";
+export type { AggregateOptions, FilterOptions, StringAggOptions } from "./dsl/aggregate.js";
+export { count, sum, avg, min, max, boolAnd, boolOr, every, stringAgg } from "./dsl/aggregate.js";
 export type { OrderKey, QueryParts } from "./dsl/plan.js";
 export type { FromItem, JoinOn } from "./dsl/from-item.js";
 export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";

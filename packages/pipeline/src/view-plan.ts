@@ -1,11 +1,5 @@
-import {
-  type AggregateFn,
-  type AggregateOrder,
-  type Expr,
-  type NamedExpr,
-  exprEquals,
-  readsColumns,
-} from "@jetflow/operators";
+import { type AggregateOrder, type Expr, type NamedExpr, exprEquals, readsColumns } from "@jetflow/operators";
+import { type AggregateCallSpec, type AggregateParts, aggregateCallExpr, aggregatePartsOf } from "./aggregate-call.js";
 import type { ViewQuery } from "./spec.js";
 
 // The steps of planning a SELECT that do not depend on how it was written: the SQL front end and
@@ -34,20 +28,6 @@ export interface OrderPlan {
 export interface LimitPlan {
   readonly count: number;
   readonly offset: number;
-}
-
-/**
- * An aggregate call before it has an output name.
- * @example plan.aggregateColumn({ fn: "sum", arg: col("amount"), distinct: false })
- */
-export interface AggregateParts {
-  readonly fn: AggregateFn;
-  readonly arg: Expr | undefined;
-  readonly distinct: boolean;
-  /** string_agg's delimiter (NULL: none). */
-  readonly delimiter?: string | null;
-  /** string_agg's ORDER BY inside the call. */
-  readonly orderBy?: readonly AggregateOrder[];
 }
 
 /** Whether two aggregate calls compute the same thing (then one column serves both). */
@@ -164,9 +144,13 @@ export class GroupedPlan {
     return this.groups.find((g) => exprEquals(g.expr, e));
   }
 
-  /** A select-list item that is exactly this aggregate: the aggregate takes the item's name. */
-  nameAggregate(parts: AggregateParts, name: string): void {
-    if (this.find(parts) === undefined) this.aggregates.push({ ...parts, name });
+  /**
+   * A select-list item that is exactly this aggregate: the aggregate takes the item's name (one
+   * planned over counts is an expression, computed after the aggregate step, so it names none).
+   */
+  nameAggregate(call: AggregateCallSpec, name: string): void {
+    const parts = aggregatePartsOf(call);
+    if (parts !== undefined && this.find(parts) === undefined) this.aggregates.push({ ...parts, name });
   }
 
   /** A select-list item that is exactly a group key: the key takes the item's name, unless named already. */
@@ -185,8 +169,12 @@ export class GroupedPlan {
     }
   }
 
-  /** An aggregate inside an expression: the column of an equal one, or of a new `_aN`. */
-  aggregateColumn(parts: AggregateParts): Expr {
+  /** An aggregate inside an expression: the column of an equal one, or of a new `_aN` (an expression over such columns for bool_and / bool_or / every). */
+  aggregateColumn(call: AggregateCallSpec): Expr {
+    return aggregateCallExpr(call, (parts) => this.column(parts));
+  }
+
+  private column(parts: AggregateParts): Expr {
     const found = this.find(parts);
     if (found !== undefined) return col(found.name);
     const name = freshName(this.taken, "_a");

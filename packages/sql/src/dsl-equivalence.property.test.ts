@@ -4,14 +4,19 @@ import {
   type JoinArgs,
   type Query,
   type Value,
+  asc,
   avg,
+  boolAnd,
+  boolOr,
   col,
   count,
   desc,
+  every,
   from,
   lit,
   max,
   min,
+  stringAgg,
   sum,
   using,
 } from "@jetflow/pipeline";
@@ -83,12 +88,41 @@ const aggregate: fc.Arbitrary<Both> = fc.oneof(
     dsl: { sum, avg, min, max }[fn as "sum"](n.dsl),
   })),
   fc.constantFrom("a", "b", "c").map((n) => leaf(`count(DISTINCT ${n})`, count(col(n), { distinct: true }))),
+  fc.tuple(fc.constantFrom("sum", "avg", "min", "max", "count"), numeric, predicate).map(([fn, n, p]) => ({
+    sql: `${fn}(${n.sql}) FILTER (WHERE ${p.sql})`,
+    dsl: { sum, avg, min, max, count }[fn as "sum"](n.dsl, { filter: p.dsl }),
+  })),
+  predicate.map((p) => leaf(`count(*) FILTER (WHERE ${p.sql})`, count(undefined, { filter: p.dsl }))),
 );
 
-/** An aggregate, or arithmetic over two. */
+const filterSql = (f: Both | undefined): string => (f === undefined ? "" : ` FILTER (WHERE ${f.sql})`);
+const filterDsl = (f: Both | undefined) => (f === undefined ? {} : { filter: f.dsl });
+
+/** Aggregates that are not numbers: bool_and / bool_or / every, string_agg; FILTER or not. */
+const otherAggregate: fc.Arbitrary<Both> = fc.oneof(
+  fc
+    .tuple(fc.constantFrom("bool_and", "bool_or", "every"), predicate, fc.option(predicate, { nil: undefined }))
+    .map(([fn, p, f]) => ({
+      sql: `${fn}(${p.sql})${filterSql(f)}`,
+      dsl: { bool_and: boolAnd, bool_or: boolOr, every }[fn as "every"](p.dsl, filterDsl(f)),
+    })),
+  fc
+    .tuple(fc.boolean(), fc.option(fc.boolean(), { nil: undefined }), fc.option(predicate, { nil: undefined }))
+    .map(([distinct, down, f]) => ({
+      sql: `string_agg(${distinct ? "DISTINCT " : ""}b, ','${down === undefined ? "" : ` ORDER BY b${down ? " DESC" : ""}`})${filterSql(f)}`,
+      dsl: stringAgg(col("b"), ",", {
+        distinct,
+        ...(down === undefined ? {} : { orderBy: [down ? desc("b") : asc("b")] }),
+        ...filterDsl(f),
+      }),
+    })),
+);
+
+/** An aggregate, arithmetic over two, or a boolean or text aggregate. */
 const aggregated: fc.Arbitrary<Both> = fc.oneof(
   aggregate,
   fc.tuple(aggregate, aggregate).map(([l, r]) => binary("+", "plus")(l, r)),
+  otherAggregate,
 );
 
 interface Case {

@@ -4,14 +4,18 @@ import {
   type Query,
   asc,
   avg,
+  boolAnd,
+  boolOr,
   col,
   count,
   desc,
+  every,
   fn,
   from,
   lit,
   max,
   min,
+  stringAgg,
   sum,
   tumble,
   using,
@@ -132,6 +136,85 @@ describe("the query builder plans as SQL does", () => {
     // distinct
     ["SELECT DISTINCT b FROM t", from("t").select("b").distinct()],
     ["SELECT DISTINCT b, a FROM t ORDER BY a LIMIT 4", from("t").select("b", "a").distinct().orderBy("a").limit(4)],
+    // bool_and / bool_or / every (over counts), string_agg, FILTER
+    [
+      "SELECT b, bool_and(flag) AS all_set, bool_or(a > 1) AS any_big, every(flag) AS e FROM t GROUP BY b",
+      from("t")
+        .groupBy("b")
+        .select("b", { all_set: boolAnd(col("flag")), any_big: boolOr(col("a").gt(1)), e: every(col("flag")) }),
+    ],
+    [
+      "SELECT b, bool_and(flag) FILTER (WHERE a > 1) AS x, bool_or(flag) FILTER (WHERE a > 1) AS y FROM t GROUP BY b",
+      from("t")
+        .groupBy("b")
+        .select("b", {
+          x: boolAnd(col("flag"), { filter: col("a").gt(1) }),
+          y: boolOr(col("flag"), { filter: col("a").gt(1) }),
+        }),
+    ],
+    [
+      "SELECT b, count(*) AS n FROM t GROUP BY b HAVING bool_or(flag) AND every(a > 0)",
+      from("t")
+        .groupBy("b")
+        .select("b", { n: count() })
+        .having(boolOr(col("flag")).and(every(col("a").gt(0)))),
+    ],
+    [
+      "SELECT b, count(*) AS n FROM t GROUP BY b ORDER BY bool_and(flag) DESC, b LIMIT 2",
+      from("t")
+        .groupBy("b")
+        .select("b", { n: count() })
+        .orderBy(desc(boolAnd(col("flag"))), "b")
+        .limit(2),
+    ],
+    ["SELECT bool_and(flag) AS x FROM t", from("t").select({ x: boolAnd(col("flag")) })],
+    [
+      "SELECT a, string_agg(b, ', ') AS s FROM t GROUP BY a",
+      from("t")
+        .groupBy("a")
+        .select("a", { s: stringAgg(col("b"), ", ") }),
+    ],
+    ["SELECT string_agg(b, NULL) AS s FROM t", from("t").select({ s: stringAgg(col("b"), null) })],
+    [
+      "SELECT a, string_agg(b, '-' ORDER BY ts DESC NULLS LAST, b) AS s FROM t GROUP BY a",
+      from("t")
+        .groupBy("a")
+        .select("a", { s: stringAgg(col("b"), "-", { orderBy: [desc("ts", { nulls: "last" }), "b"] }) }),
+    ],
+    [
+      "SELECT a, string_agg(DISTINCT b, '-' ORDER BY b) FILTER (WHERE flag) AS s FROM t GROUP BY a",
+      from("t")
+        .groupBy("a")
+        .select("a", { s: stringAgg(col("b"), "-", { distinct: true, orderBy: [asc("b")], filter: col("flag") }) }),
+    ],
+    [
+      "SELECT region, count(*) FILTER (WHERE status = 'paid') AS paid, sum(amount) FILTER (WHERE status = 'paid') AS revenue, count(DISTINCT status) FILTER (WHERE amount > 0) AS kinds FROM orders GROUP BY region",
+      from("orders")
+        .groupBy("region")
+        .select("region", {
+          paid: count(undefined, { filter: col("status").eq("paid") }),
+          revenue: sum(col("amount"), { filter: col("status").eq("paid") }),
+          kinds: count(col("status"), { distinct: true, filter: col("amount").gt(0) }),
+        }),
+    ],
+    [
+      "SELECT b, count(*) FILTER (WHERE flag) * 2 AS x, avg(v) FILTER (WHERE a > 0) AS m, min(a) FILTER (WHERE flag) AS lo, max(a) FILTER (WHERE flag) AS hi FROM t GROUP BY b",
+      from("t")
+        .groupBy("b")
+        .select("b", {
+          x: count(undefined, { filter: col("flag") }).times(2),
+          m: avg(col("v"), { filter: col("a").gt(0) }),
+          lo: min(col("a"), { filter: col("flag") }),
+          hi: max(col("a"), { filter: col("flag") }),
+        }),
+    ],
+    [
+      "SELECT b, count(*) AS n FROM t GROUP BY b HAVING count(*) FILTER (WHERE flag) > 1",
+      from("t")
+        .groupBy("b")
+        .select("b", { n: count() })
+        .having(count(undefined, { filter: col("flag") }).gt(1)),
+    ],
     // tumbling windows
     [
       "SELECT window_start, count(*) AS n FROM TUMBLE(t, ts, INTERVAL '1 minute') GROUP BY window_start",
@@ -372,10 +455,35 @@ describe("joins plan as SQL does", () => {
       "SELECT * FROM purchases p FULL JOIN customers FOR SYSTEM_TIME AS OF PROCTIME() c USING (user_id)",
       from("purchases", "p").fullJoin("customers", "c", using(["user_id"]), { temporal: true }),
     ],
+    [
+      "SELECT sum(a) FILTER (WHERE count(*) > 1) AS s FROM t",
+      from("t").select({ s: sum(col("a"), { filter: count().gt(1) }) }),
+    ],
   ] as [string, Query][])("refuses as SQL does: %s", (sql, query) => {
     const fromSql = errorOf(() => viewOf(sql, catalog));
     const fromDsl = errorOf(() => query.plan(catalog));
     expect(fromSql.message).toContain(fromDsl.message);
+  });
+});
+
+describe("the new aggregates are refused where SQL refuses them", () => {
+  it("bool_or in where(), as in WHERE", () => {
+    expect(() => viewOf("SELECT b FROM t WHERE bool_or(flag)", catalog)).toThrow("not allowed in WHERE");
+    expect(() =>
+      from("t")
+        .where(boolOr(col("flag")))
+        .select("b")
+        .plan(catalog),
+    ).toThrow("aggregate functions are not allowed in where()");
+  });
+
+  it("string_agg(DISTINCT x ORDER BY y) with y not x", () => {
+    expect(() => viewOf("SELECT string_agg(DISTINCT b, ',' ORDER BY a) AS s FROM t", catalog)).toThrow("DISTINCT");
+    expect(() =>
+      from("t")
+        .select({ s: stringAgg(col("b"), ",", { distinct: true, orderBy: ["a"] }) })
+        .plan(catalog),
+    ).toThrow("string_agg() with distinct: its orderBy may only sort by the aggregated value");
   });
 });
 

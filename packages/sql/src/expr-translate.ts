@@ -1,15 +1,15 @@
 import { ErrorCode, type SqlType, UnknownTypeError, parseSqlType } from "@jetflow/core";
 import type { AggregateFn, Expr, ScalarFn } from "@jetflow/operators";
-import type { AggregateParts } from "@jetflow/pipeline";
+import { type AggregateCallSpec, COUNTED_AGGREGATES } from "@jetflow/pipeline";
 import type { A_Const, A_Expr, ColumnRef, FuncCall, Node, TypeName } from "libpg-query";
-import { type SelectSource, caseWhen, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
+import { type SelectSource, nameParts, nodeKind, nodeLocation } from "./select-ast.js";
 import { stringAggParts } from "./string-agg-call.js";
 
 /** How names and aggregates resolve where an expression stands (row scope, grouped scope, ...). */
 export interface Scope {
   /** A column reference; returns the expression it stands for, or throws. */
   column(ref: ColumnRef, location: number | undefined): Expr;
-  /** An aggregate call (`count`, `sum`, `avg`, `min`, `max`); returns what stands for its result, or throws. */
+  /** An aggregate call (`count`, ..., `string_agg`, `bool_and`, `bool_or`, `every`); returns what stands for its result, or throws. */
   aggregate(call: FuncCall, location: number | undefined): Expr;
   /** Asked first for every node: may return the node's translation (a GROUP BY expression's output column). */
   intercept?(node: Node, location: number | undefined): Expr | undefined;
@@ -19,12 +19,6 @@ const AGGREGATES: ReadonlySet<string> = new Set<AggregateFn>(["count", "sum", "a
 
 /** The aggregates the unsupported-aggregate error lists. */
 const SUPPORTED_AGGREGATES = "count, sum, avg, min, max, string_agg, bool_and, bool_or, every";
-
-/**
- * Aggregates planned as expressions over counts, so they stay exact under retraction:
- * `bool_and(x)` is NULL without values, else TRUE when no value is false; `bool_or(x)` TRUE when one is true.
- */
-const COUNTED_AGGREGATES: ReadonlySet<string> = new Set(["bool_and", "bool_or", "every"]);
 
 /** PostgreSQL / RisingWave aggregates jetflow lacks, so the error says "aggregate", not "function". */
 const OTHER_AGGREGATES = new Set([
@@ -243,37 +237,31 @@ export class ExprTranslator {
     throw this.sel.unsupported(location, what, verb);
   }
 
-  /** `fn`, `arg` and `distinct` of an aggregate call (and string_agg's delimiter and ORDER BY), read in `argScope`. */
-  aggregateParts(fc: FuncCall, location: number | undefined, argScope: Scope): AggregateParts {
-    const fn = functionName(fc) as AggregateFn;
+  /**
+   * `fn`, `arg`, `distinct` and FILTER of an aggregate call (and string_agg's delimiter and ORDER BY),
+   * read in `argScope`; bool_and / bool_or / every included (`GroupedPlan` plans them over counts).
+   */
+  aggregateCall(fc: FuncCall, location: number | undefined, argScope: Scope): AggregateCallSpec {
+    const fn = functionName(fc) as AggregateCallSpec["fn"];
     if (fc.agg_filter !== undefined) {
-      // agg(x) FILTER (WHERE p) is agg(CASE WHEN p THEN x END): every aggregate here skips NULLs.
       const { agg_filter: filter, ...unfiltered } = fc;
-      if (fn === "string_agg" && fc.agg_star !== true)
-        return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), unfiltered, location, filter);
-      if (fc.agg_star !== true && (fc.args?.length ?? 0) !== 1)
-        return this.aggregateParts(unfiltered, location, argScope);
-      const value: Node =
-        fc.agg_star === true ? { A_Const: { ival: { ival: 1 }, location: -1 } } : (fc.args?.[0] as Node);
-      return this.aggregateParts(
-        { ...unfiltered, agg_star: false, args: [caseWhen(filter, value)] },
-        location,
-        argScope,
-      );
+      const where = this.expr(filter, argScope, location);
+      return { ...this.aggregateCall(unfiltered, location, argScope), filter: where };
     }
     if (fc.agg_within_group === true) throw this.sel.unsupported(location, "WITHIN GROUP");
     if (fn === "string_agg" && fc.agg_star !== true) {
-      return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), fc, location, undefined);
+      return stringAggParts(this.sel, (n, at) => this.expr(n, argScope, at), fc, location);
     }
     if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${fn}()`);
     const args = fc.args ?? [];
-    if (fc.agg_star === true) {
+    const counted = COUNTED_AGGREGATES.has(fn);
+    if (fc.agg_star === true && !counted) {
       if (fn !== "count")
         throw this.sel.error(ErrorCode.SqlSyntax, location, `${fn}(*) is not valid; only count(*) is`);
       return { fn, arg: undefined, distinct: false };
     }
     const arg = args[0];
-    if (args.length !== 1 || arg === undefined) {
+    if (fc.agg_star === true || args.length !== 1 || arg === undefined) {
       throw this.sel.error(
         ErrorCode.SqlSyntax,
         location,
@@ -282,15 +270,15 @@ export class ExprTranslator {
           : `${fn}() takes exactly one argument, got ${args.length}`,
       );
     }
-    return { fn, arg: this.expr(arg, argScope, location), distinct: fc.agg_distinct === true };
+    // bool_and(DISTINCT x) is bool_and(x): counted aggregates ignore DISTINCT.
+    return { fn, arg: this.expr(arg, argScope, location), distinct: !counted && fc.agg_distinct === true };
   }
 
   private functionCall(fc: FuncCall, scope: Scope, sub: (n: Node | undefined) => Expr, location?: number): Expr {
     const name = functionName(fc);
     if (name === undefined) throw this.sel.unsupported(location, `function ${nameParts(fc.funcname).join(".")}()`);
     if (fc.over !== undefined) throw this.sel.unsupported(location, `window functions (${name}(...) OVER ...)`, "are");
-    if (AGGREGATES.has(name)) return scope.aggregate(fc, location);
-    if (COUNTED_AGGREGATES.has(name)) return this.countedAggregate(name, fc, scope, location);
+    if (AGGREGATES.has(name) || COUNTED_AGGREGATES.has(name)) return scope.aggregate(fc, location);
     if (OTHER_AGGREGATES.has(name)) {
       throw this.sel.unsupported(location, `aggregate function ${name}()`, "is", `supported: ${SUPPORTED_AGGREGATES}`);
     }
@@ -321,31 +309,6 @@ export class ExprTranslator {
       }
     }
     return { kind: "call", fn: scalar.fn, args };
-  }
-
-  /** `bool_and(x)` / `every(x)` and `bool_or(x)` as expressions over two counts of the group. */
-  private countedAggregate(name: string, fc: FuncCall, scope: Scope, location: number | undefined): Expr {
-    const args = fc.args ?? [];
-    const arg = args[0];
-    if (fc.agg_star === true || args.length !== 1 || arg === undefined) {
-      throw this.sel.error(ErrorCode.SqlSyntax, location, `${name}() takes exactly one argument, got ${args.length}`);
-    }
-    if (fc.agg_order !== undefined) throw this.sel.unsupported(location, `ORDER BY inside ${name}()`);
-    const value = fc.agg_filter === undefined ? arg : caseWhen(fc.agg_filter, arg);
-    const count = (of: Node): Expr =>
-      scope.aggregate({ funcname: [{ String: { sval: "count" } }], args: [of], location: location ?? -1 }, location);
-    const all = name !== "bool_or";
-    const wanted: Node = all ? { BoolExpr: { boolop: "NOT_EXPR", args: [value], location: -1 } } : value;
-    const values = count(value);
-    const hits = count(caseWhen(wanted, { A_Const: { ival: { ival: 1 }, location: -1 } }));
-    const zero: Expr = { kind: "literal", value: 0, type: { kind: "bigint" } };
-    return {
-      kind: "case",
-      operand: undefined,
-      // biome-ignore lint/suspicious/noThenProperty: the Expr contract names CASE branches { when, then }
-      branches: [{ when: call("=", values, zero), then: { kind: "literal", value: null, type: { kind: "boolean" } } }],
-      else: call(all ? "=" : ">", hits, zero),
-    };
   }
 
   private operator(e: A_Expr, sub: (n: Node | undefined) => Expr, location?: number): Expr {

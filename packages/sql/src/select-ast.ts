@@ -146,8 +146,3 @@ function treeDepth(root: unknown): number {
   }
   return max;
 }
-
-/** `CASE WHEN cond THEN value END` as a parse-tree node. */
-export function caseWhen(cond: Node, value: Node): Node {
-  return { CaseExpr: { args: [{ CaseWhen: { expr: cond, result: value, location: -1 } }], location: -1 } };
-}

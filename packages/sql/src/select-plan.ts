@@ -190,7 +190,7 @@ class SelectPlanner {
     for (const item of this.items) {
       const node = item.node;
       if (isAggregateCall(node)) {
-        plan.nameAggregate(this.tx.aggregateParts(node.FuncCall, item.location, argScope), item.name);
+        plan.nameAggregate(this.tx.aggregateCall(node.FuncCall, item.location, argScope), item.name);
       } else if (!containsAggregate(node)) {
         plan.nameGroup(this.tx.expr(node, this.rowScope("the select list"), item.location), item.name);
       }
@@ -207,7 +207,7 @@ class SelectPlanner {
           `column "${name}" must appear in the GROUP BY clause or be used in an aggregate function`,
         );
       },
-      aggregate: (fc, location) => plan.aggregateColumn(this.tx.aggregateParts(fc, location, argScope)),
+      aggregate: (fc, location) => plan.aggregateColumn(this.tx.aggregateCall(fc, location, argScope)),
       intercept: (node, location) =>
         containsAggregate(node) ? undefined : plan.intercept(this.tx.expr(node, this.rowScope("GROUP BY"), location)),
     };

@@ -1,33 +1,31 @@
 import { ErrorCode } from "@jetflow/core";
 import { type AggregateOrder, type Expr, exprEquals } from "@jetflow/operators";
-import type { AggregateParts } from "@jetflow/pipeline";
+import type { AggregateCallSpec } from "@jetflow/pipeline";
 import type { FuncCall, Node } from "libpg-query";
-import { type SelectSource, caseWhen, nodeLocation } from "./select-ast.js";
+import { type SelectSource, nodeLocation } from "./select-ast.js";
 
 /**
- * The parts of `string_agg(value, delimiter [ORDER BY ...]) [FILTER (WHERE p)]`, and of
- * `string_agg(DISTINCT ...)` (whose ORDER BY may only name the value, as in PostgreSQL). FILTER
- * makes the value `CASE WHEN p THEN value END`; the delimiter must be a text constant (or NULL).
+ * The parts of `string_agg(value, delimiter [ORDER BY ...])`, and of `string_agg(DISTINCT ...)`
+ * (whose ORDER BY may only name the value, as in PostgreSQL); FILTER is added by the caller. The
+ * delimiter must be a text constant (or NULL).
  * `translate` reads an argument in the aggregate's argument scope.
  *
  * @throws SqlError: SQL_SYNTAX for a wrong argument count or a DISTINCT ORDER BY on something else,
  *   SQL_UNSUPPORTED for a delimiter that is not a constant or ORDER BY ... USING
- * @example stringAggParts(sel, translate, fc, location, undefined) // { fn: "string_agg", arg, distinct: false, delimiter: ", " }
+ * @example stringAggParts(sel, translate, fc, location) // { fn: "string_agg", arg, distinct: false, delimiter: ", " }
  */
 export function stringAggParts(
   sel: SelectSource,
   translate: (node: Node, location: number | undefined) => Expr,
   fc: FuncCall,
   location: number | undefined,
-  filter: Node | undefined,
-): AggregateParts {
+): AggregateCallSpec {
   const args = fc.args ?? [];
   const [value, delimiterNode] = args;
   if (args.length !== 2 || value === undefined || delimiterNode === undefined) {
     throw sel.error(ErrorCode.SqlSyntax, location, `string_agg() takes exactly two arguments, got ${args.length}`);
   }
-  const unfiltered = translate(value, location);
-  const arg = filter === undefined ? unfiltered : translate(caseWhen(filter, value), location);
+  const arg = translate(value, location);
   let delimiter = translate(delimiterNode, location);
   if (delimiter.kind === "cast" && delimiter.expr.kind === "literal") delimiter = delimiter.expr;
   if (delimiter.kind !== "literal" || (delimiter.value !== null && typeof delimiter.value !== "string")) {
@@ -47,7 +45,7 @@ export function stringAggParts(
     const nullsFirst =
       sortby_nulls === "SORTBY_NULLS_FIRST" ? true : sortby_nulls === "SORTBY_NULLS_LAST" ? false : desc;
     const expr = translate(node, nodeLocation(node) ?? location);
-    if (fc.agg_distinct === true && !exprEquals(expr, unfiltered)) {
+    if (fc.agg_distinct === true && !exprEquals(expr, arg)) {
       throw sel.error(
         ErrorCode.SqlSyntax,
         nodeLocation(node) ?? location,

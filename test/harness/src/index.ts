@@ -13,6 +13,7 @@ export {
 export type { ServerVersion } from "./server-binary.js";
 export type { NatsServerOptions, ClientAuth, AuthSetup } from "./nats-server.js";
 export { freePort, waitForPort } from "./free-port.js";
+export { canonicalRows } from "./canonical-rows.js";
 export { jwtOperator, nkey, tls, token, userPassword } from "./auth.js";
 export type {
   JwtAuthSetup,

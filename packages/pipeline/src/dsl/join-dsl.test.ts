@@ -1,11 +1,12 @@
 import { PGlite } from "@electric-sql/pglite";
-import { NatsServer } from "@jetflow/test-harness";
+import { NatsServer, canonicalRows } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipeline } from "../pipeline.js";
 import { seed } from "../test-support.js";
 import { nats } from "./nats.js";
 import { from, type Query, using } from "./query.js";
-import { col, count, sum } from "./value.js";
+import { count, sum } from "./aggregate.js";
+import { col } from "./value.js";
 
 // Joins written with the builder, run over real streams, and checked against PostgreSQL (PGlite)
 // running the same SELECT over the tables' final contents.
@@ -80,17 +81,6 @@ const views: Record<string, [Query, string]> = {
   ],
 };
 
-const canonical = (rows: readonly Record<string, unknown>[]): string[] =>
-  rows
-    .map((r) =>
-      JSON.stringify(
-        Object.keys(r)
-          .sort()
-          .map((k) => [k, typeof r[k] === "bigint" ? Number(r[k]) : r[k]]),
-      ),
-    )
-    .sort();
-
 describe("DSL joins against a real nats-server, checked with PostgreSQL", () => {
   let server: NatsServer;
   let pg: PGlite;
@@ -146,7 +136,7 @@ describe("DSL joins against a real nats-server, checked with PostgreSQL", () => 
       for (const [name, [, sql]] of Object.entries(views)) {
         const expected = (await pg.query<Record<string, unknown>>(sql)).rows;
         expect(expected.length, name).toBeGreaterThan(0);
-        expect(canonical(p.view(name).rows()), name).toEqual(canonical(expected));
+        expect(canonicalRows(p.view(name).rows()), name).toEqual(canonicalRows(expected));
       }
     } finally {
       await p.stop();

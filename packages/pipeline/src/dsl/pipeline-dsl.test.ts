@@ -4,7 +4,8 @@ import { QueryError, RelationNameError } from "../errors.js";
 import { pipeline } from "../pipeline.js";
 import { nats } from "./nats.js";
 import { from } from "./query.js";
-import { col, sum } from "./value.js";
+import { sum } from "./aggregate.js";
+import { col } from "./value.js";
 
 // Nothing listens on port 1: a definition error must surface before any connection is tried.
 const orders = {

@@ -2,7 +2,8 @@ import { type Expr, type NamedExpr, exprEquals } from "@jetflow/operators";
 import { QueryError } from "../errors.js";
 import { type FromRelation, hasColumn, starColumns } from "../join-plan.js";
 import type { Catalog, ViewQuery } from "../spec.js";
-import { type AggregateParts, GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
+import type { AggregateCallSpec } from "../aggregate-call.js";
+import { GroupedPlan, type OrderPlan, assembleView, orderColumnName } from "../view-plan.js";
 import { DSL_ERRORS, type FromItem, columnOf, resolveFromItem, splitName } from "./from-item.js";
 import type { Term } from "./value.js";
 
@@ -148,11 +149,7 @@ class QueryPlanner {
   private planGrouped(input: ViewQuery): ViewQuery {
     const plan = new GroupedPlan(this.groupKeys(), this.taken);
     const argScope = this.rowScope("an aggregate's argument");
-    const parts = (term: Term & { kind: "aggregate" }): AggregateParts => ({
-      fn: term.fn,
-      arg: term.arg === undefined ? undefined : this.expr(term.arg, argScope),
-      distinct: term.distinct,
-    });
+    const parts = (term: Term & { kind: "aggregate" }): AggregateCallSpec => this.aggregateCall(term, argScope);
     for (const item of this.items) {
       const term = item.term;
       if (term.kind === "aggregate") plan.nameAggregate(parts(term), item.name);
@@ -177,6 +174,27 @@ class QueryPlanner {
     if (order === undefined) plan.dropSince(mark);
     const { query, names } = plan.query(input, having);
     return this.assemble(query, names, outputs, order);
+  }
+
+  /** An aggregate term's call, its argument, FILTER and ORDER BY read in `argScope` (as SQL reads them). */
+  private aggregateCall(term: Term & { kind: "aggregate" }, argScope: Scope): AggregateCallSpec {
+    const arg = term.arg === undefined ? undefined : this.expr(term.arg, argScope);
+    const orderBy = (term.orderBy ?? []).map((o) => ({
+      expr: this.expr(o.term, argScope),
+      desc: o.desc,
+      nullsFirst: o.nullsFirst,
+    }));
+    if (term.distinct && orderBy.some((o) => arg === undefined || !exprEquals(o.expr, arg))) {
+      throw new QueryError(`${term.fn}() with distinct: its orderBy may only sort by the aggregated value`);
+    }
+    return {
+      fn: term.fn,
+      arg,
+      distinct: term.distinct,
+      ...(term.filter === undefined ? {} : { filter: this.expr(term.filter, argScope) }),
+      ...(term.delimiter === undefined ? {} : { delimiter: term.delimiter }),
+      ...(orderBy.length === 0 ? {} : { orderBy }),
+    };
   }
 
   private assemble(

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { QueryError, RelationNameError } from "../errors.js";
 import type { Catalog } from "../spec.js";
 import { type JoinOnArg, from, tumble, using } from "./query.js";
-import { col, count, fn, lit, sum } from "./value.js";
+import { count, sum } from "./aggregate.js";
+import { col, fn, lit } from "./value.js";
 
 const catalog: Catalog = {
   columnsOf: (name) =>

@@ -1,5 +1,6 @@
 import type { SqlType } from "@jetflow/core";
 import type { AggregateFn, LiteralValue, ScalarFn } from "@jetflow/operators";
+import type { CountedAggregateFn } from "../aggregate-call.js";
 import { type ColumnType, sqlType } from "./columns.js";
 
 /**
@@ -20,9 +21,15 @@ export type Term =
   | { readonly kind: "cast"; readonly expr: Term; readonly type: SqlType }
   | {
       readonly kind: "aggregate";
-      readonly fn: AggregateFn;
+      readonly fn: AggregateFn | CountedAggregateFn;
       readonly arg: Term | undefined;
       readonly distinct: boolean;
+      /** `FILTER (WHERE filter)` */
+      readonly filter: Term | undefined;
+      /** string_agg's delimiter (NULL: none). */
+      readonly delimiter?: string | null;
+      /** string_agg's ORDER BY inside the call. */
+      readonly orderBy?: readonly { readonly term: Term; readonly desc: boolean; readonly nullsFirst: boolean }[];
     };
 
 /**
@@ -243,49 +250,4 @@ export class CaseBuilder {
   end(): Value {
     return new Value({ kind: "case", operand: undefined, branches: this.branches, else: undefined });
   }
-}
-
-/**
- * Options of an aggregate call.
- * @example count(col("user_id"), { distinct: true })
- */
-export interface AggregateOptions {
-  /** `fn(DISTINCT x)`: each distinct value once. @default false */
-  readonly distinct?: boolean;
-}
-
-const aggregate = (fn: AggregateFn, arg: Operand | undefined, options: AggregateOptions): Value =>
-  new Value({
-    kind: "aggregate",
-    fn,
-    arg: arg === undefined ? undefined : termOf(arg),
-    distinct: options.distinct ?? false,
-  });
-
-/**
- * `count(*)` without an argument, else `count(x)` (rows where x is not NULL).
- * @example count() ; count(col("user_id"), { distinct: true })
- */
-export function count(arg?: Operand, options: AggregateOptions = {}): Value {
-  return aggregate("count", arg, options);
-}
-
-/** `sum(x)`. @example sum(col("amount")) */
-export function sum(arg: Operand, options: AggregateOptions = {}): Value {
-  return aggregate("sum", arg, options);
-}
-
-/** `avg(x)`. @example avg(col("ms")) */
-export function avg(arg: Operand, options: AggregateOptions = {}): Value {
-  return aggregate("avg", arg, options);
-}
-
-/** `min(x)`. @example min(col("ts")) */
-export function min(arg: Operand, options: AggregateOptions = {}): Value {
-  return aggregate("min", arg, options);
-}
-
-/** `max(x)`. @example max(col("ms")) */
-export function max(arg: Operand, options: AggregateOptions = {}): Value {
-  return aggregate("max", arg, options);
 }
