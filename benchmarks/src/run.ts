@@ -9,6 +9,7 @@ import { runInChild } from "./child.js";
 import type { Expected } from "./dataset.js";
 import { createEmptyStream, type LoadReport, loadDataset } from "./loader.js";
 import { type BenchOptions, resolveBenchOptions } from "./options.js";
+import { checkPinnable, describePinning, PINNING, pinnedBinary } from "./pin.js";
 import { planFor } from "./plan.js";
 import { publishSteady } from "./publisher.js";
 import { renderMarkdown, renderText, type RunReport, targetsOf, withRatios } from "./report.js";
@@ -31,8 +32,12 @@ async function main(options: BenchOptions): Promise<number> {
     throw new Error(`--only ${options.only?.source} matches no scenario`);
   }
   const out = options.out ?? RESULTS;
+  if (options.pin) checkPinnable(PINNING);
   const startedAt = new Date().toISOString();
-  const server = await NatsServer.start();
+  const launcherDir = options.pin ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-pin-")) : undefined;
+  const server = await NatsServer.start(
+    launcherDir === undefined ? {} : { binary: pinnedBinary(natsServerBinary(), PINNING.serverCore, launcherDir) },
+  );
   try {
     const loads = new Map<string, LoadReport>();
     for (const d of plan.datasets.filter((d) => scenarios.some((s) => s.kind !== "latency" && s.dataset.id === d.id))) {
@@ -58,6 +63,7 @@ async function main(options: BenchOptions): Promise<number> {
       mode: plan.mode,
       startedAt,
       machine: machine(),
+      ...(options.pin ? { pinned: describePinning(PINNING) } : {}),
       loads: [...loads.values()].map((l) => ({
         dataset: l.dataset.id,
         messages: l.expected.messages,
@@ -83,6 +89,7 @@ async function main(options: BenchOptions): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     await server.dispose();
+    if (launcherDir !== undefined) fs.rmSync(launcherDir, { recursive: true, force: true });
   }
 }
 
@@ -116,6 +123,7 @@ async function runOne(
       {
         timeoutMs,
         ...(cpuProfDir === undefined ? {} : { cpuProfDir }),
+        ...(options.pin ? { core: PINNING.scenarioCore } : {}),
         ...(s.kind === "latency" ? { onReady: () => publishSteady(url, s.dataset, s.rate) } : {}),
       },
     );
