@@ -27,6 +27,12 @@ describe("--pin", () => {
     );
   });
 
+  it.runIf(pinnable)("refuses in one line when a core is not there to pin to", () => {
+    expect(() => checkPinnable({ serverCore: 0, scenarioCore: 4095 })).toThrow(
+      /^--pin: `taskset -c 4095` failed[^\n]*$/,
+    );
+  });
+
   it.runIf(pinnable)("runs the wrapped binary on the server's core, with its arguments", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-pin-test-"));
     try {

@@ -22,14 +22,16 @@ export const PINNING: Pinning = { serverCore: 0, scenarioCore: 1 };
 export function checkPinnable(pinning: Pinning = PINNING): void {
   const cores = os.availableParallelism();
   if (cores < 2) throw new Error(`--pin needs at least 2 cores; this process may use ${cores}`);
-  const both = `${pinning.serverCore},${pinning.scenarioCore}`;
-  try {
-    execFileSync("taskset", ["-c", both, "true"], { stdio: "ignore" });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new Error("--pin needs `taskset` (util-linux) on PATH; it is not there");
+  // One core at a time: a list of cores is accepted as long as any one of them is usable.
+  for (const core of [pinning.serverCore, pinning.scenarioCore]) {
+    try {
+      execFileSync("taskset", ["-c", String(core), "true"], { stdio: "ignore" });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new Error("--pin needs `taskset` (util-linux) on PATH; it is not there");
+      }
+      throw new Error(`--pin: \`taskset -c ${core}\` failed, so core ${core} cannot be pinned to here`);
     }
-    throw new Error(`--pin: \`taskset -c ${both}\` failed, so cores ${both} cannot be pinned to here`);
   }
 }
 

@@ -35,9 +35,12 @@ async function main(options: BenchOptions): Promise<number> {
   if (options.pin) checkPinnable(PINNING);
   const startedAt = new Date().toISOString();
   const launcherDir = options.pin ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-pin-")) : undefined;
+  // The launcher is only read when the server starts (the bench never restarts it).
   const server = await NatsServer.start(
     launcherDir === undefined ? {} : { binary: pinnedBinary(natsServerBinary(), PINNING.serverCore, launcherDir) },
-  );
+  ).finally(() => {
+    if (launcherDir !== undefined) fs.rmSync(launcherDir, { recursive: true, force: true });
+  });
   try {
     const loads = new Map<string, LoadReport>();
     for (const d of plan.datasets.filter((d) => scenarios.some((s) => s.kind !== "latency" && s.dataset.id === d.id))) {
@@ -89,7 +92,6 @@ async function main(options: BenchOptions): Promise<number> {
     return failed ? 1 : 0;
   } finally {
     await server.dispose();
-    if (launcherDir !== undefined) fs.rmSync(launcherDir, { recursive: true, force: true });
   }
 }
 
