@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ScenarioResult, WorkerRequest } from "./scenario.js";
+import { pinnedFork } from "./pin.js";
 import type { WorkerMessage } from "./worker.js";
 
 /** How a scenario's child process runs. */
@@ -11,6 +12,8 @@ export interface ChildOptions {
   readonly cpuProfDir?: string;
   /** Called when a latency scenario's pipeline runs and waits for messages; resolves when publishing is done. */
   readonly onReady?: () => Promise<unknown>;
+  /** Run the child under `taskset -c` on this core (`--pin`). */
+  readonly core?: number;
 }
 
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
@@ -22,7 +25,10 @@ export function runInChild(request: WorkerRequest, options: ChildOptions): Promi
     options.cpuProfDir === undefined
       ? []
       : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}`];
-  const child = fork(WORKER, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(WORKER, [], {
+    ...(options.core === undefined ? { execArgv } : pinnedFork(options.core, execArgv)),
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   return new Promise<ScenarioResult>((resolve, reject) => {
     let settled = false;
     let result: ScenarioResult | undefined;

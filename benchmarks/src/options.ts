@@ -12,9 +12,11 @@ export interface BenchOptions {
   readonly cpuProf: boolean;
   /** `--out DIR`: where the results go. @default benchmarks/results */
   readonly out: string | undefined;
+  /** `--pin`: nats-server under `taskset -c 0`, every scenario's process under `taskset -c 1` (see `pin.ts`). @default false */
+  readonly pin: boolean;
 }
 
-const USAGE = "usage: pnpm bench [--quick] [--only REGEX] [--repeat N] [--cpu-prof] [--out DIR]";
+const USAGE = "usage: pnpm bench [--quick] [--only REGEX] [--repeat N] [--cpu-prof] [--out DIR] [--pin]";
 
 /** Parses the command line; errors name the option and what it accepts. */
 export function resolveBenchOptions(argv: readonly string[]): BenchOptions {
@@ -23,6 +25,7 @@ export function resolveBenchOptions(argv: readonly string[]): BenchOptions {
   let repeat = 1;
   let cpuProf = false;
   let out: string | undefined;
+  let pin = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -53,11 +56,14 @@ export function resolveBenchOptions(argv: readonly string[]): BenchOptions {
       case "--out":
         out = value();
         break;
+      case "--pin":
+        pin = true;
+        break;
       case "--":
         break;
       default:
         throw new Error(`unknown option "${arg}"\n${USAGE}`);
     }
   }
-  return { mode, only, repeat, cpuProf, out };
+  return { mode, only, repeat, cpuProf, out, pin };
 }

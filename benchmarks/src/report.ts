@@ -15,6 +15,8 @@ export interface RunReport {
   readonly mode: Plan["mode"];
   readonly startedAt: string;
   readonly machine: Record<string, string | number>;
+  /** `--pin`: where nats-server and the scenarios ran, e.g. "pinned: nats-server on core 0, ...". */
+  readonly pinned?: string;
   readonly loads: readonly {
     readonly dataset: string;
     readonly messages: number;
@@ -213,7 +215,7 @@ export function renderText(report: RunReport): string {
   const throughputRows = report.rows.filter((r) => r.kind !== "latency");
   const latencyRows = report.rows.filter((r) => r.kind === "latency" && r.error === undefined);
   const parts = [
-    `jetflow benchmarks (${report.mode}), ${report.startedAt}, ${machineLine(report)}`,
+    `jetflow benchmarks (${report.mode}${pinnedNote(report)}), ${report.startedAt}, ${machineLine(report)}`,
     "",
     align([HEADER, ...throughputRows.map(cells)]),
     "",
@@ -234,7 +236,7 @@ export function renderMarkdown(report: RunReport, chart?: string): string {
   const throughputRows = report.rows.filter((r) => r.kind !== "latency");
   const latencyRows = report.rows.filter((r) => r.kind === "latency");
   return [
-    `# jetflow benchmarks (${report.mode} run)`,
+    `# jetflow benchmarks (${report.mode} run${pinnedNote(report)})`,
     "",
     `${report.startedAt}; ${machineLine(report)}.`,
     "Every scenario ran in its own process against one nats-server holding the same pre-loaded streams.",
@@ -258,6 +260,10 @@ export function renderMarkdown(report: RunReport, chart?: string): string {
     ...(report.joins === undefined ? [] : [markdownTable(JOIN_HEADER, report.joins.map(joinCells)), ""]),
     ...(chart === undefined ? [] : [`![messages/s per scenario](${chart})`, ""]),
   ].join("\n");
+}
+
+function pinnedNote(report: RunReport): string {
+  return report.pinned === undefined ? "" : `, ${report.pinned}`;
 }
 
 function machineLine(report: RunReport): string {

@@ -9,6 +9,7 @@ import { runInChild } from "./child.js";
 import type { Expected } from "./dataset.js";
 import { createEmptyStream, type LoadReport, loadDataset } from "./loader.js";
 import { type BenchOptions, resolveBenchOptions } from "./options.js";
+import { checkPinnable, describePinning, PINNING, pinnedBinary } from "./pin.js";
 import { planFor } from "./plan.js";
 import { publishSteady } from "./publisher.js";
 import { renderMarkdown, renderText, type RunReport, targetsOf, withRatios } from "./report.js";
@@ -31,8 +32,15 @@ async function main(options: BenchOptions): Promise<number> {
     throw new Error(`--only ${options.only?.source} matches no scenario`);
   }
   const out = options.out ?? RESULTS;
+  if (options.pin) checkPinnable(PINNING);
   const startedAt = new Date().toISOString();
-  const server = await NatsServer.start();
+  const launcherDir = options.pin ? fs.mkdtempSync(path.join(os.tmpdir(), "jetflow-bench-pin-")) : undefined;
+  // The launcher is only read when the server starts (the bench never restarts it).
+  const server = await NatsServer.start(
+    launcherDir === undefined ? {} : { binary: pinnedBinary(natsServerBinary(), PINNING.serverCore, launcherDir) },
+  ).finally(() => {
+    if (launcherDir !== undefined) fs.rmSync(launcherDir, { recursive: true, force: true });
+  });
   try {
     const loads = new Map<string, LoadReport>();
     for (const d of plan.datasets.filter((d) => scenarios.some((s) => s.kind !== "latency" && s.dataset.id === d.id))) {
@@ -58,6 +66,7 @@ async function main(options: BenchOptions): Promise<number> {
       mode: plan.mode,
       startedAt,
       machine: machine(),
+      ...(options.pin ? { pinned: describePinning(PINNING) } : {}),
       loads: [...loads.values()].map((l) => ({
         dataset: l.dataset.id,
         messages: l.expected.messages,
@@ -116,6 +125,7 @@ async function runOne(
       {
         timeoutMs,
         ...(cpuProfDir === undefined ? {} : { cpuProfDir }),
+        ...(options.pin ? { core: PINNING.scenarioCore } : {}),
         ...(s.kind === "latency" ? { onReady: () => publishSteady(url, s.dataset, s.rate) } : {}),
       },
     );
