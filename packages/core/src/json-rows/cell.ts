@@ -41,53 +41,82 @@ export function cellAt(data: Data, i: number, type: SqlType): Cell {
       return bigintCell(values[i] as bigint);
     case "numeric":
       return numericCell(utf8At(data, i));
-    case "varchar": {
-      const s = utf8At(data, i);
-      return { json: JSON.stringify(s), key: s };
-    }
-    case "jsonb": {
-      const s = utf8At(data, i);
-      return { json: s, key: s };
-    }
-    case "bytea": {
-      const hex = `\\x${Buffer.from(binaryAt(data, i)).toString("hex")}`;
-      return { json: JSON.stringify(hex), key: hex };
-    }
-    case "date": {
-      const days = values[i] as number;
-      return { json: JSON.stringify(formatDate(days)), key: days };
-    }
-    case "time": {
-      const us = BigInt(values[i] as bigint);
-      return { json: JSON.stringify(formatTimeOfDay(Number(us))), key: us };
-    }
+    case "varchar":
+      return textCell(utf8At(data, i));
+    case "jsonb":
+      return jsonbCell(utf8At(data, i));
+    case "bytea":
+      return byteaCell(binaryAt(data, i));
+    case "date":
+      return dateCell(values[i] as number);
+    case "time":
+      return timeCell(BigInt(values[i] as bigint));
     case "timestamp":
-    case "timestamptz": {
-      const us = BigInt(values[i] as bigint);
-      return { json: JSON.stringify(timestampText(us)), key: us };
-    }
+    case "timestamptz":
+      return timestampCell(BigInt(values[i] as bigint));
     case "interval": {
       const v = data.values as Int32Array;
-      const text = formatInterval(v[4 * i] as number, v[4 * i + 1] as number, nanosAt(v, i));
-      return { json: JSON.stringify(text), key: text };
+      return intervalCell(v[4 * i] as number, v[4 * i + 1] as number, nanosAt(v, i));
     }
-    case "struct": {
-      const parts = type.fields.map(
-        (f, k) => `${JSON.stringify(f.name)}:${cellAt(data.children[k] as Data, i, f.type).json}`,
+    case "struct":
+      return structCell(
+        type.fields.map((f) => f.name),
+        type.fields.map((f, k) => cellAt(data.children[k] as Data, i, f.type).json),
       );
-      const json = `{${parts.join(",")}}`;
-      return { json, key: json };
-    }
     case "list": {
       const offsets = data.valueOffsets as Int32Array;
       const child = data.children[0] as Data;
       const items: string[] = [];
       for (let j = offsets[i] as number; j < (offsets[i + 1] as number); j++)
         items.push(cellAt(child, j, type.element).json);
-      const json = `[${items.join(",")}]`;
-      return { json, key: json };
+      return listCell(items);
     }
   }
+}
+
+// One builder per type of what a value prints as, whether read from an Arrow column (cellAt) or
+// from operator state (plainCell).
+
+export function textCell(s: string): Cell {
+  return { json: JSON.stringify(s), key: s };
+}
+
+/** jsonb is stored as its JSON text, printed as that JSON value. */
+export function jsonbCell(s: string): Cell {
+  return { json: s, key: s };
+}
+
+/** PostgreSQL's hex text, `\\x0a0b`. */
+export function byteaCell(bytes: Uint8Array): Cell {
+  return textCell(`\\x${Buffer.from(bytes).toString("hex")}`);
+}
+
+export function dateCell(days: number): Cell {
+  return { json: JSON.stringify(formatDate(days)), key: days };
+}
+
+export function timeCell(us: bigint): Cell {
+  return { json: JSON.stringify(formatTimeOfDay(Number(us))), key: us };
+}
+
+export function timestampCell(us: bigint): Cell {
+  return { json: JSON.stringify(timestampText(us)), key: us };
+}
+
+export function intervalCell(months: number, days: number, nanos: bigint): Cell {
+  return textCell(formatInterval(months, days, nanos));
+}
+
+/** An object of the fields' JSON texts, in field order. */
+export function structCell(names: readonly string[], jsons: readonly string[]): Cell {
+  const json = `{${names.map((n, k) => `${JSON.stringify(n)}:${jsons[k]}`).join(",")}}`;
+  return { json, key: json };
+}
+
+/** An array of the items' JSON texts. */
+export function listCell(jsons: readonly string[]): Cell {
+  const json = `[${jsons.join(",")}]`;
+  return { json, key: json };
 }
 
 export function numberCell(n: number): Cell {

@@ -1,6 +1,21 @@
 import type { SqlType } from "../sql-type.js";
-import { formatDate, formatInterval, formatTimeOfDay } from "../temporal.js";
-import { bigintCell, type Cell, float4Value, NULL_CELL, numberCell, numericCell, timestampText } from "./cell.js";
+import {
+  bigintCell,
+  byteaCell,
+  type Cell,
+  dateCell,
+  float4Value,
+  intervalCell,
+  jsonbCell,
+  listCell,
+  NULL_CELL,
+  numberCell,
+  numericCell,
+  structCell,
+  textCell,
+  timeCell,
+  timestampCell,
+} from "./cell.js";
 
 /**
  * A value as operator state keeps it (a "plain" value: numbers, bigint microseconds, decimal
@@ -28,45 +43,31 @@ export function plainCell(value: unknown, type: SqlType): Cell {
       return bigintCell(BigInt(value as bigint));
     case "numeric":
       return numericCell(value as string);
-    case "varchar": {
-      const s = value as string;
-      return { json: JSON.stringify(s), key: s };
-    }
-    case "jsonb": {
-      const s = value as string;
-      return { json: s, key: s };
-    }
-    case "bytea": {
-      const hex = `\\x${Buffer.from(value as Uint8Array).toString("hex")}`;
-      return { json: JSON.stringify(hex), key: hex };
-    }
-    case "date": {
-      const days = value as number;
-      return { json: JSON.stringify(formatDate(days)), key: days };
-    }
-    case "time": {
-      const us = BigInt(value as bigint);
-      return { json: JSON.stringify(formatTimeOfDay(Number(us))), key: us };
-    }
+    case "varchar":
+      return textCell(value as string);
+    case "jsonb":
+      return jsonbCell(value as string);
+    case "bytea":
+      return byteaCell(value as Uint8Array);
+    case "date":
+      return dateCell(value as number);
+    case "time":
+      return timeCell(BigInt(value as bigint));
     case "timestamp":
-    case "timestamptz": {
-      const us = BigInt(value as bigint);
-      return { json: JSON.stringify(timestampText(us)), key: us };
-    }
+    case "timestamptz":
+      return timestampCell(BigInt(value as bigint));
     case "interval": {
       const [months, days, nanos] = value as [number, number, bigint];
-      const text = formatInterval(months, days, BigInt(nanos));
-      return { json: JSON.stringify(text), key: text };
+      return intervalCell(months, days, BigInt(nanos));
     }
     case "struct": {
       const fields = value as Record<string, unknown>;
-      const parts = type.fields.map((f) => `${JSON.stringify(f.name)}:${plainCell(fields[f.name], f.type).json}`);
-      const json = `{${parts.join(",")}}`;
-      return { json, key: json };
+      return structCell(
+        type.fields.map((f) => f.name),
+        type.fields.map((f) => plainCell(fields[f.name], f.type).json),
+      );
     }
-    case "list": {
-      const json = `[${(value as readonly unknown[]).map((v) => plainCell(v, type.element).json).join(",")}]`;
-      return { json, key: json };
-    }
+    case "list":
+      return listCell((value as readonly unknown[]).map((v) => plainCell(v, type.element).json));
   }
 }
