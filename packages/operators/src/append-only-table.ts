@@ -5,6 +5,7 @@ import { type Plain, plainColumns } from "./columnar/plain.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { TableOperator } from "./operator.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * CREATE TABLE without a primary key: every row is an insert and stays. The rows are kept in
@@ -39,10 +40,10 @@ export function appendOnlyTable(input: Schema, opts: { readonly id: string }): T
       for (const k of store.keys()) if (k >= next) next = k + 1;
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
       if (change.ops?.includes(RETRACT)) throw new Error("internal: an append-only table got a retraction");
-      const columns = plainColumns(change.batch, types);
+      const columns = plainColumns(change, types);
       for (let i = 0; i < n; i++) {
         const row = new Array<Plain>(columns.length);
         for (let c = 0; c < columns.length; c++) row[c] = (columns[c] as Plain[])[i];

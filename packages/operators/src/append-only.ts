@@ -1,6 +1,7 @@
 import type { ChangeBatch } from "@jetflow/core";
 import type { Schema } from "apache-arrow";
 import type { ChangeOperator } from "./operator.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * CREATE SOURCE, or CREATE TABLE without a primary key: every decoded row is an insert and
@@ -16,7 +17,7 @@ export function appendOnly(input: Schema): ChangeOperator {
     schema: input,
     stores: [],
     process(change: ChangeBatch): ChangeBatch | undefined {
-      return change.batch.numRows === 0 ? undefined : change;
+      return rowsIn(change) === 0 ? undefined : change;
     },
   };
 }

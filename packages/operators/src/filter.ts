@@ -1,11 +1,12 @@
 import type { ChangeBatch } from "@jetflow/core";
 import type { Schema } from "apache-arrow";
 import { unsupported } from "./errors.js";
-import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { compileNode, changeContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import type { Expr } from "./expr/expr.js";
 import { takeChange } from "./columnar/take.js";
 import { type ChangeOperator, nonEmpty } from "./operator.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * `WHERE predicate` (also HAVING, over an aggregate's output): keeps the rows, inserts and
@@ -30,9 +31,9 @@ export function filter(input: Schema, predicate: Expr): ChangeOperator {
     stores: [],
     warnings,
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
-      const keep = node.evaluate(evalContext(change.batch, types, warnings));
+      const keep = node.evaluate(changeContext(change, types, warnings));
       const values = keep.values as Uint8Array;
       const valid = keep.valid;
       const idx = new Int32Array(n);

@@ -14,7 +14,7 @@ import {
 import { StringAggLists, stringAggItem, stringAggOrder } from "./aggregates-string.js";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
 import { unsupported } from "./errors.js";
-import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { changeContext, compileNode, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import type { Node } from "./expr/node.js";
 import type { AggregateCall, NamedExpr } from "./expr/expr.js";
@@ -22,6 +22,7 @@ import { RowSink } from "./columnar/row-sink.js";
 import type { ChangeOperator } from "./operator.js";
 import type { Col } from "./columnar/col.js";
 import { KeyTable } from "./columnar/key-table.js";
+import { ColumnsChange, rowsIn } from "./columnar/columns-change.js";
 import { type Plain, PlainRowReader, plainValues } from "./columnar/plain.js";
 import { colKeys, keyPart, sameRow } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
@@ -184,21 +185,28 @@ export function groupAggregate(
       }
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
-      const ctx = evalContext(change.batch, inputTypes, warnings);
+      const ctx = changeContext(change, inputTypes, warnings);
       let keyAt: (i: number) => string;
       let valuesAt: (i: number) => Plain[];
       let firstOf: Int32Array;
-      if (textColumn >= 0) {
+      const made = change instanceof ColumnsChange && textColumn >= 0 ? change.columns[textColumn] : undefined;
+      if (made !== undefined && !("children" in made)) {
+        // One text column made as strings by the operator below: grouped by the strings themselves.
+        const values = made.values as string[];
+        const valid = made.valid;
+        firstOf = table.firstsOfStrings(values, valid, n);
+        const text = (i: number): string | null =>
+          valid !== undefined && valid[i] === 0 ? null : (values[i] as string);
+        keyAt = (i) => textKey(text(i));
+        valuesAt = (i) => [text(i)];
+      } else if (textColumn >= 0) {
         // One text column: rows are grouped by their bytes, and only each group's first row is read as text.
         const data = change.batch.data.children[textColumn] as Data;
         firstOf = table.firstsOfText(data, n);
         const text = (i: number): string | null => textAt(data, i);
-        keyAt = (i) => {
-          const t = text(i);
-          return t === null ? "~" : `${t.length}:${t}`;
-        };
+        keyAt = (i) => textKey(text(i));
         valuesAt = (i) => [text(i)];
       } else {
         const groupCols = groupNodes.map((node) => node.evaluate(ctx));
@@ -302,6 +310,11 @@ function textGroupColumn(groupBy: readonly NamedExpr[], input: Schema): number {
   if (index < 0) return -1;
   const kind = sqlTypesOf(input)[index]?.kind;
   return kind === "varchar" || kind === "jsonb" ? index : -1;
+}
+
+/** A group key of one text column: length-prefixed text, `~` for NULL (as `colKeys` makes it). */
+function textKey(t: string | null): string {
+  return t === null ? "~" : `${t.length}:${t}`;
 }
 
 const utf8 = new TextDecoder();

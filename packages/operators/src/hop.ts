@@ -5,6 +5,7 @@ import { takeChange } from "./columnar/take.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator } from "./operator.js";
 import { windowed } from "./tumble.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * `HOP(input, time_col, INTERVAL slide, INTERVAL size)`: each row once per window of `size`
@@ -34,7 +35,7 @@ export function hop(input: Schema, timeColumn: string, slideUs: number, sizeUs: 
     schema,
     stores: [],
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       const t = fromArrow(change.batch.data.children[index] as Data, timeType);
       const ts = t.values as BigInt64Array;
       let live = 0;

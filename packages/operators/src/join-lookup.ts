@@ -1,12 +1,13 @@
 import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
 import type { StoreKey } from "@jetflow/state";
-import type { Data, Schema } from "apache-arrow";
-import { batchOf, type Col, fromArrow, nullData, repOf, toArrow } from "./columnar/col.js";
+import type { Schema } from "apache-arrow";
+import { type Col, repOf } from "./columnar/col.js";
+import { type ChangeColumn, ColumnsChange, columnAsIs, columnOf, rowsIn } from "./columnar/columns-change.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
 import { fromPlain, type Plain } from "./columnar/plain.js";
 import { colKeys, scalarKeys } from "./columnar/row-key.js";
 import { takeCol } from "./columnar/take.js";
-import { evalContext } from "./expr/compile.js";
+import { changeContext } from "./expr/compile.js";
 import type { EvalWarnings } from "./expr/context.js";
 import type { Expr } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
@@ -77,31 +78,33 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
   const leftTypes = types.slice(0, leftWidth);
   let emitted = parts.readBy(undefined);
 
-  /** Output columns of rows `rows` (-1: NULL) of the input beside table rows `found` (undefined: NULL). */
+  /**
+   * Output columns of rows `rows` (-1: NULL) of the input beside table rows `found` (undefined:
+   * NULL); with `identity`, every input row in order (`rows` unread).
+   */
   const gather = (
     change: ChangeBatch,
     cols: (Col | undefined)[],
     rows: Int32Array,
     found: readonly (readonly Plain[] | undefined)[],
     identity: boolean,
-  ): Data[] => {
-    const m = rows.length;
-    return types.map((t, c) => {
-      if (emitted[c] !== true) return nullData(t, m);
+  ): ChangeColumn[] => {
+    const m = identity ? rowsIn(change) : rows.length;
+    return types.map((t, c): ChangeColumn => {
+      if (emitted[c] !== true) return undefined;
       if (c < leftWidth) {
-        const data = change.batch.data.children[c] as Data;
-        if (identity) return data;
-        cols[c] ??= fromArrow(data, t);
-        return toArrow(takeCol(cols[c] as Col, rows));
+        if (identity) return columnAsIs(change, c);
+        cols[c] ??= columnOf(change, c, t);
+        return takeCol(cols[c] as Col, rows);
       }
       const at = c - leftWidth;
-      if (repOf(t) === "str") return toArrow(textColumn(t, found, at, m));
+      if (repOf(t) === "str") return textColumn(t, found, at, m);
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
         const row = found[j];
         values[j] = row === undefined ? null : row[at];
       }
-      return toArrow(fromPlain(values, t));
+      return fromPlain(values, t);
     });
   };
 
@@ -116,10 +119,10 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
     probesTable: true,
     restored() {},
     process(side, change) {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       // The table's changes revise no past output: its rows are probed where they are kept.
       if (side === "right" || n === 0) return undefined;
-      const keyCols = keys.map((k) => k.evaluate(evalContext(change.batch, leftTypes, warnings)));
+      const keyCols = keys.map((k) => k.evaluate(changeContext(change, leftTypes, warnings)));
       const found = new Array<readonly Plain[] | undefined>(n);
       let hits = probeTable(table, keyCols, n, found);
       const cols = new Array<Col | undefined>(leftWidth);
@@ -131,9 +134,15 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
           candRows[k] = i;
           candFound[k++] = found[i] as readonly Plain[];
         }
-        const candidates = batchOf(schema, gather(change, cols, candRows, candFound, hits === n), hits);
+        const candidates = new ColumnsChange(
+          schema,
+          types,
+          gather(change, cols, candRows, candFound, hits === n),
+          hits,
+          undefined,
+        );
         const tried = hits;
-        const pass = isTrue(residual.evaluate(evalContext(candidates, types, warnings)), tried);
+        const pass = isTrue(residual.evaluate(changeContext(candidates, types, warnings)), tried);
         for (let k = 0; k < tried; k++) {
           if (pass[k] === 1) continue;
           found[candRows[k] as number] = undefined;
@@ -143,15 +152,14 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
       // Each left row gives at most one row: its match, or (LEFT) itself padded with NULLs.
       const m = kind === "left" ? n : hits;
       if (m === 0) return undefined;
+      if (m === n) return new ColumnsChange(schema, types, gather(change, cols, IDENTITY, found, true), m, change.ops);
       const rows = new Int32Array(m);
-      const matched = m === n ? found : new Array<readonly Plain[] | undefined>(m);
-      if (m !== n) {
-        for (let i = 0, k = 0; i < n; i++) {
-          if (found[i] === undefined) continue;
-          rows[k] = i;
-          matched[k++] = found[i];
-        }
-      } else for (let i = 0; i < n; i++) rows[i] = i;
+      const matched = new Array<readonly Plain[] | undefined>(m);
+      for (let i = 0, k = 0; i < n; i++) {
+        if (found[i] === undefined) continue;
+        rows[k] = i;
+        matched[k++] = found[i];
+      }
       const ops = change.ops;
       let outOps: Int8Array | undefined;
       if (ops !== undefined) {
@@ -161,10 +169,13 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
           outOps[j] = RETRACT;
         }
       }
-      return { batch: batchOf(schema, gather(change, cols, rows, matched, m === n), m), ops: outOps };
+      return new ColumnsChange(schema, types, gather(change, cols, rows, matched, false), m, outOps);
     },
   };
 }
+
+/** `rows` of an identity gather: not read. */
+const IDENTITY = new Int32Array(0);
 
 /**
  * Probes the table with each row's key, into `found`; returns how many rows matched. A key of
@@ -204,7 +215,8 @@ function textColumn(type: SqlType, found: readonly (readonly Plain[] | undefined
   const values = new Array<string>(m);
   let valid: Uint8Array | undefined;
   for (let j = 0; j < m; j++) {
-    const v = found[j]?.[at];
+    const row = found[j];
+    const v = row === undefined ? null : row[at];
     if (typeof v === "string") values[j] = v;
     else {
       valid ??= new Uint8Array(m).fill(1);

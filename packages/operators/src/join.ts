@@ -6,7 +6,7 @@ import { fromPlain, type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
 import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
-import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { compileNode, changeContext, evalContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import { col, type Expr, exprColumns } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
@@ -25,6 +25,7 @@ import {
   VALUES,
 } from "./join-state.js";
 import type { ChangeOperator } from "./operator.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /** Which rows a join keeps: matched pairs only, or also the unmatched rows of one or both sides padded with NULLs. */
 export type JoinKind = "inner" | "left" | "right" | "full";
@@ -248,11 +249,11 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       countRows(sides.right);
     },
     process(name: JoinSide, change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
       const s = name === "left" ? sides.left : sides.right;
       const o = name === "left" ? sides.right : sides.left;
-      const ctx = evalContext(change.batch, s.types, warnings);
+      const ctx = changeContext(change, s.types, warnings);
       const keyCols = s.keys.map((k) => k.evaluate(ctx));
       const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
       // Input columns are unpacked only when read (kept), once each.

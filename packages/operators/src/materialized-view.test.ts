@@ -131,51 +131,82 @@ describe("MaterializedView index (indexBy)", () => {
     return changeFrom(keySchema, rows as never).batch;
   };
 
-  it("finds rows by the indexed columns, follows retractions, and is rebuilt after a restore", () => {
-    const v = new MaterializedView("v", groups, { id: "v", indexBy: ["g", "k"] });
-    expect(v.indexColumns).toEqual(["g", "k"]);
-    v.apply(
-      changeFrom(groups, [
-        { g: "a", k: "1.0", n: 1n },
-        { g: "a", k: "2", n: 2n },
-        { g: "b", k: "1", n: 3n },
-      ]),
-    );
-    // numeric keys compare as SQL does: 1.00 finds 1.0
-    expect(
-      v
-        .lookup(probe([{ g: "a", k: "1.00" }]))
-        .toArray()
-        .map((r) => [r.k, Number(r.n)]),
-    ).toEqual([["1.0", 1]]);
+  it.each([false, true])(
+    "finds rows by the indexed columns, follows retractions, and is rebuilt after a restore (unique: %s)",
+    (unique) => {
+      const v = new MaterializedView("v", groups, { id: "v", indexBy: ["g", "k"], unique });
+      expect(v.indexColumns).toEqual(["g", "k"]);
+      v.apply(
+        changeFrom(groups, [
+          { g: "a", k: "1.0", n: 1n },
+          { g: "a", k: "2", n: 2n },
+          { g: "b", k: "1", n: 3n },
+        ]),
+      );
+      // numeric keys compare as SQL does: 1.00 finds 1.0
+      expect(
+        v
+          .lookup(probe([{ g: "a", k: "1.00" }]))
+          .toArray()
+          .map((r) => [r.k, Number(r.n)]),
+      ).toEqual([["1.0", 1]]);
+      v.apply(
+        changeFrom(
+          groups,
+          [
+            { g: "a", k: "1.0", n: 1n },
+            { g: "a", k: "1.0", n: 5n },
+          ],
+          [RETRACT, 1],
+        ),
+      );
+      const found = v.lookup(
+        probe([
+          { g: "a", k: "1" },
+          { g: "b", k: "1" },
+          { g: "c", k: "1" },
+        ]),
+      );
+      expect(found.toArray().map((r) => Number(r.n))).toEqual([5, 3]);
+
+      const copy = new MaterializedView("v", groups, { id: "v", indexBy: ["g", "k"], unique });
+      for (const [key, value] of v.store.entries()) copy.store.set(key, value);
+      copy.restored();
+      expect(
+        copy
+          .lookup(probe([{ g: "a", k: "1" }]))
+          .toArray()
+          .map((r) => Number(r.n)),
+      ).toEqual([5]);
+    },
+  );
+
+  it("with a unique key, stores one row per key: a group's retract and insert land in either order", () => {
+    const v = new MaterializedView("v", groups, { id: "v", indexBy: ["g", "k"], unique: true });
+    v.apply(changeFrom(groups, [{ g: "a", k: "1", n: 1n }]));
+    // insert(new) before retract(old) in one batch: retractions are applied first
     v.apply(
       changeFrom(
         groups,
         [
-          { g: "a", k: "1.0", n: 1n },
-          { g: "a", k: "1.0", n: 5n },
+          { g: "a", k: "1", n: 2n },
+          { g: "a", k: "1", n: 1n },
         ],
-        [RETRACT, 1],
+        [1, RETRACT],
       ),
     );
-    const found = v.lookup(
-      probe([
-        { g: "a", k: "1" },
-        { g: "b", k: "1" },
-        { g: "c", k: "1" },
-      ]),
-    );
-    expect(found.toArray().map((r) => Number(r.n))).toEqual([5, 3]);
-
-    const copy = new MaterializedView("v", groups, { id: "v", indexBy: ["g", "k"] });
-    for (const [key, value] of v.store.entries()) copy.store.set(key, value);
-    copy.restored();
-    expect(
-      copy
-        .lookup(probe([{ g: "a", k: "1" }]))
-        .toArray()
-        .map((r) => Number(r.n)),
-    ).toEqual([5]);
+    expect(v.rows().map((r) => Number(r.n))).toEqual([2]);
+    expect(v.size).toBe(1);
+    expect([...v.store.entries()].map(([key]) => key)).toEqual(["1:a1,"]);
+    // retracting a row the view does not hold (same key, other values) changes nothing
+    v.apply(changeFrom(groups, [{ g: "a", k: "1", n: 9n }], [RETRACT]));
+    expect(v.unmatchedRetractions).toBe(1);
+    expect(v.rows().map((r) => Number(r.n))).toEqual([2]);
+    // an insert under a key that holds another row replaces it and is counted
+    v.apply(changeFrom(groups, [{ g: "a", k: "1", n: 3n }]));
+    expect(v.keyConflicts).toBe(1);
+    expect(v.size).toBe(1);
+    expect(v.rows().map((r) => Number(r.n))).toEqual([3]);
   });
 
   it("refuses an index on a column it does not have, and a lookup without an index", () => {

@@ -6,9 +6,10 @@ import { sqlTypesOf } from "./expr/compile.js";
 import { plainColumns } from "./columnar/plain.js";
 import { RowSink } from "./columnar/row-sink.js";
 import type { Plain } from "./columnar/plain.js";
-import { rowKeys } from "./columnar/row-key.js";
+import { rowKeys, sameRow } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { probeKeys } from "./columnar/probe.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /** One distinct row of a view and how many times it is present. */
 interface Entry {
@@ -24,11 +25,18 @@ interface Entry {
  * A view can feed another operator or view: subscribe to `stream$` (current rows as one
  * insert batch, then every change) or, from the start, to `changes$`.
  *
- * State: one KeyedStore (`opts.id`) from row key to `{ c: count, r: row }`. After restoring
+ * State: one KeyedStore (`opts.id`) from row key (or, `unique`, the key over `indexBy`) to
+ * `{ c: count, r: row }`. After restoring
  * it, call {@link restored} so `size` (and the index) is recomputed.
  *
  * With `opts.indexBy` (an aggregate view's group columns) it also keeps an in-memory index from
  * the key over those columns to the rows holding it, so {@link lookup} is a probe, not a scan.
+ * With `opts.unique` as well, those columns are a unique key (an aggregate's output has one row
+ * per group): rows are stored by that key instead (no key over whole rows, no separate index),
+ * and each change applies its retractions before its inserts, so a group's retract(old) +
+ * insert(new) lands whatever their order in the batch. A retraction of a row the view does not
+ * hold counts in `unmatchedRetractions`; an insert under a key that holds another row (a
+ * producer that broke the key) replaces it and counts in `keyConflicts`.
  *
  * @example
  * ```ts
@@ -47,8 +55,12 @@ export class MaterializedView {
   /** Positions of the indexed columns, and per key over them the row keys holding it. */
   private readonly indexed: readonly number[];
   private readonly index = new Map<StoreKey, Set<string>>();
+  /** Whether the indexed columns are a unique key, rows stored by it. */
+  private readonly unique: boolean;
   /** Retractions of rows the view did not hold (a bug upstream, or a view fed from the middle of a stream). */
   unmatchedRetractions = 0;
+  /** Inserts under a unique key that held another row (a bug upstream). */
+  keyConflicts = 0;
 
   /** Every change applied to the view, one emission per non-empty batch. */
   readonly changes$: Observable<ChangeBatch> = this.subject.asObservable();
@@ -62,7 +74,7 @@ export class MaterializedView {
   constructor(
     readonly name: string,
     readonly schema: Schema,
-    opts: { id: string; indexBy?: readonly string[] },
+    opts: { id: string; indexBy?: readonly string[]; unique?: boolean },
   ) {
     this.entries = new KeyedStore<Entry>(opts.id);
     this.store = this.entries as KeyedStore<unknown>;
@@ -73,6 +85,7 @@ export class MaterializedView {
       if (i < 0) throw new SchemaError(`view "${this.name}": cannot index by "${name}", not a column`);
       return i;
     });
+    this.unique = opts.unique === true && this.indexed.length > 0;
   }
 
   /** The columns `lookup` probes by (empty: the view keeps no index). */
@@ -87,12 +100,56 @@ export class MaterializedView {
 
   /** Folds a change into the rows and emits it on `changes$`. */
   apply(change: ChangeBatch): void {
-    const n = change.batch.numRows;
+    const n = rowsIn(change);
     if (n === 0) return;
-    const columns = plainColumns(change.batch, this.types);
+    const columns = plainColumns(change, this.types);
+    if (this.unique) this.applyKeyed(columns, n, change.ops);
+    else this.applyRows(columns, n, change.ops);
+    this.subject.next(change);
+  }
+
+  /** {@link apply} of a view whose indexed columns are a unique key: retractions, then inserts. */
+  private applyKeyed(columns: readonly (readonly Plain[])[], n: number, ops: Int8Array | undefined): void {
+    const keys = this.indexKeys(columns, n) as string[];
+    if (ops !== undefined) {
+      for (let i = 0; i < n; i++) {
+        if (ops[i] !== RETRACT) continue;
+        const key = keys[i] as string;
+        const entry = this.entries.get(key);
+        if (entry === undefined || !sameRow(entry.r, rowAt(columns, i), this.types)) {
+          this.unmatchedRetractions++;
+          continue;
+        }
+        this.rowCount--;
+        if (entry.c === 1) this.entries.delete(key);
+        else {
+          entry.c--;
+          this.entries.touch(key);
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (ops !== undefined && ops[i] === RETRACT) continue;
+      const key = keys[i] as string;
+      const row = rowAt(columns, i);
+      const entry = this.entries.get(key);
+      this.rowCount++;
+      if (entry === undefined) this.entries.set(key, { c: 1, r: row });
+      else if (sameRow(entry.r, row, this.types)) {
+        entry.c++;
+        this.entries.touch(key);
+      } else {
+        this.keyConflicts++;
+        this.rowCount -= entry.c;
+        this.entries.set(key, { c: 1, r: row });
+      }
+    }
+  }
+
+  /** {@link apply} of a multiset of rows, keyed by their whole content. */
+  private applyRows(columns: readonly (readonly Plain[])[], n: number, ops: Int8Array | undefined): void {
     const keys = rowKeys(columns, this.types, n, false);
     const indexKeys = this.indexKeys(columns, n);
-    const ops = change.ops;
     for (let i = 0; i < n; i++) {
       const key = keys[i] as string;
       const entry = this.entries.get(key);
@@ -116,13 +173,10 @@ export class MaterializedView {
         entry.c++;
         this.entries.touch(key);
       } else {
-        const row = new Array<Plain>(columns.length);
-        for (let c = 0; c < columns.length; c++) row[c] = (columns[c] as Plain[])[i];
-        this.entries.set(key, { c: 1, r: row });
+        this.entries.set(key, { c: 1, r: rowAt(columns, i) });
         if (indexKeys !== undefined) this.indexRow(indexKeys[i] as string, key);
       }
     }
-    this.subject.next(change);
   }
 
   /** Call after `store` was restored from a checkpoint. */
@@ -130,7 +184,7 @@ export class MaterializedView {
     this.rowCount = 0;
     for (const e of this.entries.values()) this.rowCount += e.c;
     this.index.clear();
-    if (this.indexed.length === 0) return;
+    if (this.indexed.length === 0 || this.unique) return;
     for (const [key, e] of this.entries.entries()) {
       const indexKey = this.indexKeys(
         this.indexed.map((c) => [e.r[c]]),
@@ -160,6 +214,11 @@ export class MaterializedView {
     const rows: Plain[][] = [];
     const types = this.indexed.map((c) => this.types[c] as SqlType);
     for (const indexKey of probeKeys(probe, types, false)) {
+      if (this.unique) {
+        const e = this.entries.get(indexKey as string);
+        if (e !== undefined) for (let k = 0; k < e.c; k++) rows.push(e.r);
+        continue;
+      }
       for (const key of this.index.get(indexKey) ?? []) {
         const e = this.entries.get(key) as Entry;
         for (let k = 0; k < e.c; k++) rows.push(e.r);
@@ -223,4 +282,11 @@ export class MaterializedView {
   close(): void {
     this.subject.complete();
   }
+}
+
+/** Row `i` of plain columns, as a new array. */
+function rowAt(columns: readonly (readonly Plain[])[], i: number): Plain[] {
+  const row = new Array<Plain>(columns.length);
+  for (let c = 0; c < columns.length; c++) row[c] = (columns[c] as Plain[])[i];
+  return row;
 }

@@ -3,6 +3,7 @@ import type { KeyedStore } from "@jetflow/state";
 import type { Schema, Table } from "apache-arrow";
 import { concat, defer, Observable, type OperatorFunction, of } from "rxjs";
 import type { EvalWarnings } from "./expr/context.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * A synchronous, batch-at-a-time operator. `process()` returns the output change
@@ -86,5 +87,5 @@ export function asOperatorFunction(op: ChangeOperator): OperatorFunction<ChangeB
 
 /** An empty-or-not check so operators return undefined instead of empty batches. */
 export function nonEmpty(change: ChangeBatch): ChangeBatch | undefined {
-  return change.batch.numRows === 0 ? undefined : change;
+  return rowsIn(change) === 0 ? undefined : change;
 }

@@ -1,10 +1,10 @@
 import { type ChangeBatch, sqlField } from "@jetflow/core";
-import { type Data, Schema } from "apache-arrow";
-import { batchOf, toArrow } from "./columnar/col.js";
-import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { Schema } from "apache-arrow";
+import { compileNode, changeContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import type { NamedExpr } from "./expr/expr.js";
 import type { ChangeOperator } from "./operator.js";
+import { ColumnsChange, columnAsIs, rowsIn } from "./columnar/columns-change.js";
 
 /**
  * `SELECT expr AS name, ...`: computes each output column over the whole batch; ops pass
@@ -24,20 +24,21 @@ export function project(input: Schema, columns: readonly NamedExpr[]): ChangeOpe
   const schema = new Schema(columns.map((c, i) => sqlField(c.name, (nodes[i] as (typeof nodes)[number]).type)));
   const passthrough = columns.map((c) => (c.expr.kind === "column" ? names.indexOf(c.expr.name) : -1));
   const types = sqlTypesOf(input);
+  const outTypes = nodes.map((node) => node.type);
   const warnings = newWarnings();
   return {
     schema,
     stores: [],
     warnings,
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
-      const ctx = evalContext(change.batch, types, warnings);
-      const data = nodes.map((node, i) => {
+      const ctx = changeContext(change, types, warnings);
+      const columns = nodes.map((node, i) => {
         const src = passthrough[i] as number;
-        return src >= 0 ? (change.batch.data.children[src] as Data) : toArrow(node.evaluate(ctx));
+        return src >= 0 ? columnAsIs(change, src) : node.evaluate(ctx);
       });
-      return { batch: batchOf(schema, data, n), ops: change.ops };
+      return new ColumnsChange(schema, outTypes, columns, n, change.ops);
     },
   };
 }

@@ -9,6 +9,7 @@ import { takeChange } from "./columnar/take.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import { type ChangeOperator, nonEmpty } from "./operator.js";
 import { timeColumnOf } from "./tumble.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /** Options of {@link temporalFilter}. */
 export interface TemporalFilterOptions {
@@ -63,7 +64,7 @@ export function temporalFilter(
     schema: input,
     stores: [store as KeyedStore<unknown>],
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
       const at = now();
       const cols: Col[] = types.map((t, c) => fromArrow(change.batch.data.children[c] as Data, t));

@@ -2,7 +2,7 @@ import { type ChangeBatch, InvalidOptionError, RETRACT } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import type { Schema } from "apache-arrow";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
-import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { compileNode, changeContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import type { Expr } from "./expr/expr.js";
 import { plainColumns } from "./columnar/plain.js";
@@ -11,6 +11,7 @@ import type { ChangeOperator } from "./operator.js";
 import { type Plain, plainValues } from "./columnar/plain.js";
 import { rowKeys } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /** A distinct input row: multiplicity, values, sort-key values. */
 type Entry = [count: number, row: Plain[], sort: Plain[]];
@@ -103,11 +104,11 @@ export function topN(
       for (const [key, entry] of store.entries()) index.insert({ sort: entry[2], key });
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0 || limit === 0) return undefined;
-      const ctx = evalContext(change.batch, types, warnings);
+      const ctx = changeContext(change, types, warnings);
       const sortValues = nodes.map((node) => plainValues(node.evaluate(ctx)));
-      const columns = plainColumns(change.batch, types);
+      const columns = plainColumns(change, types);
       const keys = rowKeys(columns, types, n, false);
       const before = window();
       const gone = new Map<string, Plain[]>(); // rows that left the state this batch, to retract from the output

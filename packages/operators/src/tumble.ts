@@ -4,6 +4,7 @@ import { batchOf, fromArrow, toArrow } from "./columnar/col.js";
 import { unknownColumn, unsupported } from "./errors.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator } from "./operator.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * `TUMBLE(input, time_col, INTERVAL ...)`: appends `window_start = floor(t / size) * size`
@@ -24,7 +25,7 @@ export function tumble(input: Schema, timeColumn: string, sizeUs: number): Chang
     schema,
     stores: [],
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
       const t = fromArrow(change.batch.data.children[index] as Data, timeType);
       const ts = t.values as BigInt64Array;

@@ -2,12 +2,13 @@ import { type ChangeBatch, type SqlType, sqlField } from "@jetflow/core";
 import { type Data, Schema } from "apache-arrow";
 import { batchOf, toArrow } from "./columnar/col.js";
 import { unsupported } from "./errors.js";
-import { compileNode, evalContext, sqlTypesOf } from "./expr/compile.js";
+import { compileNode, changeContext, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
 import type { Expr } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
 import type { ChangeOperator } from "./operator.js";
 import { commonType, isNumberType, sameType, typeName, unionNumbers } from "./expr/types.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * `q1 UNION ALL q2 [UNION ALL ...]`: every input's changes pass through, columns matched by
@@ -69,10 +70,10 @@ export function union(inputs: readonly Schema[]): UnionOperator {
     stores: [],
     warnings,
     process(i, change) {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
       const own = casts[i] as (Node | undefined)[];
-      const ctx = evalContext(change.batch, typesOf[i] as SqlType[], warnings);
+      const ctx = changeContext(change, typesOf[i] as SqlType[], warnings);
       const data = own.map((cast, c) =>
         cast === undefined ? (change.batch.data.children[c] as Data) : toArrow(cast.evaluate(ctx)),
       );

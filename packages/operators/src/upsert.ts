@@ -13,6 +13,7 @@ import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-ke
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { probeKeys } from "./columnar/probe.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
+import { rowsIn } from "./columnar/columns-change.js";
 
 /**
  * The upsert operator of a table with a primary key; it is also the table's storage.
@@ -139,7 +140,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       return tableOf(input, types, found);
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
-      const n = change.batch.numRows;
+      const n = rowsIn(change);
       if (n === 0) return undefined;
       const children = change.batch.data.children;
       const cols = types.map((t, c) => fromArrow(children[c] as Data, t));

@@ -17,9 +17,10 @@ import { tickViews } from "./view.js";
  * append-only table keeps its rows under running row numbers. 4: a join key with one distinct
  * row stores that row's entry itself, and entries carry their row identity. 5: an INNER or LEFT
  * join (temporal or not) on a table's primary key keeps no table side (it probes the table's own
- * rows), and join entries carry no row identity.
+ * rows), and join entries carry no row identity. 6: a view with a key (an aggregate's group
+ * columns) stores its rows by that key, not by their whole content.
  */
-const STATE_FORMAT = "5";
+const STATE_FORMAT = "6";
 /** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
 /** How often a stop tries its last checkpoint when a write fails for a passing reason. */

@@ -63,8 +63,8 @@ export class ViewRelation extends Relation {
     const schemas = new Map<ViewQuery, Schema>();
     const joins: JoinOperator[] = [];
     const schema = this.compile(query, (change) => this.output(change), { view: name, lookup, schemas, joins });
-    // Rows are indexed by the view's key (an aggregate's group columns): lookups probe, not scan.
-    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query) });
+    // Rows are stored by the view's key (an aggregate's group columns, unique): lookups probe, not scan.
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query), unique: true });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
     const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
     joins.forEach((j, i) => {

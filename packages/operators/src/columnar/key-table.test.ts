@@ -30,4 +30,23 @@ describe("KeyTable", () => {
     const first = new KeyTable().firsts(keys, keys.length);
     for (let i = 0; i < keys.length; i++) expect(first[i]).toBe(i % 20_000);
   });
+
+  it("groups a column of strings by value, NULLs as one group, the same as by key text", () => {
+    const table = new KeyTable();
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.constantFrom("", "a", "b", "é", "ab", "ba", "a".repeat(20)), { nil: null }), {
+          maxLength: 80,
+        }),
+        (values) => {
+          const n = values.length;
+          const strings = values.map((v) => v ?? "");
+          const valid = Uint8Array.from(values.map((v) => (v === null ? 0 : 1)));
+          const keys = values.map((v) => (v === null ? "~" : `${v.length}:${v}`));
+          const expected = [...table.firsts(keys, n).subarray(0, n)];
+          expect([...table.firstsOfStrings(strings, valid, n).subarray(0, n)]).toEqual(expected);
+        },
+      ),
+    );
+  });
 });

@@ -16,6 +16,7 @@ import type { Data } from "apache-arrow";
 export class KeyTable {
   private slots = new Int32Array(0);
   private firstRows = new Int32Array(0);
+  private readonly strings = new Map<string, number>();
 
   /**
    * For each row `i < n`, the first row whose key equals `keys[i]` (`i` itself for the first
@@ -95,13 +96,44 @@ export class KeyTable {
     return out;
   }
 
+  /**
+   * {@link firsts} for one column of JS strings (NULL where `valid` says 0): a reused `Map`, so
+   * a string made once and interned (the usual text from a table or a decoder) is hashed once
+   * by the engine, not once per row; NULLs form one group.
+   */
+  firstsOfStrings(values: readonly string[], valid: Uint8Array | undefined, n: number): Int32Array {
+    const out = this.results(n);
+    const seen = this.strings;
+    seen.clear();
+    let firstNull = -1;
+    for (let i = 0; i < n; i++) {
+      if (valid !== undefined && valid[i] === 0) {
+        if (firstNull < 0) firstNull = i;
+        out[i] = firstNull;
+        continue;
+      }
+      const s = values[i] as string;
+      const first = seen.get(s);
+      if (first === undefined) {
+        seen.set(s, i);
+        out[i] = i;
+      } else out[i] = first;
+    }
+    return out;
+  }
+
   /** Empties the table for `n` rows: slots sized for them and zeroed, the result array large enough. */
   private reset(n: number): { slots: Int32Array; mask: number; out: Int32Array } {
     const size = tableSize(n);
     if (this.slots.length !== size) this.slots = new Int32Array(size);
     else this.slots.fill(0);
+    return { slots: this.slots, mask: size - 1, out: this.results(n) };
+  }
+
+  /** The result array, at least `n` long, reused from call to call. */
+  private results(n: number): Int32Array {
     if (this.firstRows.length < n) this.firstRows = new Int32Array(Math.max(n, 2 * this.firstRows.length));
-    return { slots: this.slots, mask: size - 1, out: this.firstRows };
+    return this.firstRows;
   }
 }
 

@@ -1,6 +1,7 @@
-import { arrowTypeOf, type SqlType } from "@jetflow/core";
-import { type Data, makeData, type RecordBatch } from "apache-arrow";
+import { arrowTypeOf, type ChangeBatch, type SqlType } from "@jetflow/core";
+import { type Data, makeData } from "apache-arrow";
 import { allocValues, type Col, fromArrow, type Rep, repOf, toArrow } from "./col.js";
+import { columnOf } from "./columns-change.js";
 
 /**
  * Plain values: how operator state keeps row values (KeyedStore values must be plain data).
@@ -229,7 +230,7 @@ export function constantCol(type: SqlType, n: number, value: unknown): Col {
   return { type, length: n, values, valid: undefined };
 }
 
-/** Every column of a batch as plain values (see plain.ts). */
-export function plainColumns(batch: RecordBatch, types: readonly SqlType[]): Plain[][] {
-  return types.map((t, c) => plainValues(fromArrow(batch.data.children[c] as Data, t)));
+/** Every column of a change as plain values (see plain.ts), taken as made from a {@link ColumnsChange}. */
+export function plainColumns(change: ChangeBatch, types: readonly SqlType[]): Plain[][] {
+  return types.map((t, c) => plainValues(columnOf(change, c, t)));
 }

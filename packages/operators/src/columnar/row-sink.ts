@@ -1,16 +1,7 @@
 import { type ChangeBatch, RETRACT, type SqlType } from "@jetflow/core";
+import { ColumnsChange } from "./columns-change.js";
 import type { Schema } from "apache-arrow";
-import {
-  batchOf,
-  type Col,
-  type ColValues,
-  type FixedValues,
-  fixedValues,
-  nullData,
-  type Rep,
-  repOf,
-  toArrow,
-} from "./col.js";
+import { type Col, type ColValues, type FixedValues, fixedValues, type Rep, repOf } from "./col.js";
 import { fromPlain, type Plain } from "./plain.js";
 
 const INITIAL_CAPACITY = 64;
@@ -152,10 +143,16 @@ export class RowSink {
   build(): ChangeBatch | undefined {
     const n = this.n;
     if (n === 0) return undefined;
-    const data = this.columns.map((c, j) =>
-      this.filled === undefined || this.filled.includes(j) ? toArrow(c.col(n)) : nullData(c.type, n),
+    const columns = this.columns.map((c, j) =>
+      this.filled === undefined || this.filled.includes(j) ? c.col(n) : undefined,
     );
-    return { batch: batchOf(this.schema, data, n), ops: this.retractions === 0 ? undefined : this.ops.slice(0, n) };
+    return new ColumnsChange(
+      this.schema,
+      this.columns.map((c) => c.type),
+      columns,
+      n,
+      this.retractions === 0 ? undefined : this.ops.slice(0, n),
+    );
   }
 
   private grow(): void {

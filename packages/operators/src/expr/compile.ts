@@ -1,6 +1,7 @@
-import { type SqlType, sqlTypeOfField } from "@jetflow/core";
+import { type ChangeBatch, type SqlType, sqlTypeOfField } from "@jetflow/core";
 import { type Data, makeVector, type RecordBatch, type Schema, type Vector } from "apache-arrow";
 import { type Col, fromArrow, toArrow } from "../columnar/col.js";
+import { ColumnsChange, columnOf } from "../columnar/columns-change.js";
 import { constantCol } from "../columnar/plain.js";
 import { unknownColumn, unsupported } from "../errors.js";
 import type { Expr } from "./expr.js";
@@ -71,17 +72,32 @@ export function compileNode(expr: Expr, input: Schema): Node {
   return build(expr, names, types);
 }
 
+/**
+ * A context over one change: each input column is unpacked at most once, when first used, and
+ * taken as made when the change is a {@link ColumnsChange} (no Arrow batch built).
+ */
+export function changeContext(change: ChangeBatch, types: readonly SqlType[], warnings: EvalWarnings): EvalContext {
+  if (!(change instanceof ColumnsChange)) return evalContext(change.batch, types, warnings);
+  return lazyContext(change.length, warnings, (index) => columnOf(change, index, types[index] as SqlType));
+}
+
 /** A context over one batch: each input column is unpacked at most once, when first used. */
 export function evalContext(batch: RecordBatch, types: readonly SqlType[], warnings: EvalWarnings): EvalContext {
+  return lazyContext(batch.numRows, warnings, (index) =>
+    fromArrow(batch.data.children[index] as Data, types[index] as SqlType),
+  );
+}
+
+function lazyContext(n: number, warnings: EvalWarnings, unpack: (index: number) => Col): EvalContext {
   const cache: (Col | undefined)[] = [];
   return {
-    n: batch.numRows,
+    n,
     warnings,
     nowUs: BigInt(Date.now()) * 1000n,
     input(index: number): Col {
       let c = cache[index];
       if (c === undefined) {
-        c = fromArrow(batch.data.children[index] as Data, types[index] as SqlType);
+        c = unpack(index);
         cache[index] = c;
       }
       return c;
