@@ -79,14 +79,14 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
   let emitted = parts.readBy(undefined);
 
   /**
-   * Output columns of rows `rows` (-1: NULL) of the input beside table rows `found` (undefined:
-   * NULL); with `identity`, every input row in order (`rows` unread).
+   * Output columns of rows `rows` of the input beside the table rows in `slots` (-1: NULL); with
+   * `identity`, every input row in order (`rows` unread).
    */
   const gather = (
     change: ChangeBatch,
     cols: (Col | undefined)[],
     rows: Int32Array,
-    found: readonly (readonly Plain[] | undefined)[],
+    slots: Int32Array,
     identity: boolean,
   ): ChangeColumn[] => {
     const m = identity ? rowsIn(change) : rows.length;
@@ -97,12 +97,12 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
         cols[c] ??= columnOf(change, c, t);
         return takeCol(cols[c] as Col, rows);
       }
-      const at = c - leftWidth;
-      if (repOf(t) === "str") return textColumn(t, found, at, m);
+      const column = table.column(c - leftWidth);
+      if (repOf(t) === "str") return textColumn(t, column, slots, m);
       const values = new Array<Plain>(m);
       for (let j = 0; j < m; j++) {
-        const row = found[j];
-        values[j] = row === undefined ? null : row[at];
+        const slot = slots[j] as number;
+        values[j] = slot < 0 ? null : (column[slot] as Plain);
       }
       return fromPlain(values, t);
     });
@@ -123,21 +123,21 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
       // The table's changes revise no past output: its rows are probed where they are kept.
       if (side === "right" || n === 0) return undefined;
       const keyCols = keys.map((k) => k.evaluate(changeContext(change, leftTypes, warnings)));
-      const found = new Array<readonly Plain[] | undefined>(n);
-      let hits = probeTable(table, keyCols, n, found);
+      const slots = new Int32Array(n);
+      let hits = probeTable(table, keyCols, n, slots);
       const cols = new Array<Col | undefined>(leftWidth);
       if (residual !== undefined && hits > 0) {
         const candRows = new Int32Array(hits);
-        const candFound = new Array<readonly Plain[]>(hits);
+        const candSlots = new Int32Array(hits);
         for (let i = 0, k = 0; i < n; i++) {
-          if (found[i] === undefined) continue;
+          if (slots[i] === -1) continue;
           candRows[k] = i;
-          candFound[k++] = found[i] as readonly Plain[];
+          candSlots[k++] = slots[i] as number;
         }
         const candidates = new ColumnsChange(
           schema,
           types,
-          gather(change, cols, candRows, candFound, hits === n),
+          gather(change, cols, candRows, candSlots, hits === n),
           hits,
           undefined,
         );
@@ -145,20 +145,20 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
         const pass = isTrue(residual.evaluate(changeContext(candidates, types, warnings)), tried);
         for (let k = 0; k < tried; k++) {
           if (pass[k] === 1) continue;
-          found[candRows[k] as number] = undefined;
+          slots[candRows[k] as number] = -1;
           hits--;
         }
       }
       // Each left row gives at most one row: its match, or (LEFT) itself padded with NULLs.
       const m = kind === "left" ? n : hits;
       if (m === 0) return undefined;
-      if (m === n) return new ColumnsChange(schema, types, gather(change, cols, IDENTITY, found, true), m, change.ops);
+      if (m === n) return new ColumnsChange(schema, types, gather(change, cols, IDENTITY, slots, true), m, change.ops);
       const rows = new Int32Array(m);
-      const matched = new Array<readonly Plain[] | undefined>(m);
+      const matched = new Int32Array(m);
       for (let i = 0, k = 0; i < n; i++) {
-        if (found[i] === undefined) continue;
+        if (slots[i] === -1) continue;
         rows[k] = i;
-        matched[k++] = found[i];
+        matched[k++] = slots[i] as number;
       }
       const ops = change.ops;
       let outOps: Int8Array | undefined;
@@ -178,16 +178,11 @@ export function lookupJoin(parts: LookupJoinParts): JoinOperator {
 const IDENTITY = new Int32Array(0);
 
 /**
- * Probes the table with each row's key, into `found`; returns how many rows matched. A key of
- * one 16/32-bit integer column (the usual foreign key) probes with the value itself: no key
- * array per batch.
+ * Probes the table with each row's key, into `slots` (the row's slot in the table's columns, or
+ * -1); returns how many rows matched. A key of one 16/32-bit integer column (the usual foreign
+ * key) probes with the value itself: no key array per batch.
  */
-function probeTable(
-  table: KeyedRows,
-  keyCols: readonly Col[],
-  n: number,
-  found: (readonly Plain[] | undefined)[],
-): number {
+function probeTable(table: KeyedRows, keyCols: readonly Col[], n: number, slots: Int32Array): number {
   let hits = 0;
   const first = keyCols[0] as Col;
   const rep = repOf(first.type);
@@ -195,28 +190,28 @@ function probeTable(
     const v = first.values as Int32Array;
     const valid = first.valid;
     for (let i = 0; i < n; i++) {
-      const row = valid !== undefined && valid[i] === 0 ? undefined : table.get(v[i] as number);
-      found[i] = row;
-      if (row !== undefined) hits++;
+      const slot = valid !== undefined && valid[i] === 0 ? -1 : table.slotOf(v[i] as number);
+      slots[i] = slot;
+      if (slot >= 0) hits++;
     }
     return hits;
   }
   const probe: StoreKey[] = table.scalar ? scalarKeys(first, n) : colKeys(keyCols, n, true);
   for (let i = 0; i < n; i++) {
-    const row = hasNull(keyCols, i) ? undefined : table.get(probe[i] as StoreKey);
-    found[i] = row;
-    if (row !== undefined) hits++;
+    const slot = hasNull(keyCols, i) ? -1 : table.slotOf(probe[i] as StoreKey);
+    slots[i] = slot;
+    if (slot >= 0) hits++;
   }
   return hits;
 }
 
-/** Column `at` of the found rows, as text (undefined rows and NULLs: NULL), in one pass. */
-function textColumn(type: SqlType, found: readonly (readonly Plain[] | undefined)[], at: number, m: number): Col {
+/** A text column of the table at `slots` (-1 and NULLs: NULL), in one pass. */
+function textColumn(type: SqlType, column: readonly Plain[], slots: Int32Array, m: number): Col {
   const values = new Array<string>(m);
   let valid: Uint8Array | undefined;
   for (let j = 0; j < m; j++) {
-    const row = found[j];
-    const v = row === undefined ? null : row[at];
+    const slot = slots[j] as number;
+    const v = slot < 0 ? null : column[slot];
     if (typeof v === "string") values[j] = v;
     else {
       valid ??= new Uint8Array(m).fill(1);

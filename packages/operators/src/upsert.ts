@@ -4,6 +4,7 @@ import type { Data, RecordBatch, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
 import { batchOf, type Col, fromArrow, nullData, repOf } from "./columnar/col.js";
 import { concatData } from "./columnar/concat.js";
+import { ColumnMap } from "./columnar/column-map.js";
 import { KeyTable } from "./columnar/key-table.js";
 import { RowSink } from "./columnar/row-sink.js";
 import { takeChange } from "./columnar/take.js";
@@ -64,7 +65,8 @@ export interface UpsertOptions {
  * NULL in a key column is a key value by default, as in RisingWave (see
  * {@link UpsertOptions.nullKeys} to drop such rows instead); a stream never stops for one.
  *
- * State: one KeyedStore (`opts.id`) from key to the row's plain values.
+ * State: one KeyedStore (`opts.id`) from key to the row's plain values, kept by column
+ * ({@link ColumnMap}: `rowsByKey` probes read values with no row in between).
  *
  * @example
  * ```ts
@@ -89,7 +91,9 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
   const types = sqlTypesOf(input);
   // A key of one integer (or float, or date) column is the number itself: no string per row.
   const scalar = hasScalarKeys(keyIndex.map((i) => types[i] as SqlType));
-  const store = new KeyedStore<Plain[], StoreKey>(opts.id);
+  // Rows live by column (a probe by key reads values without a row object); the store tracks and checkpoints them as rows.
+  const columns = new ColumnMap(types.length);
+  const store = new KeyedStore<Plain[], StoreKey>(opts.id, columns);
   const table = new KeyTable();
   // Columns a stored row and its replacement can differ in: not the key, which is equal by
   // construction (except numeric text, where 1.0 and 1.00 are one key but different rows).
@@ -105,6 +109,8 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
     keyTypes: keyIndex.map((i) => types[i] as SqlType),
     scalar,
     get: (key) => store.get(key),
+    slotOf: (key) => columns.slotOf(key),
+    column: (c) => columns.column(c),
   };
   /** Per column, whether consumers read it; undefined: every column. */
   let only: boolean[] | undefined;
@@ -178,22 +184,22 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
         const first = firsts[j] as number;
         const key = keys[first] as StoreKey;
         const i = writes[first] as number;
-        const old = store.get(key);
+        const slot = columns.slotOf(key);
         if (i < 0) {
-          if (old !== undefined) {
+          if (slot >= 0) {
+            retracted.push(columns.rowAt(slot), RETRACT);
             store.delete(key);
-            retracted.push(old, RETRACT);
           }
           continue;
         }
-        if (old === undefined) store.set(key, reader.row(i));
+        if (slot < 0) store.set(key, reader.row(i));
         else {
-          if (sameAsStored(old, reader, i, compared, types)) continue;
-          retracted.push(old, RETRACT);
+          if (sameAsStored(columns, slot, reader, i, compared, types)) continue;
+          retracted.push(columns.rowAt(slot), RETRACT);
           // The sink copied the old values: the stored row takes the new ones in place.
           for (let j = 0; j < copied.length; j++) {
             const c = copied[j] as number;
-            old[c] = reader.at(c, i);
+            columns.write(slot, c, reader.at(c, i));
           }
           store.touch(key);
         }
@@ -249,9 +255,10 @@ function combine(
   return { batch: batchOf(inserts.batch.schema, data, r + m), ops };
 }
 
-/** {@link sameRow} of a stored row and row `i` of the batch, over the `compared` columns. */
+/** {@link sameRow} of the stored row in `slot` and row `i` of the batch, over the `compared` columns. */
 function sameAsStored(
-  old: readonly Plain[],
+  columns: ColumnMap,
+  slot: number,
   reader: PlainRowReader,
   i: number,
   compared: readonly number[],
@@ -259,7 +266,7 @@ function sameAsStored(
 ): boolean {
   for (let j = 0; j < compared.length; j++) {
     const c = compared[j] as number;
-    if (!sameValue(old[c], reader.at(c, i), types[c] as SqlType)) return false;
+    if (!sameValue(columns.column(c)[slot], reader.at(c, i), types[c] as SqlType)) return false;
   }
   return true;
 }

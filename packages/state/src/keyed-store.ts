@@ -32,6 +32,22 @@ const SEGMENT_ENTRIES = 4096;
 export type StoreKey = string | number;
 
 /**
+ * The part of `Map` a {@link KeyedStore} keeps its entries in. A layout of its own may hand out
+ * values it makes on each read (copies): the store never relies on getting the same object back.
+ */
+export interface StoreMap<K, V> extends Iterable<[K, V]> {
+  readonly size: number;
+  get(key: K): V | undefined;
+  has(key: K): boolean;
+  set(key: K, value: V): unknown;
+  delete(key: K): boolean;
+  clear(): void;
+  keys(): IterableIterator<K>;
+  values(): IterableIterator<V>;
+  entries(): IterableIterator<[K, V]>;
+}
+
+/**
  * A keyed state store: a Map from keys (see {@link StoreKey}) to plain-data values that remembers which keys
  * changed since the last checkpoint, so a checkpoint writes only those (a delta).
  * Every stateful operator keeps ALL its state in stores like this one, so restoring the
@@ -47,13 +63,22 @@ export type StoreKey = string | number;
  * ```
  */
 export class KeyedStore<V, K extends StoreKey = string> {
-  private readonly map = new Map<K, V>();
+  private readonly map: StoreMap<K, V>;
   /** Keys changed since the last checkpoint; undefined while changes are not tracked. */
   private dirty: Set<K> | undefined = new Set<K>();
   /** Changes went untracked since the last checkpoint, so the next one must be full. */
   private untracked = false;
 
-  constructor(readonly id: string) {}
+  /**
+   * @param map where the entries live: a `Map` by default; another {@link StoreMap} keeps them in
+   *   a layout of its own (a table's rows in columns) while the store tracks changes and checkpoints.
+   */
+  constructor(
+    readonly id: string,
+    map?: StoreMap<K, V>,
+  ) {
+    this.map = map ?? new Map<K, V>();
+  }
 
   /**
    * Whether changed keys are remembered for the next delta. A pipeline that never checkpoints

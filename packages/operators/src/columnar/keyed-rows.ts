@@ -15,6 +15,7 @@ import { probeKeys } from "./probe.js";
  * ```ts
  * const t = upsert(schema, ["id"], { id: "customers" });
  * t.rowsByKey.get(42)?.[1]; // column 1 of the row with id 42
+ * t.rowsByKey.column(1)[t.rowsByKey.slotOf(42)]; // the same, with no row made
  * ```
  */
 export interface KeyedRows {
@@ -26,6 +27,10 @@ export interface KeyedRows {
   readonly scalar: boolean;
   /** The row with this key, its values in column order (read only), or undefined. */
   get(key: StoreKey): readonly Plain[] | undefined;
+  /** Where the row with this key is in {@link column}'s arrays, or -1: a probe that makes no row. */
+  slotOf(key: StoreKey): number;
+  /** Column `c`'s values by slot (read only). */
+  column(c: number): readonly Plain[];
 }
 
 /**
