@@ -22,11 +22,19 @@ describe("ColumnMap", () => {
     columns.set(7, [7, "sa"]);
     expect(columns.slotOf(7)).toBe(0);
     expect(columns.size).toBe(2);
+    // slot order: 7 took the slot 1 had
     expect([...columns.entries()]).toEqual([
-      [2, [2, "ap"]],
       [7, [7, "sa"]],
+      [2, [2, "ap"]],
     ]);
-    expect([...columns.keys()]).toEqual([2, 7]);
+    expect([...columns.keys()]).toEqual([7, 2]);
+    expect([...columns.values()]).toEqual([
+      [7, "sa"],
+      [2, "ap"],
+    ]);
+    columns.set("text", ["t", "x"]);
+    expect(columns.get("text")).toEqual(["t", "x"]);
+    expect(columns.delete("text")).toBe(true);
     columns.clear();
     expect(columns.size).toBe(0);
     columns.set(9, [9, "x"]);

@@ -1,4 +1,5 @@
 import type { StoreKey, StoreMap } from "@jetflow/state";
+import { IntSlots } from "./int-slots.js";
 import type { Plain } from "./plain.js";
 
 /**
@@ -17,8 +18,13 @@ import type { Plain } from "./plain.js";
  * ```
  */
 export class ColumnMap implements StoreMap<StoreKey, Plain[]> {
+  /** Slots of 32-bit integer keys (the usual primary key), in typed arrays. */
+  private readonly intSlots = new IntSlots();
+  /** Slots of every other key. */
   private readonly slots = new Map<StoreKey, number>();
   private readonly columns: Plain[][];
+  /** The key in each slot; undefined: free. */
+  private readonly keyOf: (StoreKey | undefined)[] = [];
   private readonly free: number[] = [];
   /** Slots ever used: the next new one. */
   private used = 0;
@@ -28,12 +34,12 @@ export class ColumnMap implements StoreMap<StoreKey, Plain[]> {
   }
 
   get size(): number {
-    return this.slots.size;
+    return this.intSlots.size + this.slots.size;
   }
 
   /** The slot of `key`'s row, or -1. */
   slotOf(key: StoreKey): number {
-    return this.slots.get(key) ?? -1;
+    return isInt32(key) ? this.intSlots.get(key) : (this.slots.get(key) ?? -1);
   }
 
   /** Column `c`'s values by slot (read only; a free slot holds null). */
@@ -54,28 +60,32 @@ export class ColumnMap implements StoreMap<StoreKey, Plain[]> {
   }
 
   get(key: StoreKey): Plain[] | undefined {
-    const slot = this.slots.get(key);
-    return slot === undefined ? undefined : this.rowAt(slot);
+    const slot = this.slotOf(key);
+    return slot < 0 ? undefined : this.rowAt(slot);
   }
 
   has(key: StoreKey): boolean {
-    return this.slots.has(key);
+    return this.slotOf(key) >= 0;
   }
 
   set(key: StoreKey, row: Plain[]): this {
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
+    let slot = this.slotOf(key);
+    if (slot < 0) {
       slot = this.free.pop() ?? this.used++;
-      this.slots.set(key, slot);
+      if (isInt32(key)) this.intSlots.set(key, slot);
+      else this.slots.set(key, slot);
+      this.keyOf[slot] = key;
     }
     for (let c = 0; c < this.width; c++) (this.columns[c] as Plain[])[slot] = row[c] as Plain;
     return this;
   }
 
   delete(key: StoreKey): boolean {
-    const slot = this.slots.get(key);
-    if (slot === undefined) return false;
-    this.slots.delete(key);
+    const slot = this.slotOf(key);
+    if (slot < 0) return false;
+    if (isInt32(key)) this.intSlots.delete(key);
+    else this.slots.delete(key);
+    this.keyOf[slot] = undefined;
     // Free the values (long text, bytes) now, not when the slot is taken again.
     for (let c = 0; c < this.width; c++) (this.columns[c] as Plain[])[slot] = null;
     this.free.push(slot);
@@ -83,25 +93,39 @@ export class ColumnMap implements StoreMap<StoreKey, Plain[]> {
   }
 
   clear(): void {
+    this.intSlots.clear();
     this.slots.clear();
+    this.keyOf.length = 0;
     this.free.length = 0;
     this.used = 0;
     for (const column of this.columns) column.length = 0;
   }
 
-  keys(): IterableIterator<StoreKey> {
-    return this.slots.keys();
+  /** Keys in slot order (insertion order, except that a new key may take a freed slot). */
+  *keys(): IterableIterator<StoreKey> {
+    for (let slot = 0; slot < this.used; slot++) {
+      const key = this.keyOf[slot];
+      if (key !== undefined) yield key;
+    }
   }
 
   *values(): IterableIterator<Plain[]> {
-    for (const slot of this.slots.values()) yield this.rowAt(slot);
+    for (let slot = 0; slot < this.used; slot++) if (this.keyOf[slot] !== undefined) yield this.rowAt(slot);
   }
 
   *entries(): IterableIterator<[StoreKey, Plain[]]> {
-    for (const [key, slot] of this.slots) yield [key, this.rowAt(slot)];
+    for (let slot = 0; slot < this.used; slot++) {
+      const key = this.keyOf[slot];
+      if (key !== undefined) yield [key, this.rowAt(slot)];
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[StoreKey, Plain[]]> {
     return this.entries();
   }
+}
+
+/** A key the typed-array table holds: a number that is a 32-bit integer (-0 as 0, as a Map has it). */
+function isInt32(key: StoreKey): key is number {
+  return typeof key === "number" && (key | 0) === key;
 }
