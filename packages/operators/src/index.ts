@@ -34,3 +34,4 @@ export { union } from "./union.js";
 export { hop } from "./hop.js";
 export type { TemporalFilterOperator, TemporalFilterOptions } from "./temporal-filter.js";
 export { temporalFilter } from "./temporal-filter.js";
+export { ColumnsChange, rowsIn } from "./columnar/columns-change.js";

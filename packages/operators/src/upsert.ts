@@ -2,19 +2,19 @@ import { type ChangeBatch, InvalidOptionError, RETRACT, SchemaError, type SqlTyp
 import { KeyedStore, type StoreKey } from "@jetflow/state";
 import type { Data, RecordBatch, Schema, Table } from "apache-arrow";
 import { sqlTypesOf } from "./expr/compile.js";
-import { batchOf, type Col, fromArrow, nullData, repOf } from "./columnar/col.js";
-import { concatData } from "./columnar/concat.js";
+import { type Col, fromArrow, repOf } from "./columnar/col.js";
+import { concatCols } from "./columnar/concat.js";
 import { ColumnMap } from "./columnar/column-map.js";
 import { KeyTable } from "./columnar/key-table.js";
 import { RowSink } from "./columnar/row-sink.js";
-import { takeChange } from "./columnar/take.js";
+import { takeCol } from "./columnar/take.js";
 import type { TableOperator } from "./operator.js";
 import { type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { probeKeys } from "./columnar/probe.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
-import { rowsIn } from "./columnar/columns-change.js";
+import { ColumnsChange, columnOf, rowsIn } from "./columnar/columns-change.js";
 
 /**
  * The upsert operator of a table with a primary key; it is also the table's storage.
@@ -205,12 +205,7 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
         }
         inserted[k++] = i;
       }
-      return combine(
-        retracted.build(),
-        takeChange({ batch: change.batch, ops: undefined }, input, types, sortedPrefix(inserted, k, repeated)),
-        types,
-        only,
-      );
+      return combine(retracted.build(), cols, sortedPrefix(inserted, k, repeated), n, input, types, only);
     },
   };
 }
@@ -233,26 +228,37 @@ function sortedPrefix(idx: Int32Array, k: number, repeated: boolean): Int32Array
   return repeated ? prefix.sort() : prefix;
 }
 
-/** Retractions followed by inserts, as one change; columns `only` leaves out come out NULL. */
+/**
+ * Retractions followed by the input rows `idx` (inserts), as one change of columns as made (no
+ * Arrow built: the operators downstream read them as they are); columns `only` leaves out come
+ * out NULL.
+ */
 function combine(
   retractions: ChangeBatch | undefined,
-  inserts: ChangeBatch,
+  cols: readonly Col[],
+  idx: Int32Array,
+  n: number,
+  schema: Schema,
   types: readonly SqlType[],
   only: readonly boolean[] | undefined,
 ): ChangeBatch | undefined {
-  const r = retractions?.batch.numRows ?? 0;
-  const m = inserts.batch.numRows;
-  if (r === 0) return m === 0 ? undefined : inserts;
-  if (m === 0) return retractions;
-  const rb = (retractions as ChangeBatch).batch;
-  const data = types.map((t, c) =>
-    only?.[c] === false
-      ? nullData(t, r + m)
-      : concatData([rb.data.children[c] as Data, inserts.batch.data.children[c] as Data], t),
-  );
-  const ops = new Int8Array(r + m).fill(1);
-  ops.fill(RETRACT, 0, r);
-  return { batch: batchOf(inserts.batch.schema, data, r + m), ops };
+  const r = retractions === undefined ? 0 : rowsIn(retractions);
+  const m = idx.length;
+  if (r + m === 0) return undefined;
+  const columns = types.map((t, c): Col | undefined => {
+    if (only?.[c] === false) return undefined;
+    const col = cols[c] as Col;
+    const inserted = m === n ? col : takeCol(col, idx);
+    if (r === 0) return inserted;
+    const old = columnOf(retractions as ChangeBatch, c, t);
+    return m === 0 ? old : concatCols([old, inserted], t);
+  });
+  let ops: Int8Array | undefined;
+  if (r > 0) {
+    ops = new Int8Array(r + m).fill(1);
+    ops.fill(RETRACT, 0, r);
+  }
+  return new ColumnsChange(schema, types, columns, r + m, ops);
 }
 
 /** {@link sameRow} of the stored row in `slot` and row `i` of the batch, over the `compared` columns. */

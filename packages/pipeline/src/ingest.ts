@@ -15,6 +15,7 @@ import {
   type TableOperator,
   type UpsertOperator,
   upsert,
+  rowsIn,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { RecordBatch, Schema, Table } from "apache-arrow";
@@ -252,7 +253,7 @@ export class IngestRelation extends Relation {
     }
     if (batch.numRows > 0) {
       const change: ChangeBatch | undefined = storage.operator.process(insertsOf(batch));
-      if (change !== undefined && change.batch.numRows > 0) this.emit(change);
+      if (change !== undefined && rowsIn(change) > 0) this.emit(change);
     }
     for (const [consumer, seq] of raw.offsets) this.processed.set(consumer, seq);
     let bytes = 0;

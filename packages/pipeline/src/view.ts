@@ -15,6 +15,7 @@ import {
   temporalFilter,
   topN,
   tumble,
+  rowsIn,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { RecordBatch, Schema, Table } from "apache-arrow";
@@ -118,7 +119,7 @@ export class ViewRelation extends Relation {
   emitInitial(): void {
     for (const s of this.stages) {
       const initial = s.op.initial?.();
-      if (initial !== undefined && initial.batch.numRows > 0) s.next(initial);
+      if (initial !== undefined && rowsIn(initial) > 0) s.next(initial);
     }
   }
 
@@ -126,7 +127,7 @@ export class ViewRelation extends Relation {
   tick(): void {
     for (const s of this.stages) {
       const out = (s.op as Partial<TemporalFilterOperator>).tick?.();
-      if (out !== undefined && out.batch.numRows > 0) s.next(out);
+      if (out !== undefined && rowsIn(out) > 0) s.next(out);
     }
   }
 
@@ -186,7 +187,7 @@ export class ViewRelation extends Relation {
         (side: "left" | "right"): Sink =>
         (change) => {
           const out = (op as JoinOperator).process(side, change);
-          if (out !== undefined && out.batch.numRows > 0) next(out);
+          if (out !== undefined && rowsIn(out) > 0) next(out);
         };
       const left = this.compile(query.left, into("left"), ctx);
       const rightLeaf = this.leaves.length;
@@ -226,7 +227,7 @@ export class ViewRelation extends Relation {
         query.input,
         (change) => {
           const out = (op as ChangeOperator).process(change);
-          if (out !== undefined && out.batch.numRows > 0) next(out);
+          if (out !== undefined && rowsIn(out) > 0) next(out);
         },
         ctx,
       );

@@ -26,7 +26,8 @@ function concatValid(cols: readonly Col[], n: number): Uint8Array | undefined {
   return valid;
 }
 
-function concatCols(cols: readonly Col[], type: SqlType): Col {
+/** Concatenates columns of one SQL type (unpacked). */
+export function concatCols(cols: readonly Col[], type: SqlType): Col {
   const n = cols.reduce((a, c) => a + c.length, 0);
   const valid = concatValid(cols, n);
   const rep = repOf(type);
