@@ -15,7 +15,8 @@ export type ReleaseReason = "rebalance" | "fenced" | "lease_lost" | "left";
 /** What a member sees happen, as data: subscribe to {@link GroupMember.events$}. */
 export type GroupEvent =
   | { readonly type: "joined"; readonly member: string }
-  | { readonly type: "acquired"; readonly partition: number; readonly revision: number }
+  /** `data`: what the previous owner last wrote to the partition (its checkpoint pointer), if anything. */
+  | { readonly type: "acquired"; readonly partition: number; readonly revision: number; readonly data?: unknown }
   | { readonly type: "released"; readonly partition: number; readonly reason: ReleaseReason }
   | { readonly type: "owned"; readonly partitions: readonly number[] }
   | { readonly type: "lease_lost"; readonly member: string }
@@ -32,10 +33,11 @@ export interface MemberOptions {
   readonly leaseSeconds?: number;
 }
 
-/** A partition key's owner as last seen, with the revision that fences it. */
+/** A partition key's owner as last seen, with the revision that fences it and the data written with it. */
 interface PartitionEntry {
   readonly owner: string | null;
   readonly revision: number;
+  readonly data?: unknown;
 }
 
 function resolveMemberOptions(o: MemberOptions): { name: string; leaseSeconds: number } {
@@ -134,7 +136,7 @@ export class GroupMember {
           rev,
         );
         this.mine.set(partition, next);
-        this.seePartition(partition, { owner: this.memberId, revision: next });
+        this.seePartition(partition, { owner: this.memberId, revision: next, data });
         return next;
       } catch (e) {
         if (this.mine.get(partition) === rev) {
@@ -157,7 +159,7 @@ export class GroupMember {
       this.closed = true;
       clearInterval(this.timer);
       for (const [p, rev] of [...this.mine]) {
-        await this.group.kv.update(GroupKeys.partition(p), JSON.stringify({ owner: null }), rev).catch(() => {});
+        await this.group.kv.update(GroupKeys.partition(p), this.releasedValue(p), rev).catch(() => {});
         this.release(p, "left");
       }
       await this.group.kv.delete(GroupKeys.member(this.memberId), { previousSeq: this.leaseRevision }).catch(() => {});
@@ -249,8 +251,11 @@ export class GroupMember {
         if (id === this.memberId) this.enqueue(() => (id === this.memberId ? this.leaseLost() : Promise.resolve()));
       }
     } else if (key.kind === "partition") {
-      const owner = live ? (e.json<PartitionValue>().owner ?? null) : null;
-      changed = this.seePartition(key.partition, { owner, revision: e.revision });
+      const value: PartitionValue = live ? e.json<PartitionValue>() : { owner: null };
+      changed = this.seePartition(
+        key.partition,
+        withData({ owner: value.owner ?? null, revision: e.revision }, value.data),
+      );
     }
     if (e.delta === 0) this.synced = true;
     if (changed || e.delta === 0) this.enqueue(() => this.reconcile());
@@ -287,16 +292,17 @@ export class GroupMember {
     if (after.join() !== before) this.emit({ type: "owned", partitions: after });
   }
 
+  /** Claims partition `p` at the revision seen, keeping the data the previous owner committed. */
   private async claim(p: number, entry: PartitionEntry | undefined): Promise<void> {
-    const value = JSON.stringify({ owner: this.memberId });
+    const value = JSON.stringify(withData<PartitionValue>({ owner: this.memberId }, entry?.data));
     try {
       const rev =
         entry === undefined
           ? await this.group.kv.create(GroupKeys.partition(p), value)
           : await this.group.kv.update(GroupKeys.partition(p), value, entry.revision);
       this.mine.set(p, rev);
-      this.seePartition(p, { owner: this.memberId, revision: rev });
-      this.emit({ type: "acquired", partition: p, revision: rev });
+      this.seePartition(p, withData({ owner: this.memberId, revision: rev }, entry?.data));
+      this.emit(withData({ type: "acquired", partition: p, revision: rev }, entry?.data));
     } catch {
       // Another member moved the key first; the watch brings its entry and a new reconcile.
     }
@@ -304,12 +310,21 @@ export class GroupMember {
 
   private async handOver(p: number, rev: number): Promise<void> {
     try {
-      const next = await this.group.kv.update(GroupKeys.partition(p), JSON.stringify({ owner: null }), rev);
-      this.seePartition(p, { owner: null, revision: next });
+      const value = this.releasedValue(p);
+      const next = await this.group.kv.update(GroupKeys.partition(p), value, rev);
+      this.seePartition(p, withData({ owner: null, revision: next }, this.partitionEntries.get(p)?.data));
       this.release(p, "rebalance");
     } catch {
       this.release(p, "fenced");
     }
+  }
+
+  /**
+   * `partitions.<p>` released: no owner, the data kept (the next owner starts from it). The entry
+   * known is at the revision held or newer; when newer, the compare-and-set fails anyway.
+   */
+  private releasedValue(p: number): string {
+    return JSON.stringify(withData<PartitionValue>({ owner: null }, this.partitionEntries.get(p)?.data));
   }
 
   private release(p: number, reason: ReleaseReason): void {
@@ -335,4 +350,9 @@ export class GroupMember {
     );
     return run;
   }
+}
+
+/** `o` with `data` when there is any (the optional property absent rather than undefined). */
+function withData<T extends object>(o: T, data: unknown): T & { data?: unknown } {
+  return data === undefined ? o : { ...o, data };
 }

@@ -1,0 +1,264 @@
+import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
+import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createOrJoinGroup, type Group } from "./group.js";
+import { GroupMember } from "./group-member.js";
+import { groupStatus } from "./group-status.js";
+import { partitionOf } from "./partition.js";
+import { type PartitionTask, type PartitionTaskEvent, PartitionTasks } from "./partition-tasks.js";
+import { type MemberProcess, startTasksProcess } from "./testing/member-process.js";
+import { type CounterPointer, PartitionedCounter, readCounterState } from "./testing/partitioned-counter.js";
+
+// Groups need 2.11 (leases with per-message TTL); the partitioned stream needs 2.10's subject transforms.
+const groups = versionAtLeast(harnessServerVersion(), 2, 11);
+const LEASE = 2;
+const WAIT = { timeout: 30_000, interval: 100 };
+let attempt = 0;
+const fresh = (name: string) => `${name}_${++attempt}`;
+
+/** A stream the server partitions by key: `<prefix>.<key>` is stored as `<prefix>.<partitionOf(key)>.<key>`. */
+async function partitionedStream(nc: NatsConnection, prefix: string, partitions: number): Promise<string> {
+  const name = prefix.toUpperCase();
+  await (await jetstreamManager(nc)).streams.add({
+    name,
+    subjects: [`${prefix}.*`],
+    subject_transform: { src: `${prefix}.*`, dest: `${prefix}.{{partition(${partitions},1)}}.{{wildcard(1)}}` },
+  });
+  return name;
+}
+
+/** What was published: the count per key and the last stream sequence per partition. */
+class Published {
+  readonly counts = new Map<string, number>();
+  readonly lastSeq = new Map<number, number>();
+  constructor(readonly partitions: number) {}
+
+  /** Publishes `n` messages round-robin over `keys` keys, 500 at a time, each acknowledged. */
+  async publish(js: JetStreamClient, prefix: string, n: number, keys: number): Promise<void> {
+    for (let start = 0; start < n; start += 500) {
+      const batch = Array.from({ length: Math.min(500, n - start) }, (_, i) => `k${(start + i) % keys}`);
+      const acks = await Promise.all(batch.map((k) => js.publish(`${prefix}.${k}`, "x")));
+      batch.forEach((k, i) => {
+        this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+        const p = partitionOf([k], this.partitions);
+        this.lastSeq.set(p, Math.max(this.lastSeq.get(p) ?? 0, acks[i]!.seq));
+      });
+    }
+  }
+
+  sorted(): [string, number][] {
+    return [...this.counts].sort(([a], [b]) => a.localeCompare(b));
+  }
+}
+
+/** The committed counts of every partition, read back through the pointers in the group bucket. */
+async function committed(group: Group, state: KV): Promise<{ counts: [string, number][]; seqs: Map<number, number> }> {
+  const counts = new Map<string, number>();
+  const seqs = new Map<number, number>();
+  for (let p = 0; p < group.partitions; p++) {
+    const pointer = (await group.kv.get(`partitions.${p}`))?.json<{ data?: CounterPointer }>().data;
+    if (pointer === undefined) continue;
+    const s = await readCounterState(state, pointer);
+    seqs.set(p, s.seq);
+    for (const [k, c] of Object.entries(s.counts)) counts.set(k, (counts.get(k) ?? 0) + c);
+  }
+  return { counts: [...counts].sort(([a], [b]) => a.localeCompare(b)), seqs };
+}
+
+/** Waits until every partition committed a pointer at its last published sequence. */
+async function waitForCommittedUpTo(group: Group, state: KV, published: Published, timeout = 30_000) {
+  return vi.waitFor(
+    async () => {
+      const c = await committed(group, state);
+      for (const [p, seq] of published.lastSeq) expect(c.seqs.get(p), `partition ${p}`).toBe(seq);
+      return c;
+    },
+    { timeout, interval: 200 },
+  );
+}
+
+/** A task that records what is called, whose checkpoint can be held until the test lets it go. */
+class ScriptedTask implements PartitionTask {
+  readonly calls: string[] = [];
+  private gate: Promise<void> | undefined;
+  private open: () => void = () => {};
+  constructor(readonly partition: number) {}
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open();
+  }
+  async start(from: unknown): Promise<void> {
+    this.calls.push(`start ${JSON.stringify(from)}`);
+  }
+  async checkpoint(): Promise<unknown> {
+    this.calls.push("checkpoint");
+    await this.gate;
+    return `pointer of ${this.partition}`;
+  }
+  async stop(): Promise<void> {
+    this.calls.push("stop");
+  }
+}
+
+describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
+  let server: NatsServer;
+  const connections: NatsConnection[] = [];
+  const running: PartitionTasks[] = [];
+  const children: MemberProcess[] = [];
+  beforeAll(async () => {
+    server = await NatsServer.start();
+  });
+  afterAll(async () => {
+    for (const c of children) await c.kill();
+    for (const t of running) await t.leave().catch(() => {});
+    for (const nc of connections) await nc.close();
+    await server.dispose();
+  });
+
+  async function connection(): Promise<NatsConnection> {
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    return nc;
+  }
+
+  /** A member of `group` in this process running `factory`'s tasks, and the events they report. */
+  async function tasksOf(group: string, partitions: number, factory: (p: number) => PartitionTask) {
+    const nc = await connection();
+    const m = await GroupMember.join(await createOrJoinGroup(nc, { group, partitions }), {
+      name: "m",
+      leaseSeconds: LEASE,
+    });
+    const tasks = PartitionTasks.run(m, factory, { commitIntervalMs: 200 });
+    running.push(tasks);
+    const events: PartitionTaskEvent[] = [];
+    tasks.events$.subscribe((e) => events.push(e));
+    return { member: m, tasks, events };
+  }
+
+  it("runs a task per owned partition, commits its pointer, and moves it with its pointer to a member that joins", async () => {
+    const g = fresh("move");
+    const nc = await connection();
+    const js = jetstream(nc);
+    const stream = await partitionedStream(nc, g, 4);
+    const state = await new Kvm(nc).create(`state_${g}`);
+    const counter = (p: number) => new PartitionedCounter({ js, state, stream, prefix: g }, p);
+    const a = await tasksOf(g, 4, counter);
+    const group = a.member.group;
+    await vi.waitFor(() => expect(a.tasks.running()).toEqual([0, 1, 2, 3]), WAIT);
+    expect(a.events.filter((e) => e.type === "task_started")).toEqual(
+      [0, 1, 2, 3].map((partition) => ({ type: "task_started", partition })),
+    );
+    const published = new Published(4);
+    await published.publish(js, g, 400, 40);
+    expect((await waitForCommittedUpTo(group, state, published)).counts).toEqual(published.sorted());
+    const pointers = new Map<number, unknown>();
+    for (let p = 0; p < 4; p++)
+      pointers.set(p, (await group.kv.get(`partitions.${p}`))?.json<{ data: unknown }>().data);
+
+    const b = await tasksOf(g, 4, counter);
+    await vi.waitFor(() => {
+      expect(b.tasks.running()).toHaveLength(2);
+      expect(a.tasks.running()).toHaveLength(2);
+    }, WAIT);
+    for (const p of b.tasks.running()) {
+      expect(a.events).toContainEqual({ type: "task_stopped", partition: p, reason: "rebalance" });
+      expect(b.events).toContainEqual({ type: "task_started", partition: p, from: pointers.get(p) });
+    }
+    await published.publish(js, g, 400, 40);
+    expect((await waitForCommittedUpTo(group, state, published)).counts).toEqual(published.sorted());
+  });
+
+  it("refuses the pointer of a task whose partition was taken over during its checkpoint, and stops it", async () => {
+    const g = fresh("fenced");
+    const made: ScriptedTask[] = [];
+    const { member, tasks, events } = await tasksOf(g, 4, (p) => {
+      const t = new ScriptedTask(p);
+      made.push(t);
+      return t;
+    });
+    await vi.waitFor(() => expect(tasks.running()).toEqual([0, 1, 2, 3]), WAIT);
+    const victim = made.find((t) => t.partition === 2)!;
+    victim.hold();
+    await vi.waitFor(() => expect(victim.calls).toContain("checkpoint"), WAIT);
+    // Someone else takes partition 2 over while its checkpoint is being written.
+    const kv = member.group.kv;
+    const entry = (await kv.get("partitions.2"))!;
+    await kv.update("partitions.2", JSON.stringify({ owner: g, data: "intruder" }), entry.revision);
+    victim.release();
+    await vi.waitFor(() => {
+      expect(events).toContainEqual({ type: "commit_refused", partition: 2 });
+      expect(events).toContainEqual({ type: "task_stopped", partition: 2, reason: "fenced" });
+    }, WAIT);
+    expect(victim.calls.at(-1)).toBe("stop");
+    // The intruder holds no lease, so the member claims partition 2 again: a new task starts from
+    // what the intruder wrote; the refused pointer was never written.
+    await vi.waitFor(
+      () => expect(events).toContainEqual({ type: "task_started", partition: 2, from: "intruder" }),
+      WAIT,
+    );
+    const refused = events.findIndex((e) => e.type === "commit_refused");
+    expect(events.slice(refused).some((e) => e.type === "committed" && e.partition === 2)).toBe(false);
+    expect((await kv.get("partitions.2"))!.json<{ data: unknown }>().data).toBe("intruder");
+  });
+
+  it("after a member is killed and another joins, the committed counts equal what was published, exactly", async () => {
+    const g = fresh("crash");
+    const N = 12;
+    const nc = await connection();
+    const js = jetstream(nc);
+    const stream = await partitionedStream(nc, g, N);
+    const bucket = `state_${g}`;
+    const state = await new Kvm(nc).create(bucket);
+    const group = await createOrJoinGroup(nc, { group: g, partitions: N });
+    const source = { stream, prefix: g, stateBucket: bucket, commitIntervalMs: 300 };
+    const start = (name: string) => {
+      const c = startTasksProcess(server.url, g, LEASE, name, source);
+      children.push(c);
+      return c;
+    };
+    const [a, b, victim] = [start("a"), start("b"), start("victim")];
+    await vi.waitFor(async () => {
+      const s = await groupStatus(nc, g);
+      expect(s.members, victim.stderr()).toHaveLength(3);
+      expect(s.unowned).toEqual([]);
+    }, WAIT);
+    const published = new Published(N);
+    await published.publish(js, g, 10_000, 200);
+    // The victim has counted and committed some of it before it dies.
+    await vi.waitFor(() => expect(victim.lines.some((l) => l.type === "committed")).toBe(true), WAIT);
+    await victim.kill();
+    await published.publish(js, g, 10_000, 200);
+    const late = start("late");
+    await vi.waitFor(() => expect(late.memberId()).toBeDefined(), WAIT);
+
+    const result = await waitForCommittedUpTo(group, state, published);
+    expect(result.counts).toEqual(published.sorted());
+    expect(result.counts.reduce((sum, [, c]) => sum + c, 0)).toBe(20_000);
+    const live = [a, b, late].map((c) => c.memberId());
+    await vi.waitFor(async () => {
+      const s = await groupStatus(nc, g);
+      expect(s.unowned).toEqual([]);
+      expect(s.members.map((m) => m.id).sort()).toEqual([...live].sort());
+      for (const m of s.members) expect(m.partitions.length).toBe(N / 3);
+    }, WAIT);
+    // The victim's partitions went on from the pointers it had committed, in the survivors or the late member.
+    const victims = new Set(victim.lines.filter((l) => l.type === "task_started").map((l) => l["partition"]));
+    expect(victims.size).toBeGreaterThan(0);
+    for (const p of victims) {
+      const resumed = [a, b, late].some((c) =>
+        c.lines.some((l) => l.type === "task_started" && l["partition"] === p && l["from"] !== undefined),
+      );
+      expect(resumed, `partition ${p}`).toBe(true);
+    }
+    for (const c of [a, b, late]) {
+      expect(
+        c.lines.filter((l) => l.type === "error"),
+        c.stderr(),
+      ).toEqual([]);
+    }
+  });
+});
