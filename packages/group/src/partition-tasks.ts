@@ -70,8 +70,14 @@ export class PartitionTasks {
   private readonly subject = new Subject<PartitionTaskEvent>();
   /** Task events. */
   readonly events$: Observable<PartitionTaskEvent> = this.subject.asObservable();
-  /** Running tasks, each with the revision of `partitions.<p>` it holds: its fencing token. */
-  private readonly tasks = new Map<number, { readonly task: PartitionTask; revision: number }>();
+  /**
+   * Running tasks, each with the revision of `partitions.<p>` it holds (its fencing token) and,
+   * once the member released the partition, why (its stop is queued behind what runs now).
+   */
+  private readonly tasks = new Map<
+    number,
+    { readonly task: PartitionTask; revision: number; released?: ReleaseReason }
+  >();
   private readonly chains = new Map<number, Promise<void>>();
   private readonly subscription: Subscription;
   private readonly timer: NodeJS.Timeout;
@@ -135,7 +141,11 @@ export class PartitionTasks {
   private onGroupEvent(e: GroupEvent): void {
     if (e.type === "acquired" && !this.leaving) {
       void this.inOrder(e.partition, () => this.startTask(e.partition, e.revision, e.data));
-    } else if (e.type === "released") void this.inOrder(e.partition, () => this.stopTask(e.partition, e.reason));
+    } else if (e.type === "released") {
+      const running = this.tasks.get(e.partition);
+      if (running !== undefined) running.released = e.reason;
+      void this.inOrder(e.partition, () => this.stopTask(e.partition, e.reason));
+    }
   }
 
   private async stopAll(reason: ReleaseReason): Promise<void> {
@@ -195,8 +205,11 @@ export class PartitionTasks {
       running.revision = revision;
       this.emit({ type: "committed", partition: p, revision });
     } catch {
-      this.emit({ type: "commit_refused", partition: p });
-      await this.stopTask(p, "fenced");
+      // Handed over cleanly while the checkpoint was written (rebalance, leave): not committed, but
+      // not a takeover either. Otherwise someone else owns the partition now.
+      const clean = running.released === "rebalance" || running.released === "left";
+      if (!clean) this.emit({ type: "commit_refused", partition: p });
+      await this.stopTask(p, running.released ?? "fenced");
     }
   }
 
