@@ -119,16 +119,20 @@ export class GroupMember {
   }
 
   /**
-   * Writes `data` to partition `partition`'s key, fenced: a compare-and-set on `revision` (by
-   * default the one this member holds). Returns the new revision. Fails with a GroupError when
-   * another member took the partition over since; the partition is then released (`fenced`).
+   * Writes `data` to partition `partition`'s key, fenced: a compare-and-set on the revision this
+   * member holds. Returns the new revision. Fails with a GroupError when another member took the
+   * partition over since; the partition is then released (`fenced`). A `revision` given must be
+   * the one held: one from an ownership that ended (released, lost with the lease, claimed again
+   * since) is refused at once, as the server might not refuse it yet (a lease loss writes nothing).
    */
   write(partition: number, data: unknown, revision?: number): Promise<number> {
     return this.serialized(async () => {
-      const rev = revision ?? this.mine.get(partition);
-      if (rev === undefined) {
+      const held = this.mine.get(partition);
+      if (revision !== undefined && revision !== held) throw this.takenOver(partition, revision);
+      if (held === undefined) {
         throw new GroupError(this.group.name, `member ${this.memberId} does not own partition ${partition}`);
       }
+      const rev = held;
       try {
         const next = await this.group.kv.update(
           GroupKeys.partition(partition),
@@ -139,17 +143,21 @@ export class GroupMember {
         this.seePartition(partition, { owner: this.memberId, revision: next, data });
         return next;
       } catch (e) {
-        if (this.mine.get(partition) === rev) {
+        if (this.mine.get(partition) === held) {
           this.release(partition, "fenced");
           this.emit({ type: "owned", partitions: [...this.mine.keys()].sort((a, b) => a - b) });
         }
-        throw new GroupError(
-          this.group.name,
-          `partition ${partition} of group "${this.group.name}" was taken over: write at revision ${rev} refused`,
-          { cause: e },
-        );
+        throw this.takenOver(partition, rev, e);
       }
     });
+  }
+
+  private takenOver(partition: number, revision: number, cause?: unknown): GroupError {
+    return new GroupError(
+      this.group.name,
+      `partition ${partition} of group "${this.group.name}" was taken over: write at revision ${revision} refused`,
+      { cause },
+    );
   }
 
   /** Releases every partition, ends the lease, and stops. */

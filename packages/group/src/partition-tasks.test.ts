@@ -216,38 +216,54 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     expect((await kv.get("partitions.2"))!.json<{ data: unknown }>().data).toBe("intruder");
   });
 
-  it("after a member is killed and another joins, the committed counts equal what was published, exactly", async () => {
-    const g = fresh("crash");
-    const N = 12;
+  /** A partitioned stream, a state bucket and a group, and a way to start tasks children on them. */
+  async function counterGroup(g: string, partitions: number) {
     const nc = await connection();
-    const js = jetstream(nc);
-    const stream = await partitionedStream(nc, g, N);
+    const stream = await partitionedStream(nc, g, partitions);
     const bucket = `state_${g}`;
     const state = await new Kvm(nc).create(bucket);
-    const group = await createOrJoinGroup(nc, { group: g, partitions: N });
+    const group = await createOrJoinGroup(nc, { group: g, partitions });
     const source = { stream, prefix: g, stateBucket: bucket, commitIntervalMs: 300 };
     const start = (name: string) => {
       const c = startTasksProcess(server.url, g, LEASE, name, source);
       children.push(c);
       return c;
     };
-    const [a, b, victim] = [start("a"), start("b"), start("victim")];
+    return { nc, js: jetstream(nc), group, state, start };
+  }
+
+  async function waitForMembers(nc: NatsConnection, g: string, members: MemberProcess[]) {
     await vi.waitFor(async () => {
       const s = await groupStatus(nc, g);
-      expect(s.members, victim.stderr()).toHaveLength(3);
+      expect(s.members.map((m) => m.id).sort(), members.map((c) => c.stderr()).join("")).toEqual(
+        members.map((c) => c.memberId()).sort(),
+      );
       expect(s.unowned).toEqual([]);
     }, WAIT);
-    const published = new Published(N);
-    await published.publish(js, g, 10_000, 200);
-    // The victim has counted and committed each of its partitions before it dies.
-    const victims = await vi.waitFor(() => {
-      const mine = runningIn(victim);
+  }
+
+  /** Waits until child `c` committed each partition whose task runs in it; returns those partitions. */
+  function committedAll(c: MemberProcess): Promise<number[]> {
+    return vi.waitFor(() => {
+      const mine = runningIn(c);
       expect(mine.size).toBeGreaterThan(0);
       for (const [p, at] of mine) {
-        expect(victim.lines.slice(at).some((l) => l.type === "committed" && l["partition"] === p)).toBe(true);
+        expect(c.lines.slice(at).some((l) => l.type === "committed" && l["partition"] === p)).toBe(true);
       }
       return [...mine.keys()];
     }, WAIT);
+  }
+
+  it("after a member is killed and another joins, the committed counts equal what was published, exactly", async () => {
+    const g = fresh("crash");
+    const N = 12;
+    const { nc, js, group, state, start } = await counterGroup(g, N);
+    const [a, b, victim] = [start("a"), start("b"), start("victim")];
+    await waitForMembers(nc, g, [a, b, victim]);
+    const published = new Published(N);
+    await published.publish(js, g, 10_000, 200);
+    // The victim has counted and committed each of its partitions before it dies.
+    const victims = await committedAll(victim);
     await victim.kill();
     await published.publish(js, g, 10_000, 200);
     const late = start("late");
@@ -275,6 +291,43 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
         c.lines.filter((l) => l.type === "error"),
         c.stderr(),
       ).toEqual([]);
+    }
+  });
+
+  it("a member paused past its lease commits nothing of its old partitions once it wakes; the counts stay exact", async () => {
+    const g = fresh("pause");
+    const N = 8;
+    const { nc, js, group, state, start } = await counterGroup(g, N);
+    const [a, sleeper] = [start("a"), start("sleeper")];
+    await waitForMembers(nc, g, [a, sleeper]);
+    const published = new Published(N);
+    await published.publish(js, g, 4000, 100);
+    const slept = await committedAll(sleeper);
+    const firstId = sleeper.memberId();
+    const mark = sleeper.lines.length;
+    sleeper.signal("SIGSTOP");
+    try {
+      await published.publish(js, g, 4000, 100);
+      await vi.waitFor(async () => {
+        const s = await groupStatus(nc, g);
+        expect(s.members.map((m) => m.id)).toEqual([a.memberId()]);
+        expect(s.unowned).toEqual([]);
+      }, WAIT);
+    } finally {
+      sleeper.signal("SIGCONT");
+    }
+    // It learns it lost its lease, rejoins under a new id and gets a share back.
+    await vi.waitFor(() => expect(sleeper.memberId()).not.toBe(firstId), WAIT);
+    await waitForMembers(nc, g, [a, sleeper]);
+    const result = await waitForCommittedUpTo(group, state, published);
+    expect(result.counts).toEqual(published.sorted());
+    // No commit for a partition it owned before the pause until a new task started for it.
+    const woke = sleeper.lines.slice(mark);
+    for (const p of slept) {
+      const restarted = woke.findIndex((l) => l.type === "task_started" && l["partition"] === p);
+      const before = restarted === -1 ? woke : woke.slice(0, restarted);
+      expect(before.filter((l) => l.type === "committed" && l["partition"] === p)).toEqual([]);
+      expect(before).toContainEqual(expect.objectContaining({ type: "task_stopped", partition: p }));
     }
   });
 });
