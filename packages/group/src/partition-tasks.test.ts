@@ -136,13 +136,18 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
   }
 
   /** A member of `group` in this process running `factory`'s tasks, and the events they report. */
-  async function tasksOf(group: string, partitions: number, factory: (p: number) => PartitionTask) {
+  async function tasksOf(
+    group: string,
+    partitions: number,
+    factory: (p: number) => PartitionTask,
+    commitIntervalMs = 200,
+  ) {
     const nc = await connection();
     const m = await GroupMember.join(await createOrJoinGroup(nc, { group, partitions }), {
       name: "m",
       leaseSeconds: LEASE,
     });
-    const tasks = PartitionTasks.run(m, factory, { commitIntervalMs: 200 });
+    const tasks = PartitionTasks.run(m, factory, { commitIntervalMs });
     running.push(tasks);
     const events: PartitionTaskEvent[] = [];
     tasks.events$.subscribe((e) => events.push(e));
@@ -181,6 +186,43 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     }
     await published.publish(js, g, 400, 40);
     expect((await waitForCommittedUpTo(group, state, published)).counts).toEqual(published.sorted());
+  });
+
+  it("commits every task's state on a clean leave, then stops the tasks and hands the partitions over", async () => {
+    const g = fresh("leave");
+    const nc = await connection();
+    const js = jetstream(nc);
+    const stream = await partitionedStream(nc, g, 4);
+    const state = await new Kvm(nc).create(`state_${g}`);
+    const made = new Map<number, PartitionedCounter>();
+    const counter = (p: number) => {
+      const c = new PartitionedCounter({ js, state, stream, prefix: g }, p);
+      made.set(p, c);
+      return c;
+    };
+    // No timed commits: whatever is committed, the leave committed.
+    const a = await tasksOf(g, 4, counter, 3_600_000);
+    const group = a.member.group;
+    await vi.waitFor(() => expect(a.tasks.running()).toEqual([0, 1, 2, 3]), WAIT);
+    const published = new Published(4);
+    await published.publish(js, g, 400, 40);
+    // Every task has counted all of its partition when the member leaves.
+    await vi.waitFor(() => {
+      for (const [p, seq] of published.lastSeq) expect(made.get(p)?.counted).toBe(seq);
+    }, WAIT);
+    await a.tasks.leave();
+    expect((await committed(group, state)).counts).toEqual(published.sorted());
+    expect(a.tasks.running()).toEqual([]);
+    for (let p = 0; p < 4; p++) {
+      const committedAt = a.events.findIndex((e) => e.type === "committed" && e.partition === p);
+      const stoppedAt = a.events.findIndex((e) => e.type === "task_stopped" && e.partition === p);
+      expect(committedAt).toBeGreaterThanOrEqual(0);
+      expect(stoppedAt).toBeGreaterThan(committedAt);
+      expect(a.events[stoppedAt]).toEqual({ type: "task_stopped", partition: p, reason: "left" });
+    }
+    const s = await groupStatus(nc, g);
+    expect(s.members).toEqual([]);
+    expect(s.unowned).toEqual([0, 1, 2, 3]);
   });
 
   it("refuses the pointer of a task whose partition was taken over during its checkpoint, and stops it", async () => {

@@ -55,6 +55,11 @@ export class PartitionedCounter implements PartitionTask {
     readonly partition: number,
   ) {}
 
+  /** The stream sequence counted last (0 before the first). */
+  get counted(): number {
+    return this.seq;
+  }
+
   async start(from: unknown): Promise<void> {
     if (from !== undefined) {
       const pointer = from as CounterPointer;

@@ -1,9 +1,7 @@
 // Test-only child process: a group member running PartitionTasks with the reference counter, so a
 // test can SIGKILL it mid-run. Run from the build:
 //   node dist/testing/tasks-child.js URL GROUP LEASE_SECONDS NAME STREAM PREFIX STATE_BUCKET COMMIT_MS
-// Prints every GroupEvent and PartitionTaskEvent as one JSON line; on the stdin line "leave" it
-// leaves cleanly (commits, stops its tasks, hands its partitions over) and exits.
-import { createInterface } from "node:readline";
+// Prints every GroupEvent and PartitionTaskEvent as one JSON line; runs until it is killed.
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
@@ -26,10 +24,3 @@ const tasks = PartitionTasks.run(member, (p) => new PartitionedCounter(setup, p)
 });
 tasks.events$.subscribe(print);
 print({ type: "joined", member: member.id });
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line.trim() !== "leave") continue;
-  await tasks.leave();
-  await nc.close();
-  print({ type: "left" });
-  process.exit(0);
-}
