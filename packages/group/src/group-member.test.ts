@@ -230,6 +230,23 @@ describe.runIf(groups)("a group of members", () => {
     expect(m.owned().get(2)).toBeGreaterThan(moved);
   });
 
+  it("keeps what the owner wrote through a hand-over: the next owner acquires the partition with it", async () => {
+    const g = fresh("data");
+    const a = await member(g, "a");
+    await vi.waitFor(() => expect(a.owned().size).toBe(16), WAIT);
+    for (let p = 0; p < 16; p++) await a.write(p, { pointer: p });
+    const nc = await connect({ servers: server.url });
+    connections.push(nc);
+    const b = await GroupMember.join(await createOrJoinGroup(nc, { group: g }), { name: "b", leaseSeconds: LEASE });
+    members.push(b);
+    const events: GroupEvent[] = [];
+    b.events$.subscribe((e) => events.push(e));
+    await vi.waitFor(() => expect(b.owned().size).toBe(8), WAIT);
+    const acquired = events.filter((e) => e.type === "acquired");
+    expect(acquired).toHaveLength(8);
+    for (const e of acquired) expect(e.data).toEqual({ pointer: e.partition });
+  });
+
   it("keeps the partition count fixed at creation", async () => {
     const nc = await admin();
     await createOrJoinGroup(nc, { group: "fixed", partitions: 8 });

@@ -15,7 +15,8 @@ export type ReleaseReason = "rebalance" | "fenced" | "lease_lost" | "left";
 /** What a member sees happen, as data: subscribe to {@link GroupMember.events$}. */
 export type GroupEvent =
   | { readonly type: "joined"; readonly member: string }
-  | { readonly type: "acquired"; readonly partition: number; readonly revision: number }
+  /** `data`: what the previous owner last wrote to the partition (its checkpoint pointer), if anything. */
+  | { readonly type: "acquired"; readonly partition: number; readonly revision: number; readonly data?: unknown }
   | { readonly type: "released"; readonly partition: number; readonly reason: ReleaseReason }
   | { readonly type: "owned"; readonly partitions: readonly number[] }
   | { readonly type: "lease_lost"; readonly member: string }
@@ -32,10 +33,11 @@ export interface MemberOptions {
   readonly leaseSeconds?: number;
 }
 
-/** A partition key's owner as last seen, with the revision that fences it. */
+/** A partition key's owner as last seen, with the revision that fences it and the data written with it. */
 interface PartitionEntry {
   readonly owner: string | null;
   readonly revision: number;
+  readonly data?: unknown;
 }
 
 function resolveMemberOptions(o: MemberOptions): { name: string; leaseSeconds: number } {
@@ -117,16 +119,20 @@ export class GroupMember {
   }
 
   /**
-   * Writes `data` to partition `partition`'s key, fenced: a compare-and-set on `revision` (by
-   * default the one this member holds). Returns the new revision. Fails with a GroupError when
-   * another member took the partition over since; the partition is then released (`fenced`).
+   * Writes `data` to partition `partition`'s key, fenced: a compare-and-set on the revision this
+   * member holds. Returns the new revision. Fails with a GroupError when another member took the
+   * partition over since; the partition is then released (`fenced`). A `revision` given must be
+   * the one held: one from an ownership that ended (released, lost with the lease, claimed again
+   * since) is refused at once, as the server might not refuse it yet (a lease loss writes nothing).
    */
   write(partition: number, data: unknown, revision?: number): Promise<number> {
     return this.serialized(async () => {
-      const rev = revision ?? this.mine.get(partition);
-      if (rev === undefined) {
+      const held = this.mine.get(partition);
+      if (revision !== undefined && revision !== held) throw this.takenOver(partition, revision);
+      if (held === undefined) {
         throw new GroupError(this.group.name, `member ${this.memberId} does not own partition ${partition}`);
       }
+      const rev = held;
       try {
         const next = await this.group.kv.update(
           GroupKeys.partition(partition),
@@ -134,20 +140,24 @@ export class GroupMember {
           rev,
         );
         this.mine.set(partition, next);
-        this.seePartition(partition, { owner: this.memberId, revision: next });
+        this.seePartition(partition, { owner: this.memberId, revision: next, data });
         return next;
       } catch (e) {
-        if (this.mine.get(partition) === rev) {
+        if (this.mine.get(partition) === held) {
           this.release(partition, "fenced");
           this.emit({ type: "owned", partitions: [...this.mine.keys()].sort((a, b) => a - b) });
         }
-        throw new GroupError(
-          this.group.name,
-          `partition ${partition} of group "${this.group.name}" was taken over: write at revision ${rev} refused`,
-          { cause: e },
-        );
+        throw this.takenOver(partition, rev, e);
       }
     });
+  }
+
+  private takenOver(partition: number, revision: number, cause?: unknown): GroupError {
+    return new GroupError(
+      this.group.name,
+      `partition ${partition} of group "${this.group.name}" was taken over: write at revision ${revision} refused`,
+      { cause },
+    );
   }
 
   /** Releases every partition, ends the lease, and stops. */
@@ -157,7 +167,7 @@ export class GroupMember {
       this.closed = true;
       clearInterval(this.timer);
       for (const [p, rev] of [...this.mine]) {
-        await this.group.kv.update(GroupKeys.partition(p), JSON.stringify({ owner: null }), rev).catch(() => {});
+        await this.group.kv.update(GroupKeys.partition(p), this.releasedValue(p), rev).catch(() => {});
         this.release(p, "left");
       }
       await this.group.kv.delete(GroupKeys.member(this.memberId), { previousSeq: this.leaseRevision }).catch(() => {});
@@ -249,8 +259,11 @@ export class GroupMember {
         if (id === this.memberId) this.enqueue(() => (id === this.memberId ? this.leaseLost() : Promise.resolve()));
       }
     } else if (key.kind === "partition") {
-      const owner = live ? (e.json<PartitionValue>().owner ?? null) : null;
-      changed = this.seePartition(key.partition, { owner, revision: e.revision });
+      const value: PartitionValue = live ? e.json<PartitionValue>() : { owner: null };
+      changed = this.seePartition(
+        key.partition,
+        withData({ owner: value.owner ?? null, revision: e.revision }, value.data),
+      );
     }
     if (e.delta === 0) this.synced = true;
     if (changed || e.delta === 0) this.enqueue(() => this.reconcile());
@@ -287,16 +300,17 @@ export class GroupMember {
     if (after.join() !== before) this.emit({ type: "owned", partitions: after });
   }
 
+  /** Claims partition `p` at the revision seen, keeping the data the previous owner committed. */
   private async claim(p: number, entry: PartitionEntry | undefined): Promise<void> {
-    const value = JSON.stringify({ owner: this.memberId });
+    const value = JSON.stringify(withData<PartitionValue>({ owner: this.memberId }, entry?.data));
     try {
       const rev =
         entry === undefined
           ? await this.group.kv.create(GroupKeys.partition(p), value)
           : await this.group.kv.update(GroupKeys.partition(p), value, entry.revision);
       this.mine.set(p, rev);
-      this.seePartition(p, { owner: this.memberId, revision: rev });
-      this.emit({ type: "acquired", partition: p, revision: rev });
+      this.seePartition(p, withData({ owner: this.memberId, revision: rev }, entry?.data));
+      this.emit(withData({ type: "acquired", partition: p, revision: rev }, entry?.data));
     } catch {
       // Another member moved the key first; the watch brings its entry and a new reconcile.
     }
@@ -304,12 +318,21 @@ export class GroupMember {
 
   private async handOver(p: number, rev: number): Promise<void> {
     try {
-      const next = await this.group.kv.update(GroupKeys.partition(p), JSON.stringify({ owner: null }), rev);
-      this.seePartition(p, { owner: null, revision: next });
+      const value = this.releasedValue(p);
+      const next = await this.group.kv.update(GroupKeys.partition(p), value, rev);
+      this.seePartition(p, withData({ owner: null, revision: next }, this.partitionEntries.get(p)?.data));
       this.release(p, "rebalance");
     } catch {
       this.release(p, "fenced");
     }
+  }
+
+  /**
+   * `partitions.<p>` released: no owner, the data kept (the next owner starts from it). The entry
+   * known is at the revision held or newer; when newer, the compare-and-set fails anyway.
+   */
+  private releasedValue(p: number): string {
+    return JSON.stringify(withData<PartitionValue>({ owner: null }, this.partitionEntries.get(p)?.data));
   }
 
   private release(p: number, reason: ReleaseReason): void {
@@ -335,4 +358,9 @@ export class GroupMember {
     );
     return run;
   }
+}
+
+/** `o` with `data` when there is any (the optional property absent rather than undefined). */
+function withData<T extends object>(o: T, data: unknown): T & { data?: unknown } {
+  return data === undefined ? o : { ...o, data };
 }

@@ -17,5 +17,7 @@ export type { MemberValue, ParsedKey, PartitionValue, StoredConfig } from "./gro
 export type { Group, GroupOptions } from "./group.js";
 export { GroupMember } from "./group-member.js";
 export type { GroupEvent, MemberOptions, ReleaseReason } from "./group-member.js";
+export { PartitionTasks } from "./partition-tasks.js";
+export type { PartitionTask, PartitionTaskEvent, PartitionTasksOptions } from "./partition-tasks.js";
 export { groupStatus } from "./group-status.js";
 export type { GroupStatus, MemberStatus } from "./group-status.js";

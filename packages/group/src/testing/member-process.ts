@@ -1,8 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import path from "node:path";
 
-/** The built child (`tsc -b` writes it): a group member in a process of its own. */
-const CHILD = path.resolve(import.meta.dirname, "../../dist/testing/member-child.js");
+/** A built child script (`tsc -b` writes it) in `dist/testing/`. */
+const built = (script: string) => path.resolve(import.meta.dirname, "../../dist/testing", script);
 
 /** A line the child printed (a GroupEvent, or its write results). */
 export type ChildLine = { readonly type: string } & Record<string, unknown>;
@@ -23,11 +23,42 @@ export interface MemberProcess {
   kill(): Promise<void>;
 }
 
-/** Starts a member of `group` at `url` in a child process. */
+/** Starts a member of `group` at `url` in a child process (member-child.ts). */
 export function startMemberProcess(url: string, group: string, leaseSeconds: number, name: string): MemberProcess {
-  const proc = spawn(process.execPath, [CHILD, url, group, String(leaseSeconds), name], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  return startChild("member-child.js", [url, group, String(leaseSeconds), name]);
+}
+
+/** Where a tasks child (tasks-child.ts) counts: the partitioned stream and the state bucket. */
+export interface CounterSource {
+  readonly stream: string;
+  readonly prefix: string;
+  readonly stateBucket: string;
+  readonly commitIntervalMs: number;
+}
+
+/** Starts a member of `group` running PartitionTasks with the reference counter in a child process. */
+export function startTasksProcess(
+  url: string,
+  group: string,
+  leaseSeconds: number,
+  name: string,
+  source: CounterSource,
+): MemberProcess {
+  const { stream, prefix, stateBucket, commitIntervalMs } = source;
+  return startChild("tasks-child.js", [
+    url,
+    group,
+    String(leaseSeconds),
+    name,
+    stream,
+    prefix,
+    stateBucket,
+    String(commitIntervalMs),
+  ]);
+}
+
+function startChild(script: string, args: string[]): MemberProcess {
+  const proc = spawn(process.execPath, [built(script), ...args], { stdio: ["pipe", "pipe", "pipe"] });
   const lines: ChildLine[] = [];
   let partial = "";
   let err = "";

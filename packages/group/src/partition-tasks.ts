@@ -1,0 +1,228 @@
+import { InvalidOptionError, messageOf } from "@jetflow/core";
+import { type Observable, Subject, type Subscription } from "rxjs";
+import type { GroupEvent, GroupMember, ReleaseReason } from "./group-member.js";
+
+/**
+ * The work for one partition, run by {@link PartitionTasks} while this member owns it.
+ *
+ * `checkpoint()` must make the state its pointer names durable before it returns the pointer:
+ * the pointer is committed (fenced) right after, and a new owner restores exactly what it names.
+ * Store each checkpoint under a key of its own (say partition + epoch + number), so that a stale
+ * owner's late state write cannot change what a committed pointer names.
+ */
+export interface PartitionTask {
+  /** Starts from the pointer the last owner committed, or from the beginning when there is none. */
+  start(from: unknown | undefined): Promise<void>;
+  /**
+   * Writes the state durably, then returns a JSON-able pointer to it. Called only after `start`
+   * resolved, and only once the pointer it returned last time was committed.
+   */
+  checkpoint(): Promise<unknown>;
+  /** Stops the work; nothing it does afterwards is committed. */
+  stop(): Promise<void>;
+}
+
+/** What {@link PartitionTasks} sees happen, as data. */
+export type PartitionTaskEvent =
+  /** `from`: the committed pointer it started from, absent when it started from the beginning. */
+  | { readonly type: "task_started"; readonly partition: number; readonly from?: unknown }
+  | { readonly type: "task_stopped"; readonly partition: number; readonly reason: ReleaseReason }
+  | { readonly type: "committed"; readonly partition: number; readonly revision: number }
+  /** The fenced write of a pointer was refused: the partition was taken over; its task is stopped. */
+  | { readonly type: "commit_refused"; readonly partition: number }
+  | { readonly type: "error"; readonly partition: number; readonly message: string };
+
+/** How {@link PartitionTasks} runs. */
+export interface PartitionTasksOptions {
+  /** Milliseconds between commits of every running task's checkpoint. @default 1000 */
+  readonly commitIntervalMs?: number;
+}
+
+function resolveTasksOptions(o: PartitionTasksOptions): { commitIntervalMs: number } {
+  const commitIntervalMs = o.commitIntervalMs ?? 1000;
+  if (!Number.isInteger(commitIntervalMs) || commitIntervalMs < 10) {
+    throw new InvalidOptionError(
+      "commitIntervalMs",
+      `commitIntervalMs must be a whole number of milliseconds, at least 10, got ${commitIntervalMs}`,
+    );
+  }
+  return { commitIntervalMs };
+}
+
+/**
+ * One task per partition the member owns, Kafka Streams style. Invariant: a partition's pointer
+ * (the `data` of `partitions.<p>`) is only ever written by the fenced {@link GroupMember.write} of
+ * the member that owns it, after the task made the state it names durable; so a new owner starts
+ * from exactly what the last owner committed, and an owner that was taken over commits nothing.
+ *
+ * Per partition, starts, checkpoints and stops run one after another: `start` resolves before the
+ * first checkpoint, and `stop` before the partition can start again in this process. A refused
+ * commit stops the task and is an event; nothing throws out of the loop.
+ *
+ * @example
+ * ```ts
+ * const tasks = PartitionTasks.run(member, (p) => new MyTask(p), { commitIntervalMs: 500 });
+ * tasks.events$.subscribe((e) => console.log(e));
+ * await tasks.leave(); // commits every task, stops them, leaves the group
+ * ```
+ */
+export class PartitionTasks {
+  private readonly subject = new Subject<PartitionTaskEvent>();
+  /** Task events. */
+  readonly events$: Observable<PartitionTaskEvent> = this.subject.asObservable();
+  /**
+   * Running tasks, each with the revision of `partitions.<p>` it holds (its fencing token) and,
+   * once the member released the partition, why (its stop is queued behind what runs now).
+   */
+  private readonly tasks = new Map<
+    number,
+    { readonly task: PartitionTask; revision: number; released?: ReleaseReason }
+  >();
+  private readonly chains = new Map<number, Promise<void>>();
+  private readonly subscription: Subscription;
+  private readonly timer: NodeJS.Timeout;
+  private committing = false;
+  private leaving = false;
+
+  private constructor(
+    readonly member: GroupMember,
+    private readonly factory: (partition: number) => PartitionTask,
+    options: { commitIntervalMs: number },
+  ) {
+    this.subscription = member.events$.subscribe({
+      next: (e) => this.onGroupEvent(e),
+      // The member stopped without releasing (its connection closed): its lease runs out on the server.
+      complete: () => void this.stopAll("lease_lost"),
+    });
+    this.timer = setInterval(() => void this.commitAll(), options.commitIntervalMs);
+  }
+
+  /**
+   * Runs a task from `factory` for every partition `member` owns, from now on. Subscribe before
+   * the member's initial replay is applied (right after {@link GroupMember.join}) so that no
+   * `acquired` is missed.
+   */
+  static run(
+    member: GroupMember,
+    factory: (partition: number) => PartitionTask,
+    options: PartitionTasksOptions = {},
+  ): PartitionTasks {
+    return new PartitionTasks(member, factory, resolveTasksOptions(options));
+  }
+
+  /** The partitions whose task is running (started and not stopped). */
+  running(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Commits every running task's checkpoint now; resolves when each commit was written or refused. */
+  async commitAll(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      await Promise.all([...this.tasks.keys()].map((p) => this.inOrder(p, () => this.commit(p))));
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  /** A clean leave: commits every task's checkpoint, stops the tasks, then leaves the group. */
+  async leave(): Promise<void> {
+    if (this.leaving) return;
+    this.leaving = true;
+    clearInterval(this.timer);
+    await Promise.all([...this.tasks.keys()].map((p) => this.inOrder(p, () => this.commit(p))));
+    await this.stopAll("left");
+    this.subscription.unsubscribe();
+    await this.member.leave();
+    this.subject.complete();
+  }
+
+  private onGroupEvent(e: GroupEvent): void {
+    if (e.type === "acquired" && !this.leaving) {
+      void this.inOrder(e.partition, () => this.startTask(e.partition, e.revision, e.data));
+    } else if (e.type === "released") {
+      const running = this.tasks.get(e.partition);
+      if (running !== undefined) running.released = e.reason;
+      void this.inOrder(e.partition, () => this.stopTask(e.partition, e.reason));
+    }
+  }
+
+  private async stopAll(reason: ReleaseReason): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all([...this.chains.keys()].map((p) => this.inOrder(p, () => this.stopTask(p, reason))));
+  }
+
+  private async startTask(p: number, revision: number, from: unknown): Promise<void> {
+    if (this.tasks.has(p)) return;
+    const task = this.factory(p);
+    try {
+      await task.start(from);
+    } catch (e) {
+      this.emit({ type: "error", partition: p, message: `task of partition ${p} did not start: ${messageOf(e)}` });
+      return;
+    }
+    this.tasks.set(p, { task, revision });
+    this.emit(
+      from === undefined ? { type: "task_started", partition: p } : { type: "task_started", partition: p, from },
+    );
+  }
+
+  private async stopTask(p: number, reason: ReleaseReason): Promise<void> {
+    const running = this.tasks.get(p);
+    if (running === undefined) return;
+    this.tasks.delete(p);
+    try {
+      await running.task.stop();
+    } catch (e) {
+      this.emit({
+        type: "error",
+        partition: p,
+        message: `task of partition ${p} did not stop cleanly: ${messageOf(e)}`,
+      });
+    }
+    this.emit({ type: "task_stopped", partition: p, reason });
+  }
+
+  /**
+   * Checkpoints the task of `p` and commits its pointer, fenced at the revision this task holds
+   * (not the member's latest): had the partition moved away and back while the checkpoint was
+   * written, the pointer of the older task is refused.
+   */
+  private async commit(p: number): Promise<void> {
+    const running = this.tasks.get(p);
+    // Released already: its `released` event, queued behind this, stops the task.
+    if (running === undefined || !this.member.owned().has(p)) return;
+    let pointer: unknown;
+    try {
+      pointer = await running.task.checkpoint();
+    } catch (e) {
+      this.emit({ type: "error", partition: p, message: `checkpoint of partition ${p} failed: ${messageOf(e)}` });
+      return;
+    }
+    try {
+      const revision = await this.member.write(p, pointer, running.revision);
+      running.revision = revision;
+      this.emit({ type: "committed", partition: p, revision });
+    } catch {
+      // Handed over cleanly while the checkpoint was written (rebalance, leave): not committed, but
+      // not a takeover either. Otherwise someone else owns the partition now.
+      const clean = running.released === "rebalance" || running.released === "left";
+      if (!clean) this.emit({ type: "commit_refused", partition: p });
+      await this.stopTask(p, running.released ?? "fenced");
+    }
+  }
+
+  /** Runs `fn` after everything queued for partition `p`; an unexpected failure is an `error` event. */
+  private inOrder(p: number, fn: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(p) ?? Promise.resolve())
+      .then(fn)
+      .catch((e) => this.emit({ type: "error", partition: p, message: `partition ${p}: ${messageOf(e)}` }));
+    this.chains.set(p, next);
+    return next;
+  }
+
+  private emit(e: PartitionTaskEvent): void {
+    this.subject.next(e);
+  }
+}
