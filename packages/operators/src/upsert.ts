@@ -6,15 +6,14 @@ import { type Col, fromArrow, repOf } from "./columnar/col.js";
 import { concatCols } from "./columnar/concat.js";
 import { ColumnMap } from "./columnar/column-map.js";
 import { KeyTable } from "./columnar/key-table.js";
-import { RowSink } from "./columnar/row-sink.js";
 import { takeCol } from "./columnar/take.js";
 import type { TableOperator } from "./operator.js";
-import { type Plain, PlainRowReader } from "./columnar/plain.js";
+import { fromPlain, type Plain, PlainRowReader } from "./columnar/plain.js";
 import { colKeys, hasScalarKeys, sameValue, scalarKeys } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { probeKeys } from "./columnar/probe.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
-import { ColumnsChange, columnOf, rowsIn } from "./columnar/columns-change.js";
+import { ColumnsChange, rowsIn } from "./columnar/columns-change.js";
 
 /**
  * The upsert operator of a table with a primary key; it is also the table's storage.
@@ -176,39 +175,60 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       const repeated = unique < n;
       // Retractions of stored rows come first, then the new rows, taken from the input columns:
       // every retraction refers to a row from an earlier batch, so the order is valid downstream.
-      const retracted = new RowSink(input, types, unique, only);
+      // First decide per key, so the retracted values are read from the table's columns before
+      // any of this batch's writes land in them.
       const reader = new PlainRowReader(cols);
       const inserted = new Int32Array(unique);
+      const retractedSlots = new Int32Array(unique);
+      /** Per decided key: the input row to write, or ~slot of a row to delete; `NOTHING` for none. */
+      const action = new Int32Array(unique);
       let k = 0;
+      let r = 0;
       for (let j = 0; j < unique; j++) {
         const first = firsts[j] as number;
-        const key = keys[first] as StoreKey;
         const i = writes[first] as number;
-        const slot = columns.slotOf(key);
+        const slot = columns.slotOf(keys[first] as StoreKey);
+        action[j] = NOTHING;
         if (i < 0) {
-          if (slot >= 0) {
-            retracted.push(columns.rowAt(slot), RETRACT);
-            store.delete(key);
-          }
+          if (slot < 0) continue;
+          retractedSlots[r++] = slot;
+          action[j] = ~slot;
           continue;
         }
-        if (slot < 0) store.set(key, reader.row(i));
-        else {
+        if (slot >= 0) {
           if (sameAsStored(columns, slot, reader, i, compared, types)) continue;
-          retracted.push(columns.rowAt(slot), RETRACT);
-          // The sink copied the old values: the stored row takes the new ones in place.
-          for (let j = 0; j < copied.length; j++) {
-            const c = copied[j] as number;
-            columns.write(slot, c, reader.at(c, i));
-          }
-          store.touch(key);
+          retractedSlots[r++] = slot;
         }
+        action[j] = i;
         inserted[k++] = i;
       }
-      return combine(retracted.build(), cols, sortedPrefix(inserted, k, repeated), n, input, types, only);
+      const retracted = r === 0 ? undefined : storedRows(columns, retractedSlots.subarray(0, r), types, only);
+      for (let j = 0; j < unique; j++) {
+        const a = action[j] as number;
+        if (a === NOTHING) continue;
+        const key = keys[firsts[j] as number] as StoreKey;
+        if (a < 0) {
+          store.delete(key);
+          continue;
+        }
+        const slot = columns.slotOf(key);
+        if (slot < 0) {
+          store.set(key, reader.row(a));
+          continue;
+        }
+        for (let c = 0; c < copied.length; c++) {
+          const col = copied[c] as number;
+          columns.write(slot, col, reader.at(col, a));
+        }
+        store.touch(key);
+      }
+      return combine(retracted, r, cols, sortedPrefix(inserted, k, repeated), n, input, types, only);
     },
   };
 }
+
+/** An {@link upsert} decision that writes nothing (an identical rewrite, or a delete of an absent key). */
+const NOTHING = 0x7fffffff;
 
 /** Representations whose key text (row-key.ts) is equal only for identical values. */
 const SAME_WHEN_KEYS_EQUAL = new Set(["bool", "i16", "i32", "i64", "date", "micros", "str", "bytes", "interval"]);
@@ -229,12 +249,33 @@ function sortedPrefix(idx: Int32Array, k: number, repeated: boolean): Int32Array
 }
 
 /**
- * Retractions followed by the input rows `idx` (inserts), as one change of columns as made (no
- * Arrow built: the operators downstream read them as they are); columns `only` leaves out come
- * out NULL.
+ * The stored rows in `slots`, column by column (columns `only` leaves out: undefined, NULL if
+ * built), read straight from the table's columns.
+ */
+function storedRows(
+  columns: ColumnMap,
+  slots: Int32Array,
+  types: readonly SqlType[],
+  only: readonly boolean[] | undefined,
+): (Col | undefined)[] {
+  const m = slots.length;
+  return types.map((t, c) => {
+    if (only?.[c] === false) return undefined;
+    const column = columns.column(c);
+    const values = new Array<Plain>(m);
+    for (let j = 0; j < m; j++) values[j] = column[slots[j] as number] as Plain;
+    return fromPlain(values, t);
+  });
+}
+
+/**
+ * `r` retracted rows (columns of {@link storedRows}) followed by the input rows `idx` (inserts),
+ * as one change of columns as made (no Arrow built: the operators downstream read them as they
+ * are); columns `only` leaves out come out NULL.
  */
 function combine(
-  retractions: ChangeBatch | undefined,
+  retracted: readonly (Col | undefined)[] | undefined,
+  r: number,
   cols: readonly Col[],
   idx: Int32Array,
   n: number,
@@ -242,15 +283,14 @@ function combine(
   types: readonly SqlType[],
   only: readonly boolean[] | undefined,
 ): ChangeBatch | undefined {
-  const r = retractions === undefined ? 0 : rowsIn(retractions);
   const m = idx.length;
   if (r + m === 0) return undefined;
   const columns = types.map((t, c): Col | undefined => {
     if (only?.[c] === false) return undefined;
+    const old = retracted?.[c];
     const col = cols[c] as Col;
     const inserted = m === n ? col : takeCol(col, idx);
-    if (r === 0) return inserted;
-    const old = columnOf(retractions as ChangeBatch, c, t);
+    if (old === undefined) return inserted;
     return m === 0 ? old : concatCols([old, inserted], t);
   });
   let ops: Int8Array | undefined;
