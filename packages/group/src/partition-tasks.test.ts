@@ -92,6 +92,8 @@ function runningIn(c: MemberProcess): Map<number, number> {
 /** A task that records what is called, whose checkpoint can be held until the test lets it go. */
 class ScriptedTask implements PartitionTask {
   readonly calls: string[] = [];
+  /** Whether `start` fails. */
+  failStart = false;
   private gate: Promise<void> | undefined;
   private open: () => void = () => {};
   constructor(readonly partition: number) {}
@@ -103,6 +105,7 @@ class ScriptedTask implements PartitionTask {
   }
   async start(from: unknown): Promise<void> {
     this.calls.push(`start ${JSON.stringify(from)}`);
+    if (this.failStart) throw new Error("boom");
   }
   async checkpoint(): Promise<unknown> {
     this.calls.push("checkpoint");
@@ -141,13 +144,14 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     partitions: number,
     factory: (p: number) => PartitionTask,
     commitIntervalMs = 200,
+    restartDelayMs = 1000,
   ) {
     const nc = await connection();
     const m = await GroupMember.join(await createOrJoinGroup(nc, { group, partitions }), {
       name: "m",
       leaseSeconds: LEASE,
     });
-    const tasks = PartitionTasks.run(m, factory, { commitIntervalMs });
+    const tasks = PartitionTasks.run(m, factory, { commitIntervalMs, restartDelayMs });
     running.push(tasks);
     const events: PartitionTaskEvent[] = [];
     tasks.events$.subscribe((e) => events.push(e));
@@ -186,6 +190,30 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     }
     await published.publish(js, g, 400, 40);
     expect((await waitForCommittedUpTo(group, state, published)).counts).toEqual(published.sorted());
+  });
+
+  it("tries a task that failed to start again, as a new task, while it owns the partition", async () => {
+    const made: ScriptedTask[] = [];
+    const a = await tasksOf(
+      fresh("restart"),
+      1,
+      (p) => {
+        const t = new ScriptedTask(p);
+        t.failStart = made.length < 2;
+        made.push(t);
+        return t;
+      },
+      200,
+      50,
+    );
+    await vi.waitFor(() => expect(a.tasks.running()).toEqual([0]), WAIT);
+    const errors = a.events.filter((e) => e.type === "error");
+    expect(errors.map((e) => (e as { message: string }).message)).toEqual([
+      "task of partition 0 did not start (trying again in 50 ms): boom",
+      "task of partition 0 did not start (trying again in 100 ms): boom",
+    ]);
+    expect(made).toHaveLength(3);
+    expect(a.events.filter((e) => e.type === "task_started")).toEqual([{ type: "task_started", partition: 0 }]);
   });
 
   it("commits every task's state on a clean leave, then stops the tasks and hands the partitions over", async () => {

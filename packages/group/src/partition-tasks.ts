@@ -36,9 +36,19 @@ export type PartitionTaskEvent =
 export interface PartitionTasksOptions {
   /** Milliseconds between commits of every running task's checkpoint. @default 1000 */
   readonly commitIntervalMs?: number;
+  /**
+   * Milliseconds before a task that failed to start is tried again (doubling up to 30 s), while
+   * the member still owns its partition. @default 1000
+   */
+  readonly restartDelayMs?: number;
 }
 
-function resolveTasksOptions(o: PartitionTasksOptions): { commitIntervalMs: number } {
+interface ResolvedTasksOptions {
+  readonly commitIntervalMs: number;
+  readonly restartDelayMs: number;
+}
+
+function resolveTasksOptions(o: PartitionTasksOptions): ResolvedTasksOptions {
   const commitIntervalMs = o.commitIntervalMs ?? 1000;
   if (!Number.isInteger(commitIntervalMs) || commitIntervalMs < 10) {
     throw new InvalidOptionError(
@@ -46,8 +56,26 @@ function resolveTasksOptions(o: PartitionTasksOptions): { commitIntervalMs: numb
       `commitIntervalMs must be a whole number of milliseconds, at least 10, got ${commitIntervalMs}`,
     );
   }
-  return { commitIntervalMs };
+  const restartDelayMs = o.restartDelayMs ?? 1000;
+  if (!Number.isInteger(restartDelayMs) || restartDelayMs < 1) {
+    throw new InvalidOptionError(
+      "restartDelayMs",
+      `restartDelayMs must be a whole number of milliseconds, at least 1, got ${restartDelayMs}`,
+    );
+  }
+  return { commitIntervalMs, restartDelayMs };
 }
+
+/** What a task starts from: the ownership it was acquired under. */
+interface StartOf {
+  readonly revision: number;
+  readonly from: unknown;
+  /** The partition's ownership count when it was acquired (see `PartitionTasks.ownership`). */
+  readonly ownership: number;
+}
+
+/** The longest wait between two tries to start a task. */
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
  * One task per partition the member owns, Kafka Streams style. Invariant: a partition's pointer
@@ -57,7 +85,9 @@ function resolveTasksOptions(o: PartitionTasksOptions): { commitIntervalMs: numb
  *
  * Per partition, starts, checkpoints and stops run one after another: `start` resolves before the
  * first checkpoint, and `stop` before the partition can start again in this process. A refused
- * commit stops the task and is an event; nothing throws out of the loop.
+ * commit stops the task and is an event; nothing throws out of the loop. A task that fails to
+ * start is an `error` event and is tried again (a new task from the factory) after a growing delay,
+ * for as long as the member holds the ownership it was started for.
  *
  * @example
  * ```ts
@@ -83,11 +113,15 @@ export class PartitionTasks {
   private readonly timer: NodeJS.Timeout;
   private committing = false;
   private leaving = false;
+  /** Per partition, which ownership is current (bumped on every acquire and release): a retry of an older one is dropped. */
+  private readonly ownership = new Map<number, number>();
+  /** Pending retries of tasks that failed to start. */
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   private constructor(
     readonly member: GroupMember,
     private readonly factory: (partition: number) => PartitionTask,
-    options: { commitIntervalMs: number },
+    private readonly options: ResolvedTasksOptions,
   ) {
     this.subscription = member.events$.subscribe({
       next: (e) => this.onGroupEvent(e),
@@ -139,8 +173,12 @@ export class PartitionTasks {
   }
 
   private onGroupEvent(e: GroupEvent): void {
+    if (e.type === "acquired" || e.type === "released") {
+      this.ownership.set(e.partition, (this.ownership.get(e.partition) ?? 0) + 1);
+    }
     if (e.type === "acquired" && !this.leaving) {
-      void this.inOrder(e.partition, () => this.startTask(e.partition, e.revision, e.data));
+      const started = { revision: e.revision, from: e.data, ownership: this.ownership.get(e.partition) as number };
+      void this.inOrder(e.partition, () => this.startTask(e.partition, started, this.options.restartDelayMs));
     } else if (e.type === "released") {
       const running = this.tasks.get(e.partition);
       if (running !== undefined) running.released = e.reason;
@@ -150,16 +188,28 @@ export class PartitionTasks {
 
   private async stopAll(reason: ReleaseReason): Promise<void> {
     clearInterval(this.timer);
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
     await Promise.all([...this.chains.keys()].map((p) => this.inOrder(p, () => this.stopTask(p, reason))));
   }
 
-  private async startTask(p: number, revision: number, from: unknown): Promise<void> {
-    if (this.tasks.has(p)) return;
+  private async startTask(p: number, started: StartOf, delayMs: number): Promise<void> {
+    const { revision, from } = started;
+    if (this.tasks.has(p) || this.leaving || this.ownership.get(p) !== started.ownership) return;
     const task = this.factory(p);
     try {
       await task.start(from);
     } catch (e) {
-      this.emit({ type: "error", partition: p, message: `task of partition ${p} did not start: ${messageOf(e)}` });
+      this.emit({
+        type: "error",
+        partition: p,
+        message: `task of partition ${p} did not start (trying again in ${delayMs} ms): ${messageOf(e)}`,
+      });
+      const retry = setTimeout(() => {
+        this.retries.delete(retry);
+        void this.inOrder(p, () => this.startTask(p, started, Math.min(2 * delayMs, MAX_RESTART_DELAY_MS)));
+      }, delayMs);
+      this.retries.add(retry);
       return;
     }
     this.tasks.set(p, { task, revision });
