@@ -22,6 +22,12 @@ export type GroupEvent =
   | { readonly type: "lease_lost"; readonly member: string }
   | { readonly type: "error"; readonly message: string };
 
+/**
+ * Work to finish before a rebalance hands partition `partition` over: resolves to the data to hand
+ * over with it (a final checkpoint pointer), or undefined to keep what the partition holds.
+ */
+export type HandOver = (partition: number) => Promise<unknown>;
+
 /** How a member joins. */
 export interface MemberOptions {
   /** A readable prefix of the member id (letters, digits, `-`, `_`). @default the host name */
@@ -87,6 +93,9 @@ export class GroupMember {
   private synced = false;
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
+  private handOverHook: HandOver | undefined;
+  /** Partitions whose hand-over hook runs now. */
+  private readonly handingOver = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private stopWatch: () => void = () => {};
 
@@ -106,6 +115,16 @@ export class GroupMember {
     // A closed connection ends the member: its lease runs out on the server, nothing is left running.
     void group.nc.closed().then(() => m.stop());
     return m;
+  }
+
+  /**
+   * Sets what runs before a rebalance hands a partition over (`PartitionTasks` sets it: a final
+   * checkpoint, the task stopped), so the next owner starts from where this one stopped. It runs
+   * outside the member's queue, so the lease keeps being renewed, for at most the lease time;
+   * then, or when it fails, the partition is handed over with the data it had.
+   */
+  onHandOver(hook: HandOver | undefined): void {
+    this.handOverHook = hook;
   }
 
   /** This incarnation's id (`<name>-<random>`); a member that lost its lease rejoins under a new one. */
@@ -288,7 +307,10 @@ export class GroupMember {
       const rev = this.mine.get(p);
       if (rev !== undefined) {
         if (entry !== undefined && entry.revision > rev && entry.owner !== self) this.release(p, "fenced");
-        else if (!desired.has(p)) await this.handOver(p, rev);
+        else if (!desired.has(p)) {
+          if (this.handOverHook === undefined) await this.handOver(p, rev);
+          else this.beginHandOver(p, this.handOverHook);
+        }
         continue;
       }
       if (!desired.has(p)) continue;
@@ -316,11 +338,41 @@ export class GroupMember {
     }
   }
 
-  private async handOver(p: number, rev: number): Promise<void> {
+  /**
+   * Runs `hook` for `p` outside the queue, then hands `p` over with the data it resolved to. A
+   * partition lost meanwhile (fenced, lease lost, left) is not handed over again.
+   */
+  private beginHandOver(p: number, hook: HandOver): void {
+    if (this.handingOver.has(p)) return;
+    this.handingOver.add(p);
+    const ms = this.options.leaseSeconds * 1000;
+    void settleWithin(hook(p), ms)
+      .catch((e) => {
+        this.emit({ type: "error", message: `hand-over of partition ${p}: ${messageOf(e)}` });
+        return undefined;
+      })
+      .then((data) =>
+        this.serialized(async () => {
+          this.handingOver.delete(p);
+          const rev = this.mine.get(p);
+          if (rev === undefined || this.closed) return;
+          await this.handOver(p, rev, data);
+          this.emit({ type: "owned", partitions: [...this.mine.keys()].sort((a, b) => a - b) });
+        }),
+      )
+      .catch((e) => this.emit({ type: "error", message: messageOf(e) }));
+  }
+
+  /** Releases `p` (CAS at `rev`), handing over `data` with it, or the data it holds when undefined. */
+  private async handOver(p: number, rev: number, data?: unknown): Promise<void> {
     try {
-      const value = this.releasedValue(p);
+      const value =
+        data === undefined ? this.releasedValue(p) : JSON.stringify({ owner: null, data } satisfies PartitionValue);
       const next = await this.group.kv.update(GroupKeys.partition(p), value, rev);
-      this.seePartition(p, withData({ owner: null, revision: next }, this.partitionEntries.get(p)?.data));
+      this.seePartition(
+        p,
+        withData({ owner: null, revision: next }, data === undefined ? this.partitionEntries.get(p)?.data : data),
+      );
       this.release(p, "rebalance");
     } catch {
       this.release(p, "fenced");
@@ -358,6 +410,15 @@ export class GroupMember {
     );
     return run;
   }
+}
+
+/** Resolves as `promise` does, or to undefined after `ms` milliseconds if it has not settled by then. */
+function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** `o` with `data` when there is any (the optional property absent rather than undefined). */

@@ -89,6 +89,12 @@ function runningIn(c: MemberProcess): Map<number, number> {
   return running;
 }
 
+/** The pointer the task of partition `p` started from, as its `task_started` event says. */
+function startedFrom(events: readonly PartitionTaskEvent[], p: number): CounterPointer | undefined {
+  const started = events.find((e) => e.type === "task_started" && e.partition === p);
+  return (started as { from?: CounterPointer } | undefined)?.from;
+}
+
 /** A task that records what is called, whose checkpoint can be held until the test lets it go. */
 class ScriptedTask implements PartitionTask {
   readonly calls: string[] = [];
@@ -186,7 +192,8 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     }, WAIT);
     for (const p of b.tasks.running()) {
       expect(a.events).toContainEqual({ type: "task_stopped", partition: p, reason: "rebalance" });
-      expect(b.events).toContainEqual({ type: "task_started", partition: p, from: pointers.get(p) });
+      // handed over with a last checkpoint: at the place the last commit reached
+      expect(startedFrom(b.events, p)?.seq).toBe((pointers.get(p) as CounterPointer).seq);
     }
     await published.publish(js, g, 400, 40);
     expect((await waitForCommittedUpTo(group, state, published)).counts).toEqual(published.sorted());
@@ -214,6 +221,39 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     ]);
     expect(made).toHaveLength(3);
     expect(a.events.filter((e) => e.type === "task_started")).toEqual([{ type: "task_started", partition: 0 }]);
+  });
+
+  it("hands a partition over on a rebalance with its task's last checkpoint, so the next owner redoes nothing", async () => {
+    const g = fresh("handover");
+    const nc = await connection();
+    const js = jetstream(nc);
+    const stream = await partitionedStream(nc, g, 4);
+    const state = await new Kvm(nc).create(`state_${g}`);
+    const made = new Map<number, PartitionedCounter>();
+    const counter = (p: number) => {
+      const c = new PartitionedCounter({ js, state, stream, prefix: g }, p);
+      made.set(p, c);
+      return c;
+    };
+    // no timed commits: the only pointers are the ones handed over
+    const a = await tasksOf(g, 4, counter, 600_000);
+    await vi.waitFor(() => expect(a.tasks.running()).toEqual([0, 1, 2, 3]), WAIT);
+    const published = new Published(4);
+    await published.publish(js, g, 400, 40);
+    const aTasks = new Map(made);
+    await vi.waitFor(() => {
+      for (const [p, seq] of published.lastSeq) expect(aTasks.get(p)?.counted).toBe(seq);
+    }, WAIT);
+    const b = await tasksOf(g, 4, counter, 600_000);
+    await vi.waitFor(() => expect(b.tasks.running()).toHaveLength(2), WAIT);
+    for (const p of b.tasks.running()) {
+      const from = startedFrom(b.events, p);
+      expect(from, `partition ${p} started from a handed-over pointer`).toBeDefined();
+      expect(from?.seq).toBe(published.lastSeq.get(p));
+      const s = await readCounterState(state, from as CounterPointer);
+      const expected = published.sorted().filter(([k]) => partitionOf([k], 4) === p);
+      expect(Object.entries(s.counts).sort(([x], [y]) => x.localeCompare(y))).toEqual(expected);
+    }
   });
 
   it("commits every task's state on a clean leave, then stops the tasks and hands the partitions over", async () => {

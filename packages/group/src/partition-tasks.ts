@@ -129,6 +129,7 @@ export class PartitionTasks {
       complete: () => void this.stopAll("lease_lost"),
     });
     this.timer = setInterval(() => void this.commitAll(), options.commitIntervalMs);
+    member.onHandOver((p) => this.handOver(p));
   }
 
   /**
@@ -263,12 +264,41 @@ export class PartitionTasks {
     }
   }
 
-  /** Runs `fn` after everything queued for partition `p`; an unexpected failure is an `error` event. */
-  private inOrder(p: number, fn: () => Promise<void>): Promise<void> {
-    const next = (this.chains.get(p) ?? Promise.resolve())
-      .then(fn)
-      .catch((e) => this.emit({ type: "error", partition: p, message: `partition ${p}: ${messageOf(e)}` }));
-    this.chains.set(p, next);
+  /**
+   * Before a rebalance hands `p` over: the task's last checkpoint, then its stop; the pointer goes
+   * to the next owner with the release itself, so it starts where this task stopped (nothing is
+   * done twice). Undefined (the pointer the partition holds stays) when no task runs or the
+   * checkpoint fails.
+   */
+  private handOver(p: number): Promise<unknown> {
+    return this.inOrder(p, async () => {
+      const running = this.tasks.get(p);
+      if (running === undefined) return undefined;
+      let pointer: unknown;
+      try {
+        pointer = await running.task.checkpoint();
+      } catch (e) {
+        this.emit({
+          type: "error",
+          partition: p,
+          message: `last checkpoint of partition ${p} failed: ${messageOf(e)}`,
+        });
+      }
+      await this.stopTask(p, "rebalance");
+      return pointer;
+    });
+  }
+
+  /** Runs `fn` after everything queued for partition `p`; an unexpected failure is an `error` event (and undefined). */
+  private inOrder<T>(p: number, fn: () => Promise<T>): Promise<T | undefined> {
+    const next = (this.chains.get(p) ?? Promise.resolve()).then(fn).catch((e) => {
+      this.emit({ type: "error", partition: p, message: `partition ${p}: ${messageOf(e)}` });
+      return undefined;
+    });
+    this.chains.set(
+      p,
+      next.then(() => {}),
+    );
     return next;
   }
 
