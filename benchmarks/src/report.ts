@@ -94,8 +94,8 @@ function ratio(key: "vsCeiling" | "vsPeer", r: RowResult, base: RowResult | unde
   return { [key]: r.msgPerSec / base.msgPerSec };
 }
 
-/** The issue's targets, evaluated on the rows of a run. */
-export function targetsOf(rows: readonly RowResult[]): Target[] {
+/** The issues' targets, evaluated on the rows of a run (and its join micro-benchmark, when it ran). */
+export function targetsOf(rows: readonly RowResult[], joins: readonly JoinRow[] = []): Target[] {
   const by = new Map(rows.filter((r) => r.error === undefined).map((r) => [r.id, r]));
   const out: Target[] = [];
   const atLeast = (goal: string, value: number | undefined, min: number): void => {
@@ -138,6 +138,9 @@ export function targetsOf(rows: readonly RowResult[]): Target[] {
     value: lookupP99 === undefined ? "n/a" : `${lookupP99.toFixed(2)} ms`,
     met: lookupP99 === undefined ? undefined : lookupP99 <= 20,
   });
+  for (const j of joins) {
+    atLeast(`stream-table join + group-by >= 1.0x peer (in process, ${j.events} events)`, j.ratio, 1.0);
+  }
   const backlogs = rows.filter((r) => r.id.startsWith("jetflow-backlog-") && r.error === undefined);
   const small = backlogs[0];
   const large = backlogs[1];

@@ -74,7 +74,7 @@ async function main(options: BenchOptions): Promise<number> {
         seconds: l.seconds,
       })),
       rows,
-      targets: targetsOf(rows),
+      targets: targetsOf(rows, joins),
       ...(decode === undefined ? {} : { decode }),
       ...(joins === undefined ? {} : { joins }),
     };
