@@ -59,7 +59,13 @@ describe("ExchangeWriter", () => {
     const writer = new ExchangeWriter(js, { group, edge: "by_key", from: 2, partitions: N });
     const change = await allTypesChange(0, 200);
     const types = change.batch.schema.fields.map((f) => sqlTypeOfField(f));
-    writer.add(change, [6, 2]); // (txt, big), NULL on every 5th row
+    // Two adds (slices of one change) into one epoch: (txt, big) keys, NULL on every 5th row.
+    for (const [from, to] of [
+      [0, 120],
+      [120, 200],
+    ] as const) {
+      writer.add({ batch: change.batch.slice(from, to), ops: change.ops!.subarray(from, to) }, [6, 2]);
+    }
     const sealed = writer.seal(7);
     await writer.publish(sealed);
 

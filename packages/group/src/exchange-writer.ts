@@ -5,7 +5,7 @@ import { headers } from "@nats-io/transport-node";
 import type { Data, Schema } from "apache-arrow";
 import { ExchangeError } from "./errors.js";
 import { encodeChange } from "./exchange-codec.js";
-import { exchangeSubject } from "./exchange-stream.js";
+import { exchangeStreamName, exchangeSubject } from "./exchange-stream.js";
 import { partitionsOfRows } from "./partition-key.js";
 
 /** Where an {@link ExchangeWriter} publishes, and how. */
@@ -46,16 +46,18 @@ export interface SealedEpoch {
  * an epoch's rows, once sealed, to `jf.x.<group>.<edge>.<q>` for each target q.
  *
  * Invariant: message i of target q of epoch e from partition p always carries `Nats-Msg-Id`
- * `<edge>:<p>:<e>:<q>:<i>` and the same bytes (a sealed epoch is plain data kept in the
- * checkpoint), so publishing it again (a retry, or a new owner after a crash between publish and
- * the checkpoint recording it) is dropped by the stream's duplicate window: each row is stored once.
+ * `<edge>:<p>:<e>:<q>:<i>` and the same bytes, because a sealed epoch is plain data that the task
+ * keeps in its checkpoint and publishes only once that checkpoint committed. So publishing it
+ * again (a retry, or a new owner after a crash between the commit and the last ack) is dropped
+ * by the stream's duplicate window: each row is stored once. (Publishing an epoch no committed
+ * checkpoint holds would break this: a new owner could seal other rows under the same ids.)
  *
  * @example
  * ```ts
  * const w = new ExchangeWriter(js, { group: "orders", edge: "by_region", from: p, partitions: 16 });
  * w.add(change, [2]); // column 2 is the next stage's key
  * const sealed = w.seal(epoch); // keep it in the checkpoint of this epoch
- * await w.publish(sealed);
+ * await w.publish(sealed); // once that checkpoint committed
  * ```
  */
 export class ExchangeWriter {
@@ -152,6 +154,7 @@ export class ExchangeWriter {
         `edge "${edge}" from ${from}: epoch ${sealed.epoch} published after epoch ${this.lastPublished}`,
       );
     }
+    const stream = exchangeStreamName(group);
     const pending = new Set<Promise<PubAck>>();
     let failed: unknown;
     for (const { partition: q, messages } of sealed.targets) {
@@ -163,6 +166,7 @@ export class ExchangeWriter {
         const ack = this.js.publish(subject, messages[i] as Uint8Array, {
           msgID: `${edge}:${from}:${sealed.epoch}:${q}:${i}`,
           headers: h,
+          expect: { streamName: stream },
         });
         pending.add(ack);
         ack.then(
