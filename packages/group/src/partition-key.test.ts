@@ -69,6 +69,8 @@ describe("partitionOfRow", () => {
       ts: "timestamptz",
       d: "date",
       ok: "boolean",
+      f: "double precision",
+      j: "jsonb",
     };
     const rows = Array.from({ length: 50 }, (_, k) => ({
       i: k % 7 === 0 ? null : k * 31,
@@ -78,13 +80,22 @@ describe("partitionOfRow", () => {
       ts: new Date(1714564800000 + k * 1000).toISOString(),
       d: `2024-05-${String((k % 28) + 1).padStart(2, "0")}`,
       ok: k % 2 === 0,
+      f: k % 4 === 0 ? null : k / 7,
+      j: k % 6 === 0 ? null : { k },
     }));
     const { batch } = await decodedChange(columns, rows);
     const types = Object.values(columns).map((c) => t(c));
     const got = partitionsOfRows(batch.data.children as Data[], types, rows.length, N);
     rows.forEach((r, k) => {
-      const plain = [r.i, BigInt(r.b), r.n, r.s, BigInt(Date.parse(r.ts)) * 1000n, Date.parse(r.d) / 86_400_000, r.ok];
+      const days = Date.parse(r.d) / 86_400_000;
+      const json = r.j === null ? null : JSON.stringify(r.j);
+      const plain = [r.i, BigInt(r.b), r.n, r.s, BigInt(Date.parse(r.ts)) * 1000n, days, r.ok, r.f, json];
       expect(got[k], JSON.stringify(r)).toBe(partitionOfRow(plain, types, N));
     });
+    // A slice of the batch (offset buffers) gives its rows' partitions too.
+    const slice = batch.slice(13, 40);
+    expect([...partitionsOfRows(slice.data.children as Data[], types, slice.numRows, N)]).toEqual([
+      ...got.slice(13, 40),
+    ]);
   });
 });

@@ -72,14 +72,46 @@ export function partitionsOfRows(
   rows: number,
   n: number,
 ): Uint32Array {
+  const tokens = columns.map((data, k) => columnTokens(data, types[k] as SqlType, rows));
   const out = new Uint32Array(rows);
-  const tokens = new Array<string>(columns.length);
+  const row = new Array<string>(columns.length);
   for (let i = 0; i < rows; i++) {
-    for (let k = 0; k < columns.length; k++) {
-      const type = types[k] as SqlType;
-      tokens[k] = keyToken(cellAt(columns[k] as Data, i, type), type);
-    }
-    out[i] = partitionOf(tokens, n);
+    for (let k = 0; k < tokens.length; k++) row[k] = (tokens[k] as string[])[i] as string;
+    out[i] = partitionOf(row, n);
   }
   return out;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The token of every row of one column: whole numbers, doubles and text straight from the Arrow
+ * buffers (the common key types), every other type through its Cell.
+ */
+function columnTokens(data: Data, type: SqlType, rows: number): string[] {
+  const out = new Array<string>(rows);
+  const nulls = data.nullCount > 0;
+  switch (type.kind) {
+    case "smallint":
+    case "integer":
+    case "bigint":
+    case "double precision": {
+      const values = data.values as ArrayLike<number | bigint>;
+      for (let i = 0; i < rows; i++) out[i] = nulls && !data.getValid(i) ? "" : String(values[i]);
+      return out;
+    }
+    case "varchar":
+    case "jsonb": {
+      const offsets = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      for (let i = 0; i < rows; i++) {
+        out[i] =
+          nulls && !data.getValid(i) ? "" : utf8.decode(bytes.subarray(offsets[i] as number, offsets[i + 1] as number));
+      }
+      return out;
+    }
+    default:
+      for (let i = 0; i < rows; i++) out[i] = keyToken(cellAt(data, i, type), type);
+      return out;
+  }
 }
