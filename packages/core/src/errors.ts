@@ -43,6 +43,8 @@ export const ErrorCode = {
   SinkFailed: "SINK_FAILED",
   /** A group of processes cannot form or keep its membership (old server, config mismatch, lease lost, fenced). */
   GroupFailed: "GROUP_FAILED",
+  /** An exchange stream between stages is unusable (wrong subjects) or a message on it does not decode. */
+  ExchangeFailed: "EXCHANGE_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

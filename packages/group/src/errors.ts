@@ -22,3 +22,25 @@ export class GroupError extends JetflowError {
     super(ErrorCode.GroupFailed, message, options);
   }
 }
+
+/**
+ * An exchange between stages cannot be used: its stream exists with other subjects, a publish
+ * was refused, or a message on it does not decode. Code `EXCHANGE_FAILED`; `group` names the group.
+ *
+ * @example
+ * ```ts
+ * try { await ensureExchangeStream(jsm, "orders"); } catch (e) {
+ *   if (e instanceof ExchangeError) console.error(e.message);
+ * }
+ * ```
+ */
+export class ExchangeError extends JetflowError {
+  override readonly name = "ExchangeError";
+  constructor(
+    readonly group: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.ExchangeFailed, message, options);
+  }
+}

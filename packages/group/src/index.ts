@@ -8,7 +8,6 @@
  * member.events$.subscribe((e) => e.type === "owned" && console.log(e.partitions));
  * ```
  */
-export { GroupError } from "./errors.js";
 export { fnv1a32, partitionOf } from "./partition.js";
 export { assignPartitions } from "./rendezvous.js";
 export { createOrJoinGroup, openGroup, requireGroupServer } from "./group.js";
@@ -21,3 +20,12 @@ export { PartitionTasks } from "./partition-tasks.js";
 export type { PartitionTask, PartitionTaskEvent, PartitionTasksOptions } from "./partition-tasks.js";
 export { groupStatus } from "./group-status.js";
 export type { GroupStatus, MemberStatus } from "./group-status.js";
+export { ExchangeError, GroupError } from "./errors.js";
+export { keyToken, partitionOfRow, partitionsOfRows } from "./partition-key.js";
+export { ensureExchangeStream, exchangeStreamName, exchangeSubject, exchangeSubjects } from "./exchange-stream.js";
+export type { ExchangeStreamOptions } from "./exchange-stream.js";
+export { decodeChange, encodeChange, OP_COLUMN } from "./exchange-codec.js";
+export { ExchangeWriter } from "./exchange-writer.js";
+export type { ExchangeWriterOptions, SealedEpoch } from "./exchange-writer.js";
+export { ExchangeReader } from "./exchange-reader.js";
+export type { ExchangeChange, ExchangeReaderOptions } from "./exchange-reader.js";

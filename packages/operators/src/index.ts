@@ -35,3 +35,5 @@ export { hop } from "./hop.js";
 export type { TemporalFilterOperator, TemporalFilterOptions } from "./temporal-filter.js";
 export { temporalFilter } from "./temporal-filter.js";
 export { ColumnsChange, rowsIn } from "./columnar/columns-change.js";
+export { takeChange } from "./columnar/take.js";
+export { concatChanges } from "./columnar/concat.js";

@@ -7,7 +7,7 @@ const built = (script: string) => path.resolve(import.meta.dirname, "../../dist/
 /** A line the child printed (a GroupEvent, or its write results). */
 export type ChildLine = { readonly type: string } & Record<string, unknown>;
 
-/** A group member running in a child process (see member-child.ts). */
+/** A child process (a group member, see member-child.ts; or another test child) and what it printed. */
 export interface MemberProcess {
   readonly proc: ChildProcessWithoutNullStreams;
   /** Every line printed so far, parsed. */
@@ -55,6 +55,20 @@ export function startTasksProcess(
     stateBucket,
     String(commitIntervalMs),
   ]);
+}
+
+/**
+ * Starts the sending end of an exchange in a child process (exchange-child.ts): `seal` seals
+ * `rows` all-types rows into `partitions`, keeps the sealed epoch in `file` and publishes it;
+ * `republish` publishes the sealed epoch in `file` again.
+ */
+export function startExchangeProcess(
+  url: string,
+  exchange: { group: string; edge: string; file: string; rows: number; partitions: number },
+  mode: "seal" | "republish",
+): MemberProcess {
+  const { group, edge, file, rows, partitions } = exchange;
+  return startChild("exchange-child.js", [url, group, edge, file, mode, String(rows), String(partitions)]);
 }
 
 function startChild(script: string, args: string[]): MemberProcess {

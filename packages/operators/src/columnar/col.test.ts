@@ -5,8 +5,8 @@ import { runNodeScript } from "@jetflow/test-harness";
 import { type Data, makeVector } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fromArrow, toArrow } from "./col.js";
-import { concatData } from "./concat.js";
+import { batchOf, fromArrow, toArrow } from "./col.js";
+import { concatChanges, concatData } from "./concat.js";
 import { fromPlain, type Plain, plainValues } from "./plain.js";
 import { RowSink } from "./row-sink.js";
 import { colKeys, rowKeys } from "./row-key.js";
@@ -234,5 +234,26 @@ describe("short text interning", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("concatChanges", () => {
+  it("joins changes' rows and ops in order (a change without ops counts as inserts)", () => {
+    const types = [t("integer"), t("varchar")];
+    const schema = schemaFrom({ a: "integer", b: "varchar" });
+    const change = (a: Plain[], b: Plain[], ops?: number[]) => ({
+      batch: batchOf(schema, [toArrow(fromPlain(a, types[0]!)), toArrow(fromPlain(b, types[1]!))], a.length),
+      ops: ops === undefined ? undefined : Int8Array.from(ops),
+    });
+    const out = concatChanges(
+      [change([1, 2], ["x", null], [1, -1]), change([3], ["y"]), change([null], ["z"], [-1])],
+      schema,
+      types,
+    );
+    expect(plainValues(fromArrow(out.batch.data.children[0] as Data, types[0]!))).toEqual([1, 2, 3, null]);
+    expect(plainValues(fromArrow(out.batch.data.children[1] as Data, types[1]!))).toEqual(["x", null, "y", "z"]);
+    expect([...out.ops!]).toEqual([1, -1, 1, -1]);
+    const inserts = concatChanges([change([1], ["x"]), change([2], ["y"])], schema, types);
+    expect(inserts.ops).toBeUndefined();
   });
 });

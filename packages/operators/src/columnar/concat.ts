@@ -1,6 +1,6 @@
-import type { SqlType } from "@jetflow/core";
-import { type Data, makeData } from "apache-arrow";
-import { allocValues, type Col, fromArrow, repOf, toArrow } from "./col.js";
+import type { ChangeBatch, SqlType } from "@jetflow/core";
+import { type Data, makeData, type Schema } from "apache-arrow";
+import { allocValues, batchOf, type Col, fromArrow, repOf, toArrow } from "./col.js";
 import { fromPlain, plainValues } from "./plain.js";
 
 /**
@@ -13,6 +13,36 @@ export function concatData(parts: readonly Data[], type: SqlType): Data {
   if (rep === "str" || rep === "bytes") return concatVarBinary(parts);
   const cols = parts.map((p) => fromArrow(p, type));
   return toArrow(concatCols(cols, type));
+}
+
+/**
+ * The rows of several changes of one schema as one change, in order (ops concatenated; all
+ * inserts when none carries ops).
+ *
+ * @example
+ * ```ts
+ * concatChanges([a, b], schema, types).batch.numRows; // a's rows + b's rows
+ * ```
+ */
+export function concatChanges(changes: readonly ChangeBatch[], schema: Schema, types: readonly SqlType[]): ChangeBatch {
+  if (changes.length === 1) return changes[0] as ChangeBatch;
+  const n = changes.reduce((a, c) => a + c.batch.numRows, 0);
+  const columns = types.map((t, k) =>
+    concatData(
+      changes.map((c) => c.batch.data.children[k] as Data),
+      t,
+    ),
+  );
+  let ops: Int8Array | undefined;
+  if (changes.some((c) => c.ops !== undefined)) {
+    ops = new Int8Array(n).fill(1);
+    let at = 0;
+    for (const c of changes) {
+      if (c.ops !== undefined) ops.set(c.ops.subarray(0, c.batch.numRows), at);
+      at += c.batch.numRows;
+    }
+  }
+  return { batch: batchOf(schema, columns, n), ops };
 }
 
 function concatValid(cols: readonly Col[], n: number): Uint8Array | undefined {

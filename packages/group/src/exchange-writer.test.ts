@@ -1,0 +1,175 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type ChangeBatch, sqlTypeOfField } from "@jetflow/core";
+import { NatsServer } from "@jetflow/test-harness";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ExchangeError } from "./errors.js";
+import { ensureExchangeStream, exchangeStreamName } from "./exchange-stream.js";
+import { ExchangeWriter } from "./exchange-writer.js";
+import { partitionOfRow } from "./partition-key.js";
+import { allTypesChange, allTypesRow } from "./testing/all-types.js";
+import { changeRows } from "./testing/decoded-change.js";
+import { startExchangeProcess } from "./testing/member-process.js";
+import { readExchange } from "./testing/read-exchange.js";
+
+const N = 4;
+let server: NatsServer;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+let attempt = 0;
+const fresh = () => `g${++attempt}`;
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await connect({ servers: server.url });
+  js = jetstream(nc);
+  jsm = await jetstreamManager(nc);
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+const messagesOf = (sealed: { targets: readonly { messages: readonly unknown[] }[] }) =>
+  sealed.targets.reduce((a, t) => a + t.messages.length, 0);
+const storedIn = async (group: string) => (await jsm.streams.info(exchangeStreamName(group))).state.messages;
+const sorted = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
+
+/** Every row read back from every partition of an edge, with the partition it was read from. */
+async function readAllPartitions(group: string, edge: string, messages: number) {
+  const perPartition = await Promise.all(
+    Array.from({ length: N }, async (_, q) => {
+      const subject = `jf.x.${group}.${edge}.${q}`;
+      const stored = (await jsm.streams.info(exchangeStreamName(group), { subjects_filter: subject })).state.subjects;
+      return { q, got: await readExchange(js, { group, edge, partition: q, after: 0 }, stored?.[subject] ?? 0) };
+    }),
+  );
+  expect(perPartition.reduce((a, p) => a + p.got.length, 0)).toBe(messages);
+  return perPartition;
+}
+
+describe("ExchangeWriter", () => {
+  it("routes each row to the partition partitionOfRow names, retractions and NULL keys included", async () => {
+    const group = fresh();
+    await ensureExchangeStream(jsm, group);
+    const writer = new ExchangeWriter(js, { group, edge: "by_key", from: 2, partitions: N });
+    const change = await allTypesChange(0, 200);
+    const types = change.batch.schema.fields.map((f) => sqlTypeOfField(f));
+    // Two adds (slices of one change) into one epoch: (txt, big) keys, NULL on every 5th row.
+    for (const [from, to] of [
+      [0, 120],
+      [120, 200],
+    ] as const) {
+      writer.add({ batch: change.batch.slice(from, to), ops: change.ops!.subarray(from, to) }, [6, 2]);
+    }
+    const sealed = writer.seal(7);
+    await writer.publish(sealed);
+
+    const read = await readAllPartitions(group, "by_key", messagesOf(sealed));
+    const ids: number[] = [];
+    for (const { q, got } of read) {
+      for (const { change: c, from, epoch } of got) {
+        expect([from, epoch]).toEqual([2, 7]);
+        for (const row of changeRows(c)) {
+          const id = Number(row[1]);
+          ids.push(id);
+          const r = allTypesRow(id);
+          const big = r["big"] === null ? null : BigInt(r["big"] as string);
+          expect(partitionOfRow([r["txt"], big], [types[6]!, types[2]!], N), `row ${id}`).toBe(q);
+        }
+      }
+    }
+    expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(sorted(read.flatMap((p) => p.got.flatMap((g) => changeRows(g.change))))).toEqual(sorted(changeRows(change)));
+  });
+
+  it("stores a sealed epoch once however often it is published; epochs go in order", async () => {
+    const group = fresh();
+    await ensureExchangeStream(jsm, group);
+    const writer = new ExchangeWriter(js, { group, edge: "e", from: 0, partitions: N, maxMessageBytes: 4096 });
+    writer.add(await allTypesChange(0, 100), [0]);
+    const one = writer.seal(1);
+    writer.add(await allTypesChange(100, 50), [0]);
+    const two = writer.seal(2);
+    expect(messagesOf(one)).toBeGreaterThan(N);
+    await writer.publish(one);
+    await writer.publish(one);
+    await writer.publish(two);
+    expect(await storedIn(group)).toBe(messagesOf(one) + messagesOf(two));
+    // A new writer (a new owner after a crash) publishing the same sealed epoch: nothing new.
+    await new ExchangeWriter(js, { group, edge: "e", from: 0, partitions: N }).publish(two);
+    expect(await storedIn(group)).toBe(messagesOf(one) + messagesOf(two));
+
+    await expect(writer.publish(one)).rejects.toThrow('edge "e" from 0: epoch 1 published after epoch 2');
+    expect(() => writer.seal(2)).toThrow("epoch must be a whole number above the last sealed (2), got 2");
+    const other = new ExchangeWriter(js, { group, edge: "e", from: 1, partitions: N });
+    await expect(other.publish(two)).rejects.toBeInstanceOf(ExchangeError);
+  });
+
+  it("refuses a change whose columns differ from the first one's", async () => {
+    const writer = new ExchangeWriter(js, { group: "g", edge: "e", from: 0, partitions: N });
+    const change = await allTypesChange(0, 3);
+    writer.add(change, [0]);
+    const narrower: ChangeBatch = { batch: change.batch.selectAt([0, 1]), ops: undefined };
+    expect(() => writer.add(narrower, [0])).toThrow(`edge "e": a change's columns differ from the first change's`);
+    expect(() => writer.add(change, [40])).toThrow("key column 40 is not a column of the change (it has 17)");
+  });
+
+  it("a writer killed with kill -9 mid-publish, its sealed epoch published again by a new process: every row once", async () => {
+    const group = fresh();
+    await ensureExchangeStream(jsm, group);
+    const rows = 3000;
+    const exchange = {
+      group,
+      edge: "crash",
+      file: path.join(mkdtempSync(path.join(tmpdir(), "jf-x-")), "sealed.bin"),
+      rows,
+      partitions: N,
+    };
+    const first = startExchangeProcess(server.url, exchange, "seal");
+    let total = 0;
+    try {
+      await vi.waitFor(
+        () => {
+          const sealed = first.lines.find((l) => l.type === "sealed");
+          if (sealed === undefined) throw new Error(`not sealed yet: ${first.stderr()}`);
+          total = sealed["messages"] as number;
+        },
+        { timeout: 15_000, interval: 10 },
+      );
+      await vi.waitFor(
+        async () => {
+          if ((await storedIn(group)) === 0) throw new Error("nothing published yet");
+        },
+        { timeout: 15_000, interval: 5 },
+      );
+    } finally {
+      await first.kill();
+    }
+    const atKill = await storedIn(group);
+    expect(first.lines.some((l) => l.type === "published")).toBe(false);
+    expect(atKill).toBeGreaterThan(0);
+    expect(atKill).toBeLessThan(total);
+
+    const second = startExchangeProcess(server.url, exchange, "republish");
+    try {
+      await vi.waitFor(
+        () => {
+          if (!second.lines.some((l) => l.type === "published")) throw new Error(`not published: ${second.stderr()}`);
+        },
+        { timeout: 15_000, interval: 20 },
+      );
+    } finally {
+      await second.kill();
+    }
+    expect(await storedIn(group)).toBe(total);
+    const read = await readAllPartitions(group, "crash", total);
+    const back = read.flatMap((p) => p.got.flatMap((g) => changeRows(g.change)));
+    expect(back.length).toBe(rows);
+    expect(sorted(back)).toEqual(sorted(changeRows(await allTypesChange(0, rows))));
+  }, 30_000);
+});
