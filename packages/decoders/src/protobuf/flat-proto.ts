@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
 import protobuf from "protobufjs";
-import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+import { FlatRow, type LongConstructor } from "../row-writer.js";
 import { findField } from "./proto-plan.js";
 
 /** Scalar field types the reader decodes, with their wire type. */
@@ -44,6 +44,14 @@ interface Slot {
 
 /** Thrown inside the reader when the payload needs protobufjs; caught in `read`. */
 const GENERAL = Symbol("general");
+/** `value()`: a non-empty string, its bytes from `textStart` to `pos`. */
+const TEXT = Symbol("text");
+/** `value()`: a number, in `number` (not boxed). */
+const NUMBER = Symbol("number");
+/** `value()`: a 64-bit integer, its halves in `lo` / `hi` (no Long built). */
+const LONG = Symbol("long");
+/** Field numbers up to this are found in an array, not a Map. */
+const DENSE_IDS = 1024;
 
 /**
  * Reads messages whose columns are all plain scalar fields (numbers, bools, strings; not
@@ -58,8 +66,9 @@ const GENERAL = Symbol("general");
  */
 export class FlatProtoReader {
   private readonly byId: ReadonlyMap<number, readonly Slot[]>;
+  /** `byId` as an array indexed by field number, for numbers below {@link DENSE_IDS}. */
+  private readonly dense: (readonly Slot[] | undefined)[];
   private readonly row: FlatRow;
-  private readonly Long: typeof protobuf.util.Long;
   private pos = 0;
 
   private constructor(
@@ -71,8 +80,11 @@ export class FlatProtoReader {
     const byId = new Map<number, Slot[]>();
     for (const s of slots) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
     this.byId = byId;
+    this.dense = [];
+    for (const [id, list] of byId) if (id < DENSE_IDS) this.dense[id] = list;
+    for (let id = 0; id < this.dense.length; id++) this.dense[id] ??= undefined;
     this.row = new FlatRow(slots.length);
-    this.Long = Long;
+    this.row.long = Long as unknown as LongConstructor;
   }
 
   /** The reader for these columns of `type`, or undefined when a column needs what it does not read. */
@@ -108,18 +120,18 @@ export class FlatProtoReader {
   /** The payload's column values (reused by the next call), or undefined when protobufjs must decode it. */
   read(b: Uint8Array): FlatRow | undefined {
     const row = this.row;
-    const values = row.values;
     const slots = this.slots;
-    for (let c = 0; c < slots.length; c++) values[c] = slots[c]!.unset;
+    for (let c = 0; c < slots.length; c++) row.setValue(c, slots[c]!.unset);
     row.source = b;
     this.pos = 0;
+    const dense = this.dense;
     try {
       const n = b.length;
       while (this.pos < n) {
         const tag = this.tag(b, n);
         const id = tag >>> 3;
         const wire = tag & 7;
-        const known = this.byId.get(id);
+        const known = id < dense.length ? dense[id] : id < DENSE_IDS ? undefined : this.byId.get(id);
         const slot = known?.[0];
         if (slot === undefined || slot.wire !== wire) {
           const other = slot === undefined ? this.others.get(id)?.get(wire) : undefined;
@@ -129,13 +141,13 @@ export class FlatProtoReader {
         }
         const value = this.value(b, n, slot);
         for (const s of known as readonly Slot[]) {
-          if (value === UTF8_TEXT) {
-            if (s.text) {
-              values[s.column] = UTF8_TEXT;
-              row.starts[s.column] = this.textStart;
-              row.ends[s.column] = this.pos;
-            } else values[s.column] = this.textValue(b, this.textStart, this.pos);
-          } else values[s.column] = value;
+          if (value === NUMBER) row.setNumber(s.column, this.number);
+          else if (value === TEXT) {
+            if (s.text) row.setUtf8(s.column, this.textStart, this.pos);
+            else row.setValue(s.column, this.textValue(b, this.textStart, this.pos));
+          } else if (value === LONG) {
+            row.setInt64(s.column, this.lo, this.hi, slot.type === "uint64" || slot.type === "fixed64");
+          } else row.setValue(s.column, value);
         }
       }
       return row;
@@ -148,10 +160,17 @@ export class FlatProtoReader {
   private textStart = 0;
   private textHigh = false;
 
-  /** The field's value as protobufjs leaves it readable; UTF8_TEXT for a non-empty string (bytes from `textStart`). */
+  /** A number read by `value()` (see {@link NUMBER}). */
+  private number = 0;
+
+  /**
+   * The field's value as protobufjs leaves it readable, or where it is: {@link TEXT} for a
+   * non-empty string (bytes from `textStart`), {@link NUMBER} for a number in `number`,
+   * {@link LONG} for a 64-bit integer in `lo`/`hi`. An implicit field set to its default reads
+   * as the prototype's value, as protobufjs has it.
+   */
   private value(b: Uint8Array, n: number, slot: Slot): unknown {
-    let value: unknown;
-    let isDefault: boolean;
+    let number: number;
     switch (slot.type) {
       case "string": {
         const length = this.size(b, n);
@@ -170,7 +189,7 @@ export class FlatProtoReader {
         if (length === 0) return slot.implicit ? slot.unset : "";
         this.textStart = start;
         this.textHigh = high;
-        return UTF8_TEXT;
+        return TEXT;
       }
       case "double":
       case "float": {
@@ -178,26 +197,25 @@ export class FlatProtoReader {
         if (this.pos + size > n) throw GENERAL;
         for (let k = 0; k < size; k++) scratch[LITTLE_ENDIAN ? k : size - 1 - k] = b[this.pos + k]!;
         this.pos += size;
-        value = size === 8 ? scratch64[0] : scratch32[0];
-        isDefault = Object.is(value, 0);
-        break;
+        number = size === 8 ? scratch64[0]! : scratch32[0]!;
+        // -0 is not the default: protobufjs keeps it.
+        if (slot.implicit && number === 0 && 1 / number > 0) return slot.unset;
+        this.number = number;
+        return NUMBER;
       }
-      case "bool":
-        value = this.bool(b, n);
-        isDefault = value === false;
-        break;
+      case "bool": {
+        const value = this.bool(b, n);
+        return slot.implicit && !value ? slot.unset : value;
+      }
       case "int32":
-        value = this.uint32(b, n) | 0;
-        isDefault = value === 0;
+        number = this.uint32(b, n) | 0;
         break;
       case "uint32":
-        value = this.uint32(b, n);
-        isDefault = value === 0;
+        number = this.uint32(b, n);
         break;
       case "sint32": {
         const v = this.uint32(b, n);
-        value = ((v >>> 1) ^ -(v & 1)) | 0;
-        isDefault = value === 0;
+        number = ((v >>> 1) ^ -(v & 1)) | 0;
         break;
       }
       case "fixed32":
@@ -205,8 +223,7 @@ export class FlatProtoReader {
         if (this.pos + 4 > n) throw GENERAL;
         const v = fixed32(b, this.pos);
         this.pos += 4;
-        value = slot.type === "fixed32" ? v : v | 0;
-        isDefault = value === 0;
+        number = slot.type === "fixed32" ? v : v | 0;
         break;
       }
       default: {
@@ -228,11 +245,15 @@ export class FlatProtoReader {
             hi = ((hi >>> 1) ^ mask) >>> 0;
           }
         }
-        value = new this.Long(lo | 0, hi | 0, slot.type === "uint64" || slot.type === "fixed64");
-        isDefault = lo === 0 && hi === 0;
+        if (slot.implicit && lo === 0 && hi === 0) return slot.unset;
+        this.lo = lo | 0;
+        this.hi = hi | 0;
+        return LONG;
       }
     }
-    return slot.implicit && isDefault ? slot.unset : value;
+    if (slot.implicit && number === 0) return slot.unset;
+    this.number = number;
+    return NUMBER;
   }
 
   private textValue(b: Uint8Array, start: number, end: number): string {
