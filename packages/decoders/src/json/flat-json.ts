@@ -48,8 +48,7 @@ export class FlatJsonReader {
 
   /** The payload's column values (reused by the next call), or undefined when the general parser must read it. */
   read(b: Uint8Array): FlatRow | undefined {
-    const row = this.columns.row;
-    row.begin(b);
+    const row = this.columns.begin(b);
     const texts = this.columns.texts;
     const n = b.length;
     let high = false;

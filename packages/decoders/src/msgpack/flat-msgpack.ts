@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
+import { hasHighByte } from "../ascii.js";
 import { FlatColumns, FOLDED_KEY } from "../flat-columns.js";
 import type { FlatRow } from "../row-writer.js";
 
@@ -35,8 +36,7 @@ export class FlatMsgpackReader {
 
   /** The payload's column values (reused by the next call), or undefined when msgpackr must read it. */
   read(b: Uint8Array): FlatRow | undefined {
-    const row = this.columns.row;
-    row.begin(b);
+    const row = this.columns.begin(b);
     const texts = this.columns.texts;
     const n = b.length;
     const t = b[0];
@@ -79,13 +79,7 @@ export class FlatMsgpackReader {
         if (end > n) return undefined;
         i = end;
         if (col < 0) continue;
-        let high = false;
-        for (let k = start; k < end; k++) {
-          if (b[k]! >= 0x80) {
-            high = true;
-            break;
-          }
-        }
+        const high = hasHighByte(b, start, end);
         if (high && !isUtf8(b.subarray(start, end))) return undefined;
         if (texts[col] === 1) row.setUtf8(col, start, end);
         else row.setValue(col, high ? utf8.decode(b.subarray(start, end)) : latin1Slice.call(b, start, end));
@@ -125,7 +119,7 @@ export class FlatMsgpackReader {
 
   /** The column whose name is bytes `start..end` as {@link FlatColumns.match} gives it, or GENERAL. */
   private columnOf(b: Uint8Array, start: number, end: number): number {
-    for (let k = start; k < end; k++) if (b[k]! >= 0x80) return GENERAL;
+    if (hasHighByte(b, start, end)) return GENERAL;
     const length = end - start;
     if (length === PROTO.length && PROTO.every((c, k) => b[start + k] === c)) return GENERAL;
     return this.columns.match(b, start, end); // a case-folded match is GENERAL too

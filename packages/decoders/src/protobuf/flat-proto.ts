@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
 import protobuf from "protobufjs";
+import { hasHighByte } from "../ascii.js";
 import { FlatRow, type LongConstructor } from "../row-writer.js";
 import { findField } from "./proto-plan.js";
 
@@ -177,13 +178,7 @@ export class FlatProtoReader {
         const start = this.pos;
         const end = start + length;
         if (end > n) throw GENERAL;
-        let high = false;
-        for (let k = start; k < end; k++) {
-          if (b[k]! >= 0x80) {
-            high = true;
-            break;
-          }
-        }
+        const high = hasHighByte(b, start, end);
         if (high && !isUtf8(b.subarray(start, end))) throw GENERAL;
         this.pos = end;
         if (length === 0) return slot.implicit ? slot.unset : "";
