@@ -35,6 +35,8 @@ interface Slot {
   readonly id: number;
   readonly column: number;
   readonly type: string;
+  /** `type` as a {@link TYPE_CODE}, for the per-field switch. */
+  readonly code: number;
   readonly wire: number;
   /** A set value equal to the default is deleted (protobufjs), so the prototype's default is read. */
   readonly implicit: boolean;
@@ -42,6 +44,25 @@ interface Slot {
   readonly unset: unknown;
   readonly text: boolean;
 }
+
+/** A small number per scalar type, so reading a field switches on an integer, not on its type's name. */
+const TYPE = {
+  string: 0,
+  double: 1,
+  float: 2,
+  bool: 3,
+  int32: 4,
+  uint32: 5,
+  sint32: 6,
+  fixed32: 7,
+  sfixed32: 8,
+  int64: 9,
+  uint64: 10,
+  sint64: 11,
+  fixed64: 12,
+  sfixed64: 13,
+} as const;
+const TYPE_CODE: Readonly<Record<string, number>> = TYPE;
 
 /** Thrown inside the reader when the payload needs protobufjs; caught in `read`. */
 const GENERAL = Symbol("general");
@@ -109,6 +130,7 @@ export class FlatProtoReader {
         id: field.id,
         column,
         type: field.type,
+        code: TYPE_CODE[field.type]!,
         wire,
         implicit: !field.hasPresence,
         unset: prototype[field.name],
@@ -141,13 +163,14 @@ export class FlatProtoReader {
           continue;
         }
         const value = this.value(b, n, slot);
-        for (const s of known as readonly Slot[]) {
+        for (let k = 0; k < (known as readonly Slot[]).length; k++) {
+          const s = (known as readonly Slot[])[k]!;
           if (value === NUMBER) row.setNumber(s.column, this.number);
           else if (value === TEXT) {
             if (s.text) row.setUtf8(s.column, this.textStart, this.pos);
             else row.setValue(s.column, this.textValue(b, this.textStart, this.pos));
           } else if (value === LONG) {
-            row.setInt64(s.column, this.lo, this.hi, slot.type === "uint64" || slot.type === "fixed64");
+            row.setInt64(s.column, this.lo, this.hi, slot.code === TYPE.uint64 || slot.code === TYPE.fixed64);
           } else row.setValue(s.column, value);
         }
       }
@@ -172,8 +195,8 @@ export class FlatProtoReader {
    */
   private value(b: Uint8Array, n: number, slot: Slot): unknown {
     let number: number;
-    switch (slot.type) {
-      case "string": {
+    switch (slot.code) {
+      case TYPE.string: {
         const length = this.size(b, n);
         const start = this.pos;
         const end = start + length;
@@ -186,46 +209,58 @@ export class FlatProtoReader {
         this.textHigh = high;
         return TEXT;
       }
-      case "double":
-      case "float": {
-        const size = slot.type === "double" ? 8 : 4;
-        if (this.pos + size > n) throw GENERAL;
-        for (let k = 0; k < size; k++) scratch[LITTLE_ENDIAN ? k : size - 1 - k] = b[this.pos + k]!;
-        this.pos += size;
+      case TYPE.double:
+      case TYPE.float: {
+        const size = slot.code === TYPE.double ? 8 : 4;
+        const pos = this.pos;
+        if (pos + size > n) throw GENERAL;
+        if (LITTLE_ENDIAN) {
+          scratch[0] = b[pos]!;
+          scratch[1] = b[pos + 1]!;
+          scratch[2] = b[pos + 2]!;
+          scratch[3] = b[pos + 3]!;
+          if (size === 8) {
+            scratch[4] = b[pos + 4]!;
+            scratch[5] = b[pos + 5]!;
+            scratch[6] = b[pos + 6]!;
+            scratch[7] = b[pos + 7]!;
+          }
+        } else for (let k = 0; k < size; k++) scratch[size - 1 - k] = b[pos + k]!;
+        this.pos = pos + size;
         number = size === 8 ? scratch64[0]! : scratch32[0]!;
         // -0 is not the default: protobufjs keeps it.
         if (slot.implicit && number === 0 && 1 / number > 0) return slot.unset;
         this.number = number;
         return NUMBER;
       }
-      case "bool": {
+      case TYPE.bool: {
         const value = this.bool(b, n);
         return slot.implicit && !value ? slot.unset : value;
       }
-      case "int32":
+      case TYPE.int32:
         number = this.uint32(b, n) | 0;
         break;
-      case "uint32":
+      case TYPE.uint32:
         number = this.uint32(b, n);
         break;
-      case "sint32": {
+      case TYPE.sint32: {
         const v = this.uint32(b, n);
         number = ((v >>> 1) ^ -(v & 1)) | 0;
         break;
       }
-      case "fixed32":
-      case "sfixed32": {
+      case TYPE.fixed32:
+      case TYPE.sfixed32: {
         if (this.pos + 4 > n) throw GENERAL;
         const v = fixed32(b, this.pos);
         this.pos += 4;
-        number = slot.type === "fixed32" ? v : v | 0;
+        number = slot.code === TYPE.fixed32 ? v : v | 0;
         break;
       }
       default: {
         // 64-bit: int64, uint64, sint64 (varints), fixed64, sfixed64.
         let lo: number;
         let hi: number;
-        if (slot.type === "fixed64" || slot.type === "sfixed64") {
+        if (slot.code === TYPE.fixed64 || slot.code === TYPE.sfixed64) {
           if (this.pos + 8 > n) throw GENERAL;
           lo = fixed32(b, this.pos);
           hi = fixed32(b, this.pos + 4);
@@ -234,7 +269,7 @@ export class FlatProtoReader {
           this.longVarint(b, n);
           lo = this.lo;
           hi = this.hi;
-          if (slot.type === "sint64") {
+          if (slot.code === TYPE.sint64) {
             const mask = -(lo & 1);
             lo = (((lo >>> 1) | (hi << 31)) ^ mask) >>> 0;
             hi = ((hi >>> 1) ^ mask) >>> 0;
@@ -484,7 +519,16 @@ function othersOf(type: protobuf.Type, columnIds: ReadonlySet<number>): Map<numb
     if (wire === undefined) continue; // bytes
     // Packed repeated scalars (and strings, whose wire type is 2 anyway) go to protobufjs.
     if (field.repeated && scalar !== "string") add(field.id, 2, { read: "general" });
-    const slot: Slot = { id: field.id, column: -1, type: scalar, wire, implicit: false, unset: undefined, text: false };
+    const slot: Slot = {
+      id: field.id,
+      column: -1,
+      type: scalar,
+      code: TYPE_CODE[scalar]!,
+      wire,
+      implicit: false,
+      unset: undefined,
+      text: false,
+    };
     add(field.id, wire, { read: "value", slot });
   }
   return out;
