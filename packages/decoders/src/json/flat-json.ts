@@ -205,7 +205,8 @@ export class FlatJsonReader {
 function skipSpace(b: Uint8Array, i: number, n: number): number {
   while (i < n) {
     const c = b[i]!;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    // Anything above a space is no whitespace: one compare for compact JSON.
+    if (c > 0x20 || (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09)) break;
     i++;
   }
   return i;
