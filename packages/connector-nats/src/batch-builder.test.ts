@@ -31,6 +31,26 @@ describe("BatchBuilder", () => {
     expect(b.take().offsets).toEqual(new Map([["a", 601]]));
   });
 
+  it("reports pending offsets between pushes: the last sequence per consumer so far", () => {
+    const b = new BatchBuilder(false);
+    b.push("a", enc.encode("x"), "s", 1, 1, undefined);
+    b.push("a", enc.encode("x"), "s", 2, 1, undefined);
+    expect(b.pendingOffsets()).toEqual(new Map([["a", 2]]));
+    b.push("a", enc.encode("x"), "s", 3, 1, undefined);
+    b.push("b", enc.encode("x"), "s", 7, 1, undefined);
+    expect(b.pendingOffsets()).toEqual(
+      new Map([
+        ["a", 3],
+        ["b", 7],
+      ]),
+    );
+    b.push("b", enc.encode("x"), "s", 8, 1, undefined);
+    b.clear();
+    expect(b.pendingOffsets()).toEqual(new Map());
+    b.push("a", enc.encode("x"), "s", 4, 1, undefined);
+    expect(b.take([]).offsets).toEqual(new Map([["a", 4]]));
+  });
+
   it("keeps headers when asked", () => {
     const b = new BatchBuilder(true);
     const h = headers();

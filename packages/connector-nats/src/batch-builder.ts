@@ -15,6 +15,12 @@ export class BatchBuilder {
   private sequences = new Float64Array(INITIAL_CAPACITY);
   private timestamps = new Float64Array(INITIAL_CAPACITY);
   private offsets = new Map<string, number>();
+  /**
+   * The consumer key of the last message and its sequence, put into `offsets` when another key
+   * comes or the offsets are read: one Map write per run of a consumer's messages, not per message.
+   */
+  private lastKey: string | undefined;
+  private lastSeq = 0;
   private n = 0;
   private size = 0;
 
@@ -46,8 +52,12 @@ export class BatchBuilder {
     this.sequences[i] = sequence;
     this.timestamps[i] = timestampUs;
     if (this.headers !== undefined) this.headers.push(hdrs === undefined ? undefined : headerMap(hdrs));
-    // Messages of one consumer arrive in stream order, so the last write is the batch's highest.
-    this.offsets.set(consumerKey, sequence);
+    // Messages of one consumer arrive in stream order, so the last one is the batch's highest.
+    if (consumerKey !== this.lastKey) {
+      this.settle();
+      this.lastKey = consumerKey;
+    }
+    this.lastSeq = sequence;
     this.n = i + 1;
     this.size += payload.length;
   }
@@ -58,6 +68,8 @@ export class BatchBuilder {
    */
   take(consumers?: Iterable<{ readonly keys: readonly string[]; readonly emittedSeq: number }>): RawBatch {
     const n = this.n;
+    this.settle();
+    this.lastKey = undefined;
     if (consumers !== undefined) {
       for (const c of consumers) for (const k of c.keys) if (!this.offsets.has(k)) this.offsets.set(k, c.emittedSeq);
     }
@@ -85,12 +97,17 @@ export class BatchBuilder {
 
   /** Per consumer key, the last sequence pushed since the last `take()`. */
   pendingOffsets(): ReadonlyMap<string, number> {
+    this.settle();
     return this.offsets;
   }
 
   /** Drops what was pushed (the subscriber left before it was emitted). */
   clear(): void {
     if (this.n > 0) this.take();
+  }
+
+  private settle(): void {
+    if (this.lastKey !== undefined) this.offsets.set(this.lastKey, this.lastSeq);
   }
 
   private grow(): void {

@@ -24,6 +24,13 @@ export class DeliveryInfo {
   private prefix: Uint8Array = new Uint8Array(0);
   /** Whether that reply had a token after the pending count (the 12-token form). */
   private token = false;
+  /** `prefix` as little-endian 32-bit words (its bytes up to a multiple of four), compared a word a step. */
+  private prefixWords = new Int32Array(0);
+  /**
+   * A view of the last reply's buffer (a socket read: the replies of one read share it), to read
+   * four bytes at once. It keeps that one buffer alive until a reply from another arrives.
+   */
+  private view: DataView | undefined;
 
   /**
    * Reads `reply` into this object; false when it is not a JetStream ack subject.
@@ -68,8 +75,23 @@ export class DeliveryInfo {
   parseBytes(reply: Uint8Array): boolean {
     const prefix = this.prefix;
     const at = prefix.length;
-    if (at > 0 && reply.length > at && samePrefix(reply, prefix, at) && this.fieldsAt(reply, at)) return true;
+    if (at > 0 && reply.length > at && this.samePrefix(reply, prefix, at) && this.fieldsAt(reply, at)) return true;
     return this.parseAll(reply);
+  }
+
+  /** Whether `reply` starts with `prefix` (length `at`), compared from the end: the bytes past the last whole word, then a word at a time. */
+  private samePrefix(reply: Uint8Array, prefix: Uint8Array, at: number): boolean {
+    const whole = at & ~3;
+    for (let k = at - 1; k >= whole; k--) if (reply[k] !== prefix[k]) return false;
+    let view = this.view;
+    if (view === undefined || view.buffer !== reply.buffer) {
+      view = new DataView(reply.buffer);
+      this.view = view;
+    }
+    const base = reply.byteOffset;
+    const words = this.prefixWords;
+    for (let w = words.length - 1; w >= 0; w--) if (view.getInt32(base + 4 * w, true) !== words[w]) return false;
+    return true;
   }
 
   /**
@@ -151,16 +173,14 @@ export class DeliveryInfo {
     if (ok) {
       // A copy: the reply is a view of a socket read buffer, and on a Node Buffer `slice` is a view too.
       this.prefix = Uint8Array.from(reply.subarray(0, dots[first]! + 1));
+      const words = this.prefix.length >> 2;
+      this.prefixWords = new Int32Array(words);
+      const view = new DataView(this.prefix.buffer);
+      for (let w = 0; w < words; w++) this.prefixWords[w] = view.getInt32(4 * w, true);
       this.token = n === 11;
     }
     return ok;
   }
-}
-
-/** Whether `reply` starts with `prefix` (length `at`), compared from the end. */
-function samePrefix(reply: Uint8Array, prefix: Uint8Array, at: number): boolean {
-  for (let k = at - 1; k >= 0; k--) if (reply[k] !== prefix[k]) return false;
-  return true;
 }
 
 function digitBytes(b: Uint8Array, from: number, to: number): number {

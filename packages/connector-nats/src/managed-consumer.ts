@@ -118,6 +118,11 @@ export class ManagedConsumer {
   private wake: (() => void) | undefined;
   private readonly info = new DeliveryInfo();
   private readonly subjects = new SubjectCache();
+  /**
+   * The one subject every delivery has, when the consumer filters one literal subject (no `*` or
+   * `>`): the server delivers only messages stored under it, so their subject bytes are not read.
+   */
+  private readonly onlySubject: string | undefined;
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -129,6 +134,8 @@ export class ManagedConsumer {
   ) {
     this.acks = ctx.config.consumer.ack_policy !== "none";
     this.tracker = new AckTracker(ctx.config.consumer.ack_policy);
+    const only = keys.length === 1 ? keys[0]! : undefined;
+    this.onlySubject = only !== undefined && !/[*>]/.test(only) ? only : undefined;
   }
 
   /** Its subjects, for messages: `a.>,b.x`. */
@@ -270,7 +277,7 @@ export class ManagedConsumer {
     this.lastSeq = seq;
     if (this.acks) this.tracker.delivered(seq, reply);
     if (this.floors !== undefined && seq >= this.floorsEnd) this.floors = undefined;
-    this.listener.onMessage(this, m, this.subjects.subjectOf(m, wire), seq, info.timestampUs);
+    this.listener.onMessage(this, m, this.onlySubject ?? this.subjects.subjectOf(m, wire), seq, info.timestampUs);
     if (info.pending === 0 || seq >= this.ctx.openLastSeq) this.reached();
   }
 

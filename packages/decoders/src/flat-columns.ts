@@ -17,6 +17,8 @@ export class FlatColumns {
   readonly row: FlatRow;
   private readonly names: readonly Uint8Array[];
   private readonly lowerNames: readonly string[];
+  /** The column after the last key matched: events usually list their keys in column order, so it is tried first. */
+  private next = 0;
 
   constructor(columns: readonly ColumnDef[]) {
     const encoder = new TextEncoder();
@@ -35,16 +37,28 @@ export class FlatColumns {
     return lower.size === columns.length && columns.every((c) => c.type.kind !== "struct" && c.type.kind !== "list");
   }
 
+  /** Starts reading a message: its row is empty, and its first key is tried against the first column first. */
+  begin(source: Uint8Array): FlatRow {
+    this.next = 0;
+    this.row.begin(source);
+    return this.row;
+  }
+
   /** The column whose name is the ASCII bytes `start..end`, {@link UNKNOWN_KEY} or {@link FOLDED_KEY}. */
   match(b: Uint8Array, start: number, end: number): number {
     const names = this.names;
     const length = end - start;
+    // Names are distinct, so an exact match found first is the only one.
+    const guess = this.next;
+    if (guess < names.length && sameName(names[guess]!, b, start, length)) {
+      this.next = guess + 1;
+      return guess;
+    }
     for (let c = 0; c < names.length; c++) {
-      const name = names[c]!;
-      if (name.length !== length) continue;
-      let k = 0;
-      while (k < length && name[k] === b[start + k]) k++;
-      if (k === length) return c;
+      if (sameName(names[c]!, b, start, length)) {
+        this.next = c + 1;
+        return c;
+      }
     }
     for (let c = 0; c < names.length; c++) {
       const lower = this.lowerNames[c]!;
@@ -55,6 +69,13 @@ export class FlatColumns {
     }
     return UNKNOWN_KEY;
   }
+}
+
+function sameName(name: Uint8Array, b: Uint8Array, start: number, length: number): boolean {
+  if (name.length !== length) return false;
+  let k = 0;
+  while (k < length && name[k] === b[start + k]) k++;
+  return k === length;
 }
 
 function lowerByte(c: number): number {

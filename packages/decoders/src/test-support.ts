@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import { BatchDecoder, type PayloadParser } from "./batch-decoder.js";
 import type { Decoder } from "./decoder.js";
 import { IncludeColumns } from "./include-columns.js";
-import type { RowWriter } from "./row-writer.js";
+import { type FlatRow, type RowWriter, SlotKind } from "./row-writer.js";
 
 /**
  * Helpers for this package's tests: raw batches as the connector hands them over, and
@@ -106,6 +106,11 @@ export function cols(spec: Record<string, SqlType>): ColumnDef[] {
 }
 
 /** Column definitions from SQL type text: `columnsOf({ id: "bigint", tags: "varchar[]" })`. */
+/** A flat reader's row as plain values: UTF-8 text slots as `{ utf8: text }`, the rest as `valueAt` gives them. */
+export function flatValues(row: FlatRow): unknown[] {
+  return Array.from(row.kinds, (kind, c) => (kind === SlotKind.utf8 ? { utf8: row.valueAt(c) } : row.valueAt(c)));
+}
+
 export function columnsOf(spec: Record<string, string>): ColumnDef[] {
   return Object.entries(spec).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
 }

@@ -51,7 +51,9 @@ export abstract class Column {
     // Size the next batch like this one: nested columns skip regrowing, and one huge batch
     // does not pin huge buffers for every batch after it (top-level columns `reserve` anyway).
     this.capacity = Math.max(NESTED_CAPACITY, length);
-    this.valid = new Uint8Array(this.capacity);
+    // The validity bytes never leave the column (the bitmap is a packed copy): kept for the next
+    // batch when it is sized alike. Every slot written sets its byte, so old bytes are never read.
+    if (this.valid.length !== this.capacity) this.valid = new Uint8Array(this.capacity);
     this.reset();
     return data;
   }

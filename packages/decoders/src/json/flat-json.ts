@@ -1,7 +1,8 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
 import { FlatColumns, FOLDED_KEY } from "../flat-columns.js";
-import { type FlatRow, UTF8_TEXT } from "../row-writer.js";
+import type { FlatRow } from "../row-writer.js";
+import { longDecimal } from "./long-decimal.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -47,8 +48,7 @@ export class FlatJsonReader {
 
   /** The payload's column values (reused by the next call), or undefined when the general parser must read it. */
   read(b: Uint8Array): FlatRow | undefined {
-    const row = this.columns.row;
-    const values = row.begin(b);
+    const row = this.columns.begin(b);
     const texts = this.columns.texts;
     const n = b.length;
     let high = false;
@@ -88,26 +88,23 @@ export class FlatJsonReader {
             k++;
           }
           if (col >= 0) {
-            if (texts[col] === 1) {
-              values[col] = UTF8_TEXT;
-              row.starts[col] = start;
-              row.ends[col] = k;
-            } else values[col] = high ? utf8.decode(b.subarray(start, k)) : latin1Slice.call(b, start, k);
+            if (texts[col] === 1) row.setUtf8(col, start, k);
+            else row.setValue(col, high ? utf8.decode(b.subarray(start, k)) : latin1Slice.call(b, start, k));
           }
           i = k + 1;
         } else if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) {
           const end = this.number(b, i, col);
           if (end < 0) return undefined;
-          if (col >= 0) values[col] = this.value;
+          if (col >= 0) row.setNumber(col, this.value);
           i = end;
         } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
-          if (col >= 0) values[col] = true;
+          if (col >= 0) row.setValue(col, true);
           i += 4;
         } else if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
-          if (col >= 0) values[col] = false;
+          if (col >= 0) row.setValue(col, false);
           i += 5;
         } else if (c === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
-          if (col >= 0) values[col] = null;
+          if (col >= 0) row.setValue(col, null);
           i += 4;
         } else return undefined;
         i = skipSpace(b, i, n);
@@ -163,6 +160,7 @@ export class FlatJsonReader {
         c = b[++i];
       } while (c !== undefined && c >= ZERO && c <= NINE);
     }
+    const mantissaEnd = i;
     let exponent = 0;
     if (c === 0x65 || c === 0x45) {
       c = b[++i];
@@ -188,6 +186,12 @@ export class FlatJsonReader {
       this.value = negative ? -value : value;
       return i;
     }
+    // 16 to 19 digits (a double's shortest text often has 17): read exactly from the bytes.
+    const long = longDecimal(b, start, mantissaEnd, e10);
+    if (!Number.isNaN(long)) {
+      this.value = negative ? -long : long;
+      return i;
+    }
     const value = Number(latin1Slice.call(b, start, i));
     // A literal beyond a double's range, overflowing or not zero (m) yet reading as 0, reaches
     // its column as written on the general path (refused naming it), not as Infinity or 0.
@@ -201,7 +205,8 @@ export class FlatJsonReader {
 function skipSpace(b: Uint8Array, i: number, n: number): number {
   while (i < n) {
     const c = b[i]!;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    // Anything above a space is no whitespace: one compare for compact JSON.
+    if (c > 0x20 || (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09)) break;
     i++;
   }
   return i;

@@ -2,8 +2,8 @@ import fc from "fast-check";
 import { Packr, Unpackr } from "msgpackr";
 import { describe, expect, test } from "vitest";
 import type { PayloadParser } from "../batch-decoder.js";
-import { FlatRow, UTF8_TEXT } from "../row-writer.js";
-import { columnsOf, damaged, FLAT_EVENT_COLUMNS, payloadDecoder, sameDecoding } from "../test-support.js";
+import { FlatRow } from "../row-writer.js";
+import { columnsOf, damaged, FLAT_EVENT_COLUMNS, flatValues, payloadDecoder, sameDecoding } from "../test-support.js";
 import { FlatMsgpackReader } from "./flat-msgpack.js";
 import { msgpackParts } from "./msgpack-decoder.js";
 
@@ -24,10 +24,18 @@ describe("FlatMsgpackReader", () => {
       pack({ name: "héllo", id: 42, score: -1.5, flag: true, doc: null, x: "y", big: 2n ** 60n }),
     );
     expect(row).toBeInstanceOf(FlatRow);
-    expect((row as FlatRow).values.slice(0, 7)).toEqual([42, UTF8_TEXT, -1.5, undefined, true, undefined, null]);
+    expect(flatValues(row as FlatRow).slice(0, 7)).toEqual([
+      42,
+      { utf8: "héllo" },
+      -1.5,
+      undefined,
+      true,
+      undefined,
+      null,
+    ]);
     const text = new TextDecoder().decode(row?.source.subarray(row?.starts[1], row?.ends[1]));
     expect(text).toBe("héllo");
-    expect(reader.read(pack({ id: 2n ** 63n - 1n }))?.values[0]).toBe(2n ** 63n - 1n);
+    expect(reader.read(pack({ id: 2n ** 63n - 1n }))?.valueAt(0)).toBe(2n ** 63n - 1n);
   });
 
   test("leaves to msgpackr what it does not read exactly", () => {

@@ -1,7 +1,8 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
+import { hasHighByte } from "../ascii.js";
 import { FlatColumns, FOLDED_KEY } from "../flat-columns.js";
-import { type FlatRow, UTF8_TEXT } from "../row-writer.js";
+import type { FlatRow } from "../row-writer.js";
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const utf8 = new TextDecoder();
@@ -35,8 +36,7 @@ export class FlatMsgpackReader {
 
   /** The payload's column values (reused by the next call), or undefined when msgpackr must read it. */
   read(b: Uint8Array): FlatRow | undefined {
-    const row = this.columns.row;
-    const values = row.begin(b);
+    const row = this.columns.begin(b);
     const texts = this.columns.texts;
     const n = b.length;
     const t = b[0];
@@ -66,10 +66,11 @@ export class FlatMsgpackReader {
       // The value.
       const v = b[i++];
       if (v === undefined) return undefined;
-      let value: unknown;
-      if (v <= 0x7f) value = v;
-      else if (v >= 0xe0) value = v - 0x100;
-      else if ((v >= 0xa0 && v <= 0xbf) || v === 0xd9 || v === 0xda || v === 0xdb) {
+      if (v <= 0x7f) {
+        if (col >= 0) row.setNumber(col, v);
+      } else if (v >= 0xe0) {
+        if (col >= 0) row.setNumber(col, v - 0x100);
+      } else if ((v >= 0xa0 && v <= 0xbf) || v === 0xd9 || v === 0xda || v === 0xdb) {
         this.at = i - 1;
         const length = this.stringLength(b, n);
         if (length < 0) return undefined;
@@ -78,28 +79,16 @@ export class FlatMsgpackReader {
         if (end > n) return undefined;
         i = end;
         if (col < 0) continue;
-        let high = false;
-        for (let k = start; k < end; k++) {
-          if (b[k]! >= 0x80) {
-            high = true;
-            break;
-          }
-        }
+        const high = hasHighByte(b, start, end);
         if (high && !isUtf8(b.subarray(start, end))) return undefined;
-        if (texts[col] === 1) {
-          values[col] = UTF8_TEXT;
-          row.starts[col] = start;
-          row.ends[col] = end;
-          continue;
-        }
-        value = high ? utf8.decode(b.subarray(start, end)) : latin1Slice.call(b, start, end);
+        if (texts[col] === 1) row.setUtf8(col, start, end);
+        else row.setValue(col, high ? utf8.decode(b.subarray(start, end)) : latin1Slice.call(b, start, end));
       } else {
         const size = FIXED_SIZE[v - 0xc0]!;
         if (size < 0 || i + size > n) return undefined;
-        value = fixedValue(b, i, v);
+        if (col >= 0) setFixed(row, col, b, i, v);
         i += size;
       }
-      if (col >= 0) values[col] = value;
     }
     return i === n ? row : undefined;
   }
@@ -130,7 +119,7 @@ export class FlatMsgpackReader {
 
   /** The column whose name is bytes `start..end` as {@link FlatColumns.match} gives it, or GENERAL. */
   private columnOf(b: Uint8Array, start: number, end: number): number {
-    for (let k = start; k < end; k++) if (b[k]! >= 0x80) return GENERAL;
+    if (hasHighByte(b, start, end)) return GENERAL;
     const length = end - start;
     if (length === PROTO.length && PROTO.every((c, k) => b[start + k] === c)) return GENERAL;
     return this.columns.match(b, start, end); // a case-folded match is GENERAL too
@@ -156,38 +145,50 @@ FIXED_SIZE[0xd1 - 0xc0] = 2; // int 16
 FIXED_SIZE[0xd2 - 0xc0] = 4; // int 32
 FIXED_SIZE[0xd3 - 0xc0] = 8; // int 64
 
-/** The value of fixed-size type `t` whose big-endian bytes start at `i` (as msgpackr reads it). */
-function fixedValue(b: Uint8Array, i: number, t: number): unknown {
+/** Sets column `col` to the value of fixed-size type `t` whose big-endian bytes start at `i` (as msgpackr reads it). */
+function setFixed(row: FlatRow, col: number, b: Uint8Array, i: number, t: number): void {
   switch (t) {
     case 0xc0:
-      return null;
+      row.setValue(col, null);
+      return;
     case 0xc2:
-      return false;
+      row.setValue(col, false);
+      return;
     case 0xc3:
-      return true;
+      row.setValue(col, true);
+      return;
     case 0xca:
       copyBigEndian(b, i, 4);
-      return scratch32[0];
+      row.setNumber(col, scratch32[0]!);
+      return;
     case 0xcb:
       copyBigEndian(b, i, 8);
-      return scratch64[0];
+      row.setNumber(col, scratch64[0]!);
+      return;
     case 0xcc:
-      return b[i];
+      row.setNumber(col, b[i]!);
+      return;
     case 0xcd:
-      return (b[i]! << 8) | b[i + 1]!;
+      row.setNumber(col, (b[i]! << 8) | b[i + 1]!);
+      return;
     case 0xce:
-      return uint32(b, i);
+      row.setNumber(col, uint32(b, i));
+      return;
     case 0xcf:
-      return (BigInt(uint32(b, i)) << 32n) | BigInt(uint32(b, i + 4));
+      row.setValue(col, (BigInt(uint32(b, i)) << 32n) | BigInt(uint32(b, i + 4)));
+      return;
     case 0xd0:
-      return (b[i]! << 24) >> 24;
+      row.setNumber(col, (b[i]! << 24) >> 24);
+      return;
     case 0xd1:
-      return (((b[i]! << 8) | b[i + 1]!) << 16) >> 16;
+      row.setNumber(col, (((b[i]! << 8) | b[i + 1]!) << 16) >> 16);
+      return;
     case 0xd2:
-      return uint32(b, i) | 0;
+      row.setNumber(col, uint32(b, i) | 0);
+      return;
     default:
       // 0xd3, int 64
-      return BigInt.asIntN(64, (BigInt(uint32(b, i)) << 32n) | BigInt(uint32(b, i + 4)));
+      row.setValue(col, BigInt.asIntN(64, (BigInt(uint32(b, i)) << 32n) | BigInt(uint32(b, i + 4))));
   }
 }
 

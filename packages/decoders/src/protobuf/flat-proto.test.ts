@@ -2,7 +2,7 @@ import fc from "fast-check";
 import protobuf from "protobufjs";
 import { describe, expect, test } from "vitest";
 import type { PayloadParser } from "../batch-decoder.js";
-import { RecordRowWriter, UTF8_TEXT } from "../row-writer.js";
+import { RecordRowWriter, SlotKind } from "../row-writer.js";
 import { columnsOf, damaged, payloadDecoder, sameDecoding } from "../test-support.js";
 import { jsonTextOfValue } from "../values/jsonb.js";
 import { FlatProtoReader } from "./flat-proto.js";
@@ -65,11 +65,11 @@ describe("FlatProtoReader", () => {
     const reader = FlatProtoReader.plan(Flat, columns) as FlatProtoReader;
     const bytes = Flat.encode({ i64: longOf("-5"), s: "héllo", d: 1.5 }).finish();
     const row = reader.read(bytes);
-    expect(row?.values[13]).toBe(UTF8_TEXT);
+    expect(row?.kinds[13]).toBe(SlotKind.utf8);
     expect(new TextDecoder().decode(row?.source.subarray(row.starts[13], row.ends[13]))).toBe("héllo");
-    expect(row?.values[0]).toBe(1.5);
-    expect(String(row?.values[7])).toBe("-5");
-    expect(row?.values[8]).toBe((Flat.ctor.prototype as Record<string, unknown>).u64);
+    expect(row?.valueAt(0)).toBe(1.5);
+    expect(String(row?.valueAt(7))).toBe("-5");
+    expect(row?.valueAt(8)).toBe((Flat.ctor.prototype as Record<string, unknown>).u64);
     expect(reader.read(Uint8Array.from([0x0b, 0x0c]))).toBeUndefined(); // a group
     expect(reader.read(Uint8Array.from([0x72, 0x02, 0xc3]))).toBeUndefined(); // truncated
     expect(reader.read(Uint8Array.from([0x72, 0x01, 0xff]))).toBeUndefined(); // invalid UTF-8

@@ -1,7 +1,8 @@
 import { isUtf8 } from "node:buffer";
 import type { ColumnDef } from "@jetflow/core";
 import protobuf from "protobufjs";
-import { FlatRow, UTF8_TEXT } from "../row-writer.js";
+import { hasHighByte } from "../ascii.js";
+import { FlatRow, type LongConstructor } from "../row-writer.js";
 import { findField } from "./proto-plan.js";
 
 /** Scalar field types the reader decodes, with their wire type. */
@@ -34,6 +35,8 @@ interface Slot {
   readonly id: number;
   readonly column: number;
   readonly type: string;
+  /** `type` as a {@link TYPE_CODE}, for the per-field switch. */
+  readonly code: number;
   readonly wire: number;
   /** A set value equal to the default is deleted (protobufjs), so the prototype's default is read. */
   readonly implicit: boolean;
@@ -42,8 +45,35 @@ interface Slot {
   readonly text: boolean;
 }
 
+/** A small number per scalar type, so reading a field switches on an integer, not on its type's name. */
+const TYPE = {
+  string: 0,
+  double: 1,
+  float: 2,
+  bool: 3,
+  int32: 4,
+  uint32: 5,
+  sint32: 6,
+  fixed32: 7,
+  sfixed32: 8,
+  int64: 9,
+  uint64: 10,
+  sint64: 11,
+  fixed64: 12,
+  sfixed64: 13,
+} as const;
+const TYPE_CODE: Readonly<Record<string, number>> = TYPE;
+
 /** Thrown inside the reader when the payload needs protobufjs; caught in `read`. */
 const GENERAL = Symbol("general");
+/** `value()`: a non-empty string, its bytes from `textStart` to `pos`. */
+const TEXT = Symbol("text");
+/** `value()`: a number, in `number` (not boxed). */
+const NUMBER = Symbol("number");
+/** `value()`: a 64-bit integer, its halves in `lo` / `hi` (no Long built). */
+const LONG = Symbol("long");
+/** Field numbers up to this are found in an array, not a Map. */
+const DENSE_IDS = 1024;
 
 /**
  * Reads messages whose columns are all plain scalar fields (numbers, bools, strings; not
@@ -58,8 +88,9 @@ const GENERAL = Symbol("general");
  */
 export class FlatProtoReader {
   private readonly byId: ReadonlyMap<number, readonly Slot[]>;
+  /** `byId` as an array indexed by field number, for numbers below {@link DENSE_IDS}. */
+  private readonly dense: (readonly Slot[] | undefined)[];
   private readonly row: FlatRow;
-  private readonly Long: typeof protobuf.util.Long;
   private pos = 0;
 
   private constructor(
@@ -71,8 +102,11 @@ export class FlatProtoReader {
     const byId = new Map<number, Slot[]>();
     for (const s of slots) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
     this.byId = byId;
+    this.dense = [];
+    for (const [id, list] of byId) if (id < DENSE_IDS) this.dense[id] = list;
+    for (let id = 0; id < this.dense.length; id++) this.dense[id] ??= undefined;
     this.row = new FlatRow(slots.length);
-    this.Long = Long;
+    this.row.long = Long as unknown as LongConstructor;
   }
 
   /** The reader for these columns of `type`, or undefined when a column needs what it does not read. */
@@ -96,6 +130,7 @@ export class FlatProtoReader {
         id: field.id,
         column,
         type: field.type,
+        code: TYPE_CODE[field.type]!,
         wire,
         implicit: !field.hasPresence,
         unset: prototype[field.name],
@@ -108,18 +143,18 @@ export class FlatProtoReader {
   /** The payload's column values (reused by the next call), or undefined when protobufjs must decode it. */
   read(b: Uint8Array): FlatRow | undefined {
     const row = this.row;
-    const values = row.values;
     const slots = this.slots;
-    for (let c = 0; c < slots.length; c++) values[c] = slots[c]!.unset;
+    for (let c = 0; c < slots.length; c++) row.setValue(c, slots[c]!.unset);
     row.source = b;
     this.pos = 0;
+    const dense = this.dense;
     try {
       const n = b.length;
       while (this.pos < n) {
         const tag = this.tag(b, n);
         const id = tag >>> 3;
         const wire = tag & 7;
-        const known = this.byId.get(id);
+        const known = id < dense.length ? dense[id] : id < DENSE_IDS ? undefined : this.byId.get(id);
         const slot = known?.[0];
         if (slot === undefined || slot.wire !== wire) {
           const other = slot === undefined ? this.others.get(id)?.get(wire) : undefined;
@@ -128,14 +163,15 @@ export class FlatProtoReader {
           continue;
         }
         const value = this.value(b, n, slot);
-        for (const s of known as readonly Slot[]) {
-          if (value === UTF8_TEXT) {
-            if (s.text) {
-              values[s.column] = UTF8_TEXT;
-              row.starts[s.column] = this.textStart;
-              row.ends[s.column] = this.pos;
-            } else values[s.column] = this.textValue(b, this.textStart, this.pos);
-          } else values[s.column] = value;
+        for (let k = 0; k < (known as readonly Slot[]).length; k++) {
+          const s = (known as readonly Slot[])[k]!;
+          if (value === NUMBER) row.setNumber(s.column, this.number);
+          else if (value === TEXT) {
+            if (s.text) row.setUtf8(s.column, this.textStart, this.pos);
+            else row.setValue(s.column, this.textValue(b, this.textStart, this.pos));
+          } else if (value === LONG) {
+            row.setInt64(s.column, this.lo, this.hi, slot.code === TYPE.uint64 || slot.code === TYPE.fixed64);
+          } else row.setValue(s.column, value);
         }
       }
       return row;
@@ -148,72 +184,83 @@ export class FlatProtoReader {
   private textStart = 0;
   private textHigh = false;
 
-  /** The field's value as protobufjs leaves it readable; UTF8_TEXT for a non-empty string (bytes from `textStart`). */
+  /** A number read by `value()` (see {@link NUMBER}). */
+  private number = 0;
+
+  /**
+   * The field's value as protobufjs leaves it readable, or where it is: {@link TEXT} for a
+   * non-empty string (bytes from `textStart`), {@link NUMBER} for a number in `number`,
+   * {@link LONG} for a 64-bit integer in `lo`/`hi`. An implicit field set to its default reads
+   * as the prototype's value, as protobufjs has it.
+   */
   private value(b: Uint8Array, n: number, slot: Slot): unknown {
-    let value: unknown;
-    let isDefault: boolean;
-    switch (slot.type) {
-      case "string": {
+    let number: number;
+    switch (slot.code) {
+      case TYPE.string: {
         const length = this.size(b, n);
         const start = this.pos;
         const end = start + length;
         if (end > n) throw GENERAL;
-        let high = false;
-        for (let k = start; k < end; k++) {
-          if (b[k]! >= 0x80) {
-            high = true;
-            break;
-          }
-        }
+        const high = hasHighByte(b, start, end);
         if (high && !isUtf8(b.subarray(start, end))) throw GENERAL;
         this.pos = end;
         if (length === 0) return slot.implicit ? slot.unset : "";
         this.textStart = start;
         this.textHigh = high;
-        return UTF8_TEXT;
+        return TEXT;
       }
-      case "double":
-      case "float": {
-        const size = slot.type === "double" ? 8 : 4;
-        if (this.pos + size > n) throw GENERAL;
-        for (let k = 0; k < size; k++) scratch[LITTLE_ENDIAN ? k : size - 1 - k] = b[this.pos + k]!;
-        this.pos += size;
-        value = size === 8 ? scratch64[0] : scratch32[0];
-        isDefault = Object.is(value, 0);
-        break;
+      case TYPE.double:
+      case TYPE.float: {
+        const size = slot.code === TYPE.double ? 8 : 4;
+        const pos = this.pos;
+        if (pos + size > n) throw GENERAL;
+        if (LITTLE_ENDIAN) {
+          scratch[0] = b[pos]!;
+          scratch[1] = b[pos + 1]!;
+          scratch[2] = b[pos + 2]!;
+          scratch[3] = b[pos + 3]!;
+          if (size === 8) {
+            scratch[4] = b[pos + 4]!;
+            scratch[5] = b[pos + 5]!;
+            scratch[6] = b[pos + 6]!;
+            scratch[7] = b[pos + 7]!;
+          }
+        } else for (let k = 0; k < size; k++) scratch[size - 1 - k] = b[pos + k]!;
+        this.pos = pos + size;
+        number = size === 8 ? scratch64[0]! : scratch32[0]!;
+        // -0 is not the default: protobufjs keeps it.
+        if (slot.implicit && number === 0 && 1 / number > 0) return slot.unset;
+        this.number = number;
+        return NUMBER;
       }
-      case "bool":
-        value = this.bool(b, n);
-        isDefault = value === false;
+      case TYPE.bool: {
+        const value = this.bool(b, n);
+        return slot.implicit && !value ? slot.unset : value;
+      }
+      case TYPE.int32:
+        number = this.uint32(b, n) | 0;
         break;
-      case "int32":
-        value = this.uint32(b, n) | 0;
-        isDefault = value === 0;
+      case TYPE.uint32:
+        number = this.uint32(b, n);
         break;
-      case "uint32":
-        value = this.uint32(b, n);
-        isDefault = value === 0;
-        break;
-      case "sint32": {
+      case TYPE.sint32: {
         const v = this.uint32(b, n);
-        value = ((v >>> 1) ^ -(v & 1)) | 0;
-        isDefault = value === 0;
+        number = ((v >>> 1) ^ -(v & 1)) | 0;
         break;
       }
-      case "fixed32":
-      case "sfixed32": {
+      case TYPE.fixed32:
+      case TYPE.sfixed32: {
         if (this.pos + 4 > n) throw GENERAL;
         const v = fixed32(b, this.pos);
         this.pos += 4;
-        value = slot.type === "fixed32" ? v : v | 0;
-        isDefault = value === 0;
+        number = slot.code === TYPE.fixed32 ? v : v | 0;
         break;
       }
       default: {
         // 64-bit: int64, uint64, sint64 (varints), fixed64, sfixed64.
         let lo: number;
         let hi: number;
-        if (slot.type === "fixed64" || slot.type === "sfixed64") {
+        if (slot.code === TYPE.fixed64 || slot.code === TYPE.sfixed64) {
           if (this.pos + 8 > n) throw GENERAL;
           lo = fixed32(b, this.pos);
           hi = fixed32(b, this.pos + 4);
@@ -222,17 +269,21 @@ export class FlatProtoReader {
           this.longVarint(b, n);
           lo = this.lo;
           hi = this.hi;
-          if (slot.type === "sint64") {
+          if (slot.code === TYPE.sint64) {
             const mask = -(lo & 1);
             lo = (((lo >>> 1) | (hi << 31)) ^ mask) >>> 0;
             hi = ((hi >>> 1) ^ mask) >>> 0;
           }
         }
-        value = new this.Long(lo | 0, hi | 0, slot.type === "uint64" || slot.type === "fixed64");
-        isDefault = lo === 0 && hi === 0;
+        if (slot.implicit && lo === 0 && hi === 0) return slot.unset;
+        this.lo = lo | 0;
+        this.hi = hi | 0;
+        return LONG;
       }
     }
-    return slot.implicit && isDefault ? slot.unset : value;
+    if (slot.implicit && number === 0) return slot.unset;
+    this.number = number;
+    return NUMBER;
   }
 
   private textValue(b: Uint8Array, start: number, end: number): string {
@@ -468,7 +519,16 @@ function othersOf(type: protobuf.Type, columnIds: ReadonlySet<number>): Map<numb
     if (wire === undefined) continue; // bytes
     // Packed repeated scalars (and strings, whose wire type is 2 anyway) go to protobufjs.
     if (field.repeated && scalar !== "string") add(field.id, 2, { read: "general" });
-    const slot: Slot = { id: field.id, column: -1, type: scalar, wire, implicit: false, unset: undefined, text: false };
+    const slot: Slot = {
+      id: field.id,
+      column: -1,
+      type: scalar,
+      code: TYPE_CODE[scalar]!,
+      wire,
+      implicit: false,
+      unset: undefined,
+      text: false,
+    };
     add(field.id, wire, { read: "value", slot });
   }
   return out;

@@ -44,6 +44,10 @@ export class FloatWriter extends namedColumn(NumberColumn) implements ValueWrite
     else this.pushFloat(this.numberOf(value), value);
   }
 
+  writeNumber(value: number): void {
+    this.pushFloat(value, value);
+  }
+
   /** Pushes `n`, read from `value`; for `real`, only when float4 holds it (PostgreSQL's float8 to float4 cast). */
   private pushFloat(n: number, value: unknown): void {
     if (this.single) {

@@ -52,6 +52,11 @@ export class SmallIntegerWriter extends namedColumn(NumberColumn) implements Val
     this.push(n);
   }
 
+  writeNumber(value: number): void {
+    if (Number.isInteger(value) && value >= this.min && value <= this.max) this.push(value);
+    else this.write(value);
+  }
+
   private integerOf(value: unknown): number {
     switch (typeof value) {
       case "number":
@@ -115,6 +120,19 @@ export class BigIntWriter extends namedColumn(Int64Column, Int64) implements Val
     }
     if (value === null || value === undefined) this.writeNull();
     else throw badValue(this.path, "expected an integer (bigint)", value);
+  }
+
+  writeNumber(value: number): void {
+    if (Number.isSafeInteger(value)) this.pushSafe(value);
+    else this.write(value);
+  }
+
+  writeInt64(low: number, high: number, unsigned: boolean): void {
+    if (unsigned && high < 0) {
+      // The same reason as for the Long: `describe` shows a Long as its digits.
+      throw badValue(this.path, "bigint out of range", (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0));
+    }
+    this.pushHalves(low, high);
   }
 
   private pushText(text: string, value: unknown): void {

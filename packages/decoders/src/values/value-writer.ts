@@ -16,6 +16,13 @@ export interface ValueWriter {
    * `write` would write the string they encode. Only text columns have it.
    */
   writeUtf8?(source: Uint8Array, start: number, end: number): void;
+  /** Writes a JS number exactly as `write(value)` would, without boxing it. Only numeric columns have it. */
+  writeNumber?(value: number): void;
+  /**
+   * Writes a 64-bit integer given as two's-complement halves exactly as `write` would write
+   * protobufjs's `Long` of them, without building one. Only `bigint` columns have it.
+   */
+  writeInt64?(low: number, high: number, unsigned: boolean): void;
   writeNull(): void;
   truncate(length: number): void;
   reserve(capacity: number): void;
