@@ -259,5 +259,7 @@ describe.runIf(groups)("two-stage dataflow over the exchange (nats-server 2.11+)
         .map((l) => l["partition"] as number),
     );
     for (const p of victimPartitions) expect(resumed, `partition ${p} of the killed member`).toContain(p);
+    // The member that joined took partitions over (handed over by a rebalance, or the killed member's).
+    expect(runningIn(joiner).length).toBeGreaterThan(0);
   }, 45_000);
 });
