@@ -1,5 +1,5 @@
 import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
-import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -9,6 +9,7 @@ import { groupStatus } from "./group-status.js";
 import { partitionOf } from "./partition.js";
 import { type PartitionTask, type PartitionTaskEvent, PartitionTasks } from "./partition-tasks.js";
 import { type MemberProcess, startTasksProcess } from "./testing/member-process.js";
+import { partitionedStream } from "./testing/partitioned-stream.js";
 import { type CounterPointer, PartitionedCounter, readCounterState } from "./testing/partitioned-counter.js";
 
 // Groups need 2.11 (leases with per-message TTL); the partitioned stream needs 2.10's subject transforms.
@@ -17,17 +18,6 @@ const LEASE = 2;
 const WAIT = { timeout: 20_000, interval: 100 };
 let attempt = 0;
 const fresh = (name: string) => `${name}_${++attempt}`;
-
-/** A stream the server partitions by key: `<prefix>.<key>` is stored as `<prefix>.<partitionOf(key)>.<key>`. */
-async function partitionedStream(nc: NatsConnection, prefix: string, partitions: number): Promise<string> {
-  const name = prefix.toUpperCase();
-  await (await jetstreamManager(nc)).streams.add({
-    name,
-    subjects: [`${prefix}.*`],
-    subject_transform: { src: `${prefix}.*`, dest: `${prefix}.{{partition(${partitions},1)}}.{{wildcard(1)}}` },
-  });
-  return name;
-}
 
 /** What was published: the count per key and the last stream sequence per partition. */
 class Published {
@@ -117,6 +107,9 @@ class ScriptedTask implements PartitionTask {
     this.calls.push("checkpoint");
     await this.gate;
     return `pointer of ${this.partition}`;
+  }
+  async committed(): Promise<void> {
+    this.calls.push("committed");
   }
   async stop(): Promise<void> {
     this.calls.push("stop");
@@ -293,6 +286,25 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     expect(s.unowned).toEqual([0, 1, 2, 3]);
   });
 
+  it("tells a task its pointer committed right after the fenced write, before its next checkpoint", async () => {
+    const made: ScriptedTask[] = [];
+    const { tasks, events } = await tasksOf(
+      fresh("committed"),
+      1,
+      (p) => {
+        const t = new ScriptedTask(p);
+        made.push(t);
+        return t;
+      },
+      3_600_000,
+    );
+    await vi.waitFor(() => expect(tasks.running()).toEqual([0]), WAIT);
+    await tasks.commitAll();
+    await tasks.commitAll();
+    expect(made[0]?.calls).toEqual(["start undefined", "checkpoint", "committed", "checkpoint", "committed"]);
+    expect(events.filter((e) => e.type === "committed")).toHaveLength(2);
+  });
+
   it("refuses the pointer of a task whose partition was taken over during its checkpoint, and stops it", async () => {
     const g = fresh("fenced");
     const made: ScriptedTask[] = [];
@@ -318,7 +330,8 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
       expect(events).toContainEqual({ type: "commit_refused", partition: 2 });
       expect(events).toContainEqual({ type: "task_stopped", partition: 2, reason: "fenced" });
     }, WAIT);
-    expect(victim.calls.at(-1)).toBe("stop");
+    // never told a refused pointer committed
+    expect(victim.calls).toEqual(["start undefined", "checkpoint", "stop"]);
     // The intruder holds no lease, so the member claims partition 2 again: a new task starts from
     // what the intruder wrote; the refused pointer was never written.
     await vi.waitFor(

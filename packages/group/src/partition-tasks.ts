@@ -18,6 +18,14 @@ export interface PartitionTask {
    * resolved, and only once the pointer it returned last time was committed.
    */
   checkpoint(): Promise<unknown>;
+  /**
+   * Called right after the pointer `checkpoint()` returned was committed by the fenced write
+   * (never after a refused one, nor for the last checkpoint of a hand-over, whose pointer the
+   * release commits and the next owner starts from). This is where side effects that must only
+   * follow a committed checkpoint go: the exchange's rule is that a sealed epoch is published
+   * only once the checkpoint holding it committed. A failure is an `error` event; the task runs on.
+   */
+  committed?(): Promise<void>;
   /** Stops the work; nothing it does afterwards is committed. */
   stop(): Promise<void>;
 }
@@ -261,6 +269,16 @@ export class PartitionTasks {
       const clean = running.released === "rebalance" || running.released === "left";
       if (!clean) this.emit({ type: "commit_refused", partition: p });
       await this.stopTask(p, running.released ?? "fenced");
+      return;
+    }
+    try {
+      await running.task.committed?.();
+    } catch (e) {
+      this.emit({
+        type: "error",
+        partition: p,
+        message: `task of partition ${p} failed after its commit: ${messageOf(e)}`,
+      });
     }
   }
 

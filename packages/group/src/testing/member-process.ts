@@ -34,9 +34,11 @@ export interface CounterSource {
   readonly prefix: string;
   readonly stateBucket: string;
   readonly commitIntervalMs: number;
+  /** Which reference task runs: the counter, or the two-stage dataflow (over the group's exchange). @default "counter" */
+  readonly task?: "counter" | "two-stage";
 }
 
-/** Starts a member of `group` running PartitionTasks with the reference counter in a child process. */
+/** Starts a member of `group` running PartitionTasks with a reference task (tasks-child.ts) in a child process. */
 export function startTasksProcess(
   url: string,
   group: string,
@@ -44,7 +46,7 @@ export function startTasksProcess(
   name: string,
   source: CounterSource,
 ): MemberProcess {
-  const { stream, prefix, stateBucket, commitIntervalMs } = source;
+  const { stream, prefix, stateBucket, commitIntervalMs, task = "counter" } = source;
   return startChild("tasks-child.js", [
     url,
     group,
@@ -54,6 +56,7 @@ export function startTasksProcess(
     prefix,
     stateBucket,
     String(commitIntervalMs),
+    task,
   ]);
 }
 
