@@ -157,13 +157,27 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
     return { member: m, tasks, events };
   }
 
-  it("runs a task per owned partition, commits its pointer, and moves it with its pointer to a member that joins", async () => {
-    const g = fresh("move");
+  /**
+   * A fresh group over a stream the server partitions 4 ways, a state bucket, and a factory of
+   * counters on them that remembers the last counter it made per partition.
+   */
+  async function counters(name: string) {
+    const g = fresh(name);
     const nc = await connection();
     const js = jetstream(nc);
     const stream = await partitionedStream(nc, g, 4);
     const state = await new Kvm(nc).create(`state_${g}`);
-    const counter = (p: number) => new PartitionedCounter({ js, state, stream, prefix: g }, p);
+    const made = new Map<number, PartitionedCounter>();
+    const counter = (p: number) => {
+      const c = new PartitionedCounter({ js, state, stream, prefix: g }, p);
+      made.set(p, c);
+      return c;
+    };
+    return { g, nc, js, state, made, counter };
+  }
+
+  it("runs a task per owned partition, commits its pointer, and moves it with its pointer to a member that joins", async () => {
+    const { g, js, state, counter } = await counters("move");
     const a = await tasksOf(g, 4, counter);
     const group = a.member.group;
     await vi.waitFor(() => expect(a.tasks.running()).toEqual([0, 1, 2, 3]), WAIT);
@@ -217,17 +231,7 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
   });
 
   it("hands a partition over on a rebalance with its task's last checkpoint, so the next owner redoes nothing", async () => {
-    const g = fresh("handover");
-    const nc = await connection();
-    const js = jetstream(nc);
-    const stream = await partitionedStream(nc, g, 4);
-    const state = await new Kvm(nc).create(`state_${g}`);
-    const made = new Map<number, PartitionedCounter>();
-    const counter = (p: number) => {
-      const c = new PartitionedCounter({ js, state, stream, prefix: g }, p);
-      made.set(p, c);
-      return c;
-    };
+    const { g, js, state, made, counter } = await counters("handover");
     // no timed commits: the only pointers are the ones handed over
     const a = await tasksOf(g, 4, counter, 600_000);
     await vi.waitFor(() => expect(a.tasks.running()).toEqual([0, 1, 2, 3]), WAIT);
@@ -250,17 +254,7 @@ describe.runIf(groups)("partition tasks (nats-server 2.11+)", () => {
   });
 
   it("commits every task's state on a clean leave, then stops the tasks and hands the partitions over", async () => {
-    const g = fresh("leave");
-    const nc = await connection();
-    const js = jetstream(nc);
-    const stream = await partitionedStream(nc, g, 4);
-    const state = await new Kvm(nc).create(`state_${g}`);
-    const made = new Map<number, PartitionedCounter>();
-    const counter = (p: number) => {
-      const c = new PartitionedCounter({ js, state, stream, prefix: g }, p);
-      made.set(p, c);
-      return c;
-    };
+    const { g, nc, js, state, made, counter } = await counters("leave");
     // No timed commits: whatever is committed, the leave committed.
     const a = await tasksOf(g, 4, counter, 3_600_000);
     const group = a.member.group;
