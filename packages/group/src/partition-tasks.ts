@@ -1,6 +1,7 @@
 import { InvalidOptionError, messageOf } from "@jetflow/core";
 import { type Observable, Subject, type Subscription } from "rxjs";
 import type { GroupEvent, GroupMember, ReleaseReason } from "./group-member.js";
+import type { PartitionQuery, QueryRows } from "./partition-query.js";
 
 /**
  * The work for one partition, run by {@link PartitionTasks} while this member owns it.
@@ -28,6 +29,13 @@ export interface PartitionTask {
   committed?(): Promise<void>;
   /** Stops the work; nothing it does afterwards is committed. */
   stop(): Promise<void>;
+  /**
+   * Optional: the rows of `request.relation` this partition holds, filtered by `request.equal`
+   * (see `servePartitionQueries`). Runs beside the task's other calls (not in their order), at any
+   * time between `start` resolving and `stop` being called, so it must only read. An unknown
+   * relation or column is an error naming it.
+   */
+  query?(request: PartitionQuery): Promise<QueryRows> | QueryRows;
 }
 
 /** What {@link PartitionTasks} sees happen, as data. */
@@ -114,7 +122,7 @@ export class PartitionTasks {
    */
   private readonly tasks = new Map<
     number,
-    { readonly task: PartitionTask; revision: number; released?: ReleaseReason }
+    { readonly task: PartitionTask; revision: number; released?: ReleaseReason; handingOver?: boolean }
   >();
   private readonly chains = new Map<number, Promise<void>>();
   private readonly subscription: Subscription;
@@ -156,6 +164,16 @@ export class PartitionTasks {
   /** The partitions whose task is running (started and not stopped). */
   running(): number[] {
     return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * The task of partition `p` if it may answer a query now: started, its partition neither
+   * released nor being handed over. Undefined otherwise (the caller asks again later, by which
+   * time the partition's next owner runs it).
+   */
+  answering(p: number): PartitionTask | undefined {
+    const running = this.tasks.get(p);
+    return running === undefined || running.released !== undefined || running.handingOver ? undefined : running.task;
   }
 
   /** Commits every running task's checkpoint now; resolves when each commit was written or refused. */
@@ -289,9 +307,13 @@ export class PartitionTasks {
    * checkpoint fails.
    */
   private handOver(p: number): Promise<unknown> {
+    // From now on the task answers no query: the partition is on its way to its next owner.
+    const now = this.tasks.get(p);
+    if (now !== undefined) now.handingOver = true;
     return this.inOrder(p, async () => {
       const running = this.tasks.get(p);
       if (running === undefined) return undefined;
+      running.handingOver = true;
       let pointer: unknown;
       try {
         pointer = await running.task.checkpoint();

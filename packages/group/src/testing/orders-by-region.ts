@@ -21,6 +21,15 @@ import { Schema } from "apache-arrow";
 /** The columns of an order event, `{"id": 1, "region": "eu", "amount": 5}`, as the decoder reads them. */
 export const ORDER_COLUMNS = { id: "integer", region: "varchar", amount: "integer" } as const;
 
+/** The table's name, as queries name it (`queryGroup`); keyed and partitioned by `id`. */
+export const ORDERS_TABLE = "orders";
+
+/** The view's name, as queries name it; partitioned by `region`. */
+export const REGION_VIEW = "by_region";
+
+/** The view's columns: `[region, orders, amount]`, one row per region. */
+export const REGION_VIEW_COLUMNS = ["region", "orders", "amount"] as const;
+
 /** The position of `region` in the table's changes: the exchange routes rows by it. */
 export const REGION_COLUMN = 1;
 

@@ -2,13 +2,14 @@
 // test can SIGKILL it mid-run. Run from the build:
 //   node dist/testing/tasks-child.js URL GROUP LEASE_SECONDS NAME STREAM PREFIX STATE_BUCKET COMMIT_MS [TASK]
 // TASK: "counter" (partitioned-counter.ts, the default) or "two-stage" (two-stage-task.ts, over
-// the group's exchange). Prints every GroupEvent and PartitionTaskEvent as one JSON line; runs
-// until it is killed.
+// the group's exchange). Prints every GroupEvent and PartitionTaskEvent as one JSON line; serves
+// the queries its tasks answer (servePartitionQueries); runs until it is killed.
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { createOrJoinGroup } from "../group.js";
 import { GroupMember } from "../group-member.js";
+import { servePartitionQueries } from "../partition-query-service.js";
 import { type PartitionTask, PartitionTasks } from "../partition-tasks.js";
 import { PartitionedCounter } from "./partitioned-counter.js";
 import { TwoStageTask } from "./two-stage-task.js";
@@ -32,4 +33,6 @@ const member = await GroupMember.join(group, { name: name!, leaseSeconds: Number
 member.events$.subscribe(print);
 const tasks = PartitionTasks.run(member, factory, { commitIntervalMs: Number(commitMs) });
 tasks.events$.subscribe(print);
+// Queries of the tasks that answer them (the two-stage task does), on jf.q.<group>.<p>.
+servePartitionQueries(tasks);
 print({ type: "joined", member: member.id });

@@ -1,3 +1,4 @@
+import type { SqlType } from "@jetflow/core";
 import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
 import {
   type JetStreamClient,
@@ -12,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ensureExchangeStream, exchangeStreamName, exchangeSubject } from "../exchange-stream.js";
 import { createOrJoinGroup } from "../group.js";
 import { groupStatus } from "../group-status.js";
+import { queryGroup } from "../group-query.js";
 import { partitionOf } from "../partition.js";
 import { type MemberProcess, startTasksProcess } from "./member-process.js";
-import { type RegionRow, regionRowsOf } from "./orders-by-region.js";
+import { ORDERS_TABLE, REGION_VIEW, REGION_VIEW_COLUMNS, type RegionRow, regionRowsOf } from "./orders-by-region.js";
 import { partitionedStream } from "./partitioned-stream.js";
 import { readTwoStageState, type TwoStagePointer, type TwoStageSetup, TwoStageTask } from "./two-stage-task.js";
 
@@ -125,6 +127,34 @@ async function viewsOf(state: KV, pointers: readonly TwoStagePointer[]): Promise
   return rows.sort((a, b) => a.region.localeCompare(b.region));
 }
 
+/**
+ * Checks what `queryGroup` gives, from this process: the view by region (a scan, and a lookup of
+ * each region asking only its owner) and the table by id (a lookup and a scan), against the
+ * query over the last write per id. `attempts` (of 1 s) covers a partition moving meanwhile.
+ */
+async function expectQueries(nc: NatsConnection, group: string, log: OrderLog, attempts = 5): Promise<void> {
+  const options = { partitions: PARTITIONS, attempts };
+  const byRegion = { ...options, relationKey: { columns: ["region"], types: [{ kind: "varchar" }] as SqlType[] } };
+  const expected = log.expected().map((r) => [r.region, r.orders, r.amount]);
+  const scan = await queryGroup(nc, group, { relation: REGION_VIEW }, byRegion);
+  expect(scan.columns).toEqual(REGION_VIEW_COLUMNS);
+  expect([...scan.rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual(expected);
+  const lookups = await Promise.all(
+    expected.map((row) => queryGroup(nc, group, { relation: REGION_VIEW, equal: { region: row[0] } }, byRegion)),
+  );
+  expect(lookups.map((r) => r.rows)).toEqual(expected.map((row) => [row]));
+
+  const byId = { ...options, relationKey: { columns: ["id"], types: [{ kind: "integer" }] as SqlType[] } };
+  const ids = [...log.last].sort(([a], [b]) => a - b);
+  const [id, last] = ids[0] as [number, { region: string; amount: number }];
+  const one = await queryGroup(nc, group, { relation: ORDERS_TABLE, equal: { id } }, byId);
+  expect(one.rows).toEqual([[id, last.region, last.amount]]);
+  const table = await queryGroup(nc, group, { relation: ORDERS_TABLE }, byId);
+  expect([...table.rows].sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual(
+    ids.map(([i, r]) => [i, r.region, r.amount]),
+  );
+}
+
 /** The partitions whose task runs in child `c` now. */
 function runningIn(c: MemberProcess): number[] {
   const running = new Set<number>();
@@ -207,7 +237,7 @@ describe.runIf(groups)("two-stage dataflow over the exchange (nats-server 2.11+)
     expect(await viewsOf(state, pointers)).toEqual(log.expected());
   });
 
-  it("with a member killed mid-run and another started, the union of the partitions' views equals the query over the last write per id, exactly", async () => {
+  it("with a member killed mid-run and another started, the union of the partitions' views equals the query over the last write per id, exactly, and so do queries routed to the owners, before and after another kill", async () => {
     const { g, jsm, stream, prefix, stateBucket, state, log } = await dataflow("stages", PARTITIONS, 18);
     const group = await createOrJoinGroup(nc, { group: g, partitions: PARTITIONS });
     const source = { stream, prefix, stateBucket, commitIntervalMs: 300, task: "two-stage" as const };
@@ -261,5 +291,23 @@ describe.runIf(groups)("two-stage dataflow over the exchange (nats-server 2.11+)
     for (const p of victimPartitions) expect(resumed, `partition ${p} of the killed member`).toContain(p);
     // The member that joined took partitions over (handed over by a rebalance, or the killed member's).
     expect(runningIn(joiner).length).toBeGreaterThan(0);
-  }, 45_000);
+
+    // Queries from outside the group reach the owners: exact, one answer per partition.
+    await expectQueries(nc, g, log);
+    // Kill another member: its partitions move, and the same queries wait across the move
+    // (the new owners start from the drained committed state, so the answers stay exact).
+    const second = members[1] as MemberProcess;
+    const secondPartitions = runningIn(second);
+    const survivors = [members[2] as MemberProcess, joiner];
+    const linesBefore = new Map(survivors.map((c) => [c, c.lines.length]));
+    await second.kill();
+    await expectQueries(nc, g, log, 8);
+    const moved = survivors.flatMap((c) =>
+      c.lines
+        .slice(linesBefore.get(c) ?? 0)
+        .filter((l) => l.type === "task_started")
+        .map((l) => l["partition"] as number),
+    );
+    for (const p of secondPartitions) expect(moved, `partition ${p} of the second killed member`).toContain(p);
+  }, 60_000);
 });

@@ -8,8 +8,19 @@ import { nuid } from "@nats-io/transport-node";
 import type { Subscription } from "rxjs";
 import { ExchangeReader } from "../exchange-reader.js";
 import { ExchangeWriter, type SealedEpoch } from "../exchange-writer.js";
+import type { PartitionQuery, QueryRows } from "../partition-query.js";
 import type { PartitionTask } from "../partition-tasks.js";
-import { ORDER_COLUMNS, ordersTable, REGION_COLUMN, type RegionTotals, regionTotals } from "./orders-by-region.js";
+import {
+  ORDER_COLUMNS,
+  ORDERS_TABLE,
+  ordersTable,
+  REGION_COLUMN,
+  REGION_VIEW,
+  REGION_VIEW_COLUMNS,
+  type RegionTotals,
+  regionTotals,
+} from "./orders-by-region.js";
+import { queryRows } from "./query-rows.js";
 
 /** What a two-stage task commits: where its state is, and how far it reached (for tests to wait on). */
 export interface TwoStagePointer {
@@ -177,6 +188,22 @@ export class TwoStageTask implements PartitionTask {
   /** The checkpoint committed: its sealed epochs may be published now (and leave the next state). */
   async committed(): Promise<void> {
     await this.publishPending();
+  }
+
+  /**
+   * The partition's rows of the view `by_region` (`[region, orders, amount]`, the regions routed
+   * to p) or of the table `orders` (`[id, region, amount]`, the ids of p), as they are now.
+   */
+  query(request: PartitionQuery): QueryRows {
+    const table = this.table as ReturnType<typeof ordersTable>;
+    const { view } = this.totals as RegionTotals;
+    return queryRows(
+      {
+        [REGION_VIEW]: { columns: REGION_VIEW_COLUMNS, rows: () => view.rows() },
+        [ORDERS_TABLE]: { columns: Object.keys(ORDER_COLUMNS), rows: () => table.rows() },
+      },
+      request,
+    );
   }
 
   async stop(): Promise<void> {
