@@ -1,10 +1,8 @@
 import { sqlTypeOfField } from "@jetflow/core";
-import { NatsServer } from "@jetflow/test-harness";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { firstValueFrom } from "rxjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ExchangeError } from "./errors.js";
+import { useServer } from "./testing/server-fixture.js";
 import { ExchangeReader } from "./exchange-reader.js";
 import { ensureExchangeStream, exchangeSubject } from "./exchange-stream.js";
 import { ExchangeWriter, type SealedEpoch } from "./exchange-writer.js";
@@ -12,28 +10,14 @@ import { allTypesChange } from "./testing/all-types.js";
 import { changeRows } from "./testing/decoded-change.js";
 import { readExchange } from "./testing/read-exchange.js";
 
-let server: NatsServer;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
-
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
+const fx = useServer();
 
 describe("ExchangeReader", () => {
   it("gives back every SQL type with NULLs and both ops, in order, and resumes after a sequence", async () => {
     const group = "reader";
-    await ensureExchangeStream(jsm, group);
+    await ensureExchangeStream(fx.jsm, group);
     // One target partition: every row of three epochs goes to q = 0, one message per epoch.
-    const writer = new ExchangeWriter(js, { group, edge: "all", from: 5, partitions: 1 });
+    const writer = new ExchangeWriter(fx.js, { group, edge: "all", from: 5, partitions: 1 });
     const sealed: SealedEpoch[] = [];
     const changes = [await allTypesChange(0, 30), await allTypesChange(30, 30), await allTypesChange(60, 30)];
     for (const [e, change] of changes.entries()) {
@@ -43,7 +27,7 @@ describe("ExchangeReader", () => {
     for (const s of sealed) await writer.publish(s);
 
     const at = { group, edge: "all", partition: 0 };
-    const all = await readExchange(js, { ...at, after: 0 }, 3);
+    const all = await readExchange(fx.js, { ...at, after: 0 }, 3);
     expect(all.map((c) => [c.from, c.epoch])).toEqual([
       [5, 1],
       [5, 2],
@@ -55,17 +39,17 @@ describe("ExchangeReader", () => {
     expect(fields(all[0]!.change.batch.schema.fields)).toEqual(fields(changes[0]!.batch.schema.fields));
 
     // A new owner resumed from the sequence its checkpoint recorded sees exactly what follows.
-    const resumed = await readExchange(js, { ...at, after: all[0]!.seq }, 2);
+    const resumed = await readExchange(fx.js, { ...at, after: all[0]!.seq }, 2);
     expect(resumed.map((c) => c.seq)).toEqual([all[1]!.seq, all[2]!.seq]);
     expect(resumed.map((c) => changeRows(c.change))).toEqual(changes.slice(1).map(changeRows));
-    expect(await readExchange(js, { ...at, after: all[2]!.seq }, 0)).toEqual([]);
+    expect(await readExchange(fx.js, { ...at, after: all[2]!.seq }, 0)).toEqual([]);
   });
 
   it("errors with an ExchangeError on a message that is not an exchange message", async () => {
     const group = "bad";
-    await ensureExchangeStream(jsm, group);
-    const ack = await js.publish(exchangeSubject(group, "e", 0), "not arrow");
-    const reader = new ExchangeReader(js, { group, edge: "e", partition: 0, after: 0 });
+    await ensureExchangeStream(fx.jsm, group);
+    const ack = await fx.js.publish(exchangeSubject(group, "e", 0), "not arrow");
+    const reader = new ExchangeReader(fx.js, { group, edge: "e", partition: 0, after: 0 });
     const failed = await firstValueFrom(reader.changes$).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(ExchangeError);
     expect((failed as Error).message).toMatch(new RegExp(`^jf\\.x\\.bad\\.e\\.0 message ${ack.seq} does not decode: `));

@@ -2,11 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type ChangeBatch, sqlTypeOfField } from "@jetflow/core";
-import { NatsServer } from "@jetflow/test-harness";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ExchangeError } from "./errors.js";
+import { useServer } from "./testing/server-fixture.js";
 import { ensureExchangeStream, exchangeStreamName } from "./exchange-stream.js";
 import { ExchangeWriter } from "./exchange-writer.js";
 import { partitionOfRow } from "./partition-key.js";
@@ -16,27 +14,13 @@ import { startExchangeProcess } from "./testing/member-process.js";
 import { readExchange } from "./testing/read-exchange.js";
 
 const N = 4;
-let server: NatsServer;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
+const fx = useServer();
 let attempt = 0;
 const fresh = () => `g${++attempt}`;
 
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await connect({ servers: server.url });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
-
 const messagesOf = (sealed: { targets: readonly { messages: readonly unknown[] }[] }) =>
   sealed.targets.reduce((a, t) => a + t.messages.length, 0);
-const storedIn = async (group: string) => (await jsm.streams.info(exchangeStreamName(group))).state.messages;
+const storedIn = async (group: string) => (await fx.jsm.streams.info(exchangeStreamName(group))).state.messages;
 const sorted = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
 
 /** Every row read back from every partition of an edge, with the partition it was read from. */
@@ -44,8 +28,9 @@ async function readAllPartitions(group: string, edge: string, messages: number) 
   const perPartition = await Promise.all(
     Array.from({ length: N }, async (_, q) => {
       const subject = `jf.x.${group}.${edge}.${q}`;
-      const stored = (await jsm.streams.info(exchangeStreamName(group), { subjects_filter: subject })).state.subjects;
-      return { q, got: await readExchange(js, { group, edge, partition: q, after: 0 }, stored?.[subject] ?? 0) };
+      const stored = (await fx.jsm.streams.info(exchangeStreamName(group), { subjects_filter: subject })).state
+        .subjects;
+      return { q, got: await readExchange(fx.js, { group, edge, partition: q, after: 0 }, stored?.[subject] ?? 0) };
     }),
   );
   expect(perPartition.reduce((a, p) => a + p.got.length, 0)).toBe(messages);
@@ -55,8 +40,8 @@ async function readAllPartitions(group: string, edge: string, messages: number) 
 describe("ExchangeWriter", () => {
   it("routes each row to the partition partitionOfRow names, retractions and NULL keys included", async () => {
     const group = fresh();
-    await ensureExchangeStream(jsm, group);
-    const writer = new ExchangeWriter(js, { group, edge: "by_key", from: 2, partitions: N });
+    await ensureExchangeStream(fx.jsm, group);
+    const writer = new ExchangeWriter(fx.js, { group, edge: "by_key", from: 2, partitions: N });
     const change = await allTypesChange(0, 200);
     const types = change.batch.schema.fields.map((f) => sqlTypeOfField(f));
     // Two adds (slices of one change) into one epoch: (txt, big) keys, NULL on every 5th row.
@@ -89,8 +74,8 @@ describe("ExchangeWriter", () => {
 
   it("stores a sealed epoch once however often it is published; epochs go in order", async () => {
     const group = fresh();
-    await ensureExchangeStream(jsm, group);
-    const writer = new ExchangeWriter(js, { group, edge: "e", from: 0, partitions: N, maxMessageBytes: 4096 });
+    await ensureExchangeStream(fx.jsm, group);
+    const writer = new ExchangeWriter(fx.js, { group, edge: "e", from: 0, partitions: N, maxMessageBytes: 4096 });
     writer.add(await allTypesChange(0, 100), [0]);
     const one = writer.seal(1);
     writer.add(await allTypesChange(100, 50), [0]);
@@ -101,17 +86,17 @@ describe("ExchangeWriter", () => {
     await writer.publish(two);
     expect(await storedIn(group)).toBe(messagesOf(one) + messagesOf(two));
     // A new writer (a new owner after a crash) publishing the same sealed epoch: nothing new.
-    await new ExchangeWriter(js, { group, edge: "e", from: 0, partitions: N }).publish(two);
+    await new ExchangeWriter(fx.js, { group, edge: "e", from: 0, partitions: N }).publish(two);
     expect(await storedIn(group)).toBe(messagesOf(one) + messagesOf(two));
 
     await expect(writer.publish(one)).rejects.toThrow('edge "e" from 0: epoch 1 published after epoch 2');
     expect(() => writer.seal(2)).toThrow("epoch must be a whole number above the last sealed (2), got 2");
-    const other = new ExchangeWriter(js, { group, edge: "e", from: 1, partitions: N });
+    const other = new ExchangeWriter(fx.js, { group, edge: "e", from: 1, partitions: N });
     await expect(other.publish(two)).rejects.toBeInstanceOf(ExchangeError);
   });
 
   it("refuses a change whose columns differ from the first one's", async () => {
-    const writer = new ExchangeWriter(js, { group: "g", edge: "e", from: 0, partitions: N });
+    const writer = new ExchangeWriter(fx.js, { group: "g", edge: "e", from: 0, partitions: N });
     const change = await allTypesChange(0, 3);
     writer.add(change, [0]);
     const narrower: ChangeBatch = { batch: change.batch.selectAt([0, 1]), ops: undefined };
@@ -121,7 +106,7 @@ describe("ExchangeWriter", () => {
 
   it("a writer killed with kill -9 mid-publish, its sealed epoch published again by a new process: every row once", async () => {
     const group = fresh();
-    await ensureExchangeStream(jsm, group);
+    await ensureExchangeStream(fx.jsm, group);
     const rows = 3000;
     const exchange = {
       group,
@@ -130,7 +115,7 @@ describe("ExchangeWriter", () => {
       rows,
       partitions: N,
     };
-    const first = startExchangeProcess(server.url, exchange, "seal");
+    const first = startExchangeProcess(fx.server.url, exchange, "seal");
     let total = 0;
     try {
       await vi.waitFor(
@@ -155,7 +140,7 @@ describe("ExchangeWriter", () => {
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(total);
 
-    const second = startExchangeProcess(server.url, exchange, "republish");
+    const second = startExchangeProcess(fx.server.url, exchange, "republish");
     try {
       await vi.waitFor(
         () => {

@@ -1,10 +1,11 @@
 import { ErrorCode, JetflowError, type SqlType } from "@jetflow/core";
-import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GroupError } from "./errors.js";
 import { createOrJoinGroup } from "./group.js";
 import { queryGroup } from "./group-query.js";
+import { useServer } from "./testing/server-fixture.js";
 import { partitionOf } from "./partition.js";
 import { allKeyRows, RowsMembers, sortedRows } from "./testing/rows-task.js";
 
@@ -31,36 +32,29 @@ describe("queryGroup's options", () => {
 });
 
 describe.runIf(groups)("queryGroup: lookups to the key's owner, scans gathered (nats-server 2.11+)", () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const fx = useServer();
   let members: RowsMembers;
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connect({ servers: server.url });
-    members = new RowsMembers(server.url, 2);
+  beforeAll(() => {
+    members = new RowsMembers(fx.server.url, 2);
   });
-  afterAll(async () => {
-    await members?.close();
-    await nc?.close();
-    await server?.dispose();
-  });
+  afterAll(() => members?.close());
 
   it("a scan gathers every partition once; a lookup covering the key asks only its partition", async () => {
     const g = fresh("scan");
     const a = await members.start(g, 4);
     await vi.waitFor(() => expect(a.service.serving()).toEqual([0, 1, 2, 3]), WAIT);
 
-    const scan = await queryGroup(nc, g, { relation: "keys" }); // the partition count read from the group
+    const scan = await queryGroup(fx.nc, g, { relation: "keys" }); // the partition count read from the group
     expect(scan.columns).toEqual(["key", "partition"]);
     expect(sortedRows(scan)).toEqual(allKeyRows(4));
     for (const t of a.made.values()) expect(t.answered).toBe(1);
 
     const p7 = partitionOf(["k7"], 4);
-    const one = await queryGroup(nc, g, { relation: "keys", equal: { key: "k7" } }, { relationKey: BY_KEY });
+    const one = await queryGroup(fx.nc, g, { relation: "keys", equal: { key: "k7" } }, { relationKey: BY_KEY });
     expect(one.rows).toEqual([["k7", p7]]);
     for (const [p, t] of a.made) expect(t.answered, `partition ${p}`).toBe(p === p7 ? 2 : 1);
     // Equalities that do not cover the key: every partition, each filtering its rows.
-    const filtered = await queryGroup(nc, g, { relation: "keys", equal: { partition: p7 } }, { partitions: 4 });
+    const filtered = await queryGroup(fx.nc, g, { relation: "keys", equal: { partition: p7 } }, { partitions: 4 });
     expect(sortedRows(filtered)).toEqual(allKeyRows(4).filter((r) => r[1] === p7));
     for (const [p, t] of a.made) expect(t.answered, `partition ${p}`).toBe(p === p7 ? 3 : 2);
   });
@@ -70,23 +64,23 @@ describe.runIf(groups)("queryGroup: lookups to the key's owner, scans gathered (
     const a = await members.start(g, 2);
     await vi.waitFor(() => expect(a.service.serving()).toEqual([0, 1]), WAIT);
     const started = Date.now();
-    const e = await queryGroup(nc, g, { relation: "nope" }, { partitions: 2 }).catch((err: unknown) => err);
+    const e = await queryGroup(fx.nc, g, { relation: "nope" }, { partitions: 2 }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(GroupError);
     expect((e as GroupError).message).toBe(
       `group "${g}": partition 0 refused the query of "nope": no relation "nope" here (there are: keys)`,
     );
     expect(((e as GroupError).cause as JetflowError).code).toBe(ErrorCode.UnknownRelation);
     expect(Date.now() - started).toBeLessThan(1000);
-    await expect(queryGroup(nc, g, { relation: "keys", equal: { colour: "red" } }, { partitions: 2 })).rejects.toThrow(
-      'relation "keys" has no column "colour" (it has key, partition)',
-    );
+    await expect(
+      queryGroup(fx.nc, g, { relation: "keys", equal: { colour: "red" } }, { partitions: 2 }),
+    ).rejects.toThrow('relation "keys" has no column "colour" (it has key, partition)');
   });
 
   it("a partition nobody serves fails the call after its tries, naming it", async () => {
     const g = fresh("nobody");
-    await createOrJoinGroup(nc, { group: g, partitions: 3 });
+    await createOrJoinGroup(fx.nc, { group: g, partitions: 3 });
     const started = Date.now();
-    const e = await queryGroup(nc, g, { relation: "keys" }, { timeoutMs: 150, attempts: 2 }).catch(
+    const e = await queryGroup(fx.nc, g, { relation: "keys" }, { timeoutMs: 150, attempts: 2 }).catch(
       (err: unknown) => err,
     );
     expect(e).toBeInstanceOf(GroupError);

@@ -1,7 +1,7 @@
-import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { queryGroup } from "./group-query.js";
+import { useServer } from "./testing/server-fixture.js";
 import { partitionOf } from "./partition.js";
 import { allKeyRows, KEYS, RowsMembers, sortedRows } from "./testing/rows-task.js";
 
@@ -14,29 +14,22 @@ let attempt = 0;
 const fresh = (name: string) => `${name}_${++attempt}_${Date.now()}`;
 
 describe.runIf(groups)("servePartitionQueries (nats-server 2.11+)", () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
+  const fx = useServer();
   let members: RowsMembers;
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    nc = await connect({ servers: server.url });
-    members = new RowsMembers(server.url, LEASE);
+  beforeAll(() => {
+    members = new RowsMembers(fx.server.url, LEASE);
   });
-  afterAll(async () => {
-    await members?.close();
-    await nc?.close();
-    await server?.dispose();
-  });
+  afterAll(() => members?.close());
 
   it("serves the partitions whose task runs and answers queries, and none after a leave", async () => {
     const g = fresh("leave");
     const a = await members.start(g, 4);
     await vi.waitFor(() => expect(a.service.serving()).toEqual([0, 1, 2, 3]), WAIT);
-    expect(sortedRows(await queryGroup(nc, g, { relation: "keys" }))).toEqual(allKeyRows(4));
+    expect(sortedRows(await queryGroup(fx.nc, g, { relation: "keys" }))).toEqual(allKeyRows(4));
     await a.tasks.leave();
     expect(a.service.serving()).toEqual([]);
     await expect(
-      queryGroup(nc, g, { relation: "keys" }, { partitions: 4, timeoutMs: 50, attempts: 1 }),
+      queryGroup(fx.nc, g, { relation: "keys" }, { partitions: 4, timeoutMs: 50, attempts: 1 }),
     ).rejects.toThrow("partitions 0, 1, 2, 3 did not answer");
   });
 
@@ -60,16 +53,16 @@ describe.runIf(groups)("servePartitionQueries (nats-server 2.11+)", () => {
       expect(moving).toHaveLength(2);
     }, WAIT);
     const quick = { partitions: 4, timeoutMs: 100, attempts: 2 };
-    await expect(queryGroup(nc, g, { relation: "keys" }, quick)).rejects.toThrow(
+    await expect(queryGroup(fx.nc, g, { relation: "keys" }, quick)).rejects.toThrow(
       `partitions ${moving.join(", ")} did not answer the query of "keys" (2 tries of 100 ms)`,
     );
     // A lookup of a key of a moving partition waits across the move (the default tries span it).
     const key = KEYS.find((k) => partitionOf([k], 4) === moving[0]) as string;
     const byKey = { columns: ["key"], types: [{ kind: "varchar" as const }] };
-    const lookup = queryGroup(nc, g, { relation: "keys", equal: { key } }, { relationKey: byKey, partitions: 4 });
+    const lookup = queryGroup(fx.nc, g, { relation: "keys", equal: { key } }, { relationKey: byKey, partitions: 4 });
     for (const t of a.made.values()) t.release();
     expect((await lookup).rows).toEqual([[key, moving[0]]]);
-    expect(sortedRows(await queryGroup(nc, g, { relation: "keys" }))).toEqual(allKeyRows(4));
+    expect(sortedRows(await queryGroup(fx.nc, g, { relation: "keys" }))).toEqual(allKeyRows(4));
     await vi.waitFor(() => expect(b.service.serving()).toEqual(moving), WAIT);
     for (const p of moving)
       expect(b.made.get(p)?.answered, `partition ${p} on its next owner`).toBe(p === moving[0] ? 2 : 1);
