@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
 import {
   JetStreamApiCodes,
   JetStreamApiError,
@@ -68,13 +68,7 @@ export async function ensureExchangeStream(
 ): Promise<StreamInfo> {
   const name = exchangeStreamName(group);
   const subjects = [exchangeSubjects(group)];
-  const windowMs = options.duplicateWindowMs ?? 600_000;
-  if (!Number.isInteger(windowMs) || windowMs < 1) {
-    throw new InvalidOptionError(
-      "duplicateWindowMs",
-      `duplicateWindowMs must be a whole number of milliseconds >= 1, got ${windowMs}`,
-    );
-  }
+  const windowMs = wholeNumberOption("duplicateWindowMs", options.duplicateWindowMs, 600_000, 1);
   const existing = await streamInfo(jsm, name);
   if (existing !== undefined) return checked(existing, group, subjects);
   try {

@@ -1,4 +1,4 @@
-import { type ChangeBatch, InvalidOptionError, type SqlType, sqlTypeOfField } from "@jetflow/core";
+import { type ChangeBatch, type SqlType, sqlTypeOfField, wholeNumberOption } from "@jetflow/core";
 import { concatChanges, takeChange } from "@jetflow/operators";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
@@ -75,9 +75,9 @@ export class ExchangeWriter {
     readonly options: ExchangeWriterOptions,
   ) {
     exchangeSubject(options.group, options.edge, options.from); // validates both names
-    this.maxBytes = whole("maxMessageBytes", options.maxMessageBytes ?? 1_000_000, 1024);
-    this.maxInFlight = whole("maxAcksInFlight", options.maxAcksInFlight ?? 64, 1);
-    whole("partitions", options.partitions, 1);
+    this.maxBytes = wholeNumberOption("maxMessageBytes", options.maxMessageBytes, 1_000_000, 1024);
+    this.maxInFlight = wholeNumberOption("maxAcksInFlight", options.maxAcksInFlight, 64, 1);
+    wholeNumberOption("partitions", options.partitions, 1, 1);
   }
 
   /** Routes each row of `change` by the values of `keyColumns` into the open epoch. */
@@ -208,13 +208,6 @@ function rowsByPartition(q: Uint32Array, n: number): Map<number, Int32Array> {
     fill[t] = k + 1;
   });
   return out;
-}
-
-function whole(option: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) {
-    throw new InvalidOptionError(option, `${option} must be a whole number >= ${min}, got ${value}`);
-  }
-  return value;
 }
 
 function sameFields(a: Schema, b: Schema): boolean {

@@ -18,9 +18,9 @@ const fresh = (name: string) => `${name}_${++attempt}_${Date.now()}`;
 
 describe("queryGroup's options", () => {
   it.each([
-    [{ timeoutMs: 0 }, "timeoutMs must be a whole number of milliseconds, at least 1, got 0"],
-    [{ attempts: 1.5 }, "attempts must be a whole number, at least 1, got 1.5"],
-    [{ partitions: 0 }, "partitions must be a whole number, at least 1, got 0"],
+    [{ timeoutMs: 0 }, "timeoutMs must be a whole number of at least 1, got 0"],
+    [{ attempts: 1.5 }, "attempts must be a whole number of at least 1, got 1.5"],
+    [{ partitions: 0 }, "partitions must be a whole number of at least 1, got 0"],
     [
       { relationKey: { columns: ["a", "b"], types: [{ kind: "integer" }] as SqlType[] } },
       "relationKey needs one type per key column, at least one column: got 2 columns and 1 types",

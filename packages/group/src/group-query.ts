@@ -1,4 +1,11 @@
-import { type ErrorCode, InvalidOptionError, JetflowError, messageOf, type SqlType } from "@jetflow/core";
+import {
+  type ErrorCode,
+  InvalidOptionError,
+  JetflowError,
+  messageOf,
+  type SqlType,
+  wholeNumberOption,
+} from "@jetflow/core";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { GroupError } from "./errors.js";
 import { openGroup } from "./group.js";
@@ -44,17 +51,8 @@ function resolveQueryOptions(group: string, o: GroupQueryOptions): ResolvedQuery
   if (!isNameToken(group)) {
     throw new InvalidOptionError("group", `group name "${group}" may only hold letters, digits, "-" and "_"`);
   }
-  const timeoutMs = o.timeoutMs ?? 1000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-    throw new InvalidOptionError(
-      "timeoutMs",
-      `timeoutMs must be a whole number of milliseconds, at least 1, got ${timeoutMs}`,
-    );
-  }
-  const attempts = o.attempts ?? 5;
-  if (!Number.isInteger(attempts) || attempts < 1) {
-    throw new InvalidOptionError("attempts", `attempts must be a whole number, at least 1, got ${attempts}`);
-  }
+  const timeoutMs = wholeNumberOption("timeoutMs", o.timeoutMs, 1000, 1);
+  const attempts = wholeNumberOption("attempts", o.attempts, 5, 1);
   const key = o.relationKey;
   if (key !== undefined && (key.columns.length === 0 || key.columns.length !== key.types.length)) {
     throw new InvalidOptionError(
@@ -62,9 +60,7 @@ function resolveQueryOptions(group: string, o: GroupQueryOptions): ResolvedQuery
       `relationKey needs one type per key column, at least one column: got ${key.columns.length} columns and ${key.types.length} types`,
     );
   }
-  if (o.partitions !== undefined && (!Number.isInteger(o.partitions) || o.partitions < 1)) {
-    throw new InvalidOptionError("partitions", `partitions must be a whole number, at least 1, got ${o.partitions}`);
-  }
+  wholeNumberOption("partitions", o.partitions, 1, 1);
   return { timeoutMs, attempts };
 }
 

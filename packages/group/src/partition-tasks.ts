@@ -1,4 +1,4 @@
-import { InvalidOptionError, messageOf } from "@jetflow/core";
+import { messageOf, wholeNumberOption } from "@jetflow/core";
 import { type Observable, Subject, type Subscription } from "rxjs";
 import type { GroupEvent, GroupMember, ReleaseReason } from "./group-member.js";
 import type { PartitionQuery, QueryRows } from "./partition-query.js";
@@ -65,21 +65,10 @@ interface ResolvedTasksOptions {
 }
 
 function resolveTasksOptions(o: PartitionTasksOptions): ResolvedTasksOptions {
-  const commitIntervalMs = o.commitIntervalMs ?? 1000;
-  if (!Number.isInteger(commitIntervalMs) || commitIntervalMs < 10) {
-    throw new InvalidOptionError(
-      "commitIntervalMs",
-      `commitIntervalMs must be a whole number of milliseconds, at least 10, got ${commitIntervalMs}`,
-    );
-  }
-  const restartDelayMs = o.restartDelayMs ?? 1000;
-  if (!Number.isInteger(restartDelayMs) || restartDelayMs < 1) {
-    throw new InvalidOptionError(
-      "restartDelayMs",
-      `restartDelayMs must be a whole number of milliseconds, at least 1, got ${restartDelayMs}`,
-    );
-  }
-  return { commitIntervalMs, restartDelayMs };
+  return {
+    commitIntervalMs: wholeNumberOption("commitIntervalMs", o.commitIntervalMs, 1000, 10),
+    restartDelayMs: wholeNumberOption("restartDelayMs", o.restartDelayMs, 1000, 1),
+  };
 }
 
 /** What a task starts from: the ownership it was acquired under. */
