@@ -4,6 +4,7 @@ import path from "node:path";
 import { type ChangeBatch, sqlTypeOfField } from "@jetflow/core";
 import { describe, expect, it, vi } from "vitest";
 import { ExchangeError } from "./errors.js";
+import { decodeChange } from "./exchange-codec.js";
 import { useServer } from "./testing/server-fixture.js";
 import { ensureExchangeStream, exchangeStreamName } from "./exchange-stream.js";
 import { ExchangeWriter } from "./exchange-writer.js";
@@ -70,6 +71,19 @@ describe("ExchangeWriter", () => {
     }
     expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(sorted(read.flatMap((p) => p.got.flatMap((g) => changeRows(g.change))))).toEqual(sorted(changeRows(change)));
+  });
+
+  it("sends an epoch consolidated: rows inserted and retracted within it do not cross", async () => {
+    const writer = new ExchangeWriter(fx.js, { group: fresh(), edge: "e", from: 0, partitions: N });
+    const inserted = await allTypesChange(0, 30);
+    const batch = inserted.batch.slice(0, 20);
+    writer.add({ batch, ops: new Int8Array(20).fill(1) }, [2]);
+    writer.add({ batch, ops: new Int8Array(20).fill(-1) }, [2]);
+    writer.add({ batch: inserted.batch.slice(20, 30), ops: new Int8Array(10).fill(1) }, [2]);
+    const sealed = writer.seal(1);
+    const rows = sealed.targets.flatMap((t) => t.messages.flatMap((m) => changeRows(decodeChange(m))));
+    expect(rows.map((r) => Number(r[1])).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
+    expect(rows.every((r) => r[0] === 1)).toBe(true);
   });
 
   it("stores a sealed epoch once however often it is published; epochs go in order", async () => {

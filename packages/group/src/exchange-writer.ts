@@ -1,5 +1,5 @@
 import { type ChangeBatch, type SqlType, sqlTypeOfField, wholeNumberOption } from "@jetflow/core";
-import { concatChanges, takeChange } from "@jetflow/operators";
+import { concatChanges, takeChange, consolidate, rowsIn } from "@jetflow/operators";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import type { Data, Schema } from "apache-arrow";
@@ -110,18 +110,26 @@ export class ExchangeWriter {
     }
   }
 
-  /** Closes the open epoch as `epoch` (greater than the last sealed) and starts the next. */
+  /**
+   * Closes the open epoch as `epoch` (greater than the last sealed) and starts the next. Each
+   * target's rows are consolidated (`consolidate`: a row inserted and retracted within the epoch
+   * does not cross; a group that changed many times sends its first old and last new row).
+   */
   seal(epoch: number): SealedEpoch {
     if (!Number.isInteger(epoch) || epoch <= this.lastSealed) {
       throw new RangeError(`epoch must be a whole number above the last sealed (${this.lastSealed}), got ${epoch}`);
     }
     this.lastSealed = epoch;
+    const schema = this.schema as Schema;
     const targets = [...this.open]
       .sort(([a], [b]) => a - b)
       .map(([partition, parts]) => ({
         partition,
-        messages: encodeChange(concatChanges(parts, this.schema as Schema, this.types), this.types, this.maxBytes),
-      }));
+        // Within an epoch a row inserted and retracted again never needs to cross.
+        change: consolidate(concatChanges(parts, schema, this.types), schema, this.types),
+      }))
+      .filter(({ change }) => rowsIn(change) > 0)
+      .map(({ partition, change }) => ({ partition, messages: encodeChange(change, this.types, this.maxBytes) }));
     this.open = new Map();
     return { edge: this.options.edge, from: this.options.from, epoch, targets };
   }

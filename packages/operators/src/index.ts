@@ -37,3 +37,4 @@ export { temporalFilter } from "./temporal-filter.js";
 export { ColumnsChange, rowsIn } from "./columnar/columns-change.js";
 export { takeChange } from "./columnar/take.js";
 export { concatChanges } from "./columnar/concat.js";
+export { consolidate } from "./columnar/consolidate.js";
