@@ -22,7 +22,7 @@ import { RowSink } from "./columnar/row-sink.js";
 import type { ChangeOperator } from "./operator.js";
 import type { Col } from "./columnar/col.js";
 import { KeyTable } from "./columnar/key-table.js";
-import { ColumnsChange, rowsIn } from "./columnar/columns-change.js";
+import { madeCol, rowsIn } from "./columnar/columns-change.js";
 import { type Plain, PlainRowReader, plainValues } from "./columnar/plain.js";
 import { colKeys, keyPart, sameRow } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
@@ -191,21 +191,21 @@ export function groupAggregate(
       let keyAt: (i: number) => string;
       let valuesAt: (i: number) => Plain[];
       let firstOf: Int32Array;
-      const made = change instanceof ColumnsChange && textColumn >= 0 ? change.columns[textColumn] : undefined;
-      if (made !== undefined && !("children" in made)) {
-        // One text column made as strings by the operator below: grouped by the strings themselves.
-        const values = made.values as string[];
-        const valid = made.valid;
-        firstOf = table.firstsOfStrings(values, valid, n);
-        const text = (i: number): string | null =>
-          valid !== undefined && valid[i] === 0 ? null : (values[i] as string);
-        keyAt = (i) => textKey(text(i));
-        valuesAt = (i) => [text(i)];
-      } else if (textColumn >= 0) {
-        // One text column: rows are grouped by their bytes, and only each group's first row is read as text.
-        const data = change.batch.data.children[textColumn] as Data;
-        firstOf = table.firstsOfText(data, n);
-        const text = (i: number): string | null => textAt(data, i);
+      if (textColumn >= 0) {
+        // One text column: grouped by the strings an operator below made, else by the Arrow bytes
+        // (only each group's first row is read as text).
+        let text: (i: number) => string | null;
+        const made = madeCol(change, textColumn);
+        if (made !== undefined) {
+          const values = made.values as string[];
+          const valid = made.valid;
+          firstOf = table.firstsOfStrings(values, valid, n);
+          text = (i) => (valid !== undefined && valid[i] === 0 ? null : (values[i] as string));
+        } else {
+          const data = change.batch.data.children[textColumn] as Data;
+          firstOf = table.firstsOfText(data, n);
+          text = (i) => textAt(data, i);
+        }
         keyAt = (i) => textKey(text(i));
         valuesAt = (i) => [text(i)];
       } else {

@@ -180,19 +180,21 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
       const reader = new PlainRowReader(cols);
       const inserted = new Int32Array(unique);
       const retractedSlots = new Int32Array(unique);
-      /** Per decided key: the input row to write, or ~slot of a row to delete; `NOTHING` for none. */
+      /** Per decided key: the input row to write, `DELETE`, or `NOTHING`; and the slot its key had (-1: none). */
       const action = new Int32Array(unique);
+      const slotOf = new Int32Array(unique);
       let k = 0;
       let r = 0;
       for (let j = 0; j < unique; j++) {
         const first = firsts[j] as number;
         const i = writes[first] as number;
         const slot = columns.slotOf(keys[first] as StoreKey);
+        slotOf[j] = slot;
         action[j] = NOTHING;
         if (i < 0) {
           if (slot < 0) continue;
           retractedSlots[r++] = slot;
-          action[j] = ~slot;
+          action[j] = DELETE;
           continue;
         }
         if (slot >= 0) {
@@ -203,24 +205,21 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
         inserted[k++] = i;
       }
       const retracted = r === 0 ? undefined : storedRows(columns, retractedSlots.subarray(0, r), types, only);
+      // Slots found above stay valid: a delete frees only its own slot, and only new keys take slots.
       for (let j = 0; j < unique; j++) {
         const a = action[j] as number;
         if (a === NOTHING) continue;
         const key = keys[firsts[j] as number] as StoreKey;
-        if (a < 0) {
-          store.delete(key);
-          continue;
+        const slot = slotOf[j] as number;
+        if (a === DELETE) store.delete(key);
+        else if (slot < 0) store.set(key, reader.row(a));
+        else {
+          for (let c = 0; c < copied.length; c++) {
+            const col = copied[c] as number;
+            columns.write(slot, col, reader.at(col, a));
+          }
+          store.touch(key);
         }
-        const slot = columns.slotOf(key);
-        if (slot < 0) {
-          store.set(key, reader.row(a));
-          continue;
-        }
-        for (let c = 0; c < copied.length; c++) {
-          const col = copied[c] as number;
-          columns.write(slot, col, reader.at(col, a));
-        }
-        store.touch(key);
       }
       return combine(retracted, r, cols, sortedPrefix(inserted, k, repeated), n, input, types, only);
     },
@@ -229,6 +228,8 @@ export function upsert(input: Schema, primaryKey: readonly string[], opts: Upser
 
 /** An {@link upsert} decision that writes nothing (an identical rewrite, or a delete of an absent key). */
 const NOTHING = 0x7fffffff;
+/** An {@link upsert} decision that deletes the stored row. */
+const DELETE = -1;
 
 /** Representations whose key text (row-key.ts) is equal only for identical values. */
 const SAME_WHEN_KEYS_EQUAL = new Set(["bool", "i16", "i32", "i64", "date", "micros", "str", "bytes", "interval"]);

@@ -2,7 +2,7 @@ import { RETRACT, type SqlType, schemaOf } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
 import { changeFrom, rowsOf } from "../test-support.js";
 import { type Col, fromArrow } from "./col.js";
-import { ColumnsChange, columnAsIs, columnOf, rowsIn } from "./columns-change.js";
+import { ColumnsChange, columnAsIs, columnOf, madeCol, rowsIn } from "./columns-change.js";
 
 const t = (kind: string) => ({ kind }) as SqlType;
 const schema = schemaOf([
@@ -26,6 +26,9 @@ describe("ColumnsChange", () => {
     const change = new ColumnsChange(schema, types, [regions, amounts, undefined], 3, ops);
     expect(rowsIn(change)).toBe(3);
     expect(columnOf(change, 0, t("varchar"))).toBe(regions);
+    expect(madeCol(change, 0)).toBe(regions);
+    expect(madeCol(change, 1)).toBeUndefined(); // Arrow, passed through
+    expect(madeCol(change, 2)).toBeUndefined(); // not read
     expect(columnAsIs(change, 1)).toBe(amounts);
     expect(columnOf(change, 1, t("double precision")).valid).toEqual(Uint8Array.from([1, 1, 0]));
     expect(columnOf(change, 2, t("bigint")).valid).toEqual(Uint8Array.from([0, 0, 0]));
@@ -40,6 +43,7 @@ describe("ColumnsChange", () => {
   it("reads an Arrow change's columns the same way", () => {
     expect(rowsIn(source)).toBe(3);
     expect(columnAsIs(source, 1)).toBe(amounts);
+    expect(madeCol(source, 0)).toBeUndefined();
     expect(columnOf(source, 0, t("varchar")).values).toEqual(
       fromArrow(source.batch.data.children[0] as never, t("varchar")).values,
     );

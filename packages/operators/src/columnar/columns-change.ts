@@ -67,6 +67,12 @@ export function columnOf(change: ChangeBatch, index: number, type: SqlType): Col
   return fromArrow(change.batch.data.children[index] as Data, type);
 }
 
+/** Column `index` of a change when an operator made it unpacked (a {@link Col}); else undefined. */
+export function madeCol(change: ChangeBatch, index: number): Col | undefined {
+  const c = change instanceof ColumnsChange ? change.columns[index] : undefined;
+  return c !== undefined && isCol(c) ? c : undefined;
+}
+
 /** Column `index` of a change in the form it is in (to pass it on untouched). */
 export function columnAsIs(change: ChangeBatch, index: number): ChangeColumn {
   return change instanceof ColumnsChange ? change.columns[index] : change.batch.data.children[index];
