@@ -1,5 +1,5 @@
 export { NatsServer } from "./nats-server.js";
-export { startStrictServer } from "./strict-server.js";
+export { startStrictServer, unknownFieldReply } from "./strict-server.js";
 export {
   binaryVersion,
   harnessServerVersion,

@@ -1,3 +1,4 @@
+import type { NatsConnection } from "@nats-io/transport-node";
 import { NatsServer } from "./nats-server.js";
 import { newestServerBinary, versionAtLeast } from "./server-binary.js";
 
@@ -13,4 +14,17 @@ export async function startStrictServer(): Promise<NatsServer> {
     throw new Error(`needs nats-server 2.12+ (newest installed: ${newest.version.text}): run ./scripts/setup.sh`);
   }
   return NatsServer.start({ binary: newest.binary, strict: true });
+}
+
+/**
+ * What a server answers to a stream create carrying a field it does not know: with the strict
+ * API on, an error naming the unknown field. The strict-API suites check this first, so a server
+ * that silently accepts anything cannot make them pass.
+ */
+export async function unknownFieldReply(nc: NatsConnection): Promise<string> {
+  const r = await nc.request(
+    "$JS.API.STREAM.CREATE.PROBE",
+    JSON.stringify({ name: "PROBE", subjects: ["probe"], not_a_field: 1 }),
+  );
+  return new TextDecoder().decode(r.data);
 }
