@@ -6,7 +6,8 @@ import {
   type SqlType,
   wholeNumberOption,
 } from "@jetflow/core";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import { Table, tableFromIPC } from "apache-arrow";
 import { GroupError } from "./errors.js";
 import { openGroup } from "./group.js";
 import { isNameToken } from "./group-keys.js";
@@ -18,6 +19,7 @@ import {
   type PartitionQueryReply,
   partitionQuerySubject,
   type QueryRows,
+  REPLY_FORMAT_HEADER,
 } from "./partition-query.js";
 
 /** How {@link queryGroup} routes and waits. */
@@ -90,14 +92,67 @@ export async function queryGroup(
   request: PartitionQuery,
   options: GroupQueryOptions = {},
 ): Promise<QueryRows> {
+  const replies = await gather(nc, group, { ...request, arrow: false }, options);
+  const columns: string[] = [];
+  const rows: unknown[][] = [];
+  for (const { data } of replies) {
+    const reply = decodeReply(data);
+    if (!reply.ok) throw new Error("internal: a refusal passed gather()");
+    if (columns.length === 0) columns.push(...reply.rows.columns);
+    for (const row of reply.rows.rows) rows.push([...row]);
+  }
+  return { columns, rows };
+}
+
+/**
+ * {@link queryGroup} with the rows as one Arrow table (the partitions' batches in partition
+ * order, types kept): what prints the whole of a relation exactly as one process prints it.
+ * The tasks must answer `queryTable`.
+ * @throws GroupError as {@link queryGroup} does
+ */
+export async function queryGroupTable(
+  nc: NatsConnection,
+  group: string,
+  request: PartitionQuery,
+  options: GroupQueryOptions = {},
+): Promise<Table> {
+  const replies = await gather(nc, group, { ...request, arrow: true }, options);
+  const tables = replies.map(({ data, p }) => {
+    try {
+      return tableFromIPC(data);
+    } catch (e) {
+      throw new GroupError(
+        group,
+        `group "${group}": partition ${p} answered with Arrow that does not read: ${messageOf(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  });
+  const first = tables[0];
+  if (first === undefined) throw new Error("internal: no partition was asked");
+  return new Table(
+    first.schema,
+    tables.flatMap((t) => t.batches),
+  );
+}
+
+/** One reply from every partition the request goes to, or the error of the first refusal or silence. */
+async function gather(
+  nc: NatsConnection,
+  group: string,
+  request: PartitionQuery,
+  options: GroupQueryOptions,
+): Promise<{ readonly p: number; readonly data: Uint8Array }[]> {
   const resolved = resolveQueryOptions(group, options);
   const body = encodeQuery(request);
   const n = options.partitions ?? (await openGroup(nc, group)).partitions;
   const asked = partitionsToAsk(request, options.relationKey, n);
   const replies = await Promise.all(asked.map((p) => ask(nc, group, p, body, resolved)));
-  const refused = replies.findIndex((r) => r !== undefined && !r.ok);
-  const refusal = replies[refused];
-  if (refusal !== undefined && !refusal.ok) {
+  const refused = replies.findIndex((r) => r !== undefined && r.refusal !== undefined);
+  const refusal = replies[refused]?.refusal;
+  if (refusal !== undefined) {
     // The task's own error, with its code when it had one (UNKNOWN_RELATION, ...), is the cause.
     const cause =
       refusal.code === undefined
@@ -116,14 +171,7 @@ export async function queryGroup(
       `group "${group}": ${silent.length === 1 ? "partition" : "partitions"} ${silent.join(", ")} did not answer the query of "${request.relation}" (${resolved.attempts} tries of ${resolved.timeoutMs} ms); their owner may be gone, or run no task that answers queries`,
     );
   }
-  const columns: string[] = [];
-  const rows: unknown[][] = [];
-  for (const reply of replies) {
-    if (reply?.ok !== true) continue;
-    if (columns.length === 0) columns.push(...reply.rows.columns);
-    for (const row of reply.rows.rows) rows.push([...row]);
-  }
-  return { columns, rows };
+  return replies.map((r, i) => ({ p: asked[i] as number, data: (r as Answer).data }));
 }
 
 /** The partitions to ask: the key's one when the equalities cover the key, else all of them. */
@@ -141,6 +189,12 @@ function partitionsToAsk(request: PartitionQuery, key: GroupQueryOptions["relati
   return Array.from({ length: n }, (_, p) => p);
 }
 
+/** A partition's reply: its bytes, and the refusal when it refused (a JSON `{"ok": false}`). */
+interface Answer {
+  readonly data: Uint8Array;
+  readonly refusal?: { readonly error: string; readonly code?: string };
+}
+
 /** Partition `p`'s reply, asked up to `attempts` times; undefined when none came. */
 async function ask(
   nc: NatsConnection,
@@ -148,13 +202,13 @@ async function ask(
   p: number,
   body: string,
   { timeoutMs, attempts }: ResolvedQueryOptions,
-): Promise<PartitionQueryReply | undefined> {
+): Promise<Answer | undefined> {
   const subject = partitionQuerySubject(group, p);
   for (let i = 0; i < attempts; i++) {
     const started = Date.now();
-    let data: Uint8Array;
+    let msg: Msg;
     try {
-      data = (await nc.request(subject, body, { timeout: timeoutMs })).data;
+      msg = await nc.request(subject, body, { timeout: timeoutMs });
     } catch (e) {
       if (nc.isClosed()) throw e;
       // No responder (its owner is gone and the next one not yet running) fails at once: wait out
@@ -163,8 +217,10 @@ async function ask(
       if (left > 0 && i + 1 < attempts) await new Promise((resolve) => setTimeout(resolve, left));
       continue;
     }
+    if (msg.headers?.get(REPLY_FORMAT_HEADER) === "arrow") return { data: msg.data };
+    let reply: PartitionQueryReply;
     try {
-      return decodeReply(data);
+      reply = decodeReply(msg.data);
     } catch (e) {
       throw new GroupError(
         group,
@@ -174,6 +230,7 @@ async function ask(
         },
       );
     }
+    return reply.ok ? { data: msg.data } : { data: msg.data, refusal: reply };
   }
   return undefined;
 }

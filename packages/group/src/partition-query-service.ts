@@ -1,7 +1,13 @@
 import { JetflowError, messageOf } from "@jetflow/core";
-import type { Msg, Subscription } from "@nats-io/transport-node";
+import { headers, type Msg, type Subscription } from "@nats-io/transport-node";
+import { tableToIPC } from "apache-arrow";
 import { Subscription as RxSubscription } from "rxjs";
-import { decodeQuery, type PartitionQueryReply, partitionQuerySubject } from "./partition-query.js";
+import {
+  decodeQuery,
+  type PartitionQueryReply,
+  partitionQuerySubject,
+  REPLY_FORMAT_HEADER,
+} from "./partition-query.js";
 import type { PartitionTasks } from "./partition-tasks.js";
 
 /** A member answering queries for the partitions whose task it runs: see {@link servePartitionQueries}. */
@@ -73,7 +79,16 @@ async function answer(tasks: PartitionTasks, p: number, msg: Msg): Promise<void>
   if (task?.query === undefined || msg.reply === undefined) return;
   let reply: string;
   try {
-    const ok: PartitionQueryReply = { ok: true, rows: await task.query(decodeQuery(msg.data)) };
+    const request = decodeQuery(msg.data);
+    if (request.arrow === true) {
+      if (task.queryTable === undefined) throw new TypeError(`partition ${p}'s task answers JSON rows only`);
+      const rows = tableToIPC(await task.queryTable(request), "stream");
+      const h = headers();
+      h.set(REPLY_FORMAT_HEADER, "arrow");
+      msg.respond(rows, { headers: h });
+      return;
+    }
+    const ok: PartitionQueryReply = { ok: true, rows: await task.query(request) };
     reply = JSON.stringify(ok); // throws on a cell that is not JSON-able (a bigint)
   } catch (e) {
     const refused: PartitionQueryReply =

@@ -12,7 +12,15 @@ import { isNameToken } from "./group-keys.js";
 export interface PartitionQuery {
   readonly relation: string;
   readonly equal?: Readonly<Record<string, unknown>>;
+  /**
+   * Reply with the rows as an Arrow IPC stream (types kept, for a caller that formats them as
+   * `--print` does) instead of JSON rows; the task must have `queryTable`. @default false
+   */
+  readonly arrow?: boolean;
 }
+
+/** The header that marks an Arrow IPC reply (`arrow`); a reply without it is JSON. */
+export const REPLY_FORMAT_HEADER = "Jetflow-Reply";
 
 /** Rows of a relation: column names, then one array of JSON-able cells per row, in column order. */
 export interface QueryRows {
@@ -70,6 +78,7 @@ function checkQuery(value: unknown): asserts value is PartitionQuery {
   if (equal !== undefined && (typeof equal !== "object" || equal === null || Array.isArray(equal))) {
     throw new TypeError("equal must be an object of column equalities, {COLUMN: VALUE}");
   }
+  if (q.arrow !== undefined && typeof q.arrow !== "boolean") throw new TypeError("arrow must be true or false");
 }
 
 /** A reply as JSON bytes, checked: `{ok: true, rows}` or `{ok: false, error}`. @throws TypeError when it is neither */

@@ -1,4 +1,5 @@
 import { messageOf, wholeNumberOption } from "@jetflow/core";
+import type { Table } from "apache-arrow";
 import { type Observable, Subject, type Subscription } from "rxjs";
 import type { GroupEvent, GroupMember, ReleaseReason } from "./group-member.js";
 import type { PartitionQuery, QueryRows } from "./partition-query.js";
@@ -36,6 +37,8 @@ export interface PartitionTask {
    * relation or column is an error naming it.
    */
   query?(request: PartitionQuery): Promise<QueryRows> | QueryRows;
+  /** Optional, as `query`: the rows as an Arrow table (a request with `arrow: true`). */
+  queryTable?(request: PartitionQuery): Promise<Table> | Table;
 }
 
 /** What {@link PartitionTasks} sees happen, as data. */

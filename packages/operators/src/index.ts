@@ -7,7 +7,7 @@ export type {
   AggregateOrder,
   NamedExpr,
 } from "./expr/expr.js";
-export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns } from "./expr/expr.js";
+export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns, renameColumns } from "./expr/expr.js";
 export type { ChangeOperator, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";

@@ -181,6 +181,33 @@ export function readsColumns(expr: Expr): boolean {
   }
 }
 
+/**
+ * The expression with every column reference renamed by `rename` (what a planner needs when it
+ * moves an expression from one relation's column names to another's).
+ * @example renameColumns(call("+", col("o.a"), lit(1)), (n) => n.slice(2)) // a + 1
+ */
+export function renameColumns(expr: Expr, rename: (name: string) => string): Expr {
+  const sub = (e: Expr): Expr => renameColumns(e, rename);
+  switch (expr.kind) {
+    case "column":
+      return { kind: "column", name: rename(expr.name) };
+    case "literal":
+      return expr;
+    case "call":
+      return { kind: "call", fn: expr.fn, args: expr.args.map(sub) };
+    case "cast":
+      return { kind: "cast", expr: sub(expr.expr), type: expr.type };
+    case "case":
+      return {
+        kind: "case",
+        operand: expr.operand === undefined ? undefined : sub(expr.operand),
+        // biome-ignore lint/suspicious/noThenProperty: the Expr contract names CASE branches { when, then }
+        branches: expr.branches.map((b) => ({ when: sub(b.when), then: sub(b.then) })),
+        else: expr.else === undefined ? undefined : sub(expr.else),
+      };
+  }
+}
+
 /** An expression with its output column name. */
 export interface NamedExpr {
   readonly name: string;

@@ -1,0 +1,303 @@
+import type { ColumnDef } from "@jetflow/core";
+import { col, type Expr, type NamedExpr, renameColumns } from "@jetflow/operators";
+import {
+  type PipelinePlan,
+  type PlannedRelation,
+  type RelationKind,
+  RelationNameError,
+  type SinkSpec,
+  type SourceSpec,
+  type Statement,
+  type ViewQuery,
+} from "@jetflow/pipeline";
+
+/**
+ * One step of a partition's pipeline, in order (see {@link planGroup}): a planned statement, a
+ * relation fed by partition p of an exchange edge, or an exchange edge written from a relation.
+ * `only`: the step runs in that partition's pipeline alone (a router: one reader per input).
+ */
+export type PartitionStep = (
+  | { readonly kind: "statement"; readonly statement: Statement }
+  | {
+      readonly kind: "feed";
+      readonly name: string;
+      readonly edge: string;
+      /** What the fed relation is to the views over it (see `FeedSpec`). */
+      readonly as: RelationKind;
+      readonly columns: readonly ColumnDef[] | { readonly like: string };
+      readonly key: readonly string[];
+    }
+  | {
+      readonly kind: "output";
+      readonly name: string;
+      readonly relation: string;
+      readonly edge: string;
+      /** The relation's columns whose values pick the partition a row goes to. */
+      readonly key: readonly string[];
+    }
+) & { readonly only?: number };
+
+/**
+ * How a relation's rows are spread over the partitions: every row is in partition
+ * `partitionOfRow(row's values of these columns)`; an empty list puts every row in one partition.
+ * Undefined: rows may be in any partition.
+ */
+export type Placement = readonly string[] | undefined;
+
+/** A SQL pipeline cut into what every partition of a group runs. */
+export interface GroupPlan {
+  readonly partitions: number;
+  /** Every step, in order; {@link stepsOf} gives one partition's. */
+  readonly steps: readonly PartitionStep[];
+  /** The relations the SQL defines (not the ones the plan adds), with their placement. */
+  readonly relations: ReadonlyMap<string, { readonly kind: RelationKind; readonly placement: Placement }>;
+  /** The exchange edges, in order. */
+  readonly edges: readonly string[];
+}
+
+/** The steps partition `p` runs. */
+export function stepsOf(plan: GroupPlan, p: number): PartitionStep[] {
+  return plan.steps.filter((s) => s.only === undefined || s.only === p);
+}
+
+/** A planned subtree: its query as the partition pipeline runs it, its output names and placement. */
+interface Placed {
+  readonly query: ViewQuery;
+  readonly names: readonly string[];
+  readonly placement: Placement;
+}
+
+/** The prefix of every relation and sink the plan adds; SQL names may not start with it. */
+export const HIDDEN_PREFIX = "__jf_";
+
+/**
+ * Cuts a pipeline into the stages a group runs, Kafka Streams style: every keyed operator runs
+ * where its key's rows are, and wherever an operator needs its input spread by another key than
+ * the input is, the input crosses an exchange edge partitioned by that key.
+ *
+ * - A source or table is read by one router (in partition `i mod N` for the i-th): a source
+ *   `__jf_in<i>` over the SQL's stream that decodes every message, then routes the rows to edge
+ *   `in<i>` by the table's primary key (a source's or append-only table's: all its columns). In
+ *   every partition the relation itself is fed by that edge: the same name, kind, columns and key
+ *   as in one process, so every view over it plans as it would there.
+ * - GROUP BY needs its input spread by the group expressions; a global aggregate and a top-N by
+ *   nothing (one partition); a join by its equi-keys, each side by its own. Filters, projections,
+ *   windows and unions run where their input is.
+ * - A cut turns the input subtree into a hidden view `__jf_x<k>_up` (plus the key expressions that
+ *   are not plain columns, as columns `__jf_k<j>`), writes it to edge `x<k>` by that key, and the
+ *   consumer reads a hidden feed `__jf_x<k>` instead of the subtree.
+ * - Sinks run in every partition over the partition's rows of their relation.
+ *
+ * Deterministic: every member plans the same steps from the same SQL.
+ * @throws RelationNameError when a name of the SQL starts with the hidden prefix
+ */
+export function planGroup(plan: PipelinePlan, partitions: number): GroupPlan {
+  return new GroupPlanner(plan, partitions).plan();
+}
+
+class GroupPlanner {
+  private readonly steps: PartitionStep[] = [];
+  private readonly edges: string[] = [];
+  private readonly names = new Map<string, readonly string[]>();
+  private readonly placements = new Map<string, Placement>();
+  private readonly relations = new Map<string, { kind: RelationKind; placement: Placement }>();
+  private cuts = 0;
+
+  constructor(
+    private readonly given: PipelinePlan,
+    private readonly partitions: number,
+  ) {}
+
+  plan(): GroupPlan {
+    for (const r of this.given.relations) {
+      if (r.name.startsWith(HIDDEN_PREFIX) || this.given.sinks.some((s) => s.name.startsWith(HIDDEN_PREFIX))) {
+        throw new RelationNameError(
+          `in a group, names may not start with "${HIDDEN_PREFIX}" (they name what the group adds)`,
+        );
+      }
+    }
+    let ingests = 0;
+    for (const r of this.given.relations) {
+      if (r.query !== undefined) this.view(r.name, r.query);
+      else this.ingest(r, ingests++);
+    }
+    for (const s of this.given.sinks) this.sink(s.name, s.spec);
+    return { partitions: this.partitions, steps: this.steps, relations: this.relations, edges: this.edges };
+  }
+
+  private ingest(r: PlannedRelation, index: number): void {
+    const spec = r.ingest;
+    if (spec === undefined) throw new Error(`internal: relation "${r.name}" is neither an ingest nor a view`);
+    const router = `${HIDDEN_PREFIX}in${index}`;
+    const edge = `in${index}`;
+    const only = index % this.partitions;
+    const names = r.columns.map((c) => c.name);
+    const key = r.kind === "table" && r.key.length > 0 ? r.key : names;
+    const source: SourceSpec = { columns: spec.columns, include: spec.include, with: spec.with, format: spec.format };
+    this.steps.push(
+      { kind: "statement", only, statement: { kind: "create_source", name: router, ifNotExists: false, spec: source } },
+      { kind: "output", only, name: `${router}_out`, relation: router, edge, key },
+      { kind: "feed", name: r.name, edge, as: r.kind, columns: r.columns, key: r.key },
+    );
+    this.edges.push(edge);
+    this.define(r.name, r.kind, names, key);
+  }
+
+  private view(name: string, query: ViewQuery): void {
+    const placed = this.place(query);
+    this.steps.push({
+      kind: "statement",
+      statement: { kind: "create_view", name, ifNotExists: false, query: placed.query },
+    });
+    this.define(name, "view", placed.names, placed.placement);
+  }
+
+  private sink(name: string, spec: SinkSpec): void {
+    const from: SinkSpec["from"] =
+      spec.from.kind === "query" ? { kind: "query", query: this.place(spec.from.query).query } : spec.from;
+    this.steps.push({
+      kind: "statement",
+      statement: { kind: "create_sink", name, ifNotExists: false, spec: { ...spec, from } },
+    });
+  }
+
+  private define(name: string, kind: RelationKind, names: readonly string[], placement: Placement): void {
+    this.names.set(name, names);
+    this.placements.set(name, placement);
+    this.relations.set(name, { kind, placement });
+  }
+
+  /** A subtree as a partition runs it: cut where a keyed operator needs another spread. */
+  private place(q: ViewQuery): Placed {
+    switch (q.kind) {
+      case "scan": {
+        const names = this.names.get(q.relation);
+        if (names === undefined) throw new Error(`internal: view reads "${q.relation}", planned before it`);
+        return { query: q, names, placement: this.placements.get(q.relation) };
+      }
+      case "filter":
+      case "temporalFilter": {
+        const input = this.place(q.input);
+        return { ...input, query: { ...q, input: input.query } };
+      }
+      case "tumble":
+      case "hop": {
+        const input = this.place(q.input);
+        return {
+          query: { ...q, input: input.query },
+          names: [...input.names, "window_start", "window_end"],
+          placement: input.placement,
+        };
+      }
+      case "project": {
+        const input = this.place(q.input);
+        return {
+          query: { ...q, input: input.query },
+          names: q.columns.map((c) => c.name),
+          placement: projected(input.placement, q.columns),
+        };
+      }
+      case "union": {
+        const inputs = q.inputs.map((i) => this.place(i));
+        const first = inputs[0] as Placed;
+        const at = (p: Placed) => p.placement?.map((c) => p.names.indexOf(c));
+        const same = inputs.every((p) => p.placement !== undefined && sameList(at(p), at(first)));
+        return {
+          query: { ...q, inputs: inputs.map((i) => i.query) },
+          names: first.names,
+          placement: same ? first.placement : undefined,
+        };
+      }
+      case "aggregate": {
+        const input = this.require(
+          this.place(q.input),
+          q.groupBy.map((g) => g.expr),
+        );
+        return {
+          query: { ...q, input },
+          names: [...q.groupBy.map((g) => g.name), ...q.aggregates.map((a) => a.name)],
+          placement: q.groupBy.map((g) => g.name),
+        };
+      }
+      case "topN": {
+        const input = this.place(q.input);
+        return { query: { ...q, input: this.require(input, []) }, names: input.names, placement: [] };
+      }
+      case "join":
+        return this.join(q);
+    }
+  }
+
+  private join(q: Extract<ViewQuery, { kind: "join" }>): Placed {
+    const left = this.place(q.left);
+    const right = this.place(q.right);
+    const width = left.names.length;
+    // `on` reads the join's output names; each side is cut by its own names.
+    const side = (offset: number, names: readonly string[]) => (name: string) =>
+      names[q.names.indexOf(name) - offset] ?? name;
+    const leftKeys = q.on.map((p) => renameColumns(p.left, side(0, left.names)));
+    const rightKeys = q.on.map((p) => renameColumns(p.right, side(width, right.names)));
+    const keyNames = (keys: readonly Expr[], offset: number): Placement =>
+      keys.every((k) => k.kind === "column")
+        ? q.on.map((p) => ((offset === 0 ? p.left : p.right) as { name: string }).name)
+        : undefined;
+    // An outer side's NULL-padded rows carry no key of the other side.
+    const placement =
+      q.join === "full" ? undefined : q.join === "right" ? keyNames(rightKeys, width) : keyNames(leftKeys, 0);
+    return {
+      query: { ...q, left: this.require(left, leftKeys), right: this.require(right, rightKeys) },
+      names: q.names,
+      placement,
+    };
+  }
+
+  /**
+   * The subtree's query, spread by the values of `keys` (expressions over its names): as it is
+   * when it is spread so already, else read from a new exchange edge.
+   */
+  private require(input: Placed, keys: readonly Expr[]): ViewQuery {
+    const plain = keys.every((k) => k.kind === "column");
+    const columns = keys.map((k) => (k.kind === "column" ? k.name : ""));
+    if (plain && input.placement !== undefined && sameList(input.placement, columns)) return input.query;
+    const k = ++this.cuts;
+    const up = `${HIDDEN_PREFIX}x${k}_up`;
+    const fed = `${HIDDEN_PREFIX}x${k}`;
+    const edge = `x${k}`;
+    const extra: NamedExpr[] = plain ? [] : keys.map((e, j) => ({ name: `${HIDDEN_PREFIX}k${j}`, expr: e }));
+    const upQuery: ViewQuery =
+      extra.length === 0
+        ? input.query
+        : {
+            kind: "project",
+            input: input.query,
+            columns: [...input.names.map((n) => ({ name: n, expr: col(n) })), ...extra],
+          };
+    this.steps.push(
+      { kind: "statement", statement: { kind: "create_view", name: up, ifNotExists: false, query: upQuery } },
+      { kind: "output", name: `${up}_out`, relation: up, edge, key: plain ? columns : extra.map((e) => e.name) },
+      { kind: "feed", name: fed, edge, as: "view", columns: { like: up }, key: [] },
+    );
+    this.edges.push(edge);
+    const scan: ViewQuery = { kind: "scan", relation: fed };
+    // The key columns added for the edge are dropped again: the consumer sees the subtree's names.
+    return extra.length === 0
+      ? scan
+      : { kind: "project", input: scan, columns: input.names.map((n) => ({ name: n, expr: col(n) })) };
+  }
+}
+
+/** A placement through a projection: each key column must pass through as a plain column. */
+function projected(placement: Placement, columns: readonly NamedExpr[]): Placement {
+  if (placement === undefined) return undefined;
+  const out: string[] = [];
+  for (const key of placement) {
+    const kept = columns.find((c) => c.expr.kind === "column" && c.expr.name === key);
+    if (kept === undefined) return undefined;
+    out.push(kept.name);
+  }
+  return out;
+}
+
+function sameList(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
+  return a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
