@@ -91,7 +91,7 @@ interface Watcher {
  * const backend = new PartitionBackend({ os, group: "orders", partition: 3, owner: nuid.next(), from });
  * // PartitionTask.checkpoint(): start the pipeline's checkpoint, return the pointer it writes
  * const pointer = backend.written();
- * void checkpointer.checkpoint(offsets);
+ * checkpointer.checkpoint(offsets).catch(() => {}); // a failure before the gate rejects `written()` too
  * return await pointer;
  * // PartitionTask.committed(): the fenced write of that pointer succeeded
  * backend.open();
