@@ -18,6 +18,8 @@ export { GroupMember } from "./group-member.js";
 export type { GroupEvent, MemberOptions, ReleaseReason } from "./group-member.js";
 export { PartitionTasks } from "./partition-tasks.js";
 export type { PartitionTask, PartitionTaskEvent, PartitionTasksOptions } from "./partition-tasks.js";
+export { isPartitionPointer, openStateBucket, PartitionBackend } from "./partition-backend.js";
+export type { PartitionBackendOptions, PartitionPointer, StateBucketOptions } from "./partition-backend.js";
 export { groupStatus } from "./group-status.js";
 export type { GroupStatus, MemberStatus } from "./group-status.js";
 export { ExchangeError, GroupError } from "./errors.js";

@@ -10,3 +10,6 @@ export { natsBackend } from "./nats-backend.js";
 export type { NatsBackendOptions } from "./nats-backend.js";
 export { Checkpointer } from "./checkpointer.js";
 export type { CheckpointerOptions, CheckpointResult, RestoreResult } from "./checkpointer.js";
+export { CorruptRecordError, decodeRecord, encodeRecord, encodeRecordBytes } from "./record-codec.js";
+export type { StoredRecord } from "./record-codec.js";
+export { baseForCommit } from "./chain.js";
