@@ -122,8 +122,8 @@ class ExchangeChangeFeed implements ChangeFeed {
             subscriber.error(error);
             return;
           }
-          subscriber.next({ change, offset: c.seq });
           this.pending = c.pending;
+          subscriber.next({ change, offset: c.seq });
           // Nothing pending after it: every message there was at open is applied (some may be gone).
           if (c.seq >= target || c.pending === 0) this.resolveCaught();
         },
@@ -141,7 +141,7 @@ class ExchangeChangeFeed implements ChangeFeed {
     });
   }
 
-  /** The pending count the server sent with the last message delivered (0 before the first). */
+  /** Messages after the one applied last that the server still held for the feed when it sent that one (0 before the first). */
   lag(): number {
     return this.closed ? 0 : this.pending;
   }
