@@ -84,9 +84,10 @@ async function lastSequence(jsm: JetStreamManager, group: string, subject: strin
 }
 
 /**
- * An open exchange feed. Invariant: `applied` is the sequence of the last change its subscriber
- * returned from, so `caughtUp()` resolves only after the pipeline applied (not just received)
- * the last message that was on the subject when the feed opened.
+ * An open exchange feed. Invariant: `caughtUp()` resolves only once the subscriber returned from
+ * the change of the last message that was on the subject when the feed opened (applied, not just
+ * received), or from one after which the server had nothing pending. Subscribe to `changes$`
+ * once: each subscription runs a consumer of its own.
  */
 class ExchangeChangeFeed implements ChangeFeed {
   readonly changes$: Observable<FeedChange>;
