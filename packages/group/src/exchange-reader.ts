@@ -23,6 +23,11 @@ export interface ExchangeChange {
   readonly from: number;
   /** Its epoch there (`Jf-Epoch`). */
   readonly epoch: number;
+  /**
+   * Messages of the partition the server still held for this reader when it delivered this one
+   * (the delivery info's pending count): a lag estimate that costs no request.
+   */
+  readonly pending: number;
 }
 
 /**
@@ -93,6 +98,7 @@ export class ExchangeReader {
               seq: m.seq,
               from: Number(m.headers?.get("Jf-From")),
               epoch: Number(m.headers?.get("Jf-Epoch")),
+              pending: m.info.pending,
             });
           },
         });
