@@ -303,13 +303,24 @@ export class Pipeline {
     }
   }
 
-  /** Stops every source (removing the consumers it created unless durable), after a last checkpoint. */
-  async stop(): Promise<void> {
+  /**
+   * Stops every source (removing the consumers it created unless durable), after a last checkpoint
+   * that the sinks then publish. With `checkpoint: false` there is no last checkpoint and no
+   * wait for the sinks: sources stop, sinks and the state backend close, and what the last
+   * committed checkpoint does not cover is redone by whoever restores it (a group handing a
+   * partition over does this).
+   *
+   * @example
+   * ```ts
+   * await p.stop({ checkpoint: false });
+   * ```
+   */
+  async stop(options: { readonly checkpoint?: boolean } = {}): Promise<void> {
     if (this.phase === "stopped" || this.phase === "stopping" || this.phase === "failed") return;
     this.phase = "stopping";
     let error: unknown;
     try {
-      await this.runtime.quiesce();
+      await this.runtime.quiesce(options.checkpoint ?? true);
     } catch (e) {
       error = e;
     }

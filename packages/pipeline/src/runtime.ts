@@ -7,7 +7,7 @@ import type { ResolvedPipelineOptions } from "./options.js";
 import type { Relation } from "./relation.js";
 import type { RelationGraph } from "./relation-graph.js";
 import type { SinkSet } from "./sink-set.js";
-import { openStateBackend } from "./state-backend.js";
+import { openStateBackend, stateLocation } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
 import { tickViews } from "./view.js";
 
@@ -61,7 +61,7 @@ export class Runtime {
   async start(): Promise<number | undefined> {
     const { options, graph, sinks } = this.ctx;
     const backend = await openStateBackend(options.state, this.ctx.connection());
-    const where = options.state.kind === "filesystem" ? ` in ${options.state.dir}` : "";
+    const where = stateLocation(options.state);
     this.coordinator = new CheckpointCoordinator(
       backend,
       {
@@ -104,11 +104,18 @@ export class Runtime {
 
   /**
    * The first half of a stop: no batch is applied any more, a last checkpoint covers what was
-   * (when state is kept or sinks publish), and the sinks get a while to publish it.
+   * (when state is kept or sinks publish), and the sinks get a while to publish it. Without
+   * `checkpoint`, neither: the timer stops and a checkpoint in flight settles, and whatever the
+   * last committed checkpoint does not cover is redone by whoever restores it.
    */
-  async quiesce(): Promise<void> {
+  async quiesce(checkpoint = true): Promise<void> {
     const { options, graph, sinks } = this.ctx;
     for (const r of graph.ingests()) r.unsubscribe();
+    if (!checkpoint) {
+      this.coordinator?.stopTimer();
+      await this.coordinator?.settled();
+      return;
+    }
     if (this.coordinator !== undefined && (options.state.kind !== "memory" || sinks.size > 0))
       await this.lastCheckpoint(this.coordinator);
     await sinks.drained(STOP_DRAIN_MS);

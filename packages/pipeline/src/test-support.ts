@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { parseSqlType } from "@jetflow/core";
+import { type CheckpointBackend, memoryBackend } from "@jetflow/state";
 import type { TableSpec } from "./spec.js";
 
 /** A JSON table spec over `stream`/`subject` of the server at `url`. */
@@ -73,4 +74,28 @@ export async function consumerNames(url: string, stream: string): Promise<string
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * A memory backend that outlives the pipelines it is handed to, as a group's state does: each
+ * `handle()` is a backend over the same checkpoints whose `close()` leaves them be, and
+ * `commits` counts the commits made through any of them.
+ */
+export function sharedBackend(): { handle(): CheckpointBackend; readonly commits: number } {
+  const inner = memoryBackend();
+  let commits = 0;
+  return {
+    handle: () => ({
+      kind: inner.kind,
+      load: () => inner.load(),
+      commit: (record) => {
+        commits++;
+        return inner.commit(record);
+      },
+      close: async () => undefined,
+    }),
+    get commits() {
+      return commits;
+    },
+  };
 }
