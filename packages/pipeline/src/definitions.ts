@@ -1,4 +1,6 @@
 import type { Query } from "./dsl/query.js";
+import type { FeedSpec } from "./extension.js";
+import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
 import type { RelationGraph } from "./relation-graph.js";
@@ -9,6 +11,7 @@ import { ViewRelation } from "./view.js";
 /** One definition as given, before start(); a source or table is built (and validated) at once. */
 type Definition =
   | { readonly kind: "ingest"; readonly relation: IngestRelation }
+  | { readonly kind: "feed"; readonly relation: FeedRelation }
   | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
   | { readonly kind: "sql"; readonly statement: ParsedStatement }
   | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec };
@@ -49,6 +52,11 @@ export class Definitions {
     this.given.push({ kind: "ingest", relation: new IngestRelation(name, kind, spec) });
   }
 
+  /** A relation fed from outside (see `Pipeline.feed`); its columns are resolved at start(). */
+  feed(name: string, spec: FeedSpec): void {
+    this.given.push({ kind: "feed", relation: new FeedRelation(name, spec) });
+  }
+
   /** A view from a {@link Query} (planned at start(), like SQL) or a ready query tree. */
   view(name: string, query: ViewQuery | Query): void {
     this.given.push({ kind: "view", name, query });
@@ -71,6 +79,7 @@ export class Definitions {
         await this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
       else if (d.kind === "view")
         this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
+      else if (d.kind === "feed") this.addFeed(d.relation);
       else await this.addIngest(d.relation, undefined);
     }
   }
@@ -104,6 +113,12 @@ export class Definitions {
     await live.open(r);
   }
 
+  private addFeed(r: FeedRelation): void {
+    this.graph.claim(r.name);
+    r.resolve((n) => this.graph.get(n));
+    this.graph.add(r);
+  }
+
   private addView(name: string, query: ViewQuery, live: LiveHooks | undefined): void {
     this.graph.claim(name);
     const view = new ViewRelation(name, query, (n) => this.graph.get(n));
@@ -117,6 +132,7 @@ export class Definitions {
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: LiveHooks | undefined): Promise<void> {
     this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
     const r = this.graph.remove(what, name, ifExists);
+    if (r instanceof FeedRelation && live !== undefined) await r.close();
     if (!(r instanceof IngestRelation)) return;
     // Running: the source goes, consumers and all. Before start: an earlier run may have left durable ones.
     await (live !== undefined ? r.drop() : r.removeConsumers(this.servers));

@@ -46,6 +46,7 @@ export {
   PipelineError,
   QueryError,
   LookupError,
+  FeedError,
 } from "./errors.js";
 // The TypeScript DSL: typed WITH options, columns, formats and a query builder.
 export type {

@@ -11,6 +11,8 @@ import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOpti
 import type { ChangeBatch } from "@jetflow/core";
 import type { RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
+import type { FeedSpec } from "./extension.js";
+import { FeedRelation } from "./feed.js";
 import { Runtime } from "./runtime.js";
 import { SinkSet } from "./sink-set.js";
 import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
@@ -122,6 +124,26 @@ export class Pipeline {
   table(name: string, def: TableDef): this {
     this.defining("table()");
     this.definitions.ingest(name, "table", tableSpec(def));
+    return this;
+  }
+
+  /**
+   * A relation fed from outside the pipeline by a {@link ChangeFeed} (what a group plugs its
+   * exchange edges into): to the views over it, the `kind` its spec says. A `table` keeps its rows
+   * (upserted by `key`, or appended without one), a `source` passes inserts on, a `view` passes
+   * its changelog on (retractions included); only a table keeps rows. Its columns are resolved
+   * at start() in definition order (`{ like: "r" }`: those of relation `r` above it), and the
+   * offset of its last applied change is checkpointed: after a restore it is opened after it.
+   *
+   * @example
+   * ```ts
+   * p.feed("orders", { kind: "table", columns: [{ name: "id", type: scalar("int") }], key: ["id"], open: async (after) => feed })
+   *   .materializedView("n", from("orders").select({ n: count() }));
+   * ```
+   */
+  feed(name: string, spec: FeedSpec): this {
+    this.defining("feed()");
+    this.definitions.feed(name, spec);
     return this;
   }
 
@@ -240,6 +262,9 @@ export class Pipeline {
     if (r.kind === "source") {
       throw new RelationNameError(`"${name}" is a source: it keeps no rows; create a table or a view to read it`);
     }
+    if (r instanceof FeedRelation && !r.keepsRows) {
+      throw new RelationNameError(`"${name}" is a fed ${r.kind}: it keeps no rows; create a view to read it`);
+    }
     return {
       name,
       snapshot: () => r.snapshot() as Table,
@@ -248,20 +273,21 @@ export class Pipeline {
     };
   }
 
-  /** Messages not yet delivered, summed over every source. */
+  /** Messages (and feed changes) not yet delivered, summed over every source and feed. */
   lag(): number {
     let lag = 0;
-    for (const r of this.graph.ingests()) lag += r.lag();
+    for (const r of this.graph.inputs()) lag += r.lag();
     return lag;
   }
 
   /**
    * Resolves once every source has processed every message that was in its stream when the
-   * pipeline started. Rejects if the pipeline fails first.
+   * pipeline started, and every feed is caught up (its `caughtUp()`). Rejects if the pipeline
+   * fails first.
    */
   async caughtUp(): Promise<void> {
     this.running("caughtUp()");
-    const sources = this.graph.ingests().map((r) => r.caughtUp());
+    const sources = this.graph.inputs().map((r) => r.caughtUp());
     const stopped = this.done.then(() =>
       Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
     );

@@ -55,7 +55,7 @@ export class Runtime {
 
   /**
    * Restores the newest checkpoint into the relations' and sinks' stores, opens the sinks and
-   * every source after its checkpointed offsets, and starts the timers.
+   * every source and feed after its checkpointed offsets, and starts the timers.
    * @returns the id of the restored checkpoint, undefined on a fresh start
    */
   async start(): Promise<number | undefined> {
@@ -81,7 +81,7 @@ export class Runtime {
     for (const r of graph.all()) this.prepare(r);
     for (const r of graph.views()) r.emitInitial();
     await sinks.start();
-    for (const r of graph.ingests()) await r.open(this.ctx.host, restored?.offsets[r.name] ?? {});
+    for (const r of graph.inputs()) await r.open(this.ctx.host, restored?.offsets[r.name] ?? {});
     this.coordinator.start(this.checkpointIntervalMs, {
       warn: (error) => this.ctx.status({ type: "error", error }),
       fail: (e) => this.ctx.fail(e),
@@ -110,7 +110,7 @@ export class Runtime {
    */
   async quiesce(checkpoint = true): Promise<void> {
     const { options, graph, sinks } = this.ctx;
-    for (const r of graph.ingests()) r.unsubscribe();
+    for (const r of graph.inputs()) r.unsubscribe();
     if (!checkpoint) {
       this.coordinator?.stopTimer();
       await this.coordinator?.settled();
@@ -145,7 +145,7 @@ export class Runtime {
   async teardown(): Promise<void> {
     this.stopTicking?.();
     this.coordinator?.stopTimer();
-    for (const r of this.ctx.graph.ingests()) await r.close();
+    for (const r of this.ctx.graph.inputs()) await r.close();
     await this.ctx.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 import { type ChangeBatch, insertsOf } from "@jetflow/core";
 import { type DeliveryCounters, NatsSink, resolveSinkOptions, type SinkDelivery, type SinkInput } from "@jetflow/sinks";
 import type { KeyedStore } from "@jetflow/state";
+import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation } from "./relation.js";
 import type { SinkSpec, ViewQuery } from "./spec.js";
@@ -91,7 +92,7 @@ export function describe(r: Relation, lookup: (relation: string) => Relation | u
       ? key === undefined
       : r instanceof ViewRelation
         ? appendOnlyQuery(r.query, lookup)
-        : false;
+        : r instanceof FeedRelation && r.appendOnly;
   return { name: r.name, columns: r.columns, key, appendOnly };
 }
 

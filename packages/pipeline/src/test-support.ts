@@ -1,8 +1,16 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders } from "@nats-io/transport-node";
-import { parseSqlType } from "@jetflow/core";
+import { type ChangeBatch, type ColumnDef, parseSqlType, schemaOf } from "@jetflow/core";
+import { type Data, Field, makeData, RecordBatch, Schema, Struct, vectorFromArray } from "apache-arrow";
+import { Subject } from "rxjs";
+import type { ChangeFeed, FeedChange, FeedSpec } from "./extension.js";
 import { type CheckpointBackend, memoryBackend } from "@jetflow/state";
 import type { TableSpec } from "./spec.js";
+
+/** Column definitions from `{ name: "sql type" }`. */
+export function columnsFrom(columns: Record<string, string>): ColumnDef[] {
+  return Object.entries(columns).map(([name, type]) => ({ name, type: parseSqlType(type, name) }));
+}
 
 /** A JSON table spec over `stream`/`subject` of the server at `url`. */
 export function jsonTable(
@@ -14,7 +22,7 @@ export function jsonTable(
   extra: Record<string, string> = {},
 ): TableSpec {
   return {
-    columns: Object.entries(columns).map(([name, type]) => ({ name, type: parseSqlType(type, name) })),
+    columns: columnsFrom(columns),
     primaryKey,
     include: [],
     with: { connector: "nats", server_url: url, subject, stream, connect_mode: "plain", ...extra },
@@ -98,4 +106,58 @@ export function sharedBackend(): { handle(): CheckpointBackend; readonly commits
       return commits;
     },
   };
+}
+
+/**
+ * A change of `columns` holding `rows` (`ops`: 1 insert, -1 retract; all inserts when omitted),
+ * on a schema without the SQL type metadata, as a change that crossed an Arrow IPC boundary may be.
+ */
+export function changeOf(
+  columns: Record<string, string>,
+  rows: readonly Record<string, unknown>[],
+  ops?: readonly number[],
+): ChangeBatch {
+  const typed = schemaOf(columnsFrom(columns));
+  const schema = new Schema(typed.fields.map((f) => new Field(f.name, f.type, true)));
+  const children = schema.fields.map(
+    (f) => vectorFromArray(rows.map((r) => r[f.name] ?? null) as never, f.type).data[0] as Data,
+  );
+  const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
+  return { batch: new RecordBatch(schema, struct), ops: ops === undefined ? undefined : Int8Array.from(ops) };
+}
+
+/**
+ * A feed in memory: each `open(after)` (recorded in `opened`) makes a fresh channel that
+ * `push()` writes to, as a group's exchange reader would deliver; `fail()` errors it.
+ */
+export class TestFeed {
+  readonly opened: (number | undefined)[] = [];
+  closed = 0;
+  private changes = new Subject<FeedChange>();
+
+  /** A feed spec of this feed. */
+  spec(kind: FeedSpec["kind"], columns: FeedSpec["columns"], key: readonly string[] = []): FeedSpec {
+    return { kind, columns, key, open: async (after) => this.open(after) };
+  }
+
+  push(offset: number, change: ChangeBatch): void {
+    this.changes.next({ offset, change });
+  }
+
+  fail(error: Error): void {
+    this.changes.error(error);
+  }
+
+  private open(after: number | undefined): ChangeFeed {
+    this.opened.push(after);
+    this.changes = new Subject<FeedChange>();
+    return {
+      changes$: this.changes.asObservable(),
+      lag: () => 0,
+      caughtUp: async () => undefined,
+      close: async () => {
+        this.closed++;
+      },
+    };
+  }
 }
