@@ -1,5 +1,5 @@
 import type { Query } from "./dsl/query.js";
-import type { FeedSpec } from "./extension.js";
+import type { EpochSink, FeedSpec } from "./extension.js";
 import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
@@ -14,7 +14,8 @@ type Definition =
   | { readonly kind: "feed"; readonly relation: FeedRelation }
   | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
   | { readonly kind: "sql"; readonly statement: ParsedStatement }
-  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec };
+  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec }
+  | { readonly kind: "output"; readonly name: string; readonly relation: string; readonly sink: EpochSink };
 
 /** How a relation added to a running pipeline is brought up to date. */
 export interface LiveHooks {
@@ -40,6 +41,11 @@ export class Definitions {
   /** CREATE SINK in code (see `Pipeline.sink`). */
   sink(name: string, spec: SinkSpec): void {
     this.given.push({ kind: "sink", name, spec });
+  }
+
+  /** An epoch sink reading a relation (see `Pipeline.output`). */
+  output(name: string, relation: string, sink: EpochSink): void {
+    this.given.push({ kind: "output", name, relation, sink });
   }
 
   /** What statements are planned against: the relations, and the sink names. */
@@ -80,7 +86,10 @@ export class Definitions {
       else if (d.kind === "view")
         this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
       else if (d.kind === "feed") this.addFeed(d.relation);
-      else await this.addIngest(d.relation, undefined);
+      else if (d.kind === "output") {
+        this.graph.claim(d.name);
+        await this.sinks.output(d.name, d.relation, d.sink, (n) => this.graph.get(n));
+      } else await this.addIngest(d.relation, undefined);
     }
   }
 

@@ -11,7 +11,7 @@ import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOpti
 import type { ChangeBatch } from "@jetflow/core";
 import type { RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
-import type { FeedSpec } from "./extension.js";
+import type { EpochSink, FeedSpec } from "./extension.js";
 import { FeedRelation } from "./feed.js";
 import { Runtime } from "./runtime.js";
 import { SinkSet } from "./sink-set.js";
@@ -177,6 +177,24 @@ export class Pipeline {
     return this;
   }
 
+  /**
+   * An output: `sink` reads relation `relation` and runs as a CREATE SINK does (what a group
+   * plugs its outgoing exchange edges into). It is bound to the relation's columns and key, opened
+   * after the restore, sealed at each checkpoint's capture and told `committed()` once that
+   * checkpoint committed; its `store` is checkpointed with the pipeline. Its name is one of the
+   * sinks' (unique among sinks and relations).
+   *
+   * @example
+   * ```ts
+   * p.output("to_stage_2", "by_region", exchangeWriter);
+   * ```
+   */
+  output(name: string, relation: string, sink: EpochSink): this {
+    this.defining("output()");
+    this.definitions.output(name, relation, sink);
+    return this;
+  }
+
   /** Adds the statements of a SQL text (DDL, CREATE MATERIALIZED VIEW, DROP). Parsed now, planned at start(). */
   sql(text: string): this {
     this.defining("sql()");
@@ -220,8 +238,9 @@ export class Pipeline {
   }
 
   /**
-   * The sinks (CREATE SINK), in creation order: each one's name and the relation it publishes
-   * (its FROM relation, or its implicit AS SELECT view). A sink keeps no rows of its own.
+   * The sinks (CREATE SINK, and outputs), in creation order: each one's name and the relation it
+   * publishes (its FROM relation, its implicit AS SELECT view, an output's relation). A sink keeps
+   * no rows of its own.
    */
   sinkList(): { readonly name: string; readonly input: RelationHandle }[] {
     return this.sinks.list().map((s) => ({ name: s.name, input: s.input }));

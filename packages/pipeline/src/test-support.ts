@@ -3,8 +3,9 @@ import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { type ChangeBatch, type ColumnDef, parseSqlType, schemaOf } from "@jetflow/core";
 import { type Data, Field, makeData, RecordBatch, Schema, Struct, vectorFromArray } from "apache-arrow";
 import { Subject } from "rxjs";
-import type { ChangeFeed, FeedChange, FeedSpec } from "./extension.js";
-import { type CheckpointBackend, memoryBackend } from "@jetflow/state";
+import type { ChangeFeed, EpochSink, FeedChange, FeedSpec } from "./extension.js";
+import type { SinkInput } from "@jetflow/sinks";
+import { type CheckpointBackend, KeyedStore, memoryBackend } from "@jetflow/state";
 import type { TableSpec } from "./spec.js";
 
 /** Column definitions from `{ name: "sql type" }`. */
@@ -87,18 +88,19 @@ export async function consumerNames(url: string, stream: string): Promise<string
 /**
  * A memory backend that outlives the pipelines it is handed to, as a group's state does: each
  * `handle()` is a backend over the same checkpoints whose `close()` leaves them be, and
- * `commits` counts the commits made through any of them.
+ * `commits` counts the commits made through any of them; `log` gets `commit` after each.
  */
-export function sharedBackend(): { handle(): CheckpointBackend; readonly commits: number } {
+export function sharedBackend(log?: string[]): { handle(): CheckpointBackend; readonly commits: number } {
   const inner = memoryBackend();
   let commits = 0;
   return {
     handle: () => ({
       kind: inner.kind,
       load: () => inner.load(),
-      commit: (record) => {
+      commit: async (record) => {
         commits++;
-        return inner.commit(record);
+        await inner.commit(record);
+        log?.push("commit");
       },
       close: async () => undefined,
     }),
@@ -159,5 +161,57 @@ export class TestFeed {
         this.closed++;
       },
     };
+  }
+}
+
+/**
+ * An epoch sink that writes down what it is told in `log` (`bind`, `open`, `restored <sealed rows>`,
+ * `change <rows>`, `seal`, `committed`, `close`), as `<name>: <call>`. Its store keeps the number of
+ * rows sealed so far, so a restore shows what the checkpoint held.
+ */
+export class RecordingSink implements EpochSink {
+  readonly store: KeyedStore<unknown>;
+  input: SinkInput | undefined;
+  private open_ = 0;
+
+  constructor(
+    readonly name: string,
+    readonly log: string[],
+  ) {
+    this.store = new KeyedStore<unknown>(`${name}/sink`);
+  }
+
+  bind(input: SinkInput): void {
+    this.input = input;
+    this.write("bind");
+  }
+  async open(): Promise<void> {
+    this.write("open");
+  }
+  restored(): void {
+    this.write(`restored ${String(this.store.get("sealed") ?? 0)}`);
+  }
+  async resetIfFresh(): Promise<void> {}
+  onChange(change: ChangeBatch): void {
+    this.open_ += change.batch.numRows;
+    this.write(`change ${change.batch.numRows}`);
+  }
+  readonly pending = 0;
+  seal(): void {
+    this.store.set("sealed", ((this.store.get("sealed") as number | undefined) ?? 0) + this.open_);
+    this.open_ = 0;
+    this.write("seal");
+  }
+  committed(): void {
+    this.write("committed");
+  }
+  async drained(): Promise<void> {}
+  async pendingAtMost(): Promise<void> {}
+  async close(): Promise<void> {
+    this.write("close");
+  }
+
+  private write(call: string): void {
+    this.log.push(`${this.name}: ${call}`);
   }
 }
