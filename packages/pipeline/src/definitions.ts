@@ -14,6 +14,7 @@ type Definition =
   | { readonly kind: "feed"; readonly relation: FeedRelation }
   | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
   | { readonly kind: "sql"; readonly statement: ParsedStatement }
+  | { readonly kind: "statement"; readonly statement: Statement }
   | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec }
   | { readonly kind: "output"; readonly name: string; readonly relation: string; readonly sink: EpochSink };
 
@@ -73,14 +74,26 @@ export class Definitions {
     for (const statement of statements) this.given.push({ kind: "sql", statement });
   }
 
+  /** A statement planned already (as the SQL front end plans one), applied at start() in order. */
+  statement(statement: Statement): void {
+    this.given.push({ kind: "statement", statement });
+  }
+
   /** The `servers` override, to remove a relation's consumers when it is dropped before start. */
   private servers: readonly string[] | undefined;
+  /** Resolving for `Pipeline.plan()`: a DROP leaves consumers alone (nothing runs). */
+  private planning = false;
 
-  /** Builds every relation, in definition order (schemas loaded, views planned). */
-  async resolve(servers?: readonly string[]): Promise<void> {
+  /**
+   * Builds every relation, in definition order (schemas loaded, views planned). With `plan`,
+   * only that: a DROP does not remove the consumers an earlier run left.
+   */
+  async resolve(servers?: readonly string[], plan = false): Promise<void> {
     this.servers = servers;
+    this.planning = plan;
     for (const d of this.given) {
       if (d.kind === "sql") await this.apply(d.statement.plan(this.catalog()), undefined);
+      else if (d.kind === "statement") await this.apply(d.statement, undefined);
       else if (d.kind === "sink")
         await this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
       else if (d.kind === "view")
@@ -144,6 +157,7 @@ export class Definitions {
     if (r instanceof FeedRelation && live !== undefined) await r.close();
     if (!(r instanceof IngestRelation)) return;
     // Running: the source goes, consumers and all. Before start: an earlier run may have left durable ones.
-    await (live !== undefined ? r.drop() : r.removeConsumers(this.servers));
+    if (live !== undefined) await r.drop();
+    else if (!this.planning) await r.removeConsumers(this.servers);
   }
 }

@@ -11,13 +11,14 @@ import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOpti
 import type { ChangeBatch } from "@jetflow/core";
 import type { RelationHandle } from "./relation.js";
 import { RelationGraph } from "./relation-graph.js";
-import type { EpochSink, FeedSpec } from "./extension.js";
+import type { EpochSink, FeedSpec, PipelinePlan } from "./extension.js";
+import { planOf } from "./pipeline-plan.js";
 import { FeedRelation } from "./feed.js";
 import { Runtime } from "./runtime.js";
 import { SinkSet } from "./sink-set.js";
 import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
 import type { Query } from "./dsl/query.js";
-import type { SinkSpec, SqlFrontend, ViewQuery } from "./spec.js";
+import type { SinkSpec, SqlFrontend, Statement, ViewQuery } from "./spec.js";
 import type { PipelineStatus } from "./status.js";
 
 /** What a view (or table) offers its readers. */
@@ -31,7 +32,7 @@ export interface ViewHandle {
   readonly changes$: Observable<ChangeBatch>;
 }
 
-type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "failed";
+type Phase = "defining" | "planned" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
 /**
  * A dataflow from NATS JetStream into tables and materialized views: its definitions and its
@@ -200,6 +201,37 @@ export class Pipeline {
     this.defining("sql()");
     this.definitions.sql(this.frontend().parse(text));
     return this;
+  }
+
+  /**
+   * Adds a statement planned already, as the SQL front end plans one (CREATE SOURCE / TABLE /
+   * MATERIALIZED VIEW / SINK, DROP): applied at start() in order with the other definitions.
+   * @example p.statement({ kind: "create_view", name: "v", ifNotExists: false, query: { kind: "scan", relation: "t" } })
+   */
+  statement(s: Statement): this {
+    this.defining("statement()");
+    this.definitions.statement(s);
+    return this;
+  }
+
+  /**
+   * Resolves the definitions as start() does (schemas loaded, protobuf descriptors fetched, views
+   * planned) without starting anything: no source connects, no state is read, and a DROP leaves
+   * consumers alone. Returns the relations in creation order (columns, key, CREATE spec or query)
+   * and the CREATE SINKs (outputs are not listed). A planned pipeline cannot start: build a new
+   * one from the same definitions to run them.
+   *
+   * @example
+   * ```ts
+   * const { relations } = await sqlPipeline().sql(text).plan();
+   * relations.map((r) => [r.name, r.kind, r.key]);
+   * ```
+   */
+  async plan(): Promise<PipelinePlan> {
+    this.defining("plan()");
+    this.phase = "planned";
+    await this.definitions.resolve(this.options.servers, true);
+    return planOf(this.graph, this.sinks);
   }
 
   /**
@@ -403,6 +435,11 @@ export class Pipeline {
   }
 
   private defining(call: string): void {
+    if (this.phase === "planned") {
+      throw new PipelineStateError(
+        `${call} is not allowed after plan(): a planned pipeline only describes itself; define a new one to run it`,
+      );
+    }
     if (this.phase !== "defining") {
       throw new PipelineStateError(`${call} is only allowed before start() (the pipeline is ${this.phase})`);
     }
