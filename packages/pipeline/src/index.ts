@@ -12,7 +12,7 @@ export type {
   ParsedStatement,
 } from "./spec.js";
 export { Pipeline, pipeline } from "./pipeline.js";
-export type { ViewHandle } from "./pipeline.js";
+export type { ViewHandle } from "./view-handle.js";
 export type { PipelineStatus } from "./status.js";
 export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";

@@ -1,38 +1,24 @@
 import type { ColumnDef } from "@jetflow/core";
 import type { NatsConnectConfig } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
-import type { Table } from "apache-arrow";
 import { type Observable, Subject } from "rxjs";
-import { PipelineStateError, RelationNameError } from "./errors.js";
+import { PipelineStateError } from "./errors.js";
 import { Definitions, type LiveHooks } from "./definitions.js";
 import type { IngestHost } from "./ingest.js";
 import { PipelineMetrics } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
-import type { ChangeBatch } from "@jetflow/core";
 import type { RelationHandle } from "./relation.js";
+import { Lifecycle } from "./lifecycle.js";
 import { RelationGraph } from "./relation-graph.js";
+import { type ViewHandle, viewHandle } from "./view-handle.js";
 import type { EpochSink, FeedSpec, PipelinePlan } from "./extension.js";
 import { planOf } from "./pipeline-plan.js";
-import { FeedRelation } from "./feed.js";
 import { Runtime } from "./runtime.js";
 import { SinkSet } from "./sink-set.js";
 import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
 import type { Query } from "./dsl/query.js";
 import type { SinkSpec, SqlFrontend, Statement, ViewQuery } from "./spec.js";
 import type { PipelineStatus } from "./status.js";
-
-/** What a view (or table) offers its readers. */
-export interface ViewHandle {
-  readonly name: string;
-  /** The current rows as an Arrow Table. */
-  snapshot(): Table;
-  /** The current rows as plain objects. */
-  rows(): Record<string, unknown>[];
-  /** Every change from now on, one emission per batch. */
-  readonly changes$: Observable<ChangeBatch>;
-}
-
-type Phase = "defining" | "planned" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
 /**
  * A dataflow from NATS JetStream into tables and materialized views: its definitions and its
@@ -64,7 +50,7 @@ export class Pipeline {
   private readonly statusSubject = new Subject<PipelineStatus>();
   /** Restore, sources, sinks, checkpoints and timers while the pipeline runs. */
   private readonly runtime: Runtime;
-  private phase: Phase = "defining";
+  private readonly life = new Lifecycle();
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Settles when the pipeline stops (resolves) or fails (rejects). */
   readonly done: Promise<void>;
@@ -87,7 +73,7 @@ export class Pipeline {
       runtime: { maxBatchRows, lingerMs, servers, readPath },
       metrics: this.metrics,
       status: (event) => this.statusSubject.next(event),
-      accepting: () => this.phase === "running" || this.phase === "starting",
+      accepting: () => this.life.accepting,
       fail: (e) => this.fail(e),
       throttle: () => this.sinks.overloaded(),
     };
@@ -229,7 +215,7 @@ export class Pipeline {
    */
   async plan(): Promise<PipelinePlan> {
     this.defining("plan()");
-    this.phase = "planned";
+    this.life.phase = "planned";
     await this.definitions.resolve(this.options.servers, true);
     return planOf(this.graph, this.sinks);
   }
@@ -307,21 +293,9 @@ export class Pipeline {
     return { ...first, servers: [...this.options.servers] };
   }
 
-  /** A view or table by name, for reading. Sources hold no rows and have no view handle. */
+  /** A view or table by name, for reading. Sources (and fed sources and views) hold no rows and have no view handle. */
   view(name: string): ViewHandle {
-    const r = this.graph.require(name);
-    if (r.kind === "source") {
-      throw new RelationNameError(`"${name}" is a source: it keeps no rows; create a table or a view to read it`);
-    }
-    if (r instanceof FeedRelation && !r.keepsRows) {
-      throw new RelationNameError(`"${name}" is a fed ${r.kind}: it keeps no rows; create a view to read it`);
-    }
-    return {
-      name,
-      snapshot: () => r.snapshot() as Table,
-      rows: () => r.rows() as Record<string, unknown>[],
-      changes$: r.changes$,
-    };
+    return viewHandle(this.graph.require(name));
   }
 
   /** Messages (and feed changes) not yet delivered, summed over every source and feed. */
@@ -348,7 +322,7 @@ export class Pipeline {
     );
     // A failure (say, a bad message under the `fail` policy) can come with the last batch, or stop
     // the sources, which then reject their waiters: either way, report why the pipeline failed.
-    if (this.phase === "failed")
+    if (this.life.phase === "failed")
       throw await this.done.then(
         () => outcome?.error,
         (failure: unknown) => failure,
@@ -367,15 +341,15 @@ export class Pipeline {
   /** Resolves definitions, restores the latest checkpoint, connects every source and starts the flow. */
   async start(): Promise<void> {
     this.defining("start()");
-    this.phase = "starting";
+    this.life.phase = "starting";
     try {
       await this.definitions.resolve(this.options.servers);
       const restoredCheckpoint = await this.runtime.start();
-      this.phase = "running";
+      this.life.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint });
     } catch (e) {
       await this.runtime.teardown();
-      this.phase = "failed";
+      this.life.phase = "failed";
       throw e;
     }
   }
@@ -393,8 +367,8 @@ export class Pipeline {
    * ```
    */
   async stop(options: { readonly checkpoint?: boolean } = {}): Promise<void> {
-    if (this.phase === "stopped" || this.phase === "stopping" || this.phase === "failed") return;
-    this.phase = "stopping";
+    if (this.life.over || this.life.phase === "stopping") return;
+    this.life.phase = "stopping";
     let error: unknown;
     try {
       await this.runtime.quiesce(options.checkpoint ?? true);
@@ -402,7 +376,7 @@ export class Pipeline {
       error = e;
     }
     await this.runtime.teardown();
-    this.phase = "stopped";
+    this.life.phase = "stopped";
     this.statusSubject.next({ type: "stopped" });
     this.statusSubject.complete();
     this.settle?.resolve();
@@ -424,8 +398,8 @@ export class Pipeline {
   }
 
   private fail(e: unknown): void {
-    if (this.phase === "failed" || this.phase === "stopped") return;
-    this.phase = "failed";
+    if (this.life.over) return;
+    this.life.phase = "failed";
     const error = e instanceof Error ? e : new Error(String(e));
     this.statusSubject.next({ type: "error", error });
     void this.runtime.teardown().finally(() => {
@@ -435,19 +409,11 @@ export class Pipeline {
   }
 
   private defining(call: string): void {
-    if (this.phase === "planned") {
-      throw new PipelineStateError(
-        `${call} is not allowed after plan(): a planned pipeline only describes itself; define a new one to run it`,
-      );
-    }
-    if (this.phase !== "defining") {
-      throw new PipelineStateError(`${call} is only allowed before start() (the pipeline is ${this.phase})`);
-    }
+    this.life.defining(call);
   }
 
   private running(call: string): void {
-    if (this.phase !== "running")
-      throw new PipelineStateError(`${call} needs a running pipeline (it is ${this.phase})`);
+    this.life.running(call);
   }
 }
 
