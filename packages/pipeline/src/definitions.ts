@@ -91,18 +91,26 @@ export class Definitions {
   async resolve(servers?: readonly string[], plan = false): Promise<void> {
     this.servers = servers;
     this.planning = plan;
-    for (const d of this.given) {
-      if (d.kind === "sql") await this.apply(d.statement.plan(this.catalog()), undefined);
-      else if (d.kind === "statement") await this.apply(d.statement, undefined);
-      else if (d.kind === "sink")
-        await this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
-      else if (d.kind === "view")
-        this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
-      else if (d.kind === "feed") this.addFeed(d.relation);
-      else if (d.kind === "output") {
+    for (const d of this.given) await this.resolveOne(d);
+  }
+
+  private async resolveOne(d: Definition): Promise<void> {
+    switch (d.kind) {
+      case "ingest":
+        return this.addIngest(d.relation, undefined);
+      case "feed":
+        return this.addFeed(d.relation);
+      case "view":
+        return this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
+      case "sql":
+        return this.apply(d.statement.plan(this.catalog()), undefined);
+      case "statement":
+        return this.apply(d.statement, undefined);
+      case "sink":
+        return this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
+      case "output":
         this.graph.claim(d.name);
-        await this.sinks.output(d.name, d.relation, d.sink, (n) => this.graph.get(n));
-      } else await this.addIngest(d.relation, undefined);
+        return this.sinks.output(d.name, d.relation, d.sink, (n) => this.graph.get(n));
     }
   }
 

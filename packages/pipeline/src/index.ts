@@ -95,6 +95,7 @@ export type { FromItem, JoinOn } from "./dsl/from-item.js";
 export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";
 export { Query, Using, from, tumble, asc, desc, using } from "./dsl/query.js";
 export type { Equalities, KeyedLookup } from "./lookup.js";
+export { FEED_OFFSET_KEY } from "./feed.js";
 export type {
   ChangeFeed,
   EpochSink,
