@@ -42,6 +42,7 @@ export interface CheckpointEvents {
 /**
  * Milliseconds between timed checkpoints. In memory a checkpoint only serves to ack durable
  * consumers: without one there is nothing to gain from capturing state, so the timer stays off.
+ * A backend given (`kind: "backend"`) keeps state, whatever it stores in.
  */
 export function checkpointTimerMs(state: StateOption, intervalMs: number, durableConsumers: boolean): number {
   return state.kind !== "memory" || durableConsumers ? intervalMs : 0;
@@ -131,6 +132,11 @@ export class CheckpointCoordinator {
     const next = this.inFlight.then(run, run);
     this.inFlight = next.catch(() => undefined);
     return next;
+  }
+
+  /** Resolves once the checkpoint in flight (if any) settled, whatever its outcome. */
+  settled(): Promise<void> {
+    return this.inFlight.then(() => undefined);
   }
 
   stopTimer(): void {

@@ -1,4 +1,6 @@
 import type { Query } from "./dsl/query.js";
+import type { EpochSink, FeedSpec } from "./extension.js";
+import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
 import type { RelationGraph } from "./relation-graph.js";
@@ -9,9 +11,12 @@ import { ViewRelation } from "./view.js";
 /** One definition as given, before start(); a source or table is built (and validated) at once. */
 type Definition =
   | { readonly kind: "ingest"; readonly relation: IngestRelation }
+  | { readonly kind: "feed"; readonly relation: FeedRelation }
   | { readonly kind: "view"; readonly name: string; readonly query: ViewQuery | Query }
   | { readonly kind: "sql"; readonly statement: ParsedStatement }
-  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec };
+  | { readonly kind: "statement"; readonly statement: Statement }
+  | { readonly kind: "sink"; readonly name: string; readonly spec: SinkSpec }
+  | { readonly kind: "output"; readonly name: string; readonly relation: string; readonly sink: EpochSink };
 
 /** How a relation added to a running pipeline is brought up to date. */
 export interface LiveHooks {
@@ -39,6 +44,11 @@ export class Definitions {
     this.given.push({ kind: "sink", name, spec });
   }
 
+  /** An epoch sink reading a relation (see `Pipeline.output`). */
+  output(name: string, relation: string, sink: EpochSink): void {
+    this.given.push({ kind: "output", name, relation, sink });
+  }
+
   /** What statements are planned against: the relations, and the sink names. */
   catalog(): Catalog {
     return { ...this.graph.catalog(), hasSink: (name) => this.sinks.has(name) };
@@ -47,6 +57,11 @@ export class Definitions {
   /** CREATE SOURCE / CREATE TABLE; its WITH options are checked now. */
   ingest(name: string, kind: "source" | "table", spec: SourceSpec | TableSpec): void {
     this.given.push({ kind: "ingest", relation: new IngestRelation(name, kind, spec) });
+  }
+
+  /** A relation fed from outside (see `Pipeline.feed`); its columns are resolved at start(). */
+  feed(name: string, spec: FeedSpec): void {
+    this.given.push({ kind: "feed", relation: new FeedRelation(name, spec) });
   }
 
   /** A view from a {@link Query} (planned at start(), like SQL) or a ready query tree. */
@@ -59,19 +74,43 @@ export class Definitions {
     for (const statement of statements) this.given.push({ kind: "sql", statement });
   }
 
+  /** A statement planned already (as the SQL front end plans one), applied at start() in order. */
+  statement(statement: Statement): void {
+    this.given.push({ kind: "statement", statement });
+  }
+
   /** The `servers` override, to remove a relation's consumers when it is dropped before start. */
   private servers: readonly string[] | undefined;
+  /** Resolving for `Pipeline.plan()`: a DROP leaves consumers alone (nothing runs). */
+  private planning = false;
 
-  /** Builds every relation, in definition order (schemas loaded, views planned). */
-  async resolve(servers?: readonly string[]): Promise<void> {
+  /**
+   * Builds every relation, in definition order (schemas loaded, views planned). With `plan`,
+   * only that: a DROP does not remove the consumers an earlier run left.
+   */
+  async resolve(servers?: readonly string[], plan = false): Promise<void> {
     this.servers = servers;
-    for (const d of this.given) {
-      if (d.kind === "sql") await this.apply(d.statement.plan(this.catalog()), undefined);
-      else if (d.kind === "sink")
-        await this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
-      else if (d.kind === "view")
-        this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
-      else await this.addIngest(d.relation, undefined);
+    this.planning = plan;
+    for (const d of this.given) await this.resolveOne(d);
+  }
+
+  private async resolveOne(d: Definition): Promise<void> {
+    switch (d.kind) {
+      case "ingest":
+        return this.addIngest(d.relation, undefined);
+      case "feed":
+        return this.addFeed(d.relation);
+      case "view":
+        return this.addView(d.name, "plan" in d.query ? d.query.plan(this.graph.catalog()) : d.query, undefined);
+      case "sql":
+        return this.apply(d.statement.plan(this.catalog()), undefined);
+      case "statement":
+        return this.apply(d.statement, undefined);
+      case "sink":
+        return this.apply({ kind: "create_sink", name: d.name, ifNotExists: false, spec: d.spec }, undefined);
+      case "output":
+        this.graph.claim(d.name);
+        return this.sinks.output(d.name, d.relation, d.sink, (n) => this.graph.get(n));
     }
   }
 
@@ -104,6 +143,12 @@ export class Definitions {
     await live.open(r);
   }
 
+  private addFeed(r: FeedRelation): void {
+    this.graph.claim(r.name);
+    r.resolve((n) => this.graph.get(n));
+    this.graph.add(r);
+  }
+
   private addView(name: string, query: ViewQuery, live: LiveHooks | undefined): void {
     this.graph.claim(name);
     const view = new ViewRelation(name, query, (n) => this.graph.get(n));
@@ -117,8 +162,10 @@ export class Definitions {
   private async drop(what: RelationKind, name: string, ifExists: boolean, live: LiveHooks | undefined): Promise<void> {
     this.sinks.checkNotRead(what, name, (n) => this.graph.get(n));
     const r = this.graph.remove(what, name, ifExists);
+    if (r instanceof FeedRelation && live !== undefined) await r.close();
     if (!(r instanceof IngestRelation)) return;
     // Running: the source goes, consumers and all. Before start: an earlier run may have left durable ones.
-    await (live !== undefined ? r.drop() : r.removeConsumers(this.servers));
+    if (live !== undefined) await r.drop();
+    else if (!this.planning) await r.removeConsumers(this.servers);
   }
 }

@@ -68,3 +68,19 @@ export class LookupError extends JetflowError {
     super(reason === "unknown-column" ? ErrorCode.UnknownColumn : ErrorCode.InvalidValue, message);
   }
 }
+
+/**
+ * A feed (`Pipeline.feed`) that does not fit its relation; `reason` says how: `columns` (a key
+ * that is not a column, a change whose columns differ from the feed's) or `retraction` (a
+ * retraction fed to a source or to a table without primary key, which only ever insert).
+ */
+export class FeedError extends JetflowError {
+  override readonly name = "FeedError";
+  constructor(
+    readonly relation: string,
+    readonly reason: "columns" | "retraction",
+    message: string,
+  ) {
+    super(reason === "columns" ? ErrorCode.InvalidSchema : ErrorCode.InvalidState, `feed "${relation}": ${message}`);
+  }
+}

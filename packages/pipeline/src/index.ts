@@ -12,7 +12,7 @@ export type {
   ParsedStatement,
 } from "./spec.js";
 export { Pipeline, pipeline } from "./pipeline.js";
-export type { ViewHandle } from "./pipeline.js";
+export type { ViewHandle } from "./view-handle.js";
 export type { PipelineStatus } from "./status.js";
 export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
@@ -46,6 +46,7 @@ export {
   PipelineError,
   QueryError,
   LookupError,
+  FeedError,
 } from "./errors.js";
 // The TypeScript DSL: typed WITH options, columns, formats and a query builder.
 export type {
@@ -94,6 +95,7 @@ export type { FromItem, JoinOn } from "./dsl/from-item.js";
 export type { Key, Duration, OrderOptions, JoinOptions, JoinOnArg, JoinArgs } from "./dsl/query.js";
 export { Query, Using, from, tumble, asc, desc, using } from "./dsl/query.js";
 export type { Equalities, KeyedLookup } from "./lookup.js";
+export { FEED_OFFSET_KEY } from "./feed.js";
 export type {
   ChangeFeed,
   EpochSink,

@@ -1,75 +1,29 @@
-import { type ChangeBatch, insertsOf, messageOf, type RawBatch } from "@jetflow/core";
-import {
-  NatsSource,
-  type NatsSourceConfig,
-  type ReadPath,
-  removeConsumers,
-  resolveNatsOptions,
-} from "@jetflow/connector-nats";
+import { insertsOf, messageOf, type RawBatch } from "@jetflow/core";
+import { NatsSource, type NatsSourceConfig, removeConsumers, resolveNatsOptions } from "@jetflow/connector-nats";
 import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
-import {
-  type KeyedRows,
-  appendOnly,
-  appendOnlyTable,
-  type ChangeOperator,
-  type TableOperator,
-  type UpsertOperator,
-  upsert,
-  rowsIn,
-} from "@jetflow/operators";
-import type { KeyedStore } from "@jetflow/state";
-import type { RecordBatch, Schema, Table } from "apache-arrow";
 import type { Subscription } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
 import { BadMessageError } from "./errors.js";
-import type { BatchCounts, PipelineMetrics } from "./metrics.js";
-import { Relation } from "./relation.js";
+import type { IngestHost } from "./ingest-host.js";
+import { InputRelation } from "./input-relation.js";
+import type { BatchCounts } from "./metrics.js";
 import type { IngestSpec, TableSpec } from "./spec.js";
-import type { PipelineStatus } from "./status.js";
 
-/** What an ingest relation needs from its pipeline while it runs. */
-export interface IngestHost {
-  /** How sources run: batching, and the servers that replace every `server_url` (the CLI's `--server`). */
-  readonly runtime: {
-    readonly maxBatchRows: number;
-    readonly lingerMs: number;
-    readonly servers: readonly string[] | undefined;
-    readonly readPath: ReadPath;
-  };
-  readonly metrics: PipelineMetrics;
-  /** Source connection events, bad messages, errors that do not stop the run. */
-  status(event: PipelineStatus): void;
-  /** Whether batches are applied now (not while the pipeline stops or after it failed). */
-  accepting(): boolean;
-  /** Stops the run (a bad message under the `fail` policy, a source that gave up). */
-  fail(error: unknown): void;
-  /**
-   * After each batch: a promise when ingestion must wait (sinks hold too much unacked); the
-   * source then stops pulling until it resolves. Undefined: go on.
-   */
-  throttle?(): Promise<void> | undefined;
-}
-
-/** Where an ingest relation's rows go: nowhere (a source), or a table's storage. */
-type Storage =
-  | { readonly kind: "source"; readonly operator: ChangeOperator }
-  | { readonly kind: "append_only"; readonly operator: TableOperator }
-  | { readonly kind: "keyed"; readonly operator: UpsertOperator };
+export type { IngestHost } from "./ingest-host.js";
 
 /**
  * A CREATE SOURCE or CREATE TABLE: a NATS source, a decoder, and for a table the operator that
- * keeps its rows (upsert by primary key, or append-only storage).
+ * keeps its rows (upsert by primary key, or append-only storage; see {@link InputRelation}).
  *
  * Built in steps: the constructor validates everything that needs no I/O (WITH options,
  * bad-message policy); `prepare()` builds the decoder (a protobuf schema may be fetched) and
  * with it the schema that views are planned against; `open()` connects and subscribes. From then
  * on every raw batch goes through {@link process}: decode, table semantics, downstream, offsets.
  */
-export class IngestRelation extends Relation {
+export class IngestRelation extends InputRelation {
   readonly config: NatsSourceConfig;
   readonly policy: BadMessagePolicy;
   private decoder: Decoder | undefined;
-  private storage: Storage | undefined;
   /** Per consumer key, the last stream sequence whose message is fully processed. */
   private readonly processed = new Map<string, number>();
   private source: NatsSource | undefined;
@@ -100,52 +54,7 @@ export class IngestRelation extends Relation {
       columns: this.spec.columns,
       include: this.spec.include,
     });
-    const schema = this.decoder.schema;
-    if (this.kind === "source") this.storage = { kind: "source", operator: appendOnly(schema) };
-    else if (this.primaryKey.length === 0)
-      this.storage = { kind: "append_only", operator: appendOnlyTable(schema, { id: `${this.name}/rows` }) };
-    else {
-      this.storage = { kind: "keyed", operator: upsert(schema, this.primaryKey, { id: `${this.name}/upsert` }) };
-      this.downstreamChanged();
-    }
-  }
-
-  get schema(): Schema {
-    return this.prepared().decoder.schema;
-  }
-
-  /** A keyed table's retractions carry only the columns its downstream reads (see `UpsertOperator.emitOnly`). */
-  protected override downstreamChanged(): void {
-    if (this.storage?.kind === "keyed") this.storage.operator.emitOnly(this.columnsRead());
-  }
-
-  snapshot(): Table | undefined {
-    return this.table()?.snapshot();
-  }
-
-  rows(): Record<string, unknown>[] | undefined {
-    return this.table()?.rows();
-  }
-
-  get size(): number {
-    return this.table()?.size ?? 0;
-  }
-
-  stores(): readonly KeyedStore<unknown>[] {
-    return this.storage?.operator.stores ?? [];
-  }
-
-  /** A keyed table finds rows by primary key in its upsert state: one probe per key. */
-  override probeByKey(keys: RecordBatch): Table | undefined {
-    return this.storage?.kind === "keyed" ? this.storage.operator.lookup(keys) : undefined;
-  }
-
-  override keyedRows(): KeyedRows | undefined {
-    return this.storage?.kind === "keyed" ? this.storage.operator.rowsByKey : undefined;
-  }
-
-  restored(): void {
-    this.storage?.operator.restored?.();
+    this.keep(this.decoder.schema);
   }
 
   /** Per consumer key, the last fully processed stream sequence: what a checkpoint records. */
@@ -245,16 +154,12 @@ export class IngestRelation extends Relation {
    * @throws BadMessageError under the `fail` policy (offsets are then not advanced)
    */
   process(raw: RawBatch): BatchCounts & { readonly badMessages: readonly BadMessage[] } {
-    const { decoder, storage } = this.prepared();
-    const { batch, bad } = decoder.decode(raw);
+    const { batch, bad } = this.prepared().decode(raw);
     if (bad.length > 0 && this.policy.kind === "fail") {
       const first = bad[0] as BadMessage;
       throw new BadMessageError(this.name, first.sequence, first.reason);
     }
-    if (batch.numRows > 0) {
-      const change: ChangeBatch | undefined = storage.operator.process(insertsOf(batch));
-      if (change !== undefined && rowsIn(change) > 0) this.emit(change);
-    }
+    if (batch.numRows > 0) this.apply(insertsOf(batch));
     for (const [consumer, seq] of raw.offsets) this.processed.set(consumer, seq);
     let bytes = 0;
     for (const p of raw.payloads) bytes += p.byteLength;
@@ -296,14 +201,10 @@ export class IngestRelation extends Relation {
     }
   }
 
-  private table(): TableOperator | undefined {
-    return this.storage === undefined || this.storage.kind === "source" ? undefined : this.storage.operator;
-  }
-
-  private prepared(): { decoder: Decoder; storage: Storage } {
-    if (this.decoder === undefined || this.storage === undefined) {
+  private prepared(): Decoder {
+    if (this.decoder === undefined || !this.kept) {
       throw new Error(`internal: relation "${this.name}" used before prepare()`);
     }
-    return { decoder: this.decoder, storage: this.storage };
+    return this.decoder;
   }
 }

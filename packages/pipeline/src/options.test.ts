@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "@jetflow/core";
+import { memoryBackend } from "@jetflow/state";
 import { describe, expect, it } from "vitest";
 import { resolvePipelineOptions } from "./options.js";
 
@@ -24,7 +25,13 @@ describe("resolvePipelineOptions", () => {
     );
   });
 
+  it("takes a checkpoint backend as is", () => {
+    const backend = memoryBackend();
+    expect(resolvePipelineOptions({ state: { kind: "backend", backend } }).state).toEqual({ kind: "backend", backend });
+  });
+
   it.each([
+    [{ state: { kind: "backend", backend: {} } as never }, "state"],
     [{ checkpointIntervalMs: -1 }, "checkpointIntervalMs"],
     [{ checkpointIntervalMs: 1.5 }, "checkpointIntervalMs"],
     [{ maxBatchRows: 0 }, "maxBatchRows"],

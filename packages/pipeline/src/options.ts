@@ -1,12 +1,23 @@
 import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS, type ReadPath, resolveReadPath } from "@jetflow/connector-nats";
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
+import type { CheckpointBackend } from "@jetflow/state";
 import type { SqlFrontend } from "./spec.js";
 
-/** Where checkpoints go. */
+/**
+ * Where checkpoints go. `backend` takes a ready {@link CheckpointBackend} (what a group of
+ * processes hands each partition); the pipeline closes it when it stops, as it closes the
+ * backends it opens, so hand each run its own (a wrapper, when the storage outlives the run).
+ *
+ * @example
+ * ```ts
+ * pipeline({ state: { kind: "backend", backend: memoryBackend() }, checkpointIntervalMs: 0 });
+ * ```
+ */
 export type StateOption =
   | { readonly kind: "memory" }
   | { readonly kind: "filesystem"; readonly dir: string; readonly keep?: number }
-  | { readonly kind: "nats"; readonly bucket: string; readonly servers?: readonly string[] };
+  | { readonly kind: "nats"; readonly bucket: string; readonly servers?: readonly string[] }
+  | { readonly kind: "backend"; readonly backend: CheckpointBackend };
 
 /**
  * Options of {@link pipeline}.
@@ -61,8 +72,14 @@ export interface ResolvedPipelineOptions {
 /** Applies defaults and validates; errors name the option and what it accepts. */
 export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedPipelineOptions {
   const state = options.state ?? { kind: "memory" };
-  if (!["memory", "filesystem", "nats"].includes(state.kind)) {
-    throw new InvalidOptionError("state", `state.kind must be memory, filesystem or nats, got "${String(state.kind)}"`);
+  if (!["memory", "filesystem", "nats", "backend"].includes(state.kind)) {
+    throw new InvalidOptionError(
+      "state",
+      `state.kind must be memory, filesystem, nats or backend, got "${String(state.kind)}"`,
+    );
+  }
+  if (state.kind === "backend" && !isBackend(state.backend)) {
+    throw new InvalidOptionError("state", "state.backend must be a CheckpointBackend (load, commit and close)");
   }
   if (state.kind === "filesystem" && state.dir.trim() === "") {
     throw new InvalidOptionError("state", "state.dir must name a directory");
@@ -77,4 +94,9 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
     sinkMaxPending: wholeNumberOption("sinkMaxPending", options.sinkMaxPending, 100_000, 1),
     readPath: resolveReadPath(options.readPath),
   };
+}
+
+function isBackend(b: unknown): b is CheckpointBackend {
+  const o = b as Partial<Record<keyof CheckpointBackend, unknown>> | undefined;
+  return typeof o?.load === "function" && typeof o.commit === "function" && typeof o.close === "function";
 }

@@ -1,35 +1,24 @@
 import type { ColumnDef } from "@jetflow/core";
 import type { NatsConnectConfig } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
-import type { Table } from "apache-arrow";
 import { type Observable, Subject } from "rxjs";
-import { PipelineStateError, RelationNameError } from "./errors.js";
+import { PipelineStateError } from "./errors.js";
 import { Definitions, type LiveHooks } from "./definitions.js";
 import type { IngestHost } from "./ingest.js";
 import { PipelineMetrics } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
-import type { ChangeBatch } from "@jetflow/core";
 import type { RelationHandle } from "./relation.js";
+import { Lifecycle } from "./lifecycle.js";
 import { RelationGraph } from "./relation-graph.js";
+import { type ViewHandle, viewHandle } from "./view-handle.js";
+import type { EpochSink, FeedSpec, PipelinePlan } from "./extension.js";
+import { planOf } from "./pipeline-plan.js";
 import { Runtime } from "./runtime.js";
 import { SinkSet } from "./sink-set.js";
 import { type SourceDef, type TableDef, sourceSpec, tableSpec } from "./dsl/ingest-def.js";
 import type { Query } from "./dsl/query.js";
-import type { SinkSpec, SqlFrontend, ViewQuery } from "./spec.js";
+import type { SinkSpec, SqlFrontend, Statement, ViewQuery } from "./spec.js";
 import type { PipelineStatus } from "./status.js";
-
-/** What a view (or table) offers its readers. */
-export interface ViewHandle {
-  readonly name: string;
-  /** The current rows as an Arrow Table. */
-  snapshot(): Table;
-  /** The current rows as plain objects. */
-  rows(): Record<string, unknown>[];
-  /** Every change from now on, one emission per batch. */
-  readonly changes$: Observable<ChangeBatch>;
-}
-
-type Phase = "defining" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
 /**
  * A dataflow from NATS JetStream into tables and materialized views: its definitions and its
@@ -61,7 +50,7 @@ export class Pipeline {
   private readonly statusSubject = new Subject<PipelineStatus>();
   /** Restore, sources, sinks, checkpoints and timers while the pipeline runs. */
   private readonly runtime: Runtime;
-  private phase: Phase = "defining";
+  private readonly life = new Lifecycle();
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Settles when the pipeline stops (resolves) or fails (rejects). */
   readonly done: Promise<void>;
@@ -84,7 +73,7 @@ export class Pipeline {
       runtime: { maxBatchRows, lingerMs, servers, readPath },
       metrics: this.metrics,
       status: (event) => this.statusSubject.next(event),
-      accepting: () => this.phase === "running" || this.phase === "starting",
+      accepting: () => this.life.accepting,
       fail: (e) => this.fail(e),
       throttle: () => this.sinks.overloaded(),
     };
@@ -126,6 +115,26 @@ export class Pipeline {
   }
 
   /**
+   * A relation fed from outside the pipeline by a {@link ChangeFeed} (what a group plugs its
+   * exchange edges into): to the views over it, the `kind` its spec says. A `table` keeps its rows
+   * (upserted by `key`, or appended without one), a `source` passes inserts on, a `view` passes
+   * its changelog on (retractions included); only a table keeps rows. Its columns are resolved
+   * at start() in definition order (`{ like: "r" }`: those of relation `r` above it), and the
+   * offset of its last applied change is checkpointed: after a restore it is opened after it.
+   *
+   * @example
+   * ```ts
+   * p.feed("orders", { kind: "table", columns: [{ name: "id", type: scalar("int") }], key: ["id"], open: async (after) => feed })
+   *   .materializedView("n", from("orders").select({ n: count() }));
+   * ```
+   */
+  feed(name: string, spec: FeedSpec): this {
+    this.defining("feed()");
+    this.definitions.feed(name, spec);
+    return this;
+  }
+
+  /**
    * CREATE MATERIALIZED VIEW over a source, table or view: a {@link from} query, planned at
    * start() against the relations defined before it (or a ready `ViewQuery` tree).
    * @example p.materializedView("big", from("orders").where(col("amount").gt(100)))
@@ -155,11 +164,60 @@ export class Pipeline {
     return this;
   }
 
+  /**
+   * An output: `sink` reads relation `relation` and runs as a CREATE SINK does (what a group
+   * plugs its outgoing exchange edges into). It is bound to the relation's columns and key, opened
+   * after the restore, sealed at each checkpoint's capture and told `committed()` once that
+   * checkpoint committed; its `store` is checkpointed with the pipeline. Its name is one of the
+   * sinks' (unique among sinks and relations).
+   *
+   * @example
+   * ```ts
+   * p.output("to_stage_2", "by_region", exchangeWriter);
+   * ```
+   */
+  output(name: string, relation: string, sink: EpochSink): this {
+    this.defining("output()");
+    this.definitions.output(name, relation, sink);
+    return this;
+  }
+
   /** Adds the statements of a SQL text (DDL, CREATE MATERIALIZED VIEW, DROP). Parsed now, planned at start(). */
   sql(text: string): this {
     this.defining("sql()");
     this.definitions.sql(this.frontend().parse(text));
     return this;
+  }
+
+  /**
+   * Adds a statement planned already, as the SQL front end plans one (CREATE SOURCE / TABLE /
+   * MATERIALIZED VIEW / SINK, DROP): applied at start() in order with the other definitions.
+   * @example p.statement({ kind: "create_view", name: "v", ifNotExists: false, query: { kind: "scan", relation: "t" } })
+   */
+  statement(s: Statement): this {
+    this.defining("statement()");
+    this.definitions.statement(s);
+    return this;
+  }
+
+  /**
+   * Resolves the definitions as start() does (schemas loaded, protobuf descriptors fetched, views
+   * planned) without starting anything: no source connects, no state is read, and a DROP leaves
+   * consumers alone. Returns the relations in creation order (columns, key, CREATE spec or query)
+   * and the CREATE SINKs (outputs are not listed). A planned pipeline cannot start: build a new
+   * one from the same definitions to run them.
+   *
+   * @example
+   * ```ts
+   * const { relations } = await sqlPipeline().sql(text).plan();
+   * relations.map((r) => [r.name, r.kind, r.key]);
+   * ```
+   */
+  async plan(): Promise<PipelinePlan> {
+    this.defining("plan()");
+    this.life.phase = "planned";
+    await this.definitions.resolve(this.options.servers, true);
+    return planOf(this.graph, this.sinks);
   }
 
   /**
@@ -198,8 +256,9 @@ export class Pipeline {
   }
 
   /**
-   * The sinks (CREATE SINK), in creation order: each one's name and the relation it publishes
-   * (its FROM relation, or its implicit AS SELECT view). A sink keeps no rows of its own.
+   * The sinks (CREATE SINK, and outputs), in creation order: each one's name and the relation it
+   * publishes (its FROM relation, its implicit AS SELECT view, an output's relation). A sink keeps
+   * no rows of its own.
    */
   sinkList(): { readonly name: string; readonly input: RelationHandle }[] {
     return this.sinks.list().map((s) => ({ name: s.name, input: s.input }));
@@ -234,34 +293,26 @@ export class Pipeline {
     return { ...first, servers: [...this.options.servers] };
   }
 
-  /** A view or table by name, for reading. Sources hold no rows and have no view handle. */
+  /** A view or table by name, for reading. Sources (and fed sources and views) hold no rows and have no view handle. */
   view(name: string): ViewHandle {
-    const r = this.graph.require(name);
-    if (r.kind === "source") {
-      throw new RelationNameError(`"${name}" is a source: it keeps no rows; create a table or a view to read it`);
-    }
-    return {
-      name,
-      snapshot: () => r.snapshot() as Table,
-      rows: () => r.rows() as Record<string, unknown>[],
-      changes$: r.changes$,
-    };
+    return viewHandle(this.graph.require(name));
   }
 
-  /** Messages not yet delivered, summed over every source. */
+  /** Messages (and feed changes) not yet delivered, summed over every source and feed. */
   lag(): number {
     let lag = 0;
-    for (const r of this.graph.ingests()) lag += r.lag();
+    for (const r of this.graph.inputs()) lag += r.lag();
     return lag;
   }
 
   /**
    * Resolves once every source has processed every message that was in its stream when the
-   * pipeline started. Rejects if the pipeline fails first.
+   * pipeline started, and every feed is caught up (its `caughtUp()`). Rejects if the pipeline
+   * fails first.
    */
   async caughtUp(): Promise<void> {
     this.running("caughtUp()");
-    const sources = this.graph.ingests().map((r) => r.caughtUp());
+    const sources = this.graph.inputs().map((r) => r.caughtUp());
     const stopped = this.done.then(() =>
       Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
     );
@@ -271,7 +322,7 @@ export class Pipeline {
     );
     // A failure (say, a bad message under the `fail` policy) can come with the last batch, or stop
     // the sources, which then reject their waiters: either way, report why the pipeline failed.
-    if (this.phase === "failed")
+    if (this.life.phase === "failed")
       throw await this.done.then(
         () => outcome?.error,
         (failure: unknown) => failure,
@@ -290,31 +341,42 @@ export class Pipeline {
   /** Resolves definitions, restores the latest checkpoint, connects every source and starts the flow. */
   async start(): Promise<void> {
     this.defining("start()");
-    this.phase = "starting";
+    this.life.phase = "starting";
     try {
       await this.definitions.resolve(this.options.servers);
       const restoredCheckpoint = await this.runtime.start();
-      this.phase = "running";
+      this.life.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint });
     } catch (e) {
       await this.runtime.teardown();
-      this.phase = "failed";
+      this.life.phase = "failed";
       throw e;
     }
   }
 
-  /** Stops every source (removing the consumers it created unless durable), after a last checkpoint. */
-  async stop(): Promise<void> {
-    if (this.phase === "stopped" || this.phase === "stopping" || this.phase === "failed") return;
-    this.phase = "stopping";
+  /**
+   * Stops every source (removing the consumers it created unless durable), after a last checkpoint
+   * that the sinks then publish. With `checkpoint: false` there is no last checkpoint and no
+   * wait for the sinks: sources stop, sinks and the state backend close, and what the last
+   * committed checkpoint does not cover is redone by whoever restores it (a group handing a
+   * partition over does this).
+   *
+   * @example
+   * ```ts
+   * await p.stop({ checkpoint: false });
+   * ```
+   */
+  async stop(options: { readonly checkpoint?: boolean } = {}): Promise<void> {
+    if (this.life.over || this.life.phase === "stopping") return;
+    this.life.phase = "stopping";
     let error: unknown;
     try {
-      await this.runtime.quiesce();
+      await this.runtime.quiesce(options.checkpoint ?? true);
     } catch (e) {
       error = e;
     }
     await this.runtime.teardown();
-    this.phase = "stopped";
+    this.life.phase = "stopped";
     this.statusSubject.next({ type: "stopped" });
     this.statusSubject.complete();
     this.settle?.resolve();
@@ -336,8 +398,8 @@ export class Pipeline {
   }
 
   private fail(e: unknown): void {
-    if (this.phase === "failed" || this.phase === "stopped") return;
-    this.phase = "failed";
+    if (this.life.over) return;
+    this.life.phase = "failed";
     const error = e instanceof Error ? e : new Error(String(e));
     this.statusSubject.next({ type: "error", error });
     void this.runtime.teardown().finally(() => {
@@ -347,14 +409,11 @@ export class Pipeline {
   }
 
   private defining(call: string): void {
-    if (this.phase !== "defining") {
-      throw new PipelineStateError(`${call} is only allowed before start() (the pipeline is ${this.phase})`);
-    }
+    this.life.defining(call);
   }
 
   private running(call: string): void {
-    if (this.phase !== "running")
-      throw new PipelineStateError(`${call} needs a running pipeline (it is ${this.phase})`);
+    this.life.running(call);
   }
 }
 

@@ -2,7 +2,9 @@ import { createHash } from "node:crypto";
 import type { KeyedStore } from "@jetflow/state";
 import type { PipelineOffsets } from "./checkpoint-coordinator.js";
 import { RelationNameError } from "./errors.js";
+import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
+import { InputRelation } from "./input-relation.js";
 import type { Relation, RelationKind } from "./relation.js";
 import type { Catalog } from "./spec.js";
 import { ViewRelation } from "./view.js";
@@ -73,6 +75,11 @@ export class RelationGraph {
     return [...this.relations.values()].filter((r): r is IngestRelation => r instanceof IngestRelation);
   }
 
+  /** The relations fed from outside: sources and tables (NATS), and feeds. */
+  inputs(): InputRelation[] {
+    return [...this.relations.values()].filter((r): r is InputRelation => r instanceof InputRelation);
+  }
+
   views(): ViewRelation[] {
     return [...this.relations.values()].filter((r): r is ViewRelation => r instanceof ViewRelation);
   }
@@ -94,20 +101,29 @@ export class RelationGraph {
     return this.all().flatMap((r) => r.stores());
   }
 
-  /** Per source, per consumer key, the last fully processed stream sequence. */
+  /** Per input (source, table, feed), per consumer key, the last fully processed offset. */
   offsets(): PipelineOffsets {
     const out: PipelineOffsets = {};
-    for (const r of this.ingests()) out[r.name] = r.offsets();
+    for (const r of this.inputs()) out[r.name] = r.offsets();
     return out;
   }
 
-  /** A hash of what the state means: names, kinds, columns, keys and queries (no WITH options, so no secrets). */
+  /**
+   * A hash of what the state means: names, kinds, columns, keys and queries (no WITH options, so
+   * no secrets); a feed counts by its name, kind, columns and key.
+   */
   fingerprint(): string {
     const parts = this.all().map((r) => [
       r.name,
       r.kind,
       r.columns.map((c) => [c.name, c.type]),
-      r instanceof IngestRelation ? r.primaryKey : r instanceof ViewRelation ? r.query : null,
+      r instanceof IngestRelation
+        ? r.primaryKey
+        : r instanceof ViewRelation
+          ? r.query
+          : r instanceof FeedRelation
+            ? { feed: r.key }
+            : null,
     ]);
     return createHash("sha256")
       .update(JSON.stringify(parts, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)))

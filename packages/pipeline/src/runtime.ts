@@ -7,7 +7,7 @@ import type { ResolvedPipelineOptions } from "./options.js";
 import type { Relation } from "./relation.js";
 import type { RelationGraph } from "./relation-graph.js";
 import type { SinkSet } from "./sink-set.js";
-import { openStateBackend } from "./state-backend.js";
+import { openStateBackend, stateLocation } from "./state-backend.js";
 import type { PipelineStatus } from "./status.js";
 import { tickViews } from "./view.js";
 
@@ -55,13 +55,13 @@ export class Runtime {
 
   /**
    * Restores the newest checkpoint into the relations' and sinks' stores, opens the sinks and
-   * every source after its checkpointed offsets, and starts the timers.
+   * every source and feed after its checkpointed offsets, and starts the timers.
    * @returns the id of the restored checkpoint, undefined on a fresh start
    */
   async start(): Promise<number | undefined> {
     const { options, graph, sinks } = this.ctx;
     const backend = await openStateBackend(options.state, this.ctx.connection());
-    const where = options.state.kind === "filesystem" ? ` in ${options.state.dir}` : "";
+    const where = stateLocation(options.state);
     this.coordinator = new CheckpointCoordinator(
       backend,
       {
@@ -81,7 +81,7 @@ export class Runtime {
     for (const r of graph.all()) this.prepare(r);
     for (const r of graph.views()) r.emitInitial();
     await sinks.start();
-    for (const r of graph.ingests()) await r.open(this.ctx.host, restored?.offsets[r.name] ?? {});
+    for (const r of graph.inputs()) await r.open(this.ctx.host, restored?.offsets[r.name] ?? {});
     this.coordinator.start(this.checkpointIntervalMs, {
       warn: (error) => this.ctx.status({ type: "error", error }),
       fail: (e) => this.ctx.fail(e),
@@ -104,11 +104,18 @@ export class Runtime {
 
   /**
    * The first half of a stop: no batch is applied any more, a last checkpoint covers what was
-   * (when state is kept or sinks publish), and the sinks get a while to publish it.
+   * (when state is kept or sinks publish), and the sinks get a while to publish it. Without
+   * `checkpoint`, neither: the timer stops and a checkpoint in flight settles, and whatever the
+   * last committed checkpoint does not cover is redone by whoever restores it.
    */
-  async quiesce(): Promise<void> {
+  async quiesce(checkpoint = true): Promise<void> {
     const { options, graph, sinks } = this.ctx;
-    for (const r of graph.ingests()) r.unsubscribe();
+    for (const r of graph.inputs()) r.unsubscribe();
+    if (!checkpoint) {
+      this.coordinator?.stopTimer();
+      await this.coordinator?.settled();
+      return;
+    }
     if (this.coordinator !== undefined && (options.state.kind !== "memory" || sinks.size > 0))
       await this.lastCheckpoint(this.coordinator);
     await sinks.drained(STOP_DRAIN_MS);
@@ -138,7 +145,7 @@ export class Runtime {
   async teardown(): Promise<void> {
     this.stopTicking?.();
     this.coordinator?.stopTimer();
-    for (const r of this.ctx.graph.ingests()) await r.close();
+    for (const r of this.ctx.graph.inputs()) await r.close();
     await this.ctx.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
   }

@@ -1,45 +1,45 @@
 import { type ChangeBatch, insertsOf } from "@jetflow/core";
-import { type DeliveryCounters, NatsSink, resolveSinkOptions, type SinkDelivery, type SinkInput } from "@jetflow/sinks";
+import type { SinkInput } from "@jetflow/sinks";
 import type { KeyedStore } from "@jetflow/state";
+import type { EpochSink } from "./extension.js";
+import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation } from "./relation.js";
 import type { SinkSpec, ViewQuery } from "./spec.js";
 import { ViewRelation } from "./view.js";
 
 /**
- * A `CREATE SINK`: a {@link NatsSink} fed by a relation (FROM) or by an implicit view of its own
- * (AS SELECT, planned as any view and checkpointed with the sink). The pipeline seals its epoch
- * when a checkpoint captures and lets it publish once the checkpoint committed.
+ * What a sink is: a `CREATE SINK` (its spec: a NATS sink), or an output (`Pipeline.output`): an
+ * {@link EpochSink} given from outside, reading a relation.
+ */
+export type SinkOrigin =
+  | { readonly kind: "sink"; readonly spec: SinkSpec }
+  | { readonly kind: "output"; readonly relation: string };
+
+/**
+ * A sink fed by a relation (FROM, or an output's relation) or by an implicit view of its own
+ * (AS SELECT, planned as any view and checkpointed with the sink): an {@link EpochSink}, a
+ * `NatsSink` for `CREATE SINK`. The pipeline seals its epoch when a checkpoint captures and lets
+ * it publish once the checkpoint committed.
  */
 export class SinkRelation {
-  readonly sink: NatsSink;
-  /** The implicit view of `AS SELECT`, undefined for `FROM relation`. */
+  /** The implicit view of `AS SELECT`, undefined for `FROM relation` and outputs. */
   readonly view: ViewRelation | undefined;
   readonly input: Relation;
   private detach: (() => void) | undefined;
 
   constructor(
     readonly name: string,
-    readonly spec: SinkSpec,
+    readonly origin: SinkOrigin,
+    readonly sink: EpochSink,
     lookup: (relation: string) => Relation | undefined,
-    options: {
-      counters: DeliveryCounters;
-      onError: (e: unknown) => void;
-      onDelivered: (delivery: SinkDelivery) => void;
-      servers: readonly string[] | undefined;
-    },
   ) {
-    this.sink = new NatsSink(name, resolveSinkOptions(spec.with, spec.format), {
-      counters: options.counters,
-      onError: options.onError,
-      onDelivered: options.onDelivered,
-      ...(options.servers === undefined ? {} : { servers: options.servers }),
-    });
-    if (spec.from.kind === "query") {
-      this.view = new ViewRelation(name, spec.from.query, lookup);
+    const from = origin.kind === "sink" ? origin.spec.from : ({ kind: "relation", name: origin.relation } as const);
+    if (from.kind === "query") {
+      this.view = new ViewRelation(name, from.query, lookup);
       this.input = this.view;
     } else {
-      const input = lookup(spec.from.name);
+      const input = lookup(from.name);
       if (input === undefined) throw new Error(`internal: sink "${name}" reads a relation that does not exist`);
       this.input = input;
       this.view = undefined;
@@ -91,7 +91,7 @@ export function describe(r: Relation, lookup: (relation: string) => Relation | u
       ? key === undefined
       : r instanceof ViewRelation
         ? appendOnlyQuery(r.query, lookup)
-        : false;
+        : r instanceof FeedRelation && r.appendOnly;
   return { name: r.name, columns: r.columns, key, appendOnly };
 }
 

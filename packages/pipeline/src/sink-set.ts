@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import { NatsSink, resolveSinkOptions } from "@jetflow/sinks";
 import type { KeyedStore } from "@jetflow/state";
 import { RelationNameError } from "./errors.js";
+import type { EpochSink } from "./extension.js";
 import type { Metrics } from "./metrics.js";
 import type { Relation, RelationKind } from "./relation.js";
 import { SinkRelation } from "./sink-relation.js";
@@ -8,8 +10,9 @@ import type { SinkSpec } from "./spec.js";
 import type { PipelineStatus } from "./status.js";
 
 /**
- * The pipeline's sinks, and what the pipeline asks of them all at once: seal at a checkpoint's
- * capture, publish after it committed, drain before `--until-caught-up` exits or stop() returns.
+ * The pipeline's sinks (`CREATE SINK` and outputs, one namespace), and what the pipeline asks of
+ * them all at once: seal at a checkpoint's capture, publish after it committed, drain before
+ * `--until-caught-up` exits or stop() returns.
  */
 export class SinkSet {
   private readonly sinks = new Map<string, SinkRelation>();
@@ -59,7 +62,8 @@ export class SinkSet {
   async add(name: string, spec: SinkSpec, lookup: (n: string) => Relation | undefined, live: boolean): Promise<void> {
     if (this.sinks.has(name)) throw new RelationNameError(`sink "${name}" already exists`);
     const label = sinkLabel(name);
-    const s = new SinkRelation(name, spec, lookup, {
+    // Structurally an EpochSink: @jetflow/sinks cannot name the interface (it does not depend on the pipeline).
+    const sink: EpochSink = new NatsSink(name, resolveSinkOptions(spec.with, spec.format), {
       counters: {
         published: (n) => this.count.published(label, n),
         failed: (n) => this.count.failed(label, n),
@@ -68,8 +72,30 @@ export class SinkSet {
       },
       onError: (e) => this.status({ type: "error", error: e instanceof Error ? e : new Error(String(e)) }),
       onDelivered: (delivery) => this.status({ type: "sink", sink: name, delivery }),
-      servers: this.servers,
+      ...(this.servers === undefined ? {} : { servers: this.servers }),
     });
+    await this.insert(new SinkRelation(name, { kind: "sink", spec }, sink, lookup), live);
+  }
+
+  /**
+   * An output (see `Pipeline.output`; the name is already claimed among relations): `sink` reads
+   * `relation` and runs as a CREATE SINK's NATS sink does.
+   * @throws RelationNameError when the name is taken by a sink or `relation` does not exist
+   */
+  async output(
+    name: string,
+    relation: string,
+    sink: EpochSink,
+    lookup: (n: string) => Relation | undefined,
+  ): Promise<void> {
+    if (this.sinks.has(name)) throw new RelationNameError(`sink "${name}" already exists`);
+    if (lookup(relation) === undefined) {
+      throw new RelationNameError(`output "${name}": relation "${relation}" does not exist`);
+    }
+    await this.insert(new SinkRelation(name, { kind: "output", relation }, sink, lookup), false);
+  }
+
+  private async insert(s: SinkRelation, live: boolean): Promise<void> {
     if (live) {
       try {
         await s.sink.open();
@@ -81,7 +107,7 @@ export class SinkSet {
       await s.sink.resetIfFresh();
       s.backfill();
     }
-    this.sinks.set(name, s);
+    this.sinks.set(s.name, s);
   }
 
   /** DROP SINK: stops publishing (what is sealed and unpublished is dropped with it). */
@@ -174,10 +200,12 @@ export class SinkSet {
     for (const s of this.sinks.values()) await s.close();
   }
 
-  /** `relations` extended by the sinks' names and inputs (no WITH options: no secrets). */
+  /** `relations` extended by the sinks' names and inputs (no WITH options: no secrets); an output's by its relation. */
   fingerprint(relations: string): string {
     if (this.sinks.size === 0) return relations;
-    const parts = [...this.sinks.values()].map((s) => [s.name, s.spec.from, s.spec.format]);
+    const parts = [...this.sinks.values()].map(({ name, origin }) =>
+      origin.kind === "sink" ? [name, origin.spec.from, origin.spec.format] : [name, { output: origin.relation }],
+    );
     const json = JSON.stringify(parts, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
     return createHash("sha256").update(relations).update(json).digest("hex");
   }

@@ -4,7 +4,7 @@ import { PipelineStateError } from "./errors.js";
 import type { StateOption } from "./options.js";
 
 /**
- * Opens the checkpoint backend the options name. The NATS backend borrows the connection
+ * Opens the checkpoint backend the options name (a `backend` given is used as is). The NATS backend borrows the connection
  * settings (servers, auth, TLS) of the first source, `state.servers` replacing its URLs.
  */
 export async function openStateBackend(
@@ -14,6 +14,8 @@ export async function openStateBackend(
   switch (state.kind) {
     case "memory":
       return memoryBackend();
+    case "backend":
+      return state.backend;
     case "filesystem":
       return filesystemBackend(state.dir, state.keep === undefined ? {} : { keep: state.keep });
     case "nats": {
@@ -38,5 +40,17 @@ export async function openStateBackend(
         },
       };
     }
+  }
+}
+
+/** Where the state lives, as errors name it: ` in ./state`, a phrase for a backend given, or nothing. */
+export function stateLocation(state: StateOption): string {
+  switch (state.kind) {
+    case "filesystem":
+      return ` in ${state.dir}`;
+    case "backend":
+      return " in the checkpoint backend given";
+    default:
+      return "";
   }
 }
