@@ -7,6 +7,7 @@ import { UsageError } from "./errors.js";
 import { LiveDisplay } from "./live-display.js";
 import { type JetflowNatsService, type JetflowServer, natsService, serve } from "@jetflow/serve";
 import { printServerVersions } from "./server-version.js";
+import { runGroup } from "./group-run.js";
 import { toTextTable } from "./output/text-table.js";
 
 export const RUN_HELP = `Usage: jetflow run FILE.sql [options]
@@ -34,6 +35,10 @@ Options:
   --read-path lean|consumer  how sources read JetStream: lean (default: their own pulls) or
                           consumer (nats.js's consumer API, the fallback); JETFLOW_READ_PATH
                           in the environment overrides it
+  --group NAME            run as one member of group NAME: every process started with the same
+                          SQL file and group shares the pipeline's partitions (nats-server 2.11+;
+                          needs --state-bucket; --print reads the whole relation from the group)
+  --partitions N          the group's partition count when this member creates it (default 16)
   --verbose               the nats-server version of each server, stack traces on errors
 `;
 
@@ -60,6 +65,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     "nats-service-server": { type: "string" },
     "checkpoint-interval": { type: "string" },
     "read-path": { type: "string" },
+    group: { type: "string" },
+    partitions: { type: "string" },
     verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -99,7 +106,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const p = sqlPipeline({
     ...(stateDir === undefined ? {} : { state: { kind: "filesystem", dir: stateDir } }),
-    ...(stateBucket === undefined ? {} : { state: { kind: "nats", bucket: stateBucket } }),
+    ...(stateBucket === undefined || values.group !== undefined
+      ? {}
+      : { state: { kind: "nats", bucket: stateBucket } }),
     ...(servers === undefined ? {} : { servers }),
     ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
     ...(readPath === undefined ? {} : { readPath }),
@@ -110,6 +119,34 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     // SQL errors carry "line L, column C"; the file name makes them clickable.
     if (e instanceof Error) e.message = `${file}: ${e.message}`;
     throw e;
+  }
+  const group = values.group;
+  const partitions = intFlag("partitions", values.partitions, 1, 4096);
+  if (group === undefined) {
+    if (partitions !== undefined) throw new UsageError("run: --partitions needs --group NAME");
+  } else {
+    if (stateBucket === undefined)
+      throw new UsageError("run: --group needs --state-bucket NAME (where the partitions' state lives)");
+    const alone = [
+      [stateDir, "--state-dir"],
+      [httpPort ?? metricsPort, "--http"],
+      [natsServiceOn ? true : undefined, "--nats-service"],
+    ].find(([v]) => v !== undefined);
+    if (alone !== undefined) throw new UsageError(`run: ${alone[1]} does not work with --group yet`);
+    return runGroup(
+      p,
+      {
+        group,
+        stateBucket,
+        partitions,
+        commitIntervalMs: interval,
+        untilCaughtUp: values["until-caught-up"] === true,
+        printName: values.print,
+        format,
+        verbose: values.verbose === true,
+      },
+      io,
+    );
   }
 
   const httpServers: JetflowServer[] = [];

@@ -1,14 +1,5 @@
-import {
-  type ChangeBatch,
-  type ColumnDef,
-  formatSqlType,
-  InvalidOptionError,
-  schemaOf,
-  sqlTypeOfField,
-} from "@jetflow/core";
 import type { ChangeFeed, FeedChange, FeedSpec, RelationKind } from "@jetflow/pipeline";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { makeData, RecordBatch, type Schema, Struct } from "apache-arrow";
 import { Observable, type Subscription } from "rxjs";
 import { ExchangeError } from "./errors.js";
 import { type ExchangeChange, ExchangeReader } from "./exchange-reader.js";
@@ -25,10 +16,10 @@ export interface ExchangeFeedOptions {
   /** What the fed relation is to the views over it (see `FeedSpec.kind`). */
   readonly kind: RelationKind;
   /**
-   * The relation's columns: the columns, in order, of the relation the previous stage writes into
-   * the edge (same names and SQL types; a message with others fails the feed).
+   * The relation's columns: those, in order, of the relation the previous stage writes into the
+   * edge (the pipeline puts every change on their schema; a message with others fails it).
    */
-  readonly columns: readonly ColumnDef[];
+  readonly columns: FeedSpec["columns"];
   /** A table's primary key; for a view or source, the key rows are known by (may be empty). */
   readonly key: readonly string[];
 }
@@ -38,8 +29,7 @@ export interface ExchangeFeedOptions {
  * task owning partition q of a stage reads what every task of the previous stage routed to q.
  * Each message becomes one change with offset = its stream sequence, so the pipeline checkpoints
  * the last sequence it applied and a new owner reopens the feed after it: each message is applied
- * once. The changes have exactly the Arrow schema `schemaOf(columns)` gives (the wire schema's
- * nullability and metadata do not leak through).
+ * once. The changes come as the wire has them; the pipeline puts them on the columns' schema.
  *
  * Opening ensures the group's exchange stream exists, so the reading stage may start first.
  *
@@ -55,14 +45,6 @@ export interface ExchangeFeedOptions {
 export function exchangeFeed(js: JetStreamClient, options: ExchangeFeedOptions): FeedSpec {
   const { group, edge, partition, kind, columns, key } = options;
   exchangeSubject(group, edge, partition); // validates the names and the partition up front
-  const schema = schemaOf(columns);
-  const missing = key.find((k) => !columns.some((c) => c.name === k));
-  if (missing !== undefined) {
-    throw new InvalidOptionError(
-      "key",
-      `exchange feed of edge "${edge}": key column "${missing}" is not one of its columns (${columns.map((c) => c.name).join(", ")})`,
-    );
-  }
   return {
     kind,
     columns,
@@ -72,7 +54,7 @@ export function exchangeFeed(js: JetStreamClient, options: ExchangeFeedOptions):
       await ensureExchangeStream(jsm, group);
       const last = await lastSequence(jsm, group, exchangeSubject(group, edge, partition));
       const reader = new ExchangeReader(js, { group, edge, partition, after: after ?? 0 });
-      return new ExchangeChangeFeed(reader, schema, last);
+      return new ExchangeChangeFeed(reader, last);
     },
   };
 }
@@ -100,10 +82,9 @@ class ExchangeChangeFeed implements ChangeFeed {
 
   constructor(
     private readonly reader: ExchangeReader,
-    schema: Schema,
     target: number,
   ) {
-    const { group, edge, partition, after } = reader.options;
+    const { after } = reader.options;
     this.caught = new Promise<void>((resolve, reject) => {
       this.resolveCaught = resolve;
       this.rejectCaught = reject;
@@ -114,17 +95,8 @@ class ExchangeChangeFeed implements ChangeFeed {
     this.changes$ = new Observable<FeedChange>((subscriber) => {
       const sub = reader.changes$.subscribe({
         next: (c: ExchangeChange) => {
-          let change: ChangeBatch;
-          try {
-            change = withSchema(c.change, schema, `edge "${edge}" partition ${partition} message ${c.seq}`);
-          } catch (e) {
-            const error = new ExchangeError(group, (e as Error).message, { cause: e });
-            this.rejectCaught(error);
-            subscriber.error(error);
-            return;
-          }
           this.pending = c.pending;
-          subscriber.next({ change, offset: c.seq });
+          subscriber.next({ change: c.change, offset: c.seq });
           // Nothing pending after it: every message there was at open is applied (some may be gone).
           if (c.seq >= target || c.pending === 0) this.resolveCaught();
         },
@@ -160,33 +132,4 @@ class ExchangeChangeFeed implements ChangeFeed {
     this.subscriptions.clear();
     await this.reader.stop();
   }
-}
-
-/**
- * `change` under `schema`: its columns must have the schema's names and SQL types, in order;
- * the schema's fields (nullability, metadata) replace the wire's.
- */
-function withSchema(change: ChangeBatch, schema: Schema, what: string): ChangeBatch {
-  const { batch } = change;
-  if (batch.schema === schema) return change;
-  const have = batch.schema.fields;
-  const want = schema.fields;
-  if (have.length !== want.length) {
-    throw new TypeError(`${what} has ${have.length} columns, expected ${want.length}`);
-  }
-  want.forEach((f, i) => {
-    const h = have[i] as (typeof have)[number];
-    const hType = formatSqlType(sqlTypeOfField(h));
-    const wType = formatSqlType(sqlTypeOfField(f));
-    if (h.name !== f.name || hType !== wType) {
-      throw new TypeError(`${what}: column ${i + 1} is "${h.name}" ${hType}, expected "${f.name}" ${wType}`);
-    }
-  });
-  const data = makeData({
-    type: new Struct(want),
-    length: batch.numRows,
-    nullCount: 0,
-    children: batch.data.children,
-  });
-  return { batch: new RecordBatch(schema, data), ops: change.ops };
 }

@@ -153,6 +153,11 @@ export class ExchangeSink implements EpochSink {
     return this.sealedMessages;
   }
 
+  /** {@link pending}, plus 1 while the open epoch holds rows: 0 when everything it was given is sent and acked. */
+  get unsent(): number {
+    return this.sealedMessages + (this.writer?.buffering === true ? 1 : 0);
+  }
+
   /**
    * Seals the open epoch into the store under the next number. An epoch without rows is not
    * sealed and takes no number; one whose rows all cancel out takes its number but stores nothing.

@@ -80,6 +80,11 @@ export class ExchangeWriter {
     wholeNumberOption("partitions", options.partitions, 1, 1);
   }
 
+  /** Whether the open epoch holds rows (routed, not yet sealed). */
+  get buffering(): boolean {
+    return this.open.size > 0;
+  }
+
   /** Routes each row of `change` by the values of `keyColumns` into the open epoch. */
   add(change: ChangeBatch, keyColumns: readonly number[]): void {
     const { batch } = change;

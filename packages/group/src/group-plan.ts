@@ -1,5 +1,6 @@
 import type { ColumnDef } from "@jetflow/core";
 import { col, type Expr, type NamedExpr, renameColumns } from "@jetflow/operators";
+import { partitionOf } from "./partition.js";
 import {
   type PipelinePlan,
   type PlannedRelation,
@@ -44,13 +45,20 @@ export type PartitionStep = (
  */
 export type Placement = readonly string[] | undefined;
 
+/** A relation of the SQL, and where its rows are. */
+export interface PlacedRelation {
+  readonly kind: RelationKind;
+  readonly columns: readonly ColumnDef[];
+  readonly placement: Placement;
+}
+
 /** A SQL pipeline cut into what every partition of a group runs. */
 export interface GroupPlan {
   readonly partitions: number;
   /** Every step, in order; {@link stepsOf} gives one partition's. */
   readonly steps: readonly PartitionStep[];
-  /** The relations the SQL defines (not the ones the plan adds), with their placement. */
-  readonly relations: ReadonlyMap<string, { readonly kind: RelationKind; readonly placement: Placement }>;
+  /** The relations the SQL defines (not the ones the plan adds): kind, columns and placement. */
+  readonly relations: ReadonlyMap<string, PlacedRelation>;
   /** The exchange edges, in order. */
   readonly edges: readonly string[];
 }
@@ -100,7 +108,7 @@ class GroupPlanner {
   private readonly edges: string[] = [];
   private readonly names = new Map<string, readonly string[]>();
   private readonly placements = new Map<string, Placement>();
-  private readonly relations = new Map<string, { kind: RelationKind; placement: Placement }>();
+  private readonly relations = new Map<string, PlacedRelation>();
   private cuts = 0;
 
   constructor(
@@ -120,6 +128,7 @@ class GroupPlanner {
     for (const r of this.given.relations) {
       if (r.query !== undefined) this.view(r.name, r.query);
       else this.ingest(r, ingests++);
+      this.relations.set(r.name, { kind: r.kind, columns: r.columns, placement: this.placements.get(r.name) });
     }
     for (const s of this.given.sinks) this.sink(s.name, s.spec);
     return { partitions: this.partitions, steps: this.steps, relations: this.relations, edges: this.edges };
@@ -140,31 +149,43 @@ class GroupPlanner {
       { kind: "feed", name: r.name, edge, as: r.kind, columns: r.columns, key: r.key },
     );
     this.edges.push(edge);
-    this.define(r.name, r.kind, names, key);
+    this.define(r.name, names, key);
   }
 
   private view(name: string, query: ViewQuery): void {
     const placed = this.place(query);
     this.steps.push({
       kind: "statement",
+      ...this.where(placed.placement),
       statement: { kind: "create_view", name, ifNotExists: false, query: placed.query },
     });
-    this.define(name, "view", placed.names, placed.placement);
+    this.define(name, placed.names, placed.placement);
   }
 
   private sink(name: string, spec: SinkSpec): void {
-    const from: SinkSpec["from"] =
-      spec.from.kind === "query" ? { kind: "query", query: this.place(spec.from.query).query } : spec.from;
+    const placed = spec.from.kind === "query" ? this.place(spec.from.query) : undefined;
+    const from: SinkSpec["from"] = placed === undefined ? spec.from : { kind: "query", query: placed.query };
+    const placement =
+      placed === undefined ? this.placements.get((spec.from as { name: string }).name) : placed.placement;
     this.steps.push({
       kind: "statement",
+      ...this.where(placement),
       statement: { kind: "create_sink", name, ifNotExists: false, spec: { ...spec, from } },
     });
   }
 
-  private define(name: string, kind: RelationKind, names: readonly string[], placement: Placement): void {
+  /**
+   * Where a relation of this placement runs: every partition, or for rows that all go to one
+   * partition (an empty key: a global aggregate, a top-N), that partition alone, so that no other
+   * holds an empty copy (a global count's initial 0) nor writes it to a sink.
+   */
+  private where(placement: Placement): { only?: number } {
+    return placement !== undefined && placement.length === 0 ? { only: partitionOf([], this.partitions) } : {};
+  }
+
+  private define(name: string, names: readonly string[], placement: Placement): void {
     this.names.set(name, names);
     this.placements.set(name, placement);
-    this.relations.set(name, { kind, placement });
   }
 
   /** A subtree as a partition runs it: cut where a keyed operator needs another spread. */
@@ -272,10 +293,30 @@ class GroupPlanner {
             input: input.query,
             columns: [...input.names.map((n) => ({ name: n, expr: col(n) })), ...extra],
           };
+    const upWhere = this.where(input.placement);
     this.steps.push(
-      { kind: "statement", statement: { kind: "create_view", name: up, ifNotExists: false, query: upQuery } },
-      { kind: "output", name: `${up}_out`, relation: up, edge, key: plain ? columns : extra.map((e) => e.name) },
-      { kind: "feed", name: fed, edge, as: "view", columns: { like: up }, key: [] },
+      {
+        kind: "statement",
+        ...upWhere,
+        statement: { kind: "create_view", name: up, ifNotExists: false, query: upQuery },
+      },
+      {
+        kind: "output",
+        ...upWhere,
+        name: `${up}_out`,
+        relation: up,
+        edge,
+        key: plain ? columns : extra.map((e) => e.name),
+      },
+      {
+        kind: "feed",
+        ...this.where(keys.length === 0 ? [] : undefined),
+        name: fed,
+        edge,
+        as: "view",
+        columns: { like: up },
+        key: [],
+      },
     );
     this.edges.push(edge);
     const scan: ViewQuery = { kind: "scan", relation: fed };

@@ -23,7 +23,7 @@ describe("queryGroup's options", () => {
     [{ partitions: 0 }, "partitions must be a whole number of at least 1, got 0"],
     [
       { relationKey: { columns: ["a", "b"], types: [{ kind: "integer" }] as SqlType[] } },
-      "relationKey needs one type per key column, at least one column: got 2 columns and 1 types",
+      "relationKey needs one type per key column: got 2 columns and 1 types",
     ],
   ])("refuses %j", async (options, message) => {
     // Refused before anything is sent: the connection is never used.

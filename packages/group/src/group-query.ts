@@ -27,7 +27,8 @@ export interface GroupQueryOptions {
   /**
    * The relation's partition key: its columns and their SQL types. When the request's equalities
    * cover every one of them, only the partition `partitionOfRow` gives is asked (the values are
-   * taken as `partitionOfRow` takes them: numbers and text for the common key types).
+   * taken as `partitionOfRow` takes them: numbers and text for the common key types). No columns:
+   * the relation lives in one partition (a global aggregate), the one an empty key gives.
    * @default none: every partition is asked
    */
   readonly relationKey?: { readonly columns: readonly string[]; readonly types: readonly SqlType[] };
@@ -56,10 +57,10 @@ function resolveQueryOptions(group: string, o: GroupQueryOptions): ResolvedQuery
   const timeoutMs = wholeNumberOption("timeoutMs", o.timeoutMs, 1000, 1);
   const attempts = wholeNumberOption("attempts", o.attempts, 5, 1);
   const key = o.relationKey;
-  if (key !== undefined && (key.columns.length === 0 || key.columns.length !== key.types.length)) {
+  if (key !== undefined && key.columns.length !== key.types.length) {
     throw new InvalidOptionError(
       "relationKey",
-      `relationKey needs one type per key column, at least one column: got ${key.columns.length} columns and ${key.types.length} types`,
+      `relationKey needs one type per key column: got ${key.columns.length} columns and ${key.types.length} types`,
     );
   }
   wholeNumberOption("partitions", o.partitions, 1, 1);

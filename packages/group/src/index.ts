@@ -39,5 +39,11 @@ export { decodeQuery, decodeReply, encodeQuery, partitionQuerySubject } from "./
 export type { PartitionQuery, PartitionQueryReply, QueryRows } from "./partition-query.js";
 export { servePartitionQueries } from "./partition-query-service.js";
 export type { PartitionQueryService } from "./partition-query-service.js";
-export { queryGroup } from "./group-query.js";
+export { queryGroup, queryGroupTable } from "./group-query.js";
 export type { GroupQueryOptions } from "./group-query.js";
+export { planGroup, stepsOf, HIDDEN_PREFIX } from "./group-plan.js";
+export type { GroupPlan, PartitionStep, Placement, PlacedRelation } from "./group-plan.js";
+export { PipelineTask, PROGRESS_RELATION } from "./pipeline-task.js";
+export type { PipelineTaskSetup } from "./pipeline-task.js";
+export { GroupPipeline } from "./group-pipeline.js";
+export type { GroupPipelineOptions } from "./group-pipeline.js";

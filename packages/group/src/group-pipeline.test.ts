@@ -1,0 +1,115 @@
+import { toJsonLines } from "@jetflow/core";
+import { sqlPipeline } from "@jetflow/sql";
+import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GroupPipeline } from "./group-pipeline.js";
+import { useServer } from "./testing/server-fixture.js";
+
+// Groups need 2.11 (leases with per-message TTL).
+const groups = versionAtLeast(harnessServerVersion(), 2, 11);
+
+const sqlOf = (url: string, stream: string) => {
+  const w = (subject: string) =>
+    `WITH (connector = 'nats', server_url = '${url}', connect_mode = 'plain', subject = '${stream}.${subject}', stream = '${stream}') FORMAT PLAIN ENCODE JSON`;
+  return `
+CREATE TABLE orders (id int, cust int, amount double, PRIMARY KEY (id)) ${w("orders")};
+CREATE TABLE customers (id int, country varchar, PRIMARY KEY (id)) ${w("customers")};
+CREATE MATERIALIZED VIEW by_country AS
+  SELECT c.country, count(*) AS orders, sum(o.amount) AS total
+  FROM orders o JOIN customers c ON o.cust = c.id GROUP BY c.country;
+CREATE MATERIALIZED VIEW per_customer AS SELECT cust, count(*) AS n, max(amount) AS biggest FROM orders GROUP BY cust;
+CREATE MATERIALIZED VIEW everything AS SELECT count(*) AS n, sum(amount) AS total FROM orders;
+`;
+};
+
+const VIEWS = ["orders", "customers", "by_country", "per_customer", "everything"] as const;
+
+describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a group (nats-server 2.11+)", () => {
+  const fx = useServer();
+  const stream = "shop";
+  let sql: string;
+  const members: { nc: NatsConnection; g: GroupPipeline }[] = [];
+
+  beforeAll(async () => {
+    sql = sqlOf(fx.server.url, stream);
+    await fx.jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+  });
+  afterAll(async () => {
+    for (const m of members) await m.g.leave().catch(() => undefined);
+    for (const m of members) await m.nc.close();
+  });
+
+  const join = async (name: string): Promise<GroupPipeline> => {
+    const nc = await connect({ servers: fx.server.url });
+    const planned = await sqlPipeline().sql(sql).plan();
+    const g = await GroupPipeline.start(nc, planned, {
+      group: "shop",
+      stateBucket: "shop-state",
+      partitions: 4,
+      member: { name, leaseSeconds: 2 },
+      tasks: { commitIntervalMs: 200 },
+    });
+    members.push({ nc, g });
+    return g;
+  };
+
+  /** What one process computes over the same stream: the reference the group must equal. */
+  const single = async (): Promise<Record<string, string>> => {
+    const p = sqlPipeline().sql(sql);
+    await p.start();
+    await p.caughtUp();
+    const out = Object.fromEntries(VIEWS.map((v) => [v, toJsonLines(p.view(v).snapshot())]));
+    await p.stop();
+    return out;
+  };
+
+  const whole = async (g: GroupPipeline): Promise<Record<string, string>> => {
+    await g.caughtUp();
+    const out: Record<string, string> = {};
+    for (const v of VIEWS) out[v] = toJsonLines(await g.table(v));
+    return out;
+  };
+
+  const publish = async (subject: string, rows: object[]) => {
+    for (const r of rows) await fx.js.publish(`${stream}.${subject}`, JSON.stringify(r));
+  };
+
+  it("two members give what one process gives, through updates, a leave and a join", async () => {
+    await publish(
+      "customers",
+      Array.from({ length: 12 }, (_, i) => ({ id: i, country: ["fr", "de", "it"][i % 3] })),
+    );
+    await publish(
+      "orders",
+      Array.from({ length: 60 }, (_, i) => ({ id: i, cust: i % 12, amount: i * 1.5 })),
+    );
+    const a = await join("a");
+    const b = await join("b");
+    const first = await whole(a);
+    expect(first).toEqual(await single());
+    expect(first.everything).toBe('{"n":60,"total":2655}\n');
+    expect(await whole(b)).toEqual(first);
+    // Updates retract across the edges: an order moves customer, a customer moves country.
+    await publish("orders", [
+      { id: 3, cust: 5, amount: 100 },
+      { id: 60, cust: 1, amount: 7 },
+    ]);
+    await publish("customers", [{ id: 2, country: "es" }]);
+    const second = await whole(b);
+    expect(second).toEqual(await single());
+    expect(second.by_country).toContain('"country":"es"');
+    // b leaves: a takes every partition over from b's last commits.
+    await b.leave();
+    await publish("orders", [{ id: 61, cust: 2, amount: 1 }]);
+    const third = await whole(a);
+    expect(third).toEqual(await single());
+    expect(a.tasks.running()).toEqual([0, 1, 2, 3]);
+    // A lookup by the placement key goes to one partition.
+    const es = await a.query("by_country", { country: "es" });
+    expect(es.rows).toEqual([["es", 6, expect.any(Number)]]);
+    const c = await join("c");
+    await publish("orders", [{ id: 62, cust: 4, amount: 2 }]);
+    expect(await whole(c)).toEqual(await single());
+  }, 120_000);
+});
