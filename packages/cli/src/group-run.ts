@@ -17,6 +17,7 @@ export interface GroupRunFlags {
   readonly group: string;
   readonly stateBucket: string;
   readonly partitions: number | undefined;
+  readonly leaseSeconds: number | undefined;
   readonly commitIntervalMs: number | undefined;
   readonly untilCaughtUp: boolean;
   readonly printName: string | undefined;
@@ -50,6 +51,7 @@ export async function runGroup(planned: Pipeline, flags: GroupRunFlags, io: Io):
       group: flags.group,
       stateBucket: flags.stateBucket,
       ...(flags.partitions === undefined ? {} : { partitions: flags.partitions }),
+      ...(flags.leaseSeconds === undefined ? {} : { member: { leaseSeconds: flags.leaseSeconds } }),
       ...(flags.commitIntervalMs === undefined ? {} : { tasks: { commitIntervalMs: flags.commitIntervalMs } }),
       pipeline: pipelineOptions(planned),
     });

@@ -39,6 +39,8 @@ Options:
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
                           needs --state-bucket; --print reads the whole relation from the group)
   --partitions N          the group's partition count when this member creates it (default 16)
+  --lease-seconds N       a member that stops renewing (crash, pause) loses its partitions after
+                          N seconds (default 5); the others take them over from its last commit
   --verbose               the nats-server version of each server, stack traces on errors
 `;
 
@@ -67,6 +69,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     "read-path": { type: "string" },
     group: { type: "string" },
     partitions: { type: "string" },
+    "lease-seconds": { type: "string" },
     verbose: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -122,8 +125,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   const group = values.group;
   const partitions = intFlag("partitions", values.partitions, 1, 4096);
+  const leaseSeconds = intFlag("lease-seconds", values["lease-seconds"], 1, 3600);
   if (group === undefined) {
     if (partitions !== undefined) throw new UsageError("run: --partitions needs --group NAME");
+    if (leaseSeconds !== undefined) throw new UsageError("run: --lease-seconds needs --group NAME");
   } else {
     if (stateBucket === undefined)
       throw new UsageError("run: --group needs --state-bucket NAME (where the partitions' state lives)");
@@ -139,6 +144,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         group,
         stateBucket,
         partitions,
+        leaseSeconds,
         commitIntervalMs: interval,
         untilCaughtUp: values["until-caught-up"] === true,
         printName: values.print,
