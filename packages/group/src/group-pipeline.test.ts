@@ -2,7 +2,8 @@ import { toJsonLines } from "@jetflow/core";
 import { sqlPipeline } from "@jetflow/sql";
 import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { exchangeStreamName } from "./exchange-stream.js";
 import { GroupPipeline } from "./group-pipeline.js";
 import { useServer } from "./testing/server-fixture.js";
 
@@ -111,5 +112,12 @@ describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a gr
     const c = await join("c");
     await publish("orders", [{ id: 62, cust: 4, amount: 2 }]);
     expect(await whole(c)).toEqual(await single());
+    // What every partition's committed state applied is trimmed from the exchange.
+    const exchange = exchangeStreamName("shop");
+    expect((await fx.jsm.streams.info(exchange)).state.last_seq).toBeGreaterThan(0);
+    await vi.waitFor(async () => expect((await fx.jsm.streams.info(exchange)).state.messages).toBe(0), {
+      timeout: 20_000,
+      interval: 250,
+    });
   }, 120_000);
 });

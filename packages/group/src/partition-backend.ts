@@ -63,6 +63,8 @@ export interface PartitionBackendOptions {
 /** The commit waiting at the gate, and how to settle it. */
 interface Waiting {
   readonly pointer: PartitionPointer;
+  /** The offsets its record holds. */
+  readonly offsets: CheckpointRecord["offsets"];
   readonly resolve: (replaced: PartitionPointer | undefined) => void;
   readonly reject: (e: CheckpointError) => void;
 }
@@ -111,6 +113,8 @@ export class PartitionBackend implements CheckpointBackend {
   private reserved: number | undefined;
   private waiting: Waiting | undefined;
   private watchers: Watcher[] = [];
+  /** The offsets of the last checkpoint opened (undefined before the first). */
+  private opened: CheckpointRecord["offsets"] | undefined;
   /** Set by `refuse()` or `close()`: every later call fails with it. */
   private stopped: CheckpointError | undefined;
 
@@ -198,7 +202,7 @@ export class PartitionBackend implements CheckpointBackend {
       throw e;
     }
     const replaced = await new Promise<PartitionPointer | undefined>((resolve, reject) => {
-      this.waiting = { pointer, resolve, reject };
+      this.waiting = { pointer, offsets: record.offsets, resolve, reject };
       this.settleWatchers((w) => w.resolve(pointer));
     });
     if (pointer.chain.length === 1 && replaced !== undefined) {
@@ -233,8 +237,17 @@ export class PartitionBackend implements CheckpointBackend {
     this.waiting = undefined;
     const replaced = this.current;
     this.current = waiting.pointer;
+    this.opened = waiting.offsets;
     this.base = waiting.pointer.id;
     waiting.resolve(replaced);
+  }
+
+  /**
+   * Per relation, per consumer key, the offsets of the last checkpoint `open()` let through: what
+   * the partition's committed state has applied (undefined before the first).
+   */
+  get committedOffsets(): CheckpointRecord["offsets"] | undefined {
+    return this.opened;
   }
 
   /** The fenced write was refused (the partition was taken over): the waiting commit and all later ones reject (`conflict`). */

@@ -1,5 +1,5 @@
 import { cellAt, ErrorCode, JetflowError } from "@jetflow/core";
-import { type Pipeline, type PipelineOptions, pipeline } from "@jetflow/pipeline";
+import { FEED_OFFSET_KEY, type Pipeline, type PipelineOptions, pipeline } from "@jetflow/pipeline";
 import type { CheckpointResult } from "@jetflow/state";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { ObjectStore } from "@nats-io/obj";
@@ -7,6 +7,7 @@ import { nuid } from "@nats-io/transport-node";
 import type { Table } from "apache-arrow";
 import { exchangeFeed } from "./exchange-feed.js";
 import { ExchangeSink } from "./exchange-sink.js";
+import { exchangeStreamName, exchangeSubject } from "./exchange-stream.js";
 import { type GroupPlan, stepsOf } from "./group-plan.js";
 import { isPartitionPointer, PartitionBackend, type PartitionPointer } from "./partition-backend.js";
 import type { PartitionQuery, QueryRows } from "./partition-query.js";
@@ -17,6 +18,9 @@ import type { PartitionTask } from "./partition-tasks.js";
  * applied]` (input messages pending, exchange rows not yet sent, messages applied so far).
  */
 export const PROGRESS_RELATION = "__jf_progress";
+
+/** Milliseconds between two trims of the exchange edges a partition reads. */
+const TRIM_INTERVAL_MS = 5_000;
 
 /** What every {@link PipelineTask} of a member runs on. */
 export interface PipelineTaskSetup {
@@ -48,6 +52,9 @@ export class PipelineTask implements PartitionTask {
   private pipeline: Pipeline | undefined;
   private backend: PartitionBackend | undefined;
   private stopping = false;
+  /** The exchange edges this partition reads, and how far each was trimmed. */
+  private readonly feeds: { readonly name: string; readonly edge: string; trimmed: number }[] = [];
+  private lastTrim = 0;
   /** The exchange edges this partition writes. */
   private readonly outputs: ExchangeSink[] = [];
   /** The pipeline's checkpoint waiting at the gate, if any. */
@@ -81,6 +88,7 @@ export class PipelineTask implements PartitionTask {
           pl.statement(step.statement);
           break;
         case "feed":
+          this.feeds.push({ name: step.name, edge: step.edge, trimmed: 0 });
           pl.feed(
             step.name,
             exchangeFeed(js, {
@@ -140,6 +148,32 @@ export class PipelineTask implements PartitionTask {
     const inFlight = this.inFlight;
     this.inFlight = undefined;
     await inFlight;
+    if (Date.now() - this.lastTrim >= TRIM_INTERVAL_MS) await this.trim();
+  }
+
+  /**
+   * Deletes from the exchange what this partition's committed state has applied: no owner will
+   * read it again (a new one starts after the committed offsets). Message-id deduplication
+   * outlives the purge, so a writer's republished epoch is still stored once. Best effort: a
+   * failure is retried at the next trim.
+   */
+  private async trim(): Promise<void> {
+    this.lastTrim = Date.now();
+    const { group, js } = this.setup;
+    const offsets = this.started().backend.committedOffsets;
+    if (offsets === undefined) return;
+    const jsm = await js.jetstreamManager();
+    for (const feed of this.feeds) {
+      const applied = offsets[feed.name]?.[FEED_OFFSET_KEY];
+      if (applied === undefined || applied <= feed.trimmed) continue;
+      const filter = exchangeSubject(group, feed.edge, this.partition);
+      try {
+        await jsm.streams.purge(exchangeStreamName(group), { filter, seq: applied + 1 });
+        feed.trimmed = applied;
+      } catch {
+        // The next trim tries again.
+      }
+    }
   }
 
   async stop(): Promise<void> {
