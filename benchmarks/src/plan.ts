@@ -202,6 +202,18 @@ export function planFor(mode: Mode): Plan {
       peer,
     });
   }
+  // Scale-out: the same table + group-by shared by a group of 1, 2 and 3 member processes.
+  for (const members of [1, 2, 3]) {
+    scenarios.push({
+      kind: "group",
+      id: `group-json-table-${members}`,
+      label: `jetflow --group, ${members} member${members === 1 ? "" : "s"}, 6 partitions: JSON table(pk) + group-by`,
+      dataset: json,
+      members,
+      partitions: 6,
+      ...baselines(json),
+    });
+  }
   scenarios.push({
     kind: "latency",
     id: "jetflow-latency",

@@ -80,7 +80,7 @@ export function withRatios(scenarios: readonly Scenario[], results: ReadonlyMap<
     if (s.kind === "peer") {
       const ceiling = results.get(`ceiling/${s.dataset.id}`);
       rows.push({ ...r, ...ratio("vsCeiling", r, ceiling) });
-    } else if (s.kind === "jetflow" && s.group === "throughput") {
+    } else if ((s.kind === "jetflow" && s.group === "throughput") || s.kind === "group") {
       rows.push({ ...r, ...ratio("vsCeiling", r, results.get(s.ceiling)), ...ratio("vsPeer", r, results.get(s.peer)) });
     } else {
       rows.push(r);

@@ -20,6 +20,10 @@ export async function runScenario(
       const { runJetflow } = await import("./jetflow-scenario.js");
       return runJetflow(scenario, url, expected);
     }
+    case "group": {
+      const { runGroup } = await import("./group-scenario.js");
+      return runGroup(scenario, url, expected);
+    }
     case "latency": {
       if (scenario.lookups !== undefined) {
         const { runServingLookups } = await import("./serve-lookups.js");

@@ -44,6 +44,21 @@ export type Scenario =
       readonly peer: string;
     }
   | {
+      /**
+       * The `table` shape run by a group of `members` processes over `partitions` partitions
+       * (`jetflow run --group`), timed until the whole view read through the group is complete.
+       */
+      readonly kind: "group";
+      readonly id: string;
+      readonly label: string;
+      readonly dataset: DatasetSpec;
+      readonly members: number;
+      readonly partitions: number;
+      /** The scenario ids this one is compared with. */
+      readonly ceiling: string;
+      readonly peer: string;
+    }
+  | {
       readonly kind: "latency";
       readonly id: string;
       readonly label: string;
