@@ -29,6 +29,8 @@ export interface ExchangeSinkOptions {
   readonly partitions: number;
   /** The columns each row is routed by (`partitionOfRow` of their values); empty sends every row to one partition. */
   readonly key: readonly string[];
+  /** The next stage upserts by `key` what it is sent (inserts only): send each key's last row per epoch. @default false */
+  readonly lastPerKey?: boolean;
   /**
    * The id of its {@link ExchangeSink.store} among the pipeline's stores.
    * @default `<edge>/exchange`
@@ -202,8 +204,14 @@ export class ExchangeSink implements EpochSink {
   }
 
   private newWriter(): ExchangeWriter {
-    const { group, edge, partition, partitions } = this.options;
-    return new ExchangeWriter(this.js, { group, edge, from: partition, partitions });
+    const { group, edge, partition, partitions, lastPerKey } = this.options;
+    return new ExchangeWriter(this.js, {
+      group,
+      edge,
+      from: partition,
+      partitions,
+      ...(lastPerKey === undefined ? {} : { lastPerKey }),
+    });
   }
 
   private meta(): ExchangeSinkMeta {

@@ -10,7 +10,7 @@ import { ensureExchangeStream, exchangeStreamName } from "./exchange-stream.js";
 import { ExchangeWriter } from "./exchange-writer.js";
 import { partitionOfRow } from "./partition-key.js";
 import { allTypesChange, allTypesRow } from "./testing/all-types.js";
-import { changeRows } from "./testing/decoded-change.js";
+import { changeRows, decodedChange } from "./testing/decoded-change.js";
 import { startExchangeProcess } from "./testing/member-process.js";
 import { readExchange } from "./testing/read-exchange.js";
 
@@ -84,6 +84,25 @@ describe("ExchangeWriter", () => {
     const rows = sealed.targets.flatMap((t) => t.messages.flatMap((m) => changeRows(decodeChange(m))));
     expect(rows.map((r) => Number(r[1])).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
     expect(rows.every((r) => r[0] === 1)).toBe(true);
+  });
+
+  it("with lastPerKey, sends only each key's last row of an epoch (a keyed table's rows)", async () => {
+    const writer = new ExchangeWriter(fx.js, { group: fresh(), edge: "e", from: 0, partitions: N, lastPerKey: true });
+    const rows = await decodedChange({ id: "integer", v: "varchar" }, [
+      { id: 1, v: "a" },
+      { id: 2, v: "b" },
+      { id: 1, v: "c" },
+    ]);
+    writer.add(rows, [0]);
+    writer.add(await decodedChange({ id: "integer", v: "varchar" }, [{ id: 2, v: "d" }]), [0]);
+    const sent = writer
+      .seal(1)
+      .targets.flatMap((t) => t.messages.flatMap((m) => changeRows(decodeChange(m))))
+      .sort((a, b) => Number(a[1]) - Number(b[1]));
+    expect(sent).toEqual([
+      [1, "1", '"c"'],
+      [1, "2", '"d"'],
+    ]);
   });
 
   it("stores a sealed epoch once however often it is published; epochs go in order", async () => {

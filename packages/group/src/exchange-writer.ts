@@ -1,5 +1,5 @@
 import { type ChangeBatch, type SqlType, sqlTypeOfField, wholeNumberOption } from "@jetflow/core";
-import { concatChanges, takeChange, consolidate, rowsIn } from "@jetflow/operators";
+import { concatChanges, consolidate, lastPerKey, rowsIn, takeChange } from "@jetflow/operators";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import type { Data, Schema } from "apache-arrow";
@@ -26,6 +26,11 @@ export interface ExchangeWriterOptions {
   readonly maxMessageBytes?: number;
   /** @default 64 */
   readonly maxAcksInFlight?: number;
+  /**
+   * The edge feeds a table keyed by the routing key, with inserts only: an epoch sends only the
+   * last row per key (what the table keeps of them). @default false (every row, consolidated)
+   */
+  readonly lastPerKey?: boolean;
 }
 
 /**
@@ -65,6 +70,8 @@ export class ExchangeWriter {
   private readonly maxInFlight: number;
   private schema: Schema | undefined;
   private types: SqlType[] = [];
+  /** The key columns rows were routed by (the first change's). */
+  private keyColumns: readonly number[] = [];
   private open = new Map<number, ChangeBatch[]>();
   private lastSealed = -1;
   private lastPublished = -1;
@@ -99,6 +106,7 @@ export class ExchangeWriter {
     }
     const rows = batch.numRows;
     if (rows === 0) return;
+    this.keyColumns = keyColumns;
     const keyTypes = keyColumns.map((c) => {
       const t = this.types[c];
       if (t === undefined)
@@ -128,15 +136,22 @@ export class ExchangeWriter {
     const schema = this.schema as Schema;
     const targets = [...this.open]
       .sort(([a], [b]) => a - b)
-      .map(([partition, parts]) => ({
-        partition,
-        // Within an epoch a row inserted and retracted again never needs to cross.
-        change: consolidate(concatChanges(parts, schema, this.types), schema, this.types),
-      }))
+      .map(([partition, parts]) => ({ partition, change: this.combine(concatChanges(parts, schema, this.types)) }))
       .filter(({ change }) => rowsIn(change) > 0)
       .map(({ partition, change }) => ({ partition, messages: encodeChange(change, this.types, this.maxBytes) }));
     this.open = new Map();
     return { edge: this.options.edge, from: this.options.from, epoch, targets };
+  }
+
+  /**
+   * What of an epoch's rows for one target must cross: within an epoch a row inserted and
+   * retracted again never needs to, nor (for a keyed table's rows) any but a key's last row.
+   */
+  private combine(change: ChangeBatch): ChangeBatch {
+    const schema = this.schema as Schema;
+    const combined =
+      this.options.lastPerKey === true ? lastPerKey(change, schema, this.types, this.keyColumns) : change;
+    return consolidate(combined, schema, this.types);
   }
 
   /**

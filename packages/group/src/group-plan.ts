@@ -35,6 +35,8 @@ export type PartitionStep = (
       readonly edge: string;
       /** The relation's columns whose values pick the partition a row goes to. */
       readonly key: readonly string[];
+      /** The edge feeds a table keyed by `key` with inserts: each key's last row per epoch is enough. */
+      readonly lastPerKey?: boolean;
     }
 ) & { readonly only?: number };
 
@@ -141,11 +143,12 @@ class GroupPlanner {
     const edge = `in${index}`;
     const only = index % this.partitions;
     const names = r.columns.map((c) => c.name);
-    const key = r.kind === "table" && r.key.length > 0 ? r.key : names;
+    const keyed = r.kind === "table" && r.key.length > 0;
+    const key = keyed ? r.key : names;
     const source: SourceSpec = { columns: spec.columns, include: spec.include, with: spec.with, format: spec.format };
     this.steps.push(
       { kind: "statement", only, statement: { kind: "create_source", name: router, ifNotExists: false, spec: source } },
-      { kind: "output", only, name: `${router}_out`, relation: router, edge, key },
+      { kind: "output", only, name: `${router}_out`, relation: router, edge, key, lastPerKey: keyed },
       { kind: "feed", name: r.name, edge, as: r.kind, columns: r.columns, key: r.key },
     );
     this.edges.push(edge);

@@ -109,6 +109,7 @@ export class PipelineTask implements PartitionTask {
               partition: p,
               partitions: plan.partitions,
               key: step.key,
+              ...(step.lastPerKey === true ? { lastPerKey: true } : {}),
             });
             this.outputs.push(out);
             pl.output(step.name, step.relation, out);

@@ -38,3 +38,4 @@ export { ColumnsChange, rowsIn } from "./columnar/columns-change.js";
 export { takeChange } from "./columnar/take.js";
 export { concatChanges } from "./columnar/concat.js";
 export { consolidate } from "./columnar/consolidate.js";
+export { lastPerKey } from "./columnar/last-per-key.js";
