@@ -1,4 +1,4 @@
-import { type GroupStatus, groupStatus } from "@jetflow/group";
+import { type GroupStatus, groupLag, groupStatus, type PartitionProgress } from "@jetflow/group";
 import { parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { CLIENT_FLAG_SPEC, clientFlags, connectClient } from "./nats-client.js";
@@ -6,8 +6,9 @@ import type { Io } from "./run-command.js";
 
 export const GROUP_HELP = `Usage: jetflow group status NAME --server URL [credentials]
 
-Prints a group's members (those holding a lease), the partitions each owns, and how long ago
-each renewed its lease; then the partitions no live member owns (during a hand-over).
+Prints a group's members (those holding a lease), the partitions each owns, how long ago each
+renewed its lease and the input messages its partitions have pending (lag); then the partitions
+no live member owns (during a hand-over).
 
 Options:
   --server URL[,URL]    NATS server(s)                 (required)
@@ -27,24 +28,34 @@ export async function groupCommand(argv: string[], io: Io): Promise<number> {
   if (name === undefined || extra.length > 0) throw new UsageError("group status: give one group NAME");
   const nc = await connectClient(clientFlags("group", values));
   try {
-    io.stdout.write(formatStatus(await groupStatus(nc, name)));
+    const status = await groupStatus(nc, name);
+    io.stdout.write(formatStatus(status, await groupLag(nc, name, status.partitions)));
     return 0;
   } finally {
     await nc.close().catch(() => undefined);
   }
 }
 
-/** The status as aligned text: a header line, one row per member, and the unowned partitions. */
-export function formatStatus(s: GroupStatus): string {
+/**
+ * The status as aligned text: a header line, one row per member, and the unowned partitions. A
+ * member's lag is the input messages its partitions' pipelines have pending (`-` when none of its
+ * partitions answered: moving, or running no pipeline).
+ */
+export function formatStatus(s: GroupStatus, lag: ReadonlyMap<number, PartitionProgress> = new Map()): string {
+  const lagOf = (partitions: readonly number[]): string => {
+    const known = partitions.map((p) => lag.get(p)).filter((x) => x !== undefined);
+    return known.length === 0 ? "-" : String(known.reduce((a, x) => a + x.lag, 0));
+  };
   const rows = s.members.map((m) => [
     m.id,
     m.host,
     String(m.pid),
     `${(m.leaseAgeMs / 1000).toFixed(1)}s/${m.leaseSeconds}s`,
     String(m.partitions.length),
+    lagOf(m.partitions),
     m.partitions.join(","),
   ]);
-  const head = ["member", "host", "pid", "lease age", "count", "partitions"];
+  const head = ["member", "host", "pid", "lease age", "count", "lag", "partitions"];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)));
   const line = (cells: string[]) =>
     cells

@@ -4,6 +4,7 @@ import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { exchangeStreamName } from "./exchange-stream.js";
+import { groupLag } from "./group-lag.js";
 import { GroupPipeline } from "./group-pipeline.js";
 import { useServer } from "./testing/server-fixture.js";
 
@@ -112,6 +113,10 @@ describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a gr
     const c = await join("c");
     await publish("orders", [{ id: 62, cust: 4, amount: 2 }]);
     expect(await whole(c)).toEqual(await single());
+    // Every partition reports its progress: quiet, nothing pending.
+    const lag = await groupLag(fx.nc, "shop", 4);
+    expect([...lag.keys()].sort()).toEqual([0, 1, 2, 3]);
+    for (const p of lag.values()) expect(p).toEqual({ lag: 0, unsent: 0 });
     // What every partition's committed state applied is trimmed from the exchange.
     const exchange = exchangeStreamName("shop");
     expect((await fx.jsm.streams.info(exchange)).state.last_seq).toBeGreaterThan(0);

@@ -13,7 +13,8 @@ import { openStateBucket } from "./partition-backend.js";
 import type { QueryRows } from "./partition-query.js";
 import { type PartitionQueryService, servePartitionQueries } from "./partition-query-service.js";
 import { type PartitionTaskEvent, PartitionTasks, type PartitionTasksOptions } from "./partition-tasks.js";
-import { PROGRESS_RELATION, PipelineTask, type PipelineTaskSetup } from "./pipeline-task.js";
+import { PROGRESS_RELATION } from "./group-lag.js";
+import { PipelineTask, type PipelineTaskSetup } from "./pipeline-task.js";
 import { GroupError } from "./errors.js";
 
 /** How a member runs its share of a group's pipeline. */

@@ -9,15 +9,10 @@ import { exchangeFeed } from "./exchange-feed.js";
 import { ExchangeSink } from "./exchange-sink.js";
 import { exchangeStreamName, exchangeSubject } from "./exchange-stream.js";
 import { type GroupPlan, stepsOf } from "./group-plan.js";
+import { PROGRESS_RELATION } from "./group-lag.js";
 import { isPartitionPointer, PartitionBackend, type PartitionPointer } from "./partition-backend.js";
 import type { PartitionQuery, QueryRows } from "./partition-query.js";
 import type { PartitionTask } from "./partition-tasks.js";
-
-/**
- * The relation name a partition answers its progress on: one row `[partition, lag, unsent,
- * applied]` (input messages pending, exchange rows not yet sent, messages applied so far).
- */
-export const PROGRESS_RELATION = "__jf_progress";
 
 /** Milliseconds between two trims of the exchange edges a partition reads. */
 const TRIM_INTERVAL_MS = 5_000;
