@@ -17,6 +17,8 @@ export function groupBucket(group: string): string {
 export const GroupKeys = {
   /** The group's fixed config ({@link StoredConfig}), written once with create-if-absent. */
   config: "config",
+  /** The fingerprint of the pipeline the group runs (`planFingerprint`), written once with create-if-absent. */
+  plan: "plan",
   /** A member's lease ({@link MemberValue}): written with a per-message TTL, renewed by compare-and-set. */
   member: (id: string) => `members.${id}`,
   /** A partition's owner ({@link PartitionValue}), changed only by compare-and-set. */
@@ -31,12 +33,14 @@ export function keySubject(group: string, key: string): string {
 /** What a key of the bucket is, from its name. */
 export type ParsedKey =
   | { readonly kind: "config" }
+  | { readonly kind: "plan" }
   | { readonly kind: "member"; readonly id: string }
   | { readonly kind: "partition"; readonly partition: number }
   | { readonly kind: "other" };
 
 export function parseKey(key: string): ParsedKey {
   if (key === GroupKeys.config) return { kind: "config" };
+  if (key === GroupKeys.plan) return { kind: "plan" };
   if (key.startsWith("members.")) return { kind: "member", id: key.slice("members.".length) };
   if (key.startsWith("partitions.")) {
     const partition = Number(key.slice("partitions.".length));

@@ -125,4 +125,18 @@ describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a gr
       interval: 250,
     });
   }, 120_000);
+
+  it("refuses a member started with another pipeline, before it takes a partition", async () => {
+    const nc = await connect({ servers: fx.server.url });
+    try {
+      const other = await sqlPipeline()
+        .sql(`${sql}\nCREATE MATERIALIZED VIEW extra AS SELECT id FROM customers;`)
+        .plan();
+      await expect(
+        GroupPipeline.start(nc, other, { group: "shop", stateBucket: "shop-state", member: { name: "odd" } }),
+      ).rejects.toThrow(/group "shop" runs another pipeline: this SQL file's relations/);
+    } finally {
+      await nc.close();
+    }
+  });
 });

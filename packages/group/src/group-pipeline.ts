@@ -16,6 +16,7 @@ import { type PartitionTaskEvent, PartitionTasks, type PartitionTasksOptions } f
 import { PROGRESS_RELATION } from "./group-lag.js";
 import { PipelineTask, type PipelineTaskSetup } from "./pipeline-task.js";
 import { GroupError } from "./errors.js";
+import { checkGroupPlan } from "./plan-fingerprint.js";
 
 /** How a member runs its share of a group's pipeline. */
 export interface GroupPipelineOptions {
@@ -73,6 +74,7 @@ export class GroupPipeline {
       ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     });
     const plan = planGroup(planned, group.partitions);
+    await checkGroupPlan(group, planned);
     const js = jetstream(nc);
     await ensureExchangeStream(await jetstreamManager(nc), group.name);
     const os = await openStateBucket(js, options.stateBucket);
