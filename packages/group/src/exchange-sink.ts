@@ -1,6 +1,6 @@
 import { type ChangeBatch, wholeNumberOption } from "@jetflow/core";
 import type { EpochSink } from "@jetflow/pipeline";
-import type { SinkInput } from "@jetflow/sinks";
+import { AckWaiters, type SinkInput } from "@jetflow/sinks";
 import { KeyedStore } from "@jetflow/state";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { ExchangeError } from "./errors.js";
@@ -82,8 +82,7 @@ export class ExchangeSink implements EpochSink {
   private pumping: Promise<void> | undefined;
   /** Ends the wait before the next retry (set while waiting). */
   private wakeRetry: (() => void) | undefined;
-  private waiters: (() => void)[] = [];
-  private lowWaiters: { readonly at: number; readonly resolve: () => void }[] = [];
+  private readonly waiters = new AckWaiters();
 
   constructor(
     private readonly js: JetStreamClient,
@@ -184,14 +183,12 @@ export class ExchangeSink implements EpochSink {
 
   /** Resolves once every committed epoch is published and acked (at once when none is waiting). */
   drained(): Promise<void> {
-    if (!this.hasCommittedWork() || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.waiters.drained(!this.hasCommittedWork() || this.closed);
   }
 
   /** Resolves once at most `n` messages are pending (see {@link pending}). */
   pendingAtMost(n: number): Promise<void> {
-    if (this.pending <= n || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.lowWaiters.push({ at: n, resolve }));
+    return this.waiters.pendingAtMost(n, this.pending, this.closed);
   }
 
   /** Stops publishing after the epoch in flight (what is unpublished stays in the store). */
@@ -199,8 +196,7 @@ export class ExchangeSink implements EpochSink {
     this.closed = true;
     this.wakeRetry?.();
     await this.pumping;
-    for (const w of this.waiters.splice(0)) w();
-    for (const w of this.lowWaiters.splice(0)) w.resolve();
+    this.waiters.releaseAll();
   }
 
   private newWriter(): ExchangeWriter {
@@ -235,7 +231,7 @@ export class ExchangeSink implements EpochSink {
     if (this.pumping !== undefined || !this.opened || this.closed) return;
     this.pumping = this.publishCommitted().finally(() => {
       this.pumping = undefined;
-      if (this.closed || !this.hasCommittedWork()) for (const w of this.waiters.splice(0)) w();
+      if (this.closed || !this.hasCommittedWork()) this.waiters.releaseDrained();
       // committed() may have come between the loop's last look and here.
       else this.pump();
     });
@@ -260,10 +256,7 @@ export class ExchangeSink implements EpochSink {
       this.store.delete(key);
       this.sealedMessages -= this.sealed.get(epoch) ?? 0;
       this.sealed.delete(epoch);
-      const pending = this.pending;
-      const ready = this.lowWaiters.filter((w) => pending <= w.at);
-      this.lowWaiters = this.lowWaiters.filter((w) => pending > w.at);
-      for (const w of ready) w.resolve();
+      this.waiters.pendingNow(this.pending);
     }
   }
 

@@ -21,3 +21,4 @@ export { MAX_BATCH_MESSAGES } from "./atomic-batch.js";
 export { NatsSink } from "./nats-sink.js";
 export type { NatsSinkOptions, SinkDelivery } from "./nats-sink.js";
 export { SinkError } from "./errors.js";
+export { AckWaiters } from "./ack-waiters.js";

@@ -6,6 +6,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { AckPublisher } from "./ack-publisher.js";
+import { AckWaiters } from "./ack-waiters.js";
 import { deliverAtomic, MAX_BATCH_MESSAGES } from "./atomic-batch.js";
 import { type DeliveryCounters, type DeliveryOptions, deliver } from "./deliver.js";
 import { Encoder, type SinkInput } from "./encoder.js";
@@ -88,8 +89,7 @@ export class NatsSink {
   private closed = false;
   /** The store had no identity when restored: this sink starts from nothing. */
   private fresh = true;
-  private waiters: (() => void)[] = [];
-  private lowWaiters: { readonly at: number; readonly resolve: () => void }[] = [];
+  private readonly waiters = new AckWaiters();
 
   constructor(
     readonly name: string,
@@ -234,14 +234,12 @@ export class NatsSink {
 
   /** Resolves once every committed epoch is acked (at once when none is pending). */
   drained(): Promise<void> {
-    if (!this.hasCommittedWork()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.waiters.drained(!this.hasCommittedWork());
   }
 
   /** Resolves once at most `n` messages are pending (see {@link pending}): backpressure's resume signal. */
   pendingAtMost(n: number): Promise<void> {
-    if (this.pending <= n || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.lowWaiters.push({ at: n, resolve }));
+    return this.waiters.pendingAtMost(n, this.pending, this.closed);
   }
 
   /** Stops publishing (what is unpublished stays in the state) and closes the connection. */
@@ -251,8 +249,7 @@ export class NatsSink {
     await this.pumping?.catch(() => undefined);
     await this.nc?.close().catch(() => undefined);
     this.nc = undefined;
-    for (const w of this.waiters.splice(0)) w();
-    for (const w of this.lowWaiters.splice(0)) w.resolve();
+    this.waiters.releaseAll();
   }
 
   private meta(): SinkMeta {
@@ -268,7 +265,7 @@ export class NatsSink {
     if (this.pumping !== undefined || this.send === undefined) return;
     this.pumping = this.publishCommitted().finally(() => {
       this.pumping = undefined;
-      if (!this.hasCommittedWork() || this.closed) for (const w of this.waiters.splice(0)) w();
+      if (!this.hasCommittedWork() || this.closed) this.waiters.releaseDrained();
       else this.pump();
     });
   }
@@ -317,10 +314,7 @@ export class NatsSink {
       this.sealedMessages -= entry.messages;
       const mode = this.config.target.kind === "kv" ? "kv" : this.atomic ? "atomic" : "one_by_one";
       this.options.onDelivered?.({ epoch, messages: entry.messages, mode });
-      const pending = this.pending;
-      const ready = this.lowWaiters.filter((w) => pending <= w.at);
-      this.lowWaiters = this.lowWaiters.filter((w) => pending > w.at);
-      for (const w of ready) w.resolve();
+      this.waiters.pendingNow(this.pending);
     }
   }
 
