@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { type ChangeBatch, type ColumnDef, cellAt, columnsOf, jsonKeys, RETRACT, rowJson } from "@jetflow/core";
-import type { RelationHandle } from "@jetflow/pipeline";
+import type { ChangeFeed } from "./served-relations.js";
 import type { Data } from "apache-arrow";
 import { rowFormat } from "./row-format.js";
 import { jsonArrayChunks, writeChunks } from "./rows-body.js";
@@ -26,7 +26,7 @@ import { jsonArrayChunks, writeChunks } from "./rows-body.js";
  */
 export function streamChanges(
   res: ServerResponse,
-  relation: RelationHandle,
+  relation: ChangeFeed,
   opts: { chunkRows: number; maxBufferBytes: number; onDrop?: () => void },
 ): void {
   res.writeHead(200, {
