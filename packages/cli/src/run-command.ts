@@ -40,7 +40,7 @@ Options:
                           needs --state-bucket; --print reads the whole relation from the group;
                           --http and --nats-service answer for the whole relation on any member,
                           /metrics shows the member's partitions, lag per partition, rebalances;
-                          /api/relations/NAME/changes answers 501 for a group)
+                          SSE changes of a group relation are found by polling it every second)
   --partitions N          the group's partition count when this member creates it (default 16)
   --lease-seconds N       a member that stops renewing (crash, pause) loses its partitions after
                           N seconds (default 5); the others take them over from its last commit

@@ -1,10 +1,12 @@
-import { ErrorCode } from "@jetflow/core";
+import { ErrorCode, wholeNumberOption } from "@jetflow/core";
 import type { GroupPipeline } from "@jetflow/group";
 import { RelationNameError } from "@jetflow/pipeline";
 import { RequestError } from "./errors.js";
 import { groupMetricsText } from "./group-metrics.js";
+import { GroupChangePolls } from "./group-change-polls.js";
 import { GroupReadiness } from "./group-readiness.js";
 import { GroupStatusBoard } from "./group-status-board.js";
+import type { GroupServeOptions } from "./options.js";
 import { columnList } from "./pipeline-relations.js";
 import type { RelationSource, RelationSummary, ServedRelation, ServedRelations } from "./served-relations.js";
 
@@ -18,8 +20,8 @@ import type { RelationSource, RelationSummary, ServedRelation, ServedRelations }
  *
  * - `rows` in the listing is the whole relation's count: a gather per relation (it costs a scan);
  * - a partition's refusal (unknown column, bad value) answers as one pipeline's would (400, same body);
- * - `/changes` answers 501: a member holds the changes of its own partitions only, and a
- *   group-wide change stream is not built yet (poll the rows instead);
+ * - `/changes`: the whole relation's changes found by polling it ({@link GroupChangePolls},
+ *   every `changesPollMs`, default 1000); 501 for a source (it keeps no rows to compare);
  * - readiness: see {@link GroupReadiness}; status and metrics: the member's (see
  *   {@link GroupStatusBoard}, {@link groupMetricsText}).
  *
@@ -28,20 +30,29 @@ import type { RelationSource, RelationSummary, ServedRelation, ServedRelations }
  * const server = await serveRelations(groupRelations(g), { port: 8080 }); // what serveGroup(g) does
  * ```
  */
-export function groupRelations(g: GroupPipeline): ServedRelations {
+export function groupRelations(
+  g: GroupPipeline,
+  options: Pick<GroupServeOptions, "changesPollMs"> = {},
+): ServedRelations {
+  const pollMs = wholeNumberOption("changesPollMs", options.changesPollMs, 1000, 10);
   const readiness = new GroupReadiness(g);
   const board = new GroupStatusBoard(g);
+  const polls = new GroupChangePolls(g, pollMs);
+  const countDrop = g.metrics.counter(
+    "jetflow_sse_clients_dropped_total",
+    "SSE clients disconnected because they did not read (unread bytes past the bound)",
+  );
   return {
-    ...groupRelationSource(g),
+    ...groupRelationSource(g, polls),
     list: () => relationList(g),
     get ready() {
       return readiness.ready;
     },
     status: () => board.read(),
     metricsText: () => groupMetricsText(g),
-    // No SSE stream is served for a group (501), so no client is ever dropped.
-    countDroppedClient: () => undefined,
+    countDroppedClient: () => countDrop("", 1),
     close: () => {
+      polls.close();
       readiness.close();
       board.close();
     },
@@ -49,12 +60,17 @@ export function groupRelations(g: GroupPipeline): ServedRelations {
 }
 
 /** A group's relations to query (what its NATS service needs): the SQL's relations, whole. */
-export function groupRelationSource(g: GroupPipeline): RelationSource {
+export function groupRelationSource(g: GroupPipeline, polls?: GroupChangePolls): RelationSource {
   const names = g.planned.relations.map((r) => r.name);
-  return { names: () => names, relation: (name) => relation(g, name, names) };
+  return { names: () => names, relation: (name) => relation(g, name, names, polls) };
 }
 
-function relation(g: GroupPipeline, name: string, names: readonly string[]): ServedRelation {
+function relation(
+  g: GroupPipeline,
+  name: string,
+  names: readonly string[],
+  polls: GroupChangePolls | undefined,
+): ServedRelation {
   const sink = g.planned.sinks.find((s) => s.name === name);
   if (sink !== undefined) {
     const from = sink.spec.from;
@@ -76,12 +92,17 @@ function relation(g: GroupPipeline, name: string, names: readonly string[]): Ser
     // Every answer of a group comes as an Arrow table (formatted as one pipeline's lookup is).
     lookupByKey: async () => undefined,
     lookup: (equal) => g.lookupTable(name, equal),
-    changeFeed: () => {
-      throw new RequestError(
-        501,
-        ErrorCode.NotFound,
-        `changes of "${name}" are not served by a group member yet: it holds the changes of its own partitions only; read the whole relation with GET /api/relations/${name} (or the NATS service's jetflow.query.${name}) instead`,
-      );
+    changeFeed: async () => {
+      if (r.kind === "source" || polls === undefined) {
+        throw new RequestError(
+          501,
+          ErrorCode.NotFound,
+          r.kind === "source"
+            ? `changes of source "${name}" are not served by a group member: a source keeps no rows to compare; read a table or view over it`
+            : `changes of "${name}" are served by the HTTP server only; read the whole relation with jetflow.query.${name}`,
+        );
+      }
+      return polls.feed(name, r.columns);
     },
   };
 }

@@ -85,7 +85,7 @@ describe.runIf(groups)(
           member: { name, leaseSeconds: 2 },
           tasks: { commitIntervalMs: 200 },
         });
-        members.push({ nc, g, http: await serveGroup(g), svc: await groupNatsService(g) });
+        members.push({ nc, g, http: await serveGroup(g, { changesPollMs: 200 }), svc: await groupNatsService(g) });
       }
       for (const { g } of members) await g.caughtUp();
     }, 120_000);
@@ -155,7 +155,7 @@ describe.runIf(groups)(
       }
     });
 
-    it("refuses as one pipeline does: 404 unknown relation, 400 unknown column or bad value, 501 changes", async () => {
+    it("refuses as one pipeline does: 404 unknown relation, 400 unknown column or bad value, 501 a source's changes", async () => {
       const member = members[1]?.http.url as string;
       const missing = await get(`${member}/api/relations/nope`);
       expect(missing.status).toBe(404);
@@ -166,7 +166,7 @@ describe.runIf(groups)(
         const got = await get(`${member}${path}`);
         expect({ path, status: got.status, text: got.text }).toEqual({ path, status: want.status, text: want.text });
       }
-      const changes = await get(`${member}/api/relations/by_region/changes`);
+      const changes = await get(`${member}/api/relations/events/changes`);
       expect(changes.status).toBe(501);
       expect(JSON.parse(changes.text)).toEqual({ error: expect.stringContaining("not served"), code: "NOT_FOUND" });
     });
@@ -209,5 +209,67 @@ describe.runIf(groups)(
         await ref.stop();
       }
     });
+
+    it("streams the whole relation's changes over SSE: a snapshot, then changes giving the rows one pipeline has", async () => {
+      const member = members[1]?.http.url as string;
+      const res = await fetch(`${member}/api/relations/by_region/changes`);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const events = sseEvents(res);
+      const first = await events.next();
+      expect(first.value?.event).toBe("snapshot");
+      expect(first.value?.data).toEqual(JSON.parse((await get(`${reference.url}/api/relations/by_region`)).text));
+      const rows = new Map<string, number>();
+      for (const row of (first.value?.data ?? []) as unknown[]) rows.set(JSON.stringify(row), 1);
+      // Order 3 moves from west to north: two groups' rows change, wherever their partitions are.
+      const js = (await jetstreamManager(client)).jetstream();
+      await js.publish("shop.orders", JSON.stringify({ ...order(183), region: "north", amount: 1000 }));
+      await until(async () =>
+        (await get(`${reference.url}/api/relations/by_region?region=north`)).text.includes('"n":19'),
+      );
+      const want = (JSON.parse((await get(`${reference.url}/api/relations/by_region`)).text) as unknown[]).map((r) =>
+        JSON.stringify(r),
+      );
+      const same = () => rows.size === want.length && want.every((r) => rows.get(r) === 1);
+      while (!same()) {
+        const next = await events.next();
+        expect(next.value?.event).toBe("change");
+        for (const { op, row } of (next.value?.data ?? []) as { op: string; row: unknown }[]) {
+          const key = JSON.stringify(row);
+          const n = (rows.get(key) ?? 0) + (op === "+" ? 1 : -1);
+          if (n === 0) rows.delete(key);
+          else rows.set(key, n);
+        }
+      }
+      await events.return(undefined);
+    });
   },
 );
+
+/** The events of an SSE response, parsed (`data` as JSON), as they come. */
+async function* sseEvents(res: Response): AsyncGenerator<{ event: string; data: unknown }> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      let end = text.indexOf("\n\n");
+      while (end < 0) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+        end = text.indexOf("\n\n");
+      }
+      const block = text.slice(0, end);
+      text = text.slice(end + 2);
+      let event = "message";
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) event = line.slice(7);
+        else if (line.startsWith("data: ")) data.push(line.slice(6));
+      }
+      if (data.length > 0) yield { event, data: JSON.parse(data.join("\n")) };
+    }
+  } finally {
+    await reader.cancel();
+  }
+}

@@ -3,7 +3,12 @@ import { ErrorCode } from "@jetflow/core";
 import type { GroupPipeline } from "@jetflow/group";
 import type { Pipeline } from "@jetflow/pipeline";
 import { errorResponse, RequestError } from "./errors.js";
-import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } from "./options.js";
+import {
+  type GroupServeOptions,
+  type ResolvedServeOptions,
+  resolveServeOptions,
+  type ServeOptions,
+} from "./options.js";
 import { parseRowsQuery } from "./query.js";
 import { groupRelations } from "./group-relations.js";
 import { pipelineRelations } from "./pipeline-relations.js";
@@ -62,7 +67,8 @@ export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<Je
 /**
  * {@link serve} for a member of a group: the same endpoints and answers, each for the WHOLE
  * relation whichever member is asked (see {@link groupRelations}: rows gathered from every
- * partition's owner, lookups by the placement key sent to one partition). `/changes` answers 501.
+ * partition's owner, lookups by the placement key sent to one partition). `/changes` streams the
+ * whole relation's changes found by polling it every `changesPollMs` (see `GroupChangePolls`).
  *
  * @example
  * ```ts
@@ -71,8 +77,9 @@ export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<Je
  * // curl 'http://127.0.0.1:8080/api/relations/by_region?region=north' on any member
  * ```
  */
-export async function serveGroup(g: GroupPipeline, options: ServeOptions = {}): Promise<JetflowServer> {
-  return serveRelations(groupRelations(g), options);
+export async function serveGroup(g: GroupPipeline, options: GroupServeOptions = {}): Promise<JetflowServer> {
+  const { changesPollMs, ...rest } = options;
+  return serveRelations(groupRelations(g, changesPollMs === undefined ? {} : { changesPollMs }), rest);
 }
 
 /**
@@ -140,7 +147,7 @@ async function route(
   if (m !== null) {
     const relation = served.relation(relationName(m[1] as string));
     if (m[2] !== undefined) {
-      streamChanges(res, relation.changeFeed(), {
+      streamChanges(res, await relation.changeFeed(), {
         chunkRows: o.chunkRows,
         maxBufferBytes: o.maxClientBufferBytes,
         onDrop,

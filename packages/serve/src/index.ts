@@ -6,7 +6,7 @@
  */
 export type { JetflowServer } from "./http-server.js";
 export { ARROW_STREAM, serve, serveGroup, serveRelations } from "./http-server.js";
-export type { ServeOptions } from "./options.js";
+export type { GroupServeOptions, ServeOptions } from "./options.js";
 export type { JetflowNatsService, NatsServiceOptions } from "./nats-service.js";
 export { groupNatsService, natsService } from "./nats-service.js";
 export type {
@@ -20,5 +20,6 @@ export type {
 export { pipelineRelations, pipelineRelationSource } from "./pipeline-relations.js";
 export { groupRelations, groupRelationSource } from "./group-relations.js";
 export { groupMetricsText, labelledText } from "./group-metrics.js";
+export { GroupChangePolls } from "./group-change-polls.js";
 export type { StatusReading } from "./status-board.js";
 export { RequestError } from "./errors.js";

@@ -2,6 +2,7 @@ import { type ColumnDef, ErrorCode, formatSqlType } from "@jetflow/core";
 import type { Pipeline } from "@jetflow/pipeline";
 import { filter, map } from "rxjs";
 import { RequestError } from "./errors.js";
+import { changeFormatter } from "./sse.js";
 import { Readiness } from "./readiness.js";
 import type { RelationSource, RelationSummary, ServedRelation, ServedRelations } from "./served-relations.js";
 import { StatusBoard } from "./status-board.js";
@@ -68,7 +69,10 @@ function relation(p: Pipeline, name: string): ServedRelation {
     columns: r.columns,
     lookupByKey: (equal) => r.lookupByKey(equal),
     lookup: (equal) => r.lookup(equal),
-    changeFeed: () => r,
+    changeFeed: async () => {
+      const format = changeFormatter(r.columns);
+      return { columns: r.columns, snapshot: () => r.snapshot(), changeEvents$: r.changes$.pipe(map(format)) };
+    },
   };
 }
 

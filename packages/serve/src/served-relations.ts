@@ -1,5 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
-import type { Equalities, KeyedLookup, RelationHandle } from "@jetflow/pipeline";
+import type { Equalities, KeyedLookup } from "@jetflow/pipeline";
 import type { Table } from "apache-arrow";
 import type { Observable } from "rxjs";
 import type { StatusReading } from "./status-board.js";
@@ -15,8 +15,18 @@ export interface RelationSummary {
   readonly rows: number;
 }
 
-/** What a relation's changes stream reads: its rows now and its changes from now on, taken at one instant. */
-export type ChangeFeed = Pick<RelationHandle, "columns" | "snapshot" | "changes$">;
+/**
+ * What a relation's changes stream reads: its rows now and its changes from now on, taken at one
+ * instant (`snapshot()` and subscribing to `changeEvents$` in the same turn miss nothing and count
+ * nothing twice).
+ */
+export interface ChangeFeed {
+  readonly columns: readonly ColumnDef[];
+  /** The rows now; undefined for a source (it keeps none). */
+  snapshot(): Table | undefined;
+  /** Each change as the `data` of a `change` event: the JSON array of `{"op": "+"|"-", "row"}`. */
+  readonly changeEvents$: Observable<string>;
+}
 
 /** One relation as the HTTP server and the NATS service answer for it. */
 export interface ServedRelation {
@@ -34,11 +44,8 @@ export interface ServedRelation {
    * @throws LookupError (or an error whose `cause` is one, code `UNKNOWN_COLUMN`/`INVALID_VALUE`) for a bad request
    */
   lookup(equal: Equalities): Promise<Table>;
-  /**
-   * Its change stream for `/changes`.
-   * @throws RequestError (501) when this kind of server does not serve one
-   */
-  changeFeed(): ChangeFeed;
+  /** Its change stream for `/changes`. */
+  changeFeed(): Promise<ChangeFeed>;
 }
 
 /** What a relation set announces as it changes (a pipeline's `exec()` creating or dropping one). */

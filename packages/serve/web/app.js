@@ -2,7 +2,7 @@
 // Relations come from /api/relations; each is a live table fed by its SSE stream
 // (/api/relations/NAME/changes: a snapshot event, then change events of {op, row});
 // /api/status is polled for the sparklines (the last 5 minutes). Where no change stream is served
-// (a group member answers 501), a table polls its rows every POLL_MS instead.
+// (a 501), a table polls its rows every POLL_MS instead.
 
 const MAX_ROWS = 200; // rows shown per relation (the count says how many there are)
 const POLL_MS = 2000; // a table's rows poll, where no change stream is served
@@ -61,7 +61,7 @@ class LiveTable {
       this.changed();
     });
     events.addEventListener("error", () => {
-      // A server that streams no changes (a group member answers 501) closes the stream for good:
+      // A server that streams no changes (it answers 501) closes the stream for good:
       // poll the rows instead.
       if (events.readyState === EventSource.CLOSED && this.relation.kind !== "source") this.poll();
     });
