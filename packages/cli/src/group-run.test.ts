@@ -48,10 +48,12 @@ describe("jetflow run --group with --http and --nats-service", () => {
         const run = capture();
         const args = [file, "--group", "shop", "--state-bucket", "shop-state", "--partitions", "3", "--http", "0"];
         const done = runCommand([...args, "--nats-service", "--lease-seconds", "2"], run.io);
-        await vi.waitFor(() => expect(run.stderr()).toMatch(/jetflow: serving http:\/\/127\.0\.0\.1:\d+\n/), {
-          timeout: 30_000,
-        });
-        expect(run.stderr()).toContain("jetflow: NATS service jetflow answering on jetflow.query.<relation>");
+        // The HTTP server is up first, then the NATS service.
+        await vi.waitFor(
+          () => expect(run.stderr()).toContain("jetflow: NATS service jetflow answering on jetflow.query.<relation>"),
+          { timeout: 30_000 },
+        );
+        expect(run.stderr()).toMatch(/jetflow: serving http:\/\/127\.0\.0\.1:\d+\n/);
         const url = /jetflow: serving (\S+)\n/.exec(run.stderr())?.[1] as string;
         await vi.waitFor(
           async () => {
