@@ -121,7 +121,7 @@ export class GroupPipeline {
     let lagged = new Set<string>();
     m.onCollect(() => {
       owned("", member.owned().size);
-      // A partition that moved away leaves no stale series behind.
+      // A partition that moved away reads 0 here (a series cannot be withdrawn); its new owner reports its lag.
       const now = new Set<string>();
       for (const [p, pl] of this.partitionPipelines()) {
         const label = `partition="${p}"`;
