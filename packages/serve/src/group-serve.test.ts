@@ -22,6 +22,8 @@ CREATE TABLE orders (id int PRIMARY KEY, region varchar, amount double, at times
 CREATE SOURCE events (id int, region varchar, amount double, at timestamptz) ${w};
 CREATE MATERIALIZED VIEW by_region AS SELECT region, count(*) AS n, sum(amount) AS total FROM orders GROUP BY region;
 CREATE MATERIALIZED VIEW everything AS SELECT count(*) AS n, max(amount) AS biggest FROM orders;
+CREATE SINK big_out FROM by_region WITH (connector = 'nats', server_url = '${url}', connect_mode = 'plain', subject = 'out.by_region', force_append_only = 'true') FORMAT PLAIN ENCODE JSON;
+CREATE SINK cheap_out AS SELECT id, amount FROM orders WHERE amount < 10 WITH (connector = 'nats', server_url = '${url}', connect_mode = 'plain', subject = 'out.cheap', force_append_only = 'true') FORMAT PLAIN ENCODE JSON;
 `;
 };
 
@@ -68,6 +70,7 @@ describe.runIf(groups)(
       client = await connect({ servers: server.url });
       const jsm = await jetstreamManager(client);
       await jsm.streams.add({ name: "SHOP", subjects: ["shop.>"] });
+      await jsm.streams.add({ name: "OUT", subjects: ["out.>"] });
       const js = jsm.jetstream();
       for (let i = 0; i < 240; i++) await js.publish("shop.orders", JSON.stringify(order(i)));
       const sql = sqlOf(server.url);
@@ -166,6 +169,11 @@ describe.runIf(groups)(
         const got = await get(`${member}${path}`);
         expect({ path, status: got.status, text: got.text }).toEqual({ path, status: want.status, text: want.text });
       }
+      const sink = await get(`${member}/api/relations/big_out`);
+      expect({ status: sink.status, text: sink.text }).toEqual({
+        status: 404,
+        text: (await get(`${reference.url}/api/relations/big_out`)).text,
+      });
       const changes = await get(`${member}/api/relations/events/changes`);
       expect(changes.status).toBe(501);
       expect(JSON.parse(changes.text)).toEqual({ error: expect.stringContaining("not served"), code: "NOT_FOUND" });
