@@ -1,6 +1,8 @@
 import { toJsonLines } from "@jetflow/core";
-import { connectNats } from "@jetflow/connector-nats";
+import { connectNats, type NatsConnectConfig } from "@jetflow/connector-nats";
 import { GroupPipeline } from "@jetflow/group";
+import { groupNatsService, type JetflowNatsService, type JetflowServer, serveGroup } from "@jetflow/serve";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Pipeline, PipelineOptions } from "@jetflow/pipeline";
 import { UsageError } from "./errors.js";
 import { toTextTable } from "./output/text-table.js";
@@ -23,6 +25,66 @@ export interface GroupRunFlags {
   readonly printName: string | undefined;
   readonly format: "jsonl" | "table";
   readonly verbose: boolean;
+  /** What the member serves (`--http`, `--metrics-port`, `--nats-service`). */
+  readonly serve: GroupServeFlags;
+}
+
+/** `--http PORT`, `--http-host`, `--metrics-port N`, `--nats-service [--nats-service-server URL]` of a member. */
+export interface GroupServeFlags {
+  readonly httpPort: number | undefined;
+  readonly metricsPort: number | undefined;
+  readonly httpHost: string | undefined;
+  readonly natsService: boolean;
+  readonly natsServiceServers: string[] | undefined;
+}
+
+/** What a member serves while it runs, stopped by `stop()` (again: nothing). */
+interface Serving {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts what the flags ask a member to serve: HTTP servers (`serveGroup`, printing where
+ * `--http` listens) and the NATS service (`groupNatsService`, on the group's connection or, with
+ * `--nats-service-server`, on a connection of its own with the SQL's auth).
+ */
+async function startServing(
+  g: GroupPipeline,
+  flags: GroupServeFlags,
+  connection: NatsConnectConfig,
+  io: Io,
+): Promise<Serving> {
+  const servers: JetflowServer[] = [];
+  let service: JetflowNatsService | undefined;
+  let own: NatsConnection | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await service?.stop().catch(() => undefined);
+    await own?.close().catch(() => undefined);
+    for (const server of servers) await server.close();
+  };
+  try {
+    for (const port of new Set([flags.httpPort, flags.metricsPort])) {
+      if (port === undefined) continue;
+      const server = await serveGroup(g, { port, ...(flags.httpHost === undefined ? {} : { host: flags.httpHost }) });
+      servers.push(server);
+      // Where it listens (the port may have been 0); --metrics-port alone stays quiet, as without --group.
+      if (port === flags.httpPort) io.stderr.write(`jetflow: serving ${server.url}\n`);
+    }
+    if (flags.natsService) {
+      const on = flags.natsServiceServers;
+      own =
+        on === undefined ? undefined : await connectNats({ ...connection, servers: on }, { name: "jetflow-service" });
+      service = await groupNatsService(g, own === undefined ? {} : { connection: own });
+      io.stderr.write("jetflow: NATS service jetflow answering on jetflow.query.<relation> for the whole group\n");
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { stop };
 }
 
 /**
@@ -58,6 +120,7 @@ export async function runGroup(planned: Pipeline, flags: GroupRunFlags, io: Io):
     io.stderr.write(
       `jetflow: member ${g.member.id} of group ${g.name} (${g.plan.partitions} partitions, ${g.plan.edges.length} exchange edges)\n`,
     );
+    const serving = await startServing(g, flags.serve, connection, io);
     const events = g.events$.subscribe((e) => {
       if (e.type === "error") io.stderr.write(`jetflow: ${e.message}\n`);
       else if (flags.verbose) io.stderr.write(`jetflow: ${JSON.stringify(e)}\n`);
@@ -75,10 +138,13 @@ export async function runGroup(planned: Pipeline, flags: GroupRunFlags, io: Io):
         await Promise.race([io.interrupted, g.failed]);
         await print();
       }
+      // Stop answering first: once the member leaves, its partitions answer nowhere until taken over.
+      await serving.stop();
       await g.leave();
       return 0;
     } finally {
       events.unsubscribe();
+      await serving.stop();
     }
   } finally {
     await nc.close().catch(() => undefined);

@@ -37,7 +37,10 @@ Options:
                           in the environment overrides it
   --group NAME            run as one member of group NAME: every process started with the same
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
-                          needs --state-bucket; --print reads the whole relation from the group)
+                          needs --state-bucket; --print reads the whole relation from the group;
+                          --http and --nats-service answer for the whole relation on any member,
+                          /metrics shows the member's partitions, lag per partition, rebalances;
+                          SSE changes of a group relation are found by polling it every second)
   --partitions N          the group's partition count when this member creates it (default 16)
   --lease-seconds N       a member that stops renewing (crash, pause) loses its partitions after
                           N seconds (default 5); the others take them over from its last commit
@@ -132,12 +135,6 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   } else {
     if (stateBucket === undefined)
       throw new UsageError("run: --group needs --state-bucket NAME (where the partitions' state lives)");
-    const alone = [
-      [stateDir, "--state-dir"],
-      [httpPort ?? metricsPort, "--http"],
-      [natsServiceOn ? true : undefined, "--nats-service"],
-    ].find(([v]) => v !== undefined);
-    if (alone !== undefined) throw new UsageError(`run: ${alone[1]} does not work with --group yet`);
     return runGroup(
       p,
       {
@@ -150,6 +147,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
         printName: values.print,
         format,
         verbose: values.verbose === true,
+        serve: {
+          httpPort,
+          metricsPort,
+          httpHost,
+          natsService: natsServiceOn,
+          natsServiceServers: serviceServers,
+        },
       },
       io,
     );

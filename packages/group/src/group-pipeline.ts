@@ -1,5 +1,5 @@
 import { messageOf, type SqlType } from "@jetflow/core";
-import type { PipelineOptions, PipelinePlan } from "@jetflow/pipeline";
+import { Metrics, type Pipeline, type PipelineOptions, type PipelinePlan } from "@jetflow/pipeline";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Table } from "apache-arrow";
@@ -32,6 +32,32 @@ export interface GroupPipelineOptions {
   readonly pipeline?: PipelineOptions;
 }
 
+/** Column kinds whose lookup values route as given when they are JSON numbers (or whole-number text). */
+const NUMBER_KINDS: ReadonlySet<string> = new Set(["smallint", "integer", "bigint", "double precision", "real"]);
+
+/**
+ * The lookup values of the placement columns as `partitionOfRow` must see them to find the
+ * partition the rows are in, or undefined when a value's form is not one routing reads safely
+ * (`"1.50"` for a double, a timestamp's text): such a lookup asks every partition, which is slower
+ * but never misses a row. Whole-number text for a number column (`?id=42`) routes as the number.
+ */
+function routedValues(types: readonly SqlType[], values: readonly unknown[]): unknown[] | undefined {
+  const out: unknown[] = [];
+  for (const [i, t] of types.entries()) {
+    const v = values[i];
+    if (
+      v === null ||
+      (t.kind === "varchar" && typeof v === "string") ||
+      (t.kind === "boolean" && typeof v === "boolean")
+    ) {
+      out.push(v);
+    } else if (NUMBER_KINDS.has(t.kind) && typeof v === "number") out.push(v);
+    else if (NUMBER_KINDS.has(t.kind) && typeof v === "string" && /^-?\d{1,15}$/.test(v)) out.push(Number(v));
+    else return undefined;
+  }
+  return out;
+}
+
 /** How long {@link GroupPipeline.caughtUp} waits between two looks at every partition. */
 const CAUGHT_UP_POLL_MS = 1_000;
 
@@ -50,17 +76,64 @@ const CAUGHT_UP_POLL_MS = 1_000;
  * ```
  */
 export class GroupPipeline {
+  /**
+   * The member's own series (Prometheus text by `metrics.render()`): `jetflow_group_partitions_owned`,
+   * `jetflow_group_rebalances_total{event="acquired"|"released"}`, `jetflow_group_commits_total`,
+   * `jetflow_group_commit_refused_total` and `jetflow_group_partition_lag{partition="p"}` (messages
+   * pending for each partition it runs). The partitions' own pipelines keep theirs
+   * ({@link partitionPipelines}).
+   */
+  readonly metrics = new Metrics();
+
   private constructor(
     readonly nc: NatsConnection,
     /** The group's name. */
     readonly name: string,
     readonly plan: GroupPlan,
+    /** The SQL's own plan, as given to {@link start}: its relations (with their keys) and sinks, none hidden. */
+    readonly planned: PipelinePlan,
     readonly member: GroupMember,
     readonly tasks: PartitionTasks,
     private readonly queries: PartitionQueryService,
     /** Rejects when a partition's pipeline fails on this member (it never resolves). */
     readonly failed: Promise<never>,
-  ) {}
+    /** The latest task made for each partition. */
+    private readonly made: ReadonlyMap<number, PipelineTask>,
+  ) {
+    const m = this.metrics;
+    const rebalances = m.counter("jetflow_group_rebalances_total", "Partitions this member acquired or released");
+    const commits = m.counter("jetflow_group_commits_total", "Partition checkpoints this member committed");
+    const refused = m.counter(
+      "jetflow_group_commit_refused_total",
+      "Partition commits refused by the fence (the partition was taken over)",
+    );
+    const owned = m.gauge("jetflow_group_partitions_owned", "Partitions this member owns");
+    const lag = m.gauge("jetflow_group_partition_lag", "Messages pending for a partition this member runs");
+    // Counters start at zero, so a scrape shows every series before the first event.
+    for (const event of ["acquired", "released"]) rebalances(`event="${event}"`, 0);
+    commits("", 0);
+    refused("", 0);
+    member.events$.subscribe((e) => {
+      if (e.type === "acquired" || e.type === "released") rebalances(`event="${e.type}"`, 1);
+    });
+    tasks.events$.subscribe((e) => {
+      if (e.type === "committed") commits("", 1);
+      else if (e.type === "commit_refused") refused("", 1);
+    });
+    let lagged = new Set<string>();
+    m.onCollect(() => {
+      owned("", member.owned().size);
+      // A partition that moved away reads 0 here (a series cannot be withdrawn); its new owner reports its lag.
+      const now = new Set<string>();
+      for (const [p, pl] of this.partitionPipelines()) {
+        const label = `partition="${p}"`;
+        now.add(label);
+        lag(label, safeLag(pl));
+      }
+      for (const label of lagged) if (!now.has(label)) lag(label, 0);
+      lagged = now;
+    });
+  }
 
   /**
    * Creates or joins the group, then runs a task for every partition this member is given, from
@@ -93,8 +166,17 @@ export class GroupPipeline {
       failed: (p, e) =>
         fail(new GroupError(group.name, `group "${group.name}": partition ${p} failed: ${messageOf(e)}`, { cause: e })),
     };
-    const tasks = PartitionTasks.run(member, (p) => new PipelineTask(setup, p), options.tasks);
-    return new GroupPipeline(nc, group.name, plan, member, tasks, servePartitionQueries(tasks), done);
+    const made = new Map<number, PipelineTask>();
+    const tasks = PartitionTasks.run(
+      member,
+      (p) => {
+        const task = new PipelineTask(setup, p);
+        made.set(p, task);
+        return task;
+      },
+      options.tasks,
+    );
+    return new GroupPipeline(nc, group.name, plan, planned, member, tasks, servePartitionQueries(tasks), done, made);
   }
 
   /** What the tasks do: starts, commits, refusals, errors. */
@@ -110,6 +192,44 @@ export class GroupPipeline {
   /** The rows of a relation whose columns equal `equal`: from the key's owner when `equal` covers the relation's placement, else from every partition. */
   query(relation: string, equal: Readonly<Record<string, unknown>> = {}): Promise<QueryRows> {
     return queryGroup(this.nc, this.name, { relation, equal }, this.queryOptions(relation));
+  }
+
+  /**
+   * The rows of a relation whose columns equal `equal`, from every partition that can hold them,
+   * as one Arrow table (types kept, as {@link table}): a lookup covering the relation's placement
+   * columns asks that partition alone (when its values' form routes safely, see `routedValues`),
+   * anything else every partition. Values are taken as a lookup on one pipeline takes them (text
+   * parsed by the column's type).
+   * @throws GroupError as {@link table}; a partition's refusal (an unknown column, a value of the
+   *   wrong type) is its `cause`, with the task's `code` (`UNKNOWN_COLUMN`, `INVALID_VALUE`, ...)
+   */
+  lookupTable(relation: string, equal: Readonly<Record<string, unknown>> = {}): Promise<Table> {
+    const options = this.queryOptions(relation);
+    const key = options.relationKey;
+    const routed =
+      key?.columns.every((c) => Object.hasOwn(equal, c)) === true
+        ? routedValues(
+            key.types,
+            key.columns.map((c) => equal[c]),
+          )
+        : undefined;
+    if (key === undefined || routed === undefined) {
+      const { relationKey: _, ...every } = options;
+      return queryGroupTable(this.nc, this.name, { relation, equal }, every);
+    }
+    const asRouted = { ...equal };
+    for (const [i, c] of key.columns.entries()) asRouted[c] = routed[i];
+    return queryGroupTable(this.nc, this.name, { relation, equal: asRouted }, options);
+  }
+
+  /** The pipelines of the partitions this member runs now, by partition (ascending). */
+  partitionPipelines(): ReadonlyMap<number, Pipeline> {
+    const out = new Map<number, Pipeline>();
+    for (const p of this.tasks.running()) {
+      const pl = this.made.get(p)?.partitionPipeline;
+      if (pl !== undefined) out.set(p, pl);
+    }
+    return out;
   }
 
   /**
@@ -155,5 +275,14 @@ export class GroupPipeline {
     const types = columns.map((c) => r.columns.find((d) => d.name === c)?.type);
     if (types.some((t) => t === undefined)) return { partitions };
     return { partitions, relationKey: { columns, types: types as SqlType[] } };
+  }
+}
+
+/** A partition pipeline's lag, 0 while it is not running (a lag read then would throw). */
+function safeLag(pl: Pipeline): number {
+  try {
+    return pl.lag();
+  } catch {
+    return 0;
   }
 }

@@ -125,6 +125,11 @@ export class PipelineTask implements PartitionTask {
     });
   }
 
+  /** The partition's pipeline once `start()` has built it (its metrics, its lag), until the task is dropped. */
+  get partitionPipeline(): Pipeline | undefined {
+    return this.pipeline;
+  }
+
   async checkpoint(): Promise<PartitionPointer> {
     const { pipeline: pl, backend } = this.started();
     const written = backend.written();

@@ -16,13 +16,26 @@ export class RequestError extends JetflowError {
   }
 }
 
+/** Codes of a request's own mistakes, passed on from where they were found (a group partition's refusal). */
+const REFUSALS: Readonly<Record<string, number>> = {
+  [ErrorCode.UnknownRelation]: 404,
+  [ErrorCode.UnknownColumn]: 400,
+  [ErrorCode.InvalidValue]: 400,
+};
+
 /**
  * The status and JSON body an error is answered with: 404 for an unknown relation, 400 for an
  * unknown column or a value of the wrong type, the error's own status for a {@link RequestError},
- * 500 for anything else (its message only: errors of jetflow never carry secrets).
+ * 500 for anything else (its message only: errors of jetflow never carry secrets). An error whose
+ * `cause` is such a refusal (a group partition refusing a query: `GroupError` with the task's
+ * error as cause) answers as the refusal itself, so a group's answer is the same as one pipeline's.
  */
 export function errorResponse(e: unknown): { status: number; body: { error: string; code: string } } {
   if (e instanceof RequestError) return { status: e.status, body: { error: e.message, code: e.code } };
+  const cause = e instanceof JetflowError ? e.cause : undefined;
+  if (cause instanceof JetflowError && REFUSALS[cause.code] !== undefined) {
+    return { status: REFUSALS[cause.code] as number, body: { error: cause.message, code: cause.code } };
+  }
   if (e instanceof RelationNameError) {
     return { status: 404, body: { error: e.message, code: ErrorCode.UnknownRelation } };
   }

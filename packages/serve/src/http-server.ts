@@ -1,14 +1,21 @@
 import http from "node:http";
-import { ErrorCode, formatSqlType } from "@jetflow/core";
+import { ErrorCode } from "@jetflow/core";
+import type { GroupPipeline } from "@jetflow/group";
 import type { Pipeline } from "@jetflow/pipeline";
 import { errorResponse, RequestError } from "./errors.js";
-import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } from "./options.js";
+import {
+  type GroupServeOptions,
+  type ResolvedServeOptions,
+  resolveServeOptions,
+  type ServeOptions,
+} from "./options.js";
 import { parseRowsQuery } from "./query.js";
-import { Readiness } from "./readiness.js";
+import { groupRelations } from "./group-relations.js";
+import { pipelineRelations } from "./pipeline-relations.js";
 import { rowFormat } from "./row-format.js";
 import { jsonArrayChunks, jsonArrayText, keyedJsonText, writeArrowStream, writeChunks } from "./rows-body.js";
 import { streamChanges } from "./sse.js";
-import { StatusBoard } from "./status-board.js";
+import type { ServedRelations } from "./served-relations.js";
 import { webFile } from "./web.js";
 
 /** The media type of an Arrow IPC stream, for `Accept`. */
@@ -54,25 +61,49 @@ export interface JetflowServer {
  * ```
  */
 export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<JetflowServer> {
+  return serveRelations(pipelineRelations(p), options);
+}
+
+/**
+ * {@link serve} for a member of a group: the same endpoints and answers, each for the WHOLE
+ * relation whichever member is asked (see {@link groupRelations}: rows gathered from every
+ * partition's owner, lookups by the placement key sent to one partition). `/changes` streams the
+ * whole relation's changes found by polling it every `changesPollMs` (see `GroupChangePolls`).
+ *
+ * @example
+ * ```ts
+ * const g = await GroupPipeline.start(nc, plan, { group: "shop", stateBucket: "shop-state" });
+ * const server = await serveGroup(g, { port: 8080 });
+ * // curl 'http://127.0.0.1:8080/api/relations/by_region?region=north' on any member
+ * ```
+ */
+export async function serveGroup(g: GroupPipeline, options: GroupServeOptions = {}): Promise<JetflowServer> {
+  const { changesPollMs, ...rest } = options;
+  return serveRelations(groupRelations(g, changesPollMs === undefined ? {} : { changesPollMs }), rest);
+}
+
+/**
+ * The HTTP server of {@link serve} over any {@link ServedRelations}; `close()` closes `served` too.
+ */
+export async function serveRelations(served: ServedRelations, options: ServeOptions = {}): Promise<JetflowServer> {
   const o = resolveServeOptions(options);
-  const readiness = new Readiness(p);
-  const board = new StatusBoard(p);
-  const countDrop = p.metrics.counter(
-    "jetflow_sse_clients_dropped_total",
-    "SSE clients disconnected because they did not read (unread bytes past the bound)",
-  );
   let droppedClients = 0;
   const onDrop = () => {
     droppedClients++;
-    countDrop("", 1);
+    served.countDroppedClient();
   };
   const server = http.createServer((req, res) => {
-    route(p, o, readiness, board, onDrop, req, res).catch((e: unknown) => fail(res, e));
+    route(served, o, onDrop, req, res).catch((e: unknown) => fail(res, e));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (e) {
+    served.close();
+    throw e;
+  }
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : o.port;
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
@@ -84,8 +115,7 @@ export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<Je
       return droppedClients;
     },
     close: async () => {
-      readiness.close();
-      board.close();
+      served.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
@@ -94,10 +124,8 @@ export async function serve(p: Pipeline, options: ServeOptions = {}): Promise<Je
 }
 
 async function route(
-  p: Pipeline,
+  served: ServedRelations,
   o: ResolvedServeOptions,
-  readiness: Readiness,
-  board: StatusBoard,
   onDrop: () => void,
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -107,30 +135,23 @@ async function route(
   }
   const { path, params } = target(req.url ?? "/");
   if (path === "/healthz") return json(res, 200, { status: "ok" });
-  if (path === "/readyz") return json(res, readiness.ready ? 200 : 503, { ready: readiness.ready });
+  if (path === "/readyz") return json(res, served.ready ? 200 : 503, { ready: served.ready });
   if (path === "/metrics") {
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-    res.end(p.metrics.render());
+    res.end(served.metricsText());
     return;
   }
-  if (path === "/api/status") return json(res, 200, { ready: readiness.ready, ...board.read() });
-  if (path === "/api/relations") return json(res, 200, relationList(p));
+  if (path === "/api/status") return json(res, 200, { ready: served.ready, ...served.status() });
+  if (path === "/api/relations") return json(res, 200, await served.list());
   const m = /^\/api\/relations\/([^/]+)(\/changes)?$/.exec(path);
   if (m !== null) {
-    const name = relationName(m[1] as string);
-    const sink = p.sinkList().find((s) => s.name === name);
-    if (sink !== undefined) {
-      throw new RequestError(
-        404,
-        ErrorCode.UnknownRelation,
-        sink.input.name === name
-          ? `"${name}" is a sink: it keeps no rows`
-          : `"${name}" is a sink: it keeps no rows; read what it publishes from "${sink.input.name}"`,
-      );
-    }
-    const relation = p.relation(name);
+    const relation = served.relation(relationName(m[1] as string));
     if (m[2] !== undefined) {
-      streamChanges(res, relation, { chunkRows: o.chunkRows, maxBufferBytes: o.maxClientBufferBytes, onDrop });
+      streamChanges(res, await relation.changeFeed(), {
+        chunkRows: o.chunkRows,
+        maxBufferBytes: o.maxClientBufferBytes,
+        onDrop,
+      });
       return;
     }
     const { equal, limit } = parseRowsQuery(params, relation.columns);
@@ -185,31 +206,6 @@ function relationName(segment: string): string {
       `the path segment ${JSON.stringify(segment)} is not valid percent-encoding`,
     );
   }
-}
-
-/** Relations, then sinks: a sink lists the columns it publishes and holds no rows. */
-function relationList(p: Pipeline): unknown[] {
-  const sinks = p.sinkList().map((s) => ({
-    name: s.name,
-    kind: "sink",
-    columns: s.input.columns.map((c) => ({ name: c.name, type: formatSqlType(c.type) })),
-    primaryKey: s.input.key,
-    rows: 0,
-  }));
-  return [...relations(p), ...sinks];
-}
-
-function relations(p: Pipeline): unknown[] {
-  return p.names().map((name) => {
-    const r = p.relation(name);
-    return {
-      name,
-      kind: r.kind,
-      columns: r.columns.map((c) => ({ name: c.name, type: formatSqlType(c.type) })),
-      primaryKey: r.key,
-      rows: r.size,
-    };
-  });
 }
 
 /** A small answer's text, sent with its headers in one write. */

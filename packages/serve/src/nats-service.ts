@@ -1,11 +1,15 @@
 import { connectNats } from "@jetflow/connector-nats";
 import { ErrorCode, InvalidOptionError } from "@jetflow/core";
+import type { GroupPipeline } from "@jetflow/group";
 import type { Pipeline } from "@jetflow/pipeline";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorResponse, RequestError } from "./errors.js";
+import { groupRelationSource } from "./group-relations.js";
+import { pipelineRelationSource } from "./pipeline-relations.js";
 import { rowFormat } from "./row-format.js";
 import { jsonArray, keyedJsonText } from "./rows-body.js";
+import type { RelationSource } from "./served-relations.js";
 
 /** Options of {@link natsService}. */
 export interface NatsServiceOptions {
@@ -57,7 +61,6 @@ const REPLY_CHUNK_ROWS = 2000;
  */
 export async function natsService(p: Pipeline, options: NatsServiceOptions = {}): Promise<JetflowNatsService> {
   const name = options.name ?? "jetflow";
-  const prefix = options.subjectPrefix ?? "jetflow.query";
   let nc = options.connection;
   if (nc === undefined) {
     const first = p.firstSourceConnection();
@@ -72,7 +75,46 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
       name: `${name}-service`,
     });
   }
-  const owned = options.connection === undefined ? nc : undefined;
+  return serviceOf(pipelineRelationSource(p), nc, options.connection === undefined ? nc : undefined, options);
+}
+
+/**
+ * {@link natsService} for a member of a group: the same `jetflow` service and endpoints, each
+ * answering for the WHOLE relation (gathered from every partition's owner, a lookup by the
+ * relation's placement key from its partition alone; see `groupRelations`). Every member may
+ * register it: NATS services share endpoints as a queue group, so a request goes to one member.
+ * It registers on `connection`, else on the group's own connection (`g.nc`).
+ *
+ * @example
+ * ```ts
+ * const svc = await groupNatsService(g);
+ * // nats req jetflow.query.by_region '{"region":"north"}' (any member answers for the group)
+ * ```
+ * @throws InvalidOptionError for `servers` (a group member has no source connection to take the
+ *   auth from: connect, and pass `connection`)
+ */
+export async function groupNatsService(
+  g: GroupPipeline,
+  options: NatsServiceOptions = {},
+): Promise<JetflowNatsService> {
+  if (options.servers !== undefined) {
+    throw new InvalidOptionError(
+      "servers",
+      "groupNatsService: servers is not read for a group member; connect to them and pass connection",
+    );
+  }
+  return serviceOf(groupRelationSource(g), options.connection ?? g.nc, undefined, options);
+}
+
+/** The service over `source`'s relations on `nc` (closing `owned` on stop). */
+async function serviceOf(
+  source: RelationSource,
+  nc: NatsConnection,
+  owned: NatsConnection | undefined,
+  options: NatsServiceOptions,
+): Promise<JetflowNatsService> {
+  const name = options.name ?? "jetflow";
+  const prefix = options.subjectPrefix ?? "jetflow.query";
   // @nats-io/services is typed against its own nats-core build; the connection is the same protocol.
   const service = await new Svcm(nc as never).add({
     name,
@@ -88,19 +130,19 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
     service.addEndpoint(relation, {
       subject: `${prefix}.${relation}`,
       handler: (err, msg) => {
-        if (err === null) void answer(p, relation, dropped, msg);
+        if (err === null) void answer(source, relation, dropped, msg);
       },
     });
   };
-  for (const relation of p.names()) add(relation);
+  for (const relation of source.names()) add(relation);
   // Relations that exec() creates later get their endpoint as they come. The services protocol
   // has no way to withdraw an endpoint: a dropped relation's endpoint answers not-found.
-  const changes = p.status$.subscribe((s) => {
-    if (s.type === "relation_created") {
-      add(s.relation);
+  const changes = source.events$?.subscribe((e) => {
+    if (e.type === "created") {
+      add(e.relation);
       // The new subscription reaches the server soon after exec() resolves; flush to make it sooner.
-      void (nc as NatsConnection).flush().catch(() => undefined);
-    } else if (s.type === "relation_dropped") dropped.add(s.relation);
+      void nc.flush().catch(() => undefined);
+    } else dropped.add(e.relation);
   });
   // The endpoints' subscriptions reach the server before this resolves: a request sent right
   // after (from another connection) finds a responder. nats-server 2.10+ made the race visible.
@@ -108,14 +150,19 @@ export async function natsService(p: Pipeline, options: NatsServiceOptions = {})
   return {
     service,
     async stop() {
-      changes.unsubscribe();
+      changes?.unsubscribe();
       await service.stop();
       await owned?.close();
     },
   };
 }
 
-async function answer(p: Pipeline, relation: string, dropped: ReadonlySet<string>, msg: ServiceMsg): Promise<void> {
+async function answer(
+  source: RelationSource,
+  relation: string,
+  dropped: ReadonlySet<string>,
+  msg: ServiceMsg,
+): Promise<void> {
   try {
     if (dropped.has(relation)) {
       throw new RequestError(
@@ -124,7 +171,7 @@ async function answer(p: Pipeline, relation: string, dropped: ReadonlySet<string
         `relation "${relation}" was dropped; its endpoint stays listed until the service restarts (a NATS service cannot withdraw an endpoint)`,
       );
     }
-    const r = p.relation(relation);
+    const r = source.relation(relation);
     const equal = requestEqualities(msg.data);
     const format = rowFormat(r.columns);
     const found = await r.lookupByKey(equal);

@@ -16,6 +16,15 @@ export interface ServeOptions {
   readonly maxClientBufferBytes?: number;
 }
 
+/** Options of {@link serveGroup}: those of {@link serve}, and how often a watched relation is polled for its changes. */
+export interface GroupServeOptions extends ServeOptions {
+  /**
+   * Milliseconds between two gathers of a relation an SSE client watches (`/changes` of a group
+   * member finds the changes by comparing gathers). @default 1000
+   */
+  readonly changesPollMs?: number;
+}
+
 export interface ResolvedServeOptions {
   readonly port: number;
   readonly host: string;

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { type ChangeBatch, type ColumnDef, cellAt, columnsOf, jsonKeys, RETRACT, rowJson } from "@jetflow/core";
-import type { RelationHandle } from "@jetflow/pipeline";
+import type { ChangeFeed } from "./served-relations.js";
 import type { Data } from "apache-arrow";
 import { rowFormat } from "./row-format.js";
 import { jsonArrayChunks, writeChunks } from "./rows-body.js";
@@ -26,7 +26,7 @@ import { jsonArrayChunks, writeChunks } from "./rows-body.js";
  */
 export function streamChanges(
   res: ServerResponse,
-  relation: RelationHandle,
+  relation: ChangeFeed,
   opts: { chunkRows: number; maxBufferBytes: number; onDrop?: () => void },
 ): void {
   res.writeHead(200, {
@@ -35,7 +35,6 @@ export function streamChanges(
     connection: "keep-alive",
   });
   const snapshot = relation.snapshot();
-  const format = changeFormatter(relation.columns);
   const queued: string[] = [];
   let queuedBytes = 0;
   let sendingSnapshot = true;
@@ -48,8 +47,8 @@ export function streamChanges(
       res.destroy();
     }
   };
-  const subscription = relation.changes$.subscribe((change) => {
-    const event = `id: ${++id}\nevent: change\ndata: ${format(change)}\n\n`;
+  const subscription = relation.changeEvents$.subscribe((data) => {
+    const event = `id: ${++id}\nevent: change\ndata: ${data}\n\n`;
     if (sendingSnapshot) {
       queued.push(event);
       queuedBytes += event.length;
@@ -81,7 +80,7 @@ export function streamChanges(
 }
 
 /** A change batch as the JSON array of `{"op", "row"}` a `change` event carries. */
-function changeFormatter(columns: readonly ColumnDef[]): (change: ChangeBatch) => string {
+export function changeFormatter(columns: readonly ColumnDef[]): (change: ChangeBatch) => string {
   const keys = jsonKeys(columns.map((c) => c.name));
   return (change) => {
     const types = columnsOf(change.batch.schema).map((c) => c.type);

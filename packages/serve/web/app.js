@@ -1,9 +1,11 @@
 // jetflow's live page: plain JavaScript, no build step, everything from this server.
 // Relations come from /api/relations; each is a live table fed by its SSE stream
 // (/api/relations/NAME/changes: a snapshot event, then change events of {op, row});
-// /api/status is polled for the sparklines (the last 5 minutes).
+// /api/status is polled for the sparklines (the last 5 minutes). Where no change stream is served
+// (a 501), a table polls its rows every POLL_MS instead.
 
 const MAX_ROWS = 200; // rows shown per relation (the count says how many there are)
+const POLL_MS = 2000; // a table's rows poll, where no change stream is served
 const HISTORY = 300; // sparkline points, one per second
 const history = { rate: [], lag: [] };
 let previous;
@@ -58,6 +60,25 @@ class LiveTable {
       }
       this.changed();
     });
+    events.addEventListener("error", () => {
+      // A server that streams no changes (it answers 501) closes the stream for good:
+      // poll the rows instead.
+      if (events.readyState === EventSource.CLOSED && this.relation.kind !== "source") this.poll();
+    });
+  }
+
+  async poll() {
+    try {
+      const rows = await (await fetch(`api/relations/${encodeURIComponent(this.relation.name)}`)).json();
+      if (Array.isArray(rows)) {
+        this.rows.clear();
+        for (const row of rows) this.add(row, 1);
+        this.changed();
+      }
+    } catch {
+      // The next poll tries again.
+    }
+    setTimeout(() => this.poll(), POLL_MS);
   }
 
   add(row, by) {
