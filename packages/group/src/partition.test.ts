@@ -79,4 +79,13 @@ describe("partitionOf", () => {
   it("refuses a partition count below 1", () => {
     expect(() => partitionOf(["a"], 0)).toThrow(RangeError);
   });
+
+  it("hashes a key's UTF-8 bytes as fnv1a32 over TextEncoder's, without encoding them (1 to 4 bytes a code point, lone surrogates)", () => {
+    const te = new TextEncoder();
+    for (const tokens of [["eu", "42"], ["región-ü"], ["😀", "x\u00ff\u0800"], ["\ud800a", "b\udc00"], []]) {
+      expect(partitionOf(tokens, 1 << 30), JSON.stringify(tokens)).toBe(
+        fnv1a32(te.encode(tokens.join(""))) % (1 << 30),
+      );
+    }
+  });
 });
