@@ -144,7 +144,11 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
       const rows = sortRows([...(await kvRows(nc, shop.names.kvBucket)).values()]);
       return JSON.stringify(rows) === JSON.stringify(expected.by_country.rows);
     });
-    expect([...(await kvRows(nc, shop.names.kvBucket)).keys()]).toHaveLength(expected.by_country.rows.length);
+    // Keyed by the group key: one key per country, "atlantis" deleted once it emptied.
+    const kv = await kvRows(nc, shop.names.kvBucket);
+    expect(kv.size).toBe(expected.by_country.rows.length);
+    for (const country of ["fr", "de", "es"])
+      expect(kv.get(country)).toEqual(expected.by_country.rows.find((r) => r["country"] === country));
 
     // A lookup by the group key, from outside the group, goes to the key's owner.
     const lookup = async (view: ShopView, column: string, value: unknown, type: SqlType) => {
@@ -169,4 +173,33 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
       expect(exit, `${name} on SIGTERM\n${members.report()}`).toEqual({ code: 0, signal: null });
     }
   }, 150_000);
+
+  it("jetflow group status lists the running members, each with the partitions it runs", async () => {
+    const { shop, members } = await shopGroup("status");
+    const running = [members.start("A"), members.start("B")];
+    await members.untilSettled(running);
+    const status = await runCli(["group", "status", shop.names.group, "--server", server.url]);
+    const why = `group status: exit ${status.code}\n${status.stdout}${status.stderr}\n${members.report()}`;
+    expect(status.code, why).toBe(0);
+    const lines = status.stdout.trimEnd().split("\n");
+    expect(lines[0], why).toBe(`group ${shop.names.group}: 8 partitions, 2 members`);
+    expect(lines.at(-1), why).toBe("unowned: none");
+    // Rows: member, host, pid, lease age, count, partitions (columns two spaces apart at least).
+    for (const m of running) {
+      const row = lines.find((l) => l.startsWith(`${m.memberId} `))?.split(/ {2,}/);
+      const partitions = m.runningPartitions();
+      expect(row?.[2], why).toBe(String(m.pid));
+      expect(row?.slice(4), why).toEqual([String(partitions.length), partitions.join(",")]);
+    }
+    for (const m of running) expect(await members.stop(m.name), members.report()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe.runIf(!groups)("jetflow run --group on nats-server older than 2.11", () => {
+  it("exits non-zero with one line naming the version needed", async () => {
+    const { sqlFile } = await setUpShop(server.url, dir, "old");
+    const r = await runCli(["run", sqlFile, "--group", "g", "--state-bucket", "b"]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr.trimEnd().split("\n"), r.stderr).toEqual([expect.stringContaining("2.11")]);
+  });
 });
