@@ -48,9 +48,14 @@ export class GroupMembers {
     return member;
   }
 
+  /** Every member started, in order. */
+  all(): MemberProcess[] {
+    return [...this.members.values()];
+  }
+
   /** The members whose process still runs (a frozen one included). */
   running(): MemberProcess[] {
-    return [...this.members.values()].filter((m) => m.running);
+    return this.all().filter((m) => m.running);
   }
 
   /** `kill -9`: a crash, no leave. Resolves once it is gone. */

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { SqlType } from "@jetflow/core";
-import { queryGroup } from "@jetflow/group";
+import { groupStatus, queryGroup } from "@jetflow/group";
 import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,7 +47,7 @@ const SCENARIO = {
   }),
   whileRunning: shopBatch(2, {
     ...ORDERS,
-    orders: 1500,
+    orders: 8000,
     orderIds: 1400,
     customers: [...customers(range(4, 14), (id) => COUNTRIES[(id + 1) % 4] as string), { id: 40, country: "de" }],
   }),
@@ -99,9 +99,10 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
     // More while they run, then B crashes mid-run: right after it committed some of it.
     const bCommits = () => b.events().filter((e) => e.type === "committed").length;
     const before = bCommits();
-    await feed.publish(SCENARIO.whileRunning);
-    await members.until("B to commit after the publish", () => bCommits() > before);
+    const publishing = feed.publish(SCENARIO.whileRunning);
+    await members.until("B to commit after the publish began", () => bCommits() > before);
     expect((await members.crash("B")).signal).toBe("SIGKILL");
+    await publishing;
     await feed.publish(SCENARIO.afterCrash);
 
     // B comes back as a new process, and D joins.
@@ -167,11 +168,17 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
       expected.per_customer.rows.filter((r) => r["cust"] === 7),
     );
 
-    // Every member leaves cleanly on SIGTERM.
+    // No task failed anywhere through all of it.
+    const errors = members.all().flatMap((m) => m.events().filter((e) => e.type === "error"));
+    expect(errors, members.report()).toEqual([]);
+
+    // Every member leaves cleanly on SIGTERM: the group ends empty, its partitions released.
     for (const name of ["A", "B2", "C", "D"]) {
       const exit = await members.stop(name);
       expect(exit, `${name} on SIGTERM\n${members.report()}`).toEqual({ code: 0, signal: null });
     }
+    const status = await groupStatus(nc, shop.names.group);
+    expect({ members: status.members, unowned: status.unowned.length }).toEqual({ members: [], unowned: 8 });
   }, 150_000);
 
   it("jetflow group status lists the running members, each with the partitions it runs", async () => {
