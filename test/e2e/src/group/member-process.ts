@@ -2,13 +2,15 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { CLI_BIN } from "../cli-process.js";
 
-/** A partition task event as `jetflow run --group --verbose` prints it on stderr (`jetflow: {json}`). */
+/**
+ * A partition task event as `jetflow run --group --verbose` prints it on stderr (`jetflow: {json}`);
+ * a task's `error` event is printed as a plain `jetflow: MESSAGE` line instead (see {@link MemberProcess.complaints}).
+ */
 export interface TaskEvent {
-  readonly type: "task_started" | "task_stopped" | "committed" | "commit_refused" | "error";
+  readonly type: "task_started" | "task_stopped" | "committed" | "commit_refused";
   readonly partition: number;
   readonly reason?: string;
   readonly revision?: number;
-  readonly message?: string;
 }
 
 /** How a process ended. */
@@ -74,6 +76,13 @@ export class MemberProcess {
       .split("\n")
       .filter((line) => line.startsWith("jetflow: {"))
       .map((line) => JSON.parse(line.slice("jetflow: ".length)) as TaskEvent);
+  }
+
+  /** Its stderr lines other than its join line and task events: errors (a task's included) and warnings. */
+  complaints(): string[] {
+    return this.stderr
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("jetflow: {") && !/^jetflow: member \S+ of group /.test(l));
   }
 
   /** The partitions whose task runs now: started and not stopped since. */
