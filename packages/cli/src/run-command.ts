@@ -44,7 +44,8 @@ Options:
   --partitions N          the group's partition count when this member creates it (default 16)
   --lease-seconds N       a member that stops renewing (crash, pause) loses its partitions after
                           N seconds (default 5); the others take them over from its last commit
-  --verbose               the nats-server version of each server, stack traces on errors
+  --verbose               the nats-server version of each server, stack traces on errors; with
+                          --group, each partition task event as a JSON line on stderr
 `;
 
 /** What a command writes to; the tests pass buffers, the binary passes the process streams. */
