@@ -17,7 +17,7 @@ import { SHOP_VIEWS, type ShopView } from "./shop-sql.js";
 
 /**
  * `jetflow run FILE.sql --group NAME`: member processes share one SQL pipeline's partitions while
- * they crash (kill -9), restart, join, freeze past their lease and come back; a fresh member's
+ * they crash (kill -9), restart (after a crash, and after a clean stop), join, freeze past their lease and come back; a fresh member's
  * `--print`, the KV sink's bucket and a lookup from outside must all end equal to what PostgreSQL
  * computes over the final tables.
  */
@@ -109,11 +109,17 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
     const b2nd = members.start("B2");
     const d = members.start("D");
     await members.untilSettled([a, b2nd, c, d]);
-    await feed.publish(SCENARIO.afterJoin);
+    const joined = feed.publish(SCENARIO.afterJoin);
+    // D restarts while that arrives: a clean stop hands its partitions over with their last
+    // checkpoints, and the new process takes a share again.
+    expect(await members.stop("D"), members.report()).toEqual({ code: 0, signal: null });
+    const d2nd = members.start("D2");
+    await joined;
+    await members.untilSettled([a, b2nd, c, d2nd]);
 
     // C freezes past its lease: the others take its partitions over and go on without it.
     members.freeze("C");
-    await members.untilSettled([a, b2nd, d]);
+    await members.untilSettled([a, b2nd, d2nd]);
     await feed.publish(SCENARIO.whileFrozen);
     // Thawed, C is late: what it commits now is refused (fenced by the new owners' revisions).
     members.thaw("C");
@@ -127,7 +133,7 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
         ),
     );
     // It rejoins (a new member id) and takes a share again.
-    await members.untilSettled([a, b2nd, c, d]);
+    await members.untilSettled([a, b2nd, c, d2nd]);
     await feed.publish(SCENARIO.last);
 
     const expected = await expectedShop(feed);
@@ -173,7 +179,7 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
     expect(complaints, members.report()).toEqual([]);
 
     // Every member leaves cleanly on SIGTERM: the group ends empty, its partitions released.
-    for (const name of ["A", "B2", "C", "D"]) {
+    for (const name of ["A", "B2", "C", "D2"]) {
       const exit = await members.stop(name);
       expect(exit, `${name} on SIGTERM\n${members.report()}`).toEqual({ code: 0, signal: null });
     }
@@ -191,12 +197,13 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
     const lines = status.stdout.trimEnd().split("\n");
     expect(lines[0], why).toBe(`group ${shop.names.group}: 8 partitions, 2 members`);
     expect(lines.at(-1), why).toBe("unowned: none");
-    // Rows: member, host, pid, lease age, count, partitions (columns two spaces apart at least).
+    // Rows: member, host, pid, lease age, count, lag, partitions (columns two spaces apart at least).
     for (const m of running) {
       const row = lines.find((l) => l.startsWith(`${m.memberId} `))?.split(/ {2,}/);
       const partitions = m.runningPartitions();
       expect(row?.[2], why).toBe(String(m.pid));
-      expect(row?.slice(4), why).toEqual([String(partitions.length), partitions.join(",")]);
+      // Nothing was published: every partition the member runs reports its lag, 0.
+      expect(row?.slice(4), why).toEqual([String(partitions.length), "0", partitions.join(",")]);
     }
     for (const m of running) expect(await members.stop(m.name), members.report()).toEqual({ code: 0, signal: null });
   });
