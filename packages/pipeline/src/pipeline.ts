@@ -356,10 +356,10 @@ export class Pipeline {
 
   /**
    * Stops every source (removing the consumers it created unless durable), after a last checkpoint
-   * that the sinks then publish. With `checkpoint: false` there is no last checkpoint and no
-   * wait for the sinks: sources stop, sinks and the state backend close, and what the last
-   * committed checkpoint does not cover is redone by whoever restores it (a group handing a
-   * partition over does this).
+   * that the sinks then publish. With `checkpoint: false` there is no last checkpoint: sources
+   * stop, the sinks get their while to publish what committed checkpoints sealed, sinks and the
+   * state backend close, and what the last committed checkpoint does not cover is redone by
+   * whoever restores it (a group handing a partition over does this).
    *
    * @example
    * ```ts

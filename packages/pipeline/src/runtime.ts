@@ -98,15 +98,19 @@ export class Runtime {
   /** Restores a relation's derived indexes, and stops change tracking when nothing will checkpoint. */
   prepare(r: Relation): void {
     r.restored();
-    // Without periodic checkpoints nobody reads the changed-key sets: do not grow them.
-    if (this.checkpointIntervalMs === 0) for (const store of r.stores()) store.tracksChanges = false;
+    // Without periodic checkpoints of kept state nobody reads the changed-key sets: do not grow
+    // them. A backend that keeps state may be checkpointed on demand (a group's partition is,
+    // every commit): there the sets make those checkpoints deltas.
+    const tracked = this.checkpointIntervalMs > 0 || this.ctx.options.state.kind !== "memory";
+    if (!tracked) for (const store of r.stores()) store.tracksChanges = false;
   }
 
   /**
    * The first half of a stop: no batch is applied any more, a last checkpoint covers what was
    * (when state is kept or sinks publish), and the sinks get a while to publish it. Without
-   * `checkpoint`, neither: the timer stops and a checkpoint in flight settles, and whatever the
-   * last committed checkpoint does not cover is redone by whoever restores it.
+   * `checkpoint`, no last checkpoint: the timer stops, a checkpoint in flight settles, the sinks
+   * get their while to publish what committed checkpoints sealed, and whatever the last committed
+   * checkpoint does not cover is redone by whoever restores it.
    */
   async quiesce(checkpoint = true): Promise<void> {
     const { options, graph, sinks } = this.ctx;
@@ -114,6 +118,9 @@ export class Runtime {
     if (!checkpoint) {
       this.coordinator?.stopTimer();
       await this.coordinator?.settled();
+      // What committed checkpoints sealed may always be published (a next owner publishes it again
+      // under the same message ids): give the sinks their while, as a plain stop does.
+      await sinks.drained(STOP_DRAIN_MS);
       return;
     }
     if (this.coordinator !== undefined && (options.state.kind !== "memory" || sinks.size > 0))

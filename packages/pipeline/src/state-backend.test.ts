@@ -29,10 +29,12 @@ describe("a checkpoint backend given, and stop({ checkpoint: false })", () => {
     await p.start();
     await p.caughtUp();
     expect(state.commits).toBe(0);
-    await p.checkpoint();
+    expect((await p.checkpoint()).kind).toBe("full");
     expect(state.commits).toBe(1);
+    // Checkpoints on demand track changed keys: the next one is a delta.
+    expect((await p.checkpoint()).kind).toBe("delta");
     await p.stop({ checkpoint: false });
-    expect(state.commits).toBe(1);
+    expect(state.commits).toBe(2);
     await expect(p.done).resolves.toBeUndefined();
   });
 
