@@ -1,4 +1,5 @@
 import type { Query } from "./dsl/query.js";
+import type { PipelineStatus } from "./status.js";
 import type { EpochSink, FeedSpec } from "./extension.js";
 import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
@@ -111,6 +112,25 @@ export class Definitions {
       case "output":
         this.graph.claim(d.name);
         return this.sinks.output(d.name, d.relation, d.sink, (n) => this.graph.get(n));
+    }
+  }
+
+  /**
+   * One parsed statement on a running pipeline (`Pipeline.exec`): planned against the relations
+   * as they stand, applied, and each relation it created or dropped announced.
+   */
+  async applyAnnounced(
+    statement: ParsedStatement,
+    live: LiveHooks,
+    announce: (event: Extract<PipelineStatus, { type: "relation_created" | "relation_dropped" }>) => void,
+  ): Promise<void> {
+    const before = new Set(this.graph.names());
+    await this.apply(statement.plan(this.catalog()), live);
+    const after = this.graph.names();
+    for (const relation of before) if (!after.includes(relation)) announce({ type: "relation_dropped", relation });
+    for (const relation of after) {
+      if (!before.has(relation))
+        announce({ type: "relation_created", relation, kind: this.graph.require(relation).kind });
     }
   }
 

@@ -237,16 +237,7 @@ export class Pipeline {
     this.running("exec()");
     const live: LiveHooks = { prepare: (r) => this.runtime.prepare(r), open: (r) => r.open(this.host, {}) };
     for (const statement of this.frontend().parse(text)) {
-      const before = new Set(this.names());
-      await this.definitions.apply(statement.plan(this.definitions.catalog()), live);
-      const after = this.names();
-      for (const relation of before) {
-        if (!after.includes(relation)) this.statusSubject.next({ type: "relation_dropped", relation });
-      }
-      for (const relation of after) {
-        if (before.has(relation)) continue;
-        this.statusSubject.next({ type: "relation_created", relation, kind: this.graph.require(relation).kind });
-      }
+      await this.definitions.applyAnnounced(statement, live, (event) => this.statusSubject.next(event));
     }
   }
 
@@ -312,22 +303,7 @@ export class Pipeline {
    */
   async caughtUp(): Promise<void> {
     this.running("caughtUp()");
-    const sources = this.graph.inputs().map((r) => r.caughtUp());
-    const stopped = this.done.then(() =>
-      Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")),
-    );
-    const outcome = await Promise.race([Promise.all(sources), stopped]).then(
-      () => undefined,
-      (e: unknown) => ({ error: e }),
-    );
-    // A failure (say, a bad message under the `fail` policy) can come with the last batch, or stop
-    // the sources, which then reject their waiters: either way, report why the pipeline failed.
-    if (this.life.phase === "failed")
-      throw await this.done.then(
-        () => outcome?.error,
-        (failure: unknown) => failure,
-      );
-    if (outcome !== undefined) throw outcome.error;
+    await this.runtime.caughtUp(this.done, () => this.life.phase === "failed");
     await this.sinks.flush(() => this.checkpoint());
     this.statusSubject.next({ type: "caught_up" });
   }

@@ -1,5 +1,6 @@
 import type { NatsConnectConfig } from "@jetflow/connector-nats";
 import { CheckpointError, type CheckpointResult } from "@jetflow/state";
+import { PipelineStateError } from "./errors.js";
 import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
 import type { IngestHost } from "./ingest.js";
 import type { PipelineMetrics } from "./metrics.js";
@@ -88,6 +89,27 @@ export class Runtime {
     });
     this.stopTicking = tickViews(() => graph.views());
     return restored?.id;
+  }
+
+  /**
+   * Resolves once every input caught up (see `Pipeline.caughtUp`); rejects with why the pipeline
+   * failed when it fails first (`done` rejects, or `failed()` says so once the inputs settled).
+   */
+  async caughtUp(done: Promise<void>, failed: () => boolean): Promise<void> {
+    const inputs = this.ctx.graph.inputs().map((r) => r.caughtUp());
+    const stopped = done.then(() => Promise.reject(new PipelineStateError("the pipeline stopped before it caught up")));
+    const outcome = await Promise.race([Promise.all(inputs), stopped]).then(
+      () => undefined,
+      (e: unknown) => ({ error: e }),
+    );
+    // A failure (say, a bad message under the `fail` policy) can come with the last batch, or stop
+    // the sources, which then reject their waiters: either way, report why the pipeline failed.
+    if (failed())
+      throw await done.then(
+        () => outcome?.error,
+        (failure: unknown) => failure,
+      );
+    if (outcome !== undefined) throw outcome.error;
   }
 
   /** Takes a checkpoint now; resolves when it committed (and its acks went out). */
