@@ -13,7 +13,7 @@ import {
   type Statement,
   type TableSpec,
   type ViewQuery,
-  withPartitionSubject,
+  partitionShareOptions,
 } from "@jetflow/pipeline";
 
 /**
@@ -175,7 +175,7 @@ class GroupPlanner {
    */
   private partitioned(r: PlannedRelation, spec: IngestSpec | TableSpec, token: number): void {
     for (let p = 0; p < this.partitions; p++) {
-      const own = { with: withPartitionSubject(spec.with, token, p) };
+      const own = { with: partitionShareOptions(spec.with, token, p) };
       const statement: Statement =
         r.kind === "table" && "primaryKey" in spec
           ? { kind: "create_table", name: r.name, ifNotExists: false, spec: { ...spec, ...own } }

@@ -18,7 +18,7 @@ export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { GROUP_WITH_KEYS, PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
-export { PARTITION_TOKEN_KEY, partitionTokenOf, withPartitionSubject } from "./partition-token.js";
+export { PARTITION_TOKEN_KEY, partitionTokenOf, partitionShareOptions } from "./partition-token.js";
 export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
 export type { OrderColumn, OrderPlan, LimitPlan } from "./view-plan.js";

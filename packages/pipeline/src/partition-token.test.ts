@@ -1,7 +1,7 @@
 import { InvalidOptionError } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
 import { splitWithOptions } from "./bad-message-policy.js";
-import { PARTITION_TOKEN_KEY, partitionTokenOf, withPartitionSubject } from "./partition-token.js";
+import { PARTITION_TOKEN_KEY, partitionTokenOf, partitionShareOptions } from "./partition-token.js";
 
 describe("group.partition_token", () => {
   it("is the 1-based index of a '*' token of every subject", () => {
@@ -37,10 +37,18 @@ describe("group.partition_token", () => {
   });
 
   it("rewrites the token to a partition's number and drops the key", () => {
-    expect(withPartitionSubject({ stream: "s", subject: "orders.*.*", [PARTITION_TOKEN_KEY]: "2" }, 2, 3)).toEqual({
+    expect(partitionShareOptions({ stream: "s", subject: "orders.*.*", [PARTITION_TOKEN_KEY]: "2" }, 2, 3)).toEqual({
       stream: "s",
       subject: "orders.3.*",
     });
-    expect(withPartitionSubject({ subject: "a.*.x,b.*.>" }, 2, 0)).toEqual({ subject: "a.0.x,b.0.>" });
+    expect(partitionShareOptions({ subject: "a.*.x,b.*.>" }, 2, 0)).toEqual({ subject: "a.0.x,b.0.>" });
+    // The partitions' consumers filter on different subjects: a named one gets a name per partition.
+    expect(partitionShareOptions({ subject: "o.*", "consumer.durable_name": "d", "consumer.name": "d" }, 2, 1)).toEqual(
+      {
+        subject: "o.1",
+        "consumer.durable_name": "d_p1",
+        "consumer.name": "d_p1",
+      },
+    );
   });
 });

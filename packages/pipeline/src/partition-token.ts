@@ -46,17 +46,23 @@ export function partitionTokenOf(withOptions: Readonly<Record<string, string>>):
   return k;
 }
 
+/** The WITH keys naming a consumer: a partition's consumer gets its own name (`<name>_p<p>`). */
+const CONSUMER_NAME_KEYS = ["consumer.durable_name", "consumer.name"] as const;
+
 /**
  * The WITH map that reads partition `partition`'s share only: token `token` of every subject
- * replaced by the partition number, and {@link PARTITION_TOKEN_KEY} dropped (that token is no
- * wildcard any more).
+ * replaced by the partition number, a named consumer's name suffixed `_p<partition>` (the
+ * partitions' consumers filter on different subjects, so they cannot share one), and
+ * {@link PARTITION_TOKEN_KEY} dropped (that token is no wildcard any more).
  */
-export function withPartitionSubject(
+export function partitionShareOptions(
   withOptions: Readonly<Record<string, string>>,
   token: number,
   partition: number,
 ): Record<string, string> {
-  const subject = subjectsOf(withOptions)
+  const { [PARTITION_TOKEN_KEY]: _, ...rest } = withOptions;
+  const out: Record<string, string> = { ...rest };
+  out["subject"] = subjectsOf(withOptions)
     .map((s) =>
       s
         .split(".")
@@ -64,8 +70,11 @@ export function withPartitionSubject(
         .join("."),
     )
     .join(",");
-  const { [PARTITION_TOKEN_KEY]: _, ...rest } = withOptions;
-  return { ...rest, subject };
+  for (const key of CONSUMER_NAME_KEYS) {
+    const name = withOptions[key];
+    if (name !== undefined) out[key] = `${name}_p${partition}`;
+  }
+  return out;
 }
 
 function subjectsOf(withOptions: Readonly<Record<string, string>>): string[] {
