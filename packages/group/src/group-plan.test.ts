@@ -137,4 +137,54 @@ describe("planGroup", () => {
     expect(outline(plan.steps).at(-1)).toBe("create_sink out");
     await expect(planOf(`CREATE TABLE __jf_t (id int, PRIMARY KEY (id)) ${WITH};`)).rejects.toThrow(/__jf_/);
   });
+
+  it("reads a stream the server partitions in every partition, with no router, feed or edge", async () => {
+    const partitionedWith = WITH.replace("subject = 's'", "subject = 'orders.*.*', group.partition_token = '2'");
+    const plan = await planOf(
+      `CREATE TABLE orders (id int, region varchar, amount double, PRIMARY KEY (id)) ${partitionedWith};
+       CREATE SOURCE clicks (id int, page varchar) ${partitionedWith};
+       CREATE MATERIALIZED VIEW per_order AS SELECT id, sum(amount) AS total FROM orders GROUP BY id;
+       CREATE MATERIALIZED VIEW by_region AS SELECT region, sum(amount) AS total FROM orders GROUP BY region;`,
+    );
+    expect(outline(plan.steps)).toEqual([
+      "create_table orders @0",
+      "create_table orders @1",
+      "create_table orders @2",
+      "create_table orders @3",
+      "create_source clicks @0",
+      "create_source clicks @1",
+      "create_source clicks @2",
+      "create_source clicks @3",
+      // Placed by the primary key already: no edge.
+      "view per_order = aggregate(orders)",
+      "view __jf_x1_up = orders",
+      "output __jf_x1_up -> x1 by region",
+      "feed __jf_x1 <- x1 as view",
+      "view by_region = aggregate(__jf_x1)",
+    ]);
+    expect(plan.edges).toEqual(["x1"]);
+    expect(plan.relations.get("orders")?.placement).toEqual(["id"]);
+    expect(plan.relations.get("clicks")?.placement).toBeUndefined();
+    // Partition p reads its share only: token 2 is p, and the group's key is gone.
+    const withOf = (p: number, name: string) =>
+      stepsOf(plan, p).flatMap((s) =>
+        s.kind === "statement" &&
+        s.statement.kind.startsWith("create_") &&
+        "spec" in s.statement &&
+        s.statement.name === name
+          ? [s.statement.spec.with]
+          : [],
+      );
+    expect(withOf(3, "orders")).toEqual([expect.objectContaining({ subject: "orders.3.*" })]);
+    expect(withOf(0, "clicks")[0]?.subject).toBe("orders.0.*");
+    expect(withOf(0, "clicks")[0]).not.toHaveProperty("group.partition_token");
+  });
+
+  it("refuses group.partition_token without a '*' at its token, naming the option", async () => {
+    await expect(
+      planOf(
+        `CREATE TABLE t (id int, PRIMARY KEY (id)) ${WITH.replace("subject = 's'", "subject = 'a.b', group.partition_token = '2'")};`,
+      ),
+    ).rejects.toThrow(/group.partition_token = '2' needs a '\*' at token 2 of subject 'a.b'/);
+  });
 });

@@ -2,6 +2,8 @@ import type { ColumnDef } from "@jetflow/core";
 import { col, type Expr, type NamedExpr, renameColumns } from "@jetflow/operators";
 import { partitionOf } from "./partition.js";
 import {
+  type IngestSpec,
+  partitionTokenOf,
   type PipelinePlan,
   type PlannedRelation,
   type RelationKind,
@@ -9,7 +11,9 @@ import {
   type SinkSpec,
   type SourceSpec,
   type Statement,
+  type TableSpec,
   type ViewQuery,
+  partitionShareOptions,
 } from "@jetflow/pipeline";
 
 /**
@@ -90,6 +94,11 @@ export const HIDDEN_PREFIX = "__jf_";
  *   `in<i>` by the table's primary key (a source's or append-only table's: all its columns). In
  *   every partition the relation itself is fed by that edge: the same name, kind, columns and key
  *   as in one process, so every view over it plans as it would there.
+ * - A source or table whose stream the server partitions (WITH `group.partition_token = 'K'`) has
+ *   no router: partition p's pipeline creates the relation itself over its share, token K of the
+ *   subject replaced by p. A table's rows are then placed by its primary key (the server's
+ *   partition tokens must be the key's values as text, in key order, and its N the group's
+ *   partition count); a source's rows may be in any partition.
  * - GROUP BY needs its input spread by the group expressions; a global aggregate and a top-N by
  *   nothing (one partition); a join by its equi-keys, each side by its own. Filters, projections,
  *   windows and unions run where their input is.
@@ -139,6 +148,11 @@ class GroupPlanner {
   private ingest(r: PlannedRelation, index: number): void {
     const spec = r.ingest;
     if (spec === undefined) throw new Error(`internal: relation "${r.name}" is neither an ingest nor a view`);
+    const token = partitionTokenOf(spec.with);
+    if (token !== undefined) {
+      this.partitioned(r, spec, token);
+      return;
+    }
     const router = `${HIDDEN_PREFIX}in${index}`;
     const edge = `in${index}`;
     const only = index % this.partitions;
@@ -153,6 +167,27 @@ class GroupPlanner {
     );
     this.edges.push(edge);
     this.define(r.name, names, key);
+  }
+
+  /**
+   * An input the server partitions: partition p reads subject token `token` = p, so each
+   * partition decodes its own share and keeps its own rows of the table; nothing crosses an edge.
+   */
+  private partitioned(r: PlannedRelation, spec: IngestSpec | TableSpec, token: number): void {
+    for (let p = 0; p < this.partitions; p++) {
+      const own = { with: partitionShareOptions(spec.with, token, p) };
+      const statement: Statement =
+        r.kind === "table" && "primaryKey" in spec
+          ? { kind: "create_table", name: r.name, ifNotExists: false, spec: { ...spec, ...own } }
+          : { kind: "create_source", name: r.name, ifNotExists: false, spec: { ...spec, ...own } };
+      this.steps.push({ kind: "statement", only: p, statement });
+    }
+    const keyed = r.kind === "table" && r.key.length > 0;
+    this.define(
+      r.name,
+      r.columns.map((c) => c.name),
+      keyed ? r.key : undefined,
+    );
   }
 
   private view(name: string, query: ViewQuery): void {

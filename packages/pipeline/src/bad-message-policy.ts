@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "@jetflow/core";
+import { PARTITION_TOKEN_KEY, partitionTokenOf } from "./partition-token.js";
 
 /**
  * What happens to a message that does not decode.
@@ -15,18 +16,24 @@ export type BadMessagePolicy =
 /** jetflow's own WITH keys, taken out before the connector validates the rest. */
 export const PIPELINE_WITH_KEYS = ["bad_message.policy", "bad_message.dead_letter_subject"] as const;
 
+/** WITH keys a group reads and one process validates and ignores (see `partition-token.ts`). */
+export const GROUP_WITH_KEYS = [PARTITION_TOKEN_KEY] as const;
+
 /**
- * Splits a WITH map into the connector's keys and the bad-message policy.
+ * Splits a WITH map into the connector's keys and the bad-message policy; validates and leaves
+ * out the group's keys ({@link GROUP_WITH_KEYS}).
  * @throws InvalidOptionError naming the key and the accepted values
  */
 export function splitWithOptions(withOptions: Readonly<Record<string, string>>): {
   connector: Record<string, string>;
   policy: BadMessagePolicy;
 } {
+  const jetflowKeys: readonly string[] = [...PIPELINE_WITH_KEYS, ...GROUP_WITH_KEYS];
   const connector: Record<string, string> = {};
   for (const [k, v] of Object.entries(withOptions)) {
-    if (!(PIPELINE_WITH_KEYS as readonly string[]).includes(k)) connector[k] = v;
+    if (!jetflowKeys.includes(k)) connector[k] = v;
   }
+  partitionTokenOf(withOptions);
   const kind = withOptions["bad_message.policy"] ?? "skip";
   const subject = withOptions["bad_message.dead_letter_subject"];
   switch (kind) {
