@@ -17,6 +17,7 @@ import { PROGRESS_RELATION } from "./group-lag.js";
 import { PipelineTask, type PipelineTaskSetup } from "./pipeline-task.js";
 import { GroupError } from "./errors.js";
 import { checkGroupPlan } from "./plan-fingerprint.js";
+import { checkPartitionedInputs } from "./partition-count-check.js";
 
 /** How a member runs its share of a group's pipeline. */
 export interface GroupPipelineOptions {
@@ -149,7 +150,9 @@ export class GroupPipeline {
     const plan = planGroup(planned, group.partitions);
     await checkGroupPlan(group, planned);
     const js = jetstream(nc);
-    await ensureExchangeStream(await jetstreamManager(nc), group.name);
+    const jsm = await jetstreamManager(nc);
+    await checkPartitionedInputs(jsm, group.name, group.partitions, planned);
+    await ensureExchangeStream(jsm, group.name);
     const os = await openStateBucket(js, options.stateBucket);
     const member = await GroupMember.join(group, options.member);
     let fail: (e: unknown) => void = () => undefined;

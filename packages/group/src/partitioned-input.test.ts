@@ -101,4 +101,20 @@ describe.runIf(groups)("group.partition_token: a stream the server partitions, r
       }
     }
   }, 120_000);
+
+  it("refuses a group whose partition count differs from the stream's transform, naming both", async () => {
+    const nc = await connect({ servers: fx.server.url });
+    try {
+      const start = GroupPipeline.start(nc, await sqlPipeline().sql(sql).plan(), {
+        group: "pingest_other",
+        stateBucket: "pingest-other-state",
+        partitions: PARTITIONS + 1,
+      });
+      await expect(start).rejects.toThrow(
+        `group "pingest_other" has ${PARTITIONS + 1} partitions, but stream "ORDERS" (read by "orders" with group.partition_token) partitions its subjects into ${PARTITIONS} (orders.{{partition(${PARTITIONS},1)}}.{{wildcard(1)}}): they must be equal`,
+      );
+    } finally {
+      await nc.close();
+    }
+  });
 });
