@@ -1,11 +1,11 @@
-import { toJsonLines } from "@jetflow/core";
 import { sqlPipeline } from "@jetflow/sql";
 import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { exchangeStreamName } from "./exchange-stream.js";
 import { groupLag } from "./group-lag.js";
 import { GroupPipeline } from "./group-pipeline.js";
+import { InProcessGroup } from "./testing/in-process-group.js";
 import { useServer } from "./testing/server-fixture.js";
 
 // Groups need 2.11 (leases with per-message TTL).
@@ -31,47 +31,18 @@ describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a gr
   const fx = useServer();
   const stream = "shop";
   let sql: string;
-  const members: { nc: NatsConnection; g: GroupPipeline }[] = [];
+  let group: InProcessGroup;
 
   beforeAll(async () => {
     sql = sqlOf(fx.server.url, stream);
+    group = new InProcessGroup({ url: fx.server.url, group: "shop", partitions: 4, views: VIEWS }, sql);
     await fx.jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
   });
-  afterAll(async () => {
-    for (const m of members) await m.g.leave().catch(() => undefined);
-    for (const m of members) await m.nc.close();
-  });
+  afterAll(() => group?.close());
 
-  const join = async (name: string): Promise<GroupPipeline> => {
-    const nc = await connect({ servers: fx.server.url });
-    const planned = await sqlPipeline().sql(sql).plan();
-    const g = await GroupPipeline.start(nc, planned, {
-      group: "shop",
-      stateBucket: "shop-state",
-      partitions: 4,
-      member: { name, leaseSeconds: 2 },
-      tasks: { commitIntervalMs: 200 },
-    });
-    members.push({ nc, g });
-    return g;
-  };
-
-  /** What one process computes over the same stream: the reference the group must equal. */
-  const single = async (): Promise<Record<string, string>> => {
-    const p = sqlPipeline().sql(sql);
-    await p.start();
-    await p.caughtUp();
-    const out = Object.fromEntries(VIEWS.map((v) => [v, toJsonLines(p.view(v).snapshot())]));
-    await p.stop();
-    return out;
-  };
-
-  const whole = async (g: GroupPipeline): Promise<Record<string, string>> => {
-    await g.caughtUp();
-    const out: Record<string, string> = {};
-    for (const v of VIEWS) out[v] = toJsonLines(await g.table(v));
-    return out;
-  };
+  const join = (name: string) => group.join(name);
+  const single = () => group.single();
+  const whole = (g: GroupPipeline) => group.whole(g);
 
   const publish = async (subject: string, rows: object[]) => {
     for (const r of rows) await fx.js.publish(`${stream}.${subject}`, JSON.stringify(r));

@@ -1,11 +1,11 @@
-import { toJsonLines } from "@jetflow/core";
 import { sqlPipeline } from "@jetflow/sql";
 import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GroupPipeline } from "./group-pipeline.js";
 import { partitionOf } from "./partition.js";
 import { partitionedStream } from "./testing/partitioned-stream.js";
+import { InProcessGroup } from "./testing/in-process-group.js";
 import { useServer } from "./testing/server-fixture.js";
 
 // Groups need 2.11 (leases with per-message TTL); the subject transform needs 2.10.
@@ -25,45 +25,17 @@ CREATE MATERIALIZED VIEW by_region AS SELECT region, count(*) AS n, sum(amount) 
 describe.runIf(groups)("group.partition_token: a stream the server partitions, read in every partition", () => {
   const fx = useServer();
   let sql: string;
-  const members: { nc: NatsConnection; g: GroupPipeline }[] = [];
+  let group: InProcessGroup;
 
   beforeAll(async () => {
     sql = sqlOf(fx.server.url, await partitionedStream(fx.nc, "orders", PARTITIONS));
+    group = new InProcessGroup({ url: fx.server.url, group: "pingest", partitions: PARTITIONS, views: VIEWS }, sql);
   });
-  afterAll(async () => {
-    for (const m of members) await m.g.leave().catch(() => undefined);
-    for (const m of members) await m.nc.close();
-  });
+  afterAll(() => group?.close());
 
-  const join = async (name: string): Promise<GroupPipeline> => {
-    const nc = await connect({ servers: fx.server.url });
-    const g = await GroupPipeline.start(nc, await sqlPipeline().sql(sql).plan(), {
-      group: "pingest",
-      stateBucket: "pingest-state",
-      partitions: PARTITIONS,
-      member: { name, leaseSeconds: 2 },
-      tasks: { commitIntervalMs: 200 },
-    });
-    members.push({ nc, g });
-    return g;
-  };
-
-  /** One process over the same stream (the option is ignored there): the reference. */
-  const single = async (): Promise<Record<string, string>> => {
-    const p = sqlPipeline().sql(sql);
-    await p.start();
-    await p.caughtUp();
-    const out = Object.fromEntries(VIEWS.map((v) => [v, toJsonLines(p.view(v).snapshot())]));
-    await p.stop();
-    return out;
-  };
-
-  const whole = async (g: GroupPipeline): Promise<Record<string, string>> => {
-    await g.caughtUp();
-    const out: Record<string, string> = {};
-    for (const v of VIEWS) out[v] = toJsonLines(await g.table(v));
-    return out;
-  };
+  const join = (name: string) => group.join(name);
+  const single = () => group.single();
+  const whole = (g: GroupPipeline) => group.whole(g);
 
   const publish = async (rows: { id: number; region: string; amount: number }[]) => {
     for (const r of rows) await fx.js.publish(`orders.${r.id}`, JSON.stringify(r));

@@ -1,5 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { xorshift32 } from "./xorshift.js";
 
 /** One order event; `order_id` repeats so later events overwrite earlier ones in a keyed table. */
 export interface OrderEvent {
@@ -20,15 +21,7 @@ const STATUSES = ["open", "paid", "shipped", "cancelled"];
  */
 export function orderEvents(count: number, keys: number, seed = 1): OrderEvent[] {
   const out: OrderEvent[] = [];
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
+  const next = xorshift32(seed);
   for (let i = 0; i < count; i++) {
     const r = next();
     out.push({

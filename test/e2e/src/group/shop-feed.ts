@@ -1,5 +1,6 @@
 import { type ClientOptions, publishRaw } from "../sql/publish.js";
 import type { ShopNames } from "./shop-sql.js";
+import { xorshift32 } from "../xorshift.js";
 
 export interface Order {
   readonly id: number;
@@ -35,15 +36,7 @@ export interface BatchShape {
  * every sum is exact in a double and equals PostgreSQL's.
  */
 export function shopBatch(seed: number, shape: BatchShape): ShopBatch {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
+  const next = xorshift32(seed);
   const orders = Array.from({ length: shape.orders }, () => {
     const r = next();
     return { id: r % shape.orderIds, cust: (r >>> 10) % shape.customerIds, amount: ((r >>> 4) % 16_000) / 4 };
