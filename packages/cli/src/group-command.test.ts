@@ -1,5 +1,6 @@
 import path from "node:path";
-import { createOrJoinGroup, GroupMember } from "@jetflow/group";
+import { createOrJoinGroup, ensureExchangeStream, GroupMember, openStateBucket } from "@jetflow/group";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
   harnessServerVersion,
   NatsServer,
@@ -69,9 +70,42 @@ describe("jetflow group status", () => {
     );
   });
 
+  it.runIf(groups)(
+    "group delete refuses a group with live members, then removes its bucket, exchange and checkpoints",
+    async () => {
+      await using server = await NatsServer.start();
+      const nc = await connect({ servers: server.url });
+      try {
+        const group = await createOrJoinGroup(nc, { group: "gone", partitions: 2 });
+        await ensureExchangeStream(await jetstreamManager(nc), "gone");
+        const os = await openStateBucket(jetstream(nc), "gone-state");
+        await os.putBlob({ name: "gone/p0/owner/1" }, new Uint8Array([1]));
+        await os.putBlob({ name: "other/p0/owner/1" }, new Uint8Array([2]));
+        const member = await GroupMember.join(group, { name: "alive", leaseSeconds: 5 });
+        const args = ["group", "delete", "gone", "--server", server.url, "--state-bucket", "gone-state"];
+        const refused = await jetflow(args);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(
+          /^jetflow: group "gone" has 1 live member \(alive[^)]*\): stop them first, or force the delete\n$/,
+        );
+        await member.leave();
+        const r = await jetflow(args);
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toBe("group gone deleted: its KV bucket, its exchange stream, 1 checkpoint objects\n");
+        expect((await os.list()).filter((o) => !o.deleted).map((o) => o.name)).toEqual(["other/p0/owner/1"]);
+        await expect((await jetstreamManager(nc)).streams.info("JF_X_gone")).rejects.toThrow(/stream not found/);
+        expect((await jetflow(["group", "status", "gone", "--server", server.url])).stderr).toMatch(
+          /^jetflow: group "gone" does not exist/,
+        );
+      } finally {
+        await nc.close();
+      }
+    },
+  );
+
   it("needs a subcommand and a name", async () => {
     expect((await jetflow(["group", "stats", "x", "--server", "127.0.0.1:1"])).stderr).toBe(
-      'jetflow: group: unknown subcommand "stats" (subcommands: status)\n',
+      'jetflow: group: unknown subcommand "stats" (subcommands: status, delete)\n',
     );
     const r = await jetflow(["group", "status", "--server", "127.0.0.1:1"]);
     expect(r.code).toBe(2);

@@ -10,7 +10,8 @@ Usage:
   jetflow demo [--server URL] [--duration SECONDS]
   jetflow load --server URL --subject SUBJECT FILE.jsonl
   jetflow doctor --server URL [--stream S --subject X]   (checks a server for jetflow)
-  jetflow group status NAME --server URL   (a group's members, their partitions and lease ages)
+  jetflow group status NAME --server URL   (a group's members, their partitions, lease ages and lag)
+  jetflow group delete NAME --server URL   (remove a group's KV bucket, exchange stream, checkpoints)
   jetflow COMMAND --help
 
 Errors exit non-zero with one line on stderr; --verbose adds the stack trace.

@@ -49,3 +49,5 @@ export type { PartitionProgress } from "./group-lag.js";
 export type { PipelineTaskSetup } from "./pipeline-task.js";
 export { GroupPipeline } from "./group-pipeline.js";
 export type { GroupPipelineOptions } from "./group-pipeline.js";
+export { deleteGroup } from "./group-delete.js";
+export type { DeletedGroup } from "./group-delete.js";
