@@ -22,10 +22,14 @@ CREATE MATERIALIZED VIEW by_country AS
   FROM orders o JOIN customers c ON o.cust = c.id GROUP BY c.country;
 CREATE MATERIALIZED VIEW per_customer AS SELECT cust, count(*) AS n, max(amount) AS biggest FROM orders GROUP BY cust;
 CREATE MATERIALIZED VIEW everything AS SELECT count(*) AS n, sum(amount) AS total FROM orders;
+CREATE MATERIALIZED VIEW sizes AS SELECT n, count(*) AS c FROM everything GROUP BY n;
+CREATE SOURCE clicks (page varchar, ms int) ${w("clicks")};
+CREATE MATERIALIZED VIEW per_page AS SELECT page, count(*) AS n, sum(ms) AS ms FROM clicks GROUP BY page;
+CREATE MATERIALIZED VIEW slow AS SELECT page, ms FROM clicks WHERE ms > 400;
 `;
 };
 
-const VIEWS = ["orders", "customers", "by_country", "per_customer", "everything"] as const;
+const VIEWS = ["orders", "customers", "by_country", "per_customer", "everything", "sizes", "per_page", "slow"] as const;
 
 describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a group (nats-server 2.11+)", () => {
   const fx = useServer();
@@ -69,6 +73,10 @@ describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a gr
       { id: 60, cust: 1, amount: 7 },
     ]);
     await publish("customers", [{ id: 2, country: "es" }]);
+    await publish(
+      "clicks",
+      Array.from({ length: 50 }, (_, i) => ({ page: `/p${i % 7}`, ms: (i * 37) % 500 })),
+    );
     const second = await whole(b);
     expect(second).toEqual(await single());
     expect(second.by_country).toContain('"country":"es"');

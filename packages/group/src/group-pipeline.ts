@@ -6,7 +6,7 @@ import type { Table } from "apache-arrow";
 import type { Observable } from "rxjs";
 import { ensureExchangeStream } from "./exchange-stream.js";
 import { createOrJoinGroup } from "./group.js";
-import { type GroupPlan, planGroup } from "./group-plan.js";
+import { type GroupPlan, onePartitionOf, placementColumns, planGroup } from "./group-plan.js";
 import { type GroupQueryOptions, queryGroup, queryGroupTable } from "./group-query.js";
 import { GroupMember, type MemberOptions } from "./group-member.js";
 import { openStateBucket } from "./partition-backend.js";
@@ -17,6 +17,7 @@ import { PROGRESS_RELATION } from "./group-lag.js";
 import { PipelineTask, type PipelineTaskSetup } from "./pipeline-task.js";
 import { GroupError } from "./errors.js";
 import { checkGroupPlan } from "./plan-fingerprint.js";
+import { typedPlan } from "./typed-plan.js";
 import { checkPartitionedInputs } from "./partition-count-check.js";
 
 /** How a member runs its share of a group's pipeline. */
@@ -147,7 +148,7 @@ export class GroupPipeline {
       group: options.group,
       ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
     });
-    const plan = planGroup(planned, group.partitions);
+    const plan = await typedPlan(planGroup(planned, group.partitions));
     await checkGroupPlan(group, planned);
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
@@ -273,8 +274,11 @@ export class GroupPipeline {
   private queryOptions(relation: string): GroupQueryOptions {
     const r = this.plan.relations.get(relation);
     const partitions = this.plan.partitions;
-    const columns = r?.placement;
-    if (r === undefined || columns === undefined) return { partitions };
+    if (r === undefined) return { partitions };
+    const one = onePartitionOf(r.placement, partitions);
+    if (one !== undefined) return { partitions, only: one };
+    const columns = placementColumns(r.placement);
+    if (columns === undefined) return { partitions };
     const types = columns.map((c) => r.columns.find((d) => d.name === c)?.type);
     if (types.some((t) => t === undefined)) return { partitions };
     return { partitions, relationKey: { columns, types: types as SqlType[] } };

@@ -131,6 +131,27 @@ describe("planGroup", () => {
     expect(plan.relations.get("by_upper")?.placement).toEqual(["r"]);
   });
 
+  it("keeps a source where its router reads it (a silent feed elsewhere): one hop to a GROUP BY", async () => {
+    const plan = await planOf(`${TABLES}
+      CREATE SOURCE clicks (page varchar, ms int) ${WITH};
+      CREATE MATERIALIZED VIEW slow AS SELECT page, ms FROM clicks WHERE ms > 100;
+      CREATE MATERIALIZED VIEW per_page AS SELECT page, count(*) AS n FROM clicks GROUP BY page;`);
+    expect(outline(plan.steps).slice(6)).toEqual([
+      "feed clicks <-  as source @0",
+      "feed clicks <-  as source @1",
+      "create_source clicks @2",
+      "feed clicks <-  as source @3",
+      // Everywhere, empty where the source is silent; queries of it go to partition 2 alone.
+      "view slow = filter(clicks)",
+      "view __jf_x1_up = clicks",
+      "output __jf_x1_up -> x1 by page",
+      "feed __jf_x1 <- x1 as view",
+      "view per_page = aggregate(__jf_x1)",
+    ]);
+    expect(plan.edges).toEqual(["in0", "in1", "x1"]);
+    expect(plan.relations.get("slow")?.placement).toEqual({ at: 2 });
+  });
+
   it("runs sinks in every partition and refuses names with the hidden prefix", async () => {
     const plan = await planOf(`${TABLES}
       CREATE SINK out FROM orders WITH (connector = 'nats_kv', server_url = 'nats://127.0.0.1:1', connect_mode = 'plain', bucket = 'out');`);

@@ -29,6 +29,7 @@ export type PartitionStep = (
       readonly edge: string;
       /** What the fed relation is to the views over it (see `FeedSpec`). */
       readonly as: RelationKind;
+      /* `edge` empty: a feed that never delivers (a source, where its router is not). */
       readonly columns: readonly ColumnDef[] | { readonly like: string };
       readonly key: readonly string[];
     }
@@ -46,10 +47,27 @@ export type PartitionStep = (
 
 /**
  * How a relation's rows are spread over the partitions: every row is in partition
- * `partitionOfRow(row's values of these columns)`; an empty list puts every row in one partition.
- * Undefined: rows may be in any partition.
+ * `partitionOfRow(row's values of these columns)`; an empty list puts every row in one partition
+ * (`partitionOf([], N)`); `{ at: p }`: every row is in partition p, where the relation alone runs
+ * (a source read by its router, and what runs where it is). Undefined: rows may be in any partition.
  */
-export type Placement = readonly string[] | undefined;
+export type Placement = readonly string[] | { readonly at: number } | undefined;
+
+/** The partition a placement puts every row in, if it does. */
+export function onePartitionOf(placement: Placement, partitions: number): number | undefined {
+  if (placement === undefined) return undefined;
+  if (!isColumns(placement)) return placement.at;
+  return placement.length === 0 ? partitionOf([], partitions) : undefined;
+}
+
+/** The key columns of a placement by columns; undefined for the others. */
+export function placementColumns(placement: Placement): readonly string[] | undefined {
+  return placement !== undefined && isColumns(placement) ? placement : undefined;
+}
+
+function isColumns(placement: NonNullable<Placement>): placement is readonly string[] {
+  return Array.isArray(placement);
+}
 
 /** A relation of the SQL, and where its rows are. */
 export interface PlacedRelation {
@@ -158,6 +176,24 @@ class GroupPlanner {
     const only = index % this.partitions;
     const names = r.columns.map((c) => c.name);
     const keyed = r.kind === "table" && r.key.length > 0;
+    if (r.kind === "source") {
+      // A source keeps nothing: it stays where its router reads it, and whatever needs its rows
+      // spread by a key takes them from there in one hop. Elsewhere it is a feed that never
+      // delivers, so that what reads it plans (and stays empty) in every partition.
+      for (let p = 0; p < this.partitions; p++) {
+        this.steps.push(
+          p === only
+            ? {
+                kind: "statement",
+                only: p,
+                statement: { kind: "create_source", name: r.name, ifNotExists: false, spec },
+              }
+            : { kind: "feed", only: p, name: r.name, edge: "", as: "source", columns: r.columns, key: [] },
+        );
+      }
+      this.define(r.name, names, { at: only });
+      return;
+    }
     const key = keyed ? r.key : names;
     const source: SourceSpec = { columns: spec.columns, include: spec.include, with: spec.with, format: spec.format };
     this.steps.push(
@@ -214,11 +250,13 @@ class GroupPlanner {
 
   /**
    * Where a relation of this placement runs: every partition, or for rows that all go to one
-   * partition (an empty key: a global aggregate, a top-N), that partition alone, so that no other
-   * holds an empty copy (a global count's initial 0) nor writes it to a sink.
+   * partition by an empty key (a global aggregate, a top-N), that partition alone, so that no other
+   * holds an empty copy (a global count's initial 0) nor writes it to a sink or an edge. (What a
+   * source at its router's partition feeds runs everywhere, empty elsewhere.)
    */
   private where(placement: Placement): { only?: number } {
-    return placement !== undefined && placement.length === 0 ? { only: partitionOf([], this.partitions) } : {};
+    const columns = placementColumns(placement);
+    return columns !== undefined && columns.length === 0 ? { only: partitionOf([], this.partitions) } : {};
   }
 
   private define(name: string, names: readonly string[], placement: Placement): void {
@@ -259,8 +297,8 @@ class GroupPlanner {
       case "union": {
         const inputs = q.inputs.map((i) => this.place(i));
         const first = inputs[0] as Placed;
-        const at = (p: Placed) => p.placement?.map((c) => p.names.indexOf(c));
-        const same = inputs.every((p) => p.placement !== undefined && sameList(at(p), at(first)));
+        const at = (p: Placed) => placementColumns(p.placement)?.map((c) => p.names.indexOf(c));
+        const same = inputs.every((p) => placementColumns(p.placement) !== undefined && sameList(at(p), at(first)));
         return {
           query: { ...q, inputs: inputs.map((i) => i.query) },
           names: first.names,
@@ -317,7 +355,10 @@ class GroupPlanner {
   private require(input: Placed, keys: readonly Expr[]): ViewQuery {
     const plain = keys.every((k) => k.kind === "column");
     const columns = keys.map((k) => (k.kind === "column" ? k.name : ""));
-    if (plain && input.placement !== undefined && sameList(input.placement, columns)) return input.query;
+    if (plain && sameList(placementColumns(input.placement), columns)) return input.query;
+    // Everything in one partition already, where an empty key puts it too: nothing to move.
+    const at = onePartitionOf(input.placement, this.partitions);
+    if (keys.length === 0 && at !== undefined && at === partitionOf([], this.partitions)) return input.query;
     const k = ++this.cuts;
     const up = `${HIDDEN_PREFIX}x${k}_up`;
     const fed = `${HIDDEN_PREFIX}x${k}`;
@@ -367,7 +408,7 @@ class GroupPlanner {
 
 /** A placement through a projection: each key column must pass through as a plain column. */
 function projected(placement: Placement, columns: readonly NamedExpr[]): Placement {
-  if (placement === undefined) return undefined;
+  if (placement === undefined || !isColumns(placement)) return placement;
   const out: string[] = [];
   for (const key of placement) {
     const kept = columns.find((c) => c.expr.kind === "column" && c.expr.name === key);

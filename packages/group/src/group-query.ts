@@ -32,6 +32,11 @@ export interface GroupQueryOptions {
    * @default none: every partition is asked
    */
   readonly relationKey?: { readonly columns: readonly string[]; readonly types: readonly SqlType[] };
+  /**
+   * The one partition the relation lives in (a source's relations, where its router reads it):
+   * only it is asked. @default none
+   */
+  readonly only?: number;
   /** The group's partition count. @default read from the group's config (nats-server 2.11+) */
   readonly partitions?: number;
   /** Milliseconds one try of one partition waits for its answer. @default 1000 */
@@ -149,7 +154,7 @@ async function gather(
   const resolved = resolveQueryOptions(group, options);
   const body = encodeQuery(request);
   const n = options.partitions ?? (await openGroup(nc, group)).partitions;
-  const asked = partitionsToAsk(request, options.relationKey, n);
+  const asked = options.only === undefined ? partitionsToAsk(request, options.relationKey, n) : [options.only];
   const replies = await Promise.all(asked.map((p) => ask(nc, group, p, body, resolved)));
   const refused = replies.findIndex((r) => r !== undefined && r.refusal !== undefined);
   const refusal = replies[refused]?.refusal;

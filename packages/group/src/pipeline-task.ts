@@ -6,6 +6,7 @@ import type { ObjectStore } from "@nats-io/obj";
 import { nuid } from "@nats-io/transport-node";
 import type { Table } from "apache-arrow";
 import { exchangeFeed } from "./exchange-feed.js";
+import { silentFeed } from "./silent-feed.js";
 import { ExchangeSink } from "./exchange-sink.js";
 import { exchangeStreamName, exchangeSubject } from "./exchange-stream.js";
 import { type GroupPlan, stepsOf } from "./group-plan.js";
@@ -83,6 +84,10 @@ export class PipelineTask implements PartitionTask {
           pl.statement(step.statement);
           break;
         case "feed":
+          if (step.edge === "") {
+            pl.feed(step.name, silentFeed({ kind: step.as, columns: step.columns, key: step.key }));
+            break;
+          }
           this.feeds.push({ name: step.name, edge: step.edge, trimmed: 0 });
           pl.feed(
             step.name,
