@@ -6,11 +6,13 @@ import { sqlPipeline } from "@jetflow/sql";
 import { connect } from "@nats-io/transport-node";
 import type { DatasetSpec } from "./dataset.js";
 import { scenarioSql } from "./jetflow-sql.js";
+import type { Shape } from "./scenario.js";
 
 /** What the parent tells a member to run. */
 export interface MemberRequest {
   readonly url: string;
   readonly dataset: DatasetSpec;
+  readonly shape: Shape;
   readonly group: string;
   readonly partitions: number;
 }
@@ -34,10 +36,10 @@ process.once("message", (request: MemberRequest) => {
   });
 });
 
-async function run({ url, dataset, group, partitions }: MemberRequest): Promise<void> {
+async function run({ url, dataset, shape, group, partitions }: MemberRequest): Promise<void> {
   const nc = await connect({ servers: url });
   const plan = await sqlPipeline()
-    .sql(scenarioSql(url, dataset, "table"))
+    .sql(scenarioSql(url, dataset, shape))
     .plan();
   const g = await GroupPipeline.start(nc, plan, {
     group,

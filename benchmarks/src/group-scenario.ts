@@ -7,7 +7,7 @@ import type { Expected } from "./dataset.js";
 import type { MemberMessage, MemberRequest } from "./group-member.js";
 import { fingerprintOf } from "./jetflow-scenario.js";
 import { VIEW } from "./jetflow-sql.js";
-import { checkResult, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
+import { checkResult, expectedView, peakRssMiB, type Scenario, type ScenarioResult, throughput } from "./scenario.js";
 
 const MEMBER = fileURLToPath(new URL("./group-member.js", import.meta.url));
 /** How often the whole view is read while the members work. */
@@ -47,7 +47,7 @@ function startMember(request: MemberRequest): Member {
 }
 
 /**
- * The table + group-by over a pre-loaded dataset, run by a group of `members` processes (each a
+ * A shape (a table or a source, then a group-by) over a pre-loaded dataset, run by a group of `members` processes (each a
  * `jetflow run --group` would be): timed from starting the members until the whole group-by view,
  * read through the group from this process, equals the expected one. Members join as they start
  * (partitions move while the backlog is read, as in a real start). CPU is the members' total.
@@ -60,11 +60,17 @@ export async function runGroup(
   const group = `bench_${nuid.next()}`;
   const nc = await connect({ servers: url });
   const started = performance.now();
-  const request: MemberRequest = { url, dataset: scenario.dataset, group, partitions: scenario.partitions };
+  const request: MemberRequest = {
+    url,
+    dataset: scenario.dataset,
+    shape: scenario.shape,
+    group,
+    partitions: scenario.partitions,
+  };
   const members = Array.from({ length: scenario.members }, () => startMember(request));
   try {
     await Promise.all(members.map((m) => m.next("joined")));
-    const want = expected?.table;
+    const want = expected === undefined ? undefined : expectedView(expected, scenario.shape);
     let view = { groups: 0, count: 0, sum: 0 };
     for (;;) {
       const rows = (
@@ -98,7 +104,7 @@ export async function runGroup(
       ...(messages === 0 ? {} : { cpuUsPerMsg: (cpuSeconds * 1e6) / messages }),
       peakRssMiB: peakRssMiB(),
       view,
-      problems: checkResult(expected, "table", { messages, bytes: expected?.bytes ?? 0 }, view),
+      problems: checkResult(expected, scenario.shape, { messages, bytes: expected?.bytes ?? 0 }, view),
     };
   } finally {
     for (const m of members) m.kill();

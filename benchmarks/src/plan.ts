@@ -209,11 +209,23 @@ export function planFor(mode: Mode): Plan {
       id: `group-json-table-${members}`,
       label: `jetflow --group, ${members} member${members === 1 ? "" : "s"}, 6 partitions: JSON table(pk) + group-by`,
       dataset: json,
+      shape: "table",
       members,
       partitions: 6,
       ...baselines(json),
     });
   }
+  // A source crosses one edge (to the group-by), where a table crosses two.
+  scenarios.push({
+    kind: "group",
+    id: "group-json-source-filter-1",
+    label: "jetflow --group, 1 member, 6 partitions: JSON source + filter + group-by",
+    dataset: json,
+    shape: "source-filter",
+    members: 1,
+    partitions: 6,
+    ...baselines(json, "source-filter"),
+  });
   scenarios.push({
     kind: "latency",
     id: "jetflow-latency",

@@ -45,13 +45,14 @@ export type Scenario =
     }
   | {
       /**
-       * The `table` shape run by a group of `members` processes over `partitions` partitions
+       * A shape run by a group of `members` processes over `partitions` partitions
        * (`jetflow run --group`), timed until the whole view read through the group is complete.
        */
       readonly kind: "group";
       readonly id: string;
       readonly label: string;
       readonly dataset: DatasetSpec;
+      readonly shape: Shape;
       readonly members: number;
       readonly partitions: number;
       /** The scenario ids this one is compared with. */
