@@ -1,3 +1,4 @@
+import { formatSqlType, sqlTypeOfField } from "@jetflow/core";
 import { sqlPipeline } from "@jetflow/sql";
 import { harnessServerVersion, versionAtLeast } from "@jetflow/test-harness";
 import { connect } from "@nats-io/transport-node";
@@ -80,6 +81,12 @@ describe.runIf(groups)("GroupPipeline: one SQL pipeline over the members of a gr
     const second = await whole(b);
     expect(second).toEqual(await single());
     expect(second.by_country).toContain('"country":"es"');
+    // Partial aggregates merged across the edge keep the types one process gives (count: bigint).
+    for (const view of ["per_page", "everything"]) {
+      const gathered = (await b.table(view)).schema.fields.map((f) => formatSqlType(sqlTypeOfField(f)));
+      const planned = b.planned.relations.find((r) => r.name === view)?.columns.map((c) => formatSqlType(c.type));
+      expect(gathered, view).toEqual(planned);
+    }
     // b leaves: a takes every partition over from b's last commits.
     await b.leave();
     await publish("orders", [{ id: 61, cust: 2, amount: 1 }]);

@@ -131,7 +131,7 @@ describe("planGroup", () => {
     expect(plan.relations.get("by_upper")?.placement).toEqual(["r"]);
   });
 
-  it("keeps a source where its router reads it (a silent feed elsewhere): one hop to a GROUP BY", async () => {
+  it("keeps a source where its router reads it (a silent feed elsewhere): one hop of partial aggregates to a GROUP BY", async () => {
     const plan = await planOf(`${TABLES}
       CREATE SOURCE clicks (page varchar, ms int) ${WITH};
       CREATE MATERIALIZED VIEW slow AS SELECT page, ms FROM clicks WHERE ms > 100;
@@ -143,11 +143,16 @@ describe("planGroup", () => {
       "feed clicks <-  as source @3",
       // Everywhere, empty where the source is silent; queries of it go to partition 2 alone.
       "view slow = filter(clicks)",
-      "view __jf_x1_up = clicks",
+      // Partial counts per page cross the edge, merged (and cast back to bigint) on the other side.
+      "view __jf_x1_up = aggregate(clicks)",
       "output __jf_x1_up -> x1 by page",
       "feed __jf_x1 <- x1 as view",
-      "view per_page = aggregate(__jf_x1)",
+      "view per_page = project(aggregate(__jf_x1))",
     ]);
+    const merged = plan.steps.find(
+      (st) => st.kind === "statement" && "name" in st.statement && st.statement.name === "per_page",
+    );
+    expect(JSON.stringify(merged)).toContain('"kind":"cast"');
     expect(plan.edges).toEqual(["in0", "in1", "x1"]);
     expect(plan.relations.get("slow")?.placement).toEqual({ at: 2 });
   });

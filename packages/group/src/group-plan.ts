@@ -1,5 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
-import { col, type Expr, type NamedExpr, renameColumns } from "@jetflow/operators";
+import { type AggregateCall, col, type Expr, type NamedExpr, renameColumns } from "@jetflow/operators";
 import { partitionOf } from "./partition.js";
 import {
   type IngestSpec,
@@ -306,8 +306,11 @@ class GroupPlanner {
         };
       }
       case "aggregate": {
+        const placed = this.place(q.input);
+        const combined = this.combined(q, placed);
+        if (combined !== undefined) return combined;
         const input = this.require(
-          this.place(q.input),
+          placed,
           q.groupBy.map((g) => g.expr),
         );
         return {
@@ -349,6 +352,101 @@ class GroupPlanner {
   }
 
   /**
+   * A new exchange edge: `upQuery` as a hidden view where its input is (`placement`), written to
+   * the edge by `key` (its columns), read back in every partition (in one, for an empty key) as a
+   * hidden feed, whose name this returns.
+   */
+  private edge(upQuery: ViewQuery, placement: Placement, key: readonly string[]): string {
+    const k = ++this.cuts;
+    const up = `${HIDDEN_PREFIX}x${k}_up`;
+    const fed = `${HIDDEN_PREFIX}x${k}`;
+    const edge = `x${k}`;
+    const upWhere = this.where(placement);
+    this.steps.push(
+      {
+        kind: "statement",
+        ...upWhere,
+        statement: { kind: "create_view", name: up, ifNotExists: false, query: upQuery },
+      },
+      { kind: "output", ...upWhere, name: `${up}_out`, relation: up, edge, key },
+      {
+        kind: "feed",
+        ...this.where(key.length === 0 ? [] : undefined),
+        name: fed,
+        edge,
+        as: "view",
+        columns: { like: up },
+        key: [],
+      },
+    );
+    this.edges.push(edge);
+    return fed;
+  }
+
+  /**
+   * A GROUP BY over a source's rows (append-only: a scan of a source, filtered) whose aggregates
+   * combine (count, sum, min, max, none DISTINCT): the edge carries running partial aggregates per
+   * group (each changed group's first old and last new partial per epoch) instead of every row,
+   * and the consumer merges them (sum of counts and sums, min of mins, max of maxes), cast back to
+   * the types one process gives. Undefined when the aggregate does not qualify or needs no edge.
+   */
+  private combined(q: Extract<ViewQuery, { kind: "aggregate" }>, input: Placed): Placed | undefined {
+    const source = appendOnlySource(q.input, this.given);
+    if (source === undefined || !q.groupBy.every((g) => g.expr.kind === "column")) return undefined;
+    const groups = q.groupBy.map((g) => (g.expr as { name: string }).name);
+    if (sameList(placementColumns(input.placement), groups)) return undefined;
+    const home = partitionOf([], this.partitions);
+    if (groups.length === 0 && onePartitionOf(input.placement, this.partitions) === home) return undefined;
+    const merges: { readonly partial: AggregateCall; readonly merge: AggregateCall; readonly cast: boolean }[] = [];
+    for (const [i, a] of q.aggregates.entries()) {
+      if (a.distinct || (a.orderBy?.length ?? 0) > 0 || !["count", "sum", "min", "max"].includes(a.fn))
+        return undefined;
+      const type =
+        a.arg?.kind === "column" ? source.find((c) => c.name === (a.arg as { name: string }).name)?.type : undefined;
+      if (a.arg !== undefined && type === undefined) return undefined;
+      const partialName = `${HIDDEN_PREFIX}p${i}`;
+      const smallSum = a.fn === "sum" && (type?.kind === "integer" || type?.kind === "smallint");
+      merges.push({
+        partial: { ...a, name: partialName },
+        merge: {
+          name: `${HIDDEN_PREFIX}m${i}`,
+          fn: a.fn === "count" ? "sum" : a.fn,
+          arg: col(partialName),
+          distinct: false,
+        },
+        // sum(bigint) is numeric: a count (bigint) and a sum of integers (bigint) are cast back.
+        cast: a.fn === "count" || smallSum,
+      });
+    }
+    const partial: ViewQuery = { ...q, input: input.query, aggregates: merges.map((m) => m.partial) };
+    const fed = this.edge(
+      partial,
+      input.placement,
+      q.groupBy.map((g) => g.name),
+    );
+    const merged: ViewQuery = {
+      kind: "aggregate",
+      input: { kind: "scan", relation: fed },
+      groupBy: q.groupBy.map((g) => ({ name: g.name, expr: col(g.name) })),
+      aggregates: merges.map((m) => m.merge),
+    };
+    const bigint = { kind: "bigint" } as const;
+    const columns: NamedExpr[] = [
+      ...q.groupBy.map((g) => ({ name: g.name, expr: col(g.name) })),
+      ...merges.map((m, i) => {
+        const value = col(m.merge.name);
+        const name = (q.aggregates[i] as AggregateCall).name;
+        return { name, expr: m.cast ? ({ kind: "cast", expr: value, type: bigint } as Expr) : value };
+      }),
+    ];
+    return {
+      query: { kind: "project", input: merged, columns },
+      names: columns.map((c) => c.name),
+      placement: q.groupBy.map((g) => g.name),
+    };
+  }
+
+  /**
    * The subtree's query, spread by the values of `keys` (expressions over its names): as it is
    * when it is spread so already, else read from a new exchange edge.
    */
@@ -359,10 +457,6 @@ class GroupPlanner {
     // Everything in one partition already, where an empty key puts it too: nothing to move.
     const at = onePartitionOf(input.placement, this.partitions);
     if (keys.length === 0 && at !== undefined && at === partitionOf([], this.partitions)) return input.query;
-    const k = ++this.cuts;
-    const up = `${HIDDEN_PREFIX}x${k}_up`;
-    const fed = `${HIDDEN_PREFIX}x${k}`;
-    const edge = `x${k}`;
     const extra: NamedExpr[] = plain ? [] : keys.map((e, j) => ({ name: `${HIDDEN_PREFIX}k${j}`, expr: e }));
     const upQuery: ViewQuery =
       extra.length === 0
@@ -372,38 +466,24 @@ class GroupPlanner {
             input: input.query,
             columns: [...input.names.map((n) => ({ name: n, expr: col(n) })), ...extra],
           };
-    const upWhere = this.where(input.placement);
-    this.steps.push(
-      {
-        kind: "statement",
-        ...upWhere,
-        statement: { kind: "create_view", name: up, ifNotExists: false, query: upQuery },
-      },
-      {
-        kind: "output",
-        ...upWhere,
-        name: `${up}_out`,
-        relation: up,
-        edge,
-        key: plain ? columns : extra.map((e) => e.name),
-      },
-      {
-        kind: "feed",
-        ...this.where(keys.length === 0 ? [] : undefined),
-        name: fed,
-        edge,
-        as: "view",
-        columns: { like: up },
-        key: [],
-      },
-    );
-    this.edges.push(edge);
+    const fed = this.edge(upQuery, input.placement, plain ? columns : extra.map((e) => e.name));
     const scan: ViewQuery = { kind: "scan", relation: fed };
     // The key columns added for the edge are dropped again: the consumer sees the subtree's names.
     return extra.length === 0
       ? scan
       : { kind: "project", input: scan, columns: input.names.map((n) => ({ name: n, expr: col(n) })) };
   }
+}
+
+/**
+ * The columns of the source a query reads when it is a scan of a source, filtered (rows only ever
+ * inserted, as they came); undefined for anything else.
+ */
+function appendOnlySource(q: ViewQuery, plan: PipelinePlan): readonly ColumnDef[] | undefined {
+  if (q.kind === "filter") return appendOnlySource(q.input, plan);
+  if (q.kind !== "scan") return undefined;
+  const r = plan.relations.find((x) => x.name === q.relation);
+  return r?.kind === "source" ? r.columns : undefined;
 }
 
 /** A placement through a projection: each key column must pass through as a plain column. */
