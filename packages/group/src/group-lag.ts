@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeReply, encodeQuery, partitionQuerySubject } from "./partition-query.js";
+import { decodeReply, encodeQuery, partitionQuerySubject, type QueryRows } from "./partition-query.js";
 
 /**
  * The relation name a partition running a pipeline answers its progress on: one row
@@ -14,6 +14,21 @@ export interface PartitionProgress {
   readonly lag: number;
   /** Exchange output not yet sent and acked (sealed messages, plus 1 while an epoch is open). */
   readonly unsent: number;
+  /** Messages (and exchange changes) applied so far. */
+  readonly applied: number;
+}
+
+/** A partition's progress as the one row it answers on {@link PROGRESS_RELATION}. */
+export function progressRows(partition: number, progress: PartitionProgress): QueryRows {
+  return {
+    columns: ["partition", "lag", "unsent", "applied"],
+    rows: [[partition, progress.lag, progress.unsent, progress.applied]],
+  };
+}
+
+/** A row of {@link progressRows}, read back. */
+export function progressOf(row: readonly unknown[]): PartitionProgress {
+  return { lag: Number(row[1]), unsent: Number(row[2]), applied: Number(row[3]) };
 }
 
 /**
@@ -41,7 +56,7 @@ export async function groupLag(
           (await nc.request(partitionQuerySubject(group, p), body, { timeout: timeoutMs })).data,
         );
         const row = reply.ok ? reply.rows.rows[0] : undefined;
-        return row === undefined ? undefined : ([p, { lag: Number(row[1]), unsent: Number(row[2]) }] as const);
+        return row === undefined ? undefined : ([p, progressOf(row)] as const);
       } catch {
         return undefined;
       }

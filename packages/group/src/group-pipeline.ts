@@ -13,7 +13,7 @@ import { openStateBucket } from "./partition-backend.js";
 import type { QueryRows } from "./partition-query.js";
 import { type PartitionQueryService, servePartitionQueries } from "./partition-query-service.js";
 import { type PartitionTaskEvent, PartitionTasks, type PartitionTasksOptions } from "./partition-tasks.js";
-import { PROGRESS_RELATION } from "./group-lag.js";
+import { PROGRESS_RELATION, progressOf } from "./group-lag.js";
 import { PipelineTask, type PipelineTaskSetup } from "./pipeline-task.js";
 import { GroupError } from "./errors.js";
 import { checkGroupPlan } from "./plan-fingerprint.js";
@@ -254,9 +254,9 @@ export class GroupPipeline {
       );
       let applied = 0;
       let quiet = true;
-      for (const [, lag, unsent, done] of rows as [number, number, number, number][]) {
-        if (lag > 0 || unsent > 0) quiet = false;
-        applied += done;
+      for (const p of rows.map(progressOf)) {
+        if (p.lag > 0 || p.unsent > 0) quiet = false;
+        applied += p.applied;
       }
       if (quiet && applied === last) return;
       last = quiet ? applied : -1;

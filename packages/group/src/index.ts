@@ -44,7 +44,7 @@ export type { GroupQueryOptions } from "./group-query.js";
 export { planGroup, stepsOf, HIDDEN_PREFIX } from "./group-plan.js";
 export type { GroupPlan, PartitionStep, Placement, PlacedRelation } from "./group-plan.js";
 export { PipelineTask } from "./pipeline-task.js";
-export { groupLag, PROGRESS_RELATION } from "./group-lag.js";
+export { groupLag, PROGRESS_RELATION, progressOf, progressRows } from "./group-lag.js";
 export type { PartitionProgress } from "./group-lag.js";
 export type { PipelineTaskSetup } from "./pipeline-task.js";
 export { GroupPipeline } from "./group-pipeline.js";

@@ -10,7 +10,7 @@ import { silentFeed } from "./silent-feed.js";
 import { ExchangeSink } from "./exchange-sink.js";
 import { exchangeStreamName, exchangeSubject } from "./exchange-stream.js";
 import { type GroupPlan, stepsOf } from "./group-plan.js";
-import { PROGRESS_RELATION } from "./group-lag.js";
+import { PROGRESS_RELATION, progressRows } from "./group-lag.js";
 import { isPartitionPointer, PartitionBackend, type PartitionPointer } from "./partition-backend.js";
 import type { PartitionQuery, QueryRows } from "./partition-query.js";
 import type { PartitionTask } from "./partition-tasks.js";
@@ -223,10 +223,11 @@ export class PipelineTask implements PartitionTask {
     const { pipeline: pl } = this.started();
     let unsent = 0;
     for (const o of this.outputs) unsent += o.unsent;
-    return {
-      columns: ["partition", "lag", "unsent", "applied"],
-      rows: [[this.partition, pl.lag(), unsent, pl.metrics.total("jetflow_messages_in_total")]],
-    };
+    return progressRows(this.partition, {
+      lag: pl.lag(),
+      unsent,
+      applied: pl.metrics.total("jetflow_messages_in_total"),
+    });
   }
 
   private started(): { pipeline: Pipeline; backend: PartitionBackend } {
