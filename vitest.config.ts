@@ -61,6 +61,17 @@ export default defineConfig({
           ].map((f) => `packages/connector-nats/src/${f}.test.ts`),
         },
       },
+      {
+        // The pipeline's suites once more with every source read in a reader thread
+        // (ThreadedSource): the same tables, views, checkpoints, acks and bad-message policies.
+        extends: true as const,
+        test: {
+          name: "pipeline-threaded",
+          env: { JETFLOW_WORKERS: "1" },
+          include: ["packages/pipeline/src/**/*.test.ts"],
+          exclude: ["packages/pipeline/src/options.test.ts"],
+        },
+      },
       { extends: true as const, test: { name: "harness", include: ["test/harness/src/**/*.test.ts"] } },
       { extends: true as const, test: { name: "examples", include: ["examples/src/**/*.test.ts"] } },
       { extends: true as const, test: { name: "e2e", include: ["test/e2e/src/**/*.test.ts"], testTimeout: 180_000 } },

@@ -35,6 +35,10 @@ Options:
   --read-path lean|consumer  how sources read JetStream: lean (default: their own pulls) or
                           consumer (nats.js's consumer API, the fallback); JETFLOW_READ_PATH
                           in the environment overrides it
+  --workers N             threads beside the main one that read the sources (each source or
+                          table reads NATS in one of them and hands raw batches over; decoding
+                          and the views stay on the main thread); 0 reads on the main thread.
+                          Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it
   --group NAME            run as one member of group NAME: every process started with the same
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
                           needs --state-bucket; --print reads the whole relation from the group;
@@ -71,6 +75,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     "nats-service-server": { type: "string" },
     "checkpoint-interval": { type: "string" },
     "read-path": { type: "string" },
+    workers: { type: "string" },
     group: { type: "string" },
     partitions: { type: "string" },
     "lease-seconds": { type: "string" },
@@ -98,6 +103,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     values["read-path"] === undefined
       ? undefined
       : choiceFlag("read-path", values["read-path"], ["lean", "consumer"] as const, "lean");
+  const workers = intFlag("workers", values.workers, 0, 64);
   const servers = serversFlag(values.server);
   const stateDir = values["state-dir"];
   const stateBucket = values["state-bucket"];
@@ -119,6 +125,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ...(servers === undefined ? {} : { servers }),
     ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
     ...(readPath === undefined ? {} : { readPath }),
+    ...(workers === undefined ? {} : { workers }),
   });
   try {
     p.sql(text);

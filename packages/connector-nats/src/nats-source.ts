@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import { BatchBuilder } from "./batch-builder.js";
+import type { BatchSource } from "./batch-source.js";
 import { type NatsSourceConfig, secretsOf } from "./config.js";
 import { connectNats } from "./connect.js";
 import { otherLayoutPositions, removeConsumers, withServers } from "./consumer-cleanup.js";
@@ -33,7 +34,7 @@ type ConnectionState = Extract<SourceStatus, { type: "connected" | "disconnected
  * await source.stop();
  * ```
  */
-export class NatsSource implements ConsumerListener {
+export class NatsSource implements ConsumerListener, BatchSource {
   /**
    * Raw batches. Delivery starts on the first subscription and pauses when the last one leaves
    * (what was received but not emitted is read again on resubscribe). Emissions happen

@@ -5,6 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { connectOptions, NatsServer } from "@jetflow/test-harness";
 import { afterAll, beforeAll } from "vitest";
+import type { BatchSource } from "./batch-source.js";
 import type { NatsSource } from "./nats-source.js";
 import { resolveNatsOptions } from "./resolve-options.js";
 import type { NatsSourceConfig } from "./config.js";
@@ -138,7 +139,7 @@ export interface Collected {
  * unsubscribes. Rejects if the source errors.
  */
 export function collect(
-  source: NatsSource,
+  source: BatchSource,
   done: (c: Collected) => boolean,
   opts: { keep?: boolean } = {},
 ): Promise<Collected> {

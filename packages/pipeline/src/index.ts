@@ -16,6 +16,7 @@ export type { ViewHandle } from "./view-handle.js";
 export type { PipelineStatus } from "./status.js";
 export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
+export { defaultWorkers, WORKERS_ENV } from "./workers.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { GROUP_WITH_KEYS, PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export { PARTITION_TOKEN_KEY, partitionTokenOf, partitionShareOptions } from "./partition-token.js";

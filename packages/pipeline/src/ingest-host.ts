@@ -1,4 +1,4 @@
-import type { ReadPath } from "@jetflow/connector-nats";
+import type { ReaderThreads, ReadPath } from "@jetflow/connector-nats";
 import type { PipelineMetrics } from "./metrics.js";
 import type { PipelineStatus } from "./status.js";
 
@@ -10,6 +10,8 @@ export interface IngestHost {
     readonly lingerMs: number;
     readonly servers: readonly string[] | undefined;
     readonly readPath: ReadPath;
+    /** Where sources read when `workers` > 0; undefined: on this thread. */
+    readonly readers: ReaderThreads | undefined;
   };
   readonly metrics: PipelineMetrics;
   /** Source connection events, bad messages, errors that do not stop the run. */

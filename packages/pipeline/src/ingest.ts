@@ -1,5 +1,12 @@
 import { insertsOf, messageOf, type RawBatch } from "@jetflow/core";
-import { NatsSource, type NatsSourceConfig, removeConsumers, resolveNatsOptions } from "@jetflow/connector-nats";
+import {
+  type BatchSource,
+  NatsSource,
+  type NatsSourceConfig,
+  removeConsumers,
+  resolveNatsOptions,
+  ThreadedSource,
+} from "@jetflow/connector-nats";
 import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
 import type { Subscription } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
@@ -22,11 +29,13 @@ export type { IngestHost } from "./ingest-host.js";
  */
 export class IngestRelation extends InputRelation {
   readonly config: NatsSourceConfig;
+  /** The connector's WITH options as given (a reader thread resolves them again). */
+  private readonly connector: Readonly<Record<string, string>>;
   readonly policy: BadMessagePolicy;
   private decoder: Decoder | undefined;
   /** Per consumer key, the last stream sequence whose message is fully processed. */
   private readonly processed = new Map<string, number>();
-  private source: NatsSource | undefined;
+  private source: BatchSource | undefined;
   private subscriptions: Subscription[] = [];
 
   constructor(
@@ -37,6 +46,7 @@ export class IngestRelation extends InputRelation {
     super(name, kind);
     const { connector, policy } = splitWithOptions(spec.with);
     this.config = resolveNatsOptions(connector);
+    this.connector = connector;
     this.policy = policy;
   }
 
@@ -69,8 +79,8 @@ export class IngestRelation extends InputRelation {
   async open(host: IngestHost, offsets: Readonly<Record<string, number>>): Promise<void> {
     const resume = new Map(Object.entries(offsets));
     for (const [k, v] of resume) this.processed.set(k, v);
-    const { maxBatchRows, lingerMs, servers, readPath } = host.runtime;
-    const source = await NatsSource.open(this.config, {
+    const { maxBatchRows, lingerMs, servers, readPath, readers } = host.runtime;
+    const runtime = {
       offsets: resume,
       maxBatchRows,
       lingerMs,
@@ -78,7 +88,11 @@ export class IngestRelation extends InputRelation {
       keepHeaders: this.spec.include.some((c) => c.kind === "header"),
       name: this.name,
       ...(servers === undefined ? {} : { servers: [...servers] }),
-    });
+    };
+    const source =
+      readers === undefined
+        ? await NatsSource.open(this.config, runtime)
+        : await ThreadedSource.open(readers, this.connector, runtime);
     this.source = source;
     this.subscriptions = [
       source.status$.subscribe((status) => host.status({ type: "source", relation: this.name, status })),
@@ -86,7 +100,7 @@ export class IngestRelation extends InputRelation {
     ];
   }
 
-  private subscribeBatches(host: IngestHost, source: NatsSource): Subscription {
+  private subscribeBatches(host: IngestHost, source: BatchSource): Subscription {
     return source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) });
   }
 

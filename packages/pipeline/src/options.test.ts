@@ -2,6 +2,7 @@ import { InvalidOptionError } from "@jetflow/core";
 import { memoryBackend } from "@jetflow/state";
 import { describe, expect, it } from "vitest";
 import { resolvePipelineOptions } from "./options.js";
+import { defaultWorkers, resolveWorkers } from "./workers.js";
 
 describe("resolvePipelineOptions", () => {
   it("fills the documented defaults", () => {
@@ -14,7 +15,16 @@ describe("resolvePipelineOptions", () => {
       lingerMs: 5,
       sinkMaxPending: 100_000,
       readPath: process.env.JETFLOW_READ_PATH === "consumer" ? "consumer" : "lean",
+      workers: defaultWorkers(),
     });
+  });
+
+  it("reads with threads on 4+ cores only, unless told; refuses a negative count by name", () => {
+    expect([1, 2, 3, 4, 8].map((cores) => defaultWorkers(cores))).toEqual([0, 0, 0, 3, 7]);
+    expect(resolveWorkers(2, {})).toBe(2);
+    expect(resolveWorkers(2, { JETFLOW_WORKERS: "0" })).toBe(0);
+    expect(() => resolveWorkers(-1, {})).toThrow("workers must be a whole number of at least 0, got -1");
+    expect(() => resolveWorkers(undefined, { JETFLOW_WORKERS: "x" })).toThrow(/JETFLOW_WORKERS/);
   });
 
   it("takes readPath, refusing an unknown one by name", () => {

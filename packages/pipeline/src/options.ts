@@ -1,5 +1,6 @@
 import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS, type ReadPath, resolveReadPath } from "@jetflow/connector-nats";
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
+import { resolveWorkers } from "./workers.js";
 import type { CheckpointBackend } from "@jetflow/state";
 import type { SqlFrontend } from "./spec.js";
 
@@ -56,6 +57,15 @@ export interface PipelineOptions {
    * overrides it. @default "lean"
    */
   readonly readPath?: ReadPath;
+  /**
+   * Threads beside this one that read the sources: each source or table reads NATS (the
+   * connection, the pulls, nats.js's parsing, batch building) in one of them, spread
+   * round-robin, and hands its raw batches over as transferred buffers; decoding and the
+   * operators run here. 0 reads on this thread. The environment variable `JETFLOW_WORKERS`
+   * overrides it. Sources beyond `workers` share threads; threads start as sources open.
+   * @default cores - 1 on 4 or more cores, else 0 ({@link defaultWorkers})
+   */
+  readonly workers?: number;
 }
 
 export interface ResolvedPipelineOptions {
@@ -67,6 +77,7 @@ export interface ResolvedPipelineOptions {
   readonly lingerMs: number;
   readonly sinkMaxPending: number;
   readonly readPath: ReadPath;
+  readonly workers: number;
 }
 
 /** Applies defaults and validates; errors name the option and what it accepts. */
@@ -93,6 +104,7 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
     lingerMs: wholeNumberOption("lingerMs", options.lingerMs, DEFAULT_LINGER_MS, 0),
     sinkMaxPending: wholeNumberOption("sinkMaxPending", options.sinkMaxPending, 100_000, 1),
     readPath: resolveReadPath(options.readPath),
+    workers: resolveWorkers(options.workers),
   };
 }
 

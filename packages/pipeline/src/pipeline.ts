@@ -1,5 +1,5 @@
 import type { ColumnDef } from "@jetflow/core";
-import type { NatsConnectConfig } from "@jetflow/connector-nats";
+import { type NatsConnectConfig, ReaderThreads } from "@jetflow/connector-nats";
 import type { CheckpointResult } from "@jetflow/state";
 import { type Observable, Subject } from "rxjs";
 import { PipelineStateError } from "./errors.js";
@@ -64,13 +64,19 @@ export class Pipeline {
     });
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
-    const { maxBatchRows, lingerMs, servers, readPath } = this.options;
+    const { maxBatchRows, lingerMs, servers, readPath, workers } = this.options;
     this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (event) =>
       this.statusSubject.next(event),
     );
     this.definitions = new Definitions(this.graph, this.sinks);
     this.host = {
-      runtime: { maxBatchRows, lingerMs, servers, readPath },
+      runtime: {
+        maxBatchRows,
+        lingerMs,
+        servers,
+        readPath,
+        readers: workers > 0 ? new ReaderThreads(workers) : undefined,
+      },
       metrics: this.metrics,
       status: (event) => this.statusSubject.next(event),
       accepting: () => this.life.accepting,

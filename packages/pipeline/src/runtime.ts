@@ -175,6 +175,7 @@ export class Runtime {
     this.stopTicking?.();
     this.coordinator?.stopTimer();
     for (const r of this.ctx.graph.inputs()) await r.close();
+    await this.ctx.host.runtime.readers?.close();
     await this.ctx.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
   }
