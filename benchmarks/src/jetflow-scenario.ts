@@ -25,6 +25,7 @@ export async function runJetflow(
         ? { checkpointIntervalMs: scenario.sink === undefined ? 0 : 1000 }
         : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 }),
       ...(scenario.readPath === undefined ? {} : { readPath: scenario.readPath }),
+      ...(scenario.workers === undefined ? {} : { workers: scenario.workers }),
     });
     p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + sinkSql(url, scenario.sink ?? "none"));
     const started = startTiming();

@@ -120,6 +120,7 @@ export function planFor(mode: Mode): Plan {
     checkpoints = false,
     sink?: SinkSet,
     readPath?: "consumer",
+    workers?: number,
   ): void => {
     scenarios.push({
       kind: "jetflow",
@@ -130,6 +131,7 @@ export function planFor(mode: Mode): Plan {
       checkpoints,
       ...(sink === undefined ? {} : { sink }),
       ...(readPath === undefined ? {} : { readPath }),
+      ...(workers === undefined ? {} : { workers }),
       group: "throughput",
       ...baselines(d, shape),
     });
@@ -145,6 +147,19 @@ export function planFor(mode: Mode): Plan {
     undefined,
     "consumer",
   );
+  // Reader threads (issue 17 item 2): NATS I/O, parsing and batch building in a thread of their own.
+  for (const workers of [0, 1, 2]) {
+    jetflow(
+      `jetflow-json-table-workers-${workers}`,
+      `jetflow JSON table(pk) + group-by, --workers ${workers}`,
+      json,
+      "table",
+      false,
+      undefined,
+      undefined,
+      workers,
+    );
+  }
   jetflow(
     "jetflow-json-table-checkpoints",
     "jetflow JSON table(pk) + group-by, fs checkpoint 1 s",
@@ -187,6 +202,16 @@ export function planFor(mode: Mode): Plan {
     "table",
   );
   jetflow("jetflow-json-1kb-table", "jetflow JSON 1 KB table(pk) + group-by", large, "table");
+  jetflow(
+    "jetflow-json-1kb-table-workers-1",
+    "jetflow JSON 1 KB table(pk) + group-by, --workers 1",
+    large,
+    "table",
+    false,
+    undefined,
+    undefined,
+    1,
+  );
 
   for (const d of [json, backlog]) {
     const { ceiling, peer } = baselines(json);

@@ -1,4 +1,5 @@
 import type { DatasetSpec, Expected } from "./dataset.js";
+import { mainThreadCpuSeconds, otherThreadsCpuSeconds } from "./thread-cpu.js";
 import type { MemoryPeaks } from "./memory-sampler.js";
 
 /**
@@ -37,6 +38,8 @@ export type Scenario =
       readonly sink?: SinkSet;
       /** How the sources read JetStream (PipelineOptions.readPath); the pipeline's default when absent. */
       readonly readPath?: "lean" | "consumer";
+      /** Reader threads (PipelineOptions.workers); the pipeline's default when absent. */
+      readonly workers?: number;
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
       readonly group: "throughput" | "memory";
       /** The scenario ids this one is compared with. */
@@ -112,6 +115,10 @@ export interface ScenarioResult {
   readonly peakRssMiB: number;
   /** Process CPU time (user + system, every thread) per message over the timed section, in µs. */
   readonly cpuUsPerMsg?: number;
+  /** The main thread's share of it (Linux): the rest is reader threads, GC helpers and libuv. */
+  readonly mainCpuUsPerMsg?: number;
+  /** The busiest other thread's (Linux): with `--workers`, the reader thread. */
+  readonly otherCpuUsPerMsg?: number;
   /** The view's fingerprint (undefined for the ceiling, which computes nothing). */
   readonly view?: { readonly groups: number; readonly count: number; readonly sum: number };
   readonly latency?: Latency;
@@ -173,10 +180,14 @@ export function latencyOf(samples: Float64Array): Latency {
 /** Fills in the parts of a result every scenario computes the same way. */
 /** CPU usage when the timed section started (one scenario per process: set once by {@link startTiming}). */
 let cpuAtStart: NodeJS.CpuUsage | undefined;
+let mainCpuAtStart: number | undefined;
+let othersAtStart = new Map<number, number>();
 
 /** Marks the start of the timed section: returns `performance.now()` and notes the process CPU time. */
 export function startTiming(): number {
   cpuAtStart = process.cpuUsage();
+  mainCpuAtStart = mainThreadCpuSeconds();
+  othersAtStart = otherThreadsCpuSeconds();
   return performance.now();
 }
 
@@ -190,7 +201,14 @@ export function throughput(
   seconds: number,
 ): Omit<ScenarioResult, "peakRssMiB" | "problems"> {
   const cpu = cpuAtStart === undefined || messages === 0 ? undefined : process.cpuUsage(cpuAtStart);
+  const mainNow = mainThreadCpuSeconds();
+  const main =
+    mainCpuAtStart === undefined || mainNow === undefined || messages === 0 ? undefined : mainNow - mainCpuAtStart;
+  let busiest = 0;
+  for (const [tid, now] of otherThreadsCpuSeconds()) busiest = Math.max(busiest, now - (othersAtStart.get(tid) ?? 0));
   return {
+    ...(main === undefined ? {} : { mainCpuUsPerMsg: (main * 1e6) / messages }),
+    ...(main === undefined || messages === 0 ? {} : { otherCpuUsPerMsg: (busiest * 1e6) / messages }),
     ...(cpu === undefined
       ? {}
       : { cpuSeconds: (cpu.user + cpu.system) / 1e6, cpuUsPerMsg: (cpu.user + cpu.system) / messages }),
