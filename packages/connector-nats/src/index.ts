@@ -50,6 +50,7 @@ export type { BatchSource } from "./batch-source.js";
 export { ThreadedSource } from "./threaded-source.js";
 export { ReaderThreads } from "./reader-threads.js";
 export { removeConsumers } from "./consumer-cleanup.js";
+export { partitionCountOf, streamPartitionCount } from "./stream-partitions.js";
 export type { ServerFeatures } from "./server-features.js";
 export { featuresOf, serverFeatures } from "./server-features.js";
 export {

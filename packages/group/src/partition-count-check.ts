@@ -1,10 +1,8 @@
+import { partitionCountOf } from "@jetflow/connector-nats";
 import { messageOf } from "@jetflow/core";
 import { PARTITION_TOKEN_KEY, type PipelinePlan, partitionTokenOf } from "@jetflow/pipeline";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { GroupError } from "./errors.js";
-
-/** The N of the first `{{partition(N, ...)}}` in a subject transform's destination. */
-const PARTITION_FN = /\{\{\s*partition\(\s*(\d+)\s*,/i;
 
 /**
  * Checks, for every input read by partition (`group.partition_token`), that the stream's own
@@ -33,8 +31,8 @@ export async function checkPartitionedInputs(
         cause: e,
       });
     }
-    const n = dest === undefined ? undefined : PARTITION_FN.exec(dest)?.[1];
-    if (n !== undefined && Number(n) !== partitions) {
+    const n = partitionCountOf(dest);
+    if (n !== undefined && n !== partitions) {
       throw new GroupError(
         group,
         `group "${group}" has ${partitions} partitions, but stream "${stream}" (read by "${r.name}" with ${PARTITION_TOKEN_KEY}) partitions its subjects into ${n} (${dest}): they must be equal`,

@@ -13,6 +13,7 @@ import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js
 import { BadMessageError } from "./errors.js";
 import type { IngestHost } from "./ingest-host.js";
 import { InputRelation } from "./input-relation.js";
+import { readShares, shareOffsets } from "./ingest-shares.js";
 import type { BatchCounts } from "./metrics.js";
 import type { IngestSpec, TableSpec } from "./spec.js";
 
@@ -35,8 +36,12 @@ export class IngestRelation extends InputRelation {
   private decoder: Decoder | undefined;
   /** Per consumer key, the last stream sequence whose message is fully processed. */
   private readonly processed = new Map<string, number>();
-  private source: BatchSource | undefined;
-  private subscriptions: Subscription[] = [];
+  /** One per share of the input (see `readShares`): usually one. */
+  private sources: BatchSource[] = [];
+  private statusSubscriptions: Subscription[] = [];
+  private batchSubscriptions: Subscription[] = [];
+  /** The subscriptions a sink's back-pressure paused, until it lets go. */
+  private paused: Subscription[] | undefined;
 
   constructor(
     name: string,
@@ -74,12 +79,14 @@ export class IngestRelation extends InputRelation {
 
   /**
    * Connects the source, resuming each consumer after `offsets` (from a checkpoint), and
-   * applies its batches from now on.
+   * applies its batches from now on. A stream the server partitions is read through one
+   * consumer per partition (see `readShares`), in reader threads when the pipeline has them.
    */
   async open(host: IngestHost, offsets: Readonly<Record<string, number>>): Promise<void> {
-    const resume = new Map(Object.entries(offsets));
-    for (const [k, v] of resume) this.processed.set(k, v);
     const { maxBatchRows, lingerMs, servers, readPath, readers } = host.runtime;
+    const shares = await readShares(this.spec.with, this.connector, this.config, servers);
+    const resume = shareOffsets(new Map(Object.entries(offsets)), this.connector, shares);
+    for (const [k, v] of resume) this.processed.set(k, v);
     const runtime = {
       offsets: resume,
       maxBatchRows,
@@ -89,19 +96,30 @@ export class IngestRelation extends InputRelation {
       name: this.name,
       ...(servers === undefined ? {} : { servers: [...servers] }),
     };
-    const source =
-      readers === undefined
-        ? await NatsSource.open(this.config, runtime)
-        : await ThreadedSource.open(readers, this.connector, runtime);
-    this.source = source;
-    this.subscriptions = [
+    const opened = await Promise.allSettled(
+      shares.map((share) =>
+        readers === undefined
+          ? NatsSource.open(shares.length === 1 ? this.config : resolveNatsOptions(share), runtime)
+          : ThreadedSource.open(readers, share, runtime),
+      ),
+    );
+    const sources = opened.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed !== undefined) {
+      await Promise.allSettled(sources.map((s) => s.stop()));
+      throw failed.reason;
+    }
+    this.sources = sources;
+    this.statusSubscriptions = sources.map((source) =>
       source.status$.subscribe((status) => host.status({ type: "source", relation: this.name, status })),
-      this.subscribeBatches(host, source),
-    ];
+    );
+    this.subscribeBatches(host);
   }
 
-  private subscribeBatches(host: IngestHost, source: BatchSource): Subscription {
-    return source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) });
+  private subscribeBatches(host: IngestHost): void {
+    this.batchSubscriptions = this.sources.map((source) =>
+      source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) }),
+    );
   }
 
   /**
@@ -109,56 +127,65 @@ export class IngestRelation extends InputRelation {
    * they pulled but did not emit is read again on resubscribe, so nothing is lost.
    */
   private pauseUntil(host: IngestHost, until: Promise<void>): void {
-    const batches = this.subscriptions[1];
-    if (batches === undefined) return;
-    batches.unsubscribe();
+    const batches = this.batchSubscriptions;
+    if (batches.length === 0) return;
+    for (const b of batches) b.unsubscribe();
+    this.batchSubscriptions = [];
     void until.then(() => {
-      const source = this.source;
-      if (source === undefined || this.subscriptions[1] !== batches || !host.accepting()) return;
-      this.subscriptions[1] = this.subscribeBatches(host, source);
+      if (this.sources.length === 0 || this.batchSubscriptions.length > 0 || this.paused !== batches) return;
+      if (host.accepting()) this.subscribeBatches(host);
     });
+    this.paused = batches;
   }
 
   /** Stops applying batches (the source stays connected: a last checkpoint may still ack). */
   unsubscribe(): void {
-    for (const s of this.subscriptions) s.unsubscribe();
-    this.subscriptions = [];
+    for (const s of [...this.statusSubscriptions, ...this.batchSubscriptions]) s.unsubscribe();
+    this.statusSubscriptions = [];
+    this.batchSubscriptions = [];
+    this.paused = undefined;
   }
 
   /** Disconnects, removing the consumers it created unless they are durable. */
   async close(): Promise<void> {
     this.unsubscribe();
-    const source = this.source;
-    this.source = undefined;
-    await source?.stop().catch(() => undefined);
+    const sources = this.sources;
+    this.sources = [];
+    await Promise.all(sources.map((s) => s.stop().catch(() => undefined)));
   }
 
   /** DROP: disconnects and removes its consumers, durable ones included. */
   async drop(): Promise<void> {
     this.unsubscribe();
-    const source = this.source;
-    this.source = undefined;
-    await source?.drop();
+    const sources = this.sources;
+    this.sources = [];
+    await Promise.all(sources.map((s) => s.drop()));
   }
 
   /** DROP before start: removes the durable consumers an earlier run left, connecting just for that. */
   async removeConsumers(servers: readonly string[] | undefined): Promise<void> {
-    await removeConsumers(this.config, { servers });
+    const shares = await readShares(this.spec.with, this.connector, this.config, servers);
+    for (const share of shares) {
+      await removeConsumers(shares.length === 1 ? this.config : resolveNatsOptions(share), { servers });
+    }
   }
 
   /** Messages not yet delivered. */
   lag(): number {
-    return this.source?.lag() ?? 0;
+    let n = 0;
+    for (const s of this.sources) n += s.lag();
+    return n;
   }
 
   /** Resolves once every message that was in the stream when the source opened is processed. */
-  caughtUp(): Promise<void> {
-    return this.source?.caughtUp() ?? Promise.resolve();
+  async caughtUp(): Promise<void> {
+    await Promise.all(this.sources.map((s) => s.caughtUp()));
   }
 
-  /** Acks what a committed checkpoint covers (durable consumers). */
+  /** Acks what a committed checkpoint covers (durable consumers); each share acks its own keys. */
   async ack(offsets: Readonly<Record<string, number>> | undefined): Promise<void> {
-    await this.source?.ack(new Map(Object.entries(offsets ?? {})));
+    const all = new Map(Object.entries(offsets ?? {}));
+    await Promise.all(this.sources.map((s) => s.ack(all)));
   }
 
   /**
@@ -198,7 +225,8 @@ export class IngestRelation extends InputRelation {
   private onBad(host: IngestHost, bad: readonly BadMessage[]): void {
     for (const b of bad)
       host.status({ type: "bad_message", relation: this.name, sequence: b.sequence, reason: b.reason });
-    const { policy, source } = this;
+    const { policy } = this;
+    const source = this.sources[0];
     if (policy.kind !== "dead_letter" || source === undefined) return;
     for (const b of bad) {
       const headers = {

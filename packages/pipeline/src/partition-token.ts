@@ -77,7 +77,8 @@ export function partitionShareOptions(
   return out;
 }
 
-function subjectsOf(withOptions: Readonly<Record<string, string>>): string[] {
+/** The subjects of `subject` (a comma-separated list), trimmed. */
+export function subjectsOf(withOptions: Readonly<Record<string, string>>): string[] {
   const raw = withOptions["subject"];
   return raw === undefined ? [] : raw.split(",").map((s) => s.trim());
 }
