@@ -10,8 +10,11 @@ export const LATENCY_VIEW = "seen";
 /** The WITH (...) and FORMAT ... ENCODE ... clauses reading a dataset's stream. */
 export function ingestClauses(url: string, dataset: DatasetSpec): string {
   const { stream, subject } = streamOf(dataset);
+  // A partitioned dataset's subjects are `<subject>.<partition>.<id>`: token 3 is the partition.
+  const subjects =
+    dataset.partitions === undefined ? `subject='${subject}'` : `subject='${subject}.*.*', group.partition_token='3'`;
   const withClause =
-    `WITH (connector='nats', server_url='${url}', subject='${subject}', stream='${stream}', ` +
+    `WITH (connector='nats', server_url='${url}', ${subjects}, stream='${stream}', ` +
     `connect_mode='plain', scan.startup.mode='earliest')`;
   switch (dataset.encoding) {
     case "json":

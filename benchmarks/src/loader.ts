@@ -32,7 +32,7 @@ export async function loadDataset(url: string, dataset: DatasetSpec): Promise<Lo
   try {
     const jsm = await jetstreamManager(nc);
     const { stream, subject } = streamOf(dataset);
-    await createStream(jsm, stream, subject);
+    await createStream(jsm, stream, subject, dataset.partitions);
     const started = performance.now();
     const expected = await publishAll(nc, dataset, subject);
     await waitForMessages(jsm, stream, dataset.messages);
@@ -53,11 +53,21 @@ export async function createEmptyStream(url: string, dataset: Pick<DatasetSpec, 
   }
 }
 
-async function createStream(jsm: JetStreamManager, stream: string, subject: string): Promise<void> {
+async function createStream(
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+  partitions?: number,
+): Promise<void> {
   await jsm.streams.delete(stream).catch(() => undefined);
   await jsm.streams.add({
     name: stream,
-    subjects: [subject],
+    ...(partitions === undefined
+      ? { subjects: [subject] }
+      : {
+          subjects: [`${subject}.*`],
+          subject_transform: { src: `${subject}.*`, dest: `${subject}.{{partition(${partitions},1)}}.{{wildcard(1)}}` },
+        }),
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     num_replicas: 1,
@@ -71,7 +81,7 @@ async function publishAll(nc: NatsConnection, dataset: DatasetSpec, subject: str
     const event = eventAt(dataset, i, wallClockMs());
     const payload = encoder.encode(event);
     expected.add(event, payload.length);
-    nc.publish(subject, payload);
+    nc.publish(dataset.partitions === undefined ? subject : `${subject}.${event.id}`, payload);
     if ((i + 1) % FLUSH_EVERY === 0) await nc.flush();
   }
   await nc.flush();

@@ -160,6 +160,22 @@ export function planFor(mode: Mode): Plan {
       workers,
     );
   }
+  // The same events in a stream the server splits into 4 partitions by id (nats-server 2.10+):
+  // one consumer per partition, spread over 0, 1, 2 and 4 reader threads.
+  const partitioned: DatasetSpec = { ...json, id: `${json.id}-4parts`, partitions: 4 };
+  for (const workers of [0, 1, 2, 4]) {
+    scenarios.push({
+      kind: "jetflow",
+      id: `jetflow-json-table-partitioned-workers-${workers}`,
+      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}`,
+      dataset: partitioned,
+      shape: "table",
+      checkpoints: false,
+      workers,
+      group: "throughput",
+      ...baselines(json),
+    });
+  }
   jetflow(
     "jetflow-json-table-checkpoints",
     "jetflow JSON table(pk) + group-by, fs checkpoint 1 s",
@@ -268,6 +284,6 @@ export function planFor(mode: Mode): Plan {
     warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
     lookups: 200,
   });
-  const datasets = [json, manyKeys, large, msgpack, protobuf, backlog];
+  const datasets = [json, partitioned, manyKeys, large, msgpack, protobuf, backlog];
   return { mode, datasets, scenarios };
 }

@@ -30,7 +30,15 @@ async function main(options: BenchOptions): Promise<number> {
   // Groups need nats-server 2.11+ (leases with per-message TTL): on an older one, say so and skip them.
   const groups = versionAtLeast(harnessServerVersion(), 2, 11);
   if (!groups) log("group scenarios skipped: they need nats-server 2.11+ (set JETFLOW_NATS_SERVER)");
-  const scenarios = plan.scenarios.filter((s) => (options.only?.test(s.id) ?? true) && (groups || s.kind !== "group"));
+  // A stream that partitions its own subjects (subject_transform) needs 2.10+.
+  const transforms = versionAtLeast(harnessServerVersion(), 2, 10);
+  if (!transforms) log("partitioned-stream scenarios skipped: they need nats-server 2.10+ (set JETFLOW_NATS_SERVER)");
+  const scenarios = plan.scenarios.filter(
+    (s) =>
+      (options.only?.test(s.id) ?? true) &&
+      (groups || s.kind !== "group") &&
+      (transforms || s.dataset.partitions === undefined),
+  );
   if (scenarios.length === 0 && options.only?.test("decode") !== true && options.only?.test("join") !== true) {
     throw new Error(`--only ${options.only?.source} matches no scenario`);
   }

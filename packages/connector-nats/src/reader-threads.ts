@@ -16,9 +16,22 @@ export class ReaderThreads {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`reader threads: size must be >= 1, got ${size}`);
   }
 
+  /**
+   * Starts the first `count` threads (at most `size`) now, so that their module loading (about
+   * half a second) overlaps the caller's own start rather than delaying the sources' open.
+   */
+  warm(count: number): void {
+    for (let i = 0; i < Math.min(count, this.size); i++) this.thread(i).worker.unref();
+  }
+
   /** A thread for one more source; call `release` with it when the source stopped. */
   acquire(): Worker {
-    const i = this.next++ % this.size;
+    const t = this.thread(this.next++ % this.size);
+    if (t.sessions++ === 0) t.worker.ref();
+    return t.worker;
+  }
+
+  private thread(i: number): { worker: Worker; sessions: number } {
     let t = this.threads[i];
     if (t === undefined) {
       const worker = new Worker(new URL("../dist/source-thread.js", import.meta.url), { execArgv: builtExecArgv() });
@@ -26,8 +39,7 @@ export class ReaderThreads {
       t.worker.on("error", () => undefined); // reported to each session's source (see ThreadedSource)
       this.threads[i] = t;
     }
-    if (t.sessions++ === 0) t.worker.ref();
-    return t.worker;
+    return t;
   }
 
   release(worker: Worker): void {

@@ -324,6 +324,8 @@ export class Pipeline {
   async start(): Promise<void> {
     this.defining("start()");
     this.life.phase = "starting";
+    // A reader thread loads its modules (~0.5 s) while the definitions resolve and state restores.
+    this.host.runtime.readers?.warm(1);
     try {
       await this.definitions.resolve(this.options.servers);
       const restoredCheckpoint = await this.runtime.start();
