@@ -20,9 +20,9 @@ export interface DatasetSpec {
   /** Target payload size in bytes (the JSON text; MSGPACK and PROTOBUF come out a little smaller). */
   readonly payloadBytes: number;
   /**
-   * Published on `<subject>.<id>` into a stream that partitions them itself
-   * (`<subject>.{{partition(N,1)}}.{{wildcard(1)}}`, nats-server 2.10+), read with
-   * `group.partition_token`: one consumer per partition. Undefined: one subject.
+   * Published on `<subject>.<id>` into a stream that stores them on `<subject>.<partition>`
+   * (`<subject>.{{partition(N,1)}}`, nats-server 2.10+), read with `group.partition_token`: one
+   * consumer per partition. Undefined: one subject.
    */
   readonly partitions?: number;
 }

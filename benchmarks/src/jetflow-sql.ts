@@ -10,9 +10,9 @@ export const LATENCY_VIEW = "seen";
 /** The WITH (...) and FORMAT ... ENCODE ... clauses reading a dataset's stream. */
 export function ingestClauses(url: string, dataset: DatasetSpec): string {
   const { stream, subject } = streamOf(dataset);
-  // A partitioned dataset's subjects are `<subject>.<partition>.<id>`: token 3 is the partition.
+  // A partitioned dataset's subjects are `<subject>.<partition>`: token 3 is the partition.
   const subjects =
-    dataset.partitions === undefined ? `subject='${subject}'` : `subject='${subject}.*.*', group.partition_token='3'`;
+    dataset.partitions === undefined ? `subject='${subject}'` : `subject='${subject}.*', group.partition_token='3'`;
   const withClause =
     `WITH (connector='nats', server_url='${url}', ${subjects}, stream='${stream}', ` +
     `connect_mode='plain', scan.startup.mode='earliest')`;
