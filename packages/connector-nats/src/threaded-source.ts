@@ -78,8 +78,14 @@ export class ThreadedSource implements BatchSource {
     const source = new ThreadedSource(port1, credit);
     const open: OpenSession = { t: "open", port: port2, withOptions: { ...withOptions }, runtime, credit };
     return new Promise<ThreadedSource>((resolve, reject) => {
-      const onExit = (code: number) => source.onFatal(threadGone(code));
-      const onError = (e: unknown) => source.onFatal(e instanceof Error ? e : threadGone(1));
+      const onExit = (code: number) => {
+        source.threadAlive = false;
+        source.onFatal(threadGone(code));
+      };
+      const onError = (e: unknown) => {
+        source.threadAlive = false;
+        source.onFatal(e instanceof Error ? e : threadGone(1));
+      };
       worker.on("exit", onExit).on("error", onError);
       source.detach = () => {
         worker.off("exit", onExit).off("error", onError);
@@ -92,6 +98,8 @@ export class ThreadedSource implements BatchSource {
   }
 
   private opening: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** False once the reader thread exited or crashed: nothing to ask it any more. */
+  private threadAlive = true;
   private detach: () => void = () => undefined;
 
   lag(): number {
@@ -137,7 +145,8 @@ export class ThreadedSource implements BatchSource {
     Atomics.store(this.credit, CREDIT_FLAG, 1);
     Atomics.notify(this.credit, CREDIT_IN_FLIGHT);
     try {
-      if (this.failure === undefined) await this.request({ t: "stop", id: this.nextId++, drop });
+      // After a failure too: the session's source may still hold its connection and consumers.
+      if (this.threadAlive) await this.request({ t: "stop", id: this.nextId++, drop });
     } finally {
       this.port.close();
       this.detach();
@@ -261,6 +270,11 @@ export class ThreadedSource implements BatchSource {
   }
 
   private onFatal(e: Error): void {
+    // A request in flight (a stop, say) gets no reply from a thread that is gone.
+    if (!this.threadAlive) {
+      for (const r of this.replies.values()) r.reject(e);
+      this.replies.clear();
+    }
     if (this.failure !== undefined || this.stopping !== undefined) return;
     if (this.opening !== undefined) {
       this.opening.reject(e);
