@@ -78,3 +78,12 @@ describe("jetflow run --group with --http and --nats-service", () => {
     90_000,
   );
 });
+
+describe("jetflow run --group --workers", () => {
+  it("is a usage error: a member reads its partitions on its own thread", async () => {
+    const { io } = capture();
+    await expect(runCommand(["any.sql", "--group", "g", "--state-bucket", "b", "--workers", "2"], io)).rejects.toThrow(
+      "run: --workers is for one process; a --group member reads its partitions on its own thread",
+    );
+  });
+});

@@ -8,10 +8,20 @@ import { UsageError } from "./errors.js";
 import { toTextTable } from "./output/text-table.js";
 import type { Io } from "./run-command.js";
 
-/** How every partition's pipeline runs: as the SQL's pipeline would (servers, read path, batching). */
+/**
+ * How every partition's pipeline runs: as the SQL's pipeline would (servers, read path, batching),
+ * reading on the member's thread (no reader threads per partition).
+ */
 function pipelineOptions(planned: Pipeline): PipelineOptions {
   const { servers, maxBatchRows, lingerMs, sinkMaxPending, readPath } = planned.options;
-  return { ...(servers === undefined ? {} : { servers }), maxBatchRows, lingerMs, sinkMaxPending, readPath };
+  return {
+    ...(servers === undefined ? {} : { servers }),
+    maxBatchRows,
+    lingerMs,
+    sinkMaxPending,
+    readPath,
+    workers: 0,
+  };
 }
 
 /** What `jetflow run --group` runs with, from its flags. */

@@ -38,7 +38,8 @@ Options:
   --workers N             threads beside the main one that read the sources (each source or
                           table reads NATS in one of them and hands raw batches over; decoding
                           and the views stay on the main thread); 0 reads on the main thread.
-                          Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it
+                          Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it.
+                          Not with --group (a member reads on its own thread)
   --group NAME            run as one member of group NAME: every process started with the same
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
                           needs --state-bucket; --print reads the whole relation from the group;
@@ -104,6 +105,11 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       ? undefined
       : choiceFlag("read-path", values["read-path"], ["lean", "consumer"] as const, "lean");
   const workers = intFlag("workers", values.workers, 0, 64);
+  if (workers !== undefined && values.group !== undefined) {
+    // A member runs many partition pipelines; threads per partition would multiply. Scale a group
+    // out with members (and a partitioned stream), one reading thread each.
+    throw new UsageError("run: --workers is for one process; a --group member reads its partitions on its own thread");
+  }
   const servers = serversFlag(values.server);
   const stateDir = values["state-dir"];
   const stateBucket = values["state-bucket"];

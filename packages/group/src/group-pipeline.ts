@@ -30,7 +30,10 @@ export interface GroupPipelineOptions {
   readonly partitions?: number;
   readonly member?: MemberOptions;
   readonly tasks?: PartitionTasksOptions;
-  /** How each partition's pipeline runs (servers, read path, batching). */
+  /**
+   * How each partition's pipeline runs (servers, read path, batching). `workers` defaults to 0
+   * here: a member runs many partition pipelines, each reading on the member's thread.
+   */
   readonly pipeline?: PipelineOptions;
 }
 
@@ -166,7 +169,7 @@ export class GroupPipeline {
       plan,
       js,
       os,
-      ...(options.pipeline === undefined ? {} : { options: options.pipeline }),
+      options: { workers: 0, ...options.pipeline },
       failed: (p, e) =>
         fail(new GroupError(group.name, `group "${group.name}": partition ${p} failed: ${messageOf(e)}`, { cause: e })),
     };

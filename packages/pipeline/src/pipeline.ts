@@ -324,10 +324,10 @@ export class Pipeline {
   async start(): Promise<void> {
     this.defining("start()");
     this.life.phase = "starting";
-    // A reader thread loads its modules (~0.5 s) while the definitions resolve and state restores.
-    this.host.runtime.readers?.warm(1);
     try {
       await this.definitions.resolve(this.options.servers);
+      // Reader threads load their modules (~0.5 s) while the state restores.
+      this.host.runtime.readers?.warm(this.graph.ingests().length);
       const restoredCheckpoint = await this.runtime.start();
       this.life.phase = "running";
       this.statusSubject.next({ type: "started", restoredCheckpoint });
