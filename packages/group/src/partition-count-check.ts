@@ -1,6 +1,12 @@
 import { partitionCountOf } from "@jetflow/connector-nats";
 import { messageOf } from "@jetflow/core";
-import { PARTITION_TOKEN_KEY, type PipelinePlan, partitionTokenOf } from "@jetflow/pipeline";
+import {
+  PARTITION_COUNT_KEY,
+  PARTITION_TOKEN_KEY,
+  type PipelinePlan,
+  partitionCountOption,
+  partitionTokenOf,
+} from "@jetflow/pipeline";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { GroupError } from "./errors.js";
 
@@ -21,6 +27,13 @@ export async function checkPartitionedInputs(
   for (const r of plan.relations) {
     const options = r.ingest?.with;
     if (options === undefined || partitionTokenOf(options) === undefined) continue;
+    const declared = partitionCountOption(options);
+    if (declared !== undefined && declared !== partitions) {
+      throw new GroupError(
+        group,
+        `group "${group}" has ${partitions} partitions, but "${r.name}" declares ${PARTITION_COUNT_KEY} = '${declared}': they must be equal`,
+      );
+    }
     const stream = options["stream"];
     if (stream === undefined) continue;
     let dest: string | undefined;

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "@jetflow/core";
-import { PARTITION_TOKEN_KEY, partitionTokenOf } from "./partition-token.js";
+import { PARTITION_COUNT_KEY, PARTITION_TOKEN_KEY, partitionCountOption, partitionTokenOf } from "./partition-token.js";
 
 /**
  * What happens to a message that does not decode.
@@ -17,7 +17,7 @@ export type BadMessagePolicy =
 export const PIPELINE_WITH_KEYS = ["bad_message.policy", "bad_message.dead_letter_subject"] as const;
 
 /** WITH keys a group reads and one process validates and ignores (see `partition-token.ts`). */
-export const GROUP_WITH_KEYS = [PARTITION_TOKEN_KEY] as const;
+export const GROUP_WITH_KEYS = [PARTITION_TOKEN_KEY, PARTITION_COUNT_KEY] as const;
 
 /**
  * Splits a WITH map into the connector's keys and the bad-message policy; validates and leaves
@@ -34,6 +34,7 @@ export function splitWithOptions(withOptions: Readonly<Record<string, string>>):
     if (!jetflowKeys.includes(k)) connector[k] = v;
   }
   partitionTokenOf(withOptions);
+  partitionCountOption(withOptions);
   const kind = withOptions["bad_message.policy"] ?? "skip";
   const subject = withOptions["bad_message.dead_letter_subject"];
   switch (kind) {

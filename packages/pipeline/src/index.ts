@@ -19,7 +19,13 @@ export type { PipelineOptions, StateOption } from "./options.js";
 export { defaultWorkers, WORKERS_ENV } from "./workers.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { GROUP_WITH_KEYS, PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
-export { PARTITION_TOKEN_KEY, partitionTokenOf, partitionShareOptions } from "./partition-token.js";
+export {
+  PARTITION_COUNT_KEY,
+  PARTITION_TOKEN_KEY,
+  partitionCountOption,
+  partitionTokenOf,
+  partitionShareOptions,
+} from "./partition-token.js";
 export type { CheckpointResult } from "@jetflow/state";
 export { Metrics, PipelineMetrics } from "./metrics.js";
 export type { OrderColumn, OrderPlan, LimitPlan } from "./view-plan.js";

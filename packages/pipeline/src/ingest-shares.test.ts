@@ -140,3 +140,81 @@ describe.runIf(transforms)("an input whose stream the server partitions is read 
     await third.stop();
   }, 120_000);
 });
+
+describe.runIf(transforms)("group.partition_count against the stream's own transform", () => {
+  let server: NatsServer;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    const nc = await connect({ servers: server.url });
+    await (await jetstreamManager(nc)).streams.add({
+      name: "PT",
+      subjects: ["pt.*"],
+      subject_transform: { src: "pt.*", dest: "pt.{{partition(4,1)}}" },
+    });
+    await nc.close();
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it("must equal the transform's count: start fails naming both", async () => {
+    const p = pipeline({ workers: 0 }).table(
+      "orders",
+      jsonTable(server.url, "PT", "pt.*", COLUMNS, ["id"], {
+        "group.partition_token": "2",
+        "group.partition_count": "5",
+      }),
+    );
+    await expect(p.start()).rejects.toThrow(
+      "group.partition_count = '5', but stream 'PT' partitions its subjects into 4: they must be equal",
+    );
+  });
+});
+
+describe("an input partitioned by a mapping (group.partition_count), on any server", () => {
+  let server: NatsServer;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it("reads one consumer per declared partition; every key's last row, once", async () => {
+    // What a server mapping `pm.* -> pm.{{partition(3,1)}}` would store, published directly.
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "PM", subjects: ["pm.*"] });
+    const js = jsm.jetstream();
+    for (let r = 0; r < 2; r++)
+      for (let id = 0; id < 30; id++)
+        await js.publish(`pm.${id % 3}`, JSON.stringify({ id, region: ["eu", "us"][(id + r) % 2], amount: r + 1 }));
+    await nc.close();
+    const p = pipeline({ workers: 1 })
+      .table(
+        "orders",
+        jsonTable(server.url, "PM", "pm.*", COLUMNS, ["id"], {
+          "group.partition_token": "2",
+          "group.partition_count": "3",
+          "consumer.durable_name": "pm_orders",
+        }),
+      )
+      .materializedView("by_region", byRegion("orders"));
+    await p.start();
+    await p.caughtUp();
+    expect((await consumerNames(server.url, "PM")).sort()).toEqual(["pm_orders_p0", "pm_orders_p1", "pm_orders_p2"]);
+    // Last round r = 1: region (id + 1) % 2, amount 2, total counts 2 * amount.
+    expect(
+      p
+        .view("by_region")
+        .rows()
+        .map((r) => [r["region"], Number(r["n"]), Number(r["total"])])
+        .sort(),
+    ).toEqual([
+      ["eu", 15, 60],
+      ["us", 15, 60],
+    ]);
+    expect(p.metrics.total("jetflow_messages_in_total")).toBe(60);
+    await p.stop();
+  });
+});

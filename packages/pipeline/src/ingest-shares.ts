@@ -1,5 +1,12 @@
 import { type NatsSourceConfig, streamPartitionCount } from "@jetflow/connector-nats";
-import { partitionShareOptions, partitionTokenOf, subjectsOf } from "./partition-token.js";
+import { InvalidOptionError } from "@jetflow/core";
+import {
+  PARTITION_COUNT_KEY,
+  partitionCountOption,
+  partitionShareOptions,
+  partitionTokenOf,
+  subjectsOf,
+} from "./partition-token.js";
 
 /**
  * The consumers one input reads through: the connector's WITH options (`connector`: `withOptions`
@@ -10,9 +17,10 @@ import { partitionShareOptions, partitionTokenOf, subjectsOf } from "./partition
  * order, so applying the shares' batches in any interleaving gives each key's updates in order.
  * With reader threads the shares read in parallel; on one thread they read one after another.
  *
- * The layout follows the stream, never the thread count, so a checkpoint's offsets (keyed by
- * each share's subjects) resume on any `workers`. A stream without such a transform (or one
- * partitioned by an account mapping) is read whole, as before.
+ * The count is the stream's transform's, or `group.partition_count` for a stream partitioned by an
+ * account or server mapping (nats-server 2.9 has no stream transforms); both given, they must be
+ * equal. The layout follows the stream, never the thread count, so a checkpoint's offsets (keyed
+ * by each share's subjects) resume on any `workers`. Without a count the input is read whole.
  */
 export async function readShares(
   withOptions: Readonly<Record<string, string>>,
@@ -22,7 +30,15 @@ export async function readShares(
 ): Promise<Record<string, string>[]> {
   const token = partitionTokenOf(withOptions);
   if (token === undefined) return [{ ...connector }];
-  const count = await streamPartitionCount(config, { servers });
+  const declared = partitionCountOption(withOptions);
+  const transform = await streamPartitionCount(config, { servers });
+  if (declared !== undefined && transform !== undefined && declared !== transform) {
+    throw new InvalidOptionError(
+      PARTITION_COUNT_KEY,
+      `${PARTITION_COUNT_KEY} = '${declared}', but stream '${config.stream}' partitions its subjects into ${transform}: they must be equal`,
+    );
+  }
+  const count = declared ?? transform;
   if (count === undefined) return [{ ...connector }];
   return Array.from({ length: count }, (_, p) => partitionShareOptions(connector, token, p));
 }

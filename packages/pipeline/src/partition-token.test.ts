@@ -1,7 +1,13 @@
 import { InvalidOptionError } from "@jetflow/core";
 import { describe, expect, it } from "vitest";
 import { splitWithOptions } from "./bad-message-policy.js";
-import { PARTITION_TOKEN_KEY, partitionTokenOf, partitionShareOptions } from "./partition-token.js";
+import {
+  PARTITION_COUNT_KEY,
+  PARTITION_TOKEN_KEY,
+  partitionCountOption,
+  partitionShareOptions,
+  partitionTokenOf,
+} from "./partition-token.js";
 
 describe("group.partition_token", () => {
   it("is the 1-based index of a '*' token of every subject", () => {
@@ -50,5 +56,30 @@ describe("group.partition_token", () => {
         "consumer.name": "d_p1",
       },
     );
+  });
+});
+
+describe("group.partition_count", () => {
+  const base = { subject: "orders.*", [PARTITION_TOKEN_KEY]: "2" };
+  it("is a whole number >= 1 beside group.partition_token, dropped from a partition's share", () => {
+    expect(partitionCountOption(base)).toBeUndefined();
+    expect(partitionCountOption({ ...base, [PARTITION_COUNT_KEY]: " 8 " })).toBe(8);
+    expect(partitionShareOptions({ ...base, [PARTITION_COUNT_KEY]: "8" }, 2, 3)).toEqual({ subject: "orders.3" });
+    expect(splitWithOptions({ ...base, [PARTITION_COUNT_KEY]: "8" }).connector).toEqual({ subject: "orders.*" });
+  });
+
+  it.each([
+    [{ ...base, [PARTITION_COUNT_KEY]: "0" }, /must be a whole number >= 1 .* got '0'/],
+    [{ ...base, [PARTITION_COUNT_KEY]: "x" }, /must be a whole number >= 1/],
+    [{ subject: "orders.*", [PARTITION_COUNT_KEY]: "4" }, /needs group.partition_token/],
+  ])("rejects %j naming the option", (opts, message) => {
+    try {
+      partitionCountOption(opts);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InvalidOptionError);
+      expect((e as InvalidOptionError).option).toBe(PARTITION_COUNT_KEY);
+      expect((e as Error).message).toMatch(message);
+    }
   });
 });

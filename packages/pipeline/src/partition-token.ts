@@ -46,6 +46,38 @@ export function partitionTokenOf(withOptions: Readonly<Record<string, string>>):
   return k;
 }
 
+/**
+ * The WITH key giving the number of partitions the server splits the stream into, for a stream
+ * partitioned by an account or server mapping (nats-server 2.9 has no stream transforms, and a
+ * mapping cannot be read from the stream). Needs {@link PARTITION_TOKEN_KEY}; where the stream's
+ * own transform names a count too, they must be equal.
+ */
+export const PARTITION_COUNT_KEY = "group.partition_count";
+
+/**
+ * The partition count {@link PARTITION_COUNT_KEY} declares, or undefined.
+ * @throws InvalidOptionError naming it when it is not a whole number >= 1, or when
+ *   {@link PARTITION_TOKEN_KEY} is missing
+ */
+export function partitionCountOption(withOptions: Readonly<Record<string, string>>): number | undefined {
+  const raw = withOptions[PARTITION_COUNT_KEY];
+  if (raw === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidOptionError(
+      PARTITION_COUNT_KEY,
+      `${PARTITION_COUNT_KEY} must be a whole number >= 1 (how many partitions the server splits the stream into), got '${raw}'`,
+    );
+  }
+  if (withOptions[PARTITION_TOKEN_KEY] === undefined) {
+    throw new InvalidOptionError(
+      PARTITION_COUNT_KEY,
+      `${PARTITION_COUNT_KEY} needs ${PARTITION_TOKEN_KEY} (the subject token that holds the partition number)`,
+    );
+  }
+  return n;
+}
+
 /** The WITH keys naming a consumer: a partition's consumer gets its own name (`<name>_p<p>`). */
 const CONSUMER_NAME_KEYS = ["consumer.durable_name", "consumer.name"] as const;
 
@@ -53,14 +85,15 @@ const CONSUMER_NAME_KEYS = ["consumer.durable_name", "consumer.name"] as const;
  * The WITH map that reads partition `partition`'s share only: token `token` of every subject
  * replaced by the partition number, a named consumer's name suffixed `_p<partition>` (the
  * partitions' consumers filter on different subjects, so they cannot share one), and
- * {@link PARTITION_TOKEN_KEY} dropped (that token is no wildcard any more).
+ * {@link PARTITION_TOKEN_KEY} and {@link PARTITION_COUNT_KEY} dropped (that token is no wildcard
+ * any more).
  */
 export function partitionShareOptions(
   withOptions: Readonly<Record<string, string>>,
   token: number,
   partition: number,
 ): Record<string, string> {
-  const { [PARTITION_TOKEN_KEY]: _, ...rest } = withOptions;
+  const { [PARTITION_TOKEN_KEY]: _, [PARTITION_COUNT_KEY]: __, ...rest } = withOptions;
   const out: Record<string, string> = { ...rest };
   out["subject"] = subjectsOf(withOptions)
     .map((s) =>
