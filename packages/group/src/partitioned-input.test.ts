@@ -89,4 +89,24 @@ describe.runIf(groups)("group.partition_token: a stream the server partitions, r
       await nc.close();
     }
   });
+
+  it("refuses a group whose partition count differs from group.partition_count, naming both", async () => {
+    const nc = await connect({ servers: fx.server.url });
+    try {
+      const declared = sql.replace(
+        "group.partition_token = '2'",
+        "group.partition_token = '2', group.partition_count = '3'",
+      );
+      const start = GroupPipeline.start(nc, await sqlPipeline().sql(declared).plan(), {
+        group: "pingest_count",
+        stateBucket: "pingest-count-state",
+        partitions: PARTITIONS,
+      });
+      await expect(start).rejects.toThrow(
+        `group "pingest_count" has ${PARTITIONS} partitions, but "orders" declares group.partition_count = '3': they must be equal`,
+      );
+    } finally {
+      await nc.close();
+    }
+  });
 });
