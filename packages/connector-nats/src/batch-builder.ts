@@ -1,4 +1,4 @@
-import type { RawBatch } from "@jetflow/core";
+import type { RawBatch } from "@jetflow/core/base";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
 const INITIAL_CAPACITY = 256;

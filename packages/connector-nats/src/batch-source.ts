@@ -1,4 +1,4 @@
-import type { RawBatch } from "@jetflow/core";
+import type { RawBatch } from "@jetflow/core/base";
 import type { Observable } from "rxjs";
 import type { SourceStatus } from "./source-status.js";
 

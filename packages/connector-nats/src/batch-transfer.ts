@@ -1,4 +1,4 @@
-import type { RawBatch } from "@jetflow/core";
+import type { RawBatch } from "@jetflow/core/base";
 
 /**
  * A {@link RawBatch} as a message between threads: the payloads copied into one buffer (the

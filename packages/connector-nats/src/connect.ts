@@ -1,4 +1,4 @@
-import { InvalidOptionError, messageOf } from "@jetflow/core";
+import { InvalidOptionError, messageOf } from "@jetflow/core/base";
 import fs from "node:fs";
 import {
   connect,

@@ -1,4 +1,4 @@
-import { InvalidOptionError, JetflowError, SchemaError, UnknownTypeError } from "@jetflow/core";
+import { InvalidOptionError, JetflowError, SchemaError, UnknownTypeError } from "@jetflow/core/base";
 import {
   AuthenticationFailedError,
   ConnectionFailedError,

@@ -1,4 +1,4 @@
-import { ErrorCode, JetflowError } from "@jetflow/core";
+import { ErrorCode, JetflowError } from "@jetflow/core/base";
 
 /**
  * Connecting to NATS failed: no server of `server_url` answered, TLS failed, or the connection

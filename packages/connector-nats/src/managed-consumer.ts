@@ -1,4 +1,4 @@
-import type { JetflowError } from "@jetflow/core";
+import type { JetflowError } from "@jetflow/core/base";
 import type { Consumer, ConsumerInfo, ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { JetStreamApiCodes } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";

@@ -1,4 +1,4 @@
-import { JetflowError, messageOf } from "@jetflow/core";
+import { JetflowError, messageOf } from "@jetflow/core/base";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { errors } from "@nats-io/transport-node";
 import {

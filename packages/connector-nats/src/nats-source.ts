@@ -1,4 +1,4 @@
-import { ErrorCode, JetflowError, messageOf, type RawBatch } from "@jetflow/core";
+import { ErrorCode, JetflowError, messageOf, type RawBatch } from "@jetflow/core/base";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Observable, Subject, type Subscriber } from "rxjs";

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError } from "@jetflow/core/base";
 
 /** Bounds of an integer option; `forbidZero` for NATS limits where 0 is not a value (-1 = unlimited). */
 export interface IntRange {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError } from "@jetflow/core/base";
 
 /**
  * How a source reads deliveries from JetStream:

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError } from "@jetflow/core/base";
 import { fromSeed } from "@nats-io/nkeys";
 import {
   type AckPolicy,

@@ -1,4 +1,4 @@
-import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
+import { InvalidOptionError, wholeNumberOption } from "@jetflow/core/base";
 import { type ReadPath, resolveReadPath } from "./read-path.js";
 
 /** How a source runs, beyond the WITH options: resume point, batching, naming. */

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError } from "@jetflow/core/base";
 
 /** The servers of `server_url`, as nats.js takes them, and whether any asked for TLS (`tls://`). */
 export interface ServerList {

@@ -1,4 +1,4 @@
-import type { JetflowError } from "@jetflow/core";
+import type { JetflowError } from "@jetflow/core/base";
 
 /**
  * What happens to a {@link NatsSource}, as data on `status$`:

@@ -9,7 +9,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import type { RawBatch } from "@jetflow/core";
+import type { RawBatch } from "@jetflow/core/base";
 import type { Subscription } from "rxjs";
 import { packBatch } from "./batch-transfer.js";
 import { errorToData } from "./error-transfer.js";

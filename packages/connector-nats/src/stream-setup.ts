@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core";
+import { InvalidOptionError } from "@jetflow/core/base";
 import { JetStreamApiCodes, type JetStreamManager, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsCreateStreamOptions, NatsSourceConfig } from "./config.js";

@@ -1,4 +1,4 @@
-import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core";
+import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core/base";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import type { BatchSource } from "./batch-source.js";
