@@ -2,7 +2,7 @@ import { ErrorCode } from "@jetflow/core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { StreamNotFoundError } from "./errors.js";
+import { ConnectionFailedError, StreamNotFoundError } from "./errors.js";
 import { NatsSource } from "./nats-source.js";
 import { ReaderThreads } from "./reader-threads.js";
 import { collect, configFor, createStream, range, sharedServer, waitForStream, withFor } from "./test-helpers.js";
@@ -126,5 +126,32 @@ describe("ThreadedSource: a NatsSource in a reader thread", () => {
     await source.stop();
     expect(completed).toBe(true);
     await expect(source.caughtUp()).resolves.toBeUndefined();
+  });
+
+  it("fails like a lost connection when its reader thread ends: batches$ errors, caughtUp() rejects, stop() resolves", async () => {
+    const own = new ReaderThreads(1);
+    const source = await ThreadedSource.open(own, withFor(nats.server, "THR", "thr.a,thr.b"), {
+      ...runtime,
+      maxBatchRows: 10,
+    });
+    let batches = 0;
+    const failed = new Promise<unknown>((resolve) =>
+      source.batches$.subscribe({
+        next: () => {
+          batches++;
+          const until = Date.now() + 20; // slow: the backlog stays unread for seconds
+          while (Date.now() < until);
+        },
+        error: resolve,
+      }),
+    );
+    const caughtUp = source.caughtUp();
+    while (batches === 0) await new Promise((r) => setTimeout(r, 5));
+    await own.close();
+    const e = await failed;
+    expect(e).toBeInstanceOf(ConnectionFailedError);
+    expect((e as Error).message).toMatch(/reader thread ended/);
+    await expect(caughtUp).rejects.toBe(e);
+    await expect(source.stop()).resolves.toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { Observable, Subject, type Subscriber } from "rxjs";
 import type { BatchSource } from "./batch-source.js";
 import { unpackBatch } from "./batch-transfer.js";
 import { errorFromData } from "./error-transfer.js";
+import { ConnectionFailedError } from "./errors.js";
 import type { ReaderThreads } from "./reader-threads.js";
 import type { SourceRuntimeOptions } from "./runtime-options.js";
 import type { SourceStatus } from "./source-status.js";
@@ -37,8 +38,12 @@ export class ThreadedSource implements BatchSource {
   readonly status$: Observable<SourceStatus>;
   private readonly subscribers = new Set<Subscriber<RawBatch>>();
   private readonly statusSubject = new Subject<SourceStatus>();
-  /** Batches that arrived while nobody subscribed: delivered first on the next subscription. */
+  /**
+   * Batches received and not applied yet, in order: applied one per turn of the event loop
+   * (`drain`), and kept while nobody subscribes (delivered first on the next subscription).
+   */
   private readonly held: RawBatch[] = [];
+  private draining: NodeJS.Immediate | undefined;
   private readonly replies = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   private readonly credit: Int32Array;
   private connection: SourceStatus | undefined;
@@ -151,6 +156,8 @@ export class ThreadedSource implements BatchSource {
       this.port.close();
       this.detach();
       this.held.length = 0;
+      if (this.draining !== undefined) clearImmediate(this.draining);
+      this.draining = undefined;
       for (const s of [...this.subscribers]) s.complete();
       this.subscribers.clear();
       for (const w of this.caughtUpWaiters.splice(0)) w.reject(this.failure ?? stoppedError());
@@ -178,7 +185,7 @@ export class ThreadedSource implements BatchSource {
     if (this.subscribers.size === 1) {
       Atomics.store(this.credit, CREDIT_FLAG, 0);
       // Held batches first, after the subscribe call returned (as a source's first batch comes).
-      queueMicrotask(() => this.deliverHeld());
+      this.drain();
       this.port.postMessage({ t: "subscribe" } satisfies ToReader);
     }
     return () => {
@@ -220,15 +227,14 @@ export class ThreadedSource implements BatchSource {
       }
       case "caught_up":
         this.caughtUpSeen = true;
-        this.checkCaughtUp();
+        this.drain();
         return;
       case "error":
         this.onFatal(errorFromData(m.error));
         return;
       case "complete":
         this.completed = true;
-        for (const s of [...this.subscribers]) s.complete();
-        this.subscribers.clear();
+        this.drain();
         return;
       case "reply": {
         const r = this.replies.get(m.id);
@@ -241,16 +247,34 @@ export class ThreadedSource implements BatchSource {
   }
 
   private deliver(raw: RawBatch): void {
-    if (this.subscribers.size === 0 || this.held.length > 0) {
-      this.held.push(raw);
-      return;
-    }
-    this.emit(raw);
+    this.held.push(raw);
+    this.drain();
   }
 
-  private deliverHeld(): void {
-    while (this.held.length > 0 && this.subscribers.size > 0) this.emit(this.held.shift() as RawBatch);
-    this.checkCaughtUp();
+  /**
+   * Applies the next held batch in a turn of the event loop of its own. Node hands a port up to
+   * 1,000 queued messages in one go, and the reader refills the queue as each batch is applied:
+   * applying them as they arrive would hold timers (checkpoints), sockets and HTTP off for as
+   * long as the backlog lasts.
+   */
+  private drain(): void {
+    if (this.draining !== undefined) return;
+    if (this.held.length === 0) {
+      this.checkCaughtUp();
+      if (this.completed) {
+        for (const s of [...this.subscribers]) s.complete();
+        this.subscribers.clear();
+      }
+      return;
+    }
+    if (this.subscribers.size === 0) return;
+    this.draining = setImmediate(() => {
+      this.draining = undefined;
+      const raw = this.held.shift();
+      if (raw !== undefined && this.subscribers.size > 0) this.emit(raw);
+      else if (raw !== undefined) this.held.unshift(raw);
+      this.drain();
+    });
   }
 
   private emit(raw: RawBatch): void {
@@ -296,8 +320,8 @@ function statusFromData(s: StatusData): SourceStatus {
   return s.type === "error" ? { type: "error", error: errorFromData(s.error) as JetflowError } : s;
 }
 
-function threadGone(code: number): JetflowError {
-  return new JetflowError(ErrorCode.ConnectionFailed, `the source's reader thread ended (exit code ${code})`);
+function threadGone(code: number): ConnectionFailedError {
+  return new ConnectionFailedError(`the source's reader thread ended (exit code ${code})`);
 }
 
 function stoppedError(): JetflowError {
