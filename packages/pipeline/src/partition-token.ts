@@ -23,15 +23,12 @@ export const PARTITION_TOKEN_KEY = "group.partition_token";
  *   subject has no `*` at that token
  */
 export function partitionTokenOf(withOptions: Readonly<Record<string, string>>): number | undefined {
-  const raw = withOptions[PARTITION_TOKEN_KEY];
-  if (raw === undefined) return undefined;
-  const k = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(k) || k < 1) {
-    throw new InvalidOptionError(
-      PARTITION_TOKEN_KEY,
-      `${PARTITION_TOKEN_KEY} must be a whole number >= 1 (the 1-based index of the subject token that holds the server's partition number), got '${raw}'`,
-    );
-  }
+  const k = positiveOption(
+    withOptions,
+    PARTITION_TOKEN_KEY,
+    "the 1-based index of the subject token that holds the server's partition number",
+  );
+  if (k === undefined) return undefined;
   // A missing subject is the connector's error to report.
   for (const s of subjectsOf(withOptions)) {
     const token = s.split(".")[k - 1];
@@ -60,15 +57,8 @@ export const PARTITION_COUNT_KEY = "group.partition_count";
  *   {@link PARTITION_TOKEN_KEY} is missing
  */
 export function partitionCountOption(withOptions: Readonly<Record<string, string>>): number | undefined {
-  const raw = withOptions[PARTITION_COUNT_KEY];
-  if (raw === undefined) return undefined;
-  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidOptionError(
-      PARTITION_COUNT_KEY,
-      `${PARTITION_COUNT_KEY} must be a whole number >= 1 (how many partitions the server splits the stream into), got '${raw}'`,
-    );
-  }
+  const n = positiveOption(withOptions, PARTITION_COUNT_KEY, "how many partitions the server splits the stream into");
+  if (n === undefined) return undefined;
   if (withOptions[PARTITION_TOKEN_KEY] === undefined) {
     throw new InvalidOptionError(
       PARTITION_COUNT_KEY,
@@ -114,4 +104,15 @@ export function partitionShareOptions(
 export function subjectsOf(withOptions: Readonly<Record<string, string>>): string[] {
   const raw = withOptions["subject"];
   return raw === undefined ? [] : raw.split(",").map((s) => s.trim());
+}
+
+/** The whole number >= 1 under `key`, or undefined; an InvalidOptionError naming it (and `what` it is) otherwise. */
+function positiveOption(withOptions: Readonly<Record<string, string>>, key: string, what: string): number | undefined {
+  const raw = withOptions[key];
+  if (raw === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidOptionError(key, `${key} must be a whole number >= 1 (${what}), got '${raw}'`);
+  }
+  return n;
 }
