@@ -12,7 +12,9 @@ import {
 import { type NatsSourceConfig, secretsOf } from "./config.js";
 import { AuthenticationFailedError, ConnectionFailedError } from "./errors.js";
 import { allRequireClientCert, readGreeting } from "./greeting.js";
+import { type FrameParser, useFrameParser } from "./frame-parser.js";
 import { scrub, toJetflowError } from "./nats-errors.js";
+import { resolveReadPath } from "./read-path.js";
 
 /** Reconnect quickly after a server restart; a stream processor retries for ever (status events say so). */
 const RECONNECT_WAIT_MS = 500;
@@ -48,6 +50,12 @@ export async function connectNats(
     name?: string;
     /** How long one connection attempt may take. @default 5000 */
     timeoutMs?: number;
+    /**
+     * Read the connection with {@link FrameParser} (whole `MSG`/`HMSG` frames on a fast path)
+     * rather than nats.js's own parser. @default true, unless `JETFLOW_READ_PATH` is `consumer`
+     * (nats.js as it is, everywhere)
+     */
+    frameParser?: boolean;
   } = {},
 ): Promise<NatsConnection> {
   const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS;
@@ -68,7 +76,9 @@ export async function connectNats(
   }
   const secrets = secretsOf(config);
   try {
-    return await connectOrExplain(options, config);
+    const nc = await connectOrExplain(options, config);
+    if (opts.frameParser ?? resolveReadPath(undefined) === "lean") useFrameParser(nc);
+    return nc;
   } catch (e) {
     if (e instanceof ConnectionFailedError) throw e;
     const servers = config.servers.join(", ");

@@ -85,7 +85,10 @@ export class NatsSource implements ConsumerListener, BatchSource {
     const runtime = resolveRuntime(runtimeOptions);
     const cfg = withServers(config, runtimeOptions.servers);
     const secrets = secretsOf(cfg);
-    const nc = await connectNats(cfg, runtime.name === undefined ? {} : { name: runtime.name });
+    const nc = await connectNats(cfg, {
+      ...(runtime.name === undefined ? {} : { name: runtime.name }),
+      frameParser: runtime.readPath === "lean",
+    });
     let source: NatsSource | undefined;
     const outage = new OutageRetry(nc, runtime.openRetryMs);
     try {

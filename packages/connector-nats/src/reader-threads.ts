@@ -56,7 +56,9 @@ export class ReaderThreads {
 
 /**
  * This process's Node flags less `--conditions`: the workspace's tests resolve packages to their
- * TypeScript sources by a condition, which a thread running built modules must not inherit.
+ * TypeScript sources by a condition, which a thread running built modules must not inherit. Less
+ * `--cpu-prof-name` too: with it every thread would write its profile over the main thread's;
+ * without it each writes one of its own, named by its thread id, into the same `--cpu-prof-dir`.
  */
 function builtExecArgv(): string[] {
   const out: string[] = [];
@@ -64,7 +66,8 @@ function builtExecArgv(): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--conditions" || a === "-C") i++;
-    else if (!a.startsWith("--conditions=")) out.push(a);
+    else if (a === "--cpu-prof-name") i++;
+    else if (!a.startsWith("--conditions=") && !a.startsWith("--cpu-prof-name=")) out.push(a);
   }
   return out;
 }
