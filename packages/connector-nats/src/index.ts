@@ -41,7 +41,7 @@ export { closestKey, readBool, readInt, readList } from "./option-values.js";
 export type { NatsConnectConfig } from "./connect.js";
 export { connectNats } from "./connect.js";
 export type { SourceRuntimeOptions } from "./runtime-options.js";
-export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS } from "./runtime-options.js";
+export { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS, DEFAULT_PULL_MESSAGES } from "./runtime-options.js";
 export type { SourceStatus } from "./source-status.js";
 export type { ReadPath } from "./read-path.js";
 export { DEFAULT_READ_PATH, READ_PATH_ENV, READ_PATHS, resolveReadPath } from "./read-path.js";

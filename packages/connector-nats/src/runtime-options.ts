@@ -2,6 +2,9 @@ import { InvalidOptionError, wholeNumberOption } from "@jetflow/core/base";
 import { type ReadPath, resolveReadPath } from "./read-path.js";
 
 /** How a source runs, beyond the WITH options: resume point, batching, naming. */
+
+/** Messages per pull request unless `pullMessages` says otherwise. */
+export const DEFAULT_PULL_MESSAGES = 10_000;
 export interface SourceRuntimeOptions {
   /** Resume point: per consumer key (its subject), the last processed stream sequence (from a checkpoint). */
   offsets?: ReadonlyMap<string, number> | undefined;
@@ -78,7 +81,7 @@ export function resolveRuntime(r: SourceRuntimeOptions): ResolvedRuntime {
     lingerMs: wholeNumberOption("lingerMs", r.lingerMs, DEFAULT_LINGER_MS, 0),
     keepHeaders: r.keepHeaders ?? false,
     name: r.name,
-    pullMessages: wholeNumberOption("pullMessages", r.pullMessages, 10_000, 1),
+    pullMessages: wholeNumberOption("pullMessages", r.pullMessages, DEFAULT_PULL_MESSAGES, 1),
     pullExpiresMs: wholeNumberOption("pullExpiresMs", r.pullExpiresMs, 10_000, 1_000),
     openRetryMs: wholeNumberOption("openRetryMs", r.openRetryMs, 60_000, 0),
     readPath: resolveReadPath(r.readPath),

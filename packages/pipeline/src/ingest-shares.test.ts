@@ -6,10 +6,17 @@ import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shareOffsets } from "./ingest-shares.js";
+import { shareOffsets, sharePull } from "./ingest-shares.js";
 import { pipeline } from "./pipeline.js";
 import type { ViewQuery } from "./spec.js";
 import { consumerNames, jsonTable } from "./test-support.js";
+
+describe("sharePull", () => {
+  it("splits one consumer's pull over the shares, down to a floor", () => {
+    expect([1, 2, 4, 16].map(sharePull)).toEqual([10_000, 5_000, 2_500, 1_000]);
+    expect(sharePull(3) * 3).toBeGreaterThanOrEqual(10_000);
+  });
+});
 
 describe("shareOffsets", () => {
   const whole = { subject: "o.*.*", stream: "O" };

@@ -1,4 +1,4 @@
-import { type NatsSourceConfig, streamPartitionCount } from "@jetflow/connector-nats";
+import { DEFAULT_PULL_MESSAGES, type NatsSourceConfig, streamPartitionCount } from "@jetflow/connector-nats";
 import { InvalidOptionError } from "@jetflow/core";
 import {
   PARTITION_COUNT_KEY,
@@ -41,6 +41,23 @@ export async function readShares(
   const count = declared ?? transform;
   if (count === undefined) return [{ ...connector }];
   return Array.from({ length: count }, (_, p) => partitionShareOptions(connector, token, p));
+}
+
+/** The least a share pulls at a time, however many shares there are. */
+export const MIN_SHARE_PULL = 1_000;
+
+/**
+ * Messages per pull for each of `shares` shares of one input: together they pull what one
+ * consumer would, so reading a partitioned stream holds no more in flight than reading it whole
+ * (down to {@link MIN_SHARE_PULL} each, so a share still gets batches worth applying).
+ *
+ * @example
+ * ```ts
+ * sharePull(4); // 2_500
+ * ```
+ */
+export function sharePull(shares: number): number {
+  return shares <= 1 ? DEFAULT_PULL_MESSAGES : Math.max(MIN_SHARE_PULL, Math.ceil(DEFAULT_PULL_MESSAGES / shares));
 }
 
 /**

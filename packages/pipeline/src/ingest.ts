@@ -13,7 +13,7 @@ import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js
 import { BadMessageError } from "./errors.js";
 import type { IngestHost } from "./ingest-host.js";
 import { InputRelation } from "./input-relation.js";
-import { readShares, shareOffsets } from "./ingest-shares.js";
+import { readShares, shareOffsets, sharePull } from "./ingest-shares.js";
 import type { BatchCounts } from "./metrics.js";
 import type { IngestSpec, TableSpec } from "./spec.js";
 
@@ -94,6 +94,7 @@ export class IngestRelation extends InputRelation {
       readPath,
       keepHeaders: this.spec.include.some((c) => c.kind === "header"),
       name: this.name,
+      pullMessages: sharePull(shares.length),
       ...(servers === undefined ? {} : { servers: [...servers] }),
     };
     const opened = await Promise.allSettled(
