@@ -90,10 +90,13 @@ export class IngestRelation extends InputRelation {
     const runtime = {
       offsets: resume,
       maxBatchRows,
-      lingerMs,
+      // Each share gets 1/N of the input: lingering N times as long fills its batches as fast as
+      // one consumer's (fewer, larger batches; at the live edge batches go out at once anyway).
+      lingerMs: lingerMs * shares.length,
       readPath,
       keepHeaders: this.spec.include.some((c) => c.kind === "header"),
       name: this.name,
+      // Together the shares hold no more in flight than one consumer would.
       pullMessages: sharePull(shares.length),
       ...(servers === undefined ? {} : { servers: [...servers] }),
     };
