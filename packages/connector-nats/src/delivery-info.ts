@@ -146,9 +146,21 @@ export class DeliveryInfo {
   /** {@link digitRun} for nanoseconds, giving microseconds: the last three digits are dropped first, so they stay exact past 2^53. */
   private microsRun(reply: Uint8Array, i: number, n: number): number {
     const start = i;
-    while (i < n && reply[i]! >= 48 && reply[i]! <= 57) i++;
+    // One pass: `v3` is the value of the digits read but the last three (`v` itself may pass 2^53).
+    let v = 0;
+    let v1 = 0;
+    let v2 = 0;
+    let v3 = 0;
+    for (; i < n; i++) {
+      const c = reply[i]! - 48;
+      if (c < 0 || c > 9) break;
+      v3 = v2;
+      v2 = v1;
+      v1 = v;
+      v = v * 10 + c;
+    }
     if (i === start) return -1;
-    this.num[0] = digitBytes(reply, start, Math.max(start, i - 3));
+    this.num[0] = v3;
     return i;
   }
 
