@@ -20,7 +20,7 @@ function plain(e: ParserEvent): unknown {
 }
 
 /** What a parser emits for `chunks`, read one after another; `thrown` if it threw. */
-function run(make: (d: { push(e: ParserEvent): void }) => Parser, chunks: readonly Buffer[]) {
+function run(make: (d: { push(e: ParserEvent): void }) => Parser, chunks: readonly Uint8Array[]) {
   const events: unknown[] = [];
   const raw: ParserEvent[] = [];
   const p = make({
@@ -117,9 +117,11 @@ describe("FrameParser", () => {
       fc.property(
         fc.array(op, { minLength: 1, maxLength: 30 }),
         fc.array(fc.nat(20_000), { maxLength: 12 }),
-        (ops, cuts) => {
+        fc.boolean(),
+        (ops, cuts, plainArrays) => {
           const bytes = Buffer.concat(ops.map((o) => wire(o as Record<string, unknown>)));
-          const chunks = split(bytes, cuts);
+          // Socket reads are Buffers; a transport may hand plain Uint8Arrays too.
+          const chunks = split(bytes, cuts).map((c) => (plainArrays ? new Uint8Array(c) : c));
           const want = run(natsjs, chunks);
           const got = run(frame, chunks);
           expect(got.thrown).toBe(want.thrown);

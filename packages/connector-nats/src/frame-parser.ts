@@ -38,39 +38,47 @@ export class FrameParser extends Parser {
 
   override parse(buf: Uint8Array): void {
     const n = buf.length;
-    let i = 0;
     this.tabAt = -1;
-    // The rest of a frame or operation an earlier read cut: the state machine's, up to the
-    // end of a line at a time (a frame always ends with one), until it is between frames.
-    while (i < n && this.state !== State.OP_START) {
-      const nl = buf.indexOf(NL, i);
-      const end = nl < 0 ? n : nl + 1;
-      super.parse(i === 0 && end === n ? buf : buf.subarray(i, end));
-      i = end;
-    }
+    let i = this.finish(buf, 0);
     while (i < n) {
       const b = buf[i] as number;
-      const next = b === 77 || b === 109 ? this.msg(buf, i, 1) : b === 72 || b === 104 ? this.msg(buf, i, 2) : -1;
-      if (next >= 0) {
-        i = next;
-        continue;
+      const isMsg = b === 77 || b === 109;
+      if (isMsg || b === 72 || b === 104) {
+        const next = this.msg(buf, i, isMsg ? 1 : 2);
+        if (next >= 0) {
+          i = next;
+          continue;
+        }
+        // Cut by the end of this read, or not exactly what the fast path reads: the state
+        // machine takes the rest of the read.
+        super.parse(i === 0 ? buf : buf.subarray(i));
+        return;
       }
-      // Not a whole, well-formed MSG or HMSG frame: the state machine takes the operation
-      // (to its line's end) or, if the read ends inside it, the rest of this read.
-      const nl = b === 77 || b === 109 || b === 72 || b === 104 ? -1 : buf.indexOf(NL, i);
+      // Another operation: the state machine, to its line's end.
+      const nl = indexOf.call(buf, NL, i);
       if (nl < 0) {
         super.parse(i === 0 ? buf : buf.subarray(i));
         return;
       }
       super.parse(buf.subarray(i, nl + 1));
-      i = nl + 1;
-      while (i < n && this.state !== State.OP_START) {
-        const nl2 = buf.indexOf(NL, i);
-        const end = nl2 < 0 ? n : nl2 + 1;
-        super.parse(buf.subarray(i, end));
-        i = end;
-      }
+      i = this.finish(buf, nl + 1);
     }
+  }
+
+  /**
+   * Runs the state machine from `i`, up to the end of a line at a time (every frame and operation
+   * ends with one), until it is between operations: the rest of what an earlier read cut.
+   * Returns where it stopped.
+   */
+  private finish(buf: Uint8Array, i: number): number {
+    const n = buf.length;
+    while (i < n && this.state !== State.OP_START) {
+      const nl = indexOf.call(buf, NL, i);
+      const end = nl < 0 ? n : nl + 1;
+      super.parse(i === 0 && end === n ? buf : buf.subarray(i, end));
+      i = end;
+    }
+    return i;
   }
 
   /**
