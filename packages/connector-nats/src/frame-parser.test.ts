@@ -170,6 +170,8 @@ describe("FrameParser", () => {
 });
 
 describe("useFrameParser (through connectNats)", () => {
+  const plainConfig = (server: NatsServer) =>
+    resolveNatsOptions({ connector: "nats", server_url: server.url, subject: "x", stream: "X", connect_mode: "plain" });
   const parserOf = (nc: NatsConnection) => (nc as unknown as { protocol: { parser: Parser } }).protocol.parser;
 
   /** Sends `count` messages of `size` bytes (every other one with a header) and reads them back. */
@@ -195,14 +197,7 @@ describe("useFrameParser (through connectNats)", () => {
 
   it("reads a connection with a FrameParser, across frames cut by socket reads and a server restart", async () => {
     await using server = await NatsServer.start();
-    const config = resolveNatsOptions({
-      connector: "nats",
-      server_url: server.url,
-      subject: "x",
-      stream: "X",
-      connect_mode: "plain",
-    });
-    const nc = await connectNats(config);
+    const nc = await connectNats(plainConfig(server));
     try {
       expect(parserOf(nc)).toBeInstanceOf(FrameParser);
       await roundTrip(nc, "small", 2_000, 100);
@@ -223,14 +218,7 @@ describe("useFrameParser (through connectNats)", () => {
 
   it("leaves nats.js's parser when asked to", async () => {
     await using server = await NatsServer.start();
-    const config = resolveNatsOptions({
-      connector: "nats",
-      server_url: server.url,
-      subject: "x",
-      stream: "X",
-      connect_mode: "plain",
-    });
-    const nc = await connectNats(config, { frameParser: false });
+    const nc = await connectNats(plainConfig(server), { frameParser: false });
     try {
       expect(parserOf(nc)).not.toBeInstanceOf(FrameParser);
       await roundTrip(nc, "small", 100, 100);
