@@ -32,9 +32,10 @@ Options:
                           named jetflow) on the first source's servers
   --nats-service-server URL[,URL]  register the NATS service on these servers instead
   --checkpoint-interval MS  milliseconds between checkpoints (default 1000)
-  --read-path lean|consumer  how sources read JetStream: lean (default: their own pulls) or
-                          consumer (nats.js's consumer API, the fallback); JETFLOW_READ_PATH
-                          in the environment overrides it
+  --read-path lean|consumer  how sources read JetStream: lean (default: their own pulls,
+                          jetflow's frame parser) or consumer (nats.js's consumer API and
+                          parser, the fallback); JETFLOW_READ_PATH in the environment
+                          overrides it (consumer: nats.js's parser on every connection)
   --workers N             threads beside the main one that read the sources (each source or
                           table reads NATS in one of them and hands raw batches over; decoding
                           and the views stay on the main thread); 0 reads on the main thread.
