@@ -71,15 +71,19 @@ export function packBatch(raw: RawBatch): { readonly packed: PackedBatch; readon
   };
 }
 
-/** The batch a {@link packBatch} message carries; its payloads are views of the one buffer. */
+/**
+ * The batch a {@link packBatch} message carries; its payloads are views of the one buffer, plain
+ * `Uint8Array`s as the frame parser hands out (a `Buffer.subarray` costs ~4x as much to make).
+ */
 export function unpackBatch(p: PackedBatch): RawBatch {
   const n = p.length;
-  const all = Buffer.from(p.bytes);
+  const all = p.bytes;
   const payloads = new Array<Uint8Array>(n);
   const subjects = new Array<string>(n);
   const { ends, subjectOf, subjectNames } = p;
   for (let i = 0; i < n; i++) {
-    payloads[i] = all.subarray(ends[i]!, ends[i + 1]!);
+    const from = ends[i]!;
+    payloads[i] = new Uint8Array(all, from, ends[i + 1]! - from);
     subjects[i] = subjectNames[subjectOf[i]!]!;
   }
   return {

@@ -84,6 +84,32 @@ describe("Encoder", () => {
     ]);
   });
 
+  it("UPSERT on a text key: null, empty, non-ASCII and U+0100 are four keys; each keeps its last write", () => {
+    const out = encode(
+      "upsert",
+      { key: ["region"], appendOnly: false },
+      { subject: "t" },
+      change(cols, [
+        [null, 1n, 1],
+        ["", 1n, 2],
+        ["é", 1n, 3],
+        ["\u0100", 1n, 4],
+        ["Ã©", 1n, 5],
+      ]),
+      change(cols, [
+        ["é", 2n, 30],
+        [null, 2n, 10],
+      ]),
+    );
+    expect(out.map((m) => m.payload)).toEqual([
+      '{"region":"","n":1,"total":2}',
+      '{"region":"\u0100","n":1,"total":4}',
+      '{"region":"Ã©","n":1,"total":5}',
+      '{"region":"é","n":2,"total":30}',
+      '{"region":null,"n":2,"total":10}',
+    ]);
+  });
+
   it("UPSERT needs a key, and primary_key must name columns", () => {
     expect(() => encode("upsert", { appendOnly: false }, {})).toThrow(/needs a key/);
     expect(() => encode("upsert", {}, { primary_key: "nope" })).toThrow(/primary_key names column "nope"/);

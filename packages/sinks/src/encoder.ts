@@ -128,12 +128,17 @@ export class Encoder {
           if (ops === undefined || ops[i] !== RETRACT) into.add(subjectOf(i), row(i), MessageOp.none);
         return;
       case "upsert": {
-        // Only the key's cells now (their JSON texts: equal values, equal texts); the rest at flush.
+        // Only the key now (equal values, equal strings); the rest at flush.
         const one = this.keyIndexes.length === 1 ? (this.keyIndexes[0] as number) : -1;
+        const text = one >= 0 && this.types[one]?.kind === "varchar" ? datas[one] : undefined;
         this.last.batch(datas);
         for (let i = 0; i < n; i++) {
           const key =
-            one >= 0 ? this.json(datas, one, i) : this.keyIndexes.map((c) => this.json(datas, c, i)).join("\u0000");
+            text !== undefined
+              ? textKey(text, i)
+              : one >= 0
+                ? this.json(datas, one, i)
+                : this.keyIndexes.map((c) => this.json(datas, c, i)).join("\u0000");
           this.last.set(key, i, ops !== undefined && ops[i] === RETRACT);
         }
         return;
@@ -183,4 +188,18 @@ export class Encoder {
     }
     flushDeletes();
   }
+}
+
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+/** Not a latin1 string of any bytes (its code is above 0xff): the key of a null text. */
+const NULL_TEXT_KEY = "\u0100";
+
+/**
+ * A text key as a string equal for equal values, without decoding it: its UTF-8 bytes read as
+ * latin1 (one char per byte, so equal bytes and only equal bytes give equal strings).
+ */
+function textKey(d: Data, i: number): string {
+  if (!d.getValid(i)) return NULL_TEXT_KEY;
+  const offsets = d.valueOffsets as Int32Array;
+  return latin1Slice.call(d.values as Uint8Array, offsets[i] as number, offsets[i + 1] as number);
 }
