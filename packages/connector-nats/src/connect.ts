@@ -75,9 +75,11 @@ export async function connectNats(
     };
   }
   const secrets = secretsOf(config);
+  // Before connecting: a bad JETFLOW_READ_PATH is an InvalidOptionError, and no connection is left open.
+  const frameParser = opts.frameParser ?? resolveReadPath(undefined) === "lean";
   try {
     const nc = await connectOrExplain(options, config);
-    if (opts.frameParser ?? resolveReadPath(undefined) === "lean") useFrameParser(nc);
+    if (frameParser) useFrameParser(nc);
     return nc;
   } catch (e) {
     if (e instanceof ConnectionFailedError) throw e;

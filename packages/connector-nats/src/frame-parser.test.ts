@@ -216,6 +216,20 @@ describe("useFrameParser (through connectNats)", () => {
     }
   });
 
+  it("a bad JETFLOW_READ_PATH fails before connecting, naming the variable", async () => {
+    await using server = await NatsServer.start();
+    const before = process.env.JETFLOW_READ_PATH;
+    process.env.JETFLOW_READ_PATH = "fast";
+    try {
+      await expect(connectNats(plainConfig(server))).rejects.toThrow(
+        /JETFLOW_READ_PATH must be one of lean, consumer, got 'fast'/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.JETFLOW_READ_PATH;
+      else process.env.JETFLOW_READ_PATH = before;
+    }
+  });
+
   it("leaves nats.js's parser when asked to", async () => {
     await using server = await NatsServer.start();
     const nc = await connectNats(plainConfig(server), { frameParser: false });

@@ -1,10 +1,10 @@
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core/base";
 import { type ReadPath, resolveReadPath } from "./read-path.js";
 
-/** How a source runs, beyond the WITH options: resume point, batching, naming. */
-
 /** Messages per pull request unless `pullMessages` says otherwise. */
 export const DEFAULT_PULL_MESSAGES = 10_000;
+
+/** How a source runs, beyond the WITH options: resume point, batching, naming. */
 export interface SourceRuntimeOptions {
   /** Resume point: per consumer key (its subject), the last processed stream sequence (from a checkpoint). */
   offsets?: ReadonlyMap<string, number> | undefined;
