@@ -63,11 +63,12 @@ export default defineConfig({
       },
       {
         // The pipeline's suites once more with every source read in a reader thread
-        // (ThreadedSource): the same tables, views, checkpoints, acks and bad-message policies.
+        // (ThreadedSource) that also decodes: the same tables, views, checkpoints, acks and
+        // bad-message policies (dead letters with their payloads from the thread).
         extends: true as const,
         test: {
           name: "pipeline-threaded",
-          env: { JETFLOW_WORKERS: "1" },
+          env: { JETFLOW_WORKERS: "1", JETFLOW_DECODE_IN: "reader" },
           include: ["packages/pipeline/src/**/*.test.ts"],
           exclude: ["packages/pipeline/src/options.test.ts"],
         },

@@ -7,9 +7,12 @@ import type { SourceStatus } from "./source-status.js";
  * {@link ThreadedSource}, the same source run in a reader thread. Both give the same batches,
  * offsets, acks and status events.
  */
-export interface BatchSource {
-  /** Raw batches; delivery pauses while nobody subscribes, and resumes after what was emitted. */
-  readonly batches$: Observable<RawBatch>;
+export interface BatchSource<T = RawBatch> {
+  /**
+   * Raw batches (threaded with a stage: what the stage made of each); delivery pauses while
+   * nobody subscribes, and resumes after what was emitted.
+   */
+  readonly batches$: Observable<T>;
   readonly status$: Observable<SourceStatus>;
   /** Messages not yet delivered (num_pending), summed over the consumers. */
   lag(): number;

@@ -48,6 +48,7 @@ export { DEFAULT_READ_PATH, READ_PATH_ENV, READ_PATHS, resolveReadPath } from ".
 export { NatsSource } from "./nats-source.js";
 export type { BatchSource } from "./batch-source.js";
 export { ThreadedSource } from "./threaded-source.js";
+export type { ThreadStage, ThreadStageSpec, CreateThreadStage } from "./thread-stage.js";
 export { ReaderThreads } from "./reader-threads.js";
 export { removeConsumers } from "./consumer-cleanup.js";
 export { partitionCountOf, streamPartitionCount } from "./stream-partitions.js";

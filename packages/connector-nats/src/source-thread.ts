@@ -2,20 +2,21 @@
  * The entry of a reader thread (see {@link ReaderThreads}): runs NatsSources for the main
  * thread's {@link ThreadedSource}s, one session per source on a MessagePort of its own.
  *
- * A session posts each raw batch packed (`packBatch`, buffers transferred), then waits on the
- * shared credit counter while the main thread holds {@link MAX_IN_FLIGHT} of them: waiting
- * inside the NATS read loop holds the next pull back, exactly as a synchronous subscriber does on
- * one thread, so memory stays bounded by the pull size and the batches in flight.
+ * A session posts each raw batch as its stage packs it (see `ThreadStage`: by default
+ * `packBatch`; a pipeline decodes there), buffers transferred, then waits on the shared credit
+ * counter while the main thread holds {@link MAX_IN_FLIGHT} of them: waiting inside the NATS read
+ * loop holds the next pull back, exactly as a synchronous subscriber does on one thread, so
+ * memory stays bounded by the pull size and the batches in flight.
  */
 import { parentPort } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import type { RawBatch } from "@jetflow/core/base";
 import type { Subscription } from "rxjs";
-import { packBatch } from "./batch-transfer.js";
 import { errorToData } from "./error-transfer.js";
 import { NatsSource } from "./nats-source.js";
 import { resolveNatsOptions } from "./resolve-options.js";
 import type { SourceRuntimeOptions } from "./runtime-options.js";
+import { loadStage, RAW_STAGE, type ThreadStage } from "./thread-stage.js";
 import {
   CREDIT_FLAG,
   CREDIT_IN_FLIGHT,
@@ -26,7 +27,7 @@ import {
 } from "./thread-protocol.js";
 
 parentPort?.on("message", (m: OpenSession) => {
-  if (m.t === "open") void runSession(m.port, m.withOptions, m.runtime, new Int32Array(m.credit));
+  if (m.t === "open") void runSession(m.port, m.withOptions, m.runtime, new Int32Array(m.credit), m.stage);
 });
 
 async function runSession(
@@ -34,10 +35,14 @@ async function runSession(
   withOptions: Record<string, string>,
   runtime: SourceRuntimeOptions,
   credit: Int32Array,
+  stageSpec: OpenSession["stage"],
 ): Promise<void> {
   const post = (m: ToMain, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
   let source: NatsSource;
+  let stage: ThreadStage;
   try {
+    // The stage first: a stage that cannot be built leaves no connection or consumer behind.
+    stage = stageSpec === undefined ? RAW_STAGE : await loadStage(stageSpec.module, stageSpec.options);
     source = await NatsSource.open(resolveNatsOptions(withOptions), runtime);
   } catch (e) {
     post({ t: "failed", error: errorToData(e) });
@@ -60,7 +65,17 @@ async function runSession(
   }, 250);
   let batches: Subscription | undefined;
   const send = (raw: RawBatch) => {
-    const { packed, transfer } = packBatch(raw);
+    let message: ReturnType<ThreadStage["pack"]>;
+    try {
+      message = stage.pack(raw);
+    } catch (e) {
+      // A bug in the stage (bad messages are data, not throws): the source fails, nothing is skipped.
+      post({ t: "error", error: errorToData(e) });
+      batches?.unsubscribe();
+      batches = undefined;
+      return;
+    }
+    const { packed, transfer } = message;
     lastLag = source.lag();
     post({ t: "batch", batch: packed, lag: lastLag }, transfer);
     Atomics.add(credit, CREDIT_IN_FLIGHT, 1);

@@ -1,5 +1,4 @@
 import type { MessagePort } from "node:worker_threads";
-import type { PackedBatch } from "./batch-transfer.js";
 import type { ErrorData } from "./error-transfer.js";
 import type { SourceRuntimeOptions } from "./runtime-options.js";
 import type { SourceStatus } from "./source-status.js";
@@ -26,6 +25,8 @@ export interface OpenSession {
   readonly runtime: SourceRuntimeOptions;
   /** {@link CREDIT_SLOTS} Int32 slots. */
   readonly credit: SharedArrayBuffer;
+  /** The module and options of the session's stage (see `ThreadStage`); none: raw batches. */
+  readonly stage: { readonly module: string; readonly options: unknown } | undefined;
 }
 
 /** Main thread -> session. */
@@ -52,7 +53,8 @@ export type StatusData =
 export type ToMain =
   | { readonly t: "opened" }
   | { readonly t: "failed"; readonly error: ErrorData }
-  | { readonly t: "batch"; readonly batch: PackedBatch; readonly lag: number }
+  /** A batch as the session's stage packed it (raw: a `PackedBatch`). */
+  | { readonly t: "batch"; readonly batch: unknown; readonly lag: number }
   | { readonly t: "lag"; readonly lag: number }
   | { readonly t: "status"; readonly status: StatusData }
   | { readonly t: "caught_up" }

@@ -2,7 +2,6 @@ import { ErrorCode, JetflowError, type RawBatch } from "@jetflow/core/base";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Observable, Subject, type Subscriber } from "rxjs";
 import type { BatchSource } from "./batch-source.js";
-import { unpackBatch } from "./batch-transfer.js";
 import { errorFromData } from "./error-transfer.js";
 import { ConnectionFailedError } from "./errors.js";
 import type { ReaderThreads } from "./reader-threads.js";
@@ -17,6 +16,7 @@ import {
   type ToMain,
   type ToReader,
 } from "./thread-protocol.js";
+import { type ThreadStageSpec, unpackRaw } from "./thread-stage.js";
 
 /**
  * A {@link NatsSource} run in a reader thread: the NATS connection, the pulls, nats.js's
@@ -33,16 +33,16 @@ import {
  * source.batches$.subscribe((raw) => apply(raw));
  * ```
  */
-export class ThreadedSource implements BatchSource {
-  readonly batches$: Observable<RawBatch>;
+export class ThreadedSource<T = RawBatch> implements BatchSource<T> {
+  readonly batches$: Observable<T>;
   readonly status$: Observable<SourceStatus>;
-  private readonly subscribers = new Set<Subscriber<RawBatch>>();
+  private readonly subscribers = new Set<Subscriber<T>>();
   private readonly statusSubject = new Subject<SourceStatus>();
   /**
    * Batches received and not applied yet, in order: applied one per turn of the event loop
    * (`drain`), and kept while nobody subscribes (delivered first on the next subscription).
    */
-  private readonly held: RawBatch[] = [];
+  private readonly held: T[] = [];
   private draining: NodeJS.Immediate | undefined;
   private readonly replies = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   private readonly credit: Int32Array;
@@ -59,9 +59,10 @@ export class ThreadedSource implements BatchSource {
   private constructor(
     private readonly port: MessagePort,
     credit: SharedArrayBuffer,
+    private readonly unpack: (packed: unknown) => T,
   ) {
     this.credit = new Int32Array(credit);
-    this.batches$ = new Observable<RawBatch>((s) => this.attach(s));
+    this.batches$ = new Observable<T>((s) => this.attach(s));
     this.status$ = new Observable<SourceStatus>((subscriber) => {
       if (this.connection !== undefined) subscriber.next(this.connection);
       return this.statusSubject.subscribe(subscriber);
@@ -70,19 +71,41 @@ export class ThreadedSource implements BatchSource {
 
   /**
    * Opens `withOptions` (the source's WITH options, resolved again in the reader thread) in a
-   * thread of `threads`; fails with the same typed errors as `NatsSource.open`.
+   * thread of `threads`; fails with the same typed errors as `NatsSource.open`, or with the
+   * error building the `stage` threw (then nothing was connected).
    */
   static open(
     threads: ReaderThreads,
     withOptions: Readonly<Record<string, string>>,
     runtime: SourceRuntimeOptions,
-  ): Promise<ThreadedSource> {
+  ): Promise<ThreadedSource>;
+  /** The same, with each batch handed to `stage` in the reader thread before it crosses. */
+  static open<T>(
+    threads: ReaderThreads,
+    withOptions: Readonly<Record<string, string>>,
+    runtime: SourceRuntimeOptions,
+    stage: ThreadStageSpec<T>,
+  ): Promise<ThreadedSource<T>>;
+  static open<T>(
+    threads: ReaderThreads,
+    withOptions: Readonly<Record<string, string>>,
+    runtime: SourceRuntimeOptions,
+    stage?: ThreadStageSpec<T>,
+  ): Promise<ThreadedSource<T>> {
     const worker = threads.acquire();
     const { port1, port2 } = new MessageChannel();
     const credit = new SharedArrayBuffer(CREDIT_SLOTS * Int32Array.BYTES_PER_ELEMENT);
-    const source = new ThreadedSource(port1, credit);
-    const open: OpenSession = { t: "open", port: port2, withOptions: { ...withOptions }, runtime, credit };
-    return new Promise<ThreadedSource>((resolve, reject) => {
+    const unpack = stage === undefined ? (unpackRaw as (packed: unknown) => T) : (p: unknown) => stage.unpack(p);
+    const source = new ThreadedSource<T>(port1, credit, unpack);
+    const open: OpenSession = {
+      t: "open",
+      port: port2,
+      withOptions: { ...withOptions },
+      runtime,
+      credit,
+      stage: stage === undefined ? undefined : { module: stage.module, options: stage.options },
+    };
+    return new Promise<ThreadedSource<T>>((resolve, reject) => {
       const onExit = (code: number) => {
         source.threadAlive = false;
         source.onFatal(threadGone(code));
@@ -172,7 +195,7 @@ export class ThreadedSource implements BatchSource {
     });
   }
 
-  private attach(subscriber: Subscriber<RawBatch>): () => void {
+  private attach(subscriber: Subscriber<T>): () => void {
     if (this.failure !== undefined) {
       subscriber.error(this.failure);
       return () => undefined;
@@ -214,7 +237,7 @@ export class ThreadedSource implements BatchSource {
       }
       case "batch":
         this.lastLag = m.lag;
-        this.deliver(unpackBatch(m.batch));
+        this.deliver(this.unpack(m.batch));
         return;
       case "lag":
         this.lastLag = m.lag;
@@ -246,8 +269,8 @@ export class ThreadedSource implements BatchSource {
     }
   }
 
-  private deliver(raw: RawBatch): void {
-    this.held.push(raw);
+  private deliver(batch: T): void {
+    this.held.push(batch);
     this.drain();
   }
 
@@ -270,16 +293,18 @@ export class ThreadedSource implements BatchSource {
     if (this.subscribers.size === 0) return;
     this.draining = setImmediate(() => {
       this.draining = undefined;
-      const raw = this.held.shift();
-      if (raw !== undefined && this.subscribers.size > 0) this.emit(raw);
-      else if (raw !== undefined) this.held.unshift(raw);
+      if (this.held.length > 0) {
+        const batch = this.held.shift() as T;
+        if (this.subscribers.size > 0) this.emit(batch);
+        else this.held.unshift(batch);
+      }
       this.drain();
     });
   }
 
-  private emit(raw: RawBatch): void {
+  private emit(batch: T): void {
     try {
-      for (const s of this.subscribers) s.next(raw);
+      for (const s of this.subscribers) s.next(batch);
     } finally {
       Atomics.sub(this.credit, CREDIT_IN_FLIGHT, 1);
       Atomics.notify(this.credit, CREDIT_IN_FLIGHT);
@@ -312,7 +337,8 @@ export class ThreadedSource implements BatchSource {
     for (const w of this.caughtUpWaiters.splice(0)) w.reject(e);
     for (const r of this.replies.values()) r.reject(e);
     this.replies.clear();
-    void this.shutdown(false);
+    // One shutdown: a later stop() waits for it (a second stop request would get no reply).
+    this.stopping ??= this.shutdown(false);
   }
 }
 

@@ -8,6 +8,8 @@ export { schemaOf, columnsOf } from "./column.js";
 export type { ChangeBatch } from "./change-batch.js";
 export { INSERT, RETRACT, insertsOf, opAt } from "./change-batch.js";
 export type { RawBatch, Offsets } from "./raw-batch.js";
+export type { PackedRecordBatch } from "./batch-transfer.js";
+export { packRecordBatch, unpackRecordBatch } from "./batch-transfer.js";
 export {
   US_PER_SECOND,
   US_PER_DAY,

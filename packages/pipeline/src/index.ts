@@ -17,6 +17,8 @@ export type { PipelineStatus } from "./status.js";
 export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
 export { defaultWorkers, WORKERS_ENV } from "./workers.js";
+export type { DecodeIn } from "./decode-placement.js";
+export { DECODE_IN_ENV } from "./decode-placement.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";
 export { GROUP_WITH_KEYS, PIPELINE_WITH_KEYS } from "./bad-message-policy.js";
 export {

@@ -1,4 +1,5 @@
 import type { ReaderThreads, ReadPath } from "@jetflow/connector-nats";
+import type { DecodeIn } from "./decode-placement.js";
 import type { PipelineMetrics } from "./metrics.js";
 import type { PipelineStatus } from "./status.js";
 
@@ -12,6 +13,9 @@ export interface IngestHost {
     readonly readPath: ReadPath;
     /** Where sources read when `workers` > 0; undefined: on this thread. */
     readonly readers: ReaderThreads | undefined;
+    /** Where threaded inputs decode, and the pipeline's NATS inputs (sources and tables): see `decodesInReaders`. */
+    readonly decodeIn: DecodeIn;
+    readonly inputs: number;
   };
   readonly metrics: PipelineMetrics;
   /** Source connection events, bad messages, errors that do not stop the run. */

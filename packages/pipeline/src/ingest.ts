@@ -7,9 +7,13 @@ import {
   resolveNatsOptions,
   ThreadedSource,
 } from "@jetflow/connector-nats";
-import { type BadMessage, createDecoder, type Decoder } from "@jetflow/decoders";
+import { type BadMessage, createDecoder, type Decoder, type DecoderSpec } from "@jetflow/decoders";
 import type { Subscription } from "rxjs";
 import { type BadMessagePolicy, splitWithOptions } from "./bad-message-policy.js";
+import { decodesInReaders } from "./decode-placement.js";
+import { decodeStage } from "./decode-stage.js";
+import { type DecodedInput, decodeInput } from "./decoded-input.js";
+import { DecodingSource } from "./decoding-source.js";
 import { BadMessageError } from "./errors.js";
 import type { IngestHost } from "./ingest-host.js";
 import { InputRelation } from "./input-relation.js";
@@ -37,7 +41,7 @@ export class IngestRelation extends InputRelation {
   /** Per consumer key, the last stream sequence whose message is fully processed. */
   private readonly processed = new Map<string, number>();
   /** One per share of the input (see `readShares`): usually one. */
-  private sources: BatchSource[] = [];
+  private sources: BatchSource<DecodedInput>[] = [];
   private statusSubscriptions: Subscription[] = [];
   private batchSubscriptions: Subscription[] = [];
   /** The subscriptions a sink's back-pressure paused, until it lets go. */
@@ -64,12 +68,12 @@ export class IngestRelation extends InputRelation {
   }
 
   async prepare(): Promise<void> {
-    this.decoder = await createDecoder({
-      format: this.spec.format,
-      columns: this.spec.columns,
-      include: this.spec.include,
-    });
+    this.decoder = await createDecoder(this.decoderSpec());
     this.keep(this.decoder.schema);
+  }
+
+  private decoderSpec(): DecoderSpec {
+    return { format: this.spec.format, columns: this.spec.columns, include: this.spec.include };
   }
 
   /** Per consumer key, the last fully processed stream sequence: what a checkpoint records. */
@@ -80,10 +84,11 @@ export class IngestRelation extends InputRelation {
   /**
    * Connects the source, resuming each consumer after `offsets` (from a checkpoint), and
    * applies its batches from now on. A stream the server partitions is read through one
-   * consumer per partition (see `readShares`), in reader threads when the pipeline has them.
+   * consumer per partition (see `readShares`), in reader threads when the pipeline has them;
+   * those decode the batches too when two or more of them read (`decodesInReaders`).
    */
   async open(host: IngestHost, offsets: Readonly<Record<string, number>>): Promise<void> {
-    const { maxBatchRows, lingerMs, servers, readPath, readers } = host.runtime;
+    const { maxBatchRows, lingerMs, servers, readPath, readers, decodeIn, inputs } = host.runtime;
     const shares = await readShares(this.spec.with, this.connector, this.config, servers);
     const resume = shareOffsets(new Map(Object.entries(offsets)), this.connector, shares);
     for (const [k, v] of resume) this.processed.set(k, v);
@@ -100,12 +105,19 @@ export class IngestRelation extends InputRelation {
       pullMessages: sharePull(shares.length),
       ...(servers === undefined ? {} : { servers: [...servers] }),
     };
+    const decoder = this.prepared();
+    const decode = (raw: RawBatch) => decodeInput(decoder, raw);
+    const stage = decodeStage(this.name, this.decoderSpec(), decoder.schema);
+    const inReaders = readers !== undefined && decodesInReaders(decodeIn, readers.size, inputs, shares.length);
     const opened = await Promise.allSettled(
-      shares.map((share) =>
-        readers === undefined
-          ? NatsSource.open(shares.length === 1 ? this.config : resolveNatsOptions(share), runtime)
-          : ThreadedSource.open(readers, share, runtime),
-      ),
+      shares.map(async (share): Promise<BatchSource<DecodedInput>> => {
+        if (readers === undefined) {
+          const config = shares.length === 1 ? this.config : resolveNatsOptions(share);
+          return new DecodingSource(await NatsSource.open(config, runtime), decode);
+        }
+        if (inReaders) return ThreadedSource.open(readers, share, runtime, stage);
+        return new DecodingSource(await ThreadedSource.open(readers, share, runtime), decode);
+      }),
     );
     const sources = opened.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -122,7 +134,7 @@ export class IngestRelation extends InputRelation {
 
   private subscribeBatches(host: IngestHost): void {
     this.batchSubscriptions = this.sources.map((source) =>
-      source.batches$.subscribe({ next: (raw) => this.onBatch(host, raw), error: (e: unknown) => host.fail(e) }),
+      source.batches$.subscribe({ next: (input) => this.onBatch(host, input), error: (e: unknown) => host.fail(e) }),
     );
   }
 
@@ -193,28 +205,26 @@ export class IngestRelation extends InputRelation {
   }
 
   /**
-   * Decodes a raw batch, applies the table semantics and pushes the change downstream, then
-   * records the batch's offsets as processed. Synchronous: when it returns, the whole graph
-   * reflects the batch.
+   * Applies a decoded batch: the table semantics, the change downstream, then the batch's
+   * offsets recorded as processed. Synchronous: when it returns, the whole graph reflects the
+   * batch.
    * @throws BadMessageError under the `fail` policy (offsets are then not advanced)
    */
-  process(raw: RawBatch): BatchCounts & { readonly badMessages: readonly BadMessage[] } {
-    const { batch, bad } = this.prepared().decode(raw);
+  process(input: DecodedInput): BatchCounts & { readonly badMessages: readonly BadMessage[] } {
+    const { batch, bad } = input;
     if (bad.length > 0 && this.policy.kind === "fail") {
       const first = bad[0] as BadMessage;
       throw new BadMessageError(this.name, first.sequence, first.reason);
     }
     if (batch.numRows > 0) this.apply(insertsOf(batch));
-    for (const [consumer, seq] of raw.offsets) this.processed.set(consumer, seq);
-    let bytes = 0;
-    for (const p of raw.payloads) bytes += p.byteLength;
-    return { messages: raw.length, bytes, rows: batch.numRows, bad: bad.length, badMessages: bad };
+    for (const [consumer, seq] of input.offsets) this.processed.set(consumer, seq);
+    return { messages: input.messages, bytes: input.bytes, rows: batch.numRows, bad: bad.length, badMessages: bad };
   }
 
-  private onBatch(host: IngestHost, raw: RawBatch): void {
+  private onBatch(host: IngestHost, input: DecodedInput): void {
     if (!host.accepting()) return;
     try {
-      const report = this.process(raw);
+      const report = this.process(input);
       host.metrics.batch(this.name, report);
       if (report.badMessages.length > 0) this.onBad(host, report.badMessages);
     } catch (e) {

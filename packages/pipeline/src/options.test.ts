@@ -16,6 +16,7 @@ describe("resolvePipelineOptions", () => {
       sinkMaxPending: 100_000,
       readPath: process.env.JETFLOW_READ_PATH === "consumer" ? "consumer" : "lean",
       workers: defaultWorkers(),
+      decodeIn: "auto",
     });
   });
 
@@ -25,6 +26,13 @@ describe("resolvePipelineOptions", () => {
     expect(resolveWorkers(2, { JETFLOW_WORKERS: "0" })).toBe(0);
     expect(() => resolveWorkers(-1, {})).toThrow("workers must be a whole number of at least 0, got -1");
     expect(() => resolveWorkers(undefined, { JETFLOW_WORKERS: "x" })).toThrow(/JETFLOW_WORKERS/);
+  });
+
+  it("takes decodeIn, refusing an unknown one by name", () => {
+    expect(resolvePipelineOptions({ decodeIn: "reader" }).decodeIn).toBe("reader");
+    expect(() => resolvePipelineOptions({ decodeIn: "gpu" as never })).toThrow(
+      /decodeIn must be one of auto, reader, main/,
+    );
   });
 
   it("takes readPath, refusing an unknown one by name", () => {

@@ -1,5 +1,6 @@
 import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS, type ReadPath, resolveReadPath } from "@jetflow/connector-nats";
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
+import { type DecodeIn, resolveDecodeIn } from "./decode-placement.js";
 import { resolveWorkers } from "./workers.js";
 import type { CheckpointBackend } from "@jetflow/state";
 import type { SqlFrontend } from "./spec.js";
@@ -60,12 +61,20 @@ export interface PipelineOptions {
   /**
    * Threads beside this one that read the sources: each source or table reads NATS (the
    * connection, the pulls, nats.js's parsing, batch building) in one of them, spread
-   * round-robin, and hands its raw batches over as transferred buffers; decoding and the
-   * operators run here. 0 reads on this thread. The environment variable `JETFLOW_WORKERS`
+   * round-robin, and hands its batches over as transferred buffers (decoded there or here, see
+   * `decodeIn`); the operators run here. 0 reads on this thread. The environment variable `JETFLOW_WORKERS`
    * overrides it. Sources beyond `workers` share threads; threads start as sources open.
    * @default cores - 1 on 4 or more cores, else 0 ({@link defaultWorkers})
    */
   readonly workers?: number;
+  /**
+   * Where an input read in a reader thread is decoded: `reader` (there; its rows cross as Arrow
+   * buffers), `main` (here), or `auto`: in the readers once two or more of them read (several
+   * inputs, or a stream the server partitions), else here (`decodesInReaders`). The
+   * environment variable `JETFLOW_DECODE_IN` overrides it. No effect without `workers`.
+   * @default "auto"
+   */
+  readonly decodeIn?: DecodeIn;
 }
 
 export interface ResolvedPipelineOptions {
@@ -78,6 +87,7 @@ export interface ResolvedPipelineOptions {
   readonly sinkMaxPending: number;
   readonly readPath: ReadPath;
   readonly workers: number;
+  readonly decodeIn: DecodeIn;
 }
 
 /** Applies defaults and validates; errors name the option and what it accepts. */
@@ -105,6 +115,7 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
     sinkMaxPending: wholeNumberOption("sinkMaxPending", options.sinkMaxPending, 100_000, 1),
     readPath: resolveReadPath(options.readPath),
     workers: resolveWorkers(options.workers),
+    decodeIn: resolveDecodeIn(options.decodeIn),
   };
 }
 

@@ -64,11 +64,12 @@ export class Pipeline {
     });
     // An unobserved failure must not crash the host process; callers observe it through done or status$.
     this.done.catch(() => undefined);
-    const { maxBatchRows, lingerMs, servers, readPath, workers } = this.options;
+    const { maxBatchRows, lingerMs, servers, readPath, workers, decodeIn } = this.options;
     this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (event) =>
       this.statusSubject.next(event),
     );
     this.definitions = new Definitions(this.graph, this.sinks);
+    const graph = this.graph;
     this.host = {
       runtime: {
         maxBatchRows,
@@ -76,6 +77,10 @@ export class Pipeline {
         servers,
         readPath,
         readers: workers > 0 ? new ReaderThreads(workers) : undefined,
+        decodeIn,
+        get inputs() {
+          return graph.ingests().length;
+        },
       },
       metrics: this.metrics,
       status: (event) => this.statusSubject.next(event),
