@@ -26,6 +26,7 @@ export async function runJetflow(
         : { state: { kind: "filesystem", dir: stateDir }, checkpointIntervalMs: 1000 }),
       ...(scenario.readPath === undefined ? {} : { readPath: scenario.readPath }),
       ...(scenario.workers === undefined ? {} : { workers: scenario.workers }),
+      ...(scenario.decodeIn === undefined ? {} : { decodeIn: scenario.decodeIn }),
     });
     p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + sinkSql(url, scenario.sink ?? "none"));
     const started = startTiming();

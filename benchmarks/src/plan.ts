@@ -160,18 +160,40 @@ export function planFor(mode: Mode): Plan {
       workers,
     );
   }
+  // One reader thread decoding too: the trade-off `decodeIn: "auto"` avoids (the reader then does most of the work).
+  scenarios.push({
+    kind: "jetflow",
+    id: "jetflow-json-table-workers-1-decode-reader",
+    label: "jetflow JSON table(pk) + group-by, --workers 1, decoding in the reader thread",
+    dataset: json,
+    shape: "table",
+    checkpoints: false,
+    workers: 1,
+    decodeIn: "reader",
+    group: "throughput",
+    ...baselines(json),
+  });
   // The same events in a stream the server splits into 4 partitions by id (nats-server 2.10+):
-  // one consumer per partition, spread over 0, 1, 2 and 4 reader threads.
+  // one consumer per partition, spread over 0, 1, 2 and 4 reader threads (from 2 on, the
+  // readers decode too), and 2 threads once more with decoding on the main thread.
   const partitioned: DatasetSpec = { ...json, id: `${json.id}-4parts`, partitions: 4 };
-  for (const workers of [0, 1, 2, 4]) {
+  const partitionedRuns: { workers: number; decodeIn?: "main" }[] = [
+    { workers: 0 },
+    { workers: 1 },
+    { workers: 2 },
+    { workers: 2, decodeIn: "main" },
+    { workers: 4 },
+  ];
+  for (const { workers, decodeIn } of partitionedRuns) {
     scenarios.push({
       kind: "jetflow",
-      id: `jetflow-json-table-partitioned-workers-${workers}`,
-      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}`,
+      id: `jetflow-json-table-partitioned-workers-${workers}${decodeIn === undefined ? "" : "-decode-main"}`,
+      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}${decodeIn === undefined ? "" : ", decoding on the main thread"}`,
       dataset: partitioned,
       shape: "table",
       checkpoints: false,
       workers,
+      ...(decodeIn === undefined ? {} : { decodeIn }),
       group: "throughput",
       ...baselines(json),
     });

@@ -40,6 +40,8 @@ export type Scenario =
       readonly readPath?: "lean" | "consumer";
       /** Reader threads (PipelineOptions.workers); the pipeline's default when absent. */
       readonly workers?: number;
+      /** Where threaded inputs decode (PipelineOptions.decodeIn); `auto` when absent. */
+      readonly decodeIn?: "reader" | "main";
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
       readonly group: "throughput" | "memory";
       /** The scenario ids this one is compared with. */

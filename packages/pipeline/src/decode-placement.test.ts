@@ -4,18 +4,23 @@ import { decodesInReaders, resolveDecodeIn } from "./decode-placement.js";
 
 describe("decodesInReaders", () => {
   it("auto: decodes in the readers once two or more reader threads read, by inputs or by partitions", () => {
-    expect(decodesInReaders("auto", 2, 1, 4)).toBe(true);
-    expect(decodesInReaders("auto", 4, 2, 1)).toBe(true);
-    expect(decodesInReaders("auto", 7, 3, 2)).toBe(true);
+    expect(decodesInReaders("auto", 2, 1, 4, 8)).toBe(true);
+    expect(decodesInReaders("auto", 4, 2, 1, 8)).toBe(true);
+    expect(decodesInReaders("auto", 7, 3, 2, 8)).toBe(true);
+    expect(decodesInReaders("auto", 3, 1, 4, 4)).toBe(true); // 3 readers + this thread on 4 cores
   });
-  it("auto: keeps decoding on the main thread while one reader thread reads everything", () => {
-    expect(decodesInReaders("auto", 1, 3, 4)).toBe(false); // one thread: it would do all the decoding
-    expect(decodesInReaders("auto", 4, 1, 1)).toBe(false); // one input, one consumer: one thread busy
+  it("auto: keeps decoding here while one reader thread reads everything", () => {
+    expect(decodesInReaders("auto", 1, 3, 4, 8)).toBe(false); // one thread: it would do all the decoding
+    expect(decodesInReaders("auto", 4, 1, 1, 8)).toBe(false); // one input, one consumer: one thread busy
+  });
+  it("auto: keeps decoding here when the busy readers and this thread have no core each", () => {
+    expect(decodesInReaders("auto", 2, 1, 4, 2)).toBe(false); // 2 readers + this thread on 2 cores
+    expect(decodesInReaders("auto", 4, 1, 4, 4)).toBe(false); // 4 readers + this thread on 4 cores
   });
   it("reader and main decide for every input; without reader threads decoding is here", () => {
-    expect(decodesInReaders("reader", 1, 1, 1)).toBe(true);
-    expect(decodesInReaders("main", 8, 4, 4)).toBe(false);
-    expect(decodesInReaders("reader", 0, 2, 2)).toBe(false);
+    expect(decodesInReaders("reader", 1, 1, 1, 2)).toBe(true);
+    expect(decodesInReaders("main", 8, 4, 4, 16)).toBe(false);
+    expect(decodesInReaders("reader", 0, 2, 2, 8)).toBe(false);
   });
 });
 

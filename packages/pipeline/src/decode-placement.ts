@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { InvalidOptionError } from "@jetflow/core";
 
 /** Where a threaded input decodes: decided per input (`auto`), or always in its reader thread or here. */
@@ -24,18 +25,30 @@ export function resolveDecodeIn(option: string | undefined, env: NodeJS.ProcessE
 
 /**
  * Whether an input read in reader threads decodes its batches there. `auto`: once two or more
- * reader threads read for the pipeline (several inputs, or an input the server partitions), so
- * each decodes its share in parallel and the main thread keeps only the operators. While one
- * reader thread reads everything, decoding stays here: per message the reader's protocol work
- * and this thread's decode + operators are about even (~2.3 µs each on the bench machine), and
- * decoding in the one reader makes it the bottleneck (~3.6 µs against ~1.3; benchmarks' profile
- * notes, "Decoding in reader threads").
+ * reader threads read for the pipeline (several inputs, or an input the server partitions) and
+ * each of them and this thread have a core of their own; each reader then decodes its share in
+ * parallel and this thread keeps only the operators. Otherwise decoding stays here:
+ * - with one busy reader thread, its protocol work and this thread's decode + operators are about
+ *   even per message (~2.3 µs each on the bench machine), and decoding there makes the reader the
+ *   bottleneck (~3.6 µs against ~1.3);
+ * - with more busy threads than cores, decoding in the readers costs more CPU than it saves here
+ *   (2 cores, 4 partitions on 2 readers: 9.3-9.9 µs of CPU per message against 7.8, 0.65x of the
+ *   ceiling against 0.76x; benchmarks' profile notes, "Decoding in reader threads").
  *
  * @param threads the pipeline's reader threads (`workers`; 0: none, decode here)
  * @param inputs the pipeline's NATS inputs (sources and tables)
  * @param shares the consumers this input is read through (one per server partition)
+ * @param cores the machine's cores (`availableParallelism()`)
  */
-export function decodesInReaders(decodeIn: DecodeIn, threads: number, inputs: number, shares: number): boolean {
+export function decodesInReaders(
+  decodeIn: DecodeIn,
+  threads: number,
+  inputs: number,
+  shares: number,
+  cores: number = availableParallelism(),
+): boolean {
   if (threads === 0 || decodeIn === "main") return false;
-  return decodeIn === "reader" || Math.min(threads, Math.max(inputs, shares)) >= 2;
+  if (decodeIn === "reader") return true;
+  const busy = Math.min(threads, Math.max(inputs, shares));
+  return busy >= 2 && busy + 1 <= cores;
 }

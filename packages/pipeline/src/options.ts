@@ -70,7 +70,7 @@ export interface PipelineOptions {
   /**
    * Where an input read in a reader thread is decoded: `reader` (there; its rows cross as Arrow
    * buffers), `main` (here), or `auto`: in the readers once two or more of them read (several
-   * inputs, or a stream the server partitions), else here (`decodesInReaders`). The
+   * inputs, or a stream the server partitions) on a core each, else here (`decodesInReaders`). The
    * environment variable `JETFLOW_DECODE_IN` overrides it. No effect without `workers`.
    * @default "auto"
    */
