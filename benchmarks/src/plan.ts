@@ -174,21 +174,22 @@ export function planFor(mode: Mode): Plan {
     ...baselines(json),
   });
   // The same events in a stream the server splits into 4 partitions by id (nats-server 2.10+):
-  // one consumer per partition, spread over 0, 1, 2 and 4 reader threads (from 2 on, the
-  // readers decode too), and 2 threads once more with decoding on the main thread.
+  // one consumer per partition, spread over 0, 1, 2 and 4 reader threads, and 2 threads once
+  // more with the readers decoding (`decodeIn: "auto"` decodes there only with a core per reader).
   const partitioned: DatasetSpec = { ...json, id: `${json.id}-4parts`, partitions: 4 };
-  const partitionedRuns: { workers: number; decodeIn?: "main" }[] = [
+  const partitionedRuns: { workers: number; decodeIn?: "reader" }[] = [
     { workers: 0 },
     { workers: 1 },
     { workers: 2 },
-    { workers: 2, decodeIn: "main" },
+    { workers: 2, decodeIn: "reader" },
     { workers: 4 },
   ];
   for (const { workers, decodeIn } of partitionedRuns) {
+    const decoding = decodeIn === undefined ? "" : ", decoding in the reader threads";
     scenarios.push({
       kind: "jetflow",
-      id: `jetflow-json-table-partitioned-workers-${workers}${decodeIn === undefined ? "" : "-decode-main"}`,
-      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}${decodeIn === undefined ? "" : ", decoding on the main thread"}`,
+      id: `jetflow-json-table-partitioned-workers-${workers}${decodeIn === undefined ? "" : "-decode-reader"}`,
+      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}${decoding}`,
       dataset: partitioned,
       shape: "table",
       checkpoints: false,
