@@ -32,7 +32,7 @@ export interface BenchEvent {
   id: number;
   k: string;
   v: number;
-  /** Publish time, epoch milliseconds with a fraction (see {@link wallClockMs}). */
+  /** Publish time, milliseconds with a fraction on the host's clock (see {@link hostClockMs}). */
   ts: number;
   pad: string;
 }
@@ -44,9 +44,19 @@ export const FILTER_MIN_V = 500;
 export const PROTO_FILE = fileURLToPath(new URL("../proto/event.proto", import.meta.url));
 export const PROTO_MESSAGE = "bench.Event";
 
-/** Epoch milliseconds with sub-millisecond precision, comparable across processes on one host. */
-export function wallClockMs(): number {
-  return performance.timeOrigin + performance.now();
+/** Where {@link hostClockMs} starts: in the range of epoch milliseconds, so payloads keep their size. */
+const HOST_CLOCK_BASE_MS = 1_700_000_000_000;
+
+/**
+ * Milliseconds with sub-millisecond precision on the host's monotonic clock (`process.hrtime`:
+ * one clock for every process on the host), so a publish time stamped in one process and read in
+ * another compare exactly. Not `performance.timeOrigin + performance.now()`: each process takes
+ * its origin from the wall clock when it starts, and this machine's wall clock is slewed and
+ * stepped (a run saw a constant 26 s "latency" after a step; a slew of 0.026% alone moves two
+ * origins taken 10 s apart by ~3 ms).
+ */
+export function hostClockMs(): number {
+  return HOST_CLOCK_BASE_MS + Number(process.hrtime.bigint()) / 1e6;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { INSERT } from "@jetflow/core";
-import { wallClockMs } from "./dataset.js";
+import { hostClockMs } from "./dataset.js";
 import { LATENCY_VIEW } from "./jetflow-sql.js";
 import { GRACE_MS, type LiveScenario, liveResult, startLivePipeline } from "./live-run.js";
 import type { ScenarioResult } from "./scenario.js";
@@ -29,7 +29,7 @@ export async function runLatency(scenario: LiveScenario, url: string, ready: () 
       );
       const subscription = p.view(LATENCY_VIEW).changes$.subscribe({
         next: (change) => {
-          const now = wallClockMs();
+          const now = hostClockMs();
           const ts = change.batch.getChild("ts")?.toArray() as Float64Array;
           const ops = change.ops;
           for (let i = 0; i < ts.length; i++) {

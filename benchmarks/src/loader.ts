@@ -7,7 +7,7 @@ import {
   ExpectedBuilder,
   eventAt,
   streamOf,
-  wallClockMs,
+  hostClockMs,
 } from "./dataset.js";
 
 /** Messages published between two flushes: bounds what sits in the socket and the server's inbound queue. */
@@ -80,7 +80,7 @@ async function publishAll(nc: NatsConnection, dataset: DatasetSpec, subject: str
   const encoder = new Encoder(dataset);
   const expected = new ExpectedBuilder();
   for (let i = 0; i < dataset.messages; i++) {
-    const event = eventAt(dataset, i, wallClockMs());
+    const event = eventAt(dataset, i, hostClockMs());
     const payload = encoder.encode(event);
     expected.add(event, payload.length);
     nc.publish(dataset.partitions === undefined ? subject : `${subject}.${event.id}`, payload);

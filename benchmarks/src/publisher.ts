@@ -1,5 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import { type DatasetSpec, Encoder, eventAt, streamOf, wallClockMs } from "./dataset.js";
+import { type DatasetSpec, Encoder, eventAt, streamOf, hostClockMs } from "./dataset.js";
 
 /**
  * Publishes a dataset's events at a steady `rate` (messages per second) with core publishes,
@@ -15,7 +15,7 @@ export async function publishSteady(url: string, dataset: DatasetSpec, rate: num
     let sent = 0;
     while (sent < dataset.messages) {
       const due = Math.min(dataset.messages, Math.floor(((performance.now() - started) * rate) / 1000));
-      for (; sent < due; sent++) nc.publish(subject, encoder.encode(eventAt(dataset, sent, wallClockMs())));
+      for (; sent < due; sent++) nc.publish(subject, encoder.encode(eventAt(dataset, sent, hostClockMs())));
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await nc.flush();

@@ -37,9 +37,11 @@ Options:
                           parser, the fallback); JETFLOW_READ_PATH in the environment
                           overrides it (consumer: nats.js's parser on every connection)
   --workers N             threads beside the main one that read the sources (each source or
-                          table reads NATS in one of them and hands raw batches over; decoding
-                          and the views stay on the main thread); 0 reads on the main thread.
-                          Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it.
+                          table reads NATS in one of them and hands its batches over; the views
+                          stay on the main thread, and so does decoding unless two or more
+                          threads read, each on a core of its own); 0 reads on the main thread.
+                          Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it
+                          (JETFLOW_DECODE_IN=reader|main fixes where threaded inputs decode).
                           Not with --group (a member reads on its own thread)
   --group NAME            run as one member of group NAME: every process started with the same
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
