@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@jetflow/core/base";
+import { choiceOption } from "@jetflow/core/base";
 
 /**
  * How a source reads deliveries from JetStream:
@@ -31,11 +31,7 @@ export const READ_PATH_ENV = "JETFLOW_READ_PATH";
  */
 export function resolveReadPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): ReadPath {
   const fromEnv = env[READ_PATH_ENV];
-  if (fromEnv !== undefined && fromEnv !== "") return check(READ_PATH_ENV, fromEnv);
-  return option === undefined ? DEFAULT_READ_PATH : check("readPath", option);
-}
-
-function check(name: string, value: string): ReadPath {
-  if ((READ_PATHS as readonly string[]).includes(value)) return value as ReadPath;
-  throw new InvalidOptionError(name, `${name} must be one of ${READ_PATHS.join(", ")}, got '${value}'`);
+  if (fromEnv !== undefined && fromEnv !== "")
+    return choiceOption(READ_PATH_ENV, fromEnv, READ_PATHS, DEFAULT_READ_PATH);
+  return choiceOption("readPath", option, READ_PATHS, DEFAULT_READ_PATH);
 }

@@ -5,4 +5,5 @@
  */
 export { ErrorCode, JetflowError, InvalidOptionError, UnknownTypeError, SchemaError, messageOf } from "./errors.js";
 export { wholeNumberOption } from "./whole-number.js";
+export { choiceOption } from "./choice-option.js";
 export type { RawBatch, Offsets } from "./raw-batch.js";

@@ -1,5 +1,6 @@
 export { ErrorCode, JetflowError, InvalidOptionError, UnknownTypeError, SchemaError, messageOf } from "./errors.js";
 export { wholeNumberOption } from "./whole-number.js";
+export { choiceOption } from "./choice-option.js";
 export type { ScalarKind, SqlType, StructField } from "./sql-type.js";
 export { parseSqlType, formatSqlType, scalar, SCALAR_KINDS } from "./sql-type.js";
 export { arrowTypeOf, sqlField, sqlTypeOfField, SQL_TYPE_METADATA_KEY } from "./arrow-type.js";

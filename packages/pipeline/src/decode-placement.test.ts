@@ -41,7 +41,7 @@ describe("resolveDecodeIn", () => {
     expect(e).toBeInstanceOf(InvalidOptionError);
     expect(e).toMatchObject({
       option: "JETFLOW_DECODE_IN",
-      message: expect.stringMatching(/auto, reader, main, got "worker"/),
+      message: expect.stringMatching(/auto, reader, main, got 'worker'/),
     });
     expect(() => resolveDecodeIn("elsewhere", {})).toThrow(/decodeIn must be one of auto, reader, main/);
   });

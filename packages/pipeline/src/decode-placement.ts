@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { InvalidOptionError } from "@jetflow/core";
+import { choiceOption } from "@jetflow/core";
 
 /** Where a threaded input decodes: decided per input (`auto`), or always in its reader thread or here. */
 export type DecodeIn = "auto" | "reader" | "main";
@@ -15,12 +15,8 @@ export const DECODE_IN_ENV = "JETFLOW_DECODE_IN";
  */
 export function resolveDecodeIn(option: string | undefined, env: NodeJS.ProcessEnv = process.env): DecodeIn {
   const fromEnv = env[DECODE_IN_ENV];
-  const [name, value] = fromEnv !== undefined && fromEnv !== "" ? [DECODE_IN_ENV, fromEnv] : ["decodeIn", option];
-  if (value === undefined) return "auto";
-  if (!(DECODE_IN as readonly string[]).includes(value)) {
-    throw new InvalidOptionError(name, `${name} must be one of ${DECODE_IN.join(", ")}, got "${value}"`);
-  }
-  return value as DecodeIn;
+  if (fromEnv !== undefined && fromEnv !== "") return choiceOption(DECODE_IN_ENV, fromEnv, DECODE_IN, "auto");
+  return choiceOption("decodeIn", option, DECODE_IN, "auto");
 }
 
 /**
