@@ -26,10 +26,10 @@ export function resolveDecodeIn(option: string | undefined, env: NodeJS.ProcessE
  * parallel and this thread keeps only the operators. Otherwise decoding stays here:
  * - with one busy reader thread, its protocol work and this thread's decode + operators are about
  *   even per message (~2.3 µs each on the bench machine), and decoding there makes the reader the
- *   bottleneck (~3.6 µs against ~1.3);
+ *   bottleneck (~3.6 µs against ~1.1);
  * - with more busy threads than cores, decoding in the readers costs more CPU than it saves here
- *   (2 cores, 4 partitions on 2 readers: 9.3-9.9 µs of CPU per message against 7.8, 0.65x of the
- *   ceiling against 0.76x; benchmarks' profile notes, "Decoding in reader threads").
+ *   (2 cores, 4 partitions on 2 readers: 8.8 µs of CPU per message against 7.1, 0.71x of the
+ *   ceiling against 0.82x; benchmarks' profile notes, "Decoding in reader threads").
  *
  * @param threads the pipeline's reader threads (`workers`; 0: none, decode here)
  * @param inputs the pipeline's NATS inputs (sources and tables)

@@ -107,15 +107,17 @@ export class IngestRelation extends InputRelation {
     };
     const decoder = this.prepared();
     const decode = (raw: RawBatch) => decodeInput(decoder, raw);
-    const stage = decodeStage(this.name, this.decoderSpec(), decoder.schema);
-    const inReaders = readers !== undefined && decodesInReaders(decodeIn, readers.size, inputs, shares.length);
+    const stage =
+      readers !== undefined && decodesInReaders(decodeIn, readers.size, inputs, shares.length)
+        ? decodeStage(this.name, this.decoderSpec(), decoder.schema)
+        : undefined;
     const opened = await Promise.allSettled(
       shares.map(async (share): Promise<BatchSource<DecodedInput>> => {
         if (readers === undefined) {
           const config = shares.length === 1 ? this.config : resolveNatsOptions(share);
           return new DecodingSource(await NatsSource.open(config, runtime), decode);
         }
-        if (inReaders) return ThreadedSource.open(readers, share, runtime, stage);
+        if (stage !== undefined) return ThreadedSource.open(readers, share, runtime, stage);
         return new DecodingSource(await ThreadedSource.open(readers, share, runtime), decode);
       }),
     );
