@@ -63,12 +63,13 @@ export default defineConfig({
       },
       {
         // The pipeline's suites once more with every source read in a reader thread
-        // (ThreadedSource) that also decodes: the same tables, views, checkpoints, acks and
-        // bad-message policies (dead letters with their payloads from the thread).
+        // (ThreadedSource) that also decodes, and every GROUP BY run as two shards in operator
+        // threads: the same tables, views, checkpoints, acks and bad-message policies (dead
+        // letters with their payloads from the thread).
         extends: true as const,
         test: {
           name: "pipeline-threaded",
-          env: { JETFLOW_WORKERS: "1", JETFLOW_DECODE_IN: "reader" },
+          env: { JETFLOW_WORKERS: "1", JETFLOW_DECODE_IN: "reader", JETFLOW_SHARDS: "2" },
           include: ["packages/pipeline/src/**/*.test.ts"],
           exclude: ["packages/pipeline/src/options.test.ts"],
         },

@@ -79,11 +79,14 @@ describe("jetflow run --group with --http and --nats-service", () => {
   );
 });
 
-describe("jetflow run --group --workers", () => {
+describe("jetflow run --group --workers / --shards", () => {
   it("is a usage error: a member reads its partitions on its own thread", async () => {
     const { io } = capture();
     await expect(runCommand(["any.sql", "--group", "g", "--state-bucket", "b", "--workers", "2"], io)).rejects.toThrow(
       "run: --workers is for one process; a --group member reads its partitions on its own thread",
+    );
+    await expect(runCommand(["any.sql", "--group", "g", "--state-bucket", "b", "--shards", "2"], io)).rejects.toThrow(
+      "run: --shards is for one process; a --group spreads its partitions over members",
     );
   });
 });

@@ -21,6 +21,7 @@ function pipelineOptions(planned: Pipeline): PipelineOptions {
     sinkMaxPending,
     readPath,
     workers: 0,
+    shards: 0,
   };
 }
 

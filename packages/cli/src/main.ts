@@ -7,7 +7,7 @@ export const HELP = `jetflow: live tables and materialized views from NATS JetSt
 Usage:
   jetflow run FILE.sql [--server URL] [--state-dir DIR | --state-bucket NAME] [--until-caught-up]
                        [--print VIEW] [--format jsonl|table] [--metrics-port N] [--read-path lean|consumer]
-                       [--workers N]
+                       [--workers N] [--shards N]
   jetflow demo [--server URL] [--duration SECONDS]
   jetflow load --server URL --subject SUBJECT FILE.jsonl
   jetflow doctor --server URL [--stream S --subject X]   (checks a server for jetflow)

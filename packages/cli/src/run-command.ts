@@ -43,6 +43,11 @@ Options:
                           Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it
                           (JETFLOW_DECODE_IN=reader|main fixes where threaded inputs decode).
                           Not with --group (a member reads on its own thread)
+  --shards N              threads that run each GROUP BY's aggregate as N shards, each holding
+                          the groups whose key hashes to it (the views, lookups, changes and
+                          checkpoints are the same; state restores into any other N); 0 (the
+                          default) runs every operator on the main thread. JETFLOW_SHARDS
+                          overrides it. Not with --group
   --group NAME            run as one member of group NAME: every process started with the same
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
                           needs --state-bucket; --print reads the whole relation from the group;
@@ -80,6 +85,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     "checkpoint-interval": { type: "string" },
     "read-path": { type: "string" },
     workers: { type: "string" },
+    shards: { type: "string" },
     group: { type: "string" },
     partitions: { type: "string" },
     "lease-seconds": { type: "string" },
@@ -113,6 +119,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     // out with members (and a partitioned stream), one reading thread each.
     throw new UsageError("run: --workers is for one process; a --group member reads its partitions on its own thread");
   }
+  const shards = intFlag("shards", values.shards, 0, 64);
+  if (shards !== undefined && values.group !== undefined) {
+    throw new UsageError("run: --shards is for one process; a --group spreads its partitions over members");
+  }
   const servers = serversFlag(values.server);
   const stateDir = values["state-dir"];
   const stateBucket = values["state-bucket"];
@@ -135,6 +145,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ...(interval === undefined ? {} : { checkpointIntervalMs: interval }),
     ...(readPath === undefined ? {} : { readPath }),
     ...(workers === undefined ? {} : { workers }),
+    ...(shards === undefined ? {} : { shards }),
   });
   try {
     p.sql(text);

@@ -49,7 +49,7 @@ export { NatsSource } from "./nats-source.js";
 export type { BatchSource } from "./batch-source.js";
 export { ThreadedSource } from "./threaded-source.js";
 export type { ThreadStage, ThreadStageSpec, CreateThreadStage } from "./thread-stage.js";
-export { ReaderThreads } from "./reader-threads.js";
+export { builtExecArgv, ReaderThreads } from "./reader-threads.js";
 export { removeConsumers } from "./consumer-cleanup.js";
 export { partitionCountOf, streamPartitionCount } from "./stream-partitions.js";
 export type { ServerFeatures } from "./server-features.js";

@@ -60,7 +60,7 @@ export class ReaderThreads {
  * `--cpu-prof-name` too: with it every thread would write its profile over the main thread's;
  * without it each writes one of its own, named by its thread id, into the same `--cpu-prof-dir`.
  */
-function builtExecArgv(): string[] {
+export function builtExecArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {

@@ -6,6 +6,9 @@ import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
 import { type AggregateCall, call, col, lit, type NamedExpr } from "./expr/expr.js";
 import { filter } from "./filter.js";
 import { groupAggregate } from "./group-aggregate.js";
+import { takeChange } from "./columnar/take.js";
+import { sqlTypesOf } from "./expr/compile.js";
+import type { ChangeOperator, OperatorPartitioning } from "./operator.js";
 import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
 
 const schema = schemaFrom({ g: "varchar", x: "integer", y: "double precision", z: "numeric", b: "bigint" });
@@ -152,6 +155,17 @@ function avgText(sum: bigint, count: number): string {
 
 const GROUP_BY: NamedExpr[] = [{ name: "g", expr: col("g") }];
 
+/** Full chunks of one store taken from several copies, as one chunk (a chunk is a run of segments). */
+function joinChunks(chunks: readonly StateChunk[]): StateChunk {
+  const bytes = new Uint8Array(chunks.reduce((a, c) => a + c.bytes.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c.bytes, at);
+    at += c.bytes.length;
+  }
+  return { storeId: (chunks[0] as StateChunk).storeId, kind: "full", bytes };
+}
+
 describe("groupAggregate", () => {
   it("equals a from-scratch recomputation over the net rows, after any insert/retract sequence", () => {
     fc.assert(
@@ -238,6 +252,58 @@ describe("groupAggregate", () => {
         expect(got).toEqual(expected);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it("runs as shards by its partitioning: N copies emit what one does, and their checkpoints restore into M", () => {
+    const types = sqlTypesOf(schema);
+    const shardOf = (key: string, n: number) => [...key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % n;
+    const copies = (n: number) =>
+      Array.from({ length: n }, () => groupAggregate(schema, GROUP_BY, AGGS, { id: "agg" }));
+    /** One batch through the copies, each fed the rows it owns: the rows out, sorted. */
+    const step = (ops: ChangeOperator[], change: ChangeBatch): string[] => {
+      const keys = ((ops[0] as ChangeOperator).partitioning as OperatorPartitioning).keysOf(change);
+      const out: string[] = [];
+      ops.forEach((op, s) => {
+        const idx = Int32Array.from(keys.flatMap((k, i) => (shardOf(k, ops.length) === s ? [i] : [])));
+        if (idx.length > 0) out.push(...rowsOf(op.process(takeChange(change, schema, types, idx))).map(rowText));
+      });
+      return out.sort();
+    };
+    fc.assert(
+      fc.property(
+        stepsArb,
+        fc.nat(),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        (steps, cut, n, m) => {
+          const { changes } = buildBatches(steps);
+          const k = cut % (changes.length + 1);
+          const one = groupAggregate(schema, GROUP_BY, AGGS, { id: "agg" });
+          const expected = changes.map((c) => rowsOf(one.process(c)).map(rowText).sort());
+
+          const first = copies(n);
+          const got = changes.slice(0, k).map((c) => step(first, c));
+          // Each store's chunks from every copy, joined: one chunk of the whole store.
+          const joined = first[0]?.stores.map((store, i) =>
+            joinChunks(first.map((op) => (op.stores[i] as typeof store).checkpoint(true))),
+          ) as StateChunk[];
+          const second = copies(m);
+          second.forEach((op, s) => {
+            const entryKeys = (op.partitioning as OperatorPartitioning).entryKeys;
+            op.stores.forEach((store, i) => {
+              store.restore(
+                [joined[i] as StateChunk],
+                (key, value) => shardOf((entryKeys[i] as (k: unknown, v: unknown) => string)(key, value), m) === s,
+              );
+            });
+            op.restored?.();
+          });
+          for (const c of changes.slice(k)) got.push(step(second, c));
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 

@@ -162,10 +162,41 @@ export function groupAggregate(
     return false;
   };
 
+  /** Each row's group key, as `groups` keys it (the shard a row goes to when the aggregate runs as shards). */
+  const keysOf = (change: ChangeBatch): string[] => {
+    const n = rowsIn(change);
+    if (textColumn >= 0) {
+      const out = new Array<string>(n);
+      const made = madeCol(change, textColumn);
+      if (made !== undefined) {
+        const values = made.values as string[];
+        const valid = made.valid;
+        for (let i = 0; i < n; i++)
+          out[i] = textKey(valid !== undefined && valid[i] === 0 ? null : (values[i] as string));
+      } else {
+        const data = change.batch.data.children[textColumn] as Data;
+        for (let i = 0; i < n; i++) out[i] = textKey(textAt(data, i));
+      }
+      return out;
+    }
+    // Warnings are counted where the rows are aggregated, not here.
+    const ctx = changeContext(change, inputTypes, newWarnings());
+    return colKeys(
+      groupNodes.map((node) => node.evaluate(ctx)),
+      n,
+      true,
+    );
+  };
+
   return {
     schema,
     stores: [groups as KeyedStore<unknown>, multisets as KeyedStore<unknown>],
     warnings,
+    ...(global
+      ? {}
+      : {
+          partitioning: { keysOf, entryKeys: [(key) => key as string, (_key, value) => (value as MultisetEntry)[2]] },
+        }),
     initial(): ChangeBatch | undefined {
       if (!global || groups.has("")) return undefined;
       const group = newGroup([]);

@@ -8,7 +8,7 @@ export type {
   NamedExpr,
 } from "./expr/expr.js";
 export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns, renameColumns } from "./expr/expr.js";
-export type { ChangeOperator, TableOperator } from "./operator.js";
+export type { ChangeOperator, OperatorPartitioning, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";
 export { compileExpr } from "./expr/compile.js";

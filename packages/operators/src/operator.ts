@@ -1,5 +1,5 @@
 import type { ChangeBatch } from "@jetflow/core";
-import type { KeyedStore } from "@jetflow/state";
+import type { KeyedStore, StoreKey } from "@jetflow/state";
 import type { Schema, Table } from "apache-arrow";
 import { concat, defer, Observable, type OperatorFunction, of } from "rxjs";
 import type { EvalWarnings } from "./expr/context.js";
@@ -31,6 +31,30 @@ export interface ChangeOperator {
   initial?(): ChangeBatch | undefined;
   /** Rows turned NULL by evaluation errors (division by zero, overflow, invalid casts). */
   readonly warnings?: EvalWarnings;
+  /**
+   * How the state splits by key, for an operator whose rows never meet rows of another key (a
+   * GROUP BY's groups): then N copies of it, each fed the rows whose key it owns, together hold
+   * and emit exactly what one would. Undefined when the state does not split (a global aggregate).
+   */
+  readonly partitioning?: OperatorPartitioning;
+}
+
+/**
+ * An operator's rows and state entries by key (see {@link ChangeOperator.partitioning}): a row goes
+ * to the copy owning `keysOf(change)[i]`; an entry of store `s` belongs with `entryKeys[s](key,
+ * value)`, so a checkpoint taken with any number of copies restores into any other.
+ *
+ * @example
+ * ```ts
+ * const p = groupAggregate(schema, groupBy, aggregates, { id: "a" }).partitioning;
+ * p?.keysOf(change); // ["3,", "7,", "3,"]: row i's group key
+ * ```
+ */
+export interface OperatorPartitioning {
+  /** Each row's key, as the operator keys its state. */
+  keysOf(change: ChangeBatch): readonly string[];
+  /** Per store, in {@link ChangeOperator.stores} order: the key an entry belongs with. */
+  readonly entryKeys: readonly ((key: StoreKey, value: unknown) => string)[];
 }
 
 /**

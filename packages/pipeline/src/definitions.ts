@@ -4,6 +4,7 @@ import type { EpochSink, FeedSpec } from "./extension.js";
 import { FeedRelation } from "./feed.js";
 import { IngestRelation } from "./ingest.js";
 import type { Relation, RelationKind } from "./relation.js";
+import type { OperatorThreads } from "./operator-threads.js";
 import type { RelationGraph } from "./relation-graph.js";
 import type { SinkSet } from "./sink-set.js";
 import type { Catalog, ParsedStatement, SinkSpec, SourceSpec, Statement, TableSpec, ViewQuery } from "./spec.js";
@@ -35,9 +36,11 @@ export interface LiveHooks {
 export class Definitions {
   private readonly given: Definition[] = [];
 
+  /** `threads`: where views run their keyed operators as shards (none: on this thread). */
   constructor(
     private readonly graph: RelationGraph,
     private readonly sinks: SinkSet,
+    private readonly threads?: OperatorThreads,
   ) {}
 
   /** CREATE SINK in code (see `Pipeline.sink`). */
@@ -171,7 +174,8 @@ export class Definitions {
 
   private addView(name: string, query: ViewQuery, live: LiveHooks | undefined): void {
     this.graph.claim(name);
-    const view = new ViewRelation(name, query, (n) => this.graph.get(n));
+    // A planned pipeline never runs: its views need no shards.
+    const view = new ViewRelation(name, query, (n) => this.graph.get(n), this.planning ? undefined : this.threads);
     this.graph.add(view);
     if (live === undefined) return;
     live.prepare(view);

@@ -16,7 +16,7 @@ export type { ViewHandle } from "./view-handle.js";
 export type { PipelineStatus } from "./status.js";
 export type { RelationHandle, RelationKind } from "./relation.js";
 export type { PipelineOptions, StateOption } from "./options.js";
-export { defaultWorkers, WORKERS_ENV } from "./workers.js";
+export { defaultWorkers, SHARDS_ENV, WORKERS_ENV } from "./workers.js";
 export type { DecodeIn } from "./decode-placement.js";
 export { DECODE_IN_ENV } from "./decode-placement.js";
 export type { BadMessagePolicy } from "./bad-message-policy.js";

@@ -2,7 +2,7 @@ import { InvalidOptionError } from "@jetflow/core";
 import { memoryBackend } from "@jetflow/state";
 import { describe, expect, it } from "vitest";
 import { resolvePipelineOptions } from "./options.js";
-import { defaultWorkers, resolveWorkers } from "./workers.js";
+import { defaultWorkers, resolveShards, resolveWorkers } from "./workers.js";
 
 describe("resolvePipelineOptions", () => {
   it("fills the documented defaults", () => {
@@ -17,7 +17,16 @@ describe("resolvePipelineOptions", () => {
       readPath: process.env.JETFLOW_READ_PATH === "consumer" ? "consumer" : "lean",
       workers: defaultWorkers(),
       decodeIn: "auto",
+      shards: 0,
     });
+  });
+
+  it("runs keyed operators in threads only when told; refuses a bad count by name", () => {
+    expect(resolveShards(undefined, {})).toBe(0);
+    expect(resolveShards(3, {})).toBe(3);
+    expect(resolveShards(3, { JETFLOW_SHARDS: "0" })).toBe(0);
+    expect(() => resolveShards(1.5, {})).toThrow("shards must be a whole number of at least 0, got 1.5");
+    expect(() => resolveShards(undefined, { JETFLOW_SHARDS: "two" })).toThrow(/JETFLOW_SHARDS/);
   });
 
   it("reads with threads on 4+ cores only, unless told; refuses a negative count by name", () => {

@@ -1,7 +1,7 @@
 import { DEFAULT_LINGER_MS, DEFAULT_MAX_BATCH_ROWS, type ReadPath, resolveReadPath } from "@jetflow/connector-nats";
 import { InvalidOptionError, wholeNumberOption } from "@jetflow/core";
 import { type DecodeIn, resolveDecodeIn } from "./decode-placement.js";
-import { resolveWorkers } from "./workers.js";
+import { resolveShards, resolveWorkers } from "./workers.js";
 import type { CheckpointBackend } from "@jetflow/state";
 import type { SqlFrontend } from "./spec.js";
 
@@ -75,6 +75,15 @@ export interface PipelineOptions {
    * @default "auto"
    */
   readonly decodeIn?: DecodeIn;
+  /**
+   * Operator threads: a keyed operator (a GROUP BY's aggregate) runs as `shards` shards, one per
+   * thread, each holding the groups whose key hashes to it; each batch is split by key, the shards
+   * work in parallel, and their changes are joined into the view's (a view, `changes$`, lookups
+   * and checkpoints see no difference; state restores into any other number of shards). 0 runs
+   * every operator on this thread. The environment variable `JETFLOW_SHARDS` overrides it.
+   * @default 0
+   */
+  readonly shards?: number;
 }
 
 export interface ResolvedPipelineOptions {
@@ -88,6 +97,7 @@ export interface ResolvedPipelineOptions {
   readonly readPath: ReadPath;
   readonly workers: number;
   readonly decodeIn: DecodeIn;
+  readonly shards: number;
 }
 
 /** Applies defaults and validates; errors name the option and what it accepts. */
@@ -116,6 +126,7 @@ export function resolvePipelineOptions(options: PipelineOptions = {}): ResolvedP
     readPath: resolveReadPath(options.readPath),
     workers: resolveWorkers(options.workers),
     decodeIn: resolveDecodeIn(options.decodeIn),
+    shards: resolveShards(options.shards),
   };
 }
 

@@ -9,6 +9,7 @@ import { PipelineMetrics } from "./metrics.js";
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from "./options.js";
 import type { RelationHandle } from "./relation.js";
 import { Lifecycle } from "./lifecycle.js";
+import { OperatorThreads } from "./operator-threads.js";
 import { RelationGraph } from "./relation-graph.js";
 import { type ViewHandle, viewHandle } from "./view-handle.js";
 import type { EpochSink, FeedSpec, PipelinePlan } from "./extension.js";
@@ -56,6 +57,8 @@ export class Pipeline {
   readonly done: Promise<void>;
   /** What ingest relations need from the pipeline while they run. */
   private readonly host: IngestHost;
+  /** Where views run keyed operators as shards (`shards` option); undefined: on this thread. */
+  private readonly operatorThreads: OperatorThreads | undefined;
 
   constructor(options: PipelineOptions = {}) {
     this.options = resolvePipelineOptions(options);
@@ -68,7 +71,8 @@ export class Pipeline {
     this.sinks = new SinkSet(this.metrics, servers, this.options.sinkMaxPending, (event) =>
       this.statusSubject.next(event),
     );
-    this.definitions = new Definitions(this.graph, this.sinks);
+    this.operatorThreads = this.options.shards > 0 ? new OperatorThreads(this.options.shards) : undefined;
+    this.definitions = new Definitions(this.graph, this.sinks, this.operatorThreads);
     const graph = this.graph;
     this.host = {
       runtime: {
@@ -94,6 +98,7 @@ export class Pipeline {
       sinks: this.sinks,
       metrics: this.metrics,
       host: this.host,
+      operatorThreads: this.operatorThreads,
       connection: () => this.firstSourceConnection(),
       status: (event) => this.statusSubject.next(event),
       fail: (e) => this.fail(e),
@@ -330,6 +335,8 @@ export class Pipeline {
     this.defining("start()");
     this.life.phase = "starting";
     try {
+      // Operator threads load their modules while the definitions resolve.
+      this.operatorThreads?.warm();
       await this.definitions.resolve(this.options.servers);
       // Reader threads load their modules (~0.5 s) while the state restores.
       this.host.runtime.readers?.warm(this.graph.ingests().length);

@@ -3,6 +3,7 @@ import { CheckpointError, type CheckpointResult } from "@jetflow/state";
 import { PipelineStateError } from "./errors.js";
 import { CheckpointCoordinator, checkpointTimerMs, type PipelineOffsets } from "./checkpoint-coordinator.js";
 import type { IngestHost } from "./ingest.js";
+import type { OperatorThreads } from "./operator-threads.js";
 import type { PipelineMetrics } from "./metrics.js";
 import type { ResolvedPipelineOptions } from "./options.js";
 import type { Relation } from "./relation.js";
@@ -34,6 +35,8 @@ export interface RuntimeContext {
   readonly sinks: SinkSet;
   readonly metrics: PipelineMetrics;
   readonly host: IngestHost;
+  /** The threads views run keyed operators in, ended at teardown. */
+  readonly operatorThreads: OperatorThreads | undefined;
   /** The first source's connection settings, which a NATS state backend borrows. */
   connection(): NatsConnectConfig | undefined;
   status(event: PipelineStatus): void;
@@ -176,6 +179,7 @@ export class Runtime {
     this.coordinator?.stopTimer();
     for (const r of this.ctx.graph.inputs()) await r.close();
     await this.ctx.host.runtime.readers?.close();
+    await this.ctx.operatorThreads?.close();
     await this.ctx.sinks.close();
     await this.coordinator?.close().catch(() => undefined);
   }

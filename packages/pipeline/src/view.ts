@@ -1,4 +1,4 @@
-import { type ChangeBatch, insertsOf } from "@jetflow/core";
+import { type ChangeBatch, columnsOf, insertsOf } from "@jetflow/core";
 import {
   type ChangeOperator,
   filter,
@@ -21,7 +21,9 @@ import type { KeyedStore } from "@jetflow/state";
 import type { RecordBatch, Schema, Table } from "apache-arrow";
 import { readsOf } from "./columns-read.js";
 import { RelationNameError, ViewQueryError } from "./errors.js";
+import type { OperatorThreads } from "./operator-threads.js";
 import { Relation } from "./relation.js";
+import { ShardedOperator } from "./sharded-operator.js";
 import type { ViewQuery } from "./spec.js";
 import { viewKey } from "./view-key.js";
 
@@ -55,15 +57,23 @@ export class ViewRelation extends Relation {
   private readonly held: MaterializedView;
   private readonly detach: (() => void)[];
 
+  /** `threads`: where keyed operators run as shards (see `PipelineOptions.shards`); none: all run here. */
   constructor(
     name: string,
     readonly query: ViewQuery,
     lookup: (relation: string) => Relation | undefined,
+    threads?: OperatorThreads,
   ) {
     super(name, "view");
     const schemas = new Map<ViewQuery, Schema>();
     const joins: JoinOperator[] = [];
-    const schema = this.compile(query, (change) => this.output(change), { view: name, lookup, schemas, joins });
+    const schema = this.compile(query, (change) => this.output(change), {
+      view: name,
+      lookup,
+      schemas,
+      joins,
+      threads,
+    });
     // Rows are stored by the view's key (an aggregate's group columns, unique): lookups probe, not scan.
     this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query), unique: true });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
@@ -143,9 +153,10 @@ export class ViewRelation extends Relation {
     return total;
   }
 
-  /** Stops listening to the inputs (DROP). */
+  /** Stops listening to the inputs and frees operator shards (DROP). */
   close(): void {
     for (const d of this.detach) d();
+    for (const { op } of this.stages) if (op instanceof ShardedOperator) op.close();
   }
 
   /**
@@ -231,7 +242,7 @@ export class ViewRelation extends Relation {
         },
         ctx,
       );
-      op = operatorFor(query, below, `${ctx.view}/${this.stages.length}-${query.kind}`);
+      op = operatorFor(query, below, `${ctx.view}/${this.stages.length}-${query.kind}`, ctx.threads);
       this.stages.push({ op, next });
       schema = op.schema;
     }
@@ -247,6 +258,7 @@ interface CompileContext {
   readonly schemas: Map<ViewQuery, Schema>;
   /** The joins in the order they were compiled. */
   readonly joins: JoinOperator[];
+  readonly threads: OperatorThreads | undefined;
 }
 
 /**
@@ -307,11 +319,23 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
   }
 }
 
+/** The operator of a step; a GROUP BY with keys runs as shards when there are operator threads. */
 function operatorFor(
   query: Exclude<ViewQuery, { kind: "scan" | "join" | "union" }>,
   schema: Schema,
   id: string,
+  threads: OperatorThreads | undefined,
 ): ChangeOperator {
+  if (threads !== undefined && query.kind === "aggregate" && query.groupBy.length > 0) {
+    const spec = {
+      kind: "aggregate",
+      id,
+      input: columnsOf(schema),
+      groupBy: query.groupBy,
+      aggregates: query.aggregates,
+    } as const;
+    return new ShardedOperator(threads, spec);
+  }
   switch (query.kind) {
     case "filter":
       return filter(schema, query.predicate);

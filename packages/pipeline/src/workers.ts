@@ -25,7 +25,34 @@ export function defaultWorkers(cores: number = availableParallelism()): number {
  * ```
  */
 export function resolveWorkers(option: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
-  const fromEnv = env[WORKERS_ENV];
-  if (fromEnv !== undefined && fromEnv !== "") return wholeNumberOption(WORKERS_ENV, Number(fromEnv), 0, 0);
-  return wholeNumberOption("workers", option, defaultWorkers(), 0);
+  return threadCount("workers", WORKERS_ENV, option, defaultWorkers(), env);
+}
+
+/** The environment variable that overrides every `shards` option. */
+export const SHARDS_ENV = "JETFLOW_SHARDS";
+
+/**
+ * `JETFLOW_SHARDS` if set, else `option`, else 0: keyed operators run in operator threads only
+ * when asked (on 2 cores shared with nats-server they measured slower; see the pipeline README,
+ * "Operator threads").
+ *
+ * @example
+ * ```ts
+ * resolveShards(undefined, { JETFLOW_SHARDS: "2" }); // 2
+ * ```
+ */
+export function resolveShards(option: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  return threadCount("shards", SHARDS_ENV, option, 0, env);
+}
+
+function threadCount(
+  name: string,
+  envName: string,
+  option: number | undefined,
+  fallback: number,
+  env: NodeJS.ProcessEnv,
+): number {
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv !== "") return wholeNumberOption(envName, Number(fromEnv), 0, 0);
+  return wholeNumberOption(name, option, fallback, 0);
 }

@@ -114,6 +114,28 @@ describe("KeyedStore", () => {
     expect(r.get("b")).toEqual({ n: 1 });
   });
 
+  it("restores only the entries keep() accepts: shards of a store split by key add up to it", () => {
+    const s = new KeyedStore<{ k: string; n: number }>("s");
+    for (let i = 0; i < 50; i++) s.set(`k${i}`, { k: `k${i}`, n: i });
+    const c0 = s.checkpoint(true);
+    for (let i = 0; i < 50; i += 3) s.delete(`k${i}`);
+    s.set("k1", { k: "k1", n: 100 });
+    const c1 = s.checkpoint(false);
+    const whole = asMap(restored<{ k: string; n: number }>("s", [c0, c1]));
+    const shards = [0, 1, 2].map((shard) => {
+      const part = new KeyedStore<{ k: string; n: number }>("s");
+      // Keyed by the value's field, as a shard routes a group by its group key.
+      part.restore([c0, c1], (key, value) => {
+        expect(value.k).toBe(key);
+        return Number(key.slice(1)) % 3 === shard;
+      });
+      return asMap(part);
+    });
+    expect(shards.map((m) => m.size).reduce((a, b) => a + b)).toBe(whole.size);
+    expect(new Map(shards.flatMap((m) => [...m]))).toEqual(whole);
+    for (const [k] of shards[2] as Map<string, unknown>) expect(Number(k.slice(1)) % 3).toBe(2);
+  });
+
   it("clear() writes a tombstone per key", () => {
     const s = new KeyedStore<number>("s");
     s.set("a", 1);

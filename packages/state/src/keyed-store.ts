@@ -175,9 +175,12 @@ export class KeyedStore<V, K extends StoreKey = string> {
   /**
    * Replaces the contents with a full chunk followed by the deltas written after it, in order
    * (a later full chunk replaces what came before it). An empty list empties the store. Nothing is dirty afterwards (the stores equal the checkpoint).
+   * With `keep`, only the entries it accepts are loaded (a shard of a store split by key restores
+   * its share of a checkpoint taken with any number of shards); a delta's value or tombstone for a
+   * key it refuses is skipped.
    * @throws TypeError when a chunk belongs to another store or the chain does not start full
    */
-  restore(chunks: readonly StateChunk[]): void {
+  restore(chunks: readonly StateChunk[], keep?: (key: K, value: V) => boolean): void {
     chunks.forEach((chunk, i) => {
       if (chunk.storeId !== this.id) throw new TypeError(`chunk of store "${chunk.storeId}" given to "${this.id}"`);
       if (i === 0 && chunk.kind !== "full") throw new TypeError(`state of "${this.id}" must start with a full chunk`);
@@ -194,7 +197,8 @@ export class KeyedStore<V, K extends StoreKey = string> {
         for (let j = 0; j < flat.length; ) {
           const key = flat[j + 1] as K;
           if (flat[j] === VALUE) {
-            map.set(key, flat[j + 2] as V);
+            const value = flat[j + 2] as V;
+            if (keep === undefined || keep(key, value)) map.set(key, value);
             j += 3;
           } else {
             map.delete(key);

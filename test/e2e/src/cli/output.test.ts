@@ -200,6 +200,16 @@ describe("jetflow run --until-caught-up --print: the output contract", () => {
     expect(r.stderr).toBe('jetflow: --workers must be a whole number from 0 to 64, got "many"\n');
   });
 
+  it("--shards 3 (each GROUP BY in operator threads) prints what one thread prints; a bad count is a usage error", async () => {
+    const oneThread = await print("names_agg");
+    expect(oneThread.trim().split("\n").length).toBeGreaterThan(2);
+    expect(await print("names_agg", "--shards", "3")).toBe(oneThread);
+    expect(await print("items", "--shards", "3", "--workers", "1")).toBe(EXPECTED_ITEMS);
+    const r = await runCli(["run", file, "--until-caught-up", "--print", "items", "--shards", "65"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('jetflow: --shards must be a whole number from 0 to 64, got "65"\n');
+  });
+
   it("prints intervals as PostgreSQL's text (-1 days, -1 days +02:00:00)", async () => {
     const rows = (await print("odd"))
       .trim()
