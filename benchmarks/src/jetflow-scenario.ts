@@ -27,6 +27,7 @@ export async function runJetflow(
       ...(scenario.readPath === undefined ? {} : { readPath: scenario.readPath }),
       ...(scenario.workers === undefined ? {} : { workers: scenario.workers }),
       ...(scenario.decodeIn === undefined ? {} : { decodeIn: scenario.decodeIn }),
+      ...(scenario.shards === undefined ? {} : { shards: scenario.shards }),
     });
     p.sql(scenarioSql(url, scenario.dataset, scenario.shape) + sinkSql(url, scenario.sink ?? "none"));
     const started = startTiming();

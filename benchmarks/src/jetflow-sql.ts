@@ -55,10 +55,11 @@ const COLUMNS = "k varchar, v double precision, ts double precision, pad varchar
 export function scenarioSql(url: string, dataset: DatasetSpec, shape: Shape, latency = false): string {
   const ingest = ingestClauses(url, dataset);
   const statements =
-    shape === "table"
+    shape !== "source-filter"
       ? [
           `CREATE TABLE t (id bigint PRIMARY KEY, ${COLUMNS}) ${ingest}`,
-          `CREATE MATERIALIZED VIEW ${VIEW} AS SELECT k, count(*) AS count, sum(v) AS sum FROM t GROUP BY k`,
+          `CREATE MATERIALIZED VIEW ${VIEW} AS SELECT k, count(*) AS count, sum(v) AS sum` +
+            `${shape === "table-distinct" ? ", min(v) AS low, max(v) AS high, count(DISTINCT v) AS values" : ""} FROM t GROUP BY k`,
         ]
       : [
           `CREATE SOURCE t (id bigint, ${COLUMNS}) ${ingest}`,

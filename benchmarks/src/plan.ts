@@ -177,24 +177,56 @@ export function planFor(mode: Mode): Plan {
   // one consumer per partition, spread over 0, 1, 2 and 4 reader threads, and 2 threads once
   // more with the readers decoding (`decodeIn: "auto"` decodes there only with a core per reader).
   const partitioned: DatasetSpec = { ...json, id: `${json.id}-4parts`, partitions: 4 };
-  const partitionedRuns: { workers: number; decodeIn?: "reader" }[] = [
+  const partitionedRuns: { workers: number; decodeIn?: "reader"; shards?: number }[] = [
     { workers: 0 },
     { workers: 1 },
     { workers: 2 },
     { workers: 2, decodeIn: "reader" },
+    { workers: 2, decodeIn: "reader", shards: 2 },
     { workers: 4 },
   ];
-  for (const { workers, decodeIn } of partitionedRuns) {
+  for (const { workers, decodeIn, shards } of partitionedRuns) {
     const decoding = decodeIn === undefined ? "" : ", decoding in the reader threads";
+    const sharded = shards === undefined ? "" : `, GROUP BY in ${shards} operator threads`;
     scenarios.push({
       kind: "jetflow",
-      id: `jetflow-json-table-partitioned-workers-${workers}${decodeIn === undefined ? "" : "-decode-reader"}`,
-      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}${decoding}`,
+      id: `jetflow-json-table-partitioned-workers-${workers}${decodeIn === undefined ? "" : "-decode-reader"}${shards === undefined ? "" : `-shards-${shards}`}`,
+      label: `jetflow JSON table(pk) + group-by, 4 server partitions, --workers ${workers}${decoding}${sharded}`,
       dataset: partitioned,
       shape: "table",
       checkpoints: false,
       workers,
       ...(decodeIn === undefined ? {} : { decodeIn }),
+      ...(shards === undefined ? {} : { shards }),
+      group: "throughput",
+      ...baselines(json),
+    });
+  }
+  // Operator threads (issue 17 item 2): the GROUP BY as shards by group key, one per thread; and
+  // a heavier GROUP BY (min, max, count DISTINCT) without and with 2 shards, reading the stream
+  // whole and partitioned (2 reader threads that decode).
+  const shardRuns: { shape: Shape; shards: number; partitions?: boolean }[] = [
+    { shape: "table", shards: 1 },
+    { shape: "table", shards: 2 },
+    { shape: "table-distinct", shards: 0 },
+    { shape: "table-distinct", shards: 2 },
+    { shape: "table-distinct", shards: 0, partitions: true },
+    { shape: "table-distinct", shards: 2, partitions: true },
+  ];
+  for (const { shape, shards, partitions } of shardRuns) {
+    const heavy = shape === "table-distinct" ? "-distinct" : "";
+    const view = shape === "table-distinct" ? "group-by with min, max, count(DISTINCT)" : "group-by";
+    const reading = partitions === true ? ", 4 server partitions, --workers 2, decoding in the reader threads" : "";
+    scenarios.push({
+      kind: "jetflow",
+      id: `jetflow-json-table${heavy}${partitions === true ? "-partitioned-workers-2-decode-reader" : ""}-shards-${shards}`,
+      label: `jetflow JSON table(pk) + ${view}${reading}, --shards ${shards}`,
+      dataset: partitions === true ? partitioned : json,
+      shape,
+      checkpoints: false,
+      workers: partitions === true ? 2 : 0,
+      ...(partitions === true ? { decodeIn: "reader" as const } : {}),
+      shards,
       group: "throughput",
       ...baselines(json),
     });

@@ -5,9 +5,11 @@ import type { MemoryPeaks } from "./memory-sampler.js";
 /**
  * What a pipeline computes over a dataset:
  * - `table`: a table keyed by `id` (upsert, retraction of the old row) and a group-by view over it;
+ * - `table-distinct`: the same with a heavier group-by (min, max and count(DISTINCT) too, which
+ *   keep each group's values), where the aggregate's share of the work is large;
  * - `source-filter`: an append-only source, `WHERE v >= FILTER_MIN_V`, and a group-by view.
  */
-export type Shape = "table" | "source-filter";
+export type Shape = "table" | "table-distinct" | "source-filter";
 
 /** The sinks of a sink scenario (see {@link Scenario}'s `sink`). */
 export type SinkSet = "none" | "stream" | "stream+kv";
@@ -42,6 +44,8 @@ export type Scenario =
       readonly workers?: number;
       /** Where threaded inputs decode (PipelineOptions.decodeIn); `auto` when absent. */
       readonly decodeIn?: "reader" | "main";
+      /** Operator threads the GROUP BY runs in as shards (PipelineOptions.shards); none when absent. */
+      readonly shards?: number;
       /** `throughput` rows are compared with the ceiling and the peer; `memory` rows are backlog drains. */
       readonly group: "throughput" | "memory";
       /** The scenario ids this one is compared with. */
@@ -139,7 +143,7 @@ export interface RowResult extends ScenarioResult {
 
 /** The view fingerprint a shape should end with. */
 export function expectedView(expected: Expected, shape: Shape): Expected["table"] {
-  return shape === "table" ? expected.table : expected.filtered;
+  return shape === "source-filter" ? expected.filtered : expected.table;
 }
 
 /** Compares what a scenario consumed and its view with the expectation; returns what differs. */

@@ -7,6 +7,7 @@ import { type AggregateCall, call, col, lit, type NamedExpr } from "./expr/expr.
 import { filter } from "./filter.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { takeChange } from "./columnar/take.js";
+import { shardOfKey } from "./shard-key.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator, OperatorPartitioning } from "./operator.js";
 import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
@@ -257,15 +258,15 @@ describe("groupAggregate", () => {
 
   it("runs as shards by its partitioning: N copies emit what one does, and their checkpoints restore into M", () => {
     const types = sqlTypesOf(schema);
-    const shardOf = (key: string, n: number) => [...key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % n;
     const copies = (n: number) =>
       Array.from({ length: n }, () => groupAggregate(schema, GROUP_BY, AGGS, { id: "agg" }));
     /** One batch through the copies, each fed the rows it owns: the rows out, sorted. */
     const step = (ops: ChangeOperator[], change: ChangeBatch): string[] => {
-      const keys = ((ops[0] as ChangeOperator).partitioning as OperatorPartitioning).keysOf(change);
+      const shards = ((ops[0] as ChangeOperator).partitioning as OperatorPartitioning).shardsOf(change, ops.length);
+      expect(shards).toHaveLength(change.batch.numRows);
       const out: string[] = [];
       ops.forEach((op, s) => {
-        const idx = Int32Array.from(keys.flatMap((k, i) => (shardOf(k, ops.length) === s ? [i] : [])));
+        const idx = Int32Array.from([...shards].flatMap((shard, i) => (shard === s ? [i] : [])));
         if (idx.length > 0) out.push(...rowsOf(op.process(takeChange(change, schema, types, idx))).map(rowText));
       });
       return out.sort();
@@ -294,7 +295,7 @@ describe("groupAggregate", () => {
             op.stores.forEach((store, i) => {
               store.restore(
                 [joined[i] as StateChunk],
-                (key, value) => shardOf((entryKeys[i] as (k: unknown, v: unknown) => string)(key, value), m) === s,
+                (key, value) => shardOfKey((entryKeys[i] as (k: unknown, v: unknown) => string)(key, value), m) === s,
               );
             });
             op.restored?.();

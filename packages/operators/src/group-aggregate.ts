@@ -26,6 +26,7 @@ import { madeCol, rowsIn } from "./columnar/columns-change.js";
 import { type Plain, PlainRowReader, plainValues } from "./columnar/plain.js";
 import { colKeys, keyPart, sameRow } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
+import { shardOfKey } from "./shard-key.js";
 
 /** The order of min/max values: SQL order, equal numerics (1.0, 1.00) told apart by their text. */
 function orderOf(type: SqlType): Comparator {
@@ -162,30 +163,51 @@ export function groupAggregate(
     return false;
   };
 
-  /** Each row's group key, as `groups` keys it (the shard a row goes to when the aggregate runs as shards). */
-  const keysOf = (change: ChangeBatch): string[] => {
-    const n = rowsIn(change);
+  /**
+   * The batch's rows by group: each row's first row with the same key (`firstOf`), and the key
+   * and the group values of such a first row. One text column is grouped by the strings an
+   * operator below made, else by its Arrow bytes (only each group's first row is read as text).
+   */
+  const groupsOf = (change: ChangeBatch, n: number, keyTable: KeyTable, ctx: ReturnType<typeof changeContext>) => {
     if (textColumn >= 0) {
-      const out = new Array<string>(n);
+      let text: (i: number) => string | null;
+      let firstOf: Int32Array;
       const made = madeCol(change, textColumn);
       if (made !== undefined) {
         const values = made.values as string[];
         const valid = made.valid;
-        for (let i = 0; i < n; i++)
-          out[i] = textKey(valid !== undefined && valid[i] === 0 ? null : (values[i] as string));
+        firstOf = keyTable.firstsOfStrings(values, valid, n);
+        text = (i) => (valid !== undefined && valid[i] === 0 ? null : (values[i] as string));
       } else {
         const data = change.batch.data.children[textColumn] as Data;
-        for (let i = 0; i < n; i++) out[i] = textKey(textAt(data, i));
+        firstOf = keyTable.firstsOfText(data, n);
+        text = (i) => textAt(data, i);
       }
-      return out;
+      return { firstOf, keyAt: (i: number) => textKey(text(i)), valuesAt: (i: number): Plain[] => [text(i)] };
     }
+    const groupCols = groupNodes.map((node) => node.evaluate(ctx));
+    const keys = global ? new Array<string>(n).fill("") : colKeys(groupCols, n, true);
+    const reader = new PlainRowReader(groupCols);
+    return {
+      firstOf: keyTable.firsts(keys, n),
+      keyAt: (i: number) => keys[i] as string,
+      valuesAt: (i: number) => reader.row(i),
+    };
+  };
+
+  /** Rows by key for {@link OperatorPartitioning.shardsOf}: a table of its own (`table`'s result is reused). */
+  const routing = new KeyTable();
+  /** Each row's shard: `shardOfKey` of its group key, computed once per group of the batch. */
+  const shardsOf = (change: ChangeBatch, shards: number): Int32Array => {
+    const n = rowsIn(change);
     // Warnings are counted where the rows are aggregated, not here.
-    const ctx = changeContext(change, inputTypes, newWarnings());
-    return colKeys(
-      groupNodes.map((node) => node.evaluate(ctx)),
-      n,
-      true,
-    );
+    const { firstOf, keyAt } = groupsOf(change, n, routing, changeContext(change, inputTypes, newWarnings()));
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const f = firstOf[i] as number;
+      out[i] = f < i ? (out[f] as number) : shardOfKey(keyAt(i), shards);
+    }
+    return out;
   };
 
   return {
@@ -195,7 +217,10 @@ export function groupAggregate(
     ...(global
       ? {}
       : {
-          partitioning: { keysOf, entryKeys: [(key) => key as string, (_key, value) => (value as MultisetEntry)[2]] },
+          partitioning: {
+            shardsOf,
+            entryKeys: [(key) => key as string, (_key, value) => (value as MultisetEntry)[2]],
+          },
         }),
     initial(): ChangeBatch | undefined {
       if (!global || groups.has("")) return undefined;
@@ -219,34 +244,7 @@ export function groupAggregate(
       const n = rowsIn(change);
       if (n === 0) return undefined;
       const ctx = changeContext(change, inputTypes, warnings);
-      let keyAt: (i: number) => string;
-      let valuesAt: (i: number) => Plain[];
-      let firstOf: Int32Array;
-      if (textColumn >= 0) {
-        // One text column: grouped by the strings an operator below made, else by the Arrow bytes
-        // (only each group's first row is read as text).
-        let text: (i: number) => string | null;
-        const made = madeCol(change, textColumn);
-        if (made !== undefined) {
-          const values = made.values as string[];
-          const valid = made.valid;
-          firstOf = table.firstsOfStrings(values, valid, n);
-          text = (i) => (valid !== undefined && valid[i] === 0 ? null : (values[i] as string));
-        } else {
-          const data = change.batch.data.children[textColumn] as Data;
-          firstOf = table.firstsOfText(data, n);
-          text = (i) => textAt(data, i);
-        }
-        keyAt = (i) => textKey(text(i));
-        valuesAt = (i) => [text(i)];
-      } else {
-        const groupCols = groupNodes.map((node) => node.evaluate(ctx));
-        const keys = global ? new Array<string>(n).fill("") : colKeys(groupCols, n, true);
-        const reader = new PlainRowReader(groupCols);
-        firstOf = table.firsts(keys, n);
-        keyAt = (i) => keys[i] as string;
-        valuesAt = (i) => reader.row(i);
-      }
+      const { firstOf, keyAt, valuesAt } = groupsOf(change, n, table, ctx);
       const ops = change.ops;
       // Rows -> batch-local group slots: one store lookup per group, not per row.
       const slot = new Int32Array(n);

@@ -21,6 +21,7 @@ export { upsert } from "./upsert.js";
 export { filter } from "./filter.js";
 export { project } from "./project.js";
 export { groupAggregate } from "./group-aggregate.js";
+export { shardOfKey } from "./shard-key.js";
 export { tumble } from "./tumble.js";
 export type { OrderKey } from "./top-n.js";
 export { topN } from "./top-n.js";

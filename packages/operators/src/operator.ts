@@ -40,19 +40,20 @@ export interface ChangeOperator {
 }
 
 /**
- * An operator's rows and state entries by key (see {@link ChangeOperator.partitioning}): a row goes
- * to the copy owning `keysOf(change)[i]`; an entry of store `s` belongs with `entryKeys[s](key,
- * value)`, so a checkpoint taken with any number of copies restores into any other.
+ * An operator's rows and state entries by key (see {@link ChangeOperator.partitioning}): row i
+ * goes to the copy `shardsOf(change, n)[i]`, an entry of store `s` to `shardOfKey(entryKeys[s](key,
+ * value), n)`: both are `shardOfKey` of the same key, so a checkpoint taken with any number of
+ * copies restores into any other.
  *
  * @example
  * ```ts
  * const p = groupAggregate(schema, groupBy, aggregates, { id: "a" }).partitioning;
- * p?.keysOf(change); // ["3,", "7,", "3,"]: row i's group key
+ * p?.shardsOf(change, 4); // Int32Array [2, 0, 2]: row i's shard of 4
  * ```
  */
 export interface OperatorPartitioning {
-  /** Each row's key, as the operator keys its state. */
-  keysOf(change: ChangeBatch): readonly string[];
+  /** Each row's shard of `shards`: `shardOfKey` of the key the operator keeps its state under. */
+  shardsOf(change: ChangeBatch, shards: number): Int32Array;
   /** Per store, in {@link ChangeOperator.stores} order: the key an entry belongs with. */
   readonly entryKeys: readonly ((key: StoreKey, value: unknown) => string)[];
 }

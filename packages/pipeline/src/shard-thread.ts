@@ -6,10 +6,9 @@
  */
 import { type MessagePort, workerData } from "node:worker_threads";
 import { messageOf, packRecordBatch, unpackRecordBatch } from "@jetflow/core";
-import { type ChangeOperator, rowsIn } from "@jetflow/operators";
+import { type ChangeOperator, rowsIn, shardOfKey } from "@jetflow/operators";
 import type { Schema } from "apache-arrow";
 import type { ShardReply, ShardRequest } from "./shard-protocol.js";
-import { shardOfKey } from "./shard-key.js";
 import { inputSchemaOf, operatorOfSpec } from "./shard-spec.js";
 
 interface Shard {

@@ -11,12 +11,11 @@ import { KeyedStore, type StateChunk } from "@jetflow/state";
 import type { Schema } from "apache-arrow";
 import type { OperatorThreads } from "./operator-threads.js";
 import type { ProcessReply, StatReply } from "./shard-protocol.js";
-import { shardOfKey } from "./shard-key.js";
 import { inputSchemaOf, operatorOfSpec, type ShardSpec } from "./shard-spec.js";
 
 /**
  * A keyed operator run as shards, one in each operator thread: each batch is split by key
- * (`partitioning.keysOf`, `shardOfKey`), every shard with rows gets its part, the shards work in
+ * (`partitioning.shardsOf`), every shard with rows gets its part, the shards work in
  * parallel while this thread waits, and their outputs are joined into one change. Shards own
  * disjoint keys, so the join is what one operator would emit (in another row order). Called as any
  * operator is: synchronously, so checkpoints, views, `changes$` and lookups see no difference.
@@ -74,12 +73,10 @@ export class ShardedOperator implements ChangeOperator {
     const n = rowsIn(change);
     if (n === 0) return undefined;
     const size = this.threads.size;
-    const keys = this.keyed.keysOf(change);
-    const shardOfRow = new Int32Array(n);
+    const shardOfRow = size === 1 ? new Int32Array(n) : this.keyed.shardsOf(change, size);
     const counts = new Int32Array(size);
     for (let i = 0; i < n; i++) {
-      const s = shardOfKey(keys[i] as string, size);
-      shardOfRow[i] = s;
+      const s = shardOfRow[i] as number;
       counts[s] = (counts[s] as number) + 1;
     }
     const posted: { shard: number; seen: number }[] = [];

@@ -9,12 +9,31 @@ import { batchFrom, rowsOf, schemaFrom } from "../test-support.js";
 
 describe("takeChange", () => {
   it("picks rows of every column, also from a sliced batch", () => {
-    const schema = schemaFrom({ s: "varchar", b: "bytea", i: "integer", p: "boolean" });
+    const columns = {
+      s: "varchar",
+      b: "bytea",
+      i: "integer",
+      p: "boolean",
+      g: "bigint",
+      d: "double precision",
+      h: "smallint",
+      t: "timestamptz",
+      n: "numeric",
+    };
+    const schema = schemaFrom(columns);
     const row = fc.record({
       s: fc.option(fc.string({ unit: "binary" }), { nil: null }),
       b: fc.option(fc.uint8Array({ maxLength: 4 }), { nil: null }),
       i: fc.option(fc.integer(), { nil: null }),
       p: fc.option(fc.boolean(), { nil: null }),
+      g: fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: null }),
+      d: fc.option(fc.double({ noNaN: true }), { nil: null }),
+      h: fc.option(fc.integer({ min: -32768, max: 32767 }), { nil: null }),
+      t: fc.option(fc.bigInt({ min: -(2n ** 52n), max: 2n ** 52n }), { nil: null }),
+      n: fc.option(
+        fc.integer({ min: -99999, max: 99999 }).map((v) => (v / 100).toFixed(2)),
+        { nil: null },
+      ),
     });
     fc.assert(
       fc.property(
@@ -28,7 +47,7 @@ describe("takeChange", () => {
           const picked = takeChange(
             { batch, ops: undefined },
             schema,
-            [{ kind: "varchar" }, { kind: "bytea" }, { kind: "integer" }, { kind: "boolean" }] as SqlType[],
+            Object.values(columns).map((kind) => ({ kind })) as SqlType[],
             idx,
           );
           const expected = [...idx].map((i) => ({ _op: 1, ...rows[from + i] }));
