@@ -131,10 +131,29 @@ export class OperatorThreads {
    * reply (the threads work meanwhile); the replies by thread.
    */
   all(request: ShardRequest | ((thread: number) => ShardRequest)): unknown[] {
-    const seen = Array.from({ length: this.size }, (_, i) =>
-      this.thread(i).post(typeof request === "function" ? request(i) : request),
-    );
-    return seen.map((s, i) => this.thread(i).wait(s));
+    const posted = Array.from({ length: this.size }, (_, thread) => ({
+      thread,
+      seen: this.thread(thread).post(typeof request === "function" ? request(thread) : request),
+    }));
+    return this.collect(posted);
+  }
+
+  /**
+   * The replies to requests posted to these threads, in that order. Every reply is taken before
+   * the first error is thrown, so no thread's port is left holding a reply a later call would read.
+   */
+  collect(posted: readonly { readonly thread: number; readonly seen: number }[]): unknown[] {
+    let failure: { error: unknown } | undefined;
+    const replies = posted.map(({ thread, seen }) => {
+      try {
+        return this.thread(thread).wait(seen);
+      } catch (error) {
+        failure ??= { error };
+        return undefined;
+      }
+    });
+    if (failure !== undefined) throw failure.error;
+    return replies;
   }
 
   /** Ends every thread; a later call starts new ones. */

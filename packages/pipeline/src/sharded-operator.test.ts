@@ -156,6 +156,10 @@ describe("keyed operators in operator threads (shards)", () => {
       expect(() => threads.thread(1).call({ t: "restored", op: 42 })).toThrow(
         "operator thread 1: Error: operator thread: no operator 42",
       );
+      // Every thread fails; the first error is thrown once every reply was taken, so the next
+      // call reads its own reply, not one left over.
+      expect(() => threads.all({ t: "restored", op: 42 })).toThrow(/^operator thread 0: /);
+      expect(threads.thread(1).call({ t: "drop", op: 42 })).toBeNull();
       const op = new ShardedOperator(threads, {
         kind: "aggregate",
         id: "v",

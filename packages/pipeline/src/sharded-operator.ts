@@ -25,7 +25,7 @@ import { inputSchemaOf, operatorOfSpec, type ShardSpec } from "./shard-spec.js";
  *
  * @example
  * ```ts
- * const op = shardedOperator(threads, { kind: "aggregate", id: "v/1-aggregate", input, groupBy, aggregates });
+ * const op = new ShardedOperator(threads, { kind: "aggregate", id: "v/1-aggregate", input, groupBy, aggregates });
  * op.process(change); // the groups' changes, computed in the threads
  * ```
  */
@@ -79,7 +79,7 @@ export class ShardedOperator implements ChangeOperator {
       const s = shardOfRow[i] as number;
       counts[s] = (counts[s] as number) + 1;
     }
-    const posted: { shard: number; seen: number }[] = [];
+    const posted: { thread: number; seen: number }[] = [];
     for (let s = 0; s < size; s++) {
       const m = counts[s] as number;
       if (m === 0) continue;
@@ -93,15 +93,15 @@ export class ShardedOperator implements ChangeOperator {
       const seen = this.threads
         .thread(s)
         .post({ t: "process", op: this.op, packed, ops: part.ops }, [packed.bytes, packed.nodes.buffer as ArrayBuffer]);
-      posted.push({ shard: s, seen });
+      posted.push({ thread: s, seen });
     }
+    const replies = this.threads.collect(posted) as ProcessReply[];
     const outs: ChangeBatch[] = [];
-    for (const { shard, seen } of posted) {
-      const reply = this.threads.thread(shard).wait(seen) as ProcessReply;
-      this.shardWarnings[shard] = reply.warnings;
+    replies.forEach((reply, k) => {
+      this.shardWarnings[(posted[k] as { thread: number }).thread] = reply.warnings;
       if (reply.packed !== undefined)
         outs.push({ batch: unpackRecordBatch(this.schema, reply.packed), ops: reply.ops });
-    }
+    });
     if (outs.length === 0) return undefined;
     return concatChanges(outs, this.schema, this.outputTypes);
   }
