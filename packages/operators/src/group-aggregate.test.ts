@@ -1,5 +1,5 @@
 import { type ChangeBatch, RETRACT } from "@jetflow/core";
-import type { StateChunk } from "@jetflow/state";
+import { joinChunks, type StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
@@ -155,17 +155,6 @@ function avgText(sum: bigint, count: number): string {
 }
 
 const GROUP_BY: NamedExpr[] = [{ name: "g", expr: col("g") }];
-
-/** Full chunks of one store taken from several copies, as one chunk (a chunk is a run of segments). */
-function joinChunks(chunks: readonly StateChunk[]): StateChunk {
-  const bytes = new Uint8Array(chunks.reduce((a, c) => a + c.bytes.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c.bytes, at);
-    at += c.bytes.length;
-  }
-  return { storeId: (chunks[0] as StateChunk).storeId, kind: "full", bytes };
-}
 
 describe("groupAggregate", () => {
   it("equals a from-scratch recomputation over the net rows, after any insert/retract sequence", () => {

@@ -13,6 +13,7 @@ export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";
 export { compileExpr } from "./expr/compile.js";
 export type { EvalWarnings } from "./expr/context.js";
+export { sumWarnings } from "./expr/context.js";
 export { ExpressionError } from "./errors.js";
 export { appendOnly } from "./append-only.js";
 export { appendOnlyTable } from "./append-only-table.js";

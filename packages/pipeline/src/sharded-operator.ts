@@ -5,9 +5,10 @@ import {
   type EvalWarnings,
   type OperatorPartitioning,
   rowsIn,
+  sumWarnings,
   takeChange,
 } from "@jetflow/operators";
-import { KeyedStore, type StateChunk } from "@jetflow/state";
+import { checkChain, joinChunks, KeyedStore, type StateChunk } from "@jetflow/state";
 import type { Schema } from "apache-arrow";
 import type { OperatorThreads } from "./operator-threads.js";
 import type { ProcessReply, StatReply } from "./shard-protocol.js";
@@ -59,14 +60,7 @@ export class ShardedOperator implements ChangeOperator {
   }
 
   get warnings(): EvalWarnings {
-    const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
-    for (const w of this.shardWarnings) {
-      if (w === undefined) continue;
-      total.divisionByZero += w.divisionByZero;
-      total.overflow += w.overflow;
-      total.invalidInput += w.invalidInput;
-    }
-    return total;
+    return sumWarnings(this.shardWarnings);
   }
 
   process(change: ChangeBatch): ChangeBatch | undefined {
@@ -158,13 +152,11 @@ export class ShardedStore extends KeyedStore<unknown> {
         if (c.kind === "delta") chunks[i] = this.threads.thread(i).call(request(true)) as StateChunk;
       });
     }
-    return { storeId: this.id, kind: (chunks[0] as StateChunk).kind, bytes: joinBytes(chunks.map((c) => c.bytes)) };
+    return joinChunks(chunks);
   }
 
   override restore(chunks: readonly StateChunk[]): void {
-    for (const c of chunks) {
-      if (c.storeId !== this.id) throw new TypeError(`chunk of store "${c.storeId}" given to "${this.id}"`);
-    }
+    checkChain(this.id, chunks);
     const shards = this.threads.size;
     this.threads.all((shard) => ({ t: "restore", op: this.op, store: this.store, chunks, shard, shards }));
   }
@@ -172,15 +164,4 @@ export class ShardedStore extends KeyedStore<unknown> {
   private stats(): StatReply[] {
     return this.threads.all({ t: "stat", op: this.op, store: this.store }) as StatReply[];
   }
-}
-
-function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -16,6 +16,7 @@ import {
   topN,
   tumble,
   rowsIn,
+  sumWarnings,
 } from "@jetflow/operators";
 import type { KeyedStore } from "@jetflow/state";
 import type { RecordBatch, Schema, Table } from "apache-arrow";
@@ -143,14 +144,7 @@ export class ViewRelation extends Relation {
 
   /** Expression problems turned into NULLs so far (division by zero, overflow, bad casts), summed over operators. */
   warnings(): Readonly<Record<"divisionByZero" | "overflow" | "invalidInput", number>> {
-    const total = { divisionByZero: 0, overflow: 0, invalidInput: 0 };
-    for (const { op } of this.stages) {
-      if (op.warnings === undefined) continue;
-      total.divisionByZero += op.warnings.divisionByZero;
-      total.overflow += op.warnings.overflow;
-      total.invalidInput += op.warnings.invalidInput;
-    }
-    return total;
+    return sumWarnings(this.stages.map((s) => s.op.warnings));
   }
 
   /** Stops listening to the inputs and frees operator shards (DROP). */

@@ -1,4 +1,4 @@
-export { KeyedStore, type StoreKey, type StoreMap } from "./keyed-store.js";
+export { checkChain, joinChunks, KeyedStore, type StoreKey, type StoreMap } from "./keyed-store.js";
 export type { StateChunk } from "./keyed-store.js";
 export type { CheckpointBackend, CheckpointRecord, RestoredCheckpoint } from "./checkpoint-backend.js";
 export { CheckpointError } from "./errors.js";

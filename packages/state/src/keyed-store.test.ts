@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KeyedStore, type StateChunk } from "./keyed-store.js";
+import { checkChain, joinChunks, KeyedStore, type StateChunk } from "./keyed-store.js";
 
 function restored<V>(id: string, chunks: readonly StateChunk[]): KeyedStore<V> {
   const s = new KeyedStore<V>(id);
@@ -134,6 +134,29 @@ describe("KeyedStore", () => {
     expect(shards.map((m) => m.size).reduce((a, b) => a + b)).toBe(whole.size);
     expect(new Map(shards.flatMap((m) => [...m]))).toEqual(whole);
     for (const [k] of shards[2] as Map<string, unknown>) expect(Number(k.slice(1)) % 3).toBe(2);
+  });
+
+  it("joins chunks of stores that split the keys into one chunk of the whole; refuses a mix of kinds or stores", () => {
+    const a = new KeyedStore<number>("s");
+    const b = new KeyedStore<number>("s");
+    a.set("x", 1);
+    b.set("y", 2);
+    b.set("z", 3);
+    const joined = joinChunks([a.checkpoint(true), b.checkpoint(true)]);
+    expect(joined.kind).toBe("full");
+    expect(asMap(restored("s", [joined]))).toEqual(
+      new Map([
+        ["x", 1],
+        ["y", 2],
+        ["z", 3],
+      ]),
+    );
+    b.delete("z");
+    const mixed = [a.checkpoint(true), b.checkpoint(false)];
+    expect(() => joinChunks(mixed)).toThrow('joinChunks: a delta chunk of "s" with a full chunk of "s"');
+    expect(() => joinChunks([a.checkpoint(true), new KeyedStore("t").checkpoint(true)])).toThrow(TypeError);
+    expect(() => checkChain("s", [mixed[1] as StateChunk])).toThrow('state of "s" must start with a full chunk');
+    expect(() => checkChain("t", [joined])).toThrow('chunk of store "s" given to "t"');
   });
 
   it("clear() writes a tombstone per key", () => {

@@ -176,15 +176,12 @@ export class KeyedStore<V, K extends StoreKey = string> {
    * Replaces the contents with a full chunk followed by the deltas written after it, in order
    * (a later full chunk replaces what came before it). An empty list empties the store. Nothing is dirty afterwards (the stores equal the checkpoint).
    * With `keep`, only the entries it accepts are loaded (a shard of a store split by key restores
-   * its share of a checkpoint taken with any number of shards); a delta's value or tombstone for a
-   * key it refuses is skipped.
+   * its share of a checkpoint taken with any number of shards); a value it refuses is skipped,
+   * and a tombstone of such a key finds nothing to delete.
    * @throws TypeError when a chunk belongs to another store or the chain does not start full
    */
   restore(chunks: readonly StateChunk[], keep?: (key: K, value: V) => boolean): void {
-    chunks.forEach((chunk, i) => {
-      if (chunk.storeId !== this.id) throw new TypeError(`chunk of store "${chunk.storeId}" given to "${this.id}"`);
-      if (i === 0 && chunk.kind !== "full") throw new TypeError(`state of "${this.id}" must start with a full chunk`);
-    });
+    checkChain(this.id, chunks);
     const map = this.map;
     map.clear();
     if (this.dirty !== undefined) this.dirty = new Set();
@@ -210,12 +207,51 @@ export class KeyedStore<V, K extends StoreKey = string> {
   }
 }
 
+/**
+ * Checks that `chunks` can restore store `id`: every chunk is that store's, the first is full.
+ * @throws TypeError naming the store otherwise
+ */
+export function checkChain(id: string, chunks: readonly StateChunk[]): void {
+  chunks.forEach((chunk, i) => {
+    if (chunk.storeId !== id) throw new TypeError(`chunk of store "${chunk.storeId}" given to "${id}"`);
+    if (i === 0 && chunk.kind !== "full") throw new TypeError(`state of "${id}" must start with a full chunk`);
+  });
+}
+
+/**
+ * Chunks of one store taken from stores that split its keys between them (shards), as one chunk
+ * of the whole store: a chunk is a run of segments, so their bytes joined are one.
+ * @throws TypeError when they are of different stores or kinds (join full chunks, or deltas)
+ */
+export function joinChunks(chunks: readonly StateChunk[]): StateChunk {
+  const first = chunks[0];
+  if (first === undefined) throw new TypeError("joinChunks: no chunk to join");
+  for (const c of chunks) {
+    if (c.storeId !== first.storeId || c.kind !== first.kind)
+      throw new TypeError(
+        `joinChunks: a ${c.kind} chunk of "${c.storeId}" with a ${first.kind} chunk of "${first.storeId}"`,
+      );
+  }
+  return { storeId: first.storeId, kind: first.kind, bytes: joinBytes(chunks.map((c) => c.bytes)) };
+}
+
+/** The parts as one array (the part itself when there is one). */
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Packs entries a segment at a time and joins the segments once at the end. */
 class SegmentWriter {
   private readonly segment: unknown[] = [];
   private entries = 0;
   private readonly parts: Uint8Array[] = [];
-  private total = 0;
 
   value(key: StoreKey, value: unknown): void {
     this.segment.push(VALUE, key, value);
@@ -229,21 +265,13 @@ class SegmentWriter {
 
   finish(): Uint8Array {
     if (this.entries > 0 || this.parts.length === 0) this.flush();
-    if (this.parts.length === 1) return this.parts[0] as Uint8Array;
-    const out = new Uint8Array(this.total);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return joinBytes(this.parts);
   }
 
   private flush(): void {
     // msgpackr returns a view of its shared output buffer; later packs write past it, never over it.
     const packed = packr.pack(this.segment);
     this.parts.push(packed);
-    this.total += packed.length;
     this.segment.length = 0;
     this.entries = 0;
   }

@@ -17,6 +17,21 @@ export function newWarnings(): EvalWarnings {
   return { divisionByZero: 0, overflow: 0, invalidInput: 0 };
 }
 
+/**
+ * The warnings of several operators (or shards of one) added up; undefined ones count nothing.
+ * @example sumWarnings([a.warnings, b.warnings]).divisionByZero
+ */
+export function sumWarnings(all: Iterable<EvalWarnings | undefined>): EvalWarnings {
+  const total = newWarnings();
+  for (const w of all) {
+    if (w === undefined) continue;
+    total.divisionByZero += w.divisionByZero;
+    total.overflow += w.overflow;
+    total.invalidInput += w.invalidInput;
+  }
+  return total;
+}
+
 /** What an expression node evaluates against: one input batch, column by column. */
 export interface EvalContext {
   readonly n: number;
