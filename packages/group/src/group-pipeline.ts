@@ -169,6 +169,7 @@ export class GroupPipeline {
       plan,
       js,
       os,
+      jsm,
       options: { workers: 0, ...options.pipeline },
       failed: (p, e) =>
         fail(new GroupError(group.name, `group "${group.name}": partition ${p} failed: ${messageOf(e)}`, { cause: e })),

@@ -28,7 +28,7 @@ function emptyStores(): Stores {
 const contents = (s: Stores) => new Map(s.map((store) => [store.id, new Map(store.entries())]));
 
 function backend(os: ObjectStore, owner: string, from?: PartitionPointer): PartitionBackend {
-  return new PartitionBackend({ os, group: GROUP, partition: P, owner, from });
+  return new PartitionBackend({ os, jsm: fx.jsm, group: GROUP, partition: P, owner, from });
 }
 
 /** One checkpoint through the gate as a partition task drives it: written, (fenced write), open. */
@@ -219,9 +219,9 @@ describe("PartitionBackend", () => {
       expect(isPartitionPointer(bad)).toBe(false);
     }
     expect(isPartitionPointer({ v: 1, id: 1, chain: ["x"] })).toBe(true);
-    expect(() => new PartitionBackend({ os, group: GROUP, partition: P, owner: "a/b", from: undefined })).toThrow(
-      InvalidOptionError,
-    );
+    expect(
+      () => new PartitionBackend({ os, jsm: fx.jsm, group: GROUP, partition: P, owner: "a/b", from: undefined }),
+    ).toThrow(InvalidOptionError);
   });
 
   it("deletes the replaced chain, earlier owners' objects included, once a new full checkpoint is opened", async () => {

@@ -1,5 +1,5 @@
 import { InvalidOptionError, messageOf } from "@jetflow/core";
-import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import { type ObjectStore, Objm, setSha256Backend } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -10,6 +10,7 @@ import {
   decodeRecord,
   encodeRecordBytes,
   type RestoredCheckpoint,
+  readObject,
   type StateChunk,
   type StoredRecord,
 } from "@jetflow/state";
@@ -51,6 +52,8 @@ export function isPartitionPointer(x: unknown): x is PartitionPointer {
 export interface PartitionBackendOptions {
   /** The group's state bucket (see {@link openStateBucket}). */
   readonly os: ObjectStore;
+  /** Reads the bucket's objects (a message get per chunk: no consumer left behind, see `readObject`). */
+  readonly jsm: JetStreamManager;
   /** The group name: letters, digits, `-`, `_`. */
   readonly group: string;
   readonly partition: number;
@@ -102,6 +105,7 @@ interface Watcher {
 export class PartitionBackend implements CheckpointBackend {
   readonly kind = "nats" as const;
   private readonly os: ObjectStore;
+  private readonly jsm: JetStreamManager;
   private readonly group: string;
   private readonly partition: number;
   private readonly owner: string;
@@ -131,6 +135,7 @@ export class PartitionBackend implements CheckpointBackend {
       throw new InvalidOptionError("owner", `owner "${owner}" may only hold letters, digits, "-" and "_" (a nuid)`);
     }
     this.os = options.os;
+    this.jsm = options.jsm;
     this.group = group;
     this.partition = partition;
     this.owner = owner;
@@ -281,7 +286,7 @@ export class PartitionBackend implements CheckpointBackend {
   private async read(name: string): Promise<StoredRecord> {
     let bytes: Uint8Array | null;
     try {
-      bytes = await this.os.getBlob(name);
+      bytes = await readObject(this.jsm, this.os, name);
     } catch (e) {
       throw new CheckpointError("read", `${this.where}: cannot read checkpoint object "${name}": ${messageOf(e)}`, {
         cause: e,

@@ -1,7 +1,7 @@
 import { cellAt, ErrorCode, JetflowError } from "@jetflow/core";
 import { FEED_OFFSET_KEY, type Pipeline, type PipelineOptions, pipeline } from "@jetflow/pipeline";
 import type { CheckpointResult } from "@jetflow/state";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { ObjectStore } from "@nats-io/obj";
 import { nuid } from "@nats-io/transport-node";
 import type { Table } from "apache-arrow";
@@ -25,6 +25,8 @@ export interface PipelineTaskSetup {
   readonly js: JetStreamClient;
   /** The group's state bucket: checkpoints go here. */
   readonly os: ObjectStore;
+  /** Reads the state bucket's objects. */
+  readonly jsm: JetStreamManager;
   /** How each partition's pipeline runs (servers, read path, batching); state and checkpoints are the task's. */
   readonly options?: PipelineOptions;
   /** A partition's pipeline failed while it ran (say, a bad message under the `fail` policy). */
@@ -62,7 +64,7 @@ export class PipelineTask implements PartitionTask {
   ) {}
 
   async start(from: unknown): Promise<void> {
-    const { group, plan, js, os } = this.setup;
+    const { group, plan, js, os, jsm } = this.setup;
     const p = this.partition;
     if (from !== undefined && !isPartitionPointer(from)) {
       throw new JetflowError(
@@ -72,6 +74,7 @@ export class PipelineTask implements PartitionTask {
     }
     const backend = new PartitionBackend({
       os,
+      jsm,
       group,
       partition: p,
       owner: nuid.next(),

@@ -13,3 +13,4 @@ export type { CheckpointerOptions, CheckpointResult, RestoreResult } from "./che
 export { CorruptRecordError, decodeRecord, encodeRecord, encodeRecordBytes } from "./record-codec.js";
 export type { StoredRecord } from "./record-codec.js";
 export { baseForCommit } from "./chain.js";
+export { readObject } from "./object-read.js";

@@ -1,11 +1,12 @@
 import { InvalidOptionError, messageOf } from "@jetflow/core";
-import { jetstream } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm, setSha256Backend } from "@nats-io/obj";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
 import { baseForCommit, infoOf, newestValidChain, prunable, type RecordInfo } from "./chain.js";
 import type { CheckpointBackend, CheckpointRecord, RestoredCheckpoint } from "./checkpoint-backend.js";
 import { CheckpointError } from "./errors.js";
+import { readObject } from "./object-read.js";
 import { CorruptRecordError, decodeRecord, encodeRecord, type StoredRecord } from "./record-codec.js";
 
 /** Options of {@link natsBackend}. */
@@ -97,7 +98,7 @@ export async function natsBackend(nc: NatsConnection, opts: NatsBackendOptions):
     const os = await objm
       .create(resolved.bucket, { replicas: resolved.replicas })
       .catch(() => objm.open(resolved.bucket));
-    const backend = new NatsBackend(nc, resolved, kv, os);
+    const backend = new NatsBackend(nc, resolved, kv, os, await js.jetstreamManager());
     await backend.refresh();
     return backend;
   } catch (e) {
@@ -125,6 +126,7 @@ class NatsBackend implements CheckpointBackend {
     private readonly opts: ResolvedNatsOptions,
     private readonly kv: KV,
     private readonly os: ObjectStore,
+    private readonly jsm: JetStreamManager,
   ) {}
 
   private get where(): string {
@@ -231,10 +233,10 @@ class NatsBackend implements CheckpointBackend {
   private async read(id: number): Promise<StoredRecord | undefined> {
     let bytes: Uint8Array | null;
     try {
-      bytes = await this.os.getBlob(objectName(id));
+      bytes = await readObject(this.jsm, this.os, objectName(id));
     } catch (e) {
-      // The object store verifies its SHA-256 digest: a damaged object is skipped like a torn file.
-      if (/corrupt|digest/i.test(messageOf(e))) return undefined;
+      // Its size and SHA-256 digest are checked: a damaged object is skipped like a torn file.
+      if (e instanceof CorruptRecordError) return undefined;
       throw this.wrap("read", `cannot read checkpoint ${id} from`, e);
     }
     if (bytes === null) return undefined;
