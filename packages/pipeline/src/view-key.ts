@@ -1,24 +1,32 @@
 import type { ViewQuery } from "./spec.js";
 
+/** The key of a relation a view reads, by name: a table's primary key, a view's own key, `[]` for a source. */
+export type RelationKeys = (relation: string) => readonly string[];
+
 /**
  * The output columns that identify a row of a view, or `[]` when its rows have no key: an
- * aggregate's group columns, carried through filters (HAVING) and through projections that keep
- * every one of them as a plain column (renamed or not). A global aggregate (no GROUP BY) has one
- * row and an empty key.
+ * aggregate's group columns, or the key of the relation it scans (a table's primary key, a
+ * view's key), carried through filters (WHERE, HAVING, temporal filters) and through projections
+ * that keep every one of them as a plain column (renamed or not). A global aggregate (no GROUP
+ * BY) has one row and an empty key; joins, unions, windows and top-N have none.
  *
  * @example
  * ```ts
- * viewKey(planned("SELECT region AS r, count(*) FROM t GROUP BY region")); // ["r"]
+ * viewKey(planned("SELECT region AS r, count(*) FROM t GROUP BY region"), keys); // ["r"]
+ * viewKey(planned("SELECT id, ts FROM orders WHERE ts > 0"), () => ["id"]); // ["id"]
  * ```
  */
-export function viewKey(query: ViewQuery): readonly string[] {
+export function viewKey(query: ViewQuery, keys: RelationKeys): readonly string[] {
   switch (query.kind) {
+    case "scan":
+      return keys(query.relation);
     case "aggregate":
       return query.groupBy.map((g) => g.name);
     case "filter":
-      return viewKey(query.input);
+    case "temporalFilter":
+      return viewKey(query.input, keys);
     case "project": {
-      const below = viewKey(query.input);
+      const below = viewKey(query.input, keys);
       if (below.length === 0) return [];
       const renamed = below.map((k) => query.columns.find((c) => c.expr.kind === "column" && c.expr.name === k)?.name);
       return renamed.every((n) => n !== undefined) ? (renamed as string[]) : [];

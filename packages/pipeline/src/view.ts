@@ -56,6 +56,8 @@ export class ViewRelation extends Relation {
   private readonly stages: Stage[] = [];
   /** The rows the view holds. */
   private readonly held: MaterializedView;
+  /** The columns that identify a row (see `viewKey`); the rows are stored by them. */
+  private readonly rowKey: readonly string[];
   private readonly detach: (() => void)[];
 
   /** `threads`: where keyed operators run as shards (see `PipelineOptions.shards`); none: all run here. */
@@ -75,8 +77,10 @@ export class ViewRelation extends Relation {
       joins,
       threads,
     });
-    // Rows are stored by the view's key (an aggregate's group columns, unique): lookups probe, not scan.
-    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: viewKey(query), unique: true });
+    // Rows are stored by the view's key (an aggregate's group columns, a table's primary key:
+    // unique), not by a key over the whole row: lookups probe, not scan, and no row key is built.
+    this.rowKey = viewKey(query, (relation) => lookup(relation)?.key ?? []);
+    this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: this.rowKey, unique: true });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
     const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
     joins.forEach((j, i) => {
@@ -90,7 +94,7 @@ export class ViewRelation extends Relation {
   }
 
   get key(): readonly string[] {
-    return viewKey(this.query);
+    return this.rowKey;
   }
 
   snapshot(): Table {
