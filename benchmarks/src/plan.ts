@@ -332,6 +332,15 @@ export function planFor(mode: Mode): Plan {
   });
   scenarios.push({
     kind: "latency",
+    id: "latency-floor",
+    label: `floor: nats.js consume() of the same stream, JSON.parse only, ${count(s.latencyRate)} msg/s`,
+    dataset: { ...live, id: "floor-json-100B" },
+    rate: s.latencyRate,
+    warmup: Math.round(s.latencyRate * s.latencyWarmupSeconds),
+    floor: true,
+  });
+  scenarios.push({
+    kind: "latency",
     id: "serve-lookups",
     label: `HTTP lookups by key (pk, group key), 200 clients, while ingesting ${count(s.latencyRate)} msg/s`,
     dataset: { ...live, id: "serve-json-100B" },

@@ -29,6 +29,10 @@ export async function runScenario(
         const { runServingLookups } = await import("./serve-lookups.js");
         return runServingLookups(scenario, url, ready);
       }
+      if (scenario.floor === true) {
+        const { runLatencyFloor } = await import("./latency-floor.js");
+        return runLatencyFloor(scenario, url, ready);
+      }
       const { runLatency } = await import("./jetflow-latency.js");
       return runLatency(scenario, url, ready);
     }

@@ -84,6 +84,11 @@ export type Scenario =
        * ingesting), instead of publish -> view latency.
        */
       readonly lookups?: number;
+      /**
+       * Observes the stream with a plain nats.js consumer instead of a pipeline (see
+       * `latency-floor.ts`): the publish -> delivery latency this machine gives any consumer.
+       */
+      readonly floor?: boolean;
     };
 
 /** What the parent hands a child: the scenario plus where and what to expect. */

@@ -120,17 +120,24 @@ export function groupAggregate(
     return list;
   };
 
+  // Called twice per group a batch touches (its old row, its new one): the row is allocated at
+  // its final size, values set in place (spread + push grew it to a 17-slot backing store).
   const outputRow = (key: string, group: Group): Plain[] => {
-    const row = [...group.g];
-    specs.forEach((spec, j) => {
+    const g = group.g;
+    const row = new Array<Plain>(g.length + specs.length);
+    for (let c = 0; c < g.length; c++) row[c] = g[c] as Plain;
+    for (let j = 0; j < specs.length; j++) {
+      const spec = specs[j] as AggSpec;
+      let value: Plain;
       if (spec.kind === "string_agg") {
         const call = spec.call;
-        row.push(texts.text(j, key, call.delimiter ?? null, call.distinct));
+        value = texts.text(j, key, call.delimiter ?? null, call.distinct);
       } else if (spec.kind === "min" || spec.kind === "max") {
         const list = indexes.get(`${j}:${key}`);
-        row.push((spec.kind === "min" ? list?.first() : list?.last()) ?? null);
-      } else row.push(finalizeAcc(spec, group.a[j], group.n));
-    });
+        value = (spec.kind === "min" ? list?.first() : list?.last()) ?? null;
+      } else value = finalizeAcc(spec, group.a[j], group.n);
+      row[g.length + j] = value;
+    }
     return row;
   };
 

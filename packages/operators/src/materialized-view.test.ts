@@ -209,6 +209,56 @@ describe("MaterializedView index (indexBy)", () => {
     expect(v.rows().map((r) => Number(r.n))).toEqual([3]);
   });
 
+  it("with a unique key, an update keeps the key's entry and row, rewriting only the values that changed", () => {
+    const v = new MaterializedView("v", groups, { id: "v", indexBy: ["g"], unique: true });
+    v.apply(
+      changeFrom(groups, [
+        { g: "a", k: "1", n: 1n },
+        { g: "b", k: "2", n: 2n },
+        { g: "c", k: "3", n: 3n },
+      ]),
+    );
+    const entryOf = (g: string) => new Map(v.store.entries()).get(`${g.length}:${g}`) as { c: number; r: unknown[] };
+    const before = entryOf("a");
+    const storedK = before.r[1];
+    const full = v.store.checkpoint(true);
+    // a updated (n), b deleted, c retracted twice (the second one holds nothing), d new
+    v.apply(
+      changeFrom(
+        groups,
+        [
+          { g: "a", k: "1", n: 1n },
+          { g: "b", k: "2", n: 2n },
+          { g: "c", k: "3", n: 3n },
+          { g: "c", k: "3", n: 3n },
+          { g: "a", k: "1", n: 7n },
+          { g: "d", k: "4", n: 4n },
+        ],
+        [RETRACT, RETRACT, RETRACT, RETRACT, 1, 1],
+      ),
+    );
+    expect(v.rows()).toEqual([
+      { g: "a", k: "1", n: 7n },
+      { g: "d", k: "4", n: 4n },
+    ]);
+    expect({ size: v.size, unmatched: v.unmatchedRetractions, conflicts: v.keyConflicts }).toEqual({
+      size: 2,
+      unmatched: 1,
+      conflicts: 0,
+    });
+    const after = entryOf("a");
+    expect(after).toBe(before); // the same entry and row, the equal value the same object
+    expect(after.r).toEqual(["a", "1", 7n]);
+    expect(after.r[1]).toBe(storedK);
+    // The checkpoint delta holds a's new row, b's and c's deletes, d: restored, it is the view.
+    const copy = new MaterializedView("v", groups, { id: "v", indexBy: ["g"], unique: true });
+    const delta = v.store.checkpoint(false);
+    expect(delta.kind).toBe("delta");
+    copy.store.restore([full, delta]);
+    copy.restored();
+    expect(copy.rows()).toEqual(v.rows());
+  });
+
   it("refuses an index on a column it does not have, and a lookup without an index", () => {
     expect(() => new MaterializedView("v", groups, { id: "v", indexBy: ["nope"] })).toThrow(/"nope"/);
     expect(() => new MaterializedView("v", groups, { id: "v" }).lookup(probe([]))).toThrow(/no index/);

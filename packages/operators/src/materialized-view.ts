@@ -6,7 +6,7 @@ import { sqlTypesOf } from "./expr/compile.js";
 import { plainColumns } from "./columnar/plain.js";
 import { RowSink } from "./columnar/row-sink.js";
 import type { Plain } from "./columnar/plain.js";
-import { rowKeys, sameRow } from "./columnar/row-key.js";
+import { rowKeys, sameValue } from "./columnar/row-key.js";
 import { jsRow, tableOf } from "./columnar/table-rows.js";
 import { probeKeys } from "./columnar/probe.js";
 import { rowsIn } from "./columnar/columns-change.js";
@@ -108,42 +108,54 @@ export class MaterializedView {
     this.subject.next(change);
   }
 
-  /** {@link apply} of a view whose indexed columns are a unique key: retractions, then inserts. */
+  /**
+   * {@link apply} of a view whose indexed columns are a unique key: retractions, then inserts.
+   * A key the batch retracts and inserts again (an update: retract(old) + insert(new)) keeps its
+   * entry, its row array and its key string, the row's values rewritten in place where they
+   * changed: what the batch leaves in the view is then only the values that are new, not a new
+   * entry, row and key per update for the garbage collector to promote. Entries whose count the
+   * retractions took to 0 and no insert revived are deleted last.
+   */
   private applyKeyed(columns: readonly (readonly Plain[])[], n: number, ops: Int8Array | undefined): void {
     const keys = this.indexKeys(columns, n) as string[];
+    const entries = this.entries;
+    const emptied: string[] = [];
     if (ops !== undefined) {
       for (let i = 0; i < n; i++) {
         if (ops[i] !== RETRACT) continue;
         const key = keys[i] as string;
-        const entry = this.entries.get(key);
-        if (entry === undefined || !sameRow(entry.r, rowAt(columns, i), this.types)) {
+        const entry = entries.get(key);
+        if (entry === undefined || entry.c === 0 || !sameRowAt(entry.r, columns, i, this.types)) {
           this.unmatchedRetractions++;
           continue;
         }
         this.rowCount--;
-        if (entry.c === 1) this.entries.delete(key);
-        else {
-          entry.c--;
-          this.entries.touch(key);
-        }
+        entry.c--;
+        if (entry.c === 0) emptied.push(key);
+        else entries.touch(key);
       }
     }
     for (let i = 0; i < n; i++) {
       if (ops !== undefined && ops[i] === RETRACT) continue;
       const key = keys[i] as string;
-      const row = rowAt(columns, i);
-      const entry = this.entries.get(key);
+      const entry = entries.get(key);
       this.rowCount++;
-      if (entry === undefined) this.entries.set(key, { c: 1, r: row });
-      else if (sameRow(entry.r, row, this.types)) {
-        entry.c++;
-        this.entries.touch(key);
-      } else {
-        this.keyConflicts++;
-        this.rowCount -= entry.c;
-        this.entries.set(key, { c: 1, r: row });
+      if (entry === undefined) {
+        entries.set(key, { c: 1, r: rowAt(columns, i) });
+        continue;
       }
+      if (entry.c > 0 && sameRowAt(entry.r, columns, i, this.types)) entry.c++;
+      else {
+        if (entry.c > 0) {
+          this.keyConflicts++;
+          this.rowCount -= entry.c;
+        }
+        overwriteRow(entry.r, columns, i);
+        entry.c = 1;
+      }
+      entries.touch(key);
     }
+    for (const key of emptied) if (entries.get(key)?.c === 0) entries.delete(key);
   }
 
   /** {@link apply} of a multiset of rows, keyed by their whole content. */
@@ -289,4 +301,25 @@ function rowAt(columns: readonly (readonly Plain[])[], i: number): Plain[] {
   const row = new Array<Plain>(columns.length);
   for (let c = 0; c < columns.length; c++) row[c] = (columns[c] as Plain[])[i];
   return row;
+}
+
+/** Whether stored `row` equals row `i` of `columns` ({@link sameValue} per column), no row built. */
+function sameRowAt(
+  row: readonly Plain[],
+  columns: readonly (readonly Plain[])[],
+  i: number,
+  types: readonly SqlType[],
+) {
+  for (let c = 0; c < row.length; c++) {
+    if (!sameValue(row[c], (columns[c] as Plain[])[i], types[c] as SqlType)) return false;
+  }
+  return true;
+}
+
+/** Writes row `i` of `columns` into stored `row`, keeping each value equal to the one there (`Object.is`). */
+function overwriteRow(row: Plain[], columns: readonly (readonly Plain[])[], i: number): void {
+  for (let c = 0; c < row.length; c++) {
+    const value = (columns[c] as Plain[])[i];
+    if (!Object.is(row[c], value)) row[c] = value;
+  }
 }

@@ -60,4 +60,15 @@ describe("ColumnMap", () => {
       [3, [3, "c"]],
     ]);
   });
+
+  it("write() leaves an equal value in place and stores every other one, -0 apart from 0 and NaN as NaN", () => {
+    const columns = new ColumnMap(2);
+    columns.set(1, [0, "x"]);
+    const slot = columns.slotOf(1);
+    for (const value of [0, -0, 0, Number.NaN, Number.NaN, 2n, 2n, "text", "text", null]) {
+      columns.write(slot, 0, value);
+      expect(Object.is(columns.column(0)[slot], value)).toBe(true);
+    }
+    expect(columns.get(1)).toEqual([null, "x"]);
+  });
 });

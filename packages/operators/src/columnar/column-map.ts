@@ -54,9 +54,16 @@ export class ColumnMap implements StoreMap<StoreKey, Plain[]> {
     return row;
   }
 
-  /** Overwrites one value of the row in `slot` (the store's `touch(key)` marks it changed). */
+  /**
+   * Overwrites one value of the row in `slot` (the store's `touch(key)` marks it changed). An
+   * equal value (`Object.is`: text, bigint and numbers by value, -0 apart from 0) leaves the
+   * stored one in place: a column that repeats (a status, padding, a 64-bit id) then keeps its
+   * old object, and the new one dies young instead of being promoted by the garbage collector
+   * with the row (what a scavenge copies is what makes its pause).
+   */
   write(slot: number, c: number, value: Plain): void {
-    (this.columns[c] as Plain[])[slot] = value;
+    const column = this.columns[c] as Plain[];
+    if (!Object.is(column[slot], value)) column[slot] = value;
   }
 
   get(key: StoreKey): Plain[] | undefined {
