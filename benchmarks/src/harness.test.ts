@@ -144,6 +144,25 @@ describe("against a real nats-server", () => {
     expect(result.latency?.p99).toBeGreaterThanOrEqual(result.latency?.p50 ?? Number.NaN);
   });
 
+  it("measures the latency floor: a plain consumer's publish -> delivery latency of every message", async () => {
+    const d: DatasetSpec = { ...tiny("json"), id: "test-latency-floor", messages: 400, keys: 400 };
+    const scenario: Scenario = {
+      kind: "latency",
+      id: "f",
+      label: "f",
+      dataset: d,
+      rate: 4000,
+      warmup: 100,
+      floor: true,
+    };
+    const result = await runLive(scenario);
+    expect(result.problems).toEqual([]);
+    expect({ messages: result.messages, bytes: result.bytes > 0 }).toEqual({ messages: d.messages, bytes: true });
+    expect(result.latency?.samples).toBe(d.messages - scenario.warmup);
+    expect(result.latency?.p50).toBeGreaterThan(0);
+    expect(result.latency?.max).toBeGreaterThanOrEqual(result.latency?.p99 ?? Number.NaN);
+  });
+
   it("measures HTTP lookups in bursts while every published message is ingested", async () => {
     const d: DatasetSpec = { ...tiny("json"), id: "test-serve-lookups", messages: 2000, keys: 400 };
     const result = await runLive({
