@@ -4,6 +4,7 @@ import path from "node:path";
 import type { SqlType } from "@jetflow/core";
 import { groupStatus, queryGroup } from "@jetflow/group";
 import { harnessServerVersion, NatsServer, versionAtLeast } from "@jetflow/test-harness";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli-process.js";
@@ -185,6 +186,10 @@ describe.runIf(groups)("jetflow run --group (nats-server 2.11+)", () => {
     }
     const status = await groupStatus(nc, shop.names.group);
     expect({ members: status.members, unowned: status.unowned.length }).toEqual({ members: [], unowned: 8 });
+    // Restores read checkpoints without leaving consumers on the state bucket (reads through
+    // ordered consumers piled up to the stream's limit and failed every later restore).
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info(`OBJ_${shop.names.stateBucket}`)).state.consumer_count).toBe(0);
   }, 150_000);
 
   it("jetflow group status lists the running members, each with the partitions it runs", async () => {
