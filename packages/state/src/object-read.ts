@@ -9,9 +9,10 @@ const SHA256_PREFIX = "SHA-256=";
 /**
  * Reads object `name` of `os` whole, or null when there is none (or it was deleted).
  *
- * `ObjectStore.get` reads through an ordered consumer that the server keeps after the read; a
- * process that restores many checkpoints (a group's members, taking partitions over again and
- * again) piles them up on the bucket's stream until the server refuses new ones ("maximum
+ * `ObjectStore.get` reads through an ordered consumer that the server keeps for 5 minutes after
+ * the read (the inactive threshold nats.js gives ordered consumers); processes that restore many
+ * checkpoints (a group's members, taking partitions over again and again, up to 100 objects a
+ * chain) pile them up on the bucket's stream until the server refuses new ones ("maximum
  * consumers limit reached": 1,000 per stream on current servers) and no restore works any more.
  * This reads the object's chunks one by one with the stream's message-get API instead (the
  * next message on the object's chunk subject), which leaves nothing on the server, and checks the
