@@ -1,10 +1,10 @@
 import { sqlTypeOfField } from "@jetflow/core";
 import { firstValueFrom } from "rxjs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ExchangeError } from "./errors.js";
 import { useServer } from "./testing/server-fixture.js";
 import { ExchangeReader } from "./exchange-reader.js";
-import { ensureExchangeStream, exchangeSubject } from "./exchange-stream.js";
+import { ensureExchangeStream, exchangeStreamName, exchangeSubject } from "./exchange-stream.js";
 import { ExchangeWriter, type SealedEpoch } from "./exchange-writer.js";
 import { allTypesChange } from "./testing/all-types.js";
 import { changeRows } from "./testing/decoded-change.js";
@@ -54,5 +54,23 @@ describe("ExchangeReader", () => {
     expect(failed).toBeInstanceOf(ExchangeError);
     expect((failed as Error).message).toMatch(new RegExp(`^jf\\.x\\.bad\\.e\\.0 message ${ack.seq} does not decode: `));
     await reader.stop();
+  });
+
+  it("deletes its consumer when it stops and when a subscriber leaves (readers start at every rebalance)", async () => {
+    const group = "tidy";
+    await ensureExchangeStream(fx.jsm, group);
+    const consumers = async () => (await fx.jsm.streams.info(exchangeStreamName(group))).state.consumer_count;
+    const writer = new ExchangeWriter(fx.js, { group, edge: "e", from: 1, partitions: 1 });
+    writer.add(await allTypesChange(0, 3), [0]);
+    await writer.publish(writer.seal(1));
+    const reader = new ExchangeReader(fx.js, { group, edge: "e", partition: 0, after: 0 });
+    const kept = reader.changes$.subscribe();
+    await firstValueFrom(reader.changes$); // a second read, ended by its subscriber after one change
+    await vi.waitFor(async () => expect(await consumers()).toBe(1), { timeout: 5000 });
+    await reader.stop();
+    expect(await consumers()).toBe(0);
+    kept.unsubscribe();
+    for (let i = 0; i < 5; i++) await readExchange(fx.js, { group, edge: "e", partition: 0, after: 0 }, 1, 0);
+    await vi.waitFor(async () => expect(await consumers()).toBe(0), { timeout: 5000 });
   });
 });

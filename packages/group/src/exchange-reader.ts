@@ -1,5 +1,5 @@
 import type { ChangeBatch } from "@jetflow/core";
-import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
+import { type Consumer, type ConsumerMessages, DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import { Observable } from "rxjs";
 import { ExchangeError } from "./errors.js";
 import { decodeChange } from "./exchange-codec.js";
@@ -32,7 +32,10 @@ export interface ExchangeChange {
 
 /**
  * The receiving end of an exchange: reads `jf.x.<group>.<edge>.<q>` after a stream sequence with
- * an ordered consumer (nothing kept on the server, works on 2.9) and gives each message back as
+ * an ordered consumer (deleted when the reading stops; one a crashed process left goes after
+ * {@link IDLE_MS} idle, not the 5 minutes nats.js gives ordered consumers: a group's tasks start
+ * readers at every rebalance, and lingering ones would pile up toward the stream's consumer
+ * limit) and gives each message back as
  * the change it holds (same columns and SQL types, retractions included), in stream order. The
  * task owning q applies them and checkpoints the last `seq` with its state, so a new owner
  * resumes with `after` = that sequence and applies each message once.
@@ -45,7 +48,8 @@ export interface ExchangeChange {
  * ```
  */
 export class ExchangeReader {
-  private readonly active = new Set<ConsumerMessages>();
+  /** What each running read consumes from (deleted when it ends). */
+  private readonly active = new Map<ConsumerMessages, Consumer>();
 
   /**
    * The changes, one emission per message, from a consumer started on subscribe (each
@@ -64,20 +68,25 @@ export class ExchangeReader {
       throw new RangeError(`after must be a stream sequence >= 0, got ${after}`);
     this.changes$ = new Observable<ExchangeChange>((subscriber) => {
       let messages: ConsumerMessages | undefined;
+      let consumer: Consumer | undefined;
       let closed = false;
       const close = () => {
         closed = true;
         if (messages !== undefined) {
           this.active.delete(messages);
-          void messages.close();
+          void end(messages, consumer as Consumer);
         }
       };
       (async () => {
-        const consumer = await this.js.consumers.get(exchangeStreamName(group), {
+        consumer = await this.js.consumers.get(exchangeStreamName(group), {
           filter_subjects: subject,
+          inactive_threshold: IDLE_MS,
           ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : {}),
         });
-        if (closed) return;
+        if (closed) {
+          await consumer.delete().catch(() => false);
+          return;
+        }
         messages = await consumer.consume({
           callback: (m) => {
             if (closed) return;
@@ -102,8 +111,8 @@ export class ExchangeReader {
             });
           },
         });
-        if (closed) void messages.close();
-        else this.active.add(messages);
+        if (closed) void end(messages, consumer);
+        else this.active.set(messages, consumer);
       })().catch((e: unknown) =>
         subscriber.error(new ExchangeError(group, `${subject} cannot be read: ${(e as Error).message}`, { cause: e })),
       );
@@ -111,10 +120,19 @@ export class ExchangeReader {
     });
   }
 
-  /** Stops every consumer this reader runs. */
+  /** Stops every consumer this reader runs, and deletes them. */
   async stop(): Promise<void> {
     const all = [...this.active];
     this.active.clear();
-    await Promise.all(all.map((m) => m.close()));
+    await Promise.all(all.map(([messages, consumer]) => end(messages, consumer)));
   }
+}
+
+/** Milliseconds an exchange reader's consumer may go without a pull before the server deletes it. */
+const IDLE_MS = 60_000;
+
+/** Stops reading, then deletes the consumer (best effort: the server deletes it once idle anyway). */
+async function end(messages: ConsumerMessages, consumer: Consumer): Promise<void> {
+  await messages.close();
+  await consumer.delete().catch(() => false);
 }
