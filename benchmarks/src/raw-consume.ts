@@ -10,12 +10,14 @@ export const MAX_MESSAGES = 10_000;
  * callback `consume()` with large pulls and no acks — handing each to `onMessage`. Resolves with
  * the seconds from connecting to the last message. The consumer is a plain ephemeral pull
  * consumer with AckPolicy none (nats.js's ordered consumer is ~1 µs per message slower).
+ * `onReading` is called once the consumer reads (a live stream's publisher may start then).
  */
 export async function consumeAll(
   url: string,
   stream: string,
   total: number,
   onMessage: (m: JsMsg) => void,
+  onReading: () => void = () => undefined,
 ): Promise<number> {
   const started = startTiming();
   const nc = await connect({ servers: url });
@@ -42,6 +44,7 @@ export async function consumeAll(
         if (++seen === total) finish();
       },
     });
+    onReading();
     await finished;
     const seconds = (performance.now() - started) / 1000;
     await messages.close();
