@@ -63,8 +63,8 @@ export default defineConfig({
       },
       {
         // The pipeline's suites once more with every source read in a reader thread
-        // (ThreadedSource) that also decodes, and every GROUP BY run as two shards in operator
-        // threads: the same tables, views, checkpoints, acks and bad-message policies (dead
+        // (ThreadedSource) that also decodes, and every GROUP BY and join (that keeps its sides) run
+        // as two shards in operator threads: the same tables, views, checkpoints, acks and bad-message policies (dead
         // letters with their payloads from the thread).
         extends: true as const,
         test: {

@@ -8,7 +8,7 @@ export type {
   NamedExpr,
 } from "./expr/expr.js";
 export { col, lit, call, exprColumns, exprKey, exprEquals, readsColumns, renameColumns } from "./expr/expr.js";
-export type { ChangeOperator, OperatorPartitioning, TableOperator } from "./operator.js";
+export type { ChangeOperator, OperatorPartitioning, StatePartitioning, TableOperator } from "./operator.js";
 export { asOperatorFunction } from "./operator.js";
 export type { CompiledExpr } from "./expr/compile.js";
 export { compileExpr } from "./expr/compile.js";
@@ -27,7 +27,7 @@ export { tumble } from "./tumble.js";
 export type { OrderKey } from "./top-n.js";
 export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
-export type { JoinKind, JoinOperator, JoinOptions, JoinSide } from "./join.js";
+export type { JoinKind, JoinOperator, JoinOptions, JoinPartitioning, JoinSide } from "./join.js";
 export type { KeyedRows } from "./columnar/keyed-rows.js";
 export { probeKeyedRows } from "./columnar/keyed-rows.js";
 export { join } from "./join.js";

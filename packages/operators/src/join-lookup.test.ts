@@ -59,6 +59,9 @@ describe("temporal join probing the table's own rows", () => {
           const copy = join(L, R, { id: "copy", ...opts });
           const probe = join(L, R, { id: "probe", ...opts, table: table.rowsByKey });
           expect(probe.stores).toEqual([]);
+          // The table's rows are not the join's to split: it runs whole, where the table is.
+          expect(probe.partitioning).toBeUndefined();
+          expect(copy.partitioning).toBeDefined();
           for (const { side, change } of batchesOf(steps, cuts)) {
             if (side === "left") {
               const expected = rowsOf(copy.process("left", change)).map(rowText).sort();

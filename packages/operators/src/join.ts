@@ -7,7 +7,7 @@ import { colKeys, hasScalarKeys, scalarKeys } from "./columnar/row-key.js";
 import { takeCol } from "./columnar/take.js";
 import { unsupported } from "./errors.js";
 import { compileNode, changeContext, evalContext, sqlTypesOf } from "./expr/compile.js";
-import { newWarnings } from "./expr/context.js";
+import { type EvalWarnings, newWarnings } from "./expr/context.js";
 import { col, type Expr, exprColumns } from "./expr/expr.js";
 import type { Node } from "./expr/node.js";
 import type { KeyedRows } from "./columnar/keyed-rows.js";
@@ -24,8 +24,9 @@ import {
   store,
   VALUES,
 } from "./join-state.js";
-import type { ChangeOperator } from "./operator.js";
+import type { ChangeOperator, StatePartitioning } from "./operator.js";
 import { rowsIn } from "./columnar/columns-change.js";
+import { shardOfKey } from "./shard-key.js";
 
 /** Which rows a join keeps: matched pairs only, or also the unmatched rows of one or both sides padded with NULLs. */
 export type JoinKind = "inner" | "left" | "right" | "full";
@@ -68,9 +69,10 @@ export interface JoinOptions {
 
 /**
  * A two-input operator: each side's changes go in through `process(side, change)`.
- * It shares the rest of {@link ChangeOperator}'s contract (schema, stores, restored, warnings).
+ * It shares the rest of {@link ChangeOperator}'s contract (schema, stores, restored, warnings);
+ * its partitioning routes each side's rows.
  */
-export interface JoinOperator extends Omit<ChangeOperator, "process"> {
+export interface JoinOperator extends Omit<ChangeOperator, "process" | "partitioning"> {
   process(side: JoinSide, change: ChangeBatch): ChangeBatch | undefined;
   /**
    * Tells the operator which output columns its consumers read, before any input: the others
@@ -85,6 +87,26 @@ export interface JoinOperator extends Omit<ChangeOperator, "process"> {
    * stored, and feeding it the table's current rows (a backfill) would count them twice.
    */
   readonly probesTable: boolean;
+  /**
+   * How the join splits by its key, when it keeps both sides itself (not a table's own rows): a
+   * row meets only rows of its own join key, so N copies, each fed the rows of both sides whose
+   * key it owns, together hold and emit exactly what one would.
+   */
+  readonly partitioning?: JoinPartitioning;
+}
+
+/**
+ * A join's rows and state entries by join key (see {@link JoinOperator.partitioning}): row i of
+ * a change of `side` goes to the copy `shardsOf(side, change, n)[i]`. A row with a NULL key
+ * matches nothing and is not stored: it goes to copy 0 (a padded side emits it there).
+ *
+ * @example
+ * ```ts
+ * j.partitioning?.shardsOf("left", change, 4); // Int32Array [1, 3, 1]
+ * ```
+ */
+export interface JoinPartitioning extends StatePartitioning {
+  shardsOf(side: JoinSide, change: ChangeBatch, shards: number): Int32Array;
 }
 
 interface Side extends StoredSide {
@@ -225,6 +247,25 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   /** Per output column, whether consumers (or the residual) read it: the others come out NULL. */
   let emitted = opts.names.map(() => true);
 
+  /** A change's join key columns on side `s`, and each row's store key. */
+  const keysOf = (s: Side, change: ChangeBatch, n: number, counted: EvalWarnings) => {
+    const ctx = changeContext(change, s.types, counted);
+    const keyCols = s.keys.map((k) => k.evaluate(ctx));
+    const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
+    return { keyCols, keys };
+  };
+  const partitioning: JoinPartitioning = {
+    shardsOf(name, change, shards) {
+      const n = rowsIn(change);
+      // Warnings are counted where the rows are joined, not here.
+      const { keyCols, keys } = keysOf(sides[name], change, n, newWarnings());
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) if (!hasNull(keyCols, i)) out[i] = shardOfKey(String(keys[i]), shards);
+      return out;
+    },
+    entryKeys: [String, String],
+  };
+
   const countRows = (s: Side) => {
     s.rows = 0;
     for (const bucket of s.store.values()) s.rows += isEntry(bucket) ? 1 : Object.keys(bucket).length;
@@ -234,6 +275,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     schema,
     stores: (table === undefined ? [sides.left.store, sides.right.store] : [sides.left.store]) as KeyedStore<unknown>[],
     probesTable: table !== undefined,
+    ...(table === undefined ? { partitioning } : {}),
     warnings,
     emitOnly(columns) {
       const read = readSet(columns);
@@ -253,9 +295,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       if (n === 0) return undefined;
       const s = name === "left" ? sides.left : sides.right;
       const o = name === "left" ? sides.right : sides.left;
-      const ctx = changeContext(change, s.types, warnings);
-      const keyCols = s.keys.map((k) => k.evaluate(ctx));
-      const keys: StoreKey[] = scalar ? scalarKeys(keyCols[0] as Col, n) : colKeys(keyCols, n, true);
+      const { keyCols, keys } = keysOf(s, change, n, warnings);
       // Input columns are unpacked only when read (kept), once each.
       const cols = new Array<Col | undefined>(s.width);
       const colAt = (c: number): Col =>

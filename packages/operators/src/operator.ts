@@ -40,10 +40,18 @@ export interface ChangeOperator {
 }
 
 /**
+ * How an operator's state entries split by key: an entry of store `s` belongs with the copy
+ * `shardOfKey(entryKeys[s](key, value), n)` of `n`. Rows are routed by `shardOfKey` of the same
+ * key, so a checkpoint taken with any number of copies restores into any other.
+ */
+export interface StatePartitioning {
+  /** Per store, in the operator's `stores` order: the key an entry belongs with. */
+  readonly entryKeys: readonly ((key: StoreKey, value: unknown) => string)[];
+}
+
+/**
  * An operator's rows and state entries by key (see {@link ChangeOperator.partitioning}): row i
- * goes to the copy `shardsOf(change, n)[i]`, an entry of store `s` to `shardOfKey(entryKeys[s](key,
- * value), n)`: both are `shardOfKey` of the same key, so a checkpoint taken with any number of
- * copies restores into any other.
+ * goes to the copy `shardsOf(change, n)[i]`, an entry as {@link StatePartitioning} says.
  *
  * @example
  * ```ts
@@ -51,11 +59,9 @@ export interface ChangeOperator {
  * p?.shardsOf(change, 4); // Int32Array [2, 0, 2]: row i's shard of 4
  * ```
  */
-export interface OperatorPartitioning {
+export interface OperatorPartitioning extends StatePartitioning {
   /** Each row's shard of `shards`: `shardOfKey` of the key the operator keeps its state under. */
   shardsOf(change: ChangeBatch, shards: number): Int32Array;
-  /** Per store, in {@link ChangeOperator.stores} order: the key an entry belongs with. */
-  readonly entryKeys: readonly ((key: StoreKey, value: unknown) => string)[];
 }
 
 /**

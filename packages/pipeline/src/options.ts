@@ -76,8 +76,9 @@ export interface PipelineOptions {
    */
   readonly decodeIn?: DecodeIn;
   /**
-   * Operator threads: a keyed operator (a GROUP BY's aggregate) runs as `shards` shards, one per
-   * thread, each holding the groups whose key hashes to it; each batch is split by key, the shards
+   * Operator threads: a keyed operator (a GROUP BY's aggregate, a join that keeps both sides) runs
+   * as `shards` shards, one per thread, each holding the keys that hash to it; each batch is split
+   * by key, the shards
    * work in parallel, and their changes are joined into the view's (a view, `changes$`, lookups
    * and checkpoints see no difference; state restores into any other number of shards). 0 runs
    * every operator on this thread. The environment variable `JETFLOW_SHARDS` overrides it.

@@ -1,5 +1,5 @@
 import type { PackedRecordBatch } from "@jetflow/core";
-import type { EvalWarnings } from "@jetflow/operators";
+import type { EvalWarnings, JoinSide } from "@jetflow/operators";
 import type { StateChunk } from "@jetflow/state";
 import type { ShardSpec } from "./shard-spec.js";
 
@@ -8,16 +8,20 @@ import type { ShardSpec } from "./shard-spec.js";
 
 /**
  * A request for operator `op` of an operator thread.
- * @example const r: ShardRequest = { t: "process", op: 3, packed, ops: undefined };
+ * @example const r: ShardRequest = { t: "process", op: 3, side: undefined, packed, ops: undefined };
  */
 export type ShardRequest =
   | { readonly t: "create"; readonly op: number; readonly spec: ShardSpec }
   | {
       readonly t: "process";
       readonly op: number;
+      /** A join's input the rows are of (an aggregate's: undefined). */
+      readonly side: JoinSide | undefined;
       readonly packed: PackedRecordBatch;
       readonly ops: Int8Array | undefined;
     }
+  | { readonly t: "emitOnly"; readonly op: number; readonly columns: readonly string[] | undefined }
+  | { readonly t: "sizes"; readonly op: number }
   | { readonly t: "checkpoint"; readonly op: number; readonly store: number; readonly full: boolean }
   | { readonly t: "stat"; readonly op: number; readonly store: number }
   | { readonly t: "track"; readonly op: number; readonly on: boolean }

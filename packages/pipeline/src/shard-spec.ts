@@ -1,17 +1,33 @@
-import { type ColumnDef, sqlField } from "@jetflow/core";
-import { type AggregateCall, type ChangeOperator, groupAggregate, type NamedExpr } from "@jetflow/operators";
+import { type ColumnDef, type PackedRecordBatch, sqlField, unpackRecordBatch } from "@jetflow/core";
+import {
+  type AggregateCall,
+  type ChangeOperator,
+  type Expr,
+  groupAggregate,
+  type JoinKind,
+  type JoinOperator,
+  type JoinSide,
+  join,
+  type NamedExpr,
+  type StatePartitioning,
+} from "@jetflow/operators";
+import type { ChangeBatch } from "@jetflow/core";
 import { Schema } from "apache-arrow";
 
 /**
  * What an operator thread builds a shard from: plain data (it crosses threads), so the main
- * thread's copy and every shard are built by {@link operatorOfSpec} from the same spec.
+ * thread's copy and every shard are built from the same spec ({@link operatorOfSpec},
+ * {@link joinOfSpec}).
  *
  * @example
  * ```ts
  * const spec: ShardSpec = { kind: "aggregate", id: "v/1-aggregate", input: columnsOf(schema), groupBy, aggregates };
  * ```
  */
-export interface ShardSpec {
+export type ShardSpec = AggregateShardSpec | JoinShardSpec;
+
+/** A GROUP BY with keys. */
+export interface AggregateShardSpec {
   readonly kind: "aggregate";
   /** The operator's state id (its stores' ids derive from it, as unsharded). */
   readonly id: string;
@@ -20,13 +36,71 @@ export interface ShardSpec {
   readonly aggregates: readonly AggregateCall[];
 }
 
-/** The schema of the operator's input, as every thread builds it from the spec. */
-export function inputSchemaOf(spec: ShardSpec): Schema {
-  // Field by field (not schemaOf): an operator's input may repeat a name a join produced.
-  return new Schema(spec.input.map((c) => sqlField(c.name, c.type)));
+/** A join that keeps both sides itself (see `JoinOperator.partitioning`); the names are `JoinOptions`'. */
+export interface JoinShardSpec {
+  readonly kind: "join";
+  readonly id: string;
+  readonly left: readonly ColumnDef[];
+  readonly right: readonly ColumnDef[];
+  readonly join: JoinKind;
+  readonly names: readonly string[];
+  readonly on: readonly { readonly left: Expr; readonly right: Expr }[];
+  readonly residual: Expr | undefined;
+  readonly temporal: boolean;
 }
 
-/** The operator a spec describes. */
-export function operatorOfSpec(spec: ShardSpec): ChangeOperator {
-  return groupAggregate(inputSchemaOf(spec), spec.groupBy, spec.aggregates, { id: spec.id });
+/** A schema of columns, field by field (not schemaOf: an operator's input may repeat a name a join produced). */
+export function schemaOfColumns(columns: readonly ColumnDef[]): Schema {
+  return new Schema(columns.map((c) => sqlField(c.name, c.type)));
+}
+
+/** The GROUP BY a spec describes. */
+export function operatorOfSpec(spec: AggregateShardSpec): ChangeOperator {
+  return groupAggregate(schemaOfColumns(spec.input), spec.groupBy, spec.aggregates, { id: spec.id });
+}
+
+/** The join a spec describes. */
+export function joinOfSpec(spec: JoinShardSpec): JoinOperator {
+  const { id, join: kind, names, on, residual, temporal } = spec;
+  return join(schemaOfColumns(spec.left), schemaOfColumns(spec.right), { id, kind, names, on, residual, temporal });
+}
+
+/**
+ * A shard as its operator thread runs it: the operator a spec describes, fed packed batches of its
+ * input (a join's: of one side).
+ */
+export interface Shard {
+  readonly op: ChangeOperator | JoinOperator;
+  readonly partitioning: StatePartitioning;
+  /** Unpacks a batch of input `side` (an aggregate's: undefined) and applies it. */
+  process(side: JoinSide | undefined, packed: PackedRecordBatch, ops: Int8Array | undefined): ChangeBatch | undefined;
+}
+
+/** The shard a spec describes. */
+export function shardOfSpec(spec: ShardSpec): Shard {
+  if (spec.kind === "aggregate") {
+    const op = operatorOfSpec(spec);
+    const input = schemaOfColumns(spec.input);
+    return {
+      op,
+      partitioning: partitioningOf(op, spec.id),
+      process: (_side, packed, ops) => op.process({ batch: unpackRecordBatch(input, packed), ops }),
+    };
+  }
+  const op = joinOfSpec(spec);
+  const inputs = { left: schemaOfColumns(spec.left), right: schemaOfColumns(spec.right) };
+  return {
+    op,
+    partitioning: partitioningOf(op, spec.id),
+    process: (side, packed, ops) => {
+      if (side === undefined) throw new Error(`operator thread: join ${spec.id} got a batch of no side`);
+      return op.process(side, { batch: unpackRecordBatch(inputs[side], packed), ops });
+    },
+  };
+}
+
+/** An operator's partitioning: one that does not split by key cannot be sharded. */
+export function partitioningOf<P>(op: { readonly partitioning?: P }, id: string): P {
+  if (op.partitioning === undefined) throw new TypeError(`operator ${id} does not split by key`);
+  return op.partitioning;
 }

@@ -5,17 +5,10 @@
  * Loaded from the built module (`dist/shard-thread.js`).
  */
 import { type MessagePort, workerData } from "node:worker_threads";
-import { messageOf, packRecordBatch, unpackRecordBatch } from "@jetflow/core";
-import { type ChangeOperator, rowsIn, shardOfKey } from "@jetflow/operators";
-import type { Schema } from "apache-arrow";
+import { messageOf, packRecordBatch } from "@jetflow/core";
+import { type JoinOperator, rowsIn, shardOfKey } from "@jetflow/operators";
 import type { ShardReply, ShardRequest } from "./shard-protocol.js";
-import { inputSchemaOf, operatorOfSpec } from "./shard-spec.js";
-
-interface Shard {
-  readonly op: ChangeOperator;
-  /** The schema its input batches are unpacked against. */
-  readonly input: Schema;
-}
+import { type Shard, shardOfSpec } from "./shard-spec.js";
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
 const shards = new Map<number, Shard>();
@@ -30,20 +23,25 @@ function shardOf(op: number): Shard {
 function handle(request: ShardRequest): { ok: unknown; transfer?: ArrayBuffer[] } {
   switch (request.t) {
     case "create": {
-      shards.set(request.op, { op: operatorOfSpec(request.spec), input: inputSchemaOf(request.spec) });
+      shards.set(request.op, shardOfSpec(request.spec));
       return { ok: null };
     }
     case "process": {
-      const { op, input } = shardOf(request.op);
-      const out = op.process({ batch: unpackRecordBatch(input, request.packed), ops: request.ops });
-      if (out === undefined || rowsIn(out) === 0)
-        return { ok: { packed: undefined, ops: undefined, warnings: op.warnings } };
+      const shard = shardOf(request.op);
+      const out = shard.process(request.side, request.packed, request.ops);
+      const warnings = shard.op.warnings;
+      if (out === undefined || rowsIn(out) === 0) return { ok: { packed: undefined, ops: undefined, warnings } };
       const packed = packRecordBatch(out.batch);
       return {
-        ok: { packed, ops: out.ops, warnings: op.warnings },
+        ok: { packed, ops: out.ops, warnings },
         transfer: [packed.bytes, packed.nodes.buffer as ArrayBuffer],
       };
     }
+    case "emitOnly":
+      joinOf(request.op).emitOnly(request.columns);
+      return { ok: null };
+    case "sizes":
+      return { ok: joinOf(request.op).sizes };
     case "checkpoint": {
       // Copied with the reply, not transferred: the bytes may be a view of the packer's buffer.
       const chunk = storeOf(request.op, request.store).checkpoint(request.full);
@@ -57,9 +55,9 @@ function handle(request: ShardRequest): { ok: unknown; transfer?: ArrayBuffer[] 
       for (const store of shardOf(request.op).op.stores) store.tracksChanges = request.on;
       return { ok: null };
     case "restore": {
-      const { op } = shardOf(request.op);
-      const entryKey = op.partitioning?.entryKeys[request.store];
-      if (entryKey === undefined) throw new Error(`operator thread: operator ${request.op} does not split by key`);
+      const entryKey = shardOf(request.op).partitioning.entryKeys[request.store];
+      if (entryKey === undefined)
+        throw new Error(`operator thread: operator ${request.op} has no store ${request.store}`);
       const { shard, shards: n } = request;
       storeOf(request.op, request.store).restore(
         request.chunks,
@@ -74,6 +72,12 @@ function handle(request: ShardRequest): { ok: unknown; transfer?: ArrayBuffer[] 
       shards.delete(request.op);
       return { ok: null };
   }
+}
+
+function joinOf(op: number): JoinOperator {
+  const shard = shardOf(op);
+  if (!("emitOnly" in shard.op)) throw new Error(`operator thread: operator ${op} is not a join`);
+  return shard.op;
 }
 
 function storeOf(op: number, store: number) {

@@ -4,12 +4,13 @@ import path from "node:path";
 import { type ChangeBatch, RETRACT } from "@jetflow/core";
 import { call, col, lit } from "@jetflow/operators";
 import { NatsServer } from "@jetflow/test-harness";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { OperatorThreads } from "./operator-threads.js";
 import { pipeline } from "./pipeline.js";
 import type { ViewQuery } from "./spec.js";
+import { ShardedJoin } from "./sharded-join.js";
 import { ShardedOperator } from "./sharded-operator.js";
-import { jsonTable, seed } from "./test-support.js";
+import { changeOf, jsonTable, seed } from "./test-support.js";
 
 const COLUMNS = { id: "int", region: "varchar", amount: "int" };
 
@@ -42,6 +43,52 @@ const BY_SIZE: ViewQuery = {
   groupBy: [{ name: "size", expr: call("%", col("n"), lit(5)) }],
   aggregates: [{ name: "regions", fn: "count", arg: undefined, distinct: false }],
 };
+
+const LABELS = { region: "varchar", label: "varchar", cap: "int" };
+const ORDERS_SCAN: ViewQuery = { kind: "scan", relation: "orders" };
+const LABELS_SCAN: ViewQuery = { kind: "scan", relation: "labels" };
+const JOIN_NAMES = ["id", "region", "amount", "l_region", "label", "cap"];
+const BY_REGION_KEY = [{ left: col("region"), right: col("l_region") }];
+
+/** Joins that keep both sides (sharded), one that probes the labels table (not), and a GROUP BY over a join. */
+const JOINS: Record<string, ViewQuery> = {
+  // SELECT * FROM orders FULL JOIN labels ON region = l_region
+  everything: {
+    kind: "join",
+    join: "full",
+    left: ORDERS_SCAN,
+    right: LABELS_SCAN,
+    names: JOIN_NAMES,
+    on: BY_REGION_KEY,
+  },
+  // ... LEFT JOIN labels ON region = l_region AND amount < cap
+  capped: {
+    kind: "join",
+    join: "left",
+    left: ORDERS_SCAN,
+    right: LABELS_SCAN,
+    names: JOIN_NAMES,
+    on: BY_REGION_KEY,
+    residual: call("<", col("amount"), col("cap")),
+  },
+  // ... JOIN labels ON region = l_region: labels' primary key, so the join probes the table's rows.
+  probed: { kind: "join", join: "inner", left: ORDERS_SCAN, right: LABELS_SCAN, names: JOIN_NAMES, on: BY_REGION_KEY },
+  // SELECT label, count(*), sum(amount) FROM everything GROUP BY label
+  per_label: {
+    kind: "aggregate",
+    input: { kind: "scan", relation: "everything" },
+    groupBy: [{ name: "label", expr: col("label") }],
+    aggregates: [
+      { name: "n", fn: "count", arg: undefined, distinct: false },
+      { name: "total", fn: "sum", arg: col("amount"), distinct: false },
+    ],
+  },
+};
+
+/** Labels of regions r0..r(count-1) (r150.. have no orders), caps 0..9, label `tag`. */
+function labels(count: number, tag: string): object[] {
+  return Array.from({ length: count }, (_, i) => ({ region: `r${i}`, label: `${tag}${i % 13}`, cap: i % 10 }));
+}
 
 /** Orders over 150 regions, ids overwritten (moved to other regions), amounts 0..9. */
 function orders(from: number, count: number): object[] {
@@ -146,6 +193,126 @@ describe("keyed operators in operator threads (shards)", () => {
       expect({ shards, byRegion: sorted(p.view("by_region").rows()) }).toEqual({ shards, byRegion: want.byRegion });
       expect(sorted(p.view("by_size").rows())).toEqual(want.bySize);
       await p.stop();
+    }
+  });
+
+  it("joins as one thread joins, and restores a join's state into any number of shards", async () => {
+    await seed(server.url, "SJO", "sjo.x", orders(0, 1500));
+    await seed(server.url, "SJL", "sjl.x", [...labels(120, "a"), { region: null, label: "none", cap: 1 }]);
+    const state = path.join(dir, "join-state");
+    const joins = async (shards: number, state?: string) => {
+      let p = pipeline({ shards, ...(state === undefined ? {} : { state: { kind: "filesystem", dir: state } }) })
+        .table("orders", jsonTable(server.url, "SJO", "sjo.x", COLUMNS, ["id"]))
+        .table("labels", jsonTable(server.url, "SJL", "sjl.x", LABELS, ["region"]));
+      for (const [name, query] of Object.entries(JOINS)) p = p.materializedView(name, query);
+      await p.start();
+      await p.caughtUp();
+      return p;
+    };
+    const rowsOf = (p: Awaited<ReturnType<typeof joins>>) =>
+      Object.fromEntries(Object.keys(JOINS).map((name) => [name, sorted(p.view(name).rows())]));
+
+    const one = await joins(0);
+    const expected = rowsOf(one);
+    await one.stop();
+    // Every order joins or is padded (regions r120..r149 have no label); 13 labels, NULL, "none".
+    expect(expected.everything?.length).toBeGreaterThan(700);
+    expect(expected.per_label).toHaveLength(15);
+
+    const three = await joins(3, state);
+    expect(rowsOf(three)).toEqual(expected);
+    // Labels change (overwrites retract through the joins), orders move: the running pipeline
+    // reaches what a fresh one computes (caughtUp() covers only what was there at the start).
+    await seed(server.url, "SJL", "sjl.x", labels(200, "b"));
+    await seed(server.url, "SJO", "sjo.x", orders(1500, 400));
+    const reference = await joins(0);
+    const changed = rowsOf(reference);
+    await reference.stop();
+    expect(changed).not.toEqual(expected);
+    await vi.waitFor(() => expect(rowsOf(three)).toEqual(changed), { timeout: 20_000, interval: 100 });
+    await three.stop(); // a last checkpoint, taken with 3 shards
+
+    for (const shards of [2, 0, 4]) {
+      const p = await joins(shards, state);
+      expect({ shards, ...rowsOf(p) }).toEqual({ shards, ...changed });
+      await p.stop();
+    }
+  });
+
+  it("a sharded join answers as the join it stands for: rows, sizes, emitted columns", async () => {
+    const threads = new OperatorThreads(2);
+    try {
+      const int = { kind: "integer" } as const;
+      const spec = {
+        kind: "join",
+        id: "j",
+        left: [
+          { name: "k", type: int },
+          { name: "v", type: int },
+        ],
+        right: [
+          { name: "k", type: int },
+          { name: "w", type: int },
+        ],
+        join: "left",
+        names: ["lk", "lv", "rk", "rw"],
+        on: [{ left: col("lk"), right: col("rk") }],
+        residual: undefined,
+        temporal: false,
+      } as const;
+      const j = new ShardedJoin(threads, spec);
+      expect(j.stores.map((s) => s.id)).toEqual(["j/left", "j/right"]);
+      j.emitOnly(["lv", "rw"]);
+      const left = (rows: [number | null, number][]) =>
+        changeOf(
+          { k: "int", v: "int" },
+          rows.map(([k, v]) => ({ k, v })),
+        );
+      const right = (rows: [number, number][]) =>
+        changeOf(
+          { k: "int", w: "int" },
+          rows.map(([k, w]) => ({ k, w })),
+        );
+      const out = (c: ChangeBatch | undefined) => sorted(c?.batch.toArray().map((r) => ({ ...r.toJSON() })));
+      expect(
+        out(
+          j.process(
+            "right",
+            right([
+              [1, 10],
+              [2, 20],
+              [3, 30],
+            ]),
+          ),
+        ),
+      ).toEqual([]);
+      expect(
+        out(
+          j.process(
+            "left",
+            left([
+              [1, 1],
+              [2, 2],
+              [2, 3],
+              [9, 9],
+              [null, 0],
+            ]),
+          ),
+        ),
+      ).toEqual(
+        sorted([
+          { lk: null, lv: 1, rk: null, rw: 10 },
+          { lk: null, lv: 2, rk: null, rw: 20 },
+          { lk: null, lv: 3, rk: null, rw: 20 },
+          { lk: null, lv: 9, rk: null, rw: null },
+          { lk: null, lv: 0, rk: null, rw: null },
+        ]),
+      );
+      expect(j.sizes).toEqual({ left: 4, right: 3 });
+      expect(j.stores[1]?.size).toBe(3);
+      j.close();
+    } finally {
+      await threads.close();
     }
   });
 

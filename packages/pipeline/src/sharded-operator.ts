@@ -1,24 +1,13 @@
-import { type ChangeBatch, columnsOf, packRecordBatch, type SqlType, unpackRecordBatch } from "@jetflow/core";
-import {
-  type ChangeOperator,
-  concatChanges,
-  type EvalWarnings,
-  type OperatorPartitioning,
-  rowsIn,
-  sumWarnings,
-  takeChange,
-} from "@jetflow/operators";
-import { checkChain, joinChunks, KeyedStore, type StateChunk } from "@jetflow/state";
+import type { ChangeBatch } from "@jetflow/core";
+import type { ChangeOperator, EvalWarnings, OperatorPartitioning } from "@jetflow/operators";
 import type { Schema } from "apache-arrow";
+import { OperatorShards, type ShardedStore, type ShardInput, shardInput } from "./operator-shards.js";
 import type { OperatorThreads } from "./operator-threads.js";
-import type { ProcessReply, StatReply } from "./shard-protocol.js";
-import { inputSchemaOf, operatorOfSpec, type ShardSpec } from "./shard-spec.js";
+import { type AggregateShardSpec, operatorOfSpec, partitioningOf, schemaOfColumns } from "./shard-spec.js";
 
 /**
- * A keyed operator run as shards, one in each operator thread: each batch is split by key
- * (`partitioning.shardsOf`), every shard with rows gets its part, the shards work in
- * parallel while this thread waits, and their outputs are joined into one change. Shards own
- * disjoint keys, so the join is what one operator would emit (in another row order). Called as any
+ * A keyed operator (a GROUP BY with keys) run as shards, one in each operator thread
+ * ({@link OperatorShards}): each batch is split by key (`partitioning.shardsOf`). Called as any
  * operator is: synchronously, so checkpoints, views, `changes$` and lookups see no difference.
  *
  * Its stores ({@link ShardedStore}) keep the unsharded ids and hold the union of the shards: a
@@ -33,135 +22,34 @@ import { inputSchemaOf, operatorOfSpec, type ShardSpec } from "./shard-spec.js";
 export class ShardedOperator implements ChangeOperator {
   readonly schema: Schema;
   readonly stores: readonly ShardedStore[];
-  private readonly op: number;
   private readonly keyed: OperatorPartitioning;
-  private readonly input: Schema;
-  private readonly inputTypes: readonly SqlType[];
-  private readonly outputTypes: readonly SqlType[];
-  /** Each shard's warnings so far, as its last reply gave them. */
-  private readonly shardWarnings: (EvalWarnings | undefined)[];
+  private readonly input: ShardInput;
+  private readonly shards: OperatorShards;
 
-  constructor(
-    private readonly threads: OperatorThreads,
-    spec: ShardSpec,
-  ) {
+  constructor(threads: OperatorThreads, spec: AggregateShardSpec) {
     // A copy here gives the schema, the partitioning and the store ids; its stores stay empty.
     const local = operatorOfSpec(spec);
-    if (local.partitioning === undefined) throw new TypeError(`operator ${spec.id} does not split by key`);
-    this.keyed = local.partitioning;
+    this.keyed = partitioningOf(local, spec.id);
     this.schema = local.schema;
-    this.input = inputSchemaOf(spec);
-    this.inputTypes = spec.input.map((c) => c.type);
-    this.outputTypes = columnsOf(this.schema).map((c) => c.type);
-    this.op = threads.newOperator();
-    threads.all({ t: "create", op: this.op, spec });
-    this.stores = local.stores.map((s, i) => new ShardedStore(s.id, threads, this.op, i));
-    this.shardWarnings = new Array<EvalWarnings | undefined>(threads.size);
+    this.input = shardInput(schemaOfColumns(spec.input), undefined);
+    this.shards = new OperatorShards(threads, spec, this.schema);
+    this.stores = this.shards.storesOf(local.stores);
   }
 
   get warnings(): EvalWarnings {
-    return sumWarnings(this.shardWarnings);
+    return this.shards.warnings;
   }
 
   process(change: ChangeBatch): ChangeBatch | undefined {
-    const n = rowsIn(change);
-    if (n === 0) return undefined;
-    const size = this.threads.size;
-    const shardOfRow = size === 1 ? new Int32Array(n) : this.keyed.shardsOf(change, size);
-    const counts = new Int32Array(size);
-    for (let i = 0; i < n; i++) {
-      const s = shardOfRow[i] as number;
-      counts[s] = (counts[s] as number) + 1;
-    }
-    const posted: { thread: number; seen: number }[] = [];
-    for (let s = 0; s < size; s++) {
-      const m = counts[s] as number;
-      if (m === 0) continue;
-      let part = change;
-      if (m < n) {
-        const idx = new Int32Array(m);
-        for (let i = 0, j = 0; i < n; i++) if (shardOfRow[i] === s) idx[j++] = i;
-        part = takeChange(change, this.input, this.inputTypes, idx);
-      }
-      const packed = packRecordBatch(part.batch);
-      const seen = this.threads
-        .thread(s)
-        .post({ t: "process", op: this.op, packed, ops: part.ops }, [packed.bytes, packed.nodes.buffer as ArrayBuffer]);
-      posted.push({ thread: s, seen });
-    }
-    const replies = this.threads.collect(posted) as ProcessReply[];
-    const outs: ChangeBatch[] = [];
-    replies.forEach((reply, k) => {
-      this.shardWarnings[(posted[k] as { thread: number }).thread] = reply.warnings;
-      if (reply.packed !== undefined)
-        outs.push({ batch: unpackRecordBatch(this.schema, reply.packed), ops: reply.ops });
-    });
-    if (outs.length === 0) return undefined;
-    return concatChanges(outs, this.schema, this.outputTypes);
+    return this.shards.process(change, this.input, (n) => this.keyed.shardsOf(change, n));
   }
 
   restored(): void {
-    this.threads.all({ t: "restored", op: this.op });
+    this.shards.restored();
   }
 
   /** Frees the shards (the view was dropped). */
   close(): void {
-    this.threads.all({ t: "drop", op: this.op });
-  }
-}
-
-/**
- * One store of a {@link ShardedOperator}: the union of its shards' stores, under the id the
- * unsharded store has. A checkpoint joins the shards' chunks (a chunk is a run of segments, so
- * joined chunks are one); a restore sends every shard the whole chain, and each keeps the entries
- * whose key it owns.
- */
-export class ShardedStore extends KeyedStore<unknown> {
-  constructor(
-    id: string,
-    private readonly threads: OperatorThreads,
-    private readonly op: number,
-    private readonly store: number,
-  ) {
-    super(id);
-  }
-
-  override get size(): number {
-    return this.stats().reduce((a, s) => a + s.size, 0);
-  }
-
-  override get dirtyCount(): number {
-    return this.stats().reduce((a, s) => a + s.dirty, 0);
-  }
-
-  override get tracksChanges(): boolean {
-    return super.tracksChanges;
-  }
-
-  override set tracksChanges(on: boolean) {
-    super.tracksChanges = on;
-    this.threads.all({ t: "track", op: this.op, on });
-  }
-
-  override checkpoint(full: boolean): StateChunk {
-    const request = (full: boolean) => ({ t: "checkpoint", op: this.op, store: this.store, full }) as const;
-    const chunks = this.threads.all(request(full)) as StateChunk[];
-    // A shard may have to write in full (changes went untracked) while others wrote deltas: then all write in full.
-    if (chunks.some((c) => c.kind === "full") && chunks.some((c) => c.kind === "delta")) {
-      chunks.forEach((c, i) => {
-        if (c.kind === "delta") chunks[i] = this.threads.thread(i).call(request(true)) as StateChunk;
-      });
-    }
-    return joinChunks(chunks);
-  }
-
-  override restore(chunks: readonly StateChunk[]): void {
-    checkChain(this.id, chunks);
-    const shards = this.threads.size;
-    this.threads.all((shard) => ({ t: "restore", op: this.op, store: this.store, chunks, shard, shards }));
-  }
-
-  private stats(): StatReply[] {
-    return this.threads.all({ t: "stat", op: this.op, store: this.store }) as StatReply[];
+    this.shards.close();
   }
 }

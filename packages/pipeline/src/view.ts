@@ -24,6 +24,7 @@ import { readsOf } from "./columns-read.js";
 import { RelationNameError, ViewQueryError } from "./errors.js";
 import type { OperatorThreads } from "./operator-threads.js";
 import { Relation } from "./relation.js";
+import { ShardedJoin } from "./sharded-join.js";
 import { ShardedOperator } from "./sharded-operator.js";
 import type { ViewQuery } from "./spec.js";
 import { viewKey } from "./view-key.js";
@@ -60,7 +61,7 @@ export class ViewRelation extends Relation {
   private readonly rowKey: readonly string[];
   private readonly detach: (() => void)[];
 
-  /** `threads`: where keyed operators run as shards (see `PipelineOptions.shards`); none: all run here. */
+  /** `threads`: where keyed operators (GROUP BY, joins) run as shards (see `PipelineOptions.shards`); none: all run here. */
   constructor(
     name: string,
     readonly query: ViewQuery,
@@ -154,7 +155,7 @@ export class ViewRelation extends Relation {
   /** Stops listening to the inputs and frees operator shards (DROP). */
   close(): void {
     for (const d of this.detach) d();
-    for (const { op } of this.stages) if (op instanceof ShardedOperator) op.close();
+    for (const { op } of this.stages) if (op instanceof ShardedOperator || op instanceof ShardedJoin) op.close();
   }
 
   /**
@@ -202,15 +203,7 @@ export class ViewRelation extends Relation {
       const rightLeaf = this.leaves.length;
       const right = this.compile(query.right, into("right"), ctx);
       if (query.temporal === true) checkAppendOnly(ctx.view, query.left, ctx.lookup);
-      op = join(left, right, {
-        id: `${ctx.view}/${this.stages.length}-join`,
-        kind: query.join,
-        names: query.names,
-        on: query.on,
-        residual: query.residual,
-        temporal: query.temporal === true,
-        table: tableRows(query, ctx.lookup),
-      });
+      op = joinFor(query, left, right, `${ctx.view}/${this.stages.length}-join`, ctx);
       if (op.probesTable) this.probed.add(this.leaves[rightLeaf] as Leaf);
       ctx.joins.push(op);
       this.stages.push({ op, next });
@@ -315,6 +308,42 @@ function checkAppendOnly(view: string, query: ViewQuery, lookup: (relation: stri
         `view "${view}": FOR SYSTEM_TIME AS OF PROCTIME() needs an append-only left side (a source, filtered or projected), not a ${query.kind}`,
       );
   }
+}
+
+/**
+ * The operator of a join: as shards when there are operator threads and the join keeps both
+ * sides itself (one that probes a table's own rows runs here, where the table is).
+ */
+function joinFor(
+  query: Extract<ViewQuery, { kind: "join" }>,
+  left: Schema,
+  right: Schema,
+  id: string,
+  ctx: CompileContext,
+): JoinOperator {
+  const spec = {
+    kind: "join",
+    id,
+    left: columnsOf(left),
+    right: columnsOf(right),
+    join: query.join,
+    names: query.names,
+    on: query.on,
+    residual: query.residual,
+    temporal: query.temporal === true,
+  } as const;
+  const { names, on, residual, temporal } = spec;
+  const local = join(left, right, {
+    id,
+    kind: query.join,
+    names,
+    on,
+    residual,
+    temporal,
+    table: tableRows(query, ctx.lookup),
+  });
+  if (ctx.threads === undefined || local.partitioning === undefined) return local;
+  return new ShardedJoin(ctx.threads, spec);
 }
 
 /** The operator of a step; a GROUP BY with keys runs as shards when there are operator threads. */

@@ -45,6 +45,8 @@ const VIEWS = {
   names_agg: "SELECT name, count(*), sum(n), max(n), min(n), avg(n), count(n) AS non_null FROM items GROUP BY name",
   by_ts: "SELECT ts, id FROM items",
   by_name: "SELECT name, n FROM items",
+  // A join that keeps both sides (not on the primary key): it runs as shards with --shards.
+  pairs: "SELECT a.id, b.id AS other, a.name FROM items a FULL JOIN items b ON a.name = b.name",
 };
 
 function sqlFile(url: string): string {
@@ -200,10 +202,12 @@ describe("jetflow run --until-caught-up --print: the output contract", () => {
     expect(r.stderr).toBe('jetflow: --workers must be a whole number from 0 to 64, got "many"\n');
   });
 
-  it("--shards 3 (each GROUP BY in operator threads) prints what one thread prints; a bad count is a usage error", async () => {
-    const oneThread = await print("names_agg");
-    expect(oneThread.trim().split("\n").length).toBeGreaterThan(2);
-    expect(await print("names_agg", "--shards", "3")).toBe(oneThread);
+  it("--shards 3 (each GROUP BY and join in operator threads) prints what one thread prints; a bad count is a usage error", async () => {
+    for (const view of ["names_agg", "pairs"]) {
+      const oneThread = await print(view);
+      expect(oneThread.trim().split("\n").length).toBeGreaterThan(2);
+      expect({ view, rows: await print(view, "--shards", "3") }).toEqual({ view, rows: oneThread });
+    }
     expect(await print("items", "--shards", "3", "--workers", "1")).toBe(EXPECTED_ITEMS);
     const r = await runCli(["run", file, "--until-caught-up", "--print", "items", "--shards", "65"]);
     expect(r.code).toBe(2);
