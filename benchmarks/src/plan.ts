@@ -202,20 +202,28 @@ export function planFor(mode: Mode): Plan {
       ...baselines(json),
     });
   }
-  // Operator threads (issue 17 item 2): the GROUP BY as shards by group key, one per thread; and
+  // Operator threads (issue 17 item 2): the GROUP BY as shards by group key, one per thread; a join
+  // that keeps both sides (the table with its distinct keys) as shards by join key; and
   // a heavier GROUP BY (min, max, count DISTINCT) without and with 2 shards, reading the stream
   // whole and partitioned (2 reader threads that decode).
   const shardRuns: { shape: Shape; shards: number; partitions?: boolean }[] = [
     { shape: "table", shards: 1 },
     { shape: "table", shards: 2 },
+    { shape: "table-join", shards: 0 },
+    { shape: "table-join", shards: 2 },
     { shape: "table-distinct", shards: 0 },
     { shape: "table-distinct", shards: 2 },
     { shape: "table-distinct", shards: 0, partitions: true },
     { shape: "table-distinct", shards: 2, partitions: true },
   ];
   for (const { shape, shards, partitions } of shardRuns) {
-    const heavy = shape === "table-distinct" ? "-distinct" : "";
-    const view = shape === "table-distinct" ? "group-by with min, max, count(DISTINCT)" : "group-by";
+    const heavy = shape === "table" ? "" : shape.slice("table".length);
+    const view =
+      shape === "table-distinct"
+        ? "group-by with min, max, count(DISTINCT)"
+        : shape === "table-join"
+          ? "join with its distinct keys + group-by"
+          : "group-by";
     const reading = partitions === true ? ", 4 server partitions, --workers 2, decoding in the reader threads" : "";
     scenarios.push({
       kind: "jetflow",

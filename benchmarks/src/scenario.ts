@@ -9,7 +9,12 @@ import type { MemoryPeaks } from "./memory-sampler.js";
  *   keep each group's values), where the aggregate's share of the work is large;
  * - `source-filter`: an append-only source, `WHERE v >= FILTER_MIN_V`, and a group-by view.
  */
-export type Shape = "table" | "table-distinct" | "source-filter";
+/**
+ * What a jetflow scenario's SQL computes over the dataset (`jetflow-sql.ts`): the group-by of a
+ * table, the same with min, max and count(DISTINCT), the group-by of the table joined with its
+ * distinct keys (the same view through a join that keeps both sides), or a filtered source.
+ */
+export type Shape = "table" | "table-distinct" | "table-join" | "source-filter";
 
 /** The sinks of a sink scenario (see {@link Scenario}'s `sink`). */
 export type SinkSet = "none" | "stream" | "stream+kv";

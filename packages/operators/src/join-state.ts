@@ -21,9 +21,17 @@ export const VALUES = 2;
 /**
  * The rows of one join key: the entry itself while there is one distinct row (a table side
  * joined on its primary key: an array, not an object of its own shape per key, which V8
- * iterates slowly and stores large), else the entries by row identity.
+ * iterates slowly and stores large), else the entries by row identity, in a `Map` (an object
+ * with rows deleted from it is a dictionary whose every `for...in` collects and sorts all its
+ * keys: ~5 µs per retraction in a bucket of 10 rows, against ~0.9 with a Map).
  */
-export type Bucket = Entry | Record<string, Entry>;
+export type Bucket = Entry | Map<string, Entry>;
+
+/** A bucket as a checkpoint gives it back (MessagePack returns a Map as an object). */
+export function reviveBucket(value: unknown): Bucket {
+  if (Array.isArray(value) || value instanceof Map) return value as Bucket;
+  return new Map(Object.entries(value as Record<string, Entry>));
+}
 
 /** What the bucket functions need of a join side. */
 export interface StoredSide {
@@ -48,13 +56,20 @@ export function entryOf(reader: PlainRowReader, kept: readonly boolean[], i: num
 export function store(s: StoredSide, key: StoreKey, id: string, sign: number, added: () => Entry): void {
   const bucket = s.store.get(key);
   const entry =
-    bucket === undefined ? undefined : isEntry(bucket) ? (idOf(s, bucket) === id ? bucket : undefined) : bucket[id];
+    bucket === undefined ? undefined : isEntry(bucket) ? (idOf(s, bucket) === id ? bucket : undefined) : bucket.get(id);
   if (sign > 0) {
     if (entry !== undefined) entry[COUNT]++;
     else {
       if (bucket === undefined) s.store.set(key, added());
-      else if (isEntry(bucket)) s.store.set(key, { [idOf(s, bucket)]: bucket, [id]: added() });
-      else bucket[id] = added();
+      else if (isEntry(bucket))
+        s.store.set(
+          key,
+          new Map([
+            [idOf(s, bucket), bucket],
+            [id, added()],
+          ]),
+        );
+      else bucket.set(id, added());
       s.rows++;
     }
     s.store.touch(key);
@@ -71,19 +86,10 @@ export function store(s: StoredSide, key: StoreKey, id: string, sign: number, ad
     s.store.delete(key);
     return;
   }
-  delete bucket[id];
-  let left: Entry | undefined;
-  let more = false;
-  for (const other in bucket) {
-    if (left !== undefined) {
-      more = true;
-      break;
-    }
-    left = bucket[other];
-  }
-  if (left === undefined) s.store.delete(key);
-  else if (more) s.store.touch(key);
-  else s.store.set(key, left);
+  bucket.delete(id);
+  // One row left: the bucket becomes its entry again.
+  if (bucket.size > 1) s.store.touch(key);
+  else s.store.set(key, bucket.values().next().value as Entry);
 }
 
 /** The identity of a stored entry: the same text row-key.ts's `colKeys` gives its row's kept columns. */

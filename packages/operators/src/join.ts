@@ -20,6 +20,7 @@ import {
   entryOf,
   isEntry,
   MATCHES,
+  reviveBucket,
   type StoredSide,
   store,
   VALUES,
@@ -220,7 +221,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     // Keys name the side's columns by their output names.
     const named = new Schema(input.fields.map((_f, c) => schema.fields[offset + c] as (typeof schema.fields)[number]));
     const padded = kind === "full" || kind === name;
-    const store = new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`);
+    const store = new KeyedStore<Bucket, StoreKey>(`${opts.id}/${name}`, undefined, reviveBucket);
     const rowsOfTable = name === "right" && table !== undefined;
     return {
       name,
@@ -268,7 +269,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
 
   const countRows = (s: Side) => {
     s.rows = 0;
-    for (const bucket of s.store.values()) s.rows += isEntry(bucket) ? 1 : Object.keys(bucket).length;
+    for (const bucket of s.store.values()) s.rows += isEntry(bucket) ? 1 : bucket.size;
   };
 
   return {
@@ -317,9 +318,9 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
             candRow.push(i);
             candEntry.push(bucket);
           } else {
-            for (const id in bucket) {
+            for (const e of bucket.values()) {
               candRow.push(i);
-              candEntry.push(bucket[id] as Entry);
+              candEntry.push(e);
             }
           }
         }
@@ -372,7 +373,7 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         const bucket = found[i];
         if (bucket !== undefined) {
           if (isEntry(bucket)) matches = pair(i, bucket, sign);
-          else for (const id in bucket) matches += pair(i, bucket[id] as Entry, sign);
+          else for (const e of bucket.values()) matches += pair(i, e, sign);
         }
         if (s.padded && matches === 0) emit(i, undefined, sign, 1);
         if (reader !== undefined && !hasNull(keyCols, i)) {

@@ -51,6 +51,17 @@ describe("KeyedStore", () => {
     expect(r.dirtyCount).toBe(0);
   });
 
+  it("revives values as the store's reviver rebuilds them (a Map comes back from MessagePack as an object)", () => {
+    const s = new KeyedStore<Map<string, number[]>>("m");
+    s.set("a", new Map([["x,", [1, 2]]]));
+    const chunk = s.checkpoint(true);
+    expect(restored<unknown>("m", [chunk]).get("a")).toEqual({ "x,": [1, 2] });
+    const revive = (v: unknown) => new Map(Object.entries(v as Record<string, number[]>));
+    const back = new KeyedStore<Map<string, number[]>>("m", undefined, revive);
+    back.restore([chunk], (_key, value) => value instanceof Map);
+    expect(back.get("a")).toEqual(new Map([["x,", [1, 2]]]));
+  });
+
   it("writes only changed keys in a delta, with tombstones for deletes", () => {
     const s = new KeyedStore<number>("s");
     for (let i = 0; i < 100; i++) s.set(`k${i}`, i);

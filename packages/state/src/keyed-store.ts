@@ -72,10 +72,13 @@ export class KeyedStore<V, K extends StoreKey = string> {
   /**
    * @param map where the entries live: a `Map` by default; another {@link StoreMap} keeps them in
    *   a layout of its own (a table's rows in columns) while the store tracks changes and checkpoints.
+   * @param revive rebuilds a value read back from a checkpoint: values are written as MessagePack,
+   *   which gives a `Map` with string keys back as a plain object.
    */
   constructor(
     readonly id: string,
     map?: StoreMap<K, V>,
+    private readonly revive?: (value: unknown) => V,
   ) {
     this.map = map ?? new Map<K, V>();
   }
@@ -194,7 +197,7 @@ export class KeyedStore<V, K extends StoreKey = string> {
         for (let j = 0; j < flat.length; ) {
           const key = flat[j + 1] as K;
           if (flat[j] === VALUE) {
-            const value = flat[j + 2] as V;
+            const value = this.revive === undefined ? (flat[j + 2] as V) : this.revive(flat[j + 2]);
             if (keep === undefined || keep(key, value)) map.set(key, value);
             j += 3;
           } else {
