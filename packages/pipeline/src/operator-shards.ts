@@ -108,7 +108,7 @@ export function shardInput(schema: Schema, side: JoinSide | undefined): ShardInp
  * One store of a sharded operator: the union of its shards' stores, under the id the unsharded
  * store has. A checkpoint joins the shards' chunks (a chunk is a run of segments, so joined
  * chunks are one); a restore sends every shard the whole chain, and each keeps the entries whose
- * key it owns.
+ * key it owns. Its entries live in the shards: reading or writing one here throws.
  */
 export class ShardedStore extends KeyedStore<unknown> {
   constructor(
@@ -137,6 +137,42 @@ export class ShardedStore extends KeyedStore<unknown> {
     this.threads.all({ t: "track", op: this.op, on });
   }
 
+  override get(_key: string): never {
+    return this.inShards("get");
+  }
+
+  override has(_key: string): never {
+    return this.inShards("has");
+  }
+
+  override set(_key: string, _value: unknown): never {
+    return this.inShards("set");
+  }
+
+  override delete(_key: string): never {
+    return this.inShards("delete");
+  }
+
+  override clear(): never {
+    return this.inShards("clear");
+  }
+
+  override touch(_key: string): never {
+    return this.inShards("touch");
+  }
+
+  override keys(): never {
+    return this.inShards("keys");
+  }
+
+  override values(): never {
+    return this.inShards("values");
+  }
+
+  override entries(): never {
+    return this.inShards("entries");
+  }
+
   override checkpoint(full: boolean): StateChunk {
     const request = (full: boolean) => ({ t: "checkpoint", op: this.op, store: this.store, full }) as const;
     const chunks = this.threads.all(request(full)) as StateChunk[];
@@ -153,6 +189,10 @@ export class ShardedStore extends KeyedStore<unknown> {
     checkChain(this.id, chunks);
     const shards = this.threads.size;
     this.threads.all((shard) => ({ t: "restore", op: this.op, store: this.store, chunks, shard, shards }));
+  }
+
+  private inShards(method: string): never {
+    throw new TypeError(`store "${this.id}" lives in operator threads: ${method}() reads no entry here`);
   }
 
   private stats(): StatReply[] {

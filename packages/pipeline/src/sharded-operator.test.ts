@@ -336,6 +336,8 @@ describe("keyed operators in operator threads (shards)", () => {
       });
       expect(op.stores.map((s) => s.id)).toEqual(["v", "v:values"]);
       expect(op.stores[0]?.size).toBe(0);
+      // The entries live in the threads: the store here has none to give.
+      expect(() => op.stores[0]?.get("x")).toThrow('store "v" lives in operator threads: get() reads no entry here');
     } finally {
       await threads.close();
     }
