@@ -1,5 +1,5 @@
 import { type ChangeBatch, RETRACT } from "@jetflow/core";
-import { joinChunks, type StateChunk } from "@jetflow/state";
+import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
@@ -7,10 +7,19 @@ import { type AggregateCall, call, col, lit, type NamedExpr } from "./expr/expr.
 import { filter } from "./filter.js";
 import { groupAggregate } from "./group-aggregate.js";
 import { takeChange } from "./columnar/take.js";
-import { shardOfKey } from "./shard-key.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import type { ChangeOperator, OperatorPartitioning } from "./operator.js";
-import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, run, schemaFrom } from "./test-support.js";
+import {
+  changeFrom,
+  checkpointAll,
+  Multiset,
+  reshard,
+  restoreInto,
+  rowsOf,
+  rowText,
+  run,
+  schemaFrom,
+} from "./test-support.js";
 
 const schema = schemaFrom({ g: "varchar", x: "integer", y: "double precision", z: "numeric", b: "bigint" });
 
@@ -274,21 +283,8 @@ describe("groupAggregate", () => {
 
           const first = copies(n);
           const got = changes.slice(0, k).map((c) => step(first, c));
-          // Each store's chunks from every copy, joined: one chunk of the whole store.
-          const joined = first[0]?.stores.map((store, i) =>
-            joinChunks(first.map((op) => (op.stores[i] as typeof store).checkpoint(true))),
-          ) as StateChunk[];
           const second = copies(m);
-          second.forEach((op, s) => {
-            const entryKeys = (op.partitioning as OperatorPartitioning).entryKeys;
-            op.stores.forEach((store, i) => {
-              store.restore(
-                [joined[i] as StateChunk],
-                (key, value) => shardOfKey((entryKeys[i] as (k: unknown, v: unknown) => string)(key, value), m) === s,
-              );
-            });
-            op.restored?.();
-          });
+          reshard(first, second);
           for (const c of changes.slice(k)) got.push(step(second, c));
           expect(got).toEqual(expected);
         },

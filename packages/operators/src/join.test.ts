@@ -1,13 +1,11 @@
 import type { ChangeBatch } from "@jetflow/core";
-import { joinChunks, type StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { takeChange } from "./columnar/take.js";
 import { sqlTypesOf } from "./expr/compile.js";
 import { call, col } from "./expr/expr.js";
 import { type JoinKind, type JoinOperator, type JoinPartitioning, type JoinSide, join } from "./join.js";
-import { shardOfKey } from "./shard-key.js";
-import { changeFrom, Multiset, rowsOf, rowText, schemaFrom } from "./test-support.js";
+import { changeFrom, Multiset, reshard, rowsOf, rowText, schemaFrom } from "./test-support.js";
 
 const L = schemaFrom({ k: "integer", v: "integer" });
 const R = schemaFrom({ k: "bigint", w: "integer" });
@@ -252,21 +250,8 @@ describe("join", () => {
 
           const first = copies(n, kind, residual, textKeys, temporal);
           const got = all.slice(0, k).map((b) => step(first, b.side, b.change));
-          // Each store's chunks from every copy, joined: one chunk of the whole store.
-          const joined = (first[0] as JoinOperator).stores.map((store, i) =>
-            joinChunks(first.map((op) => (op.stores[i] as typeof store).checkpoint(true))),
-          ) as StateChunk[];
           const second = copies(m, kind, residual, textKeys, temporal);
-          second.forEach((op, s) => {
-            const entryKeys = (op.partitioning as JoinPartitioning).entryKeys;
-            op.stores.forEach((store, i) => {
-              store.restore(
-                [joined[i] as StateChunk],
-                (key, value) => shardOfKey((entryKeys[i] as (k: unknown, v: unknown) => string)(key, value), m) === s,
-              );
-            });
-            op.restored?.();
-          });
+          reshard(first, second);
           expect(sizesOf(second)).toEqual(sizesOf(first));
           for (const b of all.slice(k)) got.push(step(second, b.side, b.change));
           expect(got).toEqual(expected);

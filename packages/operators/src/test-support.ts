@@ -2,8 +2,9 @@ import { type ChangeBatch, type ColumnDef, type SqlType, schemaOf } from "@jetfl
 import type { RecordBatch, Schema } from "apache-arrow";
 import { batchOf, toArrow } from "./columnar/col.js";
 import { sqlTypesOf } from "./expr/compile.js";
-import type { ChangeOperator } from "./operator.js";
-import type { StateChunk } from "@jetflow/state";
+import type { ChangeOperator, StatePartitioning } from "./operator.js";
+import { joinChunks, type KeyedStore, type StateChunk, type StoreKey } from "@jetflow/state";
+import { shardOfKey } from "./shard-key.js";
 import { fromPlain, type Plain, plainValues } from "./columnar/plain.js";
 import { fromArrow } from "./columnar/col.js";
 import type { Data } from "apache-arrow";
@@ -100,6 +101,32 @@ export function run(op: ChangeOperator, changes: readonly ChangeBatch[], into = 
 /** One checkpoint of every store of an operator (full or delta). */
 export function checkpointAll(op: ChangeOperator, full: boolean): StateChunk[] {
   return op.stores.map((s) => s.checkpoint(full));
+}
+
+/** What {@link reshard} needs of an operator: its stores, how they split, and its rebuild hook. */
+interface Splittable {
+  readonly stores: readonly KeyedStore<unknown>[];
+  readonly partitioning?: StatePartitioning | undefined;
+  restored?(): void;
+}
+
+/**
+ * Copies of an operator that each held the keys `shardOfKey` gave it, as their stores' chunks
+ * joined into one chunk per store; then those chunks restored into `into`, each copy keeping its
+ * share (as operator threads do with a checkpoint taken with any number of shards).
+ */
+export function reshard(from: readonly Splittable[], into: readonly Splittable[]): void {
+  const joined = (from[0] as Splittable).stores.map((_store, i) =>
+    joinChunks(from.map((op) => (op.stores[i] as KeyedStore<unknown>).checkpoint(true))),
+  );
+  into.forEach((op, s) => {
+    const entryKeys = (op.partitioning as StatePartitioning).entryKeys;
+    op.stores.forEach((store, i) => {
+      const entryKey = entryKeys[i] as (key: StoreKey, value: unknown) => string;
+      store.restore([joined[i] as StateChunk], (key, value) => shardOfKey(entryKey(key, value), into.length) === s);
+    });
+    op.restored?.();
+  });
 }
 
 /** Restores each store of `op` from a chain of checkpoints (full first, then deltas), then calls restored(). */
