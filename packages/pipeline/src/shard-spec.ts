@@ -1,4 +1,4 @@
-import { type ColumnDef, type PackedRecordBatch, sqlField, unpackRecordBatch } from "@jetflow/core";
+import { type ChangeBatch, type ColumnDef, type PackedRecordBatch, sqlField, unpackRecordBatch } from "@jetflow/core";
 import {
   type AggregateCall,
   type ChangeOperator,
@@ -11,7 +11,6 @@ import {
   type NamedExpr,
   type StatePartitioning,
 } from "@jetflow/operators";
-import type { ChangeBatch } from "@jetflow/core";
 import { Schema } from "apache-arrow";
 
 /**
