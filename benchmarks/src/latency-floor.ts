@@ -1,7 +1,7 @@
 import { hostClockMs, streamOf } from "./dataset.js";
-import { GRACE_MS, type LiveScenario } from "./live-run.js";
+import { GRACE_MS, type LiveScenario, latencyResult } from "./live-run.js";
 import { consumeAll } from "./raw-consume.js";
-import { latencyOf, peakRssMiB, type ScenarioResult, throughput } from "./scenario.js";
+import type { ScenarioResult } from "./scenario.js";
 
 /**
  * The latency floor of this machine: what a plain nats.js consumer (`consumeAll`: a callback
@@ -40,18 +40,5 @@ export async function runLatencyFloor(scenario: LiveScenario, url: string, ready
   const problems = (await Promise.race([reading, late])) === "late" ? [`saw ${seen} of ${total} messages`] : [];
   clearTimeout(timer);
   const counted = samples.subarray(0, Math.max(0, Math.min(seen, total) - scenario.warmup));
-  return {
-    ...throughput(
-      scenario.id,
-      scenario.label,
-      "latency",
-      scenario.dataset,
-      seen,
-      bytes,
-      Math.max(1e-3, (lastAt - firstAt) / 1000),
-    ),
-    peakRssMiB: peakRssMiB(),
-    latency: latencyOf(counted),
-    problems,
-  };
+  return latencyResult(scenario, seen, bytes, (lastAt - firstAt) / 1000, counted, problems);
 }

@@ -25,16 +25,21 @@ export function liveResult(
   samples: Float64Array,
   problems: string[],
 ): ScenarioResult {
+  const messages = p.metrics.total("jetflow_messages_in_total");
+  return latencyResult(scenario, messages, p.metrics.total("jetflow_bytes_in_total"), seconds, samples, problems);
+}
+
+/** A live scenario's result from what its reader counted: `messages` and `bytes` in `seconds`, the latency samples. */
+export function latencyResult(
+  scenario: LiveScenario,
+  messages: number,
+  bytes: number,
+  seconds: number,
+  samples: Float64Array,
+  problems: string[],
+): ScenarioResult {
   return {
-    ...throughput(
-      scenario.id,
-      scenario.label,
-      "latency",
-      scenario.dataset,
-      p.metrics.total("jetflow_messages_in_total"),
-      p.metrics.total("jetflow_bytes_in_total"),
-      Math.max(1e-3, seconds),
-    ),
+    ...throughput(scenario.id, scenario.label, "latency", scenario.dataset, messages, bytes, Math.max(1e-3, seconds)),
     peakRssMiB: peakRssMiB(),
     latency: latencyOf(samples),
     problems,
