@@ -1,10 +1,17 @@
-import { type ChangeBatch, columnsOf, packRecordBatch, type SqlType, unpackRecordBatch } from "@jetflow/core";
+import {
+  type ChangeBatch,
+  type ColumnDef,
+  columnsOf,
+  packRecordBatch,
+  type SqlType,
+  unpackRecordBatch,
+} from "@jetflow/core";
 import { concatChanges, type EvalWarnings, type JoinSide, rowsIn, sumWarnings, takeChange } from "@jetflow/operators";
 import { checkChain, joinChunks, KeyedStore, type StateChunk } from "@jetflow/state";
 import type { Schema } from "apache-arrow";
 import type { OperatorThreads } from "./operator-threads.js";
 import type { ProcessReply, ShardRequest, StatReply } from "./shard-protocol.js";
-import type { ShardSpec } from "./shard-spec.js";
+import { type ShardSpec, schemaOfColumns } from "./shard-spec.js";
 
 /** One input of a sharded operator: the schema its rows are split against, and its column types. */
 export interface ShardInput {
@@ -99,9 +106,9 @@ export class OperatorShards {
   }
 }
 
-/** The schema and column types of one input of a sharded operator. */
-export function shardInput(schema: Schema, side: JoinSide | undefined): ShardInput {
-  return { schema, types: columnsOf(schema).map((c) => c.type), side };
+/** One input of a sharded operator, from its spec's columns. */
+export function shardInput(columns: readonly ColumnDef[], side: JoinSide | undefined): ShardInput {
+  return { schema: schemaOfColumns(columns), types: columns.map((c) => c.type), side };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { EvalWarnings, JoinOperator, JoinPartitioning, JoinSide } from "@je
 import type { Schema } from "apache-arrow";
 import { OperatorShards, type ShardedStore, type ShardInput, shardInput } from "./operator-shards.js";
 import type { OperatorThreads } from "./operator-threads.js";
-import { joinOfSpec, type JoinShardSpec, partitioningOf, schemaOfColumns } from "./shard-spec.js";
+import { joinOfSpec, type JoinShardSpec, partitioningOf } from "./shard-spec.js";
 
 /**
  * A join that keeps both sides itself, run as shards, one in each operator thread
@@ -32,8 +32,8 @@ export class ShardedJoin implements JoinOperator {
     this.keyed = partitioningOf(local, spec.id);
     this.schema = local.schema;
     this.inputs = {
-      left: shardInput(schemaOfColumns(spec.left), "left"),
-      right: shardInput(schemaOfColumns(spec.right), "right"),
+      left: shardInput(spec.left, "left"),
+      right: shardInput(spec.right, "right"),
     };
     this.shards = new OperatorShards(threads, spec, this.schema);
     this.stores = this.shards.storesOf(local.stores);

@@ -3,7 +3,7 @@ import type { ChangeOperator, EvalWarnings, OperatorPartitioning } from "@jetflo
 import type { Schema } from "apache-arrow";
 import { OperatorShards, type ShardedStore, type ShardInput, shardInput } from "./operator-shards.js";
 import type { OperatorThreads } from "./operator-threads.js";
-import { type AggregateShardSpec, operatorOfSpec, partitioningOf, schemaOfColumns } from "./shard-spec.js";
+import { type AggregateShardSpec, operatorOfSpec, partitioningOf } from "./shard-spec.js";
 
 /**
  * A keyed operator (a GROUP BY with keys) run as shards, one in each operator thread
@@ -31,7 +31,7 @@ export class ShardedOperator implements ChangeOperator {
     const local = operatorOfSpec(spec);
     this.keyed = partitioningOf(local, spec.id);
     this.schema = local.schema;
-    this.input = shardInput(schemaOfColumns(spec.input), undefined);
+    this.input = shardInput(spec.input, undefined);
     this.shards = new OperatorShards(threads, spec, this.schema);
     this.stores = this.shards.storesOf(local.stores);
   }
