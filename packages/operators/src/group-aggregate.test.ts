@@ -1,5 +1,5 @@
 import { type ChangeBatch, RETRACT } from "@jetflow/core";
-import type { StateChunk } from "@jetflow/state";
+import type { KeyedStore, StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { accumulate, aggSpec, finalizeAcc } from "./aggregates.js";
@@ -366,6 +366,42 @@ describe("groupAggregate", () => {
     expect(view.sorted()).toEqual([rowText({ lo: "1.00", hi: "2" })]);
     op.process(changeFrom(schema, [{ z: "1.00" }, { z: "2" }], [RETRACT, RETRACT]));
     expect(rowsOf(op.process(changeFrom(schema, [{ z: "3" }]))).at(-1)).toEqual({ _op: 1, lo: "3", hi: "3" });
+  });
+
+  it("keeps one multiset per argument: min(x), max(x) and count(DISTINCT x) store each value once", () => {
+    const op = groupAggregate(
+      schema,
+      GROUP_BY,
+      [agg("lo", "min", "x"), agg("hi", "max", "x"), agg("d", "count", "x", true), agg("ds", "sum", "x", true)],
+      { id: "m" },
+    );
+    const values = op.stores[1] as KeyedStore<unknown>;
+    const view = run(op, [
+      changeFrom(schema, [
+        { g: "a", x: 1 },
+        { g: "a", x: 1 },
+        { g: "a", x: 5 },
+        { g: "b", x: 2 },
+      ]),
+      changeFrom(schema, [{ g: "a", x: 1 }], [RETRACT]),
+    ]);
+    expect(view.sorted()).toEqual(
+      [rowText({ g: "a", lo: 1, hi: 5, d: 2n, ds: 6n }), rowText({ g: "b", lo: 2, hi: 2, d: 1n, ds: 2n })].sort(),
+    );
+    expect(values.size).toBe(3); // a:1 (twice, then once), a:5, b:2
+    op.process(changeFrom(schema, [{ g: "a", x: 1 }], [RETRACT]));
+    expect(values.size).toBe(2);
+  });
+
+  it("keeps two multisets of a numeric argument: DISTINCT counts 1.0 and 1.00 once, min shows a text present", () => {
+    const op = groupAggregate(schema, [], [agg("lo", "min", "z"), agg("d", "count", "z", true)], { id: "m" });
+    const view = run(op, [changeFrom(schema, [{ z: "1.0" }, { z: "1.00" }, { z: "2" }])]);
+    expect(view.sorted()).toEqual([rowText({ lo: "1.0", d: 2n })]);
+    expect(rowsOf(op.process(changeFrom(schema, [{ z: "1.0" }], [RETRACT]))).at(-1)).toEqual({
+      _op: 1,
+      lo: "1.00",
+      d: 2n,
+    });
   });
 
   it("uses PostgreSQL result types", () => {

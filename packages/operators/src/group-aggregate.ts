@@ -12,7 +12,7 @@ import {
   type SpecialCounts,
 } from "./aggregates.js";
 import { StringAggLists, stringAggItem, stringAggOrder } from "./aggregates-string.js";
-import { type Comparator, comparatorOf } from "./columnar/compare.js";
+import { AggregateValues } from "./aggregate-values.js";
 import { unsupported } from "./errors.js";
 import { changeContext, compileNode, sqlTypesOf } from "./expr/compile.js";
 import { newWarnings } from "./expr/context.js";
@@ -24,16 +24,8 @@ import type { Col } from "./columnar/col.js";
 import { KeyTable } from "./columnar/key-table.js";
 import { madeCol, rowsIn } from "./columnar/columns-change.js";
 import { type Plain, PlainRowReader, plainValues } from "./columnar/plain.js";
-import { colKeys, keyPart, sameRow } from "./columnar/row-key.js";
-import { SortedList } from "./columnar/sorted-list.js";
+import { colKeys, sameRow } from "./columnar/row-key.js";
 import { shardOfKey } from "./shard-key.js";
-
-/** The order of min/max values: SQL order, equal numerics (1.0, 1.00) told apart by their text. */
-function orderOf(type: SqlType): Comparator {
-  const cmp = comparatorOf(type);
-  if (type.kind !== "numeric") return cmp;
-  return (a, b) => cmp(a, b) || (a === b ? 0 : (a as string) < (b as string) ? -1 : 1);
-}
 
 /** A group's state: row count, group values, one accumulator per aggregate. */
 interface Group {
@@ -50,10 +42,10 @@ interface Group {
  * {@link ChangeOperator.initial} emits it before the first batch.
  *
  * min/max stay correct under retraction: each group keeps a multiset of its values (in a
- * store, with an in-memory ordered index rebuilt by `restored()`). string_agg keeps a multiset of
- * (value, ORDER BY keys) items the same way and concatenates them again when its group changes
- * (aggregates-string.ts). count/sum/avg DISTINCT
- * count a value when its multiplicity goes 0 -> 1 and uncount it on 1 -> 0.
+ * store, with an in-memory ordered index rebuilt by `restored()`), shared by the aggregates of
+ * the same argument (aggregate-values.ts). string_agg keeps a multiset of (value, ORDER BY keys)
+ * items the same way and concatenates them again when its group changes (aggregates-string.ts).
+ * count/sum/avg DISTINCT count a value when its multiplicity goes 0 -> 1 and uncount it on 1 -> 0.
  *
  * State: `${id}` (groups) and `${id}:values` (multisets).
  *
@@ -88,11 +80,11 @@ export function groupAggregate(
   const inputTypes = sqlTypesOf(input);
   const groups = new KeyedStore<Group>(opts.id);
   const multisets = new KeyedStore<MultisetEntry>(`${opts.id}:values`);
-  const orders = specs.map((s, j) =>
-    s.kind === "min" || s.kind === "max" ? orderOf(argNodes[j]?.type as SqlType) : undefined,
+  const values = new AggregateValues(
+    specs,
+    argNodes.map((n) => n?.type),
+    multisets,
   );
-  /** Ordered distinct values per `${j}:${groupKey}`, for min/max: derived from `multisets`. */
-  const indexes = new Map<string, SortedList<Plain>>();
   const texts = new StringAggLists(
     multisets,
     specs.map((s, j) =>
@@ -110,16 +102,6 @@ export function groupAggregate(
   /** The input column of a GROUP BY on one text column (varchar, jsonb), grouped by its bytes; else -1. */
   const textColumn = textGroupColumn(groupBy, input);
 
-  const indexOf = (j: number, groupKey: string): SortedList<Plain> => {
-    const id = `${j}:${groupKey}`;
-    let list = indexes.get(id);
-    if (list === undefined) {
-      list = new SortedList<Plain>(orders[j] as Comparator);
-      indexes.set(id, list);
-    }
-    return list;
-  };
-
   // Called twice per group a batch touches (its old row, its new one): the row is allocated at
   // its final size, values set in place (spread + push grew it to a 17-slot backing store).
   const outputRow = (key: string, group: Group): Plain[] => {
@@ -132,43 +114,15 @@ export function groupAggregate(
       if (spec.kind === "string_agg") {
         const call = spec.call;
         value = texts.text(j, key, call.delimiter ?? null, call.distinct);
-      } else if (spec.kind === "min" || spec.kind === "max") {
-        const list = indexes.get(`${j}:${key}`);
-        value = (spec.kind === "min" ? list?.first() : list?.last()) ?? null;
-      } else value = finalizeAcc(spec, group.a[j], group.n);
+      } else if (spec.kind === "min") value = values.first(values.setOf[j] as number, key);
+      else if (spec.kind === "max") value = values.last(values.setOf[j] as number, key);
+      else value = finalizeAcc(spec, group.a[j], group.n);
       row[g.length + j] = value;
     }
     return row;
   };
 
   const newGroup = (g: Plain[]): Group => ({ n: 0, g, a: specs.map(initialAcc) });
-
-  /** Moves one value in or out of a group's multiset for aggregate j; true when its multiplicity crossed 0. */
-  const moveValue = (j: number, groupKey: string, value: Plain, sign: number, type: SqlType): boolean => {
-    const spec = specs[j] as AggSpec;
-    const ordered = spec.kind === "min" || spec.kind === "max";
-    // DISTINCT counts equal numerics once (1.0 = 1.00); min/max keep each text so the one shown is present.
-    const mkey = `${j}:${groupKey}${keyPart(value, type, !ordered)}`;
-    const entry = multisets.get(mkey);
-    if (entry === undefined) {
-      if (sign < 0) return false; // retraction of a value never counted: ignore rather than go negative
-      multisets.set(mkey, [1, value, groupKey]);
-      if (ordered) indexOf(j, groupKey).insert(value);
-      return true;
-    }
-    entry[0] += sign;
-    if (entry[0] === 0) {
-      multisets.delete(mkey);
-      if (ordered) {
-        const list = indexOf(j, groupKey);
-        list.delete(entry[1]);
-        if (list.size === 0) indexes.delete(`${j}:${groupKey}`);
-      }
-      return true;
-    }
-    multisets.touch(mkey);
-    return false;
-  };
 
   /**
    * The batch's rows by group: each row's first row with the same key (`firstOf`), and the key
@@ -238,13 +192,11 @@ export function groupAggregate(
       return sink.build();
     },
     restored(): void {
-      indexes.clear();
+      values.clear();
       texts.clear();
       for (const [mkey, entry] of multisets.entries()) {
-        const [, value, groupKey] = entry;
         const j = Number(mkey.slice(0, mkey.indexOf(":")));
-        if (orders[j] !== undefined) indexOf(j, groupKey).insert(value);
-        else texts.restore(j, entry);
+        if (!values.restore(j, entry)) texts.restore(j, entry);
       }
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
@@ -283,6 +235,8 @@ export function groupAggregate(
         rowCounts[g] = (rowCounts[g] as number) + (ops !== undefined && ops[i] === RETRACT ? -1 : 1);
       }
       for (let g = 0; g < m; g++) (recs[g] as Group).n += rowCounts[g] as number;
+      /** Per value set, which rows' values crossed multiplicity 0 (each set moves once per batch). */
+      const movedSets: (Uint8Array | undefined)[] = [];
       for (let j = 0; j < specs.length; j++) {
         const spec = specs[j] as AggSpec;
         if (spec.kind === "count_star") continue;
@@ -292,13 +246,13 @@ export function groupAggregate(
           accumulateColumn(spec, j, arg, slot, ops, recs);
           continue;
         }
-        const values = plainValues(arg);
         if (spec.kind === "string_agg") {
+          const items = plainValues(arg);
           const keyNodes = orderNodes[j] as Node[];
           const keyTypes = keyNodes.map((k) => k.type);
           const keyValues = keyNodes.map((k) => plainValues(k.evaluate(ctx)));
           for (let i = 0; i < n; i++) {
-            const v = values[i];
+            const v = items[i];
             if (v === null) continue;
             const keys = keyValues.map((column) => column[i]);
             const item = stringAggItem(v as string, keys, keyTypes, spec.call.distinct);
@@ -306,15 +260,21 @@ export function groupAggregate(
           }
           continue;
         }
+        const column = plainValues(arg);
+        const s = values.setOf[j] as number;
+        // A multiset moves once, with the first aggregate that reads it; its DISTINCT readers count
+        // the values whose multiplicity crossed 0.
+        let crossed: Uint8Array | undefined;
+        if (s >= 0) {
+          crossed = movedSets[s] ?? values.move(s, column, ops, slot, gkeys);
+          movedSets[s] = crossed;
+          if (spec.kind === "min" || spec.kind === "max") continue;
+        }
         for (let i = 0; i < n; i++) {
-          const v = values[i];
-          if (v === null) continue;
+          const v = column[i];
+          if (v === null || (crossed !== undefined && crossed[i] === 0)) continue;
           const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
           const group = recs[slot[i] as number] as Group;
-          if (spec.multiset) {
-            const crossed = moveValue(j, gkeys[slot[i] as number] as string, v, sign, arg.type);
-            if (!crossed || !spec.call.distinct || spec.kind === "min" || spec.kind === "max") continue;
-          }
           group.a[j] = accumulate(spec, group.a[j], v, sign);
         }
       }

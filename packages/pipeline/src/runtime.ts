@@ -20,9 +20,10 @@ import { tickViews } from "./view.js";
  * row stores that row's entry itself, and entries carry their row identity. 5: an INNER or LEFT
  * join (temporal or not) on a table's primary key keeps no table side (it probes the table's own
  * rows), and join entries carry no row identity. 6: a view with a key (an aggregate's group
- * columns) stores its rows by that key, not by their whole content.
+ * columns) stores its rows by that key, not by their whole content. 7: the aggregates of one
+ * argument share one multiset of its values (min(v), max(v), count(DISTINCT v): one entry per value).
  */
-const STATE_FORMAT = "6";
+const STATE_FORMAT = "7";
 /** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
 /** How often a stop tries its last checkpoint when a write fails for a passing reason. */
