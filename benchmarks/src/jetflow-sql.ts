@@ -64,7 +64,10 @@ export function scenarioSql(url: string, dataset: DatasetSpec, shape: Shape, lat
               `CREATE MATERIALIZED VIEW ${VIEW} AS SELECT t.k, count(*) AS count, sum(t.v) AS sum ` +
               "FROM t JOIN keys ON t.k = keys.k GROUP BY t.k"
             : `CREATE MATERIALIZED VIEW ${VIEW} AS SELECT k, count(*) AS count, sum(v) AS sum` +
-              `${shape === "table-distinct" ? ", min(v) AS low, max(v) AS high, count(DISTINCT v) AS values" : ""} FROM t GROUP BY k`,
+              `${shape === "table-distinct" ? ", min(v) AS low, max(v) AS high, count(DISTINCT v) AS values" : ""} FROM t GROUP BY k` +
+              (shape === "table-top"
+                ? ";\nCREATE MATERIALIZED VIEW top AS SELECT id, k, v FROM t ORDER BY v DESC LIMIT 10"
+                : ""),
         ]
       : [
           `CREATE SOURCE t (id bigint, ${COLUMNS}) ${ingest}`,

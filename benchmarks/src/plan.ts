@@ -203,7 +203,8 @@ export function planFor(mode: Mode): Plan {
     });
   }
   // Operator threads (issue 17 item 2): the GROUP BY as shards by group key, one per thread; a join
-  // that keeps both sides (the table with its distinct keys) as shards by join key; and
+  // that keeps both sides (the table with its distinct keys) as shards by join key; a top-N as
+  // shards by row (each shard's first 10 merged on the main thread); and
   // a heavier GROUP BY (min, max, count DISTINCT) without and with 2 shards, reading the stream
   // whole and partitioned (2 reader threads that decode).
   const shardRuns: { shape: Shape; shards: number; partitions?: boolean }[] = [
@@ -211,6 +212,8 @@ export function planFor(mode: Mode): Plan {
     { shape: "table", shards: 2 },
     { shape: "table-join", shards: 0 },
     { shape: "table-join", shards: 2 },
+    { shape: "table-top", shards: 0 },
+    { shape: "table-top", shards: 2 },
     { shape: "table-distinct", shards: 0 },
     { shape: "table-distinct", shards: 2 },
     { shape: "table-distinct", shards: 0, partitions: true },
@@ -223,7 +226,9 @@ export function planFor(mode: Mode): Plan {
         ? "group-by with min, max, count(DISTINCT)"
         : shape === "table-join"
           ? "join with its distinct keys + group-by"
-          : "group-by";
+          : shape === "table-top"
+            ? "group-by + top 10 by v"
+            : "group-by";
     const reading = partitions === true ? ", 4 server partitions, --workers 2, decoding in the reader threads" : "";
     scenarios.push({
       kind: "jetflow",

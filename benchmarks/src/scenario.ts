@@ -12,9 +12,10 @@ import type { MemoryPeaks } from "./memory-sampler.js";
 /**
  * What a jetflow scenario's SQL computes over the dataset (`jetflow-sql.ts`): the group-by of a
  * table, the same with min, max and count(DISTINCT), the group-by of the table joined with its
- * distinct keys (the same view through a join that keeps both sides), or a filtered source.
+ * distinct keys (the same view through a join that keeps both sides), the group-by and a top-10 of
+ * the table by `v` (the group-by is the view checked), or a filtered source.
  */
-export type Shape = "table" | "table-distinct" | "table-join" | "source-filter";
+export type Shape = "table" | "table-distinct" | "table-join" | "table-top" | "source-filter";
 
 /** The sinks of a sink scenario (see {@link Scenario}'s `sink`). */
 export type SinkSet = "none" | "stream" | "stream+kv";

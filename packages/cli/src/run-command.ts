@@ -43,11 +43,12 @@ Options:
                           Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it
                           (JETFLOW_DECODE_IN=reader|main fixes where threaded inputs decode).
                           Not with --group (a member reads on its own thread)
-  --shards N              threads that run each GROUP BY's aggregate and each join that keeps
-                          both sides as N shards, each holding the keys that hash to it (the
-                          views, lookups, changes and checkpoints are the same; state restores
-                          into any other N); 0 (the default) runs every operator on the main
-                          thread. JETFLOW_SHARDS overrides it. Not with --group
+  --shards N              threads that run each GROUP BY's aggregate, each join that keeps
+                          both sides and each top-N as N shards, each holding the keys (a
+                          top-N: the rows) that hash to it (the views, lookups, changes and
+                          checkpoints are the same; state restores into any other N); 0 (the
+                          default) runs every operator on the main thread. JETFLOW_SHARDS
+                          overrides it. Not with --group
   --group NAME            run as one member of group NAME: every process started with the same
                           SQL file and group shares the pipeline's partitions (nats-server 2.11+;
                           needs --state-bucket; --print reads the whole relation from the group;

@@ -24,7 +24,7 @@ export { project } from "./project.js";
 export { groupAggregate } from "./group-aggregate.js";
 export { shardOfKey } from "./shard-key.js";
 export { tumble } from "./tumble.js";
-export type { OrderKey } from "./top-n.js";
+export type { OrderKey, TopNOperator } from "./top-n.js";
 export { topN } from "./top-n.js";
 export { MaterializedView } from "./materialized-view.js";
 export type { JoinKind, JoinOperator, JoinOptions, JoinPartitioning, JoinSide } from "./join.js";

@@ -3,7 +3,20 @@ import type { StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { col } from "./expr/expr.js";
-import { changeFrom, checkpointAll, Multiset, restoreInto, rowsOf, rowText, schemaFrom } from "./test-support.js";
+import {
+  changeFrom,
+  checkpointAll,
+  Multiset,
+  reshard,
+  restoreInto,
+  rowsOf,
+  rowText,
+  schemaFrom,
+} from "./test-support.js";
+import { takeChange } from "./columnar/take.js";
+import { concatChanges } from "./columnar/concat.js";
+import { sqlTypesOf } from "./expr/compile.js";
+import type { TopNOperator } from "./top-n.js";
 import { type OrderKey, topN } from "./top-n.js";
 
 const schema = schemaFrom({ id: "integer", score: "integer" });
@@ -100,6 +113,78 @@ describe("topN", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("runs as shards: N copies keeping offset + limit rows, merged by one top-N, emit per batch what one top-N does", () => {
+    const types = sqlTypesOf(schema);
+    // Ordered by score alone: ties are broken by row identity, in the copies as in the merge.
+    const byScore: OrderKey[] = [{ expr: col("score"), desc: false, nullsFirst: true }];
+    const sharded = (n: number, limit: number, offset: number) => ({
+      copies: Array.from({ length: n }, () => topN(schema, byScore, offset + limit, 0, { id: "top" })),
+      merge: topN(schema, byScore, limit, offset, { id: "merge" }),
+    });
+    /** Each copy fed its rows, the merge fed their changes joined into one: the merge's output. */
+    const feed = ({ copies, merge }: { copies: TopNOperator[]; merge: TopNOperator }, c: ChangeBatch) => {
+      const shardOf = (copies[0] as TopNOperator).partitioning.shardsOf(c, copies.length);
+      const outs: ChangeBatch[] = [];
+      copies.forEach((copy, s) => {
+        const idx = Int32Array.from(shardOf.keys()).filter((i) => shardOf[i] === s);
+        const out = idx.length === 0 ? undefined : copy.process(takeChange(c, schema, types, idx));
+        if (out !== undefined) outs.push(out);
+      });
+      return outs.length === 0 ? undefined : merge.process(concatChanges(outs, schema, types));
+    };
+    fc.assert(
+      fc.property(
+        stepsArb,
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.nat(),
+        (steps, n, m, limit, offset, cut) => {
+          const { changes } = changesOf(steps);
+          const one = topN(schema, byScore, limit, offset, { id: "top" });
+          const expected = new Multiset();
+          const got = new Multiset();
+          let shards = sharded(n, limit, offset);
+          const k = cut % (changes.length + 1);
+          changes.forEach((c, i) => {
+            if (i === k) {
+              // The copies' state restored into m copies; the merge rebuilt from their windows.
+              const next = sharded(m, limit, offset);
+              reshard(shards.copies, next.copies);
+              for (const copy of next.copies) {
+                const window = copy.window();
+                if (window !== undefined) next.merge.process(window);
+              }
+              shards = next;
+            }
+            expected.apply(one.process(c));
+            got.apply(feed(shards, c));
+            expect(got.sorted()).toEqual(expected.sorted());
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("gives its window as rows, each as often as it is in it", () => {
+    const op = topN(schema, ORDER, 2, 1, { id: "t" });
+    op.process(
+      changeFrom(schema, [
+        { id: 1, score: 5 },
+        { id: 2, score: 5 },
+        { id: 2, score: 5 },
+        { id: 3, score: 1 },
+      ]),
+    );
+    expect(rowsOf(op.window())).toEqual([
+      { _op: 1, id: 2, score: 5 },
+      { _op: 1, id: 2, score: 5 },
+    ]);
+    expect(topN(schema, ORDER, 2, 0, { id: "e" }).window()).toBeUndefined();
   });
 
   it("emits nothing for changes outside the window", () => {

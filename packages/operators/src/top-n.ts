@@ -7,11 +7,12 @@ import { newWarnings } from "./expr/context.js";
 import type { Expr } from "./expr/expr.js";
 import { plainColumns } from "./columnar/plain.js";
 import { RowSink } from "./columnar/row-sink.js";
-import type { ChangeOperator } from "./operator.js";
+import type { ChangeOperator, OperatorPartitioning } from "./operator.js";
 import { type Plain, plainValues } from "./columnar/plain.js";
 import { rowKeys } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
 import { rowsIn } from "./columnar/columns-change.js";
+import { shardOfKey } from "./shard-key.js";
 
 /** A distinct input row: multiplicity, values, sort-key values. */
 type Entry = [count: number, row: Plain[], sort: Plain[]];
@@ -20,6 +21,21 @@ type Entry = [count: number, row: Plain[], sort: Plain[]];
 interface Ranked {
   readonly sort: Plain[];
   readonly key: string;
+}
+
+/**
+ * A top-N: its rows split by row identity ({@link OperatorPartitioning}), and its window as rows.
+ *
+ * Split in two phases: N copies of `topN(input, orderBy, offset + limit, 0)`, each fed the rows
+ * it owns, and one `topN(input, orderBy, limit, offset)` fed their changes emit what one
+ * `topN(input, orderBy, limit, offset)` does: a row in the window ranks within its own copy's
+ * first `offset + limit`, ties are broken by the same row identity everywhere, so the merge holds
+ * every row the window can take.
+ */
+export interface TopNOperator extends ChangeOperator {
+  readonly partitioning: OperatorPartitioning;
+  /** The rows in the window now, as inserts (each as many times as it is in it); undefined when empty. */
+  window(): ChangeBatch | undefined;
 }
 
 export interface OrderKey {
@@ -35,7 +51,8 @@ export interface OrderKey {
  * Per batch it costs O(batch * log(state)) plus O(offset + limit) to diff the window.
  *
  * State: one KeyedStore (`opts.id`) from row key to [count, row, sort values]; the ordered
- * index is rebuilt by `restored()`.
+ * index is rebuilt by `restored()`. It splits by row key: see {@link TopNOperator} for running
+ * it as shards.
  *
  * @example
  * ```ts
@@ -48,7 +65,7 @@ export function topN(
   limit: number,
   offset: number,
   opts: { id: string },
-): ChangeOperator {
+): TopNOperator {
   if (!Number.isSafeInteger(limit) || limit < 0)
     throw new InvalidOptionError("limit", `LIMIT must be a whole number >= 0, got ${limit}`);
   if (!Number.isSafeInteger(offset) || offset < 0) {
@@ -80,7 +97,7 @@ export function topN(
   const index = new SortedList<Ranked>(compare);
 
   /** The window's rows: key -> multiplicity within [offset, offset + limit). */
-  const window = (): Map<string, number> => {
+  const windowCounts = (): Map<string, number> => {
     const out = new Map<string, number>();
     let rank = 0;
     const end = offset + limit;
@@ -95,10 +112,34 @@ export function topN(
     return out;
   };
 
+  /** Every row's identity: its whole content. */
+  const keysOf = (change: ChangeBatch, n: number) => {
+    const columns = plainColumns(change, types);
+    return { columns, keys: rowKeys(columns, types, n, false) };
+  };
+
   return {
     schema: input,
     stores: [store as KeyedStore<unknown>],
     warnings,
+    partitioning: {
+      shardsOf(change: ChangeBatch, shards: number): Int32Array {
+        const n = rowsIn(change);
+        const { keys } = keysOf(change, n);
+        const out = new Int32Array(n);
+        for (let i = 0; i < n; i++) out[i] = shardOfKey(keys[i] as string, shards);
+        return out;
+      },
+      entryKeys: [(key) => key as string],
+    },
+    window(): ChangeBatch | undefined {
+      const sink = new RowSink(input, types);
+      for (const [key, times] of windowCounts()) {
+        const row = (store.get(key) as Entry)[1];
+        for (let k = 0; k < times; k++) sink.push(row, 1);
+      }
+      return sink.build();
+    },
     restored(): void {
       index.clear();
       for (const [key, entry] of store.entries()) index.insert({ sort: entry[2], key });
@@ -108,9 +149,8 @@ export function topN(
       if (n === 0 || limit === 0) return undefined;
       const ctx = changeContext(change, types, warnings);
       const sortValues = nodes.map((node) => plainValues(node.evaluate(ctx)));
-      const columns = plainColumns(change, types);
-      const keys = rowKeys(columns, types, n, false);
-      const before = window();
+      const { columns, keys } = keysOf(change, n);
+      const before = windowCounts();
       const gone = new Map<string, Plain[]>(); // rows that left the state this batch, to retract from the output
       for (let i = 0; i < n; i++) {
         const key = keys[i] as string;
@@ -131,7 +171,7 @@ export function topN(
           gone.set(key, entry[1]);
         } else store.touch(key);
       }
-      const after = window();
+      const after = windowCounts();
       const sink = new RowSink(input, types);
       const rowOf = (key: string): Plain[] => (store.get(key)?.[1] ?? gone.get(key)) as Plain[];
       for (const [key, was] of before) {

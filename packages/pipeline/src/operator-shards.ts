@@ -80,10 +80,26 @@ export class OperatorShards {
       const seen = this.threads.thread(s).post(request, [packed.bytes, packed.nodes.buffer as ArrayBuffer]);
       posted.push({ thread: s, seen });
     }
-    const replies = this.threads.collect(posted) as ProcessReply[];
+    return this.joined(
+      this.threads.collect(posted) as ProcessReply[],
+      posted.map((p) => p.thread),
+    );
+  }
+
+  /** Asks every shard for rows of this operator (a request answered by a `ProcessReply`): their rows joined. */
+  gather(request: (op: number) => ShardRequest): ChangeBatch | undefined {
+    const replies = this.threads.all(request(this.op)) as ProcessReply[];
+    return this.joined(
+      replies,
+      replies.map((_reply, thread) => thread),
+    );
+  }
+
+  /** The rows of replies from `threads` as one change; each thread's warnings kept. */
+  private joined(replies: readonly ProcessReply[], threads: readonly number[]): ChangeBatch | undefined {
     const outs: ChangeBatch[] = [];
     replies.forEach((reply, k) => {
-      this.shardWarnings[(posted[k] as { thread: number }).thread] = reply.warnings;
+      this.shardWarnings[threads[k] as number] = reply.warnings;
       if (reply.packed !== undefined)
         outs.push({ batch: unpackRecordBatch(this.schema, reply.packed), ops: reply.ops });
     });

@@ -76,10 +76,10 @@ export interface PipelineOptions {
    */
   readonly decodeIn?: DecodeIn;
   /**
-   * Operator threads: a keyed operator (a GROUP BY's aggregate, a join that keeps both sides) runs
-   * as `shards` shards, one per thread, each holding the keys that hash to it; each batch is split
-   * by key, the shards
-   * work in parallel, and their changes are joined into the view's (a view, `changes$`, lookups
+   * Operator threads: a keyed operator (a GROUP BY's aggregate, a join that keeps both sides, a
+   * top-N) runs as `shards` shards, one per thread, each holding the keys (a top-N: the rows) that
+   * hash to it; each batch is split by key, the shards work in parallel, and their changes are
+   * joined into the view's (a top-N's merged by a top-N of their windows; a view, `changes$`, lookups
    * and checkpoints see no difference; state restores into any other number of shards). 0 runs
    * every operator on this thread. The environment variable `JETFLOW_SHARDS` overrides it.
    * @default 0

@@ -22,6 +22,8 @@ export type ShardRequest =
     }
   | { readonly t: "emitOnly"; readonly op: number; readonly columns: readonly string[] | undefined }
   | { readonly t: "sizes"; readonly op: number }
+  /** A top-N shard's window, as a `ProcessReply`. */
+  | { readonly t: "window"; readonly op: number }
   | { readonly t: "checkpoint"; readonly op: number; readonly store: number; readonly full: boolean }
   | { readonly t: "stat"; readonly op: number; readonly store: number }
   | { readonly t: "track"; readonly op: number; readonly on: boolean }

@@ -9,7 +9,10 @@ import {
   type JoinSide,
   join,
   type NamedExpr,
+  type OrderKey,
   type StatePartitioning,
+  type TopNOperator,
+  topN,
 } from "@jetflow/operators";
 import { Schema } from "apache-arrow";
 
@@ -23,7 +26,7 @@ import { Schema } from "apache-arrow";
  * const spec: ShardSpec = { kind: "aggregate", id: "v/1-aggregate", input: columnsOf(schema), groupBy, aggregates };
  * ```
  */
-export type ShardSpec = AggregateShardSpec | JoinShardSpec;
+export type ShardSpec = AggregateShardSpec | JoinShardSpec | TopNShardSpec;
 
 /** A GROUP BY with keys. */
 export interface AggregateShardSpec {
@@ -48,6 +51,18 @@ export interface JoinShardSpec {
   readonly temporal: boolean;
 }
 
+/**
+ * A shard of a top-N (see `TopNOperator`): it keeps the first `keep` rows (the view's offset +
+ * limit) of the rows it owns; the main thread merges the shards' windows.
+ */
+export interface TopNShardSpec {
+  readonly kind: "topN";
+  readonly id: string;
+  readonly input: readonly ColumnDef[];
+  readonly orderBy: readonly OrderKey[];
+  readonly keep: number;
+}
+
 /** A schema of columns, field by field (not schemaOf: an operator's input may repeat a name a join produced). */
 export function schemaOfColumns(columns: readonly ColumnDef[]): Schema {
   return new Schema(columns.map((c) => sqlField(c.name, c.type)));
@@ -64,12 +79,17 @@ export function joinOfSpec(spec: JoinShardSpec): JoinOperator {
   return join(schemaOfColumns(spec.left), schemaOfColumns(spec.right), { id, kind, names, on, residual, temporal });
 }
 
+/** The top-N shard a spec describes. */
+export function topNOfSpec(spec: TopNShardSpec): TopNOperator {
+  return topN(schemaOfColumns(spec.input), spec.orderBy, spec.keep, 0, { id: spec.id });
+}
+
 /**
  * A shard as its operator thread runs it: the operator a spec describes, fed packed batches of its
  * input (a join's: of one side).
  */
 export interface Shard {
-  readonly op: ChangeOperator | JoinOperator;
+  readonly op: ChangeOperator | JoinOperator | TopNOperator;
   readonly partitioning: StatePartitioning;
   /** Unpacks a batch of input `side` (an aggregate's: undefined) and applies it. */
   process(side: JoinSide | undefined, packed: PackedRecordBatch, ops: Int8Array | undefined): ChangeBatch | undefined;
@@ -77,8 +97,8 @@ export interface Shard {
 
 /** The shard a spec describes. */
 export function shardOfSpec(spec: ShardSpec): Shard {
-  if (spec.kind === "aggregate") {
-    const op = operatorOfSpec(spec);
+  if (spec.kind === "aggregate" || spec.kind === "topN") {
+    const op = spec.kind === "aggregate" ? operatorOfSpec(spec) : topNOfSpec(spec);
     const input = schemaOfColumns(spec.input);
     return {
       op,

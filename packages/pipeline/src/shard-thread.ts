@@ -5,9 +5,9 @@
  * Loaded from the built module (`dist/shard-thread.js`).
  */
 import { type MessagePort, workerData } from "node:worker_threads";
-import { messageOf, packRecordBatch } from "@jetflow/core";
-import { type JoinOperator, rowsIn, shardOfKey } from "@jetflow/operators";
-import type { ShardReply, ShardRequest } from "./shard-protocol.js";
+import { type ChangeBatch, messageOf, packRecordBatch } from "@jetflow/core";
+import { type EvalWarnings, type JoinOperator, rowsIn, shardOfKey } from "@jetflow/operators";
+import type { ProcessReply, ShardReply, ShardRequest } from "./shard-protocol.js";
 import { type Shard, shardOfSpec } from "./shard-spec.js";
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
@@ -28,14 +28,12 @@ function handle(request: ShardRequest): { ok: unknown; transfer?: ArrayBuffer[] 
     }
     case "process": {
       const shard = shardOf(request.op);
-      const out = shard.process(request.side, request.packed, request.ops);
-      const warnings = shard.op.warnings;
-      if (out === undefined || rowsIn(out) === 0) return { ok: { packed: undefined, ops: undefined, warnings } };
-      const packed = packRecordBatch(out.batch);
-      return {
-        ok: { packed, ops: out.ops, warnings },
-        transfer: [packed.bytes, packed.nodes.buffer as ArrayBuffer],
-      };
+      return processReply(shard.process(request.side, request.packed, request.ops), shard.op.warnings);
+    }
+    case "window": {
+      const op = shardOf(request.op).op;
+      if (!("window" in op)) throw new Error(`operator thread: operator ${request.op} is not a top-N`);
+      return processReply(op.window(), op.warnings);
     }
     case "emitOnly":
       joinOf(request.op).emitOnly(request.columns);
@@ -72,6 +70,16 @@ function handle(request: ShardRequest): { ok: unknown; transfer?: ArrayBuffer[] 
       shards.delete(request.op);
       return { ok: null };
   }
+}
+
+/** A reply of rows: packed and transferred (none: nothing changed), with the shard's warnings so far. */
+function processReply(
+  out: ChangeBatch | undefined,
+  warnings: EvalWarnings | undefined,
+): { ok: ProcessReply; transfer?: ArrayBuffer[] } {
+  if (out === undefined || rowsIn(out) === 0) return { ok: { packed: undefined, ops: undefined, warnings } };
+  const packed = packRecordBatch(out.batch);
+  return { ok: { packed, ops: out.ops, warnings }, transfer: [packed.bytes, packed.nodes.buffer as ArrayBuffer] };
 }
 
 function joinOf(op: number): JoinOperator {

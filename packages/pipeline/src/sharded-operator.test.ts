@@ -44,6 +44,27 @@ const BY_SIZE: ViewQuery = {
   aggregates: [{ name: "regions", fn: "count", arg: undefined, distinct: false }],
 };
 
+/** SELECT * FROM orders ORDER BY amount DESC LIMIT 7 OFFSET 3: ties (amounts 0..9) broken by row identity. */
+const TOP_ORDERS: ViewQuery = {
+  kind: "topN",
+  input: { kind: "scan", relation: "orders" },
+  orderBy: [{ expr: col("amount"), desc: true, nullsFirst: false }],
+  limit: 7,
+  offset: 3,
+};
+
+/** The 4 regions with the most orders: a top-N on the sharded view. */
+const TOP_REGIONS: ViewQuery = {
+  kind: "topN",
+  input: { kind: "scan", relation: "by_region" },
+  orderBy: [
+    { expr: col("n"), desc: true, nullsFirst: false },
+    { expr: col("region"), desc: false, nullsFirst: false },
+  ],
+  limit: 4,
+  offset: 0,
+};
+
 const LABELS = { region: "varchar", label: "varchar", cap: "int" };
 const ORDERS_SCAN: ViewQuery = { kind: "scan", relation: "orders" };
 const LABELS_SCAN: ViewQuery = { kind: "scan", relation: "labels" };
@@ -121,7 +142,9 @@ describe("keyed operators in operator threads (shards)", () => {
       .source("events", jsonTable(server.url, "SH", "sh.x", COLUMNS))
       .materializedView("by_region", BY_REGION)
       .materializedView("by_size", BY_SIZE)
-      .materializedView("inverse", INVERSE);
+      .materializedView("inverse", INVERSE)
+      .materializedView("top_orders", TOP_ORDERS)
+      .materializedView("top_regions", TOP_REGIONS);
     await p.start();
     await p.caughtUp();
     return p;
@@ -132,7 +155,11 @@ describe("keyed operators in operator threads (shards)", () => {
     const state = path.join(dir, "state");
 
     const one = await run(0);
-    const expected = { byRegion: sorted(one.view("by_region").rows()), bySize: sorted(one.view("by_size").rows()) };
+    const expected = {
+      byRegion: sorted(one.view("by_region").rows()),
+      bySize: sorted(one.view("by_size").rows()),
+      tops: [sorted(one.view("top_orders").rows()), sorted(one.view("top_regions").rows())],
+    };
     const inverse = sorted(one.view("inverse").rows());
     await one.stop();
     expect(expected.byRegion).toHaveLength(150);
@@ -143,7 +170,9 @@ describe("keyed operators in operator threads (shards)", () => {
       .source("events", jsonTable(server.url, "SH", "sh.x", COLUMNS))
       .materializedView("by_region", BY_REGION)
       .materializedView("by_size", BY_SIZE)
-      .materializedView("inverse", INVERSE);
+      .materializedView("inverse", INVERSE)
+      .materializedView("top_orders", TOP_ORDERS)
+      .materializedView("top_regions", TOP_REGIONS);
     const seen = new Map<string, number>();
     await three.start();
     three.relation("by_region").changes$.subscribe((c: ChangeBatch) => {
@@ -157,6 +186,8 @@ describe("keyed operators in operator threads (shards)", () => {
     expect(sorted(three.view("by_region").rows())).toEqual(expected.byRegion);
     expect(sorted(three.view("by_size").rows())).toEqual(expected.bySize);
     expect(sorted(three.view("inverse").rows())).toEqual(inverse);
+    expect([sorted(three.view("top_orders").rows()), sorted(three.view("top_regions").rows())]).toEqual(expected.tops);
+    expect(expected.tops.map((rows) => rows.length)).toEqual([7, 4]);
     // One warning per message with amount 0 (every tenth), however the shards split them.
     expect(three.metrics.total("jetflow_expression_nulls_total")).toBe(200);
     const north = await three.relation("by_region").lookupByKey({ region: "r7" });
@@ -184,6 +215,7 @@ describe("keyed operators in operator threads (shards)", () => {
     const want = {
       byRegion: sorted(reference.view("by_region").rows()),
       bySize: sorted(reference.view("by_size").rows()),
+      tops: [sorted(reference.view("top_orders").rows()), sorted(reference.view("top_regions").rows())],
     };
     await reference.stop();
 
@@ -192,6 +224,9 @@ describe("keyed operators in operator threads (shards)", () => {
       const p = await run(shards, state);
       expect({ shards, byRegion: sorted(p.view("by_region").rows()) }).toEqual({ shards, byRegion: want.byRegion });
       expect(sorted(p.view("by_size").rows())).toEqual(want.bySize);
+      // The merge of each top-N is rebuilt from its restored shards' windows.
+      const tops = [sorted(p.view("top_orders").rows()), sorted(p.view("top_regions").rows())];
+      expect({ shards, tops }).toEqual({ shards, tops: want.tops });
       await p.stop();
     }
   });

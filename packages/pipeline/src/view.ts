@@ -26,6 +26,7 @@ import type { OperatorThreads } from "./operator-threads.js";
 import { Relation } from "./relation.js";
 import { ShardedJoin } from "./sharded-join.js";
 import { ShardedOperator } from "./sharded-operator.js";
+import { ShardedTopN } from "./sharded-top-n.js";
 import type { ViewQuery } from "./spec.js";
 import { viewKey } from "./view-key.js";
 
@@ -155,7 +156,9 @@ export class ViewRelation extends Relation {
   /** Stops listening to the inputs and frees operator shards (DROP). */
   close(): void {
     for (const d of this.detach) d();
-    for (const { op } of this.stages) if (op instanceof ShardedOperator || op instanceof ShardedJoin) op.close();
+    for (const { op } of this.stages) {
+      if (op instanceof ShardedOperator || op instanceof ShardedJoin || op instanceof ShardedTopN) op.close();
+    }
   }
 
   /**
@@ -346,7 +349,7 @@ function joinFor(
   return new ShardedJoin(ctx.threads, spec);
 }
 
-/** The operator of a step; a GROUP BY with keys runs as shards when there are operator threads. */
+/** The operator of a step; a GROUP BY with keys and a top-N run as shards when there are operator threads. */
 function operatorFor(
   query: Exclude<ViewQuery, { kind: "scan" | "join" | "union" }>,
   schema: Schema,
@@ -362,6 +365,10 @@ function operatorFor(
       aggregates: query.aggregates,
     } as const;
     return new ShardedOperator(threads, spec);
+  }
+  if (threads !== undefined && query.kind === "topN") {
+    const { orderBy, limit, offset } = query;
+    return new ShardedTopN(threads, { id, input: columnsOf(schema), orderBy, limit, offset });
   }
   switch (query.kind) {
     case "filter":
