@@ -1,5 +1,5 @@
 import { type ChangeBatch, RETRACT } from "@jetflow/core";
-import type { StateChunk } from "@jetflow/state";
+import type { KeyedStore, StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { col } from "./expr/expr.js";
@@ -167,6 +167,78 @@ describe("topN", () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it("keyed by a unique column: replaces a key's row whatever the order of its retraction and insert, alone or as shards", () => {
+    const types = sqlTypesOf(schema);
+    // Per step, ids set to a score or deleted (null); each batch's rows are shuffled by `seed`.
+    const updatesArb = fc.array(
+      fc.tuple(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.option(fc.integer({ min: 0, max: 6 }), { nil: null }))),
+        fc.nat(),
+      ),
+      { minLength: 1, maxLength: 12 },
+    );
+    fc.assert(
+      fc.property(
+        updatesArb,
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 1, max: 3 }),
+        (steps, limit, offset, n) => {
+          const one = topN(schema, ORDER, limit, offset, { id: "top", key: [0] });
+          const copies = Array.from({ length: n }, () =>
+            topN(schema, ORDER, offset + limit, 0, { id: "top", key: [0] }),
+          );
+          const merge = topN(schema, ORDER, limit, offset, { id: "merge", key: [0] });
+          const alone = new Multiset();
+          const sharded = new Multiset();
+          const present = new Map<number, number>();
+          for (const [updates, seed] of steps) {
+            const rows: Row[] = [];
+            const ops: number[] = [];
+            const seen = new Set<number>();
+            for (const [id, score] of updates) {
+              if (seen.has(id)) continue; // one update per key and batch
+              seen.add(id);
+              const old = present.get(id);
+              if (old !== undefined) {
+                rows.push({ id, score: old });
+                ops.push(RETRACT);
+                present.delete(id);
+              }
+              if (score !== null) {
+                rows.push({ id, score });
+                ops.push(1);
+                present.set(id, score);
+              }
+            }
+            // Shuffled: an update's insert may come before its retraction.
+            const order = rows.map((_r, i) => i).sort((x, y) => ((x * 7 + seed) % 11) - ((y * 7 + seed) % 11) || x - y);
+            const c = changeFrom(
+              schema,
+              order.map((i) => rows[i] as Row),
+              order.map((i) => ops[i] as number),
+            );
+            alone.apply(one.process(c));
+            const shardOf = (copies[0] as TopNOperator).partitioning.shardsOf(c, n);
+            const outs: ChangeBatch[] = [];
+            copies.forEach((copy, s) => {
+              const idx = Int32Array.from(shardOf.keys()).filter((i) => shardOf[i] === s);
+              const out = idx.length === 0 ? undefined : copy.process(takeChange(c, schema, types, idx));
+              if (out !== undefined) outs.push(out);
+            });
+            if (outs.length > 0) sharded.apply(merge.process(concatChanges(outs, schema, types)));
+            const now = [...present].map(([id, score]) => ({ id, score }));
+            expect(alone.sorted()).toEqual(reference(now, limit, offset));
+            expect(sharded.sorted()).toEqual(alone.sorted());
+            // One entry per key present.
+            expect((one.stores[0] as KeyedStore<unknown>).size).toBe(limit === 0 ? 0 : present.size); // LIMIT 0 keeps nothing
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -1,4 +1,4 @@
-import { type ChangeBatch, InvalidOptionError, RETRACT } from "@jetflow/core";
+import { type ChangeBatch, InvalidOptionError, RETRACT, type SqlType } from "@jetflow/core";
 import { KeyedStore } from "@jetflow/state";
 import type { Schema } from "apache-arrow";
 import { type Comparator, comparatorOf } from "./columnar/compare.js";
@@ -50,6 +50,11 @@ export interface OrderKey {
  * deterministic). All input rows stay in state, so a retraction pulls the next row back in.
  * Per batch it costs O(batch * log(state)) plus O(offset + limit) to diff the window.
  *
+ * A row is identified by its whole content (rows are counted), or, given `opts.key`, by those
+ * columns alone: for an input whose rows are unique by them (a table's primary key), which is
+ * cheaper (one short key per row) and lets a row whose values change be replaced. A keyed top-N
+ * applies a batch's retractions before its inserts, so a key's update may come in either order.
+ *
  * State: one KeyedStore (`opts.id`) from row key to [count, row, sort values]; the ordered
  * index is rebuilt by `restored()`. It splits by row key: see {@link TopNOperator} for running
  * it as shards.
@@ -64,7 +69,7 @@ export function topN(
   orderBy: readonly OrderKey[],
   limit: number,
   offset: number,
-  opts: { id: string },
+  opts: { readonly id: string; readonly key?: readonly number[] },
 ): TopNOperator {
   if (!Number.isSafeInteger(limit) || limit < 0)
     throw new InvalidOptionError("limit", `LIMIT must be a whole number >= 0, got ${limit}`);
@@ -112,10 +117,14 @@ export function topN(
     return out;
   };
 
-  /** Every row's identity: its whole content. */
+  const identity = opts.key;
+  const keyTypes = identity?.map((c) => types[c] as SqlType);
+  /** Every row's identity: its key columns, or its whole content. */
   const keysOf = (change: ChangeBatch, n: number) => {
     const columns = plainColumns(change, types);
-    return { columns, keys: rowKeys(columns, types, n, false) };
+    if (identity === undefined) return { columns, keys: rowKeys(columns, types, n, false) };
+    const keyColumns = identity.map((c) => columns[c] as Plain[]);
+    return { columns, keys: rowKeys(keyColumns, keyTypes as SqlType[], n, true) };
   };
 
   return {
@@ -152,9 +161,12 @@ export function topN(
       const { columns, keys } = keysOf(change, n);
       const before = windowCounts();
       const gone = new Map<string, Plain[]>(); // rows that left the state this batch, to retract from the output
-      for (let i = 0; i < n; i++) {
+      const ops = change.ops;
+      const order = identity === undefined || ops === undefined ? undefined : retractionsFirst(ops);
+      for (let r = 0; r < n; r++) {
+        const i = order === undefined ? r : (order[r] as number);
         const key = keys[i] as string;
-        const sign = change.ops !== undefined && change.ops[i] === RETRACT ? -1 : 1;
+        const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
         const entry = store.get(key);
         if (entry === undefined) {
           if (sign < 0) continue;
@@ -173,16 +185,28 @@ export function topN(
       }
       const after = windowCounts();
       const sink = new RowSink(input, types);
-      const rowOf = (key: string): Plain[] => (store.get(key)?.[1] ?? gone.get(key)) as Plain[];
-      for (const [key, was] of before) {
-        const extra = was - (after.get(key) ?? 0);
-        for (let k = 0; k < extra; k++) sink.push(rowOf(key), RETRACT);
+      // A key that left and came back in this batch was replaced: its old row goes, its new one comes.
+      const replaced = (k: string): boolean => identity !== undefined && gone.has(k) && store.has(k);
+      for (const [k, was] of before) {
+        const extra = replaced(k) ? was : was - (after.get(k) ?? 0);
+        const row = (gone.get(k) ?? (store.get(k) as Entry)[1]) as Plain[];
+        for (let c = 0; c < extra; c++) sink.push(row, RETRACT);
       }
-      for (const [key, now] of after) {
-        const extra = now - (before.get(key) ?? 0);
-        for (let k = 0; k < extra; k++) sink.push(rowOf(key), 1);
+      for (const [k, now] of after) {
+        const extra = replaced(k) ? now : now - (before.get(k) ?? 0);
+        const row = (store.get(k) as Entry)[1];
+        for (let c = 0; c < extra; c++) sink.push(row, 1);
       }
       return sink.build();
     },
   };
+}
+
+/** A batch's row numbers, its retractions first, each part in order. */
+function retractionsFirst(ops: Int8Array): Int32Array {
+  const order = new Int32Array(ops.length);
+  let at = 0;
+  for (let i = 0; i < ops.length; i++) if (ops[i] === RETRACT) order[at++] = i;
+  for (let i = 0; i < ops.length; i++) if (ops[i] !== RETRACT) order[at++] = i;
+  return order;
 }

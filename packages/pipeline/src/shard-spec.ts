@@ -61,6 +61,8 @@ export interface TopNShardSpec {
   readonly input: readonly ColumnDef[];
   readonly orderBy: readonly OrderKey[];
   readonly keep: number;
+  /** The input columns that identify a row (topN's `key`); undefined: its whole content. */
+  readonly key: readonly number[] | undefined;
 }
 
 /** A schema of columns, field by field (not schemaOf: an operator's input may repeat a name a join produced). */
@@ -81,7 +83,8 @@ export function joinOfSpec(spec: JoinShardSpec): JoinOperator {
 
 /** The top-N shard a spec describes. */
 export function topNOfSpec(spec: TopNShardSpec): TopNOperator {
-  return topN(schemaOfColumns(spec.input), spec.orderBy, spec.keep, 0, { id: spec.id });
+  const { id, key } = spec;
+  return topN(schemaOfColumns(spec.input), spec.orderBy, spec.keep, 0, { id, ...(key === undefined ? {} : { key }) });
 }
 
 /**

@@ -53,6 +53,9 @@ const TOP_ORDERS: ViewQuery = {
   offset: 3,
 };
 
+/** SELECT * FROM events ORDER BY amount LIMIT 6 OFFSET 1: a source's rows have no key, so they are counted by content. */
+const TOP_EVENTS: ViewQuery = { ...TOP_ORDERS, input: { kind: "scan", relation: "events" }, limit: 6, offset: 1 };
+
 /** The 4 regions with the most orders: a top-N on the sharded view. */
 const TOP_REGIONS: ViewQuery = {
   kind: "topN",
@@ -144,7 +147,8 @@ describe("keyed operators in operator threads (shards)", () => {
       .materializedView("by_size", BY_SIZE)
       .materializedView("inverse", INVERSE)
       .materializedView("top_orders", TOP_ORDERS)
-      .materializedView("top_regions", TOP_REGIONS);
+      .materializedView("top_regions", TOP_REGIONS)
+      .materializedView("top_events", TOP_EVENTS);
     await p.start();
     await p.caughtUp();
     return p;
@@ -158,7 +162,11 @@ describe("keyed operators in operator threads (shards)", () => {
     const expected = {
       byRegion: sorted(one.view("by_region").rows()),
       bySize: sorted(one.view("by_size").rows()),
-      tops: [sorted(one.view("top_orders").rows()), sorted(one.view("top_regions").rows())],
+      tops: [
+        sorted(one.view("top_orders").rows()),
+        sorted(one.view("top_regions").rows()),
+        sorted(one.view("top_events").rows()),
+      ],
     };
     const inverse = sorted(one.view("inverse").rows());
     await one.stop();
@@ -172,7 +180,8 @@ describe("keyed operators in operator threads (shards)", () => {
       .materializedView("by_size", BY_SIZE)
       .materializedView("inverse", INVERSE)
       .materializedView("top_orders", TOP_ORDERS)
-      .materializedView("top_regions", TOP_REGIONS);
+      .materializedView("top_regions", TOP_REGIONS)
+      .materializedView("top_events", TOP_EVENTS);
     const seen = new Map<string, number>();
     await three.start();
     three.relation("by_region").changes$.subscribe((c: ChangeBatch) => {
@@ -186,8 +195,12 @@ describe("keyed operators in operator threads (shards)", () => {
     expect(sorted(three.view("by_region").rows())).toEqual(expected.byRegion);
     expect(sorted(three.view("by_size").rows())).toEqual(expected.bySize);
     expect(sorted(three.view("inverse").rows())).toEqual(inverse);
-    expect([sorted(three.view("top_orders").rows()), sorted(three.view("top_regions").rows())]).toEqual(expected.tops);
-    expect(expected.tops.map((rows) => rows.length)).toEqual([7, 4]);
+    expect([
+      sorted(three.view("top_orders").rows()),
+      sorted(three.view("top_regions").rows()),
+      sorted(three.view("top_events").rows()),
+    ]).toEqual(expected.tops);
+    expect(expected.tops.map((rows) => rows.length)).toEqual([7, 4, 6]);
     // One warning per message with amount 0 (every tenth), however the shards split them.
     expect(three.metrics.total("jetflow_expression_nulls_total")).toBe(200);
     const north = await three.relation("by_region").lookupByKey({ region: "r7" });
@@ -215,7 +228,11 @@ describe("keyed operators in operator threads (shards)", () => {
     const want = {
       byRegion: sorted(reference.view("by_region").rows()),
       bySize: sorted(reference.view("by_size").rows()),
-      tops: [sorted(reference.view("top_orders").rows()), sorted(reference.view("top_regions").rows())],
+      tops: [
+        sorted(reference.view("top_orders").rows()),
+        sorted(reference.view("top_regions").rows()),
+        sorted(reference.view("top_events").rows()),
+      ],
     };
     await reference.stop();
 
@@ -225,7 +242,11 @@ describe("keyed operators in operator threads (shards)", () => {
       expect({ shards, byRegion: sorted(p.view("by_region").rows()) }).toEqual({ shards, byRegion: want.byRegion });
       expect(sorted(p.view("by_size").rows())).toEqual(want.bySize);
       // The merge of each top-N is rebuilt from its restored shards' windows.
-      const tops = [sorted(p.view("top_orders").rows()), sorted(p.view("top_regions").rows())];
+      const tops = [
+        sorted(p.view("top_orders").rows()),
+        sorted(p.view("top_regions").rows()),
+        sorted(p.view("top_events").rows()),
+      ];
       expect({ shards, tops }).toEqual({ shards, tops: want.tops });
       await p.stop();
     }

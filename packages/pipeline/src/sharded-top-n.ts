@@ -13,6 +13,8 @@ export interface TopNQuery {
   readonly orderBy: readonly OrderKey[];
   readonly limit: number;
   readonly offset: number;
+  /** The input columns that identify a row (topN's `key`); undefined: its whole content. */
+  readonly key: readonly number[] | undefined;
 }
 
 /**
@@ -48,6 +50,7 @@ export class ShardedTopN implements ChangeOperator {
       input: query.input,
       orderBy: query.orderBy,
       keep: query.offset + query.limit,
+      key: query.key,
     };
     const local = topNOfSpec(spec);
     this.keyed = partitioningOf(local, spec.id);
@@ -81,8 +84,11 @@ export class ShardedTopN implements ChangeOperator {
   }
 
   private newMerge(): TopNOperator {
-    const { id, input, orderBy, limit, offset } = this.query;
-    const merge = topN(schemaOfColumns(input), orderBy, limit, offset, { id: `${id}:merge` });
+    const { id, input, orderBy, limit, offset, key } = this.query;
+    const merge = topN(schemaOfColumns(input), orderBy, limit, offset, {
+      id: `${id}:merge`,
+      ...(key === undefined ? {} : { key }),
+    });
     // Derived from the shards, never checkpointed: nothing to remember for a delta.
     for (const store of merge.stores) store.tracksChanges = false;
     return merge;

@@ -68,10 +68,24 @@ describe("viewKey", () => {
     expect(viewKey(computed, keyOf)).toEqual([]);
   });
 
-  it("is empty for rows without a key: a source or a table without a primary key, a join, top-N", () => {
+  it("is empty for rows without a key: a source or a table without a primary key, a join", () => {
     expect(viewKey(scan, keyOf)).toEqual([]);
     expect(viewKey({ kind: "project", input: scan, columns: [{ name: "a", expr: col("a") }] }, keyOf)).toEqual([]);
-    const top: ViewQuery = { kind: "topN", input: scanOf("orders"), orderBy: [], limit: 3, offset: 0 };
-    expect(viewKey(top, keyOf)).toEqual([]);
+    const join: ViewQuery = {
+      kind: "join",
+      join: "inner",
+      left: scanOf("orders"),
+      right: scanOf("pair"),
+      names: ["id", "a", "b"],
+      on: [{ left: col("id"), right: col("a") }],
+    };
+    expect(viewKey(join, keyOf)).toEqual([]);
+  });
+
+  it("is a top-N's input's key: its rows are some of its input's", () => {
+    const top = (input: ViewQuery): ViewQuery => ({ kind: "topN", input, orderBy: [], limit: 3, offset: 0 });
+    expect(viewKey(top(scanOf("orders")), keyOf)).toEqual(["id"]);
+    expect(viewKey(top(byRegion), keyOf)).toEqual(["region"]);
+    expect(viewKey(top(scan), keyOf)).toEqual([]);
   });
 });

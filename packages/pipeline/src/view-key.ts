@@ -7,8 +7,9 @@ export type RelationKeys = (relation: string) => readonly string[];
  * The output columns that identify a row of a view, or `[]` when its rows have no key: an
  * aggregate's group columns, or the key of the relation it scans (a table's primary key, a
  * view's key), carried through filters (WHERE, HAVING, temporal filters) and through projections
- * that keep every one of them as a plain column (renamed or not). A global aggregate (no GROUP
- * BY) has one row and an empty key; joins, unions, windows and top-N have none.
+ * that keep every one of them as a plain column (renamed or not), and through a top-N (its rows are
+ * some of its input's). A global aggregate (no GROUP BY) has one row and an empty key; joins,
+ * unions and windows have none.
  *
  * @example
  * ```ts
@@ -24,6 +25,7 @@ export function viewKey(query: ViewQuery, keys: RelationKeys): readonly string[]
       return query.groupBy.map((g) => g.name);
     case "filter":
     case "temporalFilter":
+    case "topN":
       return viewKey(query.input, keys);
     case "project": {
       const below = viewKey(query.input, keys);

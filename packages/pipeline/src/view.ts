@@ -236,7 +236,7 @@ export class ViewRelation extends Relation {
         },
         ctx,
       );
-      op = operatorFor(query, below, `${ctx.view}/${this.stages.length}-${query.kind}`, ctx.threads);
+      op = operatorFor(query, below, `${ctx.view}/${this.stages.length}-${query.kind}`, ctx);
       this.stages.push({ op, next });
       schema = op.schema;
     }
@@ -354,8 +354,9 @@ function operatorFor(
   query: Exclude<ViewQuery, { kind: "scan" | "join" | "union" }>,
   schema: Schema,
   id: string,
-  threads: OperatorThreads | undefined,
+  ctx: CompileContext,
 ): ChangeOperator {
+  const threads = ctx.threads;
   if (threads !== undefined && query.kind === "aggregate" && query.groupBy.length > 0) {
     const spec = {
       kind: "aggregate",
@@ -366,9 +367,14 @@ function operatorFor(
     } as const;
     return new ShardedOperator(threads, spec);
   }
-  if (threads !== undefined && query.kind === "topN") {
+  if (query.kind === "topN") {
+    // Rows unique by the input's key are identified by it (see topN's `key`), else by their content.
+    const names = viewKey(query.input, (relation) => ctx.lookup(relation)?.key ?? []);
+    const key = names.length === 0 ? undefined : names.map((n) => schema.fields.findIndex((f) => f.name === n));
     const { orderBy, limit, offset } = query;
-    return new ShardedTopN(threads, { id, input: columnsOf(schema), orderBy, limit, offset });
+    if (threads !== undefined)
+      return new ShardedTopN(threads, { id, input: columnsOf(schema), orderBy, limit, offset, key });
+    return topN(schema, orderBy, limit, offset, { id, ...(key === undefined ? {} : { key }) });
   }
   switch (query.kind) {
     case "filter":
@@ -383,8 +389,6 @@ function operatorFor(
       return hop(schema, query.timeColumn, query.slideUs, query.sizeUs);
     case "temporalFilter":
       return temporalFilter(schema, query.timeColumn, query.windowUs, { id, inclusive: query.inclusive });
-    case "topN":
-      return topN(schema, query.orderBy, query.limit, query.offset, { id });
   }
 }
 
