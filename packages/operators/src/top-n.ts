@@ -11,7 +11,7 @@ import type { ChangeOperator, OperatorPartitioning } from "./operator.js";
 import { type Plain, plainValues } from "./columnar/plain.js";
 import { rowKeys } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
-import { rowsIn } from "./columnar/columns-change.js";
+import { columnOf, rowsIn } from "./columnar/columns-change.js";
 import { shardOfKey } from "./shard-key.js";
 
 /** A distinct input row: multiplicity, values, sort-key values. */
@@ -119,12 +119,15 @@ export function topN(
 
   const identity = opts.key;
   const keyTypes = identity?.map((c) => types[c] as SqlType);
-  /** Every row's identity: its key columns, or its whole content. */
-  const keysOf = (change: ChangeBatch, n: number) => {
-    const columns = plainColumns(change, types);
-    if (identity === undefined) return { columns, keys: rowKeys(columns, types, n, false) };
-    const keyColumns = identity.map((c) => columns[c] as Plain[]);
-    return { columns, keys: rowKeys(keyColumns, keyTypes as SqlType[], n, true) };
+  /** Every row's identity, from its columns: its key columns, or its whole content. */
+  const keysOf = (columns: readonly (readonly Plain[])[], n: number): string[] => {
+    if (identity === undefined) return rowKeys(columns, types, n, false);
+    return rowKeys(
+      identity.map((c) => columns[c] as Plain[]),
+      keyTypes as SqlType[],
+      n,
+      true,
+    );
   };
 
   return {
@@ -134,7 +137,11 @@ export function topN(
     partitioning: {
       shardsOf(change: ChangeBatch, shards: number): Int32Array {
         const n = rowsIn(change);
-        const { keys } = keysOf(change, n);
+        // Only the columns the identity reads.
+        const read = types.map((t, c) =>
+          identity === undefined || identity.includes(c) ? plainValues(columnOf(change, c, t)) : [],
+        );
+        const keys = keysOf(read, n);
         const out = new Int32Array(n);
         for (let i = 0; i < n; i++) out[i] = shardOfKey(keys[i] as string, shards);
         return out;
@@ -158,7 +165,8 @@ export function topN(
       if (n === 0 || limit === 0) return undefined;
       const ctx = changeContext(change, types, warnings);
       const sortValues = nodes.map((node) => plainValues(node.evaluate(ctx)));
-      const { columns, keys } = keysOf(change, n);
+      const columns = plainColumns(change, types);
+      const keys = keysOf(columns, n);
       const before = windowCounts();
       const gone = new Map<string, Plain[]>(); // rows that left the state this batch, to retract from the output
       const ops = change.ops;
