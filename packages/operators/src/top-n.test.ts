@@ -2,7 +2,7 @@ import { type ChangeBatch, RETRACT } from "@jetflow/core";
 import type { KeyedStore, StateChunk } from "@jetflow/state";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { col } from "./expr/expr.js";
+import { col, lit } from "./expr/expr.js";
 import {
   changeFrom,
   checkpointAll,
@@ -236,6 +236,36 @@ describe("topN", () => {
             // One entry per key present.
             expect((one.stores[0] as KeyedStore<unknown>).size).toBe(limit === 0 ? 0 : present.size); // LIMIT 0 keeps nothing
           }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("orders by one number key as by the generic comparison: NULLs, NaN, infinities, -0, ASC and DESC", () => {
+    const doubles = schemaFrom({ id: "integer", x: "double precision" });
+    const value = fc.oneof(
+      fc.constantFrom(null, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0),
+      fc.integer({ min: -3, max: 3 }).map((v) => v / 2),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), value), { maxLength: 25 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 8 }),
+        (rows, desc, nullsFirst, limit) => {
+          const key: OrderKey = { expr: col("x"), desc, nullsFirst };
+          const fast = topN(doubles, [key], limit, 1, { id: "f" });
+          // A second key that never differs: the generic comparison, the same order.
+          const generic = topN(doubles, [key, { expr: lit(1), desc: false, nullsFirst: false }], limit, 1, { id: "g" });
+          const change = changeFrom(
+            doubles,
+            rows.map(([id, x]) => ({ id, x })),
+          );
+          expect(rowsOf(fast.process(change)).map(rowText).sort()).toEqual(
+            rowsOf(generic.process(change)).map(rowText).sort(),
+          );
         },
       ),
       { numRuns: 300 },

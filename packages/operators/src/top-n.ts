@@ -17,10 +17,17 @@ import { shardOfKey } from "./shard-key.js";
 /** A distinct input row: multiplicity, values, sort-key values. */
 type Entry = [count: number, row: Plain[], sort: Plain[]];
 
-/** What the ordered index holds: the sort values, the row key as the tie-breaker. */
+/**
+ * What the ordered index holds: the sort values, the row key as the tie-breaker. Ordered by one
+ * key of a number type (the common `ORDER BY score DESC`), it also holds that key's place as two
+ * numbers compared without the generic path: its class (`c`: NULLs first, NaN first in DESC,
+ * numbers, NaN last in ASC, NULLs last) and, for a number, its value (`v`, negated in DESC).
+ */
 interface Ranked {
   readonly sort: Plain[];
   readonly key: string;
+  readonly c: number;
+  readonly v: number;
 }
 
 /**
@@ -82,7 +89,20 @@ export function topN(
   const store = new KeyedStore<Entry>(opts.id);
   const warnings = newWarnings();
 
-  const compare = (a: Ranked, b: Ranked): number => {
+  const byNumber =
+    orderBy.length === 1 &&
+    ["smallint", "integer", "real", "double precision"].includes((nodes[0] as { type: SqlType }).type.kind);
+  const rankedOf = (sort: Plain[], key: string): Ranked => {
+    if (!byNumber) return { sort, key, c: 0, v: 0 };
+    const x = sort[0] as number | null;
+    const o = orderBy[0] as OrderKey;
+    if (x === null) return { sort, key, c: o.nullsFirst ? 0 : 4, v: 0 };
+    if (Number.isNaN(x)) return { sort, key, c: o.desc ? 1 : 3, v: 0 };
+    return { sort, key, c: 2, v: o.desc ? -x : x };
+  };
+  const compareNumbers = (a: Ranked, b: Ranked): number =>
+    a.c - b.c || (a.v < b.v ? -1 : a.v > b.v ? 1 : 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  const compareValues = (a: Ranked, b: Ranked): number => {
     for (let k = 0; k < orderBy.length; k++) {
       const o = orderBy[k] as OrderKey;
       const x = a.sort[k];
@@ -99,7 +119,7 @@ export function topN(
     }
     return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
   };
-  const index = new SortedList<Ranked>(compare);
+  const index = new SortedList<Ranked>(byNumber ? compareNumbers : compareValues);
 
   /** The window's rows: key -> multiplicity within [offset, offset + limit). */
   const windowCounts = (): Map<string, number> => {
@@ -158,7 +178,7 @@ export function topN(
     },
     restored(): void {
       index.clear();
-      for (const [key, entry] of store.entries()) index.insert({ sort: entry[2], key });
+      for (const [key, entry] of store.entries()) index.insert(rankedOf(entry[2], key));
     },
     process(change: ChangeBatch): ChangeBatch | undefined {
       const n = rowsIn(change);
@@ -181,13 +201,13 @@ export function topN(
           const row = columns.map((c) => c[i]);
           const sort = sortValues.map((c) => c[i]);
           store.set(key, [1, row, sort]);
-          index.insert({ sort, key });
+          index.insert(rankedOf(sort, key));
           continue;
         }
         entry[0] += sign;
         if (entry[0] === 0) {
           store.delete(key);
-          index.delete({ sort: entry[2], key });
+          index.delete(rankedOf(entry[2], key));
           gone.set(key, entry[1]);
         } else store.touch(key);
       }
