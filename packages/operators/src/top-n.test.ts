@@ -79,6 +79,19 @@ function changesOf(steps: { inserts: Row[]; retracts: number[] }[]): { changes: 
   return { changes, nets };
 }
 
+/** Each copy fed the rows it owns, the merge fed their changes joined into one: the merge's output. */
+function feedShards({ copies, merge }: { copies: TopNOperator[]; merge: TopNOperator }, c: ChangeBatch) {
+  const types = sqlTypesOf(schema);
+  const shardOf = (copies[0] as TopNOperator).partitioning.shardsOf(c, copies.length);
+  const outs: ChangeBatch[] = [];
+  copies.forEach((copy, s) => {
+    const idx = Int32Array.from(shardOf.keys()).filter((i) => shardOf[i] === s);
+    const out = idx.length === 0 ? undefined : copy.process(takeChange(c, schema, types, idx));
+    if (out !== undefined) outs.push(out);
+  });
+  return outs.length === 0 ? undefined : merge.process(concatChanges(outs, schema, types));
+}
+
 describe("topN", () => {
   it("holds exactly the rows ranked [offset, offset + limit) after every batch, retractions pulling rows back in", () => {
     fc.assert(
@@ -116,24 +129,12 @@ describe("topN", () => {
   });
 
   it("runs as shards: N copies keeping offset + limit rows, merged by one top-N, emit per batch what one top-N does", () => {
-    const types = sqlTypesOf(schema);
     // Ordered by score alone: ties are broken by row identity, in the copies as in the merge.
     const byScore: OrderKey[] = [{ expr: col("score"), desc: false, nullsFirst: true }];
     const sharded = (n: number, limit: number, offset: number) => ({
       copies: Array.from({ length: n }, () => topN(schema, byScore, offset + limit, 0, { id: "top" })),
       merge: topN(schema, byScore, limit, offset, { id: "merge" }),
     });
-    /** Each copy fed its rows, the merge fed their changes joined into one: the merge's output. */
-    const feed = ({ copies, merge }: { copies: TopNOperator[]; merge: TopNOperator }, c: ChangeBatch) => {
-      const shardOf = (copies[0] as TopNOperator).partitioning.shardsOf(c, copies.length);
-      const outs: ChangeBatch[] = [];
-      copies.forEach((copy, s) => {
-        const idx = Int32Array.from(shardOf.keys()).filter((i) => shardOf[i] === s);
-        const out = idx.length === 0 ? undefined : copy.process(takeChange(c, schema, types, idx));
-        if (out !== undefined) outs.push(out);
-      });
-      return outs.length === 0 ? undefined : merge.process(concatChanges(outs, schema, types));
-    };
     fc.assert(
       fc.property(
         stepsArb,
@@ -161,7 +162,7 @@ describe("topN", () => {
               shards = next;
             }
             expected.apply(one.process(c));
-            got.apply(feed(shards, c));
+            got.apply(feedShards(shards, c));
             expect(got.sorted()).toEqual(expected.sorted());
           });
         },
@@ -171,7 +172,6 @@ describe("topN", () => {
   });
 
   it("keyed by a unique column: replaces a key's row whatever the order of its retraction and insert, alone or as shards", () => {
-    const types = sqlTypesOf(schema);
     // Per step, ids set to a score or deleted (null); each batch's rows are shuffled by `seed`.
     const updatesArb = fc.array(
       fc.tuple(
@@ -222,14 +222,7 @@ describe("topN", () => {
               order.map((i) => ops[i] as number),
             );
             alone.apply(one.process(c));
-            const shardOf = (copies[0] as TopNOperator).partitioning.shardsOf(c, n);
-            const outs: ChangeBatch[] = [];
-            copies.forEach((copy, s) => {
-              const idx = Int32Array.from(shardOf.keys()).filter((i) => shardOf[i] === s);
-              const out = idx.length === 0 ? undefined : copy.process(takeChange(c, schema, types, idx));
-              if (out !== undefined) outs.push(out);
-            });
-            if (outs.length > 0) sharded.apply(merge.process(concatChanges(outs, schema, types)));
+            sharded.apply(feedShards({ copies, merge }, c));
             const now = [...present].map(([id, score]) => ({ id, score }));
             expect(alone.sorted()).toEqual(reference(now, limit, offset));
             expect(sharded.sorted()).toEqual(alone.sorted());

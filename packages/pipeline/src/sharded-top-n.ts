@@ -6,16 +6,8 @@ import { OperatorShards, type ShardedStore, type ShardInput, shardInput } from "
 import type { OperatorThreads } from "./operator-threads.js";
 import { partitioningOf, schemaOfColumns, type TopNShardSpec, topNOfSpec } from "./shard-spec.js";
 
-/** What a view's `ORDER BY ... LIMIT ... OFFSET ...` step is. */
-export interface TopNQuery {
-  readonly id: string;
-  readonly input: readonly ColumnDef[];
-  readonly orderBy: readonly OrderKey[];
-  readonly limit: number;
-  readonly offset: number;
-  /** The input columns that identify a row (topN's `key`); undefined: its whole content. */
-  readonly key: readonly number[] | undefined;
-}
+/** What a view's `ORDER BY ... LIMIT ... OFFSET ...` step is: its shards' spec, with the view's window. */
+export type TopNQuery = Omit<TopNShardSpec, "kind" | "keep"> & { readonly limit: number; readonly offset: number };
 
 /**
  * A top-N run as shards, in two phases (see `TopNOperator`): each operator thread keeps the rows
