@@ -23,6 +23,8 @@ interface ValueSet {
   readonly normalize: boolean;
   /** The order of its in-memory index, when a min or max reads it. */
   readonly order: Comparator | undefined;
+  /** Values are JS numbers (real, double precision), keyed by their bits ({@link floatKey}). */
+  readonly floats: boolean;
 }
 
 /**
@@ -68,7 +70,8 @@ export class AggregateValues {
       if (s === undefined) {
         s = this.sets.length;
         byArgument.set(id, s);
-        this.sets.push({ leader: j, type, normalize, order: undefined });
+        const floats = type.kind === "real" || type.kind === "double precision";
+        this.sets.push({ leader: j, type, normalize, order: undefined, floats });
         ordered.push(false);
       }
       if (isOrder) ordered[s] = true;
@@ -107,7 +110,7 @@ export class AggregateValues {
         prefix = `${set.leader}:${groupKey}`;
         prefixes[g] = prefix;
       }
-      const mkey = prefix + keyPart(value, set.type, set.normalize);
+      const mkey = prefix + (set.floats ? floatKey(value as number) : keyPart(value, set.type, set.normalize));
       const entry = this.store.get(mkey);
       const retract = ops !== undefined && ops[i] === RETRACT;
       if (entry === undefined) {
@@ -181,4 +184,25 @@ export class AggregateValues {
     }
     return list;
   }
+}
+
+const FLOAT = new Float64Array(1);
+const WORDS = new Uint32Array(FLOAT.buffer);
+
+/**
+ * A float's multiset key: its 64 bits as 5 UTF-16 code units of 13 bits (a number's decimal text
+ * costs a dtoa per row; 13-bit units stay below the surrogates, so the key survives a checkpoint's
+ * UTF-8), with SQL's equalities folded in: -0 is 0, every NaN is one NaN.
+ */
+export function floatKey(value: number): string {
+  FLOAT[0] = value === 0 ? 0 : Number.isNaN(value) ? Number.NaN : value;
+  const lo = WORDS[0] as number;
+  const hi = WORDS[1] as number;
+  return String.fromCharCode(
+    lo & 0x1fff,
+    (lo >>> 13) & 0x1fff,
+    ((lo >>> 26) | (hi << 6)) & 0x1fff,
+    (hi >>> 7) & 0x1fff,
+    hi >>> 20,
+  );
 }

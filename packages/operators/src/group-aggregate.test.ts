@@ -393,6 +393,18 @@ describe("groupAggregate", () => {
     expect(values.size).toBe(2);
   });
 
+  it("counts a double's equal values once: 0 and -0, every NaN", () => {
+    const op = groupAggregate(schema, [], [agg("d", "count", "y", true), agg("hi", "max", "y")], { id: "f" });
+    const view = run(op, [changeFrom(schema, [{ y: 0 }, { y: -0 }, { y: Number.NaN }, { y: Number.NaN }, { y: 1.5 }])]);
+    expect(view.sorted()).toEqual([rowText({ d: 3n, hi: Number.NaN })]);
+    op.process(changeFrom(schema, [{ y: 0 }, { y: Number.NaN }], [RETRACT, RETRACT]));
+    expect(rowsOf(op.process(changeFrom(schema, [{ y: -0 }, { y: Number.NaN }], [RETRACT, RETRACT]))).at(-1)).toEqual({
+      _op: 1,
+      d: 1n,
+      hi: 1.5,
+    });
+  });
+
   it("keeps two multisets of a numeric argument: DISTINCT counts 1.0 and 1.00 once, min shows a text present", () => {
     const op = groupAggregate(schema, [], [agg("lo", "min", "z"), agg("d", "count", "z", true)], { id: "m" });
     const view = run(op, [changeFrom(schema, [{ z: "1.0" }, { z: "1.00" }, { z: "2" }])]);
