@@ -21,7 +21,8 @@ import { tickViews } from "./view.js";
  * join (temporal or not) on a table's primary key keeps no table side (it probes the table's own
  * rows), and join entries carry no row identity. 6: a view with a key (an aggregate's group
  * columns) stores its rows by that key, not by their whole content. 7: the aggregates of one
- * argument share one multiset of its values (min(v), max(v), count(DISTINCT v): one entry per value).
+ * argument share one multiset of its values (min(v), max(v), count(DISTINCT v): one entry per value),
+ * a float value keyed by its bits; a top-N of rows with a key stores them by it.
  */
 const STATE_FORMAT = "7";
 /** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
