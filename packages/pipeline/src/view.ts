@@ -370,7 +370,8 @@ function operatorFor(
   if (query.kind === "topN") {
     // Rows unique by the input's key are identified by it (see topN's `key`), else by their content.
     const names = viewKey(query.input, (relation) => ctx.lookup(relation)?.key ?? []);
-    const key = names.length === 0 ? undefined : names.map((n) => schema.fields.findIndex((f) => f.name === n));
+    const columns = names.map((n) => schema.fields.findIndex((f) => f.name === n));
+    const key = columns.length === 0 || columns.includes(-1) ? undefined : columns;
     const { orderBy, limit, offset } = query;
     if (threads !== undefined)
       return new ShardedTopN(threads, { id, input: columnsOf(schema), orderBy, limit, offset, key });
