@@ -154,7 +154,10 @@ describe("keyed operators in operator threads (shards)", () => {
     return p;
   }
 
-  it("gives the views, changes, lookups and warnings one thread gives, and restores into any number of shards", async () => {
+  // Seven pipelines over one stream, each with 3-4 operator threads: well past the default timeout on a loaded 2-core machine.
+  it("gives the views, changes, lookups and warnings one thread gives, and restores into any number of shards", {
+    timeout: 120_000,
+  }, async () => {
     await seed(server.url, "SH", "sh.x", orders(0, 2000));
     const state = path.join(dir, "state");
 
@@ -252,7 +255,9 @@ describe("keyed operators in operator threads (shards)", () => {
     }
   });
 
-  it("joins as one thread joins, and restores a join's state into any number of shards", async () => {
+  it("joins as one thread joins, and restores a join's state into any number of shards", {
+    timeout: 120_000,
+  }, async () => {
     await seed(server.url, "SJO", "sjo.x", orders(0, 1500));
     await seed(server.url, "SJL", "sjl.x", [...labels(120, "a"), { region: null, label: "none", cap: 1 }]);
     const state = path.join(dir, "join-state");
