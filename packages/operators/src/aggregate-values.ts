@@ -100,6 +100,15 @@ export class AggregateValues {
     // Per group of the batch, its key prefix and index, found once.
     const prefixes = new Array<string | undefined>(groupKeys.length);
     const lists = set.order === undefined ? undefined : new Array<SortedList<Plain> | undefined>(groupKeys.length);
+    /** Group g's index, looked up once per batch. */
+    const listOf = (cache: (SortedList<Plain> | undefined)[], g: number, groupKey: string): SortedList<Plain> => {
+      let list = cache[g];
+      if (list === undefined) {
+        list = this.indexOf(s, groupKey);
+        cache[g] = list;
+      }
+      return list;
+    };
     for (let i = 0; i < n; i++) {
       const value = values[i] as Plain;
       if (value === null) continue;
@@ -116,14 +125,7 @@ export class AggregateValues {
       if (entry === undefined) {
         if (retract) continue;
         this.store.set(mkey, [1, value, groupKey]);
-        if (lists !== undefined) {
-          let list = lists[g];
-          if (list === undefined) {
-            list = this.indexOf(s, groupKey);
-            lists[g] = list;
-          }
-          list.insert(value);
-        }
+        if (lists !== undefined) listOf(lists, g, groupKey).insert(value);
         crossed[i] = 1;
         continue;
       }
@@ -133,14 +135,7 @@ export class AggregateValues {
         continue;
       }
       this.store.delete(mkey);
-      if (lists !== undefined) {
-        let list = lists[g];
-        if (list === undefined) {
-          list = this.indexOf(s, groupKey);
-          lists[g] = list;
-        }
-        list.delete(entry[1]);
-      }
+      if (lists !== undefined) listOf(lists, g, groupKey).delete(entry[1]);
       crossed[i] = 1;
     }
     // A group's index emptied by the batch goes (a later row may have refilled it: checked at the end).
