@@ -41,6 +41,8 @@ export interface StoredSide {
   readonly store: KeyedStore<Bucket, StoreKey>;
   /** Stored rows (distinct rows). */
   rows: number;
+  /** The input columns that identify a stored row; undefined: all its kept values. */
+  readonly identity: readonly number[] | undefined;
 }
 
 /** The entry of row `i` (columns not kept NULL): what a side stores. */
@@ -92,12 +94,18 @@ export function store(s: StoredSide, key: StoreKey, id: string, sign: number, ad
   else s.store.set(key, bucket.values().next().value as Entry);
 }
 
-/** The identity of a stored entry: the same text row-key.ts's `colKeys` gives its row's kept columns. */
+/** The input columns that identify a side's stored rows: its row key, else every kept column. */
+export function identityOf(s: StoredSide): readonly number[] {
+  return s.identity ?? s.kept.flatMap((k, c) => (k ? [c] : []));
+}
+
+/** The identity of a stored entry: the same text row-key.ts's `colKeys` gives its row's {@link identityOf} columns. */
 function idOf(s: StoredSide, e: Entry): string {
   let id = "";
-  for (let c = 0; c < s.kept.length; c++) {
-    if (s.kept[c] === true) id += keyPart(e[VALUES + c], s.types[c] as SqlType, false);
-  }
+  if (s.identity !== undefined) for (const c of s.identity) id += keyPart(e[VALUES + c], s.types[c] as SqlType, false);
+  else
+    for (let c = 0; c < s.kept.length; c++)
+      if (s.kept[c] === true) id += keyPart(e[VALUES + c], s.types[c] as SqlType, false);
   return id;
 }
 

@@ -260,6 +260,126 @@ describe("join", () => {
       { numRuns: 200 },
     );
   });
+  it("a side keyed by a unique column replaces a key's row whatever the order of its retraction and insert, through a restart (property)", () => {
+    const LK = schemaFrom({ id: "integer", k: "integer", v: "integer" });
+    const names = ["lid", "lk", "lv", "rk", "rw"];
+    const on = [{ left: col("lk"), right: col("rk") }];
+    const residual = call("<", col("lv"), col("rw"));
+    /** A join of LK and R; `narrow`: its consumers read no id (the row key is stored all the same). */
+    const keyedOf = (kind: JoinKind, withResidual: boolean, narrow: boolean, rowKey?: { left: number[] }) => {
+      const op = join(LK, R, {
+        id: "j",
+        kind,
+        names,
+        on,
+        residual: withResidual ? residual : undefined,
+        ...(rowKey ? { rowKey } : {}),
+      });
+      if (narrow) op.emitOnly(["lv", "rw"]);
+      return op;
+    };
+    type Keyed = { id: number; k: number | null; v: number };
+    /** Per step: left ids set to (k, v) or deleted (null), shuffled by a seed; or a right row in or out. */
+    const stepArb = fc.oneof(
+      fc.tuple(
+        fc.constant("left" as const),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 6 }),
+            fc.option(fc.tuple(fc.option(fc.integer({ min: 0, max: 2 }), { freq: 5 }), fc.nat(4)), { nil: null }),
+          ),
+        ),
+        fc.nat(),
+      ),
+      fc.tuple(fc.constant("right" as const), fc.tuple(fc.integer({ min: 0, max: 2 }), fc.nat(4)), fc.nat(3)),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 1, maxLength: 14 }),
+        fc.nat(),
+        fc.constantFrom<JoinKind>("inner", "left", "right", "full"),
+        fc.boolean(),
+        fc.boolean(),
+        (steps, cut, kind, withResidual, narrow) => {
+          let keyed = keyedOf(kind, withResidual, narrow, { left: [0] });
+          const got = new Multiset();
+          const present = new Map<number, Keyed>();
+          const right: Row[] = [];
+          steps.forEach((step, at) => {
+            if (at === cut % steps.length) {
+              // A restart: the state goes through a checkpoint into a new operator.
+              const restarted = keyedOf(kind, withResidual, narrow, { left: [0] });
+              restarted.stores.forEach((st, i) => {
+                st.restore([(keyed.stores[i] as (typeof keyed.stores)[number]).checkpoint(true)]);
+              });
+              restarted.restored?.();
+              expect(restarted.sizes).toEqual(keyed.sizes);
+              keyed = restarted;
+            }
+            if (step[0] === "right") {
+              const [, [k, w], pick] = step;
+              const gone = pick === 0 && right.length > 0 ? right.splice(w % right.length, 1)[0] : undefined;
+              if (gone === undefined) right.push({ k, v: w });
+              got.apply(
+                keyed.process(
+                  "right",
+                  changeOf("right", [{ side: "right", row: gone ?? { k, v: w }, op: gone ? -1 : 1 }]),
+                ),
+              );
+              return;
+            }
+            const [, updates, seed] = step;
+            const rows: Keyed[] = [];
+            const ops: number[] = [];
+            for (const [id, next] of updates) {
+              if (rows.some((r) => r.id === id)) continue; // one update per key and batch
+              const old = present.get(id);
+              if (old !== undefined) {
+                rows.push(old);
+                ops.push(-1);
+                present.delete(id);
+              }
+              if (next !== null) {
+                const row = { id, k: next[0], v: next[1] };
+                rows.push(row);
+                ops.push(1);
+                present.set(id, row);
+              }
+            }
+            // Shuffled: an update's insert may come before its retraction.
+            const order = rows.map((_r, i) => i).sort((x, y) => ((x * 7 + seed) % 11) - ((y * 7 + seed) % 11) || x - y);
+            got.apply(
+              keyed.process(
+                "left",
+                changeFrom(
+                  LK,
+                  order.map((i) => rows[i] as Keyed),
+                  order.map((i) => ops[i] as number),
+                ),
+              ),
+            );
+            // The reference: a join of rows by their whole content, fed what is present now.
+            const whole = keyedOf(kind, withResidual, narrow);
+            const want = new Multiset();
+            want.apply(whole.process("left", changeFrom(LK, [...present.values()])));
+            want.apply(
+              whole.process(
+                "right",
+                changeOf(
+                  "right",
+                  right.map((row) => ({ side: "right", row, op: 1 })),
+                ),
+              ),
+            );
+            expect(got.sorted()).toEqual(want.sorted());
+            // One entry per id with a key.
+            expect(keyed.sizes.left).toBe([...present.values()].filter((r) => r.k !== null).length);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe("join state of rows of every scalar type", () => {

@@ -18,6 +18,7 @@ import {
   COUNT,
   type Entry,
   entryOf,
+  identityOf,
   isEntry,
   MATCHES,
   reviveBucket,
@@ -27,6 +28,7 @@ import {
 } from "./join-state.js";
 import type { ChangeOperator, StatePartitioning } from "./operator.js";
 import { rowsIn } from "./columnar/columns-change.js";
+import { retractionsFirst } from "./retractions-first.js";
 import { shardOfKey } from "./shard-key.js";
 
 /** Which rows a join keeps: matched pairs only, or also the unmatched rows of one or both sides padded with NULLs. */
@@ -66,6 +68,13 @@ export interface JoinOptions {
    * keeps its own copy.
    */
   readonly table?: KeyedRows | undefined;
+  /**
+   * Per side, the input columns its rows are unique by (a table's primary key, an aggregate's
+   * group columns): a stored row is identified by them instead of by all its values, which is
+   * cheaper (one short key per row). Such a side applies a batch's retractions before its inserts,
+   * so a key's update (a retraction and an insert in one batch) may come in either order.
+   */
+  readonly rowKey?: { readonly left?: readonly number[] | undefined; readonly right?: readonly number[] | undefined };
 }
 
 /**
@@ -127,6 +136,8 @@ interface Side extends StoredSide {
   readonly tableRows: boolean;
   /** The bucket of a join key: from the side's store, or the table's row. */
   get(key: StoreKey): Bucket | undefined;
+  /** The input columns that identify a stored row (`JoinOptions.rowKey`); undefined: all its kept values. */
+  readonly identity: readonly number[] | undefined;
 }
 
 /**
@@ -165,9 +176,19 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
   if (residual !== undefined && residual.type.kind !== "boolean" && !residual.untyped) {
     throw unsupported(`argument of JOIN/ON must be type boolean, not type ${residual.type.kind}`);
   }
-  const keptBy = (input: Schema, offset: number, keyColumns: ReadonlySet<string>, read: ReadonlySet<string>) =>
+  /** Which input columns a side keeps: its join key's, its row key's and those read. */
+  const keptBy = (
+    name: JoinSide,
+    input: Schema,
+    offset: number,
+    keyColumns: ReadonlySet<string>,
+    read: ReadonlySet<string>,
+  ) =>
     input.fields.map(
-      (_f, c) => keyColumns.has(opts.names[offset + c] as string) || read.has(opts.names[offset + c] as string),
+      (_f, c) =>
+        keyColumns.has(opts.names[offset + c] as string) ||
+        read.has(opts.names[offset + c] as string) ||
+        opts.rowKey?.[name]?.includes(c) === true,
     );
   const readSet = (columns: readonly string[] | undefined) => {
     const read = new Set(columns ?? opts.names);
@@ -230,13 +251,14 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       types: sqlTypesOf(input),
       keys: keyExprs.map((e) => compileNode(e, named)),
       keyColumns,
-      kept: keptBy(input, offset, keyColumns, readSet(undefined)),
+      kept: keptBy(name, input, offset, keyColumns, readSet(undefined)),
       padded,
       stored: !(opts.temporal === true && name === "left") && !rowsOfTable,
       store,
       tableRows: rowsOfTable,
       get: rowsOfTable ? (key) => table?.get(key) as Bucket | undefined : (key) => store.get(key),
       rows: 0,
+      identity: opts.rowKey?.[name],
     };
   };
   const sides = { left: side("left", left, 0), right: side("right", right, widths[0]) };
@@ -280,8 +302,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
     warnings,
     emitOnly(columns) {
       const read = readSet(columns);
-      sides.left.kept = keptBy(left, 0, sides.left.keyColumns, read);
-      sides.right.kept = keptBy(right, widths[0], sides.right.keyColumns, read);
+      sides.left.kept = keptBy("left", left, 0, sides.left.keyColumns, read);
+      sides.right.kept = keptBy("right", right, widths[0], sides.right.keyColumns, read);
       emitted = opts.names.map((n) => read.has(n));
     },
     get sizes() {
@@ -297,6 +319,9 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       const s = name === "left" ? sides.left : sides.right;
       const o = name === "left" ? sides.right : sides.left;
       const { keyCols, keys } = keysOf(s, change, n, warnings);
+      const ops = change.ops;
+      // Rows identified by their input's key: a key's retraction goes before its new row.
+      const order = s.identity === undefined || !s.stored || ops === undefined ? undefined : retractionsFirst(ops);
       // Input columns are unpacked only when read (kept), once each.
       const cols = new Array<Col | undefined>(s.width);
       const colAt = (c: number): Col =>
@@ -311,7 +336,8 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
       if (residual !== undefined) {
         const candRow: number[] = [];
         const candEntry: Entry[] = [];
-        for (let i = 0; i < n; i++) {
+        for (let r = 0; r < n; r++) {
+          const i = order === undefined ? r : (order[r] as number);
           const bucket = found[i];
           if (bucket === undefined) continue;
           if (isEntry(bucket)) {
@@ -358,16 +384,10 @@ export function join(left: Schema, right: Schema, opts: JoinOptions): JoinOperat
         }
         return count;
       };
-      const ops = change.ops;
       const reader = s.stored ? new PlainRowReader(s.kept.map((k, c) => (k ? colAt(c) : NULL_COL))) : undefined;
-      const ids = s.stored
-        ? colKeys(
-            s.kept.flatMap((k, c) => (k ? [colAt(c)] : [])),
-            n,
-            false,
-          )
-        : [];
-      for (let i = 0; i < n; i++) {
+      const ids = s.stored ? colKeys(identityOf(s).map(colAt), n, false) : [];
+      for (let r = 0; r < n; r++) {
+        const i = order === undefined ? r : (order[r] as number);
         const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
         let matches = 0;
         const bucket = found[i];

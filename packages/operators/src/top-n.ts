@@ -12,6 +12,7 @@ import { type Plain, plainValues } from "./columnar/plain.js";
 import { rowKeys } from "./columnar/row-key.js";
 import { SortedList } from "./columnar/sorted-list.js";
 import { columnOf, rowsIn } from "./columnar/columns-change.js";
+import { retractionsFirst } from "./retractions-first.js";
 import { shardOfKey } from "./shard-key.js";
 
 /** A distinct input row: multiplicity, values, sort-key values. */
@@ -228,13 +229,4 @@ export function topN(
       return sink.build();
     },
   };
-}
-
-/** A batch's row numbers, its retractions first, each part in order. */
-function retractionsFirst(ops: Int8Array): Int32Array {
-  const order = new Int32Array(ops.length);
-  let at = 0;
-  for (let i = 0; i < ops.length; i++) if (ops[i] === RETRACT) order[at++] = i;
-  for (let i = 0; i < ops.length; i++) if (ops[i] !== RETRACT) order[at++] = i;
-  return order;
 }

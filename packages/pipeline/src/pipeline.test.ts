@@ -242,7 +242,7 @@ describe("pipeline (DSL) against a real nats-server", () => {
       "e",
       jsonTable(server.url, "S12", "s12.x", COLUMNS),
     );
-    await expect(p.start()).rejects.toThrow(/state format 1, this jetflow reads format 7/);
+    await expect(p.start()).rejects.toThrow(/state format 1, this jetflow reads format 8/);
   });
 
   it("plans SQL statements in order through the front end: IF NOT EXISTS, DROP, dependents", async () => {

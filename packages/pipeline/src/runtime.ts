@@ -22,9 +22,10 @@ import { tickViews } from "./view.js";
  * rows), and join entries carry no row identity. 6: a view with a key (an aggregate's group
  * columns) stores its rows by that key, not by their whole content. 7: the aggregates of one
  * argument share one multiset of its values (min(v), max(v), count(DISTINCT v): one entry per value),
- * a float value keyed by its bits; a top-N of rows with a key stores them by it.
+ * a float value keyed by its bits; a top-N of rows with a key stores them by it. 8: a join side whose
+ * input has a key (a table's primary key, an aggregate's group columns) identifies its rows by it.
  */
-const STATE_FORMAT = "7";
+const STATE_FORMAT = "8";
 /** How long a stop waits for sinks to publish what the last checkpoint sealed (the rest stays in the state). */
 const STOP_DRAIN_MS = 10_000;
 /** How often a stop tries its last checkpoint when a write fails for a passing reason. */

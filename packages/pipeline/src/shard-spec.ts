@@ -49,6 +49,8 @@ export interface JoinShardSpec {
   readonly on: readonly { readonly left: Expr; readonly right: Expr }[];
   readonly residual: Expr | undefined;
   readonly temporal: boolean;
+  /** Per side, the input columns its rows are unique by (`JoinOptions.rowKey`). */
+  readonly rowKey: { readonly left: readonly number[] | undefined; readonly right: readonly number[] | undefined };
 }
 
 /**
@@ -77,8 +79,16 @@ export function operatorOfSpec(spec: AggregateShardSpec): ChangeOperator {
 
 /** The join a spec describes. */
 export function joinOfSpec(spec: JoinShardSpec): JoinOperator {
-  const { id, join: kind, names, on, residual, temporal } = spec;
-  return join(schemaOfColumns(spec.left), schemaOfColumns(spec.right), { id, kind, names, on, residual, temporal });
+  const { id, join: kind, names, on, residual, temporal, rowKey } = spec;
+  return join(schemaOfColumns(spec.left), schemaOfColumns(spec.right), {
+    id,
+    kind,
+    names,
+    on,
+    residual,
+    temporal,
+    rowKey,
+  });
 }
 
 /** The top-N shard a spec describes. */

@@ -320,6 +320,7 @@ describe("keyed operators in operator threads (shards)", () => {
         on: [{ left: col("lk"), right: col("rk") }],
         residual: undefined,
         temporal: false,
+        rowKey: { left: undefined, right: undefined },
       } as const;
       const j = new ShardedJoin(threads, spec);
       expect(j.stores.map((s) => s.id)).toEqual(["j/left", "j/right"]);

@@ -1,5 +1,5 @@
-import type { ChangeBatch, ColumnDef } from "@jetflow/core";
-import type { ChangeOperator, EvalWarnings, OperatorPartitioning, OrderKey, TopNOperator } from "@jetflow/operators";
+import type { ChangeBatch } from "@jetflow/core";
+import type { ChangeOperator, EvalWarnings, OperatorPartitioning, TopNOperator } from "@jetflow/operators";
 import { topN } from "@jetflow/operators";
 import type { Schema } from "apache-arrow";
 import { OperatorShards, type ShardedStore, type ShardInput, shardInput } from "./operator-shards.js";

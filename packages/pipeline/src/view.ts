@@ -334,8 +334,9 @@ function joinFor(
     on: query.on,
     residual: query.residual,
     temporal: query.temporal === true,
+    rowKey: { left: keyColumns(query.left, left, ctx), right: keyColumns(query.right, right, ctx) },
   } as const;
-  const { names, on, residual, temporal } = spec;
+  const { names, on, residual, temporal, rowKey } = spec;
   const local = join(left, right, {
     id,
     kind: query.join,
@@ -343,10 +344,21 @@ function joinFor(
     on,
     residual,
     temporal,
+    rowKey,
     table: tableRows(query, ctx.lookup),
   });
   if (ctx.threads === undefined || local.partitioning === undefined) return local;
   return new ShardedJoin(ctx.threads, spec);
+}
+
+/**
+ * The columns of `schema` (the output of `query`) its rows are unique by (see `viewKey`), when it
+ * has a key and every one of them is found; an operator identifies such rows by them.
+ */
+function keyColumns(query: ViewQuery, schema: Schema, ctx: CompileContext): number[] | undefined {
+  const names = viewKey(query, (relation) => ctx.lookup(relation)?.key ?? []);
+  const columns = names.map((n) => schema.fields.findIndex((f) => f.name === n));
+  return columns.length === 0 || columns.includes(-1) ? undefined : columns;
 }
 
 /** The operator of a step; a GROUP BY with keys and a top-N run as shards when there are operator threads. */
@@ -369,9 +381,7 @@ function operatorFor(
   }
   if (query.kind === "topN") {
     // Rows unique by the input's key are identified by it (see topN's `key`), else by their content.
-    const names = viewKey(query.input, (relation) => ctx.lookup(relation)?.key ?? []);
-    const columns = names.map((n) => schema.fields.findIndex((f) => f.name === n));
-    const key = columns.length === 0 || columns.includes(-1) ? undefined : columns;
+    const key = keyColumns(query.input, schema, ctx);
     const { orderBy, limit, offset } = query;
     if (threads !== undefined)
       return new ShardedTopN(threads, { id, input: columnsOf(schema), orderBy, limit, offset, key });
