@@ -189,7 +189,11 @@ export function topN(
       const columns = plainColumns(change, types);
       const keys = keysOf(columns, n);
       const before = windowCounts();
-      const gone = new Map<string, Plain[]>(); // rows that left the state this batch, to retract from the output
+      const gone = new Map<string, Plain[]>(); // window rows that left the state this batch, to retract from the output
+      // Entries whose count fell to 0 stay (count 0, out of the index) until the batch ends, so a
+      // key's update, its retraction then its insert, rewrites its entry instead of deleting it
+      // from the store and adding it again.
+      const zeroed: string[] = [];
       const ops = change.ops;
       const order = identity === undefined || ops === undefined ? undefined : retractionsFirst(ops);
       for (let r = 0; r < n; r++) {
@@ -197,21 +201,28 @@ export function topN(
         const key = keys[i] as string;
         const sign = ops !== undefined && ops[i] === RETRACT ? -1 : 1;
         const entry = store.get(key);
-        if (entry === undefined) {
+        if (entry === undefined || entry[0] === 0) {
           if (sign < 0) continue;
-          const row = columns.map((c) => c[i]);
-          const sort = sortValues.map((c) => c[i]);
-          store.set(key, [1, row, sort]);
+          const row = valuesAt(columns, i);
+          const sort = valuesAt(sortValues, i);
+          if (entry === undefined) store.set(key, [1, row, sort]);
+          else {
+            entry[0] = 1;
+            entry[1] = row;
+            entry[2] = sort;
+            store.touch(key);
+          }
           index.insert(rankedOf(sort, key));
           continue;
         }
         entry[0] += sign;
         if (entry[0] === 0) {
-          store.delete(key);
+          zeroed.push(key);
           index.delete(rankedOf(entry[2], key));
-          gone.set(key, entry[1]);
+          if (before.has(key)) gone.set(key, entry[1]);
         } else store.touch(key);
       }
+      for (const key of zeroed) if ((store.get(key) as Entry)[0] === 0) store.delete(key);
       const after = windowCounts();
       const sink = new RowSink(input, types);
       // A key that left and came back in this batch was replaced: its old row goes, its new one comes.
@@ -229,4 +240,11 @@ export function topN(
       return sink.build();
     },
   };
+}
+
+/** Row `i` of columns of plain values, as one array. */
+function valuesAt(columns: readonly (readonly Plain[])[], i: number): Plain[] {
+  const out = new Array<Plain>(columns.length);
+  for (let c = 0; c < columns.length; c++) out[c] = (columns[c] as readonly Plain[])[i] as Plain;
+  return out;
 }
