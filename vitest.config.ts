@@ -38,7 +38,13 @@ export default defineConfig({
     projects: [
       ...packages.map((name) => ({
         extends: true as const,
-        test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
+        // The pipeline's own suites read on one thread (`workers` 0); "pipeline-threaded" below runs
+        // them again threaded, and every other suite runs the default (a reader thread).
+        test: {
+          name,
+          include: [`packages/${name}/src/**/*.test.ts`],
+          ...(name === "pipeline" ? { env: { JETFLOW_WORKERS: "0" } } : {}),
+        },
       })),
       {
         // The connector's reading suites once more on nats.js's consumer API (the fallback read

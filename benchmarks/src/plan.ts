@@ -287,14 +287,14 @@ export function planFor(mode: Mode): Plan {
   );
   jetflow("jetflow-json-1kb-table", "jetflow JSON 1 KB table(pk) + group-by", large, "table");
   jetflow(
-    "jetflow-json-1kb-table-workers-1",
-    "jetflow JSON 1 KB table(pk) + group-by, --workers 1",
+    "jetflow-json-1kb-table-workers-0",
+    "jetflow JSON 1 KB table(pk) + group-by, --workers 0",
     large,
     "table",
     false,
     undefined,
     undefined,
-    1,
+    0,
   );
 
   for (const d of [json, backlog]) {

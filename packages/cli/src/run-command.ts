@@ -40,7 +40,7 @@ Options:
                           table reads NATS in one of them and hands its batches over; the views
                           stay on the main thread, and so does decoding unless two or more
                           threads read, each on a core of its own); 0 reads on the main thread.
-                          Default: cores - 1 on 4+ cores, else 0; JETFLOW_WORKERS overrides it
+                          Default: cores - 1, at least 1; JETFLOW_WORKERS overrides it
                           (JETFLOW_DECODE_IN=reader|main fixes where threaded inputs decode).
                           Not with --group (a member reads on its own thread)
   --shards N              threads that run each GROUP BY's aggregate, each join that keeps

@@ -15,7 +15,8 @@ describe("resolvePipelineOptions", () => {
       lingerMs: 5,
       sinkMaxPending: 100_000,
       readPath: process.env.JETFLOW_READ_PATH === "consumer" ? "consumer" : "lean",
-      workers: defaultWorkers(),
+      // The environment overrides the option (the pipeline project reads on one thread).
+      workers: process.env.JETFLOW_WORKERS === undefined ? defaultWorkers() : Number(process.env.JETFLOW_WORKERS),
       decodeIn: "auto",
       shards: 0,
     });
@@ -29,8 +30,8 @@ describe("resolvePipelineOptions", () => {
     expect(() => resolveShards(undefined, { JETFLOW_SHARDS: "two" })).toThrow(/JETFLOW_SHARDS/);
   });
 
-  it("reads with threads on 4+ cores only, unless told; refuses a negative count by name", () => {
-    expect([1, 2, 3, 4, 8].map((cores) => defaultWorkers(cores))).toEqual([0, 0, 0, 3, 7]);
+  it("reads in cores - 1 threads, at least one, unless told; refuses a negative count by name", () => {
+    expect([1, 2, 3, 4, 8].map((cores) => defaultWorkers(cores))).toEqual([1, 1, 2, 3, 7]);
     expect(resolveWorkers(2, {})).toBe(2);
     expect(resolveWorkers(2, { JETFLOW_WORKERS: "0" })).toBe(0);
     expect(() => resolveWorkers(-1, {})).toThrow("workers must be a whole number of at least 0, got -1");

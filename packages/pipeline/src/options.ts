@@ -64,7 +64,7 @@ export interface PipelineOptions {
    * round-robin, and hands its batches over as transferred buffers (decoded there or here, see
    * `decodeIn`); the operators run here. 0 reads on this thread. The environment variable `JETFLOW_WORKERS`
    * overrides it. Sources beyond `workers` share threads; threads start as sources open.
-   * @default cores - 1 on 4 or more cores, else 0 ({@link defaultWorkers})
+   * @default cores - 1, at least 1 ({@link defaultWorkers})
    */
   readonly workers?: number;
   /**

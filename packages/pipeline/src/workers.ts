@@ -5,13 +5,15 @@ import { wholeNumberOption } from "@jetflow/core";
 export const WORKERS_ENV = "JETFLOW_WORKERS";
 
 /**
- * Reader threads unless told otherwise: one core is the pipeline's; the others may read. On
- * fewer than 4 cores none: nats-server (usually on the same machine) needs most of a core, and on
- * 2 cores a reader thread measured no faster and ~17% more CPU per message (benchmarks'
- * profile notes, "Reader threads").
+ * Reader threads unless told otherwise: one core is the pipeline's, the others read; at least one,
+ * so NATS I/O and parsing are off the pipeline's thread. On 2 cores shared with nats-server a
+ * reader thread measured as fast as none (within noise, a 5M backlog drained ~7% faster) for ~1 µs
+ * more CPU and ~50 MiB more memory; with the server elsewhere or more cores it frees the pipeline's
+ * thread (benchmarks' profile notes, "Reader threads" and "The default reader thread"). `--workers
+ * 0` reads on the pipeline's thread.
  */
 export function defaultWorkers(cores: number = availableParallelism()): number {
-  return cores >= 4 ? cores - 1 : 0;
+  return Math.max(1, cores - 1);
 }
 
 /**
