@@ -1,6 +1,6 @@
 import { call, col, lit } from "@jetflow/operators";
 import { describe, expect, it } from "vitest";
-import { columnsRead } from "./columns-read.js";
+import { columnsRead, readsOf } from "./columns-read.js";
 import type { ViewQuery } from "./spec.js";
 
 const scan: ViewQuery = { kind: "scan", relation: "t" };
@@ -54,5 +54,44 @@ describe("columnsRead", () => {
       "v",
       "window_start",
     ]);
+  });
+  it("reads the key a join side or a top-N identifies its input's rows by, though nothing above reads it", () => {
+    // SELECT c.country, sum(o.amount) FROM orders o JOIN customers c ON o.cust = c.id GROUP BY c.country
+    const orders: ViewQuery = { kind: "scan", relation: "orders" };
+    const customers: ViewQuery = { kind: "scan", relation: "customers" };
+    const joined: ViewQuery = {
+      kind: "join",
+      join: "inner",
+      left: orders,
+      right: customers,
+      names: ["o_id", "cust", "amount", "note", "c_id", "country"],
+      on: [{ left: col("cust"), right: col("c_id") }],
+      residual: undefined,
+    };
+    const query: ViewQuery = {
+      kind: "aggregate",
+      input: joined,
+      groupBy: [{ name: "country", expr: col("country") }],
+      aggregates: [{ name: "total", fn: "sum", arg: col("amount"), distinct: false }],
+    };
+    const names = (q: ViewQuery) =>
+      q === orders ? ["id", "cust", "amount", "note"] : q === customers ? ["id", "country"] : joined.names;
+    const keys = (q: ViewQuery) => (q.kind === "scan" ? ["id"] : []);
+    expect(readsOf(query, names, keys).scans.map((r) => r?.sort())).toEqual([["amount", "cust", "id"], undefined]);
+    // Without keys only what is read above and the join keys.
+    expect(readsOf(query, names).scans.map((r) => r?.sort())).toEqual([["amount", "cust"], undefined]);
+
+    const top: ViewQuery = {
+      kind: "project",
+      input: {
+        kind: "topN",
+        input: orders,
+        orderBy: [{ expr: col("amount"), desc: true, nullsFirst: false }],
+        limit: 3,
+        offset: 0,
+      },
+      columns: [{ name: "cust", expr: col("cust") }],
+    };
+    expect(readsOf(top, names, keys).scans[0]?.sort()).toEqual(["amount", "cust", "id"]);
   });
 });

@@ -27,27 +27,35 @@ export function columnsRead(query: ViewQuery): string[] | undefined {
 
 /**
  * {@link columnsRead} for a query tree with joins: `namesOf(subtree)` gives a subtree's output
- * column names (a join maps its output names back to its inputs' by position).
+ * column names (a join maps its output names back to its inputs' by position), `keyOf(subtree)`
+ * the output columns its rows are unique by (`viewKey`): a join side and a top-N identify their
+ * input's rows by them, so they are read even when nothing above reads them.
  *
  * @example
  * ```ts
  * readsOf(joinQuery, (q) => schemaOf(q).fields.map((f) => f.name)).scans; // [["id", "cust"], ["id", "name"]]
  * ```
  */
-export function readsOf(query: ViewQuery, namesOf: (query: ViewQuery) => readonly string[]): Reads {
+export function readsOf(
+  query: ViewQuery,
+  namesOf: (query: ViewQuery) => readonly string[],
+  keyOf: (query: ViewQuery) => readonly string[] = () => [],
+): Reads {
   const reads: Reads = { scans: [], joins: [] };
-  visit(query, undefined, namesOf, reads);
+  visit(query, undefined, { namesOf, keyOf }, reads);
   return reads;
 }
 
+/** What {@link visit} asks of a subtree: its output column names and its key (see {@link readsOf}). */
+interface Names {
+  readonly namesOf: (query: ViewQuery) => readonly string[];
+  readonly keyOf: (query: ViewQuery) => readonly string[];
+}
+
 /** Walks the tree top-down with what is needed of each node's output (undefined: everything). */
-function visit(
-  query: ViewQuery,
-  above: Set<string> | undefined,
-  namesOf: (query: ViewQuery) => readonly string[],
-  reads: Reads,
-): void {
-  const down = (input: ViewQuery, needed: Set<string> | undefined) => visit(input, needed, namesOf, reads);
+function visit(query: ViewQuery, above: Set<string> | undefined, names: Names, reads: Reads): void {
+  const { namesOf, keyOf } = names;
+  const down = (input: ViewQuery, needed: Set<string> | undefined) => visit(input, needed, names, reads);
   switch (query.kind) {
     case "scan":
       reads.scans.push(above === undefined ? undefined : [...above]);
@@ -82,7 +90,7 @@ function visit(
         down(query.input, undefined);
         return;
       }
-      const read = new Set(above);
+      const read = new Set([...above, ...keyOf(query.input)]);
       for (const o of query.orderBy) exprColumns(o.expr, read);
       down(query.input, read);
       return;
@@ -105,7 +113,7 @@ function visit(
       const side = (input: ViewQuery, names: readonly string[], offset: number, which: "left" | "right") => {
         const keys = new Set<string>();
         for (const pair of query.on) exprColumns(pair[which], keys);
-        const read = new Set<string>();
+        const read = new Set<string>(keyOf(input));
         names.forEach((name, c) => {
           const output = query.names[offset + c] as string;
           if (out.has(output) || keys.has(output)) read.add(name);

@@ -5,7 +5,7 @@ import { call, col, lit } from "@jetflow/operators";
 import { Checkpointer, filesystemBackend } from "@jetflow/state";
 import { NatsServer } from "@jetflow/test-harness";
 import { firstValueFrom, filter as rxFilter, toArray, take } from "rxjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BadMessageError, PipelineError, PipelineStateError, RelationNameError } from "./errors.js";
 import { pipeline } from "./pipeline.js";
 import type { PipelineStatus } from "./status.js";
@@ -74,6 +74,58 @@ describe("pipeline (DSL) against a real nats-server", () => {
     expect(events).toContain("caught_up");
     expect(events.at(-1)).toBe("stopped");
     await expect(p.done).resolves.toBeUndefined();
+  });
+
+  it("joins rows told apart by their table's key, though no view reads it (the join reads it)", async () => {
+    // SELECT country, count(*) AS n, sum(o.amount) AS total FROM orders o JOIN regions r
+    //   ON o.region = r.name GROUP BY country: each region's orders are stored (keyed by id) until
+    //   its region row arrives, then they are paired from that state.
+    const orders = Array.from({ length: 40 }, (_, i) => ({ id: i, region: `r${i % 4}`, amount: i }));
+    await seed(server.url, "SJK", "sjk.x", orders);
+    const query: ViewQuery = {
+      kind: "aggregate",
+      input: {
+        kind: "join",
+        join: "inner",
+        left: { kind: "scan", relation: "orders" },
+        right: { kind: "scan", relation: "regions" },
+        names: ["id", "region", "amount", "name", "country"],
+        on: [{ left: col("region"), right: col("name") }],
+      },
+      groupBy: [{ name: "country", expr: col("country") }],
+      aggregates: [
+        { name: "n", fn: "count", arg: undefined, distinct: false },
+        { name: "total", fn: "sum", arg: col("amount"), distinct: false },
+      ],
+    };
+    const p = pipeline()
+      .table("orders", jsonTable(server.url, "SJK", "sjk.x", COLUMNS, ["id"]))
+      .table("regions", jsonTable(server.url, "SJR", "sjr.x", { name: "varchar", country: "varchar" }, ["name"]))
+      .materializedView("by_country", query);
+    await seed(server.url, "SJR", "sjr.x", []);
+    await p.start();
+    await p.caughtUp();
+    await seed(server.url, "SJR", "sjr.x", [
+      { name: "r0", country: "a" },
+      { name: "r1", country: "b" },
+      { name: "r2", country: "a" },
+      { name: "r3", country: "b" },
+    ]);
+    const expected = ["a", "b"].map((country, c) => {
+      const mine = orders.filter((o) => Number(o.region.slice(1)) % 2 === c);
+      return { country, n: BigInt(mine.length), total: mine.reduce((t, o) => t + o.amount, 0) };
+    });
+    await vi.waitFor(
+      () =>
+        expect(
+          p
+            .view("by_country")
+            .rows()
+            .sort((x, y) => String(x["country"]).localeCompare(String(y["country"]))),
+        ).toEqual(expected),
+      { timeout: 10_000, interval: 50 },
+    );
+    await p.stop();
   });
 
   it("streams view changes as they happen", async () => {

@@ -84,7 +84,11 @@ export class ViewRelation extends Relation {
     this.rowKey = viewKey(query, (relation) => lookup(relation)?.key ?? []);
     this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: this.rowKey, unique: true });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
-    const reads = readsOf(query, (q) => (schemas.get(q) as Schema).fields.map((f) => f.name));
+    const reads = readsOf(
+      query,
+      (q) => (schemas.get(q) as Schema).fields.map((f) => f.name),
+      (q) => viewKey(q, (relation) => lookup(relation)?.key ?? []),
+    );
     joins.forEach((j, i) => {
       j.emitOnly(reads.joins[i]);
     });
