@@ -222,7 +222,8 @@ export function topN(
           if (before.has(key)) gone.set(key, entry[1]);
         } else store.touch(key);
       }
-      for (const key of zeroed) if ((store.get(key) as Entry)[0] === 0) store.delete(key);
+      // A row in and out twice in one batch is listed twice: the first pass deletes it.
+      for (const key of zeroed) if (store.get(key)?.[0] === 0) store.delete(key);
       const after = windowCounts();
       const sink = new RowSink(input, types);
       // A key that left and came back in this batch was replaced: its old row goes, its new one comes.
