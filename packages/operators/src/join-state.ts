@@ -41,7 +41,7 @@ export interface StoredSide {
   readonly store: KeyedStore<Bucket, StoreKey>;
   /** Stored rows (distinct rows). */
   rows: number;
-  /** The input columns that identify a stored row; undefined: all its kept values. */
+  /** The input columns that identify a stored row (`JoinOptions.rowKey`); undefined: all its kept values. */
   readonly identity: readonly number[] | undefined;
 }
 

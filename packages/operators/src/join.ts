@@ -136,8 +136,6 @@ interface Side extends StoredSide {
   readonly tableRows: boolean;
   /** The bucket of a join key: from the side's store, or the table's row. */
   get(key: StoreKey): Bucket | undefined;
-  /** The input columns that identify a stored row (`JoinOptions.rowKey`); undefined: all its kept values. */
-  readonly identity: readonly number[] | undefined;
 }
 
 /**

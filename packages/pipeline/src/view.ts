@@ -28,7 +28,7 @@ import { ShardedJoin } from "./sharded-join.js";
 import { ShardedOperator } from "./sharded-operator.js";
 import { ShardedTopN } from "./sharded-top-n.js";
 import type { ViewQuery } from "./spec.js";
-import { viewKey } from "./view-key.js";
+import { type RelationKeys, viewKey } from "./view-key.js";
 
 type Sink = (change: ChangeBatch) => void;
 
@@ -81,13 +81,14 @@ export class ViewRelation extends Relation {
     });
     // Rows are stored by the view's key (an aggregate's group columns, a table's primary key:
     // unique), not by a key over the whole row: lookups probe, not scan, and no row key is built.
-    this.rowKey = viewKey(query, (relation) => lookup(relation)?.key ?? []);
+    const keys = relationKeys(lookup);
+    this.rowKey = viewKey(query, keys);
     this.held = new MaterializedView(name, schema, { id: `${name}/rows`, indexBy: this.rowKey, unique: true });
     this.inputs = [...new Set(this.leaves.map((l) => l.relation))];
     const reads = readsOf(
       query,
       (q) => (schemas.get(q) as Schema).fields.map((f) => f.name),
-      (q) => viewKey(q, (relation) => lookup(relation)?.key ?? []),
+      (q) => viewKey(q, keys),
     );
     joins.forEach((j, i) => {
       j.emitOnly(reads.joins[i]);
@@ -355,12 +356,17 @@ function joinFor(
   return new ShardedJoin(ctx.threads, spec);
 }
 
+/** The key of each relation `lookup` finds: a table's primary key, a view's key, none for a source. */
+function relationKeys(lookup: (relation: string) => Relation | undefined): RelationKeys {
+  return (relation) => lookup(relation)?.key ?? [];
+}
+
 /**
  * The columns of `schema` (the output of `query`) its rows are unique by (see `viewKey`), when it
  * has a key and every one of them is found; an operator identifies such rows by them.
  */
 function keyColumns(query: ViewQuery, schema: Schema, ctx: CompileContext): number[] | undefined {
-  const names = viewKey(query, (relation) => ctx.lookup(relation)?.key ?? []);
+  const names = viewKey(query, relationKeys(ctx.lookup));
   const columns = names.map((n) => schema.fields.findIndex((f) => f.name === n));
   return columns.length === 0 || columns.includes(-1) ? undefined : columns;
 }

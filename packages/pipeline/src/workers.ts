@@ -9,8 +9,8 @@ export const WORKERS_ENV = "JETFLOW_WORKERS";
  * so NATS I/O and parsing are off the pipeline's thread. On 2 cores shared with nats-server a
  * reader thread measured as fast as none (within noise, a 5M backlog drained ~7% faster) for ~1 µs
  * more CPU and ~50 MiB more memory; with the server elsewhere or more cores it frees the pipeline's
- * thread (benchmarks' profile notes, "Reader threads" and "The default reader thread"). `--workers
- * 0` reads on the pipeline's thread.
+ * thread (benchmarks' profile notes, "Reader threads" and "Keyed joins, top-N updates in place, a
+ * reader thread by default"). `--workers 0` reads on the pipeline's thread.
  */
 export function defaultWorkers(cores: number = availableParallelism()): number {
   return Math.max(1, cores - 1);
